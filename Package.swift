@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way, toward the pure core:
+//   function-modelcache (CLI) → FunctionServer → CFunctionShim (gRPC C++), FunctionProto → FunctionCore
+let package = Package(
+    name: "function-modelcache",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "function-modelcache", targets: ["function-modelcache"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // The only code that touches gRPC C++. A C-only header; raw protobuf bytes cross it.
+        .target(
+            name: "CFunctionShim",
+            cxxSettings: [.define("GRPC_NO_BINDER")],
+            linkerSettings: [
+                .linkedLibrary("grpc++"),
+                .linkedLibrary("grpc"),
+                .linkedLibrary("gpr"),
+            ]
+        ),
+        // Pure Swift: value type, request/response model, composers. No gRPC, no C, no YAML.
+        .target(
+            name: "FunctionCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The generated wire types and their conversion to the core model.
+        .target(
+            name: "FunctionProto",
+            dependencies: [
+                "FunctionCore",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Generated/README.md"]
+        ),
+        // Adapts the shim's C callback to the core: decode, compose, encode, log.
+        .target(name: "FunctionServer", dependencies: ["CFunctionShim", "FunctionProto", "FunctionCore"]),
+        .executableTarget(
+            name: "function-modelcache",
+            dependencies: [
+                "FunctionServer", "FunctionProto", "FunctionCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "FunctionCoreTests", dependencies: ["FunctionCore"]),
+        .testTarget(name: "FunctionProtoTests", dependencies: ["FunctionProto", "FunctionCore", "FunctionServer"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)

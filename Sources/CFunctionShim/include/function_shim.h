@@ -1,0 +1,74 @@
+// function_shim.h: the whole C surface of the gRPC C++ server.
+//
+// One RPC, one callback, plain bytes across the boundary. The shim serves
+// Crossplane's RunFunction (v1 and v1beta1) and the standard gRPC health
+// service; it knows nothing of what the bytes mean. Everything else lives in
+// Swift (FunctionServer).
+#ifndef FUNCTION_SHIM_H
+#define FUNCTION_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// An opaque running server.
+typedef struct fmc_server fmc_server;
+
+/// Which RunFunction method a call arrived on.
+typedef enum {
+  FMC_API_V1 = 1,
+  FMC_API_V1BETA1 = 2,
+} fmc_api_version;
+
+/// Handles one RunFunction call. Called concurrently from gRPC's server
+/// threads, so it must be thread-safe, and it must not block on other calls.
+///
+/// Returns a gRPC status code (0 = OK). On OK, `*response` must point to a
+/// buffer of `*response_len` bytes allocated with malloc; the shim frees it
+/// with free() once sent. Otherwise `*error_message` may point to a
+/// NUL-terminated malloc'd string that becomes the status message; the shim
+/// frees it. `request` is only valid during the call.
+typedef int (*fmc_handler)(void *context, fmc_api_version api,
+                           const uint8_t *request, size_t request_len,
+                           uint8_t **response, size_t *response_len,
+                           char **error_message);
+
+/// Routes gRPC's own log lines to stderr as JSON lines; `debug` lowers the
+/// threshold from ERROR to DEBUG. Call once, before starting a server.
+void fmc_configure_logging(int debug);
+
+/// Builds and starts a server listening on `address` (e.g. "0.0.0.0:9443").
+///
+/// With all of `cert_pem`, `key_pem` and `ca_pem` non-NULL the server speaks
+/// TLS and requires a client certificate signed by `ca_pem` (mTLS); with all
+/// three NULL it speaks plaintext. `max_receive_bytes` bounds one request.
+/// On failure returns NULL and writes a reason into `error` (NUL-terminated,
+/// at most `error_len` bytes).
+fmc_server *fmc_server_start(const char *address, const char *cert_pem,
+                             const char *key_pem, const char *ca_pem,
+                             int max_receive_bytes, fmc_handler handler,
+                             void *handler_context, char *error,
+                             size_t error_len);
+
+/// The TCP port the server is bound to (useful with port 0).
+int fmc_server_port(const fmc_server *server);
+
+/// Blocks until the server has shut down.
+void fmc_server_wait(fmc_server *server);
+
+/// Stops accepting calls, lets in-flight calls finish for up to `grace_ms`
+/// milliseconds, then cancels the rest. Safe to call from any thread, once
+/// or more.
+void fmc_server_shutdown(fmc_server *server, int64_t grace_ms);
+
+/// Frees a server that has shut down.
+void fmc_server_free(fmc_server *server);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // FUNCTION_SHIM_H

@@ -1,0 +1,47 @@
+/// Composes one XR kind: request in, response out.
+public protocol KindComposer: Sendable {
+    /// Fills `response` (which starts as a copy of the request's desired state and context).
+    func compose(_ request: RunRequest, xr: Value, into response: inout RunResponse)
+}
+
+/// The function's entry point: dispatches on the observed XR's apiVersion and kind.
+///
+/// Pure: no clock, no randomness, no environment, no I/O. Safe to call from
+/// many threads at once.
+public struct Composer: Sendable {
+    /// The API group and version of every kind this function composes.
+    public static let apiVersion = "modelplane.ai/v1alpha1"
+
+    /// The composers by kind.
+    public let composers: [String: any KindComposer]
+
+    /// A composer for every kind this function knows.
+    public init() {
+        self.init(composers: [:])
+    }
+
+    /// A composer with the given per-kind composers (for tests).
+    public init(composers: [String: any KindComposer]) {
+        self.composers = composers
+    }
+
+    /// Runs one pipeline step.
+    public func run(_ request: RunRequest) -> RunResponse {
+        var response = RunResponse(to: request)
+        guard let xr = request.observed.composite?.object, xr.objectValue != nil else {
+            response.results.append(.fatal("Cannot compose: the request carries no observed composite resource"))
+            return response
+        }
+        let apiVersion = xr["apiVersion"]?.stringValue ?? ""
+        let kind = xr["kind"]?.stringValue ?? ""
+        guard apiVersion == Composer.apiVersion, let composer = composers[kind] else {
+            let known = composers.keys.sorted().map { "\(Composer.apiVersion) \($0)" }.joined(separator: ", ")
+            response.results.append(.fatal(
+                "Cannot compose \(apiVersion.isEmpty ? "<no apiVersion>" : apiVersion) \(kind.isEmpty ? "<no kind>" : kind): "
+                    + "function-modelcache composes only \(known)"))
+            return response
+        }
+        composer.compose(request, xr: xr, into: &response)
+        return response
+    }
+}

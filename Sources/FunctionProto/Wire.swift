@@ -1,0 +1,203 @@
+import Foundation
+import FunctionCore
+import SwiftProtobuf
+
+/// The wire types under short names.
+public typealias WireRequest = Apiextensions_Fn_Proto_V1_RunFunctionRequest
+/// The wire response type.
+public typealias WireResponse = Apiextensions_Fn_Proto_V1_RunFunctionResponse
+
+/// Decoding and encoding RunFunction messages: bytes ⇄ core model.
+///
+/// v1beta1 messages are byte-for-byte the same as v1 (only the package name
+/// differs, and it never goes on the wire), so the v1 types serve both.
+public enum Wire {
+    /// Why a body could not be decoded.
+    public struct DecodeError: Error, CustomStringConvertible {
+        /// What was wrong.
+        public var description: String
+    }
+
+    /// Decodes a serialized RunFunctionRequest.
+    public static func decodeRequest(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
+        do {
+            var options = BinaryDecodingOptions()
+            options.discardUnknownFields = true
+            // Borrow the caller's buffer: no copy of a possibly multi-megabyte body.
+            let data = bytes.baseAddress.map {
+                Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none)
+            } ?? Data()
+            let wire = try WireRequest(serializedBytes: data, options: options)
+            return RunRequest(wire)
+        } catch {
+            throw DecodeError(description: "the body is not a RunFunctionRequest: \(error)")
+        }
+    }
+
+    /// Encodes a response; map entries are ordered, so equal responses give equal bytes.
+    public static func encodeResponse(_ response: RunResponse) throws -> [UInt8] {
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true
+        return try WireResponse(response).serializedBytes(options: options)
+    }
+}
+
+extension Resource {
+    /// The core resource of a wire resource.
+    public init(_ wire: Apiextensions_Fn_Proto_V1_Resource) {
+        self.init(
+            object: wire.hasResource ? Value(wire.resource) : .object([:]),
+            connectionDetails: wire.connectionDetails,
+            ready: Readiness(wire.ready))
+    }
+
+    /// This resource on the wire.
+    public var wire: Apiextensions_Fn_Proto_V1_Resource {
+        var w = Apiextensions_Fn_Proto_V1_Resource()
+        w.resource = object.protoStruct
+        w.connectionDetails = connectionDetails
+        w.ready = ready.wire
+        return w
+    }
+}
+
+extension Readiness {
+    init(_ wire: Apiextensions_Fn_Proto_V1_Ready) {
+        switch wire {
+        case .true: self = .ready
+        case .false: self = .notReady
+        default: self = .unspecified
+        }
+    }
+
+    var wire: Apiextensions_Fn_Proto_V1_Ready {
+        switch self {
+        case .unspecified: return .unspecified
+        case .ready: return .true
+        case .notReady: return .false
+        }
+    }
+}
+
+extension State {
+    /// The core state of a wire state.
+    public init(_ wire: Apiextensions_Fn_Proto_V1_State) {
+        self.init(
+            composite: wire.hasComposite ? Resource(wire.composite) : nil,
+            resources: wire.resources.mapValues(Resource.init))
+    }
+
+    /// This state on the wire.
+    public var wire: Apiextensions_Fn_Proto_V1_State {
+        var w = Apiextensions_Fn_Proto_V1_State()
+        if let composite { w.composite = composite.wire }
+        w.resources = resources.mapValues(\.wire)
+        return w
+    }
+}
+
+extension Capability {
+    init(_ wire: Apiextensions_Fn_Proto_V1_Capability) {
+        switch wire {
+        case .capabilities: self = .capabilities
+        case .requiredResources: self = .requiredResources
+        case .credentials: self = .credentials
+        case .conditions: self = .conditions
+        case .requiredSchemas: self = .requiredSchemas
+        default: self = .unknown(wire.rawValue)
+        }
+    }
+}
+
+extension RunRequest {
+    /// The core request of a wire request. The deprecated `extra_resources`
+    /// answers are merged under `required_resources` (older Crossplane sends those).
+    public init(_ wire: WireRequest) {
+        var required = wire.extraResources.mapValues { $0.items.map(Resource.init) }
+        for (k, v) in wire.requiredResources { required[k] = v.items.map(Resource.init) }
+        self.init(
+            tag: wire.meta.tag,
+            capabilities: wire.meta.capabilities.map(Capability.init),
+            observed: State(wire.observed),
+            desired: State(wire.desired),
+            input: wire.hasInput ? Value(wire.input) : nil,
+            context: wire.hasContext ? Value(wire.context) : nil,
+            requiredResources: required,
+            credentials: wire.credentials.compactMapValues { c in
+                if case .credentialData(let d) = c.source { return d.data }
+                return nil
+            })
+    }
+}
+
+extension Target {
+    var wire: Apiextensions_Fn_Proto_V1_Target {
+        switch self {
+        case .composite: return .composite
+        case .compositeAndClaim: return .compositeAndClaim
+        }
+    }
+}
+
+extension WireResponse {
+    /// The wire response of a core response.
+    public init(_ r: RunResponse) {
+        self.init()
+        meta.tag = r.tag
+        if let ttl = r.ttlSeconds {
+            var d = Google_Protobuf_Duration()
+            d.seconds = ttl
+            meta.ttl = d
+        }
+        desired = r.desired.wire
+        results = r.results.map { res in
+            var w = Apiextensions_Fn_Proto_V1_Result()
+            switch res.severity {
+            case .fatal: w.severity = .fatal
+            case .warning: w.severity = .warning
+            case .normal: w.severity = .normal
+            }
+            w.message = res.message
+            if let reason = res.reason { w.reason = reason }
+            if let target = res.target { w.target = target.wire }
+            return w
+        }
+        if let context = r.context { self.context = context.protoStruct }
+        if let output = r.output { self.output = output.protoStruct }
+        if let req = r.requirements {
+            requirements.resources = req.resources.mapValues { sel in
+                var w = Apiextensions_Fn_Proto_V1_ResourceSelector()
+                w.apiVersion = sel.apiVersion
+                w.kind = sel.kind
+                switch sel.match {
+                case .name(let n): w.matchName = n
+                case .labels(let l):
+                    var m = Apiextensions_Fn_Proto_V1_MatchLabels()
+                    m.labels = l
+                    w.matchLabels = m
+                }
+                if let ns = sel.namespace { w.namespace = ns }
+                return w
+            }
+            requirements.schemas = req.schemas.mapValues { sel in
+                var w = Apiextensions_Fn_Proto_V1_SchemaSelector()
+                w.apiVersion = sel.apiVersion
+                w.kind = sel.kind
+                return w
+            }
+        }
+        conditions = r.conditions.map { c in
+            var w = Apiextensions_Fn_Proto_V1_Condition()
+            w.type = c.type
+            switch c.status {
+            case .unknown: w.status = .conditionUnknown
+            case .true: w.status = .conditionTrue
+            case .false: w.status = .conditionFalse
+            }
+            w.reason = c.reason
+            if let m = c.message { w.message = m }
+            if let t = c.target { w.target = t.wire }
+            return w
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import CFunctionShim
+import Foundation
+
+/// Why the server could not start.
+public struct ServerError: Error, CustomStringConvertible {
+    /// A one-line reason.
+    public var description: String
+
+    /// Creates an error.
+    public init(_ description: String) { self.description = description }
+}
+
+/// TLS material for mTLS: the server identity and the CA that signs client certificates.
+public struct TLSMaterial: Sendable {
+    /// PEM server certificate chain.
+    public var certificate: String
+    /// PEM private key.
+    public var key: String
+    /// PEM CA bundle that client certificates must chain to.
+    public var clientCA: String
+
+    /// Creates TLS material from PEM text.
+    public init(certificate: String, key: String, clientCA: String) {
+        self.certificate = certificate
+        self.key = key
+        self.clientCA = clientCA
+    }
+
+    /// Reads `tls.crt`, `tls.key` and `ca.crt` from a directory (Crossplane's layout).
+    public static func load(directory: String) throws -> TLSMaterial {
+        func read(_ name: String) throws -> String {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ServerError("cannot read \(path): mTLS needs tls.crt, tls.key and ca.crt in \(directory)")
+            }
+            guard let text = String(data: data, encoding: .utf8), text.contains("-----BEGIN") else {
+                throw ServerError("\(path) is not a PEM file")
+            }
+            return text
+        }
+        return TLSMaterial(certificate: try read("tls.crt"), key: try read("tls.key"), clientCA: try read("ca.crt"))
+    }
+}
+
+/// Turns one serialized request into a serialized response, or a gRPC error.
+public protocol CallHandler: AnyObject, Sendable {
+    /// Handles one call; runs concurrently on gRPC's threads.
+    func handle(request: UnsafeRawBufferPointer, api: APIVersion) -> CallOutcome
+}
+
+/// The RunFunction method a call arrived on.
+public enum APIVersion: String, Sendable {
+    case v1, v1beta1
+}
+
+/// The outcome of one call.
+public enum CallOutcome {
+    /// A serialized response.
+    case ok([UInt8])
+    /// A gRPC status code and message.
+    case failed(code: Int32, message: String)
+}
+
+/// gRPC status codes this module returns.
+public enum GRPCStatus {
+    /// The request body is not valid.
+    public static let invalidArgument: Int32 = 3
+    /// An unexpected failure.
+    public static let `internal`: Int32 = 13
+}
+
+/// A running gRPC server: owns the C shim's server and frees it.
+public final class GRPCServer: @unchecked Sendable {
+    // The shim pointer is only touched through the shim's thread-safe functions.
+    private let server: OpaquePointer
+    private let context: Unmanaged<HandlerBox>
+
+    /// The bound TCP port.
+    public let port: Int
+
+    /// Starts serving on `address`; plaintext when `tls` is nil.
+    public init(address: String, tls: TLSMaterial?, maxReceiveBytes: Int, handler: CallHandler) throws {
+        let box = Unmanaged.passRetained(HandlerBox(handler))
+        var error = [CChar](repeating: 0, count: 512)
+        let started: OpaquePointer? = address.withCString { addr in
+            withOptionalCString(tls?.certificate) { cert in
+                withOptionalCString(tls?.key) { key in
+                    withOptionalCString(tls?.clientCA) { ca in
+                        fmc_server_start(addr, cert, key, ca, Int32(clamping: maxReceiveBytes),
+                                         runFunctionTrampoline, box.toOpaque(), &error, error.count)
+                    }
+                }
+            }
+        }
+        guard let started else {
+            box.release()
+            let message = error.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw ServerError(message)
+        }
+        self.server = started
+        self.context = box
+        self.port = Int(fmc_server_port(started))
+    }
+
+    /// Blocks until the server has shut down.
+    public func wait() {
+        fmc_server_wait(server)
+    }
+
+    /// Stops accepting calls and lets in-flight calls finish within `grace` seconds.
+    public func shutdown(grace: Double) {
+        fmc_server_shutdown(server, Int64(grace * 1000))
+    }
+
+    deinit {
+        fmc_server_shutdown(server, 0)
+        fmc_server_wait(server)
+        fmc_server_free(server)
+        context.release()
+    }
+}
+
+/// Routes gRPC's own log lines through JSON on stderr.
+public func configureGRPCLogging(debug: Bool) {
+    fmc_configure_logging(debug ? 1 : 0)
+}
+
+/// Holds the Swift handler behind the C context pointer.
+final class HandlerBox: Sendable {
+    let handler: CallHandler
+    init(_ handler: CallHandler) { self.handler = handler }
+}
+
+private func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let s else { return body(nil) }
+    return s.withCString { body($0) }
+}
+
+/// The C callback. A plain global function, so it carries no actor isolation
+/// (a closure in main.swift would be @MainActor and trap on a gRPC thread).
+private func runFunctionTrampoline(
+    context: UnsafeMutableRawPointer?, api: fmc_api_version,
+    request: UnsafePointer<UInt8>?, requestLength: Int,
+    response: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?,
+    responseLength: UnsafeMutablePointer<Int>?,
+    errorMessage: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    guard let context, let response, let responseLength, let errorMessage else { return GRPCStatus.internal }
+    let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
+    let version: APIVersion = api == FMC_API_V1BETA1 ? .v1beta1 : .v1
+    let outcome = box.handler.handle(
+        request: UnsafeRawBufferPointer(start: request, count: requestLength), api: version)
+    switch outcome {
+    case .ok(let bytes):
+        // malloc'd here, freed by the shim once gRPC has sent it.
+        let buffer = malloc(max(bytes.count, 1))!.assumingMemoryBound(to: UInt8.self)
+        bytes.withUnsafeBufferPointer { src in
+            if let base = src.baseAddress { buffer.update(from: base, count: bytes.count) }
+        }
+        response.pointee = buffer
+        responseLength.pointee = bytes.count
+        return 0
+    case .failed(let code, let message):
+        errorMessage.pointee = strdup(message)
+        return code
+    }
+}

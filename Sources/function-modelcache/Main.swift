@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `function-modelcache` command: `serve` (the default) and `render`.
+@main
+struct FunctionModelCache: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "function-modelcache",
+        abstract: "Modelplane's model-weight cache, as a Crossplane composition function.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}

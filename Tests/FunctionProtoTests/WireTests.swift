@@ -1,0 +1,111 @@
+import Foundation
+import FunctionCore
+import SwiftProtobuf
+import Testing
+
+@testable import FunctionProto
+
+/// Round trips through the wire types: what Crossplane sends must come back unchanged.
+@Suite struct WireTests {
+    static let object: Value = [
+        "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
+        "metadata": ["name": "qwen", "namespace": "ml-team", "labels": ["a": "b"]],
+        "spec": ["replicas": 3, "ratio": 0.5, "nothing": .null, "flag": true, "list": [1, "two", [3.25], ["k": []]]],
+    ]
+
+    func encodeRequest(_ r: RunRequest) throws -> [UInt8] {
+        var w = WireRequest()
+        w.meta.tag = r.tag
+        w.observed = r.observed.wire
+        w.desired = r.desired.wire
+        if let c = r.context { w.context = c.protoStruct }
+        if let i = r.input { w.input = i.protoStruct }
+        for (k, v) in r.requiredResources {
+            var rs = Apiextensions_Fn_Proto_V1_Resources()
+            rs.items = v.map(\.wire)
+            w.requiredResources[k] = rs
+        }
+        return try w.serializedBytes()
+    }
+
+    func decode(_ bytes: [UInt8]) throws -> RunRequest {
+        try bytes.withUnsafeBytes { try Wire.decodeRequest($0) }
+    }
+
+    @Test("Objects, integers, doubles, nulls and nested lists survive a wire round trip")
+    func valueRoundTrip() throws {
+        let back = Value(Self.object.protoStruct)
+        #expect(back == Self.object)
+        #expect(back[path: "spec", "replicas"] == .int(3))
+        #expect(back[path: "spec", "ratio"] == .double(0.5))
+        #expect(back[path: "spec", "nothing"] == .null)
+    }
+
+    @Test("Integral numbers beyond 2^53 stay doubles instead of silently losing precision")
+    func hugeNumbers() {
+        #expect(Value.number(9_007_199_254_740_992) == .int(9_007_199_254_740_992))
+        #expect(Value.number(1e300) == .double(1e300))
+        #expect(Value.number(-0.0) == .int(0))
+    }
+
+    @Test("Absent and empty context, input and required resources stay distinguishable")
+    func emptyVersusAbsent() throws {
+        let absent = try decode(try encodeRequest(RunRequest(tag: "t")))
+        #expect(absent.context == nil)
+        #expect(absent.input == nil)
+        #expect(absent.requiredResources.isEmpty)
+
+        let empty = try decode(try encodeRequest(RunRequest(
+            tag: "t", input: .object([:]), context: .object([:]), requiredResources: ["clusters": []])))
+        #expect(empty.context == .object([:]))
+        #expect(empty.input == .object([:]))
+        #expect(empty.requiredResources == ["clusters": []])
+    }
+
+    @Test("A response without context carries none; one with context carries it unchanged")
+    func responseContext() throws {
+        var r = RunResponse(to: RunRequest(tag: "x"))
+        #expect(!WireResponse(r).hasContext)
+        r.context = ["apiextensions.crossplane.io/environment": ["k": 1]]
+        let wire = WireResponse(r)
+        #expect(wire.hasContext)
+        #expect(Value(wire.context) == r.context)
+    }
+
+    @Test("A request's state decodes to the same model it was built from")
+    func requestRoundTrip() throws {
+        let request = RunRequest(
+            tag: "abc",
+            observed: State(composite: Resource(object: Self.object), resources: ["pvc": Resource(object: ["kind": "Object"])]),
+            desired: State(resources: ["other": Resource(object: ["x": 1], ready: .ready)]),
+            context: ["k": "v"],
+            requiredResources: ["clusters": [Resource(object: ["kind": "InferenceCluster"])]])
+        #expect(try decode(try encodeRequest(request)) == request)
+    }
+
+    @Test("Bytes that are not a RunFunctionRequest are rejected with a reason")
+    func garbage() {
+        #expect(throws: Wire.DecodeError.self) { try decode([0xFF, 0xFF, 0xFF]) }
+    }
+
+    @Test("Encoding is byte-identical across repeats, whatever the dictionary order")
+    func deterministic() throws {
+        var r = RunResponse(to: RunRequest(tag: "t"))
+        for i in 0..<50 {
+            r.desired.resources["res-\(i)"] = Resource(object: Self.object, ready: .ready)
+        }
+        r.requirements = Requirements(resources: [
+            "clusters": ResourceSelector(apiVersion: "v", kind: "K", match: .labels(["b": "2", "a": "1", "c": "3"]))
+        ])
+        let first = try Wire.encodeResponse(r)
+        for _ in 0..<20 {
+            // A copy rebuilt from scratch has freshly hashed dictionaries.
+            var copy = RunResponse(to: RunRequest(tag: "t"))
+            for i in (0..<50).reversed() {
+                copy.desired.resources["res-\(i)"] = Resource(object: Value(Self.object.protoStruct), ready: .ready)
+            }
+            copy.requirements = r.requirements
+            #expect(try Wire.encodeResponse(copy) == first)
+        }
+    }
+}

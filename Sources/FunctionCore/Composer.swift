@@ -17,7 +17,9 @@ public struct Composer: Sendable {
 
     /// A composer for every kind this function knows.
     public init() {
-        self.init(composers: [:])
+        self.init(composers: [
+            ModelCacheComposer.kind: ModelCacheComposer()
+        ])
     }
 
     /// A composer with the given per-kind composers (for tests).

@@ -1,0 +1,72 @@
+/// What the function reads of an observed InferenceCluster.
+public struct ClusterView: Sendable, Hashable {
+    /// The ReadWriteMany storage a cluster offers for caches.
+    public struct RWXCache: Sendable, Hashable {
+        /// The StorageClass name.
+        public var storageClassName: String
+        /// The size of caches that set none, in GiB.
+        public var defaultSizeGiB: Int64
+    }
+
+    /// The kind's apiVersion and kind.
+    public static let kind = "InferenceCluster"
+
+    /// The cluster's name.
+    public var name: String
+    /// `status.providerConfigRef.name`, when the cluster has one.
+    public var providerConfig: String?
+    /// `spec.storage.rwxCache`, when declared and valid.
+    public var rwxCache: RWXCache?
+    /// Why a declared `rwxCache` is unusable, when it is.
+    public var rwxProblem: String?
+    /// Whether the cluster reports `Ready=True`.
+    public var isReady: Bool
+    /// The cluster's labels.
+    public var labels: [String: String]
+
+    /// Reads an observed InferenceCluster; nil when it has no name.
+    public init?(_ object: Value) {
+        guard let name = object[path: "metadata", "name"]?.stringValue, !name.isEmpty else { return nil }
+        self.name = name
+        let pc = object[path: "status", "providerConfigRef", "name"]?.stringValue
+        self.providerConfig = (pc?.isEmpty ?? true) ? nil : pc
+        self.isReady = conditionStatus(object, "Ready") == "True"
+        var labels: [String: String] = [:]
+        for (k, v) in object[path: "metadata", "labels"]?.objectValue ?? [:] {
+            if let s = v.stringValue { labels[k] = s }
+        }
+        self.labels = labels
+        self.rwxCache = nil
+        self.rwxProblem = nil
+        if let rwx = object[path: "spec", "storage", "rwxCache"], !rwx.isNull {
+            var v = Validator()
+            let field = "InferenceCluster \(name) spec.storage.rwxCache"
+            if v.object(rwx, field) != nil {
+                let sc = v.string(rwx["storageClassName"], "\(field).storageClassName")
+                if let sc, !Rules.isDNSSubdomain(sc) {
+                    v.fail("\(field).storageClassName", .string(sc), "is not a valid StorageClass name")
+                }
+                let size = v.integer(rwx["defaultSizeGiB"], "\(field).defaultSizeGiB", in: 1...10_000)
+                if v.errors.isEmpty, let sc {
+                    self.rwxCache = RWXCache(storageClassName: sc, defaultSizeGiB: size ?? 200)
+                }
+            }
+            if !v.errors.isEmpty { self.rwxProblem = FieldErrors(v.errors).description }
+        }
+    }
+
+    /// Whether every label in `selector` is on the cluster with the same value.
+    public func matches(_ selector: [String: String]) -> Bool {
+        selector.allSatisfy { labels[$0.key] == $0.value }
+    }
+
+    /// The clusters answered for `key`, sorted by name, without duplicates or nameless entries.
+    public static func answered(_ request: RunRequest, key: String) -> [ClusterView]? {
+        guard let items = request.requiredResources[key] else { return nil }
+        var byName: [String: ClusterView] = [:]
+        for item in items {
+            if let c = ClusterView(item.object) { byName[c.name] = c }
+        }
+        return byName.keys.sorted(by: utf8Less).map { byName[$0]! }
+    }
+}

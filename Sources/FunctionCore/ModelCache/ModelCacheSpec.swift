@@ -1,0 +1,141 @@
+/// A ModelCache's spec, validated: after parsing, code works with typed values only.
+public struct ModelCacheSpec: Sendable, Hashable {
+    /// The HuggingFace repo id, `owner/name` or `name`.
+    public var repo: String
+    /// The branch, tag or commit; nil means the repo's default branch.
+    public var revision: String?
+    /// The Secret holding a HuggingFace token, for gated models.
+    public var token: SecretKeyRef?
+    /// Where consuming pods see the files.
+    public var mountPath: String
+    /// Size override in GiB; nil means the cluster's default.
+    public var sizeGiB: Int64?
+    /// Which InferenceClusters to stage on; empty means all.
+    public var matchLabels: [String: String]
+
+    /// What was downloaded: the identity a Ready phase refers to.
+    public var source: ArtifactSource { ArtifactSource(repo: repo, revision: revision) }
+
+    /// Parses and validates `spec`; every broken rule is reported.
+    public static func parse(_ spec: Value?) -> Result<ModelCacheSpec, FieldErrors> {
+        var v = Validator()
+        let spec = v.object(spec, "spec")
+        let source = v.object(spec?[path: "artifact", "source"], "spec.artifact.source")
+        var repo: String?
+        var revision: String?
+        var token: SecretKeyRef?
+        if let source {
+            let others = source.objectValue!.keys.filter { $0 != "huggingFace" }.sorted(by: utf8Less)
+            if !others.isEmpty {
+                v.fail("spec.artifact.source", .string(others.joined(separator: ", ")),
+                       "is not a supported source: set exactly one source, and today that is huggingFace")
+            }
+            if let hf = v.object(source["huggingFace"], "spec.artifact.source.huggingFace") {
+                let field = "spec.artifact.source.huggingFace"
+                if let r = v.string(hf["repo"], "\(field).repo") {
+                    if ArtifactSource.isRepo(r) { repo = r } else {
+                        v.fail("\(field).repo", .string(r), "is not a valid HuggingFace repo id: use owner/name or name, "
+                            + "each part up to 96 letters, digits, '-', '_', '.', not starting with '-' or '.', without '..'")
+                    }
+                }
+                if let r = v.string(hf["revision"], "\(field).revision", required: false) {
+                    if ArtifactSource.isRevision(r) { revision = r } else {
+                        v.fail("\(field).revision", .string(r), "is not a valid revision: use 1 to 255 letters, digits, "
+                            + "'-', '_', '.', '/', not starting with '-', without '..'")
+                    }
+                }
+                if let ref = v.object(hf["tokenSecretRef"], "\(field).tokenSecretRef", required: false) {
+                    token = SecretKeyRef.parse(ref, "\(field).tokenSecretRef", defaultKey: "HF_TOKEN", &v)
+                }
+            }
+        }
+
+        var mountPath: String?
+        if let mount = v.object(spec?["mount"], "spec.mount"), let p = v.string(mount["path"], "spec.mount.path") {
+            if let problem = MountPath.problem(p) { v.fail("spec.mount.path", .string(p), problem) } else { mountPath = p }
+        }
+        let size = v.integer(spec?[path: "storage", "sizeGiB"], "spec.storage.sizeGiB", in: 1...10_000)
+        let labels = v.labels(spec?[path: "clusterSelector", "matchLabels"], "spec.clusterSelector.matchLabels")
+
+        guard v.errors.isEmpty, let repo, let mountPath else { return .failure(FieldErrors(v.errors)) }
+        return .success(ModelCacheSpec(
+            repo: repo, revision: revision, token: token, mountPath: mountPath, sizeGiB: size, matchLabels: labels))
+    }
+}
+
+/// A reference to one key of a Secret in the XR's namespace.
+public struct SecretKeyRef: Sendable, Hashable {
+    /// The Secret's name.
+    public var name: String
+    /// The data key.
+    public var key: String
+
+    /// Parses `{name, key}`; `key` defaults to `defaultKey`.
+    static func parse(_ ref: Value, _ field: String, defaultKey: String, _ v: inout Validator) -> SecretKeyRef? {
+        let name = v.string(ref["name"], "\(field).name")
+        if let name, !Rules.isDNSSubdomain(name) {
+            v.fail("\(field).name", .string(name), "is not a valid Secret name: use a DNS-1123 subdomain "
+                + "(lowercase letters, digits, '-', '.')")
+            return nil
+        }
+        let key = v.string(ref["key"], "\(field).key", required: false) ?? defaultKey
+        if !Rules.isSecretKey(key) {
+            v.fail("\(field).key", .string(key), "is not a valid Secret key: use letters, digits, '-', '_', '.'")
+            return nil
+        }
+        guard let name else { return nil }
+        return SecretKeyRef(name: name, key: key)
+    }
+}
+
+/// The artifact a cache holds: a HuggingFace repo at a revision.
+public struct ArtifactSource: Sendable, Hashable {
+    /// The repo id.
+    public var repo: String
+    /// The revision; nil means the default branch.
+    public var revision: String?
+
+    /// A stable identity: `hf://<repo>@<revision>` (revision `main` when unset).
+    /// Status records it, the completion marker stores it and Job names carry its digest.
+    public var identity: String { "hf://\(repo)@\(revision ?? "main")" }
+
+    static func isRepo(_ s: String) -> Bool {
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), !s.contains("..") else { return false }
+        return parts.allSatisfy { part in
+            let b = Array(part.utf8)
+            guard (1...96).contains(b.count), b.first != UInt8(ascii: "-"), b.first != UInt8(ascii: ".") else {
+                return false
+            }
+            return b.allSatisfy { Rules.isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+        }
+    }
+
+    static func isRevision(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard (1...255).contains(b.count), b.first != UInt8(ascii: "-"), !s.contains("..") else { return false }
+        return b.allSatisfy {
+            Rules.isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+                || $0 == UInt8(ascii: "/")
+        }
+    }
+}
+
+/// Rules for a mount path.
+public enum MountPath {
+    /// Why `p` is not an absolute, normalised path, or nil when it is one.
+    public static func problem(_ p: String) -> String? {
+        guard p.hasPrefix("/") else { return "must be an absolute path starting with '/'" }
+        guard p != "/" else { return "must not be '/': mounting over the root would hide the container's files" }
+        guard !p.contains(":") else { return "must not contain ':'" }
+        guard !p.contains("//") else { return "must be normalised: no '//'" }
+        guard !p.hasSuffix("/") else { return "must be normalised: no trailing '/'" }
+        let segments = p.split(separator: "/")
+        guard !segments.contains("..") else { return "must be normalised: no '..'" }
+        guard !segments.contains(".") else { return "must be normalised: no '.' segments" }
+        guard !p.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            return "must not contain control characters"
+        }
+        return nil
+    }
+}

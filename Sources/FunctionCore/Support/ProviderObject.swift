@@ -1,0 +1,49 @@
+/// Builds and reads provider-kubernetes `Object`s (`kubernetes.m.crossplane.io/v1alpha1`),
+/// the wrapper that puts a manifest onto a workload cluster.
+public enum ProviderObject {
+    /// The Object's apiVersion.
+    public static let apiVersion = "kubernetes.m.crossplane.io/v1alpha1"
+
+    /// Management policies that never delete: the remote object is orphaned when
+    /// dropped from desired state (the hydration Job then removes itself by TTL).
+    public static let noDelete: [Value] = ["Observe", "Create", "Update", "LateInitialize"]
+
+    /// An Object wrapping `manifest`, reaching the cluster through `providerConfig`.
+    ///
+    /// The Object's own name is left to Crossplane (functions never set composed names).
+    public static func wrap(
+        _ manifest: Value, providerConfig: String, readinessQuery: String? = nil,
+        managementPolicies: [Value]? = nil, references: [Value]? = nil
+    ) -> Value {
+        var spec: [String: Value] = [
+            "forProvider": ["manifest": manifest],
+            "providerConfigRef": ["kind": "ClusterProviderConfig", "name": .string(providerConfig)],
+        ]
+        if let readinessQuery {
+            spec["readiness"] = ["policy": "DeriveFromCelQuery", "celQuery": .string(readinessQuery)]
+        }
+        if let managementPolicies { spec["managementPolicies"] = .list(managementPolicies) }
+        if let references { spec["references"] = .list(references) }
+        return ["apiVersion": .string(apiVersion), "kind": "Object", "spec": .object(spec)]
+    }
+
+    /// The remote object as last observed by the provider (`status.atProvider.manifest`).
+    public static func remote(_ observed: Resource?) -> Value? {
+        observed?.object[path: "status", "atProvider", "manifest"]
+    }
+
+    /// Whether the observed Object reports `Ready=True`.
+    public static func isReady(_ observed: Resource?) -> Bool {
+        conditionStatus(observed?.object, "Ready") == "True"
+    }
+}
+
+/// The `status` string of the condition of type `type` in `object.status.conditions`.
+public func conditionStatus(_ object: Value?, _ type: String) -> String? {
+    condition(object, type)?["status"]?.stringValue
+}
+
+/// The condition of type `type` in `object.status.conditions`.
+public func condition(_ object: Value?, _ type: String) -> Value? {
+    object?[path: "status", "conditions"]?.listValue?.first { $0["type"]?.stringValue == type }
+}

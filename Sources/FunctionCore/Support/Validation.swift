@@ -1,0 +1,169 @@
+/// A rule a field broke: names the field, the offending value and the rule.
+public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The field path, e.g. `spec.mount.path`.
+    public var field: String
+    /// The offending value as the user wrote it (quoted in messages), or nil when absent.
+    public var value: String?
+    /// What the rule is, e.g. `must be an absolute path`.
+    public var rule: String
+
+    /// Creates a field error.
+    public init(_ field: String, _ value: String?, _ rule: String) {
+        self.field = field
+        self.value = value
+        self.rule = rule
+    }
+
+    /// `field "value" rule`, or `field rule` when the value is absent.
+    public var description: String {
+        guard let value else { return "\(field) \(rule)" }
+        return "\(field) \(quote(value)) \(rule)"
+    }
+}
+
+/// Quotes a user value for a message, escaping what would break the line, and shortening long values.
+public func quote(_ s: String) -> String {
+    let shown = s.count > 80 ? String(s.prefix(77)) + "..." : s
+    return Value.string(shown).canonicalJSON()
+}
+
+/// Collects field errors while a spec is parsed, so that one message can list them all.
+public struct Validator {
+    /// The errors found so far, in the order found.
+    public private(set) var errors: [FieldError] = []
+
+    /// Creates an empty validator.
+    public init() {}
+
+    /// Records an error.
+    public mutating func fail(_ field: String, _ value: Value?, _ rule: String) {
+        errors.append(FieldError(field, value.map(display), rule))
+    }
+
+    /// A required object field, or nil (with an error) when absent or of another type.
+    public mutating func object(_ v: Value?, _ field: String, required: Bool = true) -> Value? {
+        guard let v, !v.isNull else {
+            if required { fail(field, nil, "is required") }
+            return nil
+        }
+        guard v.objectValue != nil else {
+            fail(field, v, "must be an object, not a \(v.typeName)")
+            return nil
+        }
+        return v
+    }
+
+    /// A string field, or nil (with an error when required) when absent or of another type.
+    public mutating func string(_ v: Value?, _ field: String, required: Bool = true) -> String? {
+        guard let v, !v.isNull else {
+            if required { fail(field, nil, "is required") }
+            return nil
+        }
+        guard let s = v.stringValue else {
+            fail(field, v, "must be a string, not a \(v.typeName)")
+            return nil
+        }
+        return s
+    }
+
+    /// An integer field within `range`, or nil.
+    public mutating func integer(_ v: Value?, _ field: String, in range: ClosedRange<Int64>, required: Bool = false)
+        -> Int64?
+    {
+        guard let v, !v.isNull else {
+            if required { fail(field, nil, "is required") }
+            return nil
+        }
+        guard let i = v.intValue else {
+            fail(field, v, "must be an integer, not a \(v.typeName)")
+            return nil
+        }
+        guard range.contains(i) else {
+            fail(field, v, "must be between \(range.lowerBound) and \(range.upperBound)")
+            return nil
+        }
+        return i
+    }
+
+    /// A map of strings to strings (e.g. matchLabels) whose keys and values are valid labels.
+    public mutating func labels(_ v: Value?, _ field: String) -> [String: String] {
+        guard let v, !v.isNull else { return [:] }
+        guard let o = v.objectValue else {
+            fail(field, v, "must be a map of label names to string values, not a \(v.typeName)")
+            return [:]
+        }
+        var out: [String: String] = [:]
+        for key in o.keys.sorted(by: utf8Less) {
+            let value = o[key]!
+            guard let s = value.stringValue else {
+                fail("\(field).\(key)", value, "must be a string (quote it in YAML), not a \(value.typeName)")
+                continue
+            }
+            if !Rules.isLabelKey(key) {
+                fail(field, .string(key), "is not a valid label key: use an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_', '.'")
+                continue
+            }
+            if !Rules.isLabelValue(s) {
+                fail("\(field).\(key)", value, "is not a valid label value: use up to 63 letters, digits, '-', '_', '.', beginning and ending with a letter or digit")
+                continue
+            }
+            out[key] = s
+        }
+        return out
+    }
+
+    private func display(_ v: Value) -> String {
+        if case .string(let s) = v { return s }
+        return v.canonicalJSON()
+    }
+}
+
+/// Syntax rules shared by the XRD schemas and the function.
+public enum Rules {
+    static func isAlnum(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+    }
+
+    static func isLowerAlnum(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7A)
+    }
+
+    /// A DNS-1123 label: 1..63 lowercase letters, digits and '-', alphanumeric at both ends.
+    public static func isDNSLabel(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard (1...63).contains(b.count), isLowerAlnum(b.first!), isLowerAlnum(b.last!) else { return false }
+        return b.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    /// A DNS-1123 subdomain: at most 253 characters of dot-separated DNS labels.
+    public static func isDNSSubdomain(_ s: String) -> Bool {
+        s.utf8.count <= 253 && s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy {
+            isDNSLabel(String($0))
+        }
+    }
+
+    /// A Kubernetes label value: empty, or up to 63 of [A-Za-z0-9-_.] with alphanumeric ends.
+    public static func isLabelValue(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        if b.isEmpty { return true }
+        guard b.count <= 63, isAlnum(b.first!), isAlnum(b.last!) else { return false }
+        return b.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+    }
+
+    /// A Kubernetes label key: an optional DNS subdomain prefix and '/', then a non-empty label-value-like name.
+    public static func isLabelKey(_ s: String) -> Bool {
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1: return !s.isEmpty && isLabelValue(s)
+        case 2: return isDNSSubdomain(String(parts[0])) && !parts[1].isEmpty && isLabelValue(String(parts[1]))
+        default: return false
+        }
+    }
+
+    /// A Secret data key: 1..253 of [-._a-zA-Z0-9], not "." or "..".
+    public static func isSecretKey(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard (1...253).contains(b.count), s != ".", s != ".." else { return false }
+        return b.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+    }
+}

@@ -119,12 +119,8 @@ public struct CacheStaging: Sendable, Hashable {
     public func jobObject() -> Value {
         var env: [Value] = [
             ["name": "MODEL_REPO", "value": .string(source.repo)],
-            ["name": "MODEL_REVISION", "value": .string(source.revision ?? "")],
-            ["name": "SOURCE_ID", "value": .string(source.identity)],
-            ["name": "CACHE_DIR", "value": .string(HydrationScript.cacheDir)],
-            ["name": "HF_HOME", "value": "/tmp/hf-home"],
-            ["name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"],
         ]
+        if let revision = source.revision { env.append(["name": "MODEL_REVISION", "value": .string(revision)]) }
         if let token {
             env.append(["name": "HF_TOKEN",
                         "valueFrom": ["secretKeyRef": ["name": .string(tokenName), "key": .string(token.key)]]])
@@ -141,7 +137,8 @@ public struct CacheStaging: Sendable, Hashable {
             ],
             "securityContext": ["allowPrivilegeEscalation": false, "capabilities": ["drop": ["ALL"]]],
         ]
-        let podLabels = labels.merging(["modelplane.ai/component": "hydrate"]) { a, _ in a }
+        // Pods carry only what selects them, to keep 1,000-cluster responses small.
+        let podLabels = ["modelplane.ai/component": "hydrate", "modelplane.ai/cache": claimName]
         let job: Value = [
             "apiVersion": "batch/v1", "kind": "Job",
             "metadata": metadata(jobName),

@@ -14,28 +14,21 @@ public enum HydrationScript {
     /// The file that records which source was completely downloaded.
     public static let markerFile = ".modelcache-complete"
 
-    /// The script, run as `sh -c SCRIPT`.
+    /// The script, run as `sh -c SCRIPT`. Kept terse: it is repeated in every
+    /// Job of a 1,000-cluster response. It writes the source identity (the
+    /// same string as `ArtifactSource.identity`) to a marker only after
+    /// `hf download` succeeded (hf resumes interrupted downloads), and exits at
+    /// once when the marker already matches. `CACHE_DIR` is only set by tests.
     public static let text = """
         set -eu
-        marker="$CACHE_DIR/\(markerFile)"
-        if [ -f "$marker" ] && [ "$(cat "$marker")" = "$SOURCE_ID" ]; then
-          echo "already staged: $SOURCE_ID"
-          exit 0
-        fi
-        if ! command -v hf >/dev/null 2>&1; then
-          python3 -m pip install --quiet --no-cache-dir --target /tmp/hf "huggingface_hub==\(huggingFaceHubVersion)"
-          export PYTHONPATH=/tmp/hf PATH="/tmp/hf/bin:$PATH"
-        fi
-        # A marker from another source must not survive a partial download of this one.
-        rm -f "$marker"
-        set -- download "$MODEL_REPO" --local-dir "$CACHE_DIR"
-        if [ -n "${MODEL_REVISION:-}" ]; then
-          set -- "$@" --revision "$MODEL_REVISION"
-        fi
-        # hf resumes interrupted downloads, so a retried pod continues where it stopped.
-        hf "$@"
-        printf '%s' "$SOURCE_ID" > "$marker.tmp"
-        mv "$marker.tmp" "$marker"
-        echo "staged: $SOURCE_ID"
+        c=${CACHE_DIR:-\(cacheDir)}
+        m=$c/\(markerFile) s="hf://$MODEL_REPO@${MODEL_REVISION:-main}"
+        [ "$(cat "$m" 2>/dev/null)" != "$s" ] || exit 0
+        export HF_HOME=/tmp/hf-home HF_HUB_DISABLE_TELEMETRY=1
+        command -v hf >/dev/null || { pip install -q --target /tmp/hf huggingface_hub==\(huggingFaceHubVersion); export PYTHONPATH=/tmp/hf PATH=/tmp/hf/bin:$PATH; }
+        rm -f "$m"
+        hf download "$MODEL_REPO" ${MODEL_REVISION:+--revision "$MODEL_REVISION"} --local-dir "$c"
+        printf %s "$s" >"$m.t"
+        mv "$m.t" "$m"
         """
 }

@@ -35,7 +35,13 @@ public enum Wire {
     }
 
     /// Encodes a response; map entries are ordered, so equal responses give equal bytes.
-    public static func encodeResponse(_ response: RunResponse) throws -> [UInt8] {
+    public static func encodeResponse(_ response: RunResponse) -> [UInt8] {
+        ResponseEncoder.encode(response)
+    }
+
+    /// The same bytes through swift-protobuf's deterministic serializer: the
+    /// reference the fast encoder is tested against.
+    public static func encodeResponseWithSwiftProtobuf(_ response: RunResponse) throws -> [UInt8] {
         var options = BinaryEncodingOptions()
         options.useDeterministicOrdering = true
         return try WireResponse(response).serializedBytes(options: options)

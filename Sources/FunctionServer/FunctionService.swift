@@ -32,13 +32,7 @@ public final class FunctionService: CallHandler {
         }
 
         let response = composer.run(request)
-        let encoded: [UInt8]
-        do {
-            encoded = try Wire.encodeResponse(response)
-        } catch {
-            log.write(.error, "Cannot encode the response", ["tag": .string(request.tag), "error": .string("\(error)")])
-            return .failed(code: GRPCStatus.internal, message: "cannot encode the response: \(error)")
-        }
+        let encoded = Wire.encodeResponse(response)
 
         var fields = CallSummary(request: request, response: response).fields
         fields["api"] = .string(api.rawValue)

@@ -13,8 +13,8 @@ struct Case: Sendable, CustomTestStringConvertible {
 }
 
 let jobName = CacheStaging(
-    ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", providerConfig: "", storageClass: "",
-    sizeGiB: 1, source: ArtifactSource(repo: "Qwen/Qwen2.5-0.5B-Instruct", revision: nil), token: nil, labels: [:],
+    ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5",
+    source: ArtifactSource(repo: "Qwen/Qwen2.5-0.5B-Instruct", revision: nil), token: nil, labels: [:],
     settings: Settings()
 ).jobName
 

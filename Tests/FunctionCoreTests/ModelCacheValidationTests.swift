@@ -185,14 +185,29 @@ let invalidSpecs: [Invalid] = [
         let clusters = (0..<1000).map { Fx.cluster(String(format: "gpu-%04d", $0)) }
         let request = Fx.request(Fx.modelCache(), clusters: clusters.reversed())
         let r = Composer().run(request)
-        #expect(r.desired.resources.count == 2000)
+        // Every claim, and Jobs for the first wave only.
+        #expect(r.desired.resources.keys.filter { $0.hasPrefix("pvc-") }.count == 1000)
+        #expect(r.desired.resources.keys.filter { $0.hasPrefix("hydrate-") }.count == Settings().maxParallelHydrations)
         #expect(statusClusters(r).count == 1000)
+        #expect(statusClusters(r).last?["message"] == "Queued: at most 256 hydration Jobs run at once")
         #expect(statusClusters(r).first?["name"] == "gpu-0000")
         #expect(statusClusters(r).last?["name"] == "gpu-0999")
         #expect(r.results.first?.message.hasSuffix("gpu-0009 and 990 more") == true)
         let again = Composer().run(request)
         #expect(again == r)
         let bytes = r.canonicalValue.canonicalJSON().utf8.count
-        #expect(bytes < 3 * 1024 * 1024, "response JSON is \(bytes) bytes")
+        #expect(bytes < 2 * 1024 * 1024, "response JSON is \(bytes) bytes")
+    }
+
+    @Test("Running Jobs keep their slot in the hydration wave; free slots go to clusters by name")
+    func waves() {
+        let clusters = ["c-1", "c-2", "c-3", "c-4"].map { Fx.cluster($0) }
+        let r = Composer().run(Fx.request(
+            Fx.modelCache(status: Fx.status([("c-1", "Pending"), ("c-2", "Pending"), ("c-3", "Pending"), ("c-4", "Hydrating")])),
+            clusters: clusters, observed: ["hydrate-c-4": Fx.job(name: jobName), "pvc-c-4": Fx.claim(phase: "Bound")],
+            input: ["apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input", "maxParallelHydrations": 2]))
+        #expect(r.desired.resources.keys.filter { $0.hasPrefix("hydrate-") }.sorted() == ["hydrate-c-1", "hydrate-c-4"])
+        #expect(statusClusters(r).map { $0["phase"]?.stringValue ?? "" } == ["Pending", "Pending", "Pending", "Hydrating"])
+        #expect(statusClusters(r)[1]["message"] == "Queued: at most 2 hydration Jobs run at once")
     }
 }

@@ -83,6 +83,28 @@ import Testing
         #expect(try decode(try encodeRequest(request)) == request)
     }
 
+    @Test("The fast encoder writes exactly swift-protobuf's deterministic bytes")
+    func encoderMatchesReference() throws {
+        var r = RunResponse(to: RunRequest(tag: "t", context: ["k": [1, 2.5, "x", true, false, .null, [:], []]]))
+        r.desired.composite = Resource(object: ["status": ["n": 0, "neg": -3, "big": 1e300, "s": ""]], ready: .ready)
+        r.desired.resources["a"] = Resource(object: Self.object, connectionDetails: ["pw": Data([0, 1, 2])], ready: .notReady)
+        r.desired.resources["é"] = Resource(object: [:])
+        r.desired.resources["B"] = Resource(object: ["x": ["y": ["z": [[[]]]]]])
+        r.results = [.fatal("boom", reason: "Bad"), FunctionResult(severity: .normal, message: "")]
+        r.conditions = [Condition(type: "A", status: .true, reason: "R", message: ""), Condition(type: "B", status: .unknown, reason: "", target: nil)]
+        r.requirements = Requirements(
+            resources: ["c": ResourceSelector(apiVersion: "v", kind: "K", match: .labels([:])),
+                        "s": ResourceSelector(apiVersion: "v1", kind: "Secret", match: .name("n"), namespace: "")],
+            schemas: ["x": SchemaSelector(apiVersion: "a", kind: "b")])
+        r.output = ["o": 1]
+        #expect(Wire.encodeResponse(r) == (try Wire.encodeResponseWithSwiftProtobuf(r)))
+        var bare = RunResponse(to: RunRequest(), ttlSeconds: nil)
+        bare.tag = ""
+        #expect(Wire.encodeResponse(bare) == (try Wire.encodeResponseWithSwiftProtobuf(bare)))
+        let decoded = try WireResponse(serializedBytes: Wire.encodeResponse(r))
+        #expect(decoded == WireResponse(r))
+    }
+
     @Test("Bytes that are not a RunFunctionRequest are rejected with a reason")
     func garbage() {
         #expect(throws: Wire.DecodeError.self) { try decode([0xFF, 0xFF, 0xFF]) }
@@ -97,7 +119,7 @@ import Testing
         r.requirements = Requirements(resources: [
             "clusters": ResourceSelector(apiVersion: "v", kind: "K", match: .labels(["b": "2", "a": "1", "c": "3"]))
         ])
-        let first = try Wire.encodeResponse(r)
+        let first = Wire.encodeResponse(r)
         for _ in 0..<20 {
             // A copy rebuilt from scratch has freshly hashed dictionaries.
             var copy = RunResponse(to: RunRequest(tag: "t"))
@@ -105,7 +127,7 @@ import Testing
                 copy.desired.resources["res-\(i)"] = Resource(object: Value(Self.object.protoStruct), ready: .ready)
             }
             copy.requirements = r.requirements
-            #expect(try Wire.encodeResponse(copy) == first)
+            #expect(Wire.encodeResponse(copy) == first)
         }
     }
 }

@@ -38,46 +38,47 @@ public struct TokenSource: Sendable, Hashable {
     }
 }
 
-/// One cache on one cluster: the claim, the hydration Job and the token copy,
-/// named and labelled the same way whoever owns the cache (a ModelCache, or a
+/// One cache: the claim, the hydration Job and the token copy it puts on each
+/// cluster, named and labelled the same way whoever owns it (a ModelCache, or a
 /// ModelReplica's automatic cache).
+///
+/// Names and the cluster-independent manifests are built once in `init` and
+/// shared (copy-on-write) by every cluster's Object: a 1,000-cluster cache
+/// hashes its names once, not 3,000 times.
 public struct CacheStaging: Sendable, Hashable {
-    /// The owner's kind, lower case: the first part of every remote name.
-    public var ownerKind: String
-    /// The owner's namespace on the control plane.
-    public var namespace: String
-    /// The owner's name.
-    public var name: String
-    /// The provider config that reaches the cluster.
-    public var providerConfig: String
-    /// The ReadWriteMany storage class, from the cluster's rwxCache.
-    public var storageClass: String
-    /// The claim's size in GiB.
-    public var sizeGiB: Int64
     /// What to download.
-    public var source: ArtifactSource
+    public let source: ArtifactSource
     /// Where the token comes from, for gated models.
-    public var token: TokenSource?
-    /// Labels for every remote object.
-    public var labels: [String: String]
-    /// Namespace, image and Job settings.
-    public var settings: Settings
+    public let token: TokenSource?
+    /// The claim's name on every cluster.
+    public let claimName: String
+    /// The Job's name; it carries a digest of the source, so a new source gets a
+    /// new Job (a Job's pod template is immutable).
+    public let jobName: String
+    /// The token copy's name on every cluster.
+    public let tokenName: String
+    private let settings: Settings
+    private let labels: Value
+    private let jobManifest: Value
+    private let tokenManifest: Value?
 
-    /// Creates a staging plan.
-    public init(ownerKind: String, namespace: String, name: String, providerConfig: String, storageClass: String,
-                sizeGiB: Int64, source: ArtifactSource, token: TokenSource?, labels: [String: String],
-                settings: Settings)
+    /// Plans the cache owned by `ownerKind` `namespace`/`name`.
+    public init(ownerKind: String, namespace: String, name: String, source: ArtifactSource, token: TokenSource?,
+                labels: [String: String], settings: Settings)
     {
-        self.ownerKind = ownerKind
-        self.namespace = namespace
-        self.name = name
-        self.providerConfig = providerConfig
-        self.storageClass = storageClass
-        self.sizeGiB = sizeGiB
         self.source = source
         self.token = token
-        self.labels = labels
         self.settings = settings
+        self.labels = .object(labels.mapValues(Value.string))
+        self.claimName = Self.claimName(ownerKind: ownerKind, namespace: namespace, name: name)
+        self.jobName = childName(ownerKind, namespace, name, "hydrate", shortDigest(source.identity, length: 6))
+        self.tokenName = childName(ownerKind, namespace, name, "token")
+        self.jobManifest = Self.job(name: jobName, claimName: claimName, tokenName: tokenName, source: source,
+                                    token: token, metadata: Self.metadata(jobName, settings, self.labels),
+                                    settings: settings)
+        let tokenMetadata = Self.metadata(tokenName, settings, self.labels)
+        self.tokenManifest = token == nil ? nil
+            : ["apiVersion": "v1", "kind": "Secret", "metadata": tokenMetadata, "type": "Opaque"]
     }
 
     /// The claim's name: `childName(ownerKind, namespace, name)`.
@@ -85,26 +86,15 @@ public struct CacheStaging: Sendable, Hashable {
         childName(ownerKind, namespace, name)
     }
 
-    /// The claim's name on the workload cluster.
-    public var claimName: String { Self.claimName(ownerKind: ownerKind, namespace: namespace, name: name) }
-
-    /// The Job's name; it carries a digest of the source, so a new source gets a new Job
-    /// (a Job's pod template is immutable).
-    public var jobName: String { childName(ownerKind, namespace, name, "hydrate", shortDigest(source.identity, length: 6)) }
-
-    /// The token copy's name on the workload cluster.
-    public var tokenName: String { childName(ownerKind, namespace, name, "token") }
-
-    private func metadata(_ name: String) -> Value {
-        ["name": .string(name), "namespace": .string(settings.remoteNamespace),
-         "labels": .object(labels.mapValues(Value.string))]
+    private static func metadata(_ name: String, _ settings: Settings, _ labels: Value) -> Value {
+        ["name": .string(name), "namespace": .string(settings.remoteNamespace), "labels": labels]
     }
 
-    /// The provider-kubernetes Object holding the PersistentVolumeClaim.
-    public func claimObject() -> Value {
+    /// The provider-kubernetes Object holding the PersistentVolumeClaim on one cluster.
+    public func claimObject(providerConfig: String, storageClass: String, sizeGiB: Int64) -> Value {
         let claim: Value = [
             "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": metadata(claimName),
+            "metadata": Self.metadata(claimName, settings, labels),
             "spec": [
                 "accessModes": ["ReadWriteMany"],
                 "storageClassName": .string(storageClass),
@@ -115,11 +105,18 @@ public struct CacheStaging: Sendable, Hashable {
                                    readinessQuery: #"object.status.phase == "Bound""#)
     }
 
-    /// The provider-kubernetes Object holding the hydration Job.
-    public func jobObject() -> Value {
-        var env: [Value] = [
-            ["name": "MODEL_REPO", "value": .string(source.repo)],
-        ]
+    /// The provider-kubernetes Object holding the hydration Job on one cluster.
+    public func jobObject(providerConfig: String) -> Value {
+        ProviderObject.wrap(
+            jobManifest, providerConfig: providerConfig,
+            readinessQuery: #"has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Complete" && c.status == "True")"#,
+            managementPolicies: ProviderObject.noDelete)
+    }
+
+    private static func job(name: String, claimName: String, tokenName: String, source: ArtifactSource,
+                            token: TokenSource?, metadata: Value, settings: Settings) -> Value
+    {
+        var env: [Value] = [["name": "MODEL_REPO", "value": .string(source.repo)]]
         if let revision = source.revision { env.append(["name": "MODEL_REVISION", "value": .string(revision)]) }
         if let token {
             env.append(["name": "HF_TOKEN",
@@ -138,15 +135,15 @@ public struct CacheStaging: Sendable, Hashable {
             "securityContext": ["allowPrivilegeEscalation": false, "capabilities": ["drop": ["ALL"]]],
         ]
         // Pods carry only what selects them, to keep 1,000-cluster responses small.
-        let podLabels = ["modelplane.ai/component": "hydrate", "modelplane.ai/cache": claimName]
-        let job: Value = [
+        let podLabels: Value = ["modelplane.ai/component": "hydrate", "modelplane.ai/cache": .string(claimName)]
+        return [
             "apiVersion": "batch/v1", "kind": "Job",
-            "metadata": metadata(jobName),
+            "metadata": metadata,
             "spec": [
                 "backoffLimit": .int(settings.jobBackoffLimit),
                 "ttlSecondsAfterFinished": .int(settings.jobTTLSeconds),
                 "template": [
-                    "metadata": ["labels": .object(podLabels.mapValues(Value.string))],
+                    "metadata": ["labels": podLabels],
                     "spec": [
                         "restartPolicy": "OnFailure",
                         "automountServiceAccountToken": false,
@@ -156,18 +153,13 @@ public struct CacheStaging: Sendable, Hashable {
                 ],
             ],
         ]
-        return ProviderObject.wrap(
-            job, providerConfig: providerConfig,
-            readinessQuery: #"has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Complete" && c.status == "True")"#,
-            managementPolicies: ProviderObject.noDelete)
     }
 
-    /// The provider-kubernetes Object holding the token copy, or nil without a token.
-    /// Its data is filled by provider-kubernetes from the control-plane Secret: the
-    /// token's value never passes through this function.
-    public func tokenObject() -> Value? {
-        guard let token else { return nil }
-        let secret: Value = ["apiVersion": "v1", "kind": "Secret", "metadata": metadata(tokenName), "type": "Opaque"]
+    /// The provider-kubernetes Object holding the token copy on one cluster, or nil
+    /// without a token. Its data is filled by provider-kubernetes from the
+    /// control-plane Secret: the token's value never passes through this function.
+    public func tokenObject(providerConfig: String) -> Value? {
+        guard let token, let tokenManifest else { return nil }
         let path = Value.string("data.\(token.key)")
         let reference: Value = [
             "patchesFrom": [
@@ -177,7 +169,12 @@ public struct CacheStaging: Sendable, Hashable {
             ],
             "toFieldPath": path,
         ]
-        return ProviderObject.wrap(secret, providerConfig: providerConfig, references: [reference])
+        return ProviderObject.wrap(tokenManifest, providerConfig: providerConfig, references: [reference])
+    }
+
+    /// Whether the observed Job Object holds this source's Job.
+    public func isCurrentJob(_ job: Resource?) -> Bool {
+        ProviderObject.remote(job)?[path: "metadata", "name"]?.stringValue == jobName
     }
 
     /// The phase on this cluster from the observed claim and Job Objects.
@@ -187,9 +184,7 @@ public struct CacheStaging: Sendable, Hashable {
     public func phase(claim: Resource?, job: Resource?, latchedReady: Bool) -> PhaseReport {
         let remoteClaim = ProviderObject.remote(claim)
         // A Job observed under another name belongs to an older source: ignore it.
-        let remoteJob = ProviderObject.remote(job).flatMap {
-            $0[path: "metadata", "name"]?.stringValue == jobName ? $0 : nil
-        }
+        let remoteJob = isCurrentJob(job) ? ProviderObject.remote(job) : nil
         if let failed = condition(remoteJob, "Failed"), failed["status"]?.stringValue == "True" {
             let reason = failed["reason"]?.stringValue ?? "Failed"
             let detail = failed["message"]?.stringValue.map { ": \($0)" } ?? ""

@@ -63,12 +63,31 @@ public struct ModelCacheComposer: KindComposer {
             "modelplane.ai/modelcache": name,
             "modelplane.ai/modelcache-namespace": namespace,
         ]
+        let staging = CacheStaging(
+            ownerKind: "modelcache", namespace: namespace, name: name, source: spec.source,
+            token: spec.token.map { TokenSource(secretName: $0.name, namespace: namespace, key: $0.key) },
+            labels: labels, settings: settings)
+        let plans = clusters.map { plan($0, spec: spec, staging: staging, observed: observed, request: request) }
+
+        // Hydration runs in waves of at most `maxParallelHydrations` Jobs: that bounds
+        // the response size on big fleets and the load on the artifact source.
+        // Jobs already running keep their slot, so nothing running is dropped.
+        var slots = settings.maxParallelHydrations - plans.filter { $0.needsJob && $0.jobObserved }.count
         var reports: [(cluster: String, report: PhaseReport)] = []
-        for cluster in clusters {
-            let report = composeCluster(
-                cluster, spec: spec, namespace: namespace, name: name, labels: labels, settings: settings,
-                tokenUsable: tokenProblem == nil, observed: observed, request: request, response: &response)
-            reports.append((cluster.name, report))
+        for plan in plans {
+            var report = plan.report
+            if let target = plan.target {
+                var hydrate = plan.needsJob && tokenProblem == nil
+                if hydrate && !plan.jobObserved {
+                    if slots > 0 { slots -= 1 } else {
+                        hydrate = false
+                        report = PhaseReport(.pending, "Queued: at most \(settings.maxParallelHydrations) hydration Jobs run at once")
+                    }
+                }
+                compose(staging, on: target, keys: CacheKeys(cluster: plan.cluster), hydrate: hydrate,
+                        request: request, response: &response)
+            }
+            reports.append((plan.cluster, report))
         }
 
         // 4. Status, conditions, readiness and events.
@@ -78,42 +97,65 @@ public struct ModelCacheComposer: KindComposer {
         response.results += outcome.events(repo: spec.repo, observed: observed)
     }
 
-    /// Composes the claim, Job and token copy for one cluster and judges its phase.
-    private func composeCluster(
-        _ cluster: ClusterView, spec: ModelCacheSpec, namespace: String, name: String, labels: [String: String],
-        settings: Settings, tokenUsable: Bool, observed: ObservedCacheStatus, request: RunRequest,
-        response: inout RunResponse
-    ) -> PhaseReport {
+    /// Where on a cluster a cache goes: its provider config and storage.
+    struct ClusterTarget {
+        let providerConfig: String
+        let storageClass: String
+        let sizeGiB: Int64
+    }
+
+    /// One cluster's phase and, when anything can be composed there, its target.
+    struct ClusterPlan {
+        let cluster: String
+        let report: PhaseReport
+        /// nil when nothing can be composed on the cluster.
+        let target: ClusterTarget?
+        /// Whether the current Job is already observed (running or finished).
+        let jobObserved: Bool
+        /// Whether the cluster still needs its hydration Job.
+        var needsJob: Bool { target != nil && report.phase != .ready }
+    }
+
+    /// Judges one cluster: where the cache can go there and its phase.
+    private func plan(_ cluster: ClusterView, spec: ModelCacheSpec, staging: CacheStaging,
+                      observed: ObservedCacheStatus, request: RunRequest) -> ClusterPlan
+    {
         guard let providerConfig = cluster.providerConfig else {
-            return PhaseReport(.pending, "Waiting for InferenceCluster \(cluster.name) to report status.providerConfigRef.name")
+            return ClusterPlan(cluster: cluster.name, report: PhaseReport(
+                .pending, "Waiting for InferenceCluster \(cluster.name) to report status.providerConfigRef.name"),
+                target: nil, jobObserved: false)
         }
         guard let rwx = cluster.rwxCache else {
             let why = cluster.rwxProblem ?? "InferenceCluster \(cluster.name) declares no spec.storage.rwxCache"
-            return PhaseReport(.failed, "Cannot stage \(spec.repo) on \(cluster.name): \(why)")
+            return ClusterPlan(cluster: cluster.name, report: PhaseReport(
+                .failed, "Cannot stage \(spec.repo) on \(cluster.name): \(why)"), target: nil, jobObserved: false)
         }
-        let staging = CacheStaging(
-            ownerKind: "modelcache", namespace: namespace, name: name, providerConfig: providerConfig,
-            storageClass: rwx.storageClassName, sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB, source: spec.source,
-            token: spec.token.map { TokenSource(secretName: $0.name, namespace: namespace, key: $0.key) },
-            labels: labels, settings: settings)
-
         let keys = CacheKeys(cluster: cluster.name)
-        let latched = observed.wasReady(cluster.name, source: spec.source.identity)
+        let job = request.observed.resources[keys.job]
         let report = staging.phase(
-            claim: request.observed.resources[keys.claim], job: request.observed.resources[keys.job],
-            latchedReady: latched)
+            claim: request.observed.resources[keys.claim], job: job,
+            latchedReady: observed.wasReady(cluster.name, source: spec.source.identity))
+        let target = ClusterTarget(providerConfig: providerConfig, storageClass: rwx.storageClassName,
+                                   sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB)
+        return ClusterPlan(cluster: cluster.name, report: report, target: target, jobObserved: staging.isCurrentJob(job))
+    }
 
-        var composed: [(String, Value)] = [(keys.claim, staging.claimObject())]
-        // Until Ready: the Job and the token copy, but only once the token can be read.
-        if report.phase != .ready && tokenUsable {
-            composed.append((keys.job, staging.jobObject()))
-            if let token = staging.tokenObject() { composed.append((keys.token, token)) }
+    /// Composes the claim and, while hydrating, the Job and token copy, with readiness from observed state.
+    private func compose(_ staging: CacheStaging, on target: ClusterTarget, keys: CacheKeys, hydrate: Bool,
+                         request: RunRequest, response: inout RunResponse)
+    {
+        var composed: [(String, Value)] = [(keys.claim, staging.claimObject(
+            providerConfig: target.providerConfig, storageClass: target.storageClass, sizeGiB: target.sizeGiB))]
+        if hydrate {
+            composed.append((keys.job, staging.jobObject(providerConfig: target.providerConfig)))
+            if let token = staging.tokenObject(providerConfig: target.providerConfig) {
+                composed.append((keys.token, token))
+            }
         }
         for (key, object) in composed {
             let ready: Readiness = ProviderObject.isReady(request.observed.resources[key]) ? .ready : .notReady
             response.desired.resources[key] = Resource(object: object, ready: ready)
         }
-        return report
     }
 
     /// Why the token Secret cannot be used, or nil when it holds a non-empty value under the key.

@@ -14,11 +14,7 @@ public func childName(_ parts: String...) -> String {
 /// `childName` for a list of parts.
 public func childName(_ parts: [String]) -> String {
     let joined = parts.joined(separator: "-")
-    let digest = SHA256.hash(data: Array(joined.utf8))
-    let hash = digest.prefix(3).map { byte in
-        let hex = String(byte, radix: 16)
-        return hex.count == 1 ? "0" + hex : hex
-    }.joined().prefix(5)
+    let hash = shortDigest(joined, length: 5)
     var base = Substring(joined.utf8.count > 57 ? String(decoding: joined.utf8.prefix(57), as: UTF8.self) : joined)
     while base.hasSuffix("-") { base = base.dropLast() }
     return "\(base)-\(hash)"
@@ -26,9 +22,12 @@ public func childName(_ parts: [String]) -> String {
 
 /// The first `length` hex digits of the SHA-256 of `text`.
 public func shortDigest(_ text: String, length: Int = 8) -> String {
-    let digest = SHA256.hash(data: Array(text.utf8))
-    return String(digest.map { byte in
-        let hex = String(byte, radix: 16)
-        return hex.count == 1 ? "0" + hex : hex
-    }.joined().prefix(length))
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(length)
+    for byte in SHA256.hash(data: Array(text.utf8)) where out.count < length {
+        out.append(digits[Int(byte >> 4)])
+        if out.count < length { out.append(digits[Int(byte & 0x0F)]) }
+    }
+    return String(decoding: out, as: UTF8.self)
 }

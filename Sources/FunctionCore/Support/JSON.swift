@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 /// Canonical JSON for `Value`: keys sorted by UTF-8 bytes, no insignificant
 /// white space, integers without a fraction. The same value always gives the
 /// same bytes, which is what logs, goldens and tests compare.
@@ -61,7 +67,19 @@ extension Value {
 }
 
 /// Orders strings by their UTF-8 bytes, the order Go and protobuf use for map keys.
-@inlinable
+/// (Not `<`: Swift compares by canonical equivalence, which is another order.)
 public func utf8Less(_ a: String, _ b: String) -> Bool {
-    a.utf8.lexicographicallyPrecedes(b.utf8)
+    // Native strings are contiguous UTF-8: compare with memcmp instead of element by element.
+    let fast = a.utf8.withContiguousStorageIfAvailable { x in
+        b.utf8.withContiguousStorageIfAvailable { y -> Bool in
+            let n = min(x.count, y.count)
+            if n > 0 {
+                let c = memcmp(x.baseAddress!, y.baseAddress!, n)
+                if c != 0 { return c < 0 }
+            }
+            return x.count < y.count
+        }
+    }
+    if let result = fast ?? nil { return result }
+    return a.utf8.lexicographicallyPrecedes(b.utf8)
 }

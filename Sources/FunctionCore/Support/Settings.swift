@@ -12,6 +12,9 @@ public struct Settings: Sendable, Hashable {
     public var jobTTLSeconds: Int64 = 300
     /// Retries of a failing hydration pod before the Job is Failed.
     public var jobBackoffLimit: Int64 = 4
+    /// Hydration Jobs one ModelCache runs at once; further clusters queue (Pending).
+    /// Bounds the response size on big fleets and the load on the artifact source.
+    public var maxParallelHydrations = 256
     /// How long Crossplane may cache a response, in seconds.
     public var responseTTLSeconds: Int64 = 60
 
@@ -41,6 +44,9 @@ public struct Settings: Sendable, Hashable {
         }
         if let ttl = v.integer(input["jobTTLSeconds"], "input.jobTTLSeconds", in: 0...86_400) { s.jobTTLSeconds = ttl }
         if let b = v.integer(input["jobBackoffLimit"], "input.jobBackoffLimit", in: 0...20) { s.jobBackoffLimit = b }
+        if let m = v.integer(input["maxParallelHydrations"], "input.maxParallelHydrations", in: 1...1000) {
+            s.maxParallelHydrations = Int(m)
+        }
         if let t = v.integer(input["responseTTLSeconds"], "input.responseTTLSeconds", in: 1...3600) {
             s.responseTTLSeconds = t
         }

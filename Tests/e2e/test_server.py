@@ -1,0 +1,184 @@
+"""End-to-end: the built binary, called by an independent gRPC client
+(grpcio with crossplane-function-sdk-python's generated stubs)."""
+
+import concurrent.futures
+import signal
+import subprocess
+import threading
+import time
+
+import grpc
+import pytest
+from crossplane.function.proto.v1 import run_function_pb2 as pb
+from crossplane.function.proto.v1beta1 import run_function_pb2 as pb_beta
+from crossplane.function.proto.v1beta1 import run_function_pb2_grpc as pb_beta_grpc
+from google.protobuf import json_format
+
+from conftest import BINARY, V1_METHOD, free_port, model_cache_request, raw_call, stub_for
+
+
+def foreign_request(tag="abc"):
+    req = pb.RunFunctionRequest(meta=pb.RequestMeta(tag=tag))
+    req.observed.composite.resource.update({"apiVersion": "example.org/v1", "kind": "Database", "metadata": {"name": "db"}})
+    req.desired.resources["bucket"].resource.update({"apiVersion": "s3/v1", "kind": "Bucket", "spec": {"size": 3, "tags": [1, "a", None]}})
+    req.desired.resources["bucket"].ready = pb.READY_TRUE
+    req.context.update({"apiextensions.crossplane.io/environment": {"region": "eu", "n": 2}})
+    return req
+
+
+def test_tag_desired_and_context_pass_through_and_foreign_kind_is_fatal(server):
+    _, stub = stub_for(server.address)
+    req = foreign_request()
+    rsp = stub.RunFunction(req, timeout=10)
+    assert rsp.meta.tag == "abc"
+    assert rsp.meta.ttl.seconds > 0
+    assert rsp.desired.resources["bucket"] == req.desired.resources["bucket"]
+    assert rsp.context == req.context
+    assert [r.severity for r in rsp.results] == [pb.SEVERITY_FATAL]
+    assert "example.org/v1 Database" in rsp.results[0].message
+    assert "modelplane.ai/v1alpha1 ModelCache" in rsp.results[0].message
+
+
+def test_v1beta1_answers_the_same(server):
+    channel, stub = stub_for(server.address)
+    req = foreign_request()
+    beta = pb_beta.RunFunctionRequest.FromString(req.SerializeToString())
+    rsp_beta = pb_beta_grpc.FunctionRunnerServiceStub(channel).RunFunction(beta, timeout=10)
+    rsp = stub.RunFunction(req, timeout=10)
+    assert rsp_beta.SerializeToString(deterministic=True) == rsp.SerializeToString(deterministic=True)
+
+
+def test_model_cache_call_composes_claim_and_job(server):
+    _, stub = stub_for(server.address)
+    rsp = stub.RunFunction(model_cache_request(["gpu-east", "gpu-west"]), timeout=10)
+    assert not [r for r in rsp.results if r.severity == pb.SEVERITY_FATAL]
+    assert sorted(rsp.desired.resources) == ["hydrate-gpu-east", "hydrate-gpu-west", "pvc-gpu-east", "pvc-gpu-west"]
+    pvc = json_format.MessageToDict(rsp.desired.resources["pvc-gpu-east"].resource)
+    manifest = pvc["spec"]["forProvider"]["manifest"]
+    assert manifest["spec"]["storageClassName"] == "fast-rwx"
+    assert manifest["spec"]["resources"]["requests"]["storage"] == "300Gi"
+    assert manifest["metadata"]["name"] == "modelcache-ml-team-qwen-2-5-b6b9a"
+    status = json_format.MessageToDict(rsp.desired.composite.resource)["status"]
+    assert status["summary"] == {"ready": "0/2"}
+    assert {c.type: c.reason for c in rsp.conditions} == {"ClustersMatched": "Matched", "ArtifactReady": "Hydrating"}
+    assert rsp.requirements.resources["clusters"].kind == "InferenceCluster"
+
+
+def test_garbage_body_is_invalid_argument(server):
+    channel, _ = stub_for(server.address)
+    with pytest.raises(grpc.RpcError) as err:
+        raw_call(channel)(b"\xff\xff\xff\xff", timeout=10)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "not a RunFunctionRequest" in err.value.details()
+
+
+def test_oversized_request_is_resource_exhausted_and_server_keeps_serving(start_server):
+    server = start_server("--insecure", "--max-recv-message-size", "1")
+    _, stub = stub_for(server.address)
+    big = foreign_request()
+    big.desired.resources["blob"].resource.update({"data": "x" * (2 << 20)})
+    with pytest.raises(grpc.RpcError) as err:
+        stub.RunFunction(big, timeout=10)
+    assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert stub.RunFunction(foreign_request(), timeout=10).meta.tag == "abc"
+    assert server.proc.poll() is None
+
+
+def test_concurrent_clients(server):
+    def client(i):
+        _, stub = stub_for(server.address)
+        ok = 0
+        for j in range(200):
+            req = model_cache_request(tag=f"{i}-{j}") if j % 2 else foreign_request(tag=f"{i}-{j}")
+            rsp = stub.RunFunction(req, timeout=20)
+            ok += rsp.meta.tag == f"{i}-{j}"
+        return ok
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(client, range(8)))
+    assert results == [200] * 8
+
+
+def test_same_request_gives_byte_identical_responses(server):
+    channel, _ = stub_for(server.address)
+    body = model_cache_request(["c-%02d" % i for i in range(20)]).SerializeToString()
+    call = raw_call(channel)
+    first = call(body, timeout=10)
+    assert all(call(body, timeout=10) == first for _ in range(99))
+
+
+def test_health_service_reports_serving(server):
+    channel, _ = stub_for(server.address)
+    check = channel.unary_unary("/grpc.health.v1.Health/Check", request_serializer=lambda b: b, response_deserializer=lambda b: b)
+    # HealthCheckResponse{status: SERVING(1)} is the two bytes 0x08 0x01.
+    assert check(b"", timeout=5) == b"\x08\x01"
+    service = b"apiextensions.fn.proto.v1.FunctionRunnerService"
+    assert check(b"\x0a" + bytes([len(service)]) + service, timeout=5) == b"\x08\x01"
+
+
+def test_refuses_to_start_without_tls_or_insecure(tmp_path):
+    proc = subprocess.run([str(BINARY), "--address", f"127.0.0.1:{free_port()}"], capture_output=True, text=True,
+                          timeout=20, env={"PATH": "/usr/bin:/bin"})
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "TLS_SERVER_CERTS_DIR" in lines[0] and "--insecure" in lines[0]
+
+
+def test_busy_port_fails_loudly(server):
+    proc = subprocess.run([str(BINARY), "--insecure", "--address", server.address], capture_output=True, text=True, timeout=20)
+    assert proc.returncode != 0
+    assert "cannot listen on" in proc.stderr
+
+
+def test_every_call_logs_one_json_line_without_secrets(server):
+    import json
+    _, stub = stub_for(server.address)
+    req = model_cache_request(tag="log-me")
+    req.credentials["creds"].credential_data.data["password"] = b"do-not-log-this-secret"
+    stub.RunFunction(req, timeout=10)
+    lines = [json.loads(l) for l in server.log().splitlines() if l.startswith("{")]
+    calls = [l for l in lines if l.get("msg") == "RunFunction" and l.get("tag") == "log-me"]
+    assert len(calls) == 1
+    assert calls[0]["xrKind"] == "ModelCache" and calls[0]["xrNamespace"] == "ml-team" and calls[0]["xrName"] == "qwen-2-5"
+    assert "durationMs" in calls[0] and "level" in calls[0] and "ts" in calls[0]
+    assert "do-not-log-this-secret" not in server.log()
+
+
+def test_sigterm_lets_in_flight_calls_finish(server):
+    channel, _ = stub_for(server.address)
+    call_raw = raw_call(channel)
+    # Large requests keep calls in flight long enough to signal during them;
+    # serialized up front so that the client is not the slow part.
+    body = model_cache_request([f"c-{i:04d}" for i in range(1000)]).SerializeToString()
+    call_raw(body, timeout=30)  # warm the connection
+    before = server.log().count('"msg":"RunFunction"')
+    results, errors = [], []
+    started = threading.Barrier(9)
+
+    def call():
+        started.wait()
+        try:
+            results.append(len(pb.RunFunctionResponse.FromString(call_raw(body, timeout=30)).desired.resources))
+        except grpc.RpcError as e:
+            errors.append(e.code())
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for t in threads:
+        t.start()
+    started.wait()
+    # Signal once the server has begun working on them.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and server.log().count('"msg":"RunFunction"') == before:
+        time.sleep(0.001)
+    t0 = time.monotonic()
+    server.proc.send_signal(signal.SIGTERM)
+    for t in threads:
+        t.join()
+    code = server.proc.wait(timeout=15)
+    elapsed = time.monotonic() - t0
+    print('elapsed', elapsed, 'errors', errors, 'results', results)
+    assert code == 0
+    assert elapsed < 10
+    assert errors == [], f"in-flight calls failed: {errors}"
+    assert results == [2000] * 8
+    assert '"msg":"Stopped"' in server.log()

@@ -25,6 +25,10 @@ let package = Package(
                 .linkedLibrary("gpr"),
             ]
         ),
+        // Debian's libyaml.
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // YAML streams to and from the core value type, over libyaml.
+        .target(name: "FunctionYAML", dependencies: ["CYAML", "FunctionCore"]),
         // Pure Swift: value type, request/response model, composers. No gRPC, no C, no YAML.
         .target(
             name: "FunctionCore",
@@ -49,6 +53,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FunctionCoreTests", dependencies: ["FunctionCore"], exclude: ["Golden"]),
+        .testTarget(name: "FunctionYAMLTests", dependencies: ["FunctionYAML", "FunctionCore"]),
         .testTarget(name: "FunctionProtoTests", dependencies: ["FunctionProto", "FunctionCore", "FunctionServer"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -23,6 +23,8 @@ let package = Package(
                 .linkedLibrary("grpc++"),
                 .linkedLibrary("grpc"),
                 .linkedLibrary("gpr"),
+                // CompletionQueue (the client side) inlines absl::Mutex.
+                .linkedLibrary("absl_synchronization"),
             ]
         ),
         // Debian's libyaml.
@@ -43,17 +45,20 @@ let package = Package(
             ],
             exclude: ["Generated/README.md"]
         ),
+        // crossplane render without Docker: requests, the requirements loop, rendered output.
+        .target(name: "FunctionRender", dependencies: ["FunctionCore", "FunctionYAML"]),
         // Adapts the shim's C callback to the core: decode, compose, encode, log.
         .target(name: "FunctionServer", dependencies: ["CFunctionShim", "FunctionProto", "FunctionCore"]),
         .executableTarget(
             name: "function-modelcache",
             dependencies: [
-                "FunctionServer", "FunctionProto", "FunctionCore",
+                "FunctionServer", "FunctionProto", "FunctionCore", "FunctionRender", "FunctionYAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "FunctionCoreTests", dependencies: ["FunctionCore"], exclude: ["Golden"]),
         .testTarget(name: "FunctionYAMLTests", dependencies: ["FunctionYAML", "FunctionCore"]),
+        .testTarget(name: "FunctionRenderTests", dependencies: ["FunctionRender", "FunctionYAML", "FunctionCore"]),
         .testTarget(name: "FunctionProtoTests", dependencies: ["FunctionProto", "FunctionCore", "FunctionServer"]),
     ],
     cxxLanguageStandard: .cxx17

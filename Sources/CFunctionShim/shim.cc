@@ -2,6 +2,7 @@
 #include "function_shim.h"
 
 #include <grpc/support/log.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/rpc_service_method.h>
@@ -208,5 +209,46 @@ void fmc_server_shutdown(fmc_server *server, int64_t grace_ms) {
 }
 
 void fmc_server_free(fmc_server *server) { delete server; }
+
+int fmc_client_call(const char *target, const uint8_t *request,
+                    size_t request_len, int timeout_ms, uint8_t **response,
+                    size_t *response_len, char **error_message) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxSendMessageSize(-1);
+  auto channel = grpc::CreateCustomChannel(
+      target, grpc::InsecureChannelCredentials(), args);
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(timeout_ms));
+  grpc::CompletionQueue queue;
+  grpc::Slice slice(request, request_len);
+  grpc::ByteBuffer body(&slice, 1);
+  auto call = stub.PrepareUnaryCall(&context, kV1Method, body, &queue);
+  call->StartCall();
+  grpc::ByteBuffer reply;
+  grpc::Status status;
+  call->Finish(&reply, &status, reinterpret_cast<void *>(1));
+  void *tag = nullptr;
+  bool ok = false;
+  queue.Next(&tag, &ok);
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  if (!status.ok()) {
+    *error_message = strdup(status.error_message().c_str());
+    return static_cast<int>(status.error_code());
+  }
+  grpc::Slice out;
+  if (!reply.DumpToSingleSlice(&out).ok()) {
+    *error_message = strdup("cannot read the response body");
+    return static_cast<int>(grpc::StatusCode::INTERNAL);
+  }
+  *response = static_cast<uint8_t *>(std::malloc(out.size() > 0 ? out.size() : 1));
+  std::memcpy(*response, out.begin(), out.size());
+  *response_len = out.size();
+  return 0;
+}
 
 }  // extern "C"

@@ -165,3 +165,25 @@ private func runFunctionTrampoline(
         return code
     }
 }
+
+/// Calls RunFunction on a running plaintext server (for `render --target`).
+public enum GRPCClient {
+    /// Sends serialized request bytes; returns the serialized response or throws the gRPC status.
+    public static func call(target: String, request: [UInt8], timeoutSeconds: Double = 60) throws -> [UInt8] {
+        var response: UnsafeMutablePointer<UInt8>?
+        var length = 0
+        var message: UnsafeMutablePointer<CChar>?
+        let code = request.withUnsafeBufferPointer { buf in
+            fmc_client_call(target, buf.baseAddress, buf.count, Int32(timeoutSeconds * 1000), &response, &length, &message)
+        }
+        defer {
+            free(response)
+            free(message)
+        }
+        guard code == 0, let response else {
+            let text = message.map { String(cString: $0) } ?? ""
+            throw ServerError("RunFunction on \(target) failed with gRPC status \(code)\(text.isEmpty ? "" : ": \(text)")")
+        }
+        return Array(UnsafeBufferPointer(start: response, count: length))
+    }
+}

@@ -6,7 +6,7 @@ struct FunctionModelCache: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "function-modelcache",
         abstract: "Modelplane's model-weight cache, as a Crossplane composition function.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Render.self],
         defaultSubcommand: Serve.self
     )
 }

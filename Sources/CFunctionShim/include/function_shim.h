@@ -2,7 +2,8 @@
 //
 // One RPC, one callback, plain bytes across the boundary. The shim serves
 // Crossplane's RunFunction (v1 and v1beta1) and the standard gRPC health
-// service; it knows nothing of what the bytes mean. Everything else lives in
+// service, and can call RunFunction as a client (for `render --target`); it
+// knows nothing of what the bytes mean. Everything else lives in
 // Swift (FunctionServer).
 #ifndef FUNCTION_SHIM_H
 #define FUNCTION_SHIM_H
@@ -66,6 +67,15 @@ void fmc_server_shutdown(fmc_server *server, int64_t grace_ms);
 
 /// Frees a server that has shut down.
 void fmc_server_free(fmc_server *server);
+
+/// Calls RunFunction (v1) once on a plaintext server at `target`
+/// ("host:port"), for `render --target`. Returns a gRPC status code; on OK
+/// `*response` is a malloc'd buffer of `*response_len` bytes, otherwise
+/// `*error_message` may be a malloc'd NUL-terminated string. The caller frees
+/// both with free().
+int fmc_client_call(const char *target, const uint8_t *request,
+                    size_t request_len, int timeout_ms, uint8_t **response,
+                    size_t *response_len, char **error_message);
 
 #ifdef __cplusplus
 }

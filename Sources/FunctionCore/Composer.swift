@@ -18,7 +18,9 @@ public struct Composer: Sendable {
     /// A composer for every kind this function knows.
     public init() {
         self.init(composers: [
-            ModelCacheComposer.kind: ModelCacheComposer()
+            ModelCacheComposer.kind: ModelCacheComposer(),
+            ModelReplicaComposer.kind: ModelReplicaComposer(),
+            ModelDeploymentComposer.kind: ModelDeploymentComposer(),
         ])
     }
 

@@ -20,21 +20,19 @@ public struct PhaseReport: Sendable, Hashable {
     }
 }
 
-/// Where a hydration Job gets a HuggingFace token: a copy of a control-plane
-/// Secret that provider-kubernetes fills on the workload cluster.
-public struct TokenSource: Sendable, Hashable {
-    /// The control-plane Secret's name.
-    public var secretName: String
-    /// The control-plane Secret's namespace.
-    public var namespace: String
-    /// The data key holding the token.
-    public var key: String
+/// Where a hydration Job gets a HuggingFace token.
+public enum TokenSource: Sendable, Hashable {
+    /// A Secret on the control plane: provider-kubernetes copies the key to each
+    /// workload cluster (a ModelCache's tokenSecretRef).
+    case controlPlane(secretName: String, namespace: String, key: String)
+    /// A Secret already on the workload cluster, in the remote namespace (the
+    /// engine container's own HF_TOKEN reference, for an automatic cache).
+    case workloadCluster(secretName: String, key: String)
 
-    /// Creates a token source.
-    public init(secretName: String, namespace: String, key: String) {
-        self.secretName = secretName
-        self.namespace = namespace
-        self.key = key
+    var key: String {
+        switch self {
+        case .controlPlane(_, _, let key), .workloadCluster(_, let key): return key
+        }
     }
 }
 
@@ -77,8 +75,11 @@ public struct CacheStaging: Sendable, Hashable {
                                     token: token, metadata: Self.metadata(jobName, settings, self.labels),
                                     settings: settings)
         let tokenMetadata = Self.metadata(tokenName, settings, self.labels)
-        self.tokenManifest = token == nil ? nil
-            : ["apiVersion": "v1", "kind": "Secret", "metadata": tokenMetadata, "type": "Opaque"]
+        if case .controlPlane = token {
+            self.tokenManifest = ["apiVersion": "v1", "kind": "Secret", "metadata": tokenMetadata, "type": "Opaque"]
+        } else {
+            self.tokenManifest = nil
+        }
     }
 
     /// The claim's name: `childName(ownerKind, namespace, name)`.
@@ -118,9 +119,14 @@ public struct CacheStaging: Sendable, Hashable {
     {
         var env: [Value] = [["name": "MODEL_REPO", "value": .string(source.repo)]]
         if let revision = source.revision { env.append(["name": "MODEL_REVISION", "value": .string(revision)]) }
-        if let token {
+        switch token {
+        case .controlPlane(_, _, let key)?:
             env.append(["name": "HF_TOKEN",
-                        "valueFrom": ["secretKeyRef": ["name": .string(tokenName), "key": .string(token.key)]]])
+                        "valueFrom": ["secretKeyRef": ["name": .string(tokenName), "key": .string(key)]]])
+        case .workloadCluster(let secret, let key)?:
+            env.append(["name": "HF_TOKEN",
+                        "valueFrom": ["secretKeyRef": ["name": .string(secret), "key": .string(key)]]])
+        case nil: break
         }
         let container: Value = [
             "name": "hydrate",
@@ -159,12 +165,12 @@ public struct CacheStaging: Sendable, Hashable {
     /// without a token. Its data is filled by provider-kubernetes from the
     /// control-plane Secret: the token's value never passes through this function.
     public func tokenObject(providerConfig: String) -> Value? {
-        guard let token, let tokenManifest else { return nil }
-        let path = Value.string("data.\(token.key)")
+        guard case .controlPlane(let secretName, let namespace, let key)? = token, let tokenManifest else { return nil }
+        let path = Value.string("data.\(key)")
         let reference: Value = [
             "patchesFrom": [
                 "apiVersion": "v1", "kind": "Secret",
-                "name": .string(token.secretName), "namespace": .string(token.namespace),
+                "name": .string(secretName), "namespace": .string(namespace),
                 "fieldPath": path,
             ],
             "toFieldPath": path,

@@ -65,7 +65,7 @@ public struct ModelCacheComposer: KindComposer {
         ]
         let staging = CacheStaging(
             ownerKind: "modelcache", namespace: namespace, name: name, source: spec.source,
-            token: spec.token.map { TokenSource(secretName: $0.name, namespace: namespace, key: $0.key) },
+            token: spec.token.map { .controlPlane(secretName: $0.name, namespace: namespace, key: $0.key) },
             labels: labels, settings: settings)
         let plans = clusters.map { plan($0, spec: spec, staging: staging, observed: observed, request: request) }
 

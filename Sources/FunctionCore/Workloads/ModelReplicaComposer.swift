@@ -1,0 +1,113 @@
+/// Composes a ModelReplica: the serving workload on one cluster, mounting a
+/// shared ModelCache, an automatic per-replica cache (multi-node without a
+/// reference), or no cache. See ../shared/spec/workloads.md.
+public struct ModelReplicaComposer: KindComposer {
+    /// The XR kind.
+    public static let kind = "ModelReplica"
+    /// Mount path of an automatic cache.
+    public static let automaticMountPath = "/mnt/models"
+
+    /// Creates the composer.
+    public init() {}
+
+    /// Composes one ModelReplica.
+    public func compose(_ request: RunRequest, xr: Value, into response: inout RunResponse) {
+        let namespace = xr[path: "metadata", "namespace"]?.stringValue ?? ""
+        let name = xr[path: "metadata", "name"]?.stringValue ?? ""
+        let settings: Settings
+        switch Settings.parse(request.input) {
+        case .success(let s): settings = s
+        case .failure(let errors):
+            response.results.append(.fatal("Invalid step input: \(errors)", reason: "InvalidInput"))
+            return
+        }
+        response.ttlSeconds = settings.responseTTLSeconds
+
+        var v = Validator()
+        let clusterName = v.string(xr[path: "spec", "inferenceClusterRef", "name"], "spec.inferenceClusterRef.name")
+        let cacheName = v.string(xr[path: "spec", "modelCacheRef", "name"], "spec.modelCacheRef.name", required: false)
+        if let c = cacheName, !Rules.isDNSSubdomain(c) {
+            v.fail("spec.modelCacheRef.name", .string(c), "is not a valid ModelCache name")
+        }
+        let workers = WorkersSpec.parse(xr[path: "spec", "workers"], &v)
+        guard v.errors.isEmpty, let clusterName, let workers else {
+            let message = "Invalid ModelReplica \(namespace)/\(name): \(FieldErrors(v.errors))"
+            response.results.append(.fatal(message, reason: "InvalidSpec"))
+            response.conditions.append(Condition(type: "WorkloadReady", status: .false, reason: "InvalidSpec", message: message))
+            return
+        }
+
+        // 1. Requirements: the cluster by name and, with a reference, the cache.
+        var requirements = Requirements(resources: [
+            "cluster": ResourceSelector(apiVersion: Composer.apiVersion, kind: ClusterView.kind, match: .name(clusterName))
+        ])
+        if let cacheName {
+            requirements.resources["cache"] = ResourceSelector(
+                apiVersion: Composer.apiVersion, kind: ModelCacheComposer.kind, match: .name(cacheName), namespace: namespace)
+        }
+        response.requirements = requirements
+        var ctx = ReplicaContext(request: request, xr: xr, namespace: namespace, name: name, cluster: clusterName,
+                                 settings: settings, workers: workers)
+        guard requirements.resources.keys.allSatisfy({ request.requiredResources[$0] != nil }) else {
+            response.conditions.append(Condition(type: "WorkloadReady", status: .false, reason: "WaitingForCluster",
+                                                 message: "Waiting for InferenceCluster \(clusterName) to be resolved"))
+            return
+        }
+
+        // 2. The cluster must exist and be reachable.
+        guard let cluster = ClusterView.answered(request, key: "cluster")?.first(where: { $0.name == clusterName }) else {
+            return ctx.missingInput("InferenceCluster \(clusterName) does not exist", reason: "ClusterNotFound", &response)
+        }
+        guard let providerConfig = cluster.providerConfig else {
+            return ctx.missingInput("InferenceCluster \(clusterName) has no status.providerConfigRef.name yet",
+                                    reason: "ClusterNotReady", &response)
+        }
+
+        // 3. Which cache the pods mount, and whether it is Ready on this cluster.
+        let cache: CacheChoice
+        if let cacheName {
+            guard let object = request.requiredResources["cache"]?.first?.object else {
+                return ctx.missingInput("ModelCache \(namespace)/\(cacheName) does not exist", reason: "CacheNotFound",
+                                        cacheCondition: true, &response)
+            }
+            let view = ModelCacheView(object)
+            guard let mountPath = view.mountPath else {
+                return ctx.missingInput("ModelCache \(namespace)/\(cacheName) has no valid spec.mount.path",
+                                        reason: "CacheInvalid", cacheCondition: true, &response)
+            }
+            let phase = view.phases[clusterName] ?? "NotListed"
+            cache = .shared(
+                WorkloadBuilder.Mount(
+                    claimName: CacheStaging.claimName(ownerKind: "modelcache", namespace: namespace, name: cacheName),
+                    path: mountPath),
+                phase: phase)
+        } else if workers.isMultiNode {
+            guard let rwx = cluster.rwxCache else {
+                let message = "Cannot run multi-node replica \(namespace)/\(name) on \(clusterName): InferenceCluster "
+                    + "\(clusterName) declares no spec.storage.rwxCache, which the automatic model cache needs; declare "
+                    + "spec.storage.rwxCache on the cluster or set spec.modelCacheRef to a ModelCache"
+                response.results.append(.fatal(message, reason: "NoRWXStorage"))
+                response.conditions.append(Condition(type: "CacheReady", status: .false, reason: "NoRWXStorage", message: message))
+                return
+            }
+            switch AutomaticCache.plan(ctx, providerConfig: providerConfig, rwx: rwx, response: &response) {
+            case .failure: return
+            case .success(let auto): cache = auto
+            }
+        } else {
+            cache = .none
+        }
+
+        ctx.composeWorkload(cache: cache, providerConfig: providerConfig, into: &response)
+    }
+}
+
+/// The cache a replica's pods mount.
+enum CacheChoice {
+    /// A ModelCache's claim, with the cache's phase on this cluster.
+    case shared(WorkloadBuilder.Mount, phase: String)
+    /// The replica's own claim, with its phase and source identity.
+    case automatic(WorkloadBuilder.Mount, phase: String, source: String)
+    /// None: single-node without a reference.
+    case none
+}

@@ -1,0 +1,176 @@
+/// What a ModelReplica composition works from, and its two outcomes:
+/// waiting on a missing input, or composing the workload.
+struct ReplicaContext {
+    let request: RunRequest
+    let xr: Value
+    let namespace: String
+    let name: String
+    let cluster: String
+    let settings: Settings
+    let workers: WorkersSpec
+
+    /// The remote name of the workload and Service.
+    var remoteName: String { childName("modelreplica", namespace, name) }
+
+    /// Labels on every remote object of this replica.
+    var labels: [String: String] {
+        ["app.kubernetes.io/managed-by": "function-modelcache", "modelplane.ai/modelreplica": name,
+         "modelplane.ai/modelreplica-namespace": namespace]
+    }
+
+    /// Whether the workload was composed before (Crossplane observes it).
+    var hasWorkload: Bool { request.observed.resources[ReplicaKey.workload] != nil }
+
+    /// An input is missing. A first-time composition waits with a condition; a
+    /// replica whose workload exists answers FATAL, because dropping the workload
+    /// from desired state would make Crossplane delete the running pods.
+    func missingInput(_ what: String, reason: String, cacheCondition: Bool = false, _ response: inout RunResponse) {
+        let type = cacheCondition ? "CacheReady" : "WorkloadReady"
+        if hasWorkload {
+            let message = "Cannot compose replica \(namespace)/\(name): \(what); keeping the running workload unchanged"
+            response.results.append(.fatal(message, reason: reason))
+            response.conditions.append(Condition(type: type, status: .false, reason: reason, message: message))
+        } else {
+            response.conditions.append(Condition(type: type, status: .false, reason: reason, message: "Waiting: \(what)"))
+            if cacheCondition {
+                response.conditions.append(Condition(type: "WorkloadReady", status: .false, reason: "WaitingForCache",
+                                                     message: "Waiting: \(what)"))
+            }
+            response.desired.composite = Resource(object: compositeBase(), ready: .notReady)
+        }
+    }
+
+    /// The desired XR before status: apiVersion and kind.
+    func compositeBase() -> Value {
+        ["apiVersion": xr["apiVersion"] ?? .string(Composer.apiVersion), "kind": .string(ModelReplicaComposer.kind)]
+    }
+
+    /// Composes the workload (once the cache is Ready, or because it already runs),
+    /// the Service, and status, conditions and events.
+    func composeWorkload(cache: CacheChoice, providerConfig: String, into response: inout RunResponse) {
+        let mount: WorkloadBuilder.Mount?
+        let phase: String?
+        switch cache {
+        case .shared(let m, let p): (mount, phase) = (m, p)
+        case .automatic(let m, let p, _): (mount, phase) = (m, p)
+        case .none: (mount, phase) = (nil, nil)
+        }
+        let cacheReady = phase == nil || phase == CachePhase.ready.rawValue
+        let workloadReady = ProviderObject.isReady(request.observed.resources[ReplicaKey.workload])
+
+        if cacheReady || hasWorkload {
+            let builder = WorkloadBuilder(workers: workers, name: remoteName, labels: labels, settings: settings, mount: mount)
+            let (manifest, elsewhere) = builder.workload()
+            let query = #"has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Available" && c.status == "True")"#
+            response.desired.resources[ReplicaKey.workload] = Resource(
+                object: ProviderObject.wrap(manifest, providerConfig: providerConfig, readinessQuery: query),
+                ready: workloadReady ? .ready : .notReady)
+            let serviceReady = ProviderObject.isReady(request.observed.resources[ReplicaKey.service])
+            response.desired.resources[ReplicaKey.service] = Resource(
+                object: ProviderObject.wrap(builder.service(), providerConfig: providerConfig),
+                ready: serviceReady ? .ready : .notReady)
+            if let mount {
+                if let elsewhere {
+                    let message = "The engine's --model \(quote(elsewhere)) does not point at the cache mounted at "
+                        + "\(mount.path): the cache is unused"
+                    response.conditions.append(Condition(type: "CacheUsed", status: .false, reason: "ModelElsewhere", message: message))
+                    if condition(xr, "CacheUsed")?["reason"]?.stringValue != "ModelElsewhere" {
+                        response.results.append(.warning(message, reason: "CacheUnused"))
+                    }
+                } else {
+                    response.conditions.append(Condition(type: "CacheUsed", status: .true, reason: "ModelFromCache",
+                                                         message: "The engine reads the model from \(mount.path)"))
+                }
+            }
+        }
+
+        if let phase {
+            response.conditions.append(cacheReady
+                ? Condition(type: "CacheReady", status: .true, reason: "Ready", message: "The cache is staged on \(cluster)")
+                : Condition(type: "CacheReady", status: .false, reason: phase,
+                            message: "The cache on \(cluster) is \(phase)"
+                                + (hasWorkload ? "; the running workload is kept" : "; the workload waits for it")))
+        }
+        let workload: Condition
+        if workloadReady {
+            workload = Condition(type: "WorkloadReady", status: .true, reason: "Available", message: "The workload on \(cluster) is available")
+        } else if cacheReady || hasWorkload {
+            workload = Condition(type: "WorkloadReady", status: .false, reason: "Creating", message: "Waiting for the workload on \(cluster) to become available")
+        } else {
+            workload = Condition(type: "WorkloadReady", status: .false, reason: "WaitingForCache", message: "Waiting for the cache on \(cluster) to be Ready")
+        }
+        response.conditions.append(workload)
+
+        var status: [String: Value] = [:]
+        if let mount, let phase {
+            var c: [String: Value] = ["volume": .string(mount.claimName), "mountPath": .string(mount.path), "phase": .string(phase)]
+            if case .automatic(_, _, let source) = cache { c["source"] = .string(source) }
+            status["cache"] = .object(c)
+        }
+        var composite = response.desired.composite ?? Resource(object: compositeBase())
+        var existing = composite.object["status"]?.objectValue ?? [:]
+        for (k, v) in status { existing[k] = v }
+        if !existing.isEmpty { composite.object["status"] = .object(existing) }
+        composite.ready = workloadReady ? .ready : .notReady
+        response.desired.composite = composite
+    }
+}
+
+/// Composed resource keys of a ModelReplica.
+enum ReplicaKey {
+    static let workload = "workload"
+    static let service = "service"
+    static let claim = "cache-pvc"
+    static let job = "cache-hydrate"
+}
+
+/// The automatic cache of a multi-node replica without a ModelCache: its own
+/// claim and hydration Job, built by the same `CacheStaging` as a ModelCache's.
+enum AutomaticCache {
+    /// Composes the claim (and, until Ready, the Job) and answers the mount and phase;
+    /// fails (after adding a FATAL result) when the engine names no usable model.
+    static func plan(_ ctx: ReplicaContext, providerConfig: String, rwx: ClusterView.RWXCache,
+                     response: inout RunResponse) -> Result<CacheChoice, FieldErrors>
+    {
+        let engine = ctx.workers.engine
+        let args = ModelArguments(engine["args"]?.listValue?.compactMap(\.stringValue) ?? [])
+        guard let id = args.model, !id.hasPrefix("/") else {
+            let message = "Cannot run multi-node replica \(ctx.namespace)/\(ctx.name) without a ModelCache: the engine "
+                + "container has no --model=<HuggingFace id> argument to stage an automatic cache from; add one or set spec.modelCacheRef"
+            response.results.append(.fatal(message, reason: "NoModelID"))
+            response.conditions.append(Condition(type: "CacheReady", status: .false, reason: "NoModelID", message: message))
+            return .failure(FieldErrors([]))
+        }
+        guard ArtifactSource.isRepo(id) else {
+            let message = "Invalid ModelReplica \(ctx.namespace)/\(ctx.name): engine argument --model \(quote(id)) is not a valid "
+                + "HuggingFace repo id: use owner/name or name, each part up to 96 letters, digits, '-', '_', '.'"
+            response.results.append(.fatal(message, reason: "InvalidSpec"))
+            response.conditions.append(Condition(type: "CacheReady", status: .false, reason: "InvalidSpec", message: message))
+            return .failure(FieldErrors([]))
+        }
+        let source = ArtifactSource(repo: id, revision: nil)
+        var token: TokenSource?
+        for e in engine["env"]?.listValue ?? [] where e["name"]?.stringValue == "HF_TOKEN" {
+            if let ref = e[path: "valueFrom", "secretKeyRef"], let n = ref["name"]?.stringValue, let k = ref["key"]?.stringValue {
+                token = .workloadCluster(secretName: n, key: k)
+            }
+        }
+        let staging = CacheStaging(ownerKind: "modelreplica", namespace: ctx.namespace, name: ctx.name, source: source,
+                                   token: token, labels: ctx.labels, settings: ctx.settings)
+        let observedCache = ctx.xr[path: "status", "cache"]
+        let latched = observedCache?["phase"]?.stringValue == CachePhase.ready.rawValue
+            && observedCache?["source"]?.stringValue == source.identity
+        let report = staging.phase(claim: ctx.request.observed.resources[ReplicaKey.claim],
+                                   job: ctx.request.observed.resources[ReplicaKey.job], latchedReady: latched)
+        var composed = [(ReplicaKey.claim, staging.claimObject(
+            providerConfig: providerConfig, storageClass: rwx.storageClassName, sizeGiB: rwx.defaultSizeGiB))]
+        if report.phase != .ready { composed.append((ReplicaKey.job, staging.jobObject(providerConfig: providerConfig))) }
+        for (key, object) in composed {
+            let ready: Readiness = ProviderObject.isReady(ctx.request.observed.resources[key]) ? .ready : .notReady
+            response.desired.resources[key] = Resource(object: object, ready: ready)
+        }
+        let mount = WorkloadBuilder.Mount(claimName: staging.claimName, path: ModelReplicaComposer.automaticMountPath,
+                                          automaticModelID: id)
+        return .success(.automatic(mount, phase: report.phase.rawValue, source: source.identity))
+    }
+}

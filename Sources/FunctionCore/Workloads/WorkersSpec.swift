@@ -1,0 +1,120 @@
+/// `spec.workers` of a ModelDeployment or ModelReplica, validated. The raw value
+/// is kept so that it can be copied verbatim and so that sidecars, env and any
+/// other container fields survive into the workload.
+public struct WorkersSpec: Sendable, Hashable {
+    /// Serving instances per replica.
+    public var count: Int64
+    /// GPUs per node.
+    public var tensor: Int64
+    /// Nodes per instance; above 1 means multi-node.
+    public var pipeline: Int64
+    /// `template.metadata.labels`.
+    public var labels: [String: Value]
+    /// `template.metadata.annotations`.
+    public var annotations: [String: Value]
+    /// Every container as written; exactly one is named `engine`.
+    public var containers: [Value]
+    /// `template.spec.imagePullSecrets`, as written.
+    public var imagePullSecrets: Value?
+    /// The whole `spec.workers` as written.
+    public var raw: Value
+
+    /// Whether an instance spans several nodes.
+    public var isMultiNode: Bool { pipeline > 1 }
+
+    /// The engine container.
+    public var engine: Value { containers.first { $0["name"]?.stringValue == "engine" }! }
+
+    /// Parses and validates `spec.workers`, reporting every broken rule into `v`.
+    static func parse(_ value: Value?, _ v: inout Validator) -> WorkersSpec? {
+        let field = "spec.workers"
+        guard let workers = v.object(value, field) else { return nil }
+        let count = v.integer(workers["count"], "\(field).count", in: 1...1000) ?? 1
+        let topology = v.object(workers["topology"], "\(field).topology")
+        let tensor = v.integer(topology?["tensor"], "\(field).topology.tensor", in: 1...64, required: true)
+        let pipeline = v.integer(topology?["pipeline"], "\(field).topology.pipeline", in: 1...64) ?? 1
+        let template = v.object(workers["template"], "\(field).template")
+        let metadata = v.object(template?["metadata"], "\(field).template.metadata", required: false)
+        var labels: [String: Value] = [:]
+        var annotations: [String: Value] = [:]
+        if let metadata {
+            labels = v.labels(metadata["labels"], "\(field).template.metadata.labels").mapValues(Value.string)
+            if let a = metadata["annotations"], !a.isNull {
+                if let o = a.objectValue, o.values.allSatisfy({ $0.stringValue != nil }) { annotations = o } else {
+                    v.fail("\(field).template.metadata.annotations", a, "must be a map of strings")
+                }
+            }
+        }
+        let podSpec = v.object(template?["spec"], "\(field).template.spec")
+        var containers: [Value] = []
+        if let list = podSpec?["containers"] {
+            if let items = list.listValue, !items.isEmpty { containers = items } else {
+                v.fail("\(field).template.spec.containers", list, "must be a list of at least one container")
+            }
+        } else if podSpec != nil {
+            v.fail("\(field).template.spec.containers", nil, "is required")
+        }
+        var names = Set<String>()
+        for (i, c) in containers.enumerated() {
+            let path = "\(field).template.spec.containers[\(i)]"
+            guard v.object(c, path) != nil else { continue }
+            if let name = v.string(c["name"], "\(path).name") {
+                if !Rules.isDNSLabel(name) {
+                    v.fail("\(path).name", .string(name), "is not a valid container name (a DNS-1123 label)")
+                } else if !names.insert(name).inserted {
+                    v.fail("\(path).name", .string(name), "is used by two containers")
+                }
+            }
+            if let image = v.string(c["image"], "\(path).image"), image.isEmpty {
+                v.fail("\(path).image", .string(image), "must not be empty")
+            }
+            for key in ["command", "args"] {
+                if let list = c[key], !list.isNull, !(list.listValue?.allSatisfy { $0.stringValue != nil } ?? false) {
+                    v.fail("\(path).\(key)", list, "must be a list of strings")
+                }
+            }
+        }
+        if !containers.isEmpty, !names.contains("engine") {
+            v.fail("\(field).template.spec.containers", nil, "must include exactly one container named engine")
+        }
+        let pullSecrets = podSpec?["imagePullSecrets"]
+        if let ps = pullSecrets, !ps.isNull,
+            !(ps.listValue?.allSatisfy { $0["name"]?.stringValue.map(Rules.isDNSSubdomain) ?? false } ?? false)
+        {
+            v.fail("\(field).template.spec.imagePullSecrets", ps, "must be a list of {name: <Secret name>}")
+        }
+        guard let tensor, !containers.isEmpty, names.contains("engine") else { return nil }
+        return WorkersSpec(count: count, tensor: tensor, pipeline: pipeline, labels: labels, annotations: annotations,
+                           containers: containers, imagePullSecrets: pullSecrets.flatMap { $0.isNull ? nil : $0 },
+                           raw: workers)
+    }
+}
+
+/// What the function reads of an observed ModelCache (for deployments and replicas).
+public struct ModelCacheView: Sendable, Hashable {
+    /// The cache's name.
+    public var name: String
+    /// `spec.mount.path`, when valid.
+    public var mountPath: String?
+    /// `spec.clusterSelector.matchLabels` (string values only).
+    public var matchLabels: [String: String]
+    /// Phase per cluster from `status.clusters`.
+    public var phases: [String: String]
+
+    /// Reads an observed ModelCache.
+    public init(_ object: Value) {
+        name = object[path: "metadata", "name"]?.stringValue ?? ""
+        let path = object[path: "spec", "mount", "path"]?.stringValue
+        mountPath = path.flatMap { MountPath.problem($0) == nil ? $0 : nil }
+        var labels: [String: String] = [:]
+        for (k, v) in object[path: "spec", "clusterSelector", "matchLabels"]?.objectValue ?? [:] {
+            if let s = v.stringValue { labels[k] = s }
+        }
+        matchLabels = labels
+        var phases: [String: String] = [:]
+        for entry in object[path: "status", "clusters"]?.listValue ?? [] {
+            if let n = entry["name"]?.stringValue { phases[n] = entry["phase"]?.stringValue ?? "" }
+        }
+        self.phases = phases
+    }
+}

@@ -21,6 +21,7 @@ public struct Composer: Sendable {
             ModelCacheComposer.kind: ModelCacheComposer(),
             ModelReplicaComposer.kind: ModelReplicaComposer(),
             ModelDeploymentComposer.kind: ModelDeploymentComposer(),
+            ClusterView.kind: InferenceClusterComposer(),
         ])
     }
 

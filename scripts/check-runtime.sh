@@ -33,6 +33,10 @@ chroot "$root" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -qq --no-install-recommends $packages >/dev/null
 install -m 0755 "$bin" "$root/usr/local/bin/function-modelcache"
 
+# A container always has /proc; the Swift runtime reads the command line from it.
+mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+trap 'umount "$root/proc" 2>/dev/null || true' EXIT
+
 echo "check-runtime: runtime packages: $packages"
 missing=$(chroot "$root" ldd /usr/local/bin/function-modelcache | grep 'not found' || true)
 [ -z "$missing" ] || { echo "FAIL: unresolved libraries in the runtime root:"; echo "$missing"; exit 1; }

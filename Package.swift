@@ -56,6 +56,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer target (scripts/fuzz.sh); without -DFUZZING it replays inputs.
+        .executableTarget(
+            name: "fuzz-runfunction",
+            dependencies: ["FunctionProto", "FunctionCore", "FunctionYAML"]
+        ),
         .testTarget(name: "FunctionCoreTests", dependencies: ["FunctionCore"], exclude: ["Golden"]),
         .testTarget(name: "FunctionYAMLTests", dependencies: ["FunctionYAML", "FunctionCore"]),
         .testTarget(name: "FunctionRenderTests", dependencies: ["FunctionRender", "FunctionYAML", "FunctionCore"]),

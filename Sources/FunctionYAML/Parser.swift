@@ -20,6 +20,10 @@ public enum YAML {
     /// against "billion laughs" inputs that would otherwise exhaust memory.
     static let maxAliasExpansion = 100_000
 
+    /// Collections may nest at most this deep: the builder recurses, so a
+    /// hostile file of 100,000 `[` must be an error, not a stack overflow.
+    static let maxDepth = 256
+
     /// Every document of a stream, in order (an empty stream has none).
     public static func parseStream(_ text: String) throws -> [Value] {
         let parser = EventParser(text)
@@ -98,6 +102,7 @@ struct Builder {
     let parser: EventParser
     var anchors: [String: Value] = [:]
     var expanded = 0
+    var depth = 0
 
     init(parser: EventParser) { self.parser = parser }
 
@@ -128,6 +133,9 @@ struct Builder {
         case YAML_SEQUENCE_START_EVENT:
             let anchor = parser.event.data.sequence_start.anchor.map { String(cString: $0) }
             yaml_event_delete(&parser.event)
+            depth += 1
+            defer { depth -= 1 }
+            if depth > YAML.maxDepth { throw fail("collections nest deeper than \(YAML.maxDepth) levels") }
             var items: [Value] = []
             while true {
                 let t = try parser.next()
@@ -143,6 +151,9 @@ struct Builder {
         case YAML_MAPPING_START_EVENT:
             let anchor = parser.event.data.mapping_start.anchor.map { String(cString: $0) }
             yaml_event_delete(&parser.event)
+            depth += 1
+            defer { depth -= 1 }
+            if depth > YAML.maxDepth { throw fail("collections nest deeper than \(YAML.maxDepth) levels") }
             var fields: [String: Value] = [:]
             while true {
                 let t = try parser.next()

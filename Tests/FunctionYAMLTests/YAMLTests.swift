@@ -149,6 +149,13 @@ import Testing
         #expect(throws: YAMLError.self) { try YAML.parseDocument(bomb) }
     }
 
+    @Test("Hostile nesting is an error with a position, not a stack overflow")
+    func deepNesting() throws {
+        #expect(throws: YAMLError.self) { try YAML.parseDocument(String(repeating: "[", count: 100_000)) }
+        #expect(throws: YAMLError.self) { try YAML.parseDocument(String(repeating: "{a: ", count: 5_000)) }
+        #expect(try YAML.parseDocument(String(repeating: "[", count: 200) + String(repeating: "]", count: 200)) != .null)
+    }
+
     @Test("Streams: several documents, empty documents, and an empty stream")
     func streams() throws {
         #expect(try YAML.parseStream("") == [])

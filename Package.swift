@@ -61,10 +61,12 @@ let package = Package(
             name: "fuzz-runfunction",
             dependencies: ["FunctionProto", "FunctionCore", "FunctionYAML"]
         ),
+        // Phase timings for profiling (bench/README.md).
+        .executableTarget(name: "bench-core", dependencies: ["FunctionProto", "FunctionCore"]),
         .testTarget(name: "FunctionCoreTests", dependencies: ["FunctionCore"], exclude: ["Golden"]),
         .testTarget(name: "FunctionYAMLTests", dependencies: ["FunctionYAML", "FunctionCore"]),
         .testTarget(name: "FunctionRenderTests", dependencies: ["FunctionRender", "FunctionYAML", "FunctionCore"]),
-        .testTarget(name: "FunctionProtoTests", dependencies: ["FunctionProto", "FunctionCore", "FunctionServer"]),
+        .testTarget(name: "FunctionProtoTests", dependencies: ["FunctionProto", "FunctionCore", "FunctionServer", "FunctionYAML"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -18,8 +18,17 @@ public enum Wire {
         public var description: String
     }
 
-    /// Decodes a serialized RunFunctionRequest.
+    /// Decodes a serialized RunFunctionRequest (the fast path; see `RequestDecoder`).
     public static func decodeRequest(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
+        do {
+            return try RequestDecoder.decode(bytes)
+        } catch {
+            throw DecodeError(description: "the body is not a RunFunctionRequest: \(error)")
+        }
+    }
+
+    /// Decodes through swift-protobuf: the reference the fast decoder is tested against.
+    public static func decodeRequestWithSwiftProtobuf(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
         do {
             var options = BinaryDecodingOptions()
             options.discardUnknownFields = true
@@ -27,8 +36,7 @@ public enum Wire {
             let data = bytes.baseAddress.map {
                 Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none)
             } ?? Data()
-            let wire = try WireRequest(serializedBytes: data, options: options)
-            return RunRequest(wire)
+            return RunRequest(try WireRequest(serializedBytes: data, options: options))
         } catch {
             throw DecodeError(description: "the body is not a RunFunctionRequest: \(error)")
         }

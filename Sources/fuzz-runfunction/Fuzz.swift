@@ -8,6 +8,13 @@ import FunctionYAML
 /// serialized RunFunctionRequest (the server's path), and as a YAML/JSON XR
 /// composed by the Composer (the render path).
 func fuzzOne(_ bytes: UnsafeRawBufferPointer) {
+    // Differential: whatever swift-protobuf decodes, the fast decoder decodes the same.
+    if let reference = try? Wire.decodeRequestWithSwiftProtobuf(bytes) {
+        // Compared as bytes: a NaN in the input never equals itself as a value.
+        let fast = try? Wire.decodeRequest(bytes)
+        precondition(fast != nil && (try? Wire.encodeRequest(fast!)) == (try? Wire.encodeRequest(reference)),
+                     "the fast decoder disagrees with swift-protobuf")
+    }
     if let response = Pipeline.run(bytes) {
         // Determinism: the same request must give the same bytes.
         precondition(Pipeline.run(bytes) == response, "non-deterministic response")

@@ -1,4 +1,6 @@
 import Foundation
+import FunctionYAML
+import SwiftProtobuf
 import FunctionCore
 import Testing
 
@@ -23,5 +25,41 @@ import Testing
         let first = data.withUnsafeBytes { Pipeline.run($0) }
         let second = data.withUnsafeBytes { Pipeline.run($0) }
         #expect(first == second)
+        try Self.decodersAgree(data)
+        // The render path: the same bytes as a YAML stream of XRs.
+        if let text = String(data: data, encoding: .utf8), let docs = try? YAML.parseStream(text) {
+            for doc in docs.prefix(4) {
+                _ = Composer().run(RunRequest(observed: State(composite: Resource(object: doc))))
+            }
+        }
+    }
+
+    /// The fast decoder and swift-protobuf agree: whenever swift-protobuf decodes
+    /// the bytes, the fast decoder does too, to the same request.
+    static func decodersAgree(_ data: Data) throws {
+        let reference = data.withUnsafeBytes { try? Wire.decodeRequestWithSwiftProtobuf($0) }
+        let fast = data.withUnsafeBytes { try? Wire.decodeRequest($0) }
+        // Compared as bytes: a NaN in the input never equals itself as a value.
+        if let reference { #expect(try fast.map(Wire.encodeRequest) == Wire.encodeRequest(reference)) }
+    }
+
+    @Test("Both decoders agree on every scenario, fixture and benchmark-shaped request")
+    func differential() throws {
+        var r = RunRequest(tag: "t", capabilities: [.capabilities, .requiredResources, .unknown(42)],
+                           observed: State(composite: Resource(object: ["a": [1, 2.5, "x", true, .null, [:], []]]),
+                                           resources: ["k": Resource(object: ["n": ["m": 1]], connectionDetails: ["p": Data([1, 2])], ready: .ready)]),
+                           desired: State(resources: ["d": Resource(object: [:], ready: .notReady)]),
+                           input: ["i": 1], context: ["c": ["d": "e"]],
+                           requiredResources: ["clusters": [Resource(object: ["x": 1]), Resource(object: ["y": 2])], "none": []],
+                           credentials: ["creds": ["password": Data("s3cret".utf8)]])
+        r.observed.composite?.object["big"] = .double(1e300)
+        let bytes = try Wire.encodeRequest(r)
+        let data = Data(bytes)
+        try Self.decodersAgree(data)
+        #expect(data.withUnsafeBytes { try? Wire.decodeRequest($0) } == r)
+        // Truncations of a valid request never crash either decoder.
+        for cut in stride(from: 0, to: bytes.count, by: 7) {
+            try Self.decodersAgree(Data(bytes[0..<cut]))
+        }
     }
 }

@@ -1,0 +1,339 @@
+import FunctionCore
+import struct Foundation.Data
+
+/// Decodes a serialized RunFunctionRequest straight into the core model, in
+/// one linear pass over the bytes.
+///
+/// Why not swift-protobuf: decoding into its `Google_Protobuf_Struct` and then
+/// converting to `Value` took 38 ms for a 370 KB request (100 clusters, all
+/// hydrating; measured with bench-core), most of it allocating and copying the
+/// intermediate messages. This reader builds `Value`s directly. It follows
+/// proto3 semantics (unknown fields skipped, last map entry wins, missing
+/// fields take defaults, strings must be UTF-8) and nests at most 100 messages
+/// deep, like swift-protobuf; tests and the fuzzer check that both decoders
+/// agree.
+struct RequestDecoder {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static let maxDepth = 100
+
+    private let base: UnsafePointer<UInt8>
+    private var pos: Int
+    private let end: Int
+    private var depth = 0
+
+    private init(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) {
+        self.base = base
+        self.pos = start
+        self.end = end
+    }
+
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
+        guard let raw = bytes.baseAddress, bytes.count > 0 else { return RunRequest() }
+        var d = RequestDecoder(raw.assumingMemoryBound(to: UInt8.self), 0, bytes.count)
+        return try d.request()
+    }
+
+    // MARK: messages
+
+    private mutating func request() throws -> RunRequest {
+        var r = RunRequest()
+        var extra: [String: [Resource]] = [:]
+        var required: [String: [Resource]] = [:]
+        while pos < end {
+            let (field, wire) = try tag()
+            switch (field, wire) {
+            case (1, 2): try nested { try $0.meta(into: &r) }
+            case (2, 2): r.observed = try nested { try $0.state(merging: r.observed) }
+            case (3, 2): r.desired = try nested { try $0.state(merging: r.desired) }
+            case (4, 2): r.input = try nested { try $0.structFields(merging: r.input) }
+            case (5, 2): r.context = try nested { try $0.structFields(merging: r.context) }
+            case (6, 2): let (k, v) = try nested { try $0.resourcesEntry() }; extra[k] = v
+            case (7, 2): let (k, v) = try nested { try $0.credentialsEntry() }; r.credentials[k] = v
+            case (8, 2): let (k, v) = try nested { try $0.resourcesEntry() }; required[k] = v
+            default: try skip(wire)
+            }
+        }
+        // Older Crossplane answers under the deprecated extra_resources; required wins.
+        r.requiredResources = extra.merging(required) { _, new in new }
+        return r
+    }
+
+    private mutating func meta(into r: inout RunRequest) throws {
+        while pos < end {
+            let (field, wire) = try tag()
+            switch (field, wire) {
+            case (1, 2): r.tag = try string()
+            case (2, 0): r.capabilities.append(Self.capability(try varint()))
+            case (2, 2):
+                // Packed repeated enum.
+                let stop = try lengthLimit()
+                while pos < stop { r.capabilities.append(Self.capability(try varint())) }
+                guard pos == stop else { throw Failure(description: "malformed packed field") }
+            default: try skip(wire)
+            }
+        }
+    }
+
+    private static func capability(_ n: UInt64) -> Capability {
+        switch n {
+        case 1: return .capabilities
+        case 2: return .requiredResources
+        case 3: return .credentials
+        case 4: return .conditions
+        case 5: return .requiredSchemas
+        default: return .unknown(Int(truncatingIfNeeded: Int32(truncatingIfNeeded: n)))
+        }
+    }
+
+    private mutating func state(merging previous: State) throws -> State {
+        var s = previous
+        while pos < end {
+            let (field, wire) = try tag()
+            switch (field, wire) {
+            case (1, 2): s.composite = try nested { try $0.resource(merging: s.composite) }
+            case (2, 2):
+                let (k, v) = try nested { d -> (String, Resource) in
+                    var key = ""
+                    var value: Resource?
+                    while d.pos < d.end {
+                        let (f, w) = try d.tag()
+                        switch (f, w) {
+                        case (1, 2): key = try d.string()
+                        case (2, 2): value = try d.nested { try $0.resource(merging: value) }
+                        default: try d.skip(w)
+                        }
+                    }
+                    return (key, value ?? Resource(object: .object([:])))
+                }
+                s.resources[k] = v
+            default: try skip(wire)
+            }
+        }
+        return s
+    }
+
+    private mutating func resource(merging previous: Resource?) throws -> Resource {
+        var r = previous ?? Resource(object: .object([:]))
+        while pos < end {
+            let (field, wire) = try tag()
+            switch (field, wire) {
+            case (1, 2): r.object = try nested { try $0.structFields(merging: r.object) }
+            case (2, 2):
+                let (k, v) = try nested { try $0.bytesEntry() }
+                r.connectionDetails[k] = v
+            case (3, 0):
+                switch try varint() {
+                case 1: r.ready = .ready
+                case 2: r.ready = .notReady
+                default: r.ready = .unspecified
+                }
+            default: try skip(wire)
+            }
+        }
+        return r
+    }
+
+    private mutating func resourcesEntry() throws -> (String, [Resource]) {
+        var key = ""
+        var items: [Resource] = []
+        while pos < end {
+            let (field, wire) = try tag()
+            switch (field, wire) {
+            case (1, 2): key = try string()
+            case (2, 2):
+                // A map value message: fields of the same message merge, so items accumulate.
+                try nested { d in
+                    while d.pos < d.end {
+                        let (f, w) = try d.tag()
+                        if f == 1, w == 2 { items.append(try d.nested { try $0.resource(merging: nil) }) } else { try d.skip(w) }
+                    }
+                }
+            default: try skip(wire)
+            }
+        }
+        return (key, items)
+    }
+
+    private mutating func credentialsEntry() throws -> (String, [String: Data]) {
+        var key = ""
+        var data: [String: Data] = [:]
+        while pos < end {
+            let (field, wire) = try tag()
+            switch (field, wire) {
+            case (1, 2): key = try string()
+            case (2, 2):
+                try nested { c in
+                    while c.pos < c.end {
+                        let (f, w) = try c.tag()
+                        if f == 1, w == 2 {
+                            try c.nested { cd in
+                                while cd.pos < cd.end {
+                                    let (f2, w2) = try cd.tag()
+                                    if f2 == 1, w2 == 2 {
+                                        let (k, v) = try cd.nested { try $0.bytesEntry() }
+                                        data[k] = v
+                                    } else { try cd.skip(w2) }
+                                }
+                            }
+                        } else { try c.skip(w) }
+                    }
+                }
+            default: try skip(wire)
+            }
+        }
+        return (key, data)
+    }
+
+    private mutating func bytesEntry() throws -> (String, Data) {
+        var key = ""
+        var value = Data()
+        while pos < end {
+            let (field, wire) = try tag()
+            switch (field, wire) {
+            case (1, 2): key = try string()
+            case (2, 2):
+                let n = try lengthLimit()
+                value = Data(bytes: base + pos, count: n - pos)
+                pos = n
+            default: try skip(wire)
+            }
+        }
+        return (key, value)
+    }
+
+    // MARK: google.protobuf.Struct / Value / ListValue
+
+    private mutating func structFields(merging previous: Value?) throws -> Value {
+        var fields: [String: Value]
+        if case .object(let existing)? = previous { fields = existing } else { fields = [:] }
+        while pos < end {
+            let (field, wire) = try tag()
+            guard field == 1, wire == 2 else {
+                try skip(wire)
+                continue
+            }
+            let (k, v) = try nested { d -> (String, Value) in
+                var key = ""
+                var value: Value = .null
+                while d.pos < d.end {
+                    let (f, w) = try d.tag()
+                    switch (f, w) {
+                    case (1, 2): key = try d.string()
+                    case (2, 2): value = try d.nested { try $0.value() }
+                    default: try d.skip(w)
+                    }
+                }
+                return (key, value)
+            }
+            fields[k] = v
+        }
+        return .object(fields)
+    }
+
+    private mutating func value() throws -> Value {
+        // An empty Value has no kind set; proto3 JSON and Crossplane read it as null.
+        var v: Value = .null
+        while pos < end {
+            let (field, wire) = try tag()
+            switch (field, wire) {
+            case (1, 0): _ = try varint(); v = .null
+            case (2, 1): v = .number(Double(bitPattern: try fixed64()))
+            case (3, 2): v = .string(try string())
+            case (4, 0): v = .bool(try varint() != 0)
+            case (5, 2):
+                // A repeated message field of the same oneof case merges, as in every protobuf runtime.
+                let previous: Value? = if case .object = v { v } else { nil }
+                v = try nested { try $0.structFields(merging: previous) }
+            case (6, 2):
+                let previous: [Value] = if case .list(let items) = v { items } else { [] }
+                v = try nested { d -> Value in
+                    var items = previous
+                    while d.pos < d.end {
+                        let (f, w) = try d.tag()
+                        if f == 1, w == 2 { items.append(try d.nested { try $0.value() }) } else { try d.skip(w) }
+                    }
+                    return .list(items)
+                }
+            default: try skip(wire)
+            }
+        }
+        return v
+    }
+
+    // MARK: wire primitives
+
+    /// Runs `body` on the length-delimited message at the cursor, then moves past it.
+    private mutating func nested<T>(_ body: (inout RequestDecoder) throws -> T) throws -> T {
+        let stop = try lengthLimit()
+        guard depth < Self.maxDepth else { throw Failure(description: "messages nest deeper than \(Self.maxDepth) levels") }
+        var inner = RequestDecoder(base, pos, stop)
+        inner.depth = depth + 1
+        let result = try body(&inner)
+        pos = stop
+        return result
+    }
+
+    /// Reads a length and returns where the delimited bytes end.
+    private mutating func lengthLimit() throws -> Int {
+        let n = try varint()
+        guard n <= UInt64(end - pos) else { throw Failure(description: "truncated message") }
+        return pos + Int(n)
+    }
+
+    private mutating func tag() throws -> (Int, Int) {
+        let t = try varint()
+        let field = t >> 3
+        guard field > 0, field <= 536_870_911 else { throw Failure(description: "invalid field number") }
+        return (Int(field), Int(t & 7))
+    }
+
+    private mutating func varint() throws -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while pos < end {
+            let b = base[pos]
+            pos += 1
+            if shift == 63 && b > 1 { throw Failure(description: "malformed varint") }
+            result |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return result }
+            shift += 7
+            if shift > 63 { throw Failure(description: "malformed varint") }
+        }
+        throw Failure(description: "truncated varint")
+    }
+
+    private mutating func fixed64() throws -> UInt64 {
+        guard end - pos >= 8 else { throw Failure(description: "truncated fixed64") }
+        var v: UInt64 = 0
+        for i in 0..<8 { v |= UInt64(base[pos + i]) << (8 * UInt64(i)) }
+        pos += 8
+        return v
+    }
+
+    private mutating func string() throws -> String {
+        let stop = try lengthLimit()
+        let buffer = UnsafeBufferPointer(start: base + pos, count: stop - pos)
+        guard let s = String(validating: buffer, as: UTF8.self) else {
+            throw Failure(description: "a string field is not valid UTF-8")
+        }
+        pos = stop
+        return s
+    }
+
+    private mutating func skip(_ wire: Int) throws {
+        switch wire {
+        case 0: _ = try varint()
+        case 1:
+            guard end - pos >= 8 else { throw Failure(description: "truncated fixed64") }
+            pos += 8
+        case 2: pos = try lengthLimit()
+        case 5:
+            guard end - pos >= 4 else { throw Failure(description: "truncated fixed32") }
+            pos += 4
+        default: throw Failure(description: "unsupported wire type \(wire)")
+        }
+    }
+}

@@ -1,0 +1,37 @@
+// Times the server's phases on serialized requests, in-process:
+//   swift build -c release --product bench-core
+//   .build/release/bench-core REQUEST.bin [ITERATIONS]
+// Prints median microseconds for decode, compose, encode and the whole path.
+import Foundation
+import FunctionCore
+import FunctionProto
+
+func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+
+func time(_ body: () -> Void) -> Double {
+    let t = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - t) / 1000
+}
+
+let args = CommandLine.arguments
+guard args.count >= 2, let data = FileManager.default.contents(atPath: args[1]) else {
+    FileHandle.standardError.write(Data("usage: bench-core REQUEST.bin [ITERATIONS]\n".utf8))
+    exit(2)
+}
+let iterations = args.count > 2 ? Int(args[2]) ?? 50 : 50
+let composer = Composer()
+var decode: [Double] = [], compose: [Double] = [], encode: [Double] = [], total: [Double] = []
+var bytes = 0
+for _ in 0..<iterations {
+    var request: RunRequest!
+    var response: RunResponse!
+    let whole = time {
+        decode.append(time { request = data.withUnsafeBytes { try! Wire.decodeRequest($0) } })
+        compose.append(time { response = composer.run(request) })
+        encode.append(time { bytes = Wire.encodeResponse(response).count })
+    }
+    total.append(whole)
+}
+print(String(format: "request %d B, response %d B: decode %.0f µs, compose %.0f µs, encode %.0f µs, total %.0f µs (median of %d)",
+             data.count, bytes, median(decode), median(compose), median(encode), median(total), iterations))

@@ -17,6 +17,11 @@ struct RequestDecoder {
         var description: String
     }
 
+    /// A failure that says where in the body it happened.
+    private func failure(_ what: String) -> Failure {
+        Failure(description: "\(what) at byte \(pos)")
+    }
+
     static let maxDepth = 100
 
     private let base: UnsafePointer<UInt8>
@@ -51,7 +56,10 @@ struct RequestDecoder {
             case (4, 2): r.input = try nested { try $0.structFields(merging: r.input) }
             case (5, 2): r.context = try nested { try $0.structFields(merging: r.context) }
             case (6, 2): let (k, v) = try nested { try $0.resourcesEntry() }; extra[k] = v
-            case (7, 2): let (k, v) = try nested { try $0.credentialsEntry() }; r.credentials[k] = v
+            case (7, 2):
+                // Credentials without credential_data carry nothing: dropped, as the wire conversion does.
+                let (k, v) = try nested { try $0.credentialsEntry() }
+                if let v { r.credentials[k] = v } else { r.credentials[k] = nil }
             case (8, 2): let (k, v) = try nested { try $0.resourcesEntry() }; required[k] = v
             default: try skip(wire)
             }
@@ -71,7 +79,7 @@ struct RequestDecoder {
                 // Packed repeated enum.
                 let stop = try lengthLimit()
                 while pos < stop { r.capabilities.append(Self.capability(try varint())) }
-                guard pos == stop else { throw Failure(description: "malformed packed field") }
+                guard pos == stop else { throw failure("malformed packed field") }
             default: try skip(wire)
             }
         }
@@ -157,9 +165,9 @@ struct RequestDecoder {
         return (key, items)
     }
 
-    private mutating func credentialsEntry() throws -> (String, [String: Data]) {
+    private mutating func credentialsEntry() throws -> (String, [String: Data]?) {
         var key = ""
-        var data: [String: Data] = [:]
+        var data: [String: Data]?
         while pos < end {
             let (field, wire) = try tag()
             switch (field, wire) {
@@ -169,12 +177,13 @@ struct RequestDecoder {
                     while c.pos < c.end {
                         let (f, w) = try c.tag()
                         if f == 1, w == 2 {
+                            if data == nil { data = [:] }
                             try c.nested { cd in
                                 while cd.pos < cd.end {
                                     let (f2, w2) = try cd.tag()
                                     if f2 == 1, w2 == 2 {
                                         let (k, v) = try cd.nested { try $0.bytesEntry() }
-                                        data[k] = v
+                                        data?[k] = v
                                     } else { try cd.skip(w2) }
                                 }
                             }
@@ -268,7 +277,7 @@ struct RequestDecoder {
     /// Runs `body` on the length-delimited message at the cursor, then moves past it.
     private mutating func nested<T>(_ body: (inout RequestDecoder) throws -> T) throws -> T {
         let stop = try lengthLimit()
-        guard depth < Self.maxDepth else { throw Failure(description: "messages nest deeper than \(Self.maxDepth) levels") }
+        guard depth < Self.maxDepth else { throw failure("messages nest deeper than \(Self.maxDepth) levels") }
         var inner = RequestDecoder(base, pos, stop)
         inner.depth = depth + 1
         let result = try body(&inner)
@@ -279,14 +288,14 @@ struct RequestDecoder {
     /// Reads a length and returns where the delimited bytes end.
     private mutating func lengthLimit() throws -> Int {
         let n = try varint()
-        guard n <= UInt64(end - pos) else { throw Failure(description: "truncated message") }
+        guard n <= UInt64(end - pos) else { throw failure("truncated message") }
         return pos + Int(n)
     }
 
     private mutating func tag() throws -> (Int, Int) {
         let t = try varint()
         let field = t >> 3
-        guard field > 0, field <= 536_870_911 else { throw Failure(description: "invalid field number") }
+        guard field > 0, field <= 536_870_911 else { throw failure("invalid field number") }
         return (Int(field), Int(t & 7))
     }
 
@@ -296,17 +305,17 @@ struct RequestDecoder {
         while pos < end {
             let b = base[pos]
             pos += 1
-            if shift == 63 && b > 1 { throw Failure(description: "malformed varint") }
+            if shift == 63 && b > 1 { throw failure("malformed varint") }
             result |= UInt64(b & 0x7F) << shift
             if b < 0x80 { return result }
             shift += 7
-            if shift > 63 { throw Failure(description: "malformed varint") }
+            if shift > 63 { throw failure("malformed varint") }
         }
-        throw Failure(description: "truncated varint")
+        throw failure("truncated varint")
     }
 
     private mutating func fixed64() throws -> UInt64 {
-        guard end - pos >= 8 else { throw Failure(description: "truncated fixed64") }
+        guard end - pos >= 8 else { throw failure("truncated fixed64") }
         var v: UInt64 = 0
         for i in 0..<8 { v |= UInt64(base[pos + i]) << (8 * UInt64(i)) }
         pos += 8
@@ -316,24 +325,39 @@ struct RequestDecoder {
     private mutating func string() throws -> String {
         let stop = try lengthLimit()
         let buffer = UnsafeBufferPointer(start: base + pos, count: stop - pos)
-        guard let s = String(validating: buffer, as: UTF8.self) else {
-            throw Failure(description: "a string field is not valid UTF-8")
-        }
         pos = stop
+        // Kubernetes objects are almost all ASCII: skip the (generic, slow) validator for them.
+        var ascii = true
+        for b in buffer where b >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return String(decoding: buffer, as: UTF8.self) }
+        guard let s = String(validating: buffer, as: UTF8.self) else {
+            throw failure("a string field is not valid UTF-8")
+        }
         return s
     }
 
-    private mutating func skip(_ wire: Int) throws {
+    private mutating func skip(_ wire: Int, groupDepth: Int = 0) throws {
         switch wire {
+        case 3:
+            // A (deprecated) group in an unknown field: skip to its end-group tag.
+            guard groupDepth < Self.maxDepth else { throw failure("groups nest too deep") }
+            while true {
+                let (_, w) = try tag()
+                if w == 4 { return }
+                try skip(w, groupDepth: groupDepth + 1)
+            }
         case 0: _ = try varint()
         case 1:
-            guard end - pos >= 8 else { throw Failure(description: "truncated fixed64") }
+            guard end - pos >= 8 else { throw failure("truncated fixed64") }
             pos += 8
         case 2: pos = try lengthLimit()
         case 5:
-            guard end - pos >= 4 else { throw Failure(description: "truncated fixed32") }
+            guard end - pos >= 4 else { throw failure("truncated fixed32") }
             pos += 4
-        default: throw Failure(description: "unsupported wire type \(wire)")
+        default: throw failure("unsupported wire type \(wire)")
         }
     }
 }

@@ -12,14 +12,13 @@ import struct Foundation.Data
 /// does; tests check that the bytes equal swift-protobuf's own deterministic
 /// encoding of the same message.
 struct ResponseEncoder {
-    /// The message, last byte first.
-    private var buf: [UInt8] = []
+    /// The message, filled from its end towards its start.
+    private let buf = BackwardBuffer()
 
     static func encode(_ r: RunResponse) -> [UInt8] {
         var e = ResponseEncoder()
-        e.buf.reserveCapacity(4096)
         e.response(r)
-        return e.buf.reversed()
+        return e.buf.bytes()
     }
 
     // Fields are written in descending field-number order (so they read
@@ -143,10 +142,11 @@ struct ResponseEncoder {
     /// The fields of a Struct (a non-object encodes as an empty Struct).
     private mutating func structFields(_ v: Value) {
         guard case .object(let fields) = v else { return }
-        for key in fields.keys.sorted(by: utf8Greater) {
+        // Sort the pairs, not the keys: no second hash lookup per field.
+        for (key, field) in fields.sorted(by: { utf8Less($1.key, $0.key) }) {
             let entry = mark()
             let m = mark()
-            value(fields[key]!)
+            value(field)
             close(m, 2)
             string(1, key, always: true)
             close(entry, 1)
@@ -183,7 +183,7 @@ struct ResponseEncoder {
 
     /// Prefixes the body written since `mark` with its length and tag.
     private mutating func close(_ mark: Int, _ field: Int) {
-        varint(UInt64(buf.count - mark))
+        buf.prependVarint(UInt64(buf.count - mark))
         tag(field, 2)
     }
 
@@ -191,57 +191,106 @@ struct ResponseEncoder {
         if s.isEmpty && !always { return }
         var s = s
         let count = s.withUTF8 { utf8 in
-            var i = utf8.count
-            while i > 0 {
-                i -= 1
-                buf.append(utf8[i])
-            }
+            buf.prepend(utf8)
             return utf8.count
         }
-        varint(UInt64(count))
+        buf.prependVarint(UInt64(count))
         tag(field, 2)
     }
 
     private mutating func bytes(_ field: Int, _ d: Data) {
-        buf.append(contentsOf: d.reversed())
-        varint(UInt64(d.count))
+        d.withUnsafeBytes { buf.prepend(UnsafeBufferPointer(start: $0.bindMemory(to: UInt8.self).baseAddress, count: d.count)) }
+        buf.prependVarint(UInt64(d.count))
         tag(field, 2)
     }
 
     private mutating func enumField(_ field: Int, _ n: Int, always: Bool = false) {
         if n == 0 && !always { return }
-        varint(UInt64(bitPattern: Int64(n)))
+        buf.prependVarint(UInt64(bitPattern: Int64(n)))
         tag(field, 0)
     }
 
     private mutating func int64(_ field: Int, _ n: Int64) {
         if n == 0 { return }
-        varint(UInt64(bitPattern: n))
+        buf.prependVarint(UInt64(bitPattern: n))
         tag(field, 0)
     }
 
     private mutating func double(_ field: Int, _ d: Double) {
         var bits = d.bitPattern.littleEndian
-        withUnsafeBytes(of: &bits) { buf.append(contentsOf: $0.reversed()) }
+        withUnsafeBytes(of: &bits) { buf.prepend(UnsafeBufferPointer(start: $0.bindMemory(to: UInt8.self).baseAddress, count: 8)) }
         tag(field, 1)
     }
 
     private mutating func tag(_ field: Int, _ wireType: Int) {
-        varint(UInt64(field << 3 | wireType))
+        buf.prependVarint(UInt64(field << 3 | wireType))
+    }
+}
+
+/// A byte buffer written from its end towards its start, growing by doubling.
+/// Writing back to front means every nested message's length is known when
+/// its prefix is written, so each byte is written exactly once.
+final class BackwardBuffer {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// Index of the first written byte.
+    private var head: Int
+
+    init(capacity: Int = 16 * 1024) {
+        self.capacity = capacity
+        self.storage = .allocate(capacity: capacity)
+        self.head = capacity
     }
 
-    private mutating func varint(_ value: UInt64) {
-        var v = value
-        var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        withUnsafeMutableBytes(of: &tmp) { out in
-            repeat {
-                out[n] = UInt8(v & 0x7F) | (v > 0x7F ? 0x80 : 0)
-                v >>= 7
-                n += 1
-            } while v != 0
-            for i in stride(from: n - 1, through: 0, by: -1) { buf.append(out[i]) }
+    deinit { storage.deallocate() }
+
+    /// Bytes written so far.
+    var count: Int { capacity - head }
+
+    private func reserve(_ n: Int) {
+        if head >= n { return }
+        var newCapacity = capacity * 2
+        while newCapacity - count < n { newCapacity *= 2 }
+        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        let used = count
+        (fresh + (newCapacity - used)).update(from: storage + head, count: used)
+        storage.deallocate()
+        storage = fresh
+        capacity = newCapacity
+        head = newCapacity - used
+    }
+
+    func prepend(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        reserve(bytes.count)
+        head -= bytes.count
+        (storage + head).update(from: base, count: bytes.count)
+    }
+
+    func prependVarint(_ value: UInt64) {
+        reserve(10)
+        if value < 0x80 {
+            head -= 1
+            storage[head] = UInt8(value)
+            return
         }
+        var length = 1
+        var v = value >> 7
+        while v != 0 {
+            length += 1
+            v >>= 7
+        }
+        head -= length
+        v = value
+        for i in 0..<length {
+            storage[head + i] = UInt8(truncatingIfNeeded: v) & 0x7F | (i < length - 1 ? 0x80 : 0)
+            v >>= 7
+        }
+    }
+
+    /// The written bytes, in order.
+    func bytes() -> [UInt8] {
+        Array(UnsafeBufferPointer(start: storage + head, count: count))
     }
 }
 

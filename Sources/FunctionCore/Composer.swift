@@ -1,7 +1,26 @@
 /// Composes one XR kind: request in, response out.
 public protocol KindComposer: Sendable {
     /// Fills `response` (which starts as a copy of the request's desired state and context).
-    func compose(_ request: RunRequest, xr: Value, into response: inout RunResponse)
+    func compose(_ request: RunRequest, xr: XR, into response: inout RunResponse)
+}
+
+/// The observed XR being composed, with what every kind reads first.
+public struct XR: Sendable {
+    /// The whole observed object.
+    public var object: Value
+    /// `metadata.namespace` ("" for cluster-scoped kinds).
+    public var namespace: String
+    /// `metadata.name`.
+    public var name: String
+    /// The step input's settings, validated.
+    public var settings: Settings
+
+    /// A field of the object.
+    public subscript(path keys: String...) -> Value? {
+        var current: Value? = object
+        for key in keys { current = current?[key] }
+        return current
+    }
 }
 
 /// The function's entry point: dispatches on the observed XR's apiVersion and kind.
@@ -46,7 +65,17 @@ public struct Composer: Sendable {
                     + "function-modelcache composes only \(known)"))
             return response
         }
-        composer.compose(request, xr: xr, into: &response)
+        let settings: Settings
+        switch Settings.parse(request.input) {
+        case .success(let s): settings = s
+        case .failure(let errors):
+            response.results.append(.fatal("Invalid step input: \(errors)", reason: "InvalidInput"))
+            return response
+        }
+        response.ttlSeconds = settings.responseTTLSeconds
+        let context = XR(object: xr, namespace: xr[path: "metadata", "namespace"]?.stringValue ?? "",
+                         name: xr[path: "metadata", "name"]?.stringValue ?? "", settings: settings)
+        composer.compose(request, xr: context, into: &response)
         return response
     }
 }

@@ -13,20 +13,7 @@ import Testing
         "spec": ["replicas": 3, "ratio": 0.5, "nothing": .null, "flag": true, "list": [1, "two", [3.25], ["k": []]]],
     ]
 
-    func encodeRequest(_ r: RunRequest) throws -> [UInt8] {
-        var w = WireRequest()
-        w.meta.tag = r.tag
-        w.observed = r.observed.wire
-        w.desired = r.desired.wire
-        if let c = r.context { w.context = c.protoStruct }
-        if let i = r.input { w.input = i.protoStruct }
-        for (k, v) in r.requiredResources {
-            var rs = Apiextensions_Fn_Proto_V1_Resources()
-            rs.items = v.map(\.wire)
-            w.requiredResources[k] = rs
-        }
-        return try w.serializedBytes()
-    }
+    func encodeRequest(_ r: RunRequest) throws -> [UInt8] { try Wire.encodeRequest(r) }
 
     func decode(_ bytes: [UInt8]) throws -> RunRequest {
         try bytes.withUnsafeBytes { try Wire.decodeRequest($0) }

@@ -12,8 +12,8 @@ public struct InferenceClusterComposer: KindComposer {
     public init() {}
 
     /// Composes one InferenceCluster.
-    public func compose(_ request: RunRequest, xr: Value, into response: inout RunResponse) {
-        let name = xr[path: "metadata", "name"]?.stringValue ?? ""
+    public func compose(_ request: RunRequest, xr context: XR, into response: inout RunResponse) {
+        let (xr, name) = (context.object, context.name)
         var v = Validator()
         let source = v.string(xr[path: "spec", "cluster", "source"], "spec.cluster.source")
         if let source, source != "Existing" {

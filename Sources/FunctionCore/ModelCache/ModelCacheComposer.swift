@@ -16,18 +16,8 @@ public struct ModelCacheComposer: KindComposer {
     public init() {}
 
     /// Composes one ModelCache.
-    public func compose(_ request: RunRequest, xr: Value, into response: inout RunResponse) {
-        let namespace = xr[path: "metadata", "namespace"]?.stringValue ?? ""
-        let name = xr[path: "metadata", "name"]?.stringValue ?? ""
-
-        let settings: Settings
-        switch Settings.parse(request.input) {
-        case .success(let s): settings = s
-        case .failure(let errors):
-            response.results.append(.fatal("Invalid step input: \(errors)", reason: "InvalidInput"))
-            return
-        }
-        response.ttlSeconds = settings.responseTTLSeconds
+    public func compose(_ request: RunRequest, xr context: XR, into response: inout RunResponse) {
+        let (xr, namespace, name, settings) = (context.object, context.namespace, context.name, context.settings)
 
         let spec: ModelCacheSpec
         switch ModelCacheSpec.parse(xr["spec"]) {

@@ -85,6 +85,15 @@ public struct Validator {
         return i
     }
 
+    /// An optional object name (a DNS-1123 subdomain), e.g. `spec.modelCacheRef.name`.
+    public mutating func optionalName(_ v: Value?, _ field: String, what: String) -> String? {
+        guard let name = string(v, field, required: false) else { return nil }
+        if !Rules.isDNSSubdomain(name) {
+            fail(field, .string(name), "is not a valid \(what) name: use a DNS-1123 subdomain (lowercase letters, digits, '-', '.')")
+        }
+        return name
+    }
+
     /// A map of strings to strings (e.g. matchLabels) whose keys and values are valid labels.
     public mutating func labels(_ v: Value?, _ field: String) -> [String: String] {
         guard let v, !v.isNull else { return [:] }

@@ -8,20 +8,12 @@ public struct ModelDeploymentComposer: KindComposer {
     public init() {}
 
     /// Composes one ModelDeployment.
-    public func compose(_ request: RunRequest, xr: Value, into response: inout RunResponse) {
-        let namespace = xr[path: "metadata", "namespace"]?.stringValue ?? ""
-        let name = xr[path: "metadata", "name"]?.stringValue ?? ""
-        if case .failure(let errors) = Settings.parse(request.input) {
-            response.results.append(.fatal("Invalid step input: \(errors)", reason: "InvalidInput"))
-            return
-        }
+    public func compose(_ request: RunRequest, xr context: XR, into response: inout RunResponse) {
+        let (xr, namespace, name) = (context.object, context.namespace, context.name)
         var v = Validator()
         let replicas = v.integer(xr[path: "spec", "replicas"], "spec.replicas", in: 1...10, required: true)
         let selector = v.labels(xr[path: "spec", "clusterSelector", "matchLabels"], "spec.clusterSelector.matchLabels")
-        let cacheName = v.string(xr[path: "spec", "modelCacheRef", "name"], "spec.modelCacheRef.name", required: false)
-        if let c = cacheName, !Rules.isDNSSubdomain(c) {
-            v.fail("spec.modelCacheRef.name", .string(c), "is not a valid ModelCache name")
-        }
+        let cacheName = v.optionalName(xr[path: "spec", "modelCacheRef", "name"], "spec.modelCacheRef.name", what: "ModelCache")
         let workers = WorkersSpec.parse(xr[path: "spec", "workers"], &v)
         guard v.errors.isEmpty, let replicas, let workers else {
             let message = "Invalid ModelDeployment \(namespace)/\(name): \(FieldErrors(v.errors))"

@@ -11,24 +11,12 @@ public struct ModelReplicaComposer: KindComposer {
     public init() {}
 
     /// Composes one ModelReplica.
-    public func compose(_ request: RunRequest, xr: Value, into response: inout RunResponse) {
-        let namespace = xr[path: "metadata", "namespace"]?.stringValue ?? ""
-        let name = xr[path: "metadata", "name"]?.stringValue ?? ""
-        let settings: Settings
-        switch Settings.parse(request.input) {
-        case .success(let s): settings = s
-        case .failure(let errors):
-            response.results.append(.fatal("Invalid step input: \(errors)", reason: "InvalidInput"))
-            return
-        }
-        response.ttlSeconds = settings.responseTTLSeconds
+    public func compose(_ request: RunRequest, xr context: XR, into response: inout RunResponse) {
+        let (xr, namespace, name, settings) = (context.object, context.namespace, context.name, context.settings)
 
         var v = Validator()
         let clusterName = v.string(xr[path: "spec", "inferenceClusterRef", "name"], "spec.inferenceClusterRef.name")
-        let cacheName = v.string(xr[path: "spec", "modelCacheRef", "name"], "spec.modelCacheRef.name", required: false)
-        if let c = cacheName, !Rules.isDNSSubdomain(c) {
-            v.fail("spec.modelCacheRef.name", .string(c), "is not a valid ModelCache name")
-        }
+        let cacheName = v.optionalName(xr[path: "spec", "modelCacheRef", "name"], "spec.modelCacheRef.name", what: "ModelCache")
         let workers = WorkersSpec.parse(xr[path: "spec", "workers"], &v)
         guard v.errors.isEmpty, let clusterName, let workers else {
             let message = "Invalid ModelReplica \(namespace)/\(name): \(FieldErrors(v.errors))"

@@ -34,7 +34,7 @@ public struct ModelReplicaComposer: KindComposer {
                 apiVersion: Composer.apiVersion, kind: ModelCacheComposer.kind, match: .name(cacheName), namespace: namespace)
         }
         response.requirements = requirements
-        var ctx = ReplicaContext(request: request, xr: xr, namespace: namespace, name: name, cluster: clusterName,
+        let ctx = ReplicaContext(request: request, xr: xr, namespace: namespace, name: name, cluster: clusterName,
                                  settings: settings, workers: workers)
         guard requirements.resources.keys.allSatisfy({ request.requiredResources[$0] != nil }) else {
             response.conditions.append(Condition(type: "WorkloadReady", status: .false, reason: "WaitingForCluster",

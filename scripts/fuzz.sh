@@ -12,5 +12,10 @@ swift build --scratch-path .build-fuzz --sanitize fuzzer -Xswiftc -DFUZZING --pr
 bin="$(swift build --scratch-path .build-fuzz --sanitize fuzzer -Xswiftc -DFUZZING --show-bin-path)/fuzz-runfunction"
 python3 fuzz/make-seeds.py .build-fuzz/seeds
 mkdir -p .build-fuzz/corpus .build-fuzz/artifacts
-"$bin" .build-fuzz/corpus .build-fuzz/seeds fuzz/regressions -max_total_time="$seconds" -max_len=262144 \
-    -rss_limit_mb=4096 -timeout=10 -print_final_stats=1 -artifact_prefix=.build-fuzz/artifacts/ 2>&1 | tail -25
+# Swift's own backtracer would catch a trap before libFuzzer could save the input.
+status=0
+SWIFT_BACKTRACE=enable=no "$bin" .build-fuzz/corpus .build-fuzz/seeds fuzz/regressions -max_total_time="$seconds" \
+    -max_len=262144 -rss_limit_mb=4096 -timeout=10 -print_final_stats=1 -artifact_prefix=.build-fuzz/artifacts/ \
+    > .build-fuzz/fuzz.log 2>&1 || status=$?
+grep -E "Precondition failed|Fatal error|ERROR|SUMMARY|Test unit written|stat::|Done [0-9]+ runs" .build-fuzz/fuzz.log | tail -20
+exit "$status"

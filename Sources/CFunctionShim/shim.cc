@@ -9,6 +9,9 @@
 #include <grpcpp/support/method_handler.h>
 
 #include <atomic>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -249,6 +252,12 @@ int fmc_client_call(const char *target, const uint8_t *request,
   std::memcpy(*response, out.begin(), out.size());
   *response_len = out.size();
   return 0;
+}
+
+void fmc_release_free_memory(void) {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
 }
 
 }  // extern "C"

@@ -120,6 +120,11 @@ public final class GRPCServer: @unchecked Sendable {
     }
 }
 
+/// Returns freed heap memory to the OS.
+public func releaseFreeMemory() {
+    fmc_release_free_memory()
+}
+
 /// Routes gRPC's own log lines through JSON on stderr.
 public func configureGRPCLogging(debug: Bool) {
     fmc_configure_logging(debug ? 1 : 0)

@@ -79,7 +79,9 @@ struct Serve: ParsableCommand {
             log.write(.info, "Shutting down", ["signal": .int(Int64(signal)), "gracePeriodSeconds": .double(gracePeriod)])
             server.shutdown(grace: gracePeriod)
         }
+        let trimmer = MemoryTrimmer(every: 10)
         server.wait()
+        trimmer.cancel()
         signals.cancel()
         log.write(.info, "Stopped")
     }
@@ -103,4 +105,22 @@ final class SignalWatcher {
     func cancel() {
         for s in sources { s.cancel() }
     }
+}
+
+/// Returns freed heap memory to the OS every few seconds. gRPC buffers a
+/// request before rejecting it as too large; after a burst of such requests
+/// glibc keeps the freed pages, and RSS would stay at the burst's high-water
+/// mark (measured by bench/soak.py: +43% after 100,000 calls, +2% without
+/// oversized requests). malloc_trim is cheap when there is nothing to return.
+final class MemoryTrimmer {
+    private let timer: DispatchSourceTimer
+
+    init(every seconds: Int) {
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "malloc-trim", qos: .utility))
+        timer.schedule(deadline: .now() + .seconds(seconds), repeating: .seconds(seconds))
+        timer.setEventHandler { releaseFreeMemory() }
+        timer.resume()
+    }
+
+    func cancel() { timer.cancel() }
 }

@@ -77,6 +77,10 @@ int fmc_client_call(const char *target, const uint8_t *request,
                     size_t request_len, int timeout_ms, uint8_t **response,
                     size_t *response_len, char **error_message);
 
+/// Returns freed heap memory to the OS (glibc's malloc_trim; a no-op
+/// elsewhere). Swift's Glibc module does not expose malloc_trim.
+void fmc_release_free_memory(void);
+
 #ifdef __cplusplus
 }
 #endif

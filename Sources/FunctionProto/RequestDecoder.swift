@@ -9,9 +9,9 @@ import struct Foundation.Data
 /// hydrating; measured with bench-core), most of it allocating and copying the
 /// intermediate messages. This reader builds `Value`s directly. It follows
 /// proto3 semantics (unknown fields skipped, last map entry wins, missing
-/// fields take defaults, strings must be UTF-8) and nests at most 100 messages
-/// deep, like swift-protobuf; tests and the fuzzer check that both decoders
-/// agree.
+/// fields take defaults, strings must be UTF-8) and bounds nesting (`maxDepth`);
+/// tests and the fuzzer check that it reads every well-formed request as
+/// swift-protobuf does.
 struct RequestDecoder {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -22,7 +22,11 @@ struct RequestDecoder {
         Failure(description: "\(what) at byte \(pos)")
     }
 
-    static let maxDepth = 100
+    /// Nested messages allowed. A level of JSON-like nesting costs three (map
+    /// entry, Value, Struct), so this admits 100 levels of objects — as deep as
+    /// swift-protobuf's default limit of 100 messages — and bounds the recursion
+    /// on gRPC's threads.
+    static let maxDepth = 310
 
     private let base: UnsafePointer<UInt8>
     private var pos: Int

@@ -185,3 +185,24 @@ def test_sigterm_lets_in_flight_calls_finish(server):
     # ...including calls that had not finished when the signal arrived.
     assert done_at_signal < 8
     assert '"msg":"Stopped"' in server.log()
+
+
+def test_hostile_nesting_is_rejected_and_the_server_keeps_serving(server):
+    channel, stub = stub_for(server.address)
+    for depth, ok in ((100, True), (5000, False)):
+        req = pb.RunFunctionRequest(meta=pb.RequestMeta(tag="deep"))
+        req.observed.composite.resource.update({"apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
+                                                "metadata": {"name": "x", "namespace": "y"}})
+        v = req.observed.composite.resource.fields["spec"]
+        for _ in range(depth):
+            v = v.struct_value.fields["a"]
+        v.string_value = "bottom"
+        if ok:
+            rsp = pb.RunFunctionResponse.FromString(raw_call(channel)(req.SerializeToString(), timeout=10))
+            assert rsp.results[0].severity == pb.SEVERITY_FATAL  # an invalid spec, answered
+        else:
+            with pytest.raises(grpc.RpcError) as err:
+                raw_call(channel)(req.SerializeToString(), timeout=10)
+            assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert "nest deeper" in err.value.details()
+    assert stub.RunFunction(foreign_request(), timeout=10).meta.tag == "abc"

@@ -14,13 +14,6 @@ public struct XR: Sendable {
     public var name: String
     /// The step input's settings, validated.
     public var settings: Settings
-
-    /// A field of the object.
-    public subscript(path keys: String...) -> Value? {
-        var current: Value? = object
-        for key in keys { current = current?[key] }
-        return current
-    }
 }
 
 /// The function's entry point: dispatches on the observed XR's apiVersion and kind.

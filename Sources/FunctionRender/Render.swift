@@ -136,7 +136,7 @@ public struct Renderer {
     {
         var answered: [String: [Resource]] = [:]
         var previous: Requirements?
-        for call in 1...Self.maxCallsPerStep {
+        for _ in 1...Self.maxCallsPerStep {
             let request = RunRequest(
                 tag: "", capabilities: [.capabilities, .requiredResources, .credentials, .conditions, .requiredSchemas],
                 observed: observed, desired: desired, input: input, context: context, requiredResources: answered)
@@ -145,14 +145,11 @@ public struct Renderer {
             guard let requirements = response.requirements, !requirements.isEmpty, requirements != previous else {
                 return response
             }
-            if call == Self.maxCallsPerStep {
-                throw RenderError("step \(quote(name)): requirements did not settle after \(Self.maxCallsPerStep) calls "
-                    + "(the function asked for something different each time)")
-            }
             previous = requirements
             answered = requirements.resources.mapValues { Self.answer($0, from: supplied) }
         }
-        throw RenderError("unreachable")
+        throw RenderError("step \(quote(name)): requirements did not settle after \(Self.maxCallsPerStep) calls "
+            + "(the function asked for something different each time)")
     }
 
     /// The supplied resources a selector matches, sorted by namespace and name;

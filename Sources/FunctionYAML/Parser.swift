@@ -133,9 +133,8 @@ struct Builder {
         case YAML_SEQUENCE_START_EVENT:
             let anchor = parser.event.data.sequence_start.anchor.map { String(cString: $0) }
             yaml_event_delete(&parser.event)
-            depth += 1
+            try enterCollection(position)
             defer { depth -= 1 }
-            if depth > YAML.maxDepth { throw fail("collections nest deeper than \(YAML.maxDepth) levels") }
             var items: [Value] = []
             while true {
                 let t = try parser.next()
@@ -151,9 +150,8 @@ struct Builder {
         case YAML_MAPPING_START_EVENT:
             let anchor = parser.event.data.mapping_start.anchor.map { String(cString: $0) }
             yaml_event_delete(&parser.event)
-            depth += 1
+            try enterCollection(position)
             defer { depth -= 1 }
-            if depth > YAML.maxDepth { throw fail("collections nest deeper than \(YAML.maxDepth) levels") }
             var fields: [String: Value] = [:]
             while true {
                 let t = try parser.next()
@@ -191,6 +189,15 @@ struct Builder {
         default:
             yaml_event_delete(&parser.event)
             throw fail("unexpected YAML event")
+        }
+    }
+
+    /// Counts one more level of nesting, refusing hostile depths.
+    private mutating func enterCollection(_ position: YAMLError) throws {
+        depth += 1
+        if depth > YAML.maxDepth {
+            throw YAMLError(message: "collections nest deeper than \(YAML.maxDepth) levels",
+                            line: position.line, column: position.column)
         }
     }
 

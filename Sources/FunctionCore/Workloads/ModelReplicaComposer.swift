@@ -78,10 +78,9 @@ public struct ModelReplicaComposer: KindComposer {
                 response.conditions.append(Condition(type: "CacheReady", status: .false, reason: "NoRWXStorage", message: message))
                 return
             }
-            switch AutomaticCache.plan(ctx, providerConfig: providerConfig, rwx: rwx, response: &response) {
-            case .failure: return
-            case .success(let auto): cache = auto
-            }
+            guard let auto = AutomaticCache.plan(ctx, providerConfig: providerConfig, rwx: rwx, response: &response)
+            else { return }
+            cache = auto
         } else {
             cache = .none
         }

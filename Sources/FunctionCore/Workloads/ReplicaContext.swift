@@ -128,9 +128,9 @@ enum ReplicaKey {
 /// claim and hydration Job, built by the same `CacheStaging` as a ModelCache's.
 enum AutomaticCache {
     /// Composes the claim (and, until Ready, the Job) and answers the mount and phase;
-    /// fails (after adding a FATAL result) when the engine names no usable model.
+    /// nil (after adding a FATAL result) when the engine names no usable model.
     static func plan(_ ctx: ReplicaContext, providerConfig: String, rwx: ClusterView.RWXCache,
-                     response: inout RunResponse) -> Result<CacheChoice, FieldErrors>
+                     response: inout RunResponse) -> CacheChoice?
     {
         let engine = ctx.workers.engine
         let args = ModelArguments(engine["args"]?.listValue?.compactMap(\.stringValue) ?? [])
@@ -139,14 +139,14 @@ enum AutomaticCache {
                 + "container has no --model=<HuggingFace id> argument to stage an automatic cache from; add one or set spec.modelCacheRef"
             response.results.append(.fatal(message, reason: "NoModelID"))
             response.conditions.append(Condition(type: "CacheReady", status: .false, reason: "NoModelID", message: message))
-            return .failure(FieldErrors([]))
+            return nil
         }
         guard ArtifactSource.isRepo(id) else {
             let message = "Invalid ModelReplica \(ctx.namespace)/\(ctx.name): engine argument --model \(quote(id)) is not a valid "
                 + "HuggingFace repo id: use owner/name or name, each part up to 96 letters, digits, '-', '_', '.'"
             response.results.append(.fatal(message, reason: "InvalidSpec"))
             response.conditions.append(Condition(type: "CacheReady", status: .false, reason: "InvalidSpec", message: message))
-            return .failure(FieldErrors([]))
+            return nil
         }
         let source = ArtifactSource(repo: id, revision: nil)
         var token: TokenSource?
@@ -171,6 +171,6 @@ enum AutomaticCache {
         }
         let mount = WorkloadBuilder.Mount(claimName: staging.claimName, path: ModelReplicaComposer.automaticMountPath,
                                           automaticModelID: id)
-        return .success(.automatic(mount, phase: report.phase.rawValue, source: source.identity))
+        return .automatic(mount, phase: report.phase.rawValue, source: source.identity)
     }
 }

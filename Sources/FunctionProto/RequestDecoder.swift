@@ -220,8 +220,8 @@ struct RequestDecoder {
     // MARK: google.protobuf.Struct / Value / ListValue
 
     private mutating func structFields(merging previous: Value?) throws -> Value {
-        var fields: [String: Value]
-        if case .object(let existing)? = previous { fields = existing } else { fields = [:] }
+        // Entries in wire order (Go and upb send map entries unordered), sorted once at the end.
+        var fields = Fields.Builder(previous?.objectValue)
         while pos < end {
             let (field, wire) = try tag()
             guard field == 1, wire == 2 else {
@@ -241,9 +241,9 @@ struct RequestDecoder {
                 }
                 return (key, value)
             }
-            fields[k] = v
+            fields.append(k, v)
         }
-        return .object(fields)
+        return .object(fields.build())
     }
 
     private mutating func value() throws -> Value {

@@ -14,6 +14,12 @@ import struct Foundation.Data
 struct ResponseEncoder {
     /// The message, filled from its end towards its start.
     private let buf = BackwardBuffer()
+    /// Where each object's Struct body was written, by storage identity. The
+    /// composers share one manifest (a Job, a claim, labels) across every
+    /// cluster's Object; its bytes are then written once and copied.
+    private var written: [UnsafeRawPointer: (mark: Int, count: Int)] = [:]
+    /// Objects with fewer fields are cheaper to encode than to look up.
+    private static let sharedMinimumFields = 2
 
     static func encode(_ r: RunResponse) -> [UInt8] {
         var e = ResponseEncoder()
@@ -142,8 +148,23 @@ struct ResponseEncoder {
     /// The fields of a Struct (a non-object encodes as an empty Struct).
     private mutating func structFields(_ v: Value) {
         guard case .object(let fields) = v else { return }
-        // Sort the pairs, not the keys: no second hash lookup per field.
-        for (key, field) in fields.sorted(by: { utf8Less($1.key, $0.key) }) {
+        guard fields.count >= Self.sharedMinimumFields, let id = fields.storageIdentity else {
+            return fieldEntries(fields)
+        }
+        // The response is alive and unchanged while it is encoded, so an
+        // identity seen before is the same fields: copy their bytes.
+        if let seen = written[id] {
+            buf.prependCopy(writtenAt: seen.mark, count: seen.count)
+            return
+        }
+        let m = mark()
+        fieldEntries(fields)
+        written[id] = (m, buf.count - m)
+    }
+
+    /// The map entries of a Struct; `Fields` are sorted, so they are written in reverse.
+    private mutating func fieldEntries(_ fields: Fields) {
+        for (key, field) in fields.reversed() {
             let entry = mark()
             let m = mark()
             value(field)
@@ -265,6 +286,15 @@ final class BackwardBuffer {
         reserve(bytes.count)
         head -= bytes.count
         (storage + head).update(from: base, count: bytes.count)
+    }
+
+    /// Prepends a copy of `count` bytes written earlier, starting when `count` was `mark`.
+    func prependCopy(writtenAt mark: Int, count n: Int) {
+        reserve(n)
+        // Offsets from the end survive growth; the copy lands before `head`, so it cannot overlap.
+        let source = storage + (capacity - mark - n)
+        head -= n
+        (storage + head).update(from: source, count: n)
     }
 
     func prependVarint(_ value: UInt64) {

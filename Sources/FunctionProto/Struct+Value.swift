@@ -17,10 +17,7 @@ extension Value {
 
     /// The core object of a protobuf `Struct`.
     public init(_ proto: Google_Protobuf_Struct) {
-        var fields: [String: Value] = [:]
-        fields.reserveCapacity(proto.fields.count)
-        for (k, v) in proto.fields { fields[k] = Value(v) }
-        self = .object(fields)
+        self = .object(Fields(lastWins: proto.fields.lazy.map { ($0.key, Value($0.value)) }))
     }
 
     /// This value as a protobuf `Value`.

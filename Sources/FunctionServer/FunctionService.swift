@@ -52,11 +52,11 @@ public final class FunctionService: CallHandler {
 
 /// The loggable facts of one call: never object contents, so never secret data.
 struct CallSummary {
-    var fields: [String: Value]
+    var fields: Fields
 
     init(request: RunRequest, response: RunResponse) {
         let xr = request.observed.composite?.object
-        var f: [String: Value] = [
+        var f: Fields = [
             "tag": .string(request.tag),
             "xrKind": .string(xr?["kind"]?.stringValue ?? ""),
             "xrName": .string(xr?[path: "metadata", "name"]?.stringValue ?? ""),

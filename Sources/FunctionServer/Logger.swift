@@ -20,7 +20,7 @@ public struct Logger: Sendable {
     }
 
     /// Writes one line: `level`, `ts`, `msg` and the given fields, keys sorted.
-    public func write(_ level: Level, _ message: String, _ fields: [String: Value] = [:]) {
+    public func write(_ level: Level, _ message: String, _ fields: Fields = [:]) {
         if level == .debug && !debug { return }
         var all = fields
         all["level"] = .string(level.rawValue)

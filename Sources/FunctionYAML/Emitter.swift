@@ -69,9 +69,9 @@ final class EventEmitter {
         case .object(let fields):
             let style = fields.isEmpty ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE
             emit { e in yaml_mapping_start_event_initialize(&e, nil, nil, 1, style) }
-            for key in fields.keys.sorted(by: utf8Less) {
+            for (key, field) in fields {
                 string(key)
-                value(fields[key]!)
+                value(field)
             }
             emit { e in yaml_mapping_end_event_initialize(&e) }
         }

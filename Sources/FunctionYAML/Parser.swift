@@ -152,7 +152,10 @@ struct Builder {
             yaml_event_delete(&parser.event)
             try enterCollection(position)
             defer { depth -= 1 }
-            var fields: [String: Value] = [:]
+            // Pairs in document order, then sorted once: inserting one by one into
+            // sorted fields would be quadratic in a hostile mapping's size.
+            var pairs: [(String, Value)] = []
+            var seen = Set<String>()
             while true {
                 let t = try parser.next()
                 if t == YAML_MAPPING_END_EVENT {
@@ -169,12 +172,12 @@ struct Builder {
                 default:
                     throw YAMLError(message: "mapping keys must be scalars", line: keyPosition.line, column: keyPosition.column)
                 }
-                if fields[k] != nil {
+                guard seen.insert(k).inserted else {
                     throw YAMLError(message: "duplicate mapping key \(quote(k))", line: keyPosition.line, column: keyPosition.column)
                 }
-                fields[k] = try node()
+                pairs.append((k, try node()))
             }
-            let value = Value.object(fields)
+            let value = Value.object(Fields(lastWins: pairs))
             if let anchor { anchors[anchor] = value }
             return value
         case YAML_ALIAS_EVENT:

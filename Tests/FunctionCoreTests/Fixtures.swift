@@ -25,7 +25,7 @@ enum Fx {
         if let rwx { spec["storage"] = ["rwxCache": rwx] }
         var c: Value = [
             "apiVersion": "modelplane.ai/v1alpha1", "kind": "InferenceCluster",
-            "metadata": ["name": .string(name), "labels": .object(labels.mapValues(Value.string))],
+            "metadata": ["name": .string(name), "labels": .object(Fields(labels))],
             "spec": spec,
             "status": ["conditions": [["type": "Ready", "status": "True", "reason": "Available"]]],
         ]

@@ -275,7 +275,7 @@ func tokenSpec() -> Value {
     ]]])
 }
 
-func tokenSecret(_ data: [String: Value]) -> Value {
+func tokenSecret(_ data: Fields) -> Value {
     ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "hf-token", "namespace": "ml-team"], "data": .object(data)]
 }
 

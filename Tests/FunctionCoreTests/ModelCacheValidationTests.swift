@@ -11,8 +11,8 @@ struct Invalid: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 }
 
-func hf(_ fields: [String: Value]) -> Value {
-    var source: [String: Value] = ["repo": "Qwen/Qwen2.5-0.5B-Instruct"]
+func hf(_ fields: Fields) -> Value {
+    var source: Fields = ["repo": "Qwen/Qwen2.5-0.5B-Instruct"]
     for (k, v) in fields { source[k] = v }
     return with(Fx.defaultSpec, "artifact", ["source": ["huggingFace": .object(source)]])
 }

@@ -21,7 +21,7 @@ enum Wx {
         ]
     }
 
-    static func deployment(replicas: Int64 = 2, cache: String? = nil, selector: [String: Value] = [:],
+    static func deployment(replicas: Int64 = 2, cache: String? = nil, selector: Fields = [:],
                            workers: Value = Wx.workers(), status: Value? = nil) -> Value {
         var spec: Value = ["replicas": .int(replicas), "workers": workers, "clusterSelector": ["matchLabels": .object(selector)]]
         if let cache { spec["modelCacheRef"] = ["name": .string(cache)] }
@@ -41,7 +41,7 @@ enum Wx {
         return xr
     }
 
-    static func cache(phases: [(String, String)], selector: [String: Value] = [:]) -> Value {
+    static func cache(phases: [(String, String)], selector: Fields = [:]) -> Value {
         ["apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
          "metadata": ["name": "qwen-2-5", "namespace": "ml-team"],
          "spec": ["mount": ["path": "/models/qwen"], "clusterSelector": ["matchLabels": .object(selector)],

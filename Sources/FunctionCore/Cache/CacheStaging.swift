@@ -67,7 +67,7 @@ public struct CacheStaging: Sendable, Hashable {
         self.source = source
         self.token = token
         self.settings = settings
-        self.labels = .object(labels.mapValues(Value.string))
+        self.labels = .object(Fields(labels))
         self.claimName = Self.claimName(ownerKind: ownerKind, namespace: namespace, name: name)
         self.jobName = childName(ownerKind, namespace, name, "hydrate", shortDigest(source.identity, length: 6))
         self.tokenName = childName(ownerKind, namespace, name, "token")
@@ -93,7 +93,18 @@ public struct CacheStaging: Sendable, Hashable {
 
     /// The provider-kubernetes Object holding the PersistentVolumeClaim on one cluster.
     public func claimObject(providerConfig: String, storageClass: String, sizeGiB: Int64) -> Value {
-        let claim: Value = [
+        claimObject(providerConfig: providerConfig, claim: claimManifest(storageClass: storageClass, sizeGiB: sizeGiB))
+    }
+
+    /// The Object holding `claim` (from `claimManifest`) on one cluster. Clusters
+    /// with the same storage class and size can share one claim manifest.
+    public func claimObject(providerConfig: String, claim: Value) -> Value {
+        ProviderObject.wrap(claim, providerConfig: providerConfig, readiness: Self.claimReadiness)
+    }
+
+    /// The PersistentVolumeClaim for a storage class and size.
+    public func claimManifest(storageClass: String, sizeGiB: Int64) -> Value {
+        [
             "apiVersion": "v1", "kind": "PersistentVolumeClaim",
             "metadata": Self.metadata(claimName, settings, labels),
             "spec": [
@@ -102,16 +113,17 @@ public struct CacheStaging: Sendable, Hashable {
                 "resources": ["requests": ["storage": .string("\(sizeGiB)Gi")]],
             ],
         ]
-        return ProviderObject.wrap(claim, providerConfig: providerConfig,
-                                   readinessQuery: #"object.status.phase == "Bound""#)
     }
+
+    private static let claimReadiness = ProviderObject.celReadiness(#"object.status.phase == "Bound""#)
+    private static let jobReadiness = ProviderObject.celReadiness(
+        #"has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Complete" && c.status == "True")"#)
+
 
     /// The provider-kubernetes Object holding the hydration Job on one cluster.
     public func jobObject(providerConfig: String) -> Value {
-        ProviderObject.wrap(
-            jobManifest, providerConfig: providerConfig,
-            readinessQuery: #"has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Complete" && c.status == "True")"#,
-            managementPolicies: ProviderObject.noDelete)
+        ProviderObject.wrap(jobManifest, providerConfig: providerConfig, readiness: Self.jobReadiness,
+                            managementPolicies: ProviderObject.noDelete)
     }
 
     private static func job(name: String, claimName: String, tokenName: String, source: ArtifactSource,

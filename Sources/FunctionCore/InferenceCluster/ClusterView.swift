@@ -40,13 +40,14 @@ public struct ClusterView: Sendable, Hashable {
         self.rwxProblem = nil
         if let rwx = object[path: "spec", "storage", "rwxCache"], !rwx.isNull {
             var v = Validator()
-            let field = "InferenceCluster \(name) spec.storage.rwxCache"
-            if v.object(rwx, field) != nil {
-                let sc = v.string(rwx["storageClassName"], "\(field).storageClassName")
+            // Field names are built only for an error message.
+            func field(_ suffix: String = "") -> String { "InferenceCluster \(name) spec.storage.rwxCache" + suffix }
+            if v.object(rwx, field()) != nil {
+                let sc = v.string(rwx["storageClassName"], field(".storageClassName"))
                 if let sc, !Rules.isDNSSubdomain(sc) {
-                    v.fail("\(field).storageClassName", .string(sc), "is not a valid StorageClass name")
+                    v.fail(field(".storageClassName"), .string(sc), "is not a valid StorageClass name")
                 }
-                let size = v.integer(rwx["defaultSizeGiB"], "\(field).defaultSizeGiB", in: 1...10_000)
+                let size = v.integer(rwx["defaultSizeGiB"], field(".defaultSizeGiB"), in: 1...10_000)
                 if v.errors.isEmpty, let sc {
                     self.rwxCache = RWXCache(storageClassName: sc, defaultSizeGiB: size ?? 200)
                 }

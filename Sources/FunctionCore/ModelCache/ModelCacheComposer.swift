@@ -64,6 +64,8 @@ public struct ModelCacheComposer: KindComposer {
         // Jobs already running keep their slot, so nothing running is dropped.
         var slots = settings.maxParallelHydrations - plans.filter { $0.needsJob && $0.jobObserved }.count
         var reports: [(cluster: String, report: PhaseReport)] = []
+        // One claim manifest per storage class and size, shared by every cluster's Object.
+        var claims: [ClaimShape: Value] = [:]
         for plan in plans {
             var report = plan.report
             if let target = plan.target {
@@ -74,7 +76,10 @@ public struct ModelCacheComposer: KindComposer {
                         report = PhaseReport(.pending, "Queued: at most \(settings.maxParallelHydrations) hydration Jobs run at once")
                     }
                 }
-                compose(staging, on: target, keys: CacheKeys(cluster: plan.cluster), hydrate: hydrate,
+                let shape = ClaimShape(storageClass: target.storageClass, sizeGiB: target.sizeGiB)
+                let claim = claims[shape] ?? staging.claimManifest(storageClass: shape.storageClass, sizeGiB: shape.sizeGiB)
+                claims[shape] = claim
+                compose(staging, claim: claim, on: target, keys: CacheKeys(cluster: plan.cluster), hydrate: hydrate,
                         request: request, response: &response)
             }
             reports.append((plan.cluster, report))
@@ -90,6 +95,12 @@ public struct ModelCacheComposer: KindComposer {
     /// Where on a cluster a cache goes: its provider config and storage.
     struct ClusterTarget {
         let providerConfig: String
+        let storageClass: String
+        let sizeGiB: Int64
+    }
+
+    /// What makes two clusters' claims differ.
+    struct ClaimShape: Hashable {
         let storageClass: String
         let sizeGiB: Int64
     }
@@ -131,11 +142,10 @@ public struct ModelCacheComposer: KindComposer {
     }
 
     /// Composes the claim and, while hydrating, the Job and token copy, with readiness from observed state.
-    private func compose(_ staging: CacheStaging, on target: ClusterTarget, keys: CacheKeys, hydrate: Bool,
+    private func compose(_ staging: CacheStaging, claim: Value, on target: ClusterTarget, keys: CacheKeys, hydrate: Bool,
                          request: RunRequest, response: inout RunResponse)
     {
-        var composed: [(String, Value)] = [(keys.claim, staging.claimObject(
-            providerConfig: target.providerConfig, storageClass: target.storageClass, sizeGiB: target.sizeGiB))]
+        var composed: [(String, Value)] = [(keys.claim, staging.claimObject(providerConfig: target.providerConfig, claim: claim))]
         if hydrate {
             composed.append((keys.job, staging.jobObject(providerConfig: target.providerConfig)))
             if let token = staging.tokenObject(providerConfig: target.providerConfig) {
@@ -167,7 +177,7 @@ public struct ModelCacheComposer: KindComposer {
         var status = composite.object["status"]?.objectValue ?? [:]
         status["summary"] = ["ready": .string("\(outcome.readyCount)/\(outcome.reports.count)")]
         status["clusters"] = .list(outcome.reports.map { entry in
-            var o: [String: Value] = [
+            var o: Fields = [
                 "name": .string(entry.cluster), "phase": .string(entry.report.phase.rawValue),
                 "source": .string(source.identity),
             ]

@@ -25,7 +25,7 @@ public struct ModelCacheSpec: Sendable, Hashable {
         var revision: String?
         var token: SecretKeyRef?
         if let source {
-            let others = source.objectValue!.keys.filter { $0 != "huggingFace" }.sorted(by: utf8Less)
+            let others = source.objectValue!.keys.filter { $0 != "huggingFace" }
             if !others.isEmpty {
                 v.fail("spec.artifact.source", .string(others.joined(separator: ", ")),
                        "is not a supported source: set exactly one source, and today that is huggingFace")

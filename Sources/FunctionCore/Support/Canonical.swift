@@ -3,8 +3,9 @@
 extension RunResponse {
     /// The response as a value.
     public var canonicalValue: Value {
-        var o: [String: Value] = ["meta": .object(["tag": .string(tag)].merging(
-            ttlSeconds.map { ["ttl": .string("\($0)s")] } ?? [:]) { a, _ in a })]
+        var meta: Fields = ["tag": .string(tag)]
+        if let ttlSeconds { meta["ttl"] = .string("\(ttlSeconds)s") }
+        var o: Fields = ["meta": .object(meta)]
         o["desired"] = desired.canonicalValue
         if !results.isEmpty { o["results"] = .list(results.map(\.canonicalValue)) }
         if let context { o["context"] = context }
@@ -18,9 +19,9 @@ extension RunResponse {
 extension State {
     /// The state as a value.
     public var canonicalValue: Value {
-        var o: [String: Value] = [:]
+        var o: Fields = [:]
         if let composite { o["composite"] = composite.canonicalValue }
-        if !resources.isEmpty { o["resources"] = .object(resources.mapValues(\.canonicalValue)) }
+        if !resources.isEmpty { o["resources"] = .object(Fields(resources.mapValues(\.canonicalValue))) }
         return .object(o)
     }
 }
@@ -28,7 +29,7 @@ extension State {
 extension Resource {
     /// The resource as a value; connection details are shown by key only, never by value.
     public var canonicalValue: Value {
-        var o: [String: Value] = ["resource": object]
+        var o: Fields = ["resource": object]
         switch ready {
         case .unspecified: break
         case .ready: o["ready"] = "READY_TRUE"
@@ -44,7 +45,7 @@ extension Resource {
 extension FunctionResult {
     /// The result as a value.
     public var canonicalValue: Value {
-        var o: [String: Value] = ["message": .string(message)]
+        var o: Fields = ["message": .string(message)]
         switch severity {
         case .fatal: o["severity"] = "SEVERITY_FATAL"
         case .warning: o["severity"] = "SEVERITY_WARNING"
@@ -68,7 +69,7 @@ extension Target {
 extension Condition {
     /// The condition as a value.
     public var canonicalValue: Value {
-        var o: [String: Value] = ["type": .string(type), "reason": .string(reason)]
+        var o: Fields = ["type": .string(type), "reason": .string(reason)]
         switch status {
         case .unknown: o["status"] = "STATUS_CONDITION_UNKNOWN"
         case .true: o["status"] = "STATUS_CONDITION_TRUE"
@@ -83,20 +84,20 @@ extension Condition {
 extension Requirements {
     /// The requirements as a value.
     public var canonicalValue: Value {
-        var o: [String: Value] = [:]
+        var o: Fields = [:]
         if !resources.isEmpty {
-            o["resources"] = .object(resources.mapValues { sel in
-                var s: [String: Value] = ["apiVersion": .string(sel.apiVersion), "kind": .string(sel.kind)]
+            o["resources"] = .object(Fields(resources.mapValues { sel -> Value in
+                var s: Fields = ["apiVersion": .string(sel.apiVersion), "kind": .string(sel.kind)]
                 switch sel.match {
                 case .name(let n): s["matchName"] = .string(n)
-                case .labels(let l): s["matchLabels"] = ["labels": .object(l.mapValues(Value.string))]
+                case .labels(let l): s["matchLabels"] = ["labels": .object(Fields(l))]
                 }
                 if let ns = sel.namespace { s["namespace"] = .string(ns) }
                 return .object(s)
-            })
+            }))
         }
         if !schemas.isEmpty {
-            o["schemas"] = .object(schemas.mapValues { ["apiVersion": .string($0.apiVersion), "kind": .string($0.kind)] })
+            o["schemas"] = .object(Fields(schemas.mapValues { ["apiVersion": .string($0.apiVersion), "kind": .string($0.kind)] as Value }))
         }
         return .object(o)
     }
@@ -110,8 +111,8 @@ extension Value {
         case .list(let items) where !items.isEmpty:
             return "[\n" + items.map { inner + $0.prettyJSON(indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
         case .object(let fields) where !fields.isEmpty:
-            let lines = fields.keys.sorted(by: utf8Less).map { key in
-                inner + Value.string(key).canonicalJSON() + ": " + fields[key]!.prettyJSON(indent: inner)
+            let lines = fields.map { key, value in
+                inner + Value.string(key).canonicalJSON() + ": " + value.prettyJSON(indent: inner)
             }
             return "{\n" + lines.joined(separator: ",\n") + "\n\(indent)}"
         default:

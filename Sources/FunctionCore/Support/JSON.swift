@@ -33,11 +33,11 @@ extension Value {
             out += "]"
         case .object(let fields):
             out += "{"
-            for (i, key) in fields.keys.sorted(by: utf8Less).enumerated() {
+            for (i, (key, field)) in fields.enumerated() {
                 if i > 0 { out += "," }
                 writeJSONString(key, into: &out)
                 out += ":"
-                writeJSON(fields[key]!, into: &out)
+                writeJSON(field, into: &out)
             }
             out += "}"
         }

@@ -15,17 +15,44 @@ public enum ProviderObject {
         _ manifest: Value, providerConfig: String, readinessQuery: String? = nil,
         managementPolicies: [Value]? = nil, references: [Value]? = nil
     ) -> Value {
-        var spec: [String: Value] = [
-            "forProvider": ["manifest": manifest],
-            "providerConfigRef": ["kind": "ClusterProviderConfig", "name": .string(providerConfig)],
-        ]
-        if let readinessQuery {
-            spec["readiness"] = ["policy": "DeriveFromCelQuery", "celQuery": .string(readinessQuery)]
-        }
-        if let managementPolicies { spec["managementPolicies"] = .list(managementPolicies) }
-        if let references { spec["references"] = .list(references) }
-        return ["apiVersion": .string(apiVersion), "kind": "Object", "spec": .object(spec)]
+        wrap(manifest, providerConfig: providerConfig, readiness: readinessQuery.map(celReadiness),
+             managementPolicies: managementPolicies, references: references)
     }
+
+    /// An Object wrapping `manifest`, with a prebuilt `spec.readiness` (see `celReadiness`).
+    ///
+    /// This runs for every cluster of every cache: fields are appended in key
+    /// order (no sorting) and constant parts are shared, not rebuilt.
+    public static func wrap(
+        _ manifest: Value, providerConfig: String, readiness: Value?,
+        managementPolicies: [Value]? = nil, references: [Value]? = nil
+    ) -> Value {
+        var forProvider = Fields()
+        forProvider["manifest"] = manifest
+        var ref = Fields()
+        ref["kind"] = clusterProviderConfig
+        ref["name"] = .string(providerConfig)
+        var spec = Fields()
+        spec["forProvider"] = .object(forProvider)
+        if let managementPolicies { spec["managementPolicies"] = .list(managementPolicies) }
+        spec["providerConfigRef"] = .object(ref)
+        if let readiness { spec["readiness"] = readiness }
+        if let references { spec["references"] = .list(references) }
+        var object = Fields()
+        object["apiVersion"] = apiVersionValue
+        object["kind"] = objectKind
+        object["spec"] = .object(spec)
+        return .object(object)
+    }
+
+    /// `spec.readiness` deriving readiness from a CEL query over the remote object.
+    public static func celReadiness(_ query: String) -> Value {
+        ["policy": "DeriveFromCelQuery", "celQuery": .string(query)]
+    }
+
+    private static let apiVersionValue = Value.string(apiVersion)
+    private static let objectKind: Value = "Object"
+    private static let clusterProviderConfig: Value = "ClusterProviderConfig"
 
     /// The remote object as last observed by the provider (`status.atProvider.manifest`).
     public static func remote(_ observed: Resource?) -> Value? {

@@ -41,79 +41,78 @@ public struct Validator {
     }
 
     /// A required object field, or nil (with an error) when absent or of another type.
-    public mutating func object(_ v: Value?, _ field: String, required: Bool = true) -> Value? {
+    public mutating func object(_ v: Value?, _ field: @autoclosure () -> String, required: Bool = true) -> Value? {
         guard let v, !v.isNull else {
-            if required { fail(field, nil, "is required") }
+            if required { fail(field(), nil, "is required") }
             return nil
         }
         guard v.objectValue != nil else {
-            fail(field, v, "must be an object, not a \(v.typeName)")
+            fail(field(), v, "must be an object, not a \(v.typeName)")
             return nil
         }
         return v
     }
 
     /// A string field, or nil (with an error when required) when absent or of another type.
-    public mutating func string(_ v: Value?, _ field: String, required: Bool = true) -> String? {
+    public mutating func string(_ v: Value?, _ field: @autoclosure () -> String, required: Bool = true) -> String? {
         guard let v, !v.isNull else {
-            if required { fail(field, nil, "is required") }
+            if required { fail(field(), nil, "is required") }
             return nil
         }
         guard let s = v.stringValue else {
-            fail(field, v, "must be a string, not a \(v.typeName)")
+            fail(field(), v, "must be a string, not a \(v.typeName)")
             return nil
         }
         return s
     }
 
     /// An integer field within `range`, or nil.
-    public mutating func integer(_ v: Value?, _ field: String, in range: ClosedRange<Int64>, required: Bool = false)
+    public mutating func integer(_ v: Value?, _ field: @autoclosure () -> String, in range: ClosedRange<Int64>, required: Bool = false)
         -> Int64?
     {
         guard let v, !v.isNull else {
-            if required { fail(field, nil, "is required") }
+            if required { fail(field(), nil, "is required") }
             return nil
         }
         guard let i = v.intValue else {
-            fail(field, v, "must be an integer, not a \(v.typeName)")
+            fail(field(), v, "must be an integer, not a \(v.typeName)")
             return nil
         }
         guard range.contains(i) else {
-            fail(field, v, "must be between \(range.lowerBound) and \(range.upperBound)")
+            fail(field(), v, "must be between \(range.lowerBound) and \(range.upperBound)")
             return nil
         }
         return i
     }
 
     /// An optional object name (a DNS-1123 subdomain), e.g. `spec.modelCacheRef.name`.
-    public mutating func optionalName(_ v: Value?, _ field: String, what: String) -> String? {
-        guard let name = string(v, field, required: false) else { return nil }
+    public mutating func optionalName(_ v: Value?, _ field: @autoclosure () -> String, what: String) -> String? {
+        guard let name = string(v, field(), required: false) else { return nil }
         if !Rules.isDNSSubdomain(name) {
-            fail(field, .string(name), "is not a valid \(what) name: use a DNS-1123 subdomain (lowercase letters, digits, '-', '.')")
+            fail(field(), .string(name), "is not a valid \(what) name: use a DNS-1123 subdomain (lowercase letters, digits, '-', '.')")
         }
         return name
     }
 
     /// A map of strings to strings (e.g. matchLabels) whose keys and values are valid labels.
-    public mutating func labels(_ v: Value?, _ field: String) -> [String: String] {
+    public mutating func labels(_ v: Value?, _ field: @autoclosure () -> String) -> [String: String] {
         guard let v, !v.isNull else { return [:] }
         guard let o = v.objectValue else {
-            fail(field, v, "must be a map of label names to string values, not a \(v.typeName)")
+            fail(field(), v, "must be a map of label names to string values, not a \(v.typeName)")
             return [:]
         }
         var out: [String: String] = [:]
-        for key in o.keys.sorted(by: utf8Less) {
-            let value = o[key]!
+        for (key, value) in o {
             guard let s = value.stringValue else {
-                fail("\(field).\(key)", value, "must be a string (quote it in YAML), not a \(value.typeName)")
+                fail("\(field()).\(key)", value, "must be a string (quote it in YAML), not a \(value.typeName)")
                 continue
             }
             if !Rules.isLabelKey(key) {
-                fail(field, .string(key), "is not a valid label key: use an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_', '.'")
+                fail(field(), .string(key), "is not a valid label key: use an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_', '.'")
                 continue
             }
             if !Rules.isLabelValue(s) {
-                fail("\(field).\(key)", value, "is not a valid label value: use up to 63 letters, digits, '-', '_', '.', beginning and ending with a letter or digit")
+                fail("\(field()).\(key)", value, "is not a valid label value: use up to 63 letters, digits, '-', '_', '.', beginning and ending with a letter or digit")
                 continue
             }
             out[key] = s
@@ -139,15 +138,18 @@ public enum Rules {
 
     /// A DNS-1123 label: 1..63 lowercase letters, digits and '-', alphanumeric at both ends.
     public static func isDNSLabel(_ s: String) -> Bool {
-        let b = Array(s.utf8)
+        isDNSLabel(s.utf8[...])
+    }
+
+    static func isDNSLabel(_ b: Substring.UTF8View) -> Bool {
         guard (1...63).contains(b.count), isLowerAlnum(b.first!), isLowerAlnum(b.last!) else { return false }
         return b.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
     }
 
     /// A DNS-1123 subdomain: at most 253 characters of dot-separated DNS labels.
     public static func isDNSSubdomain(_ s: String) -> Bool {
-        s.utf8.count <= 253 && s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy {
-            isDNSLabel(String($0))
+        s.utf8.count <= 253 && s.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy {
+            isDNSLabel(Substring($0).utf8)
         }
     }
 

@@ -10,7 +10,7 @@ public enum Value: Sendable, Hashable {
     case double(Double)
     case string(String)
     case list([Value])
-    case object([String: Value])
+    case object(Fields)
 }
 
 extension Value {
@@ -48,7 +48,7 @@ extension Value {
     }
 
     /// The fields, if this is an object.
-    public var objectValue: [String: Value]? {
+    public var objectValue: Fields? {
         if case .object(let o) = self { return o }
         return nil
     }
@@ -115,8 +115,8 @@ extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Expres
     public init(arrayLiteral elements: Value...) { self = .list(elements) }
     public init(floatLiteral value: Double) { self = .double(value) }
     public init(dictionaryLiteral elements: (String, Value)...) {
-        var o: [String: Value] = [:]
-        for (k, v) in elements { o[k] = v }
-        self = .object(o)
+        let fields = Fields(lastWins: elements)
+        precondition(fields.count == elements.count, "object literal has a repeated key")
+        self = .object(fields)
     }
 }

@@ -101,9 +101,9 @@ struct ReplicaContext {
         }
         response.conditions.append(workload)
 
-        var status: [String: Value] = [:]
+        var status: Fields = [:]
         if let mount, let phase {
-            var c: [String: Value] = ["volume": .string(mount.claimName), "mountPath": .string(mount.path), "phase": .string(phase)]
+            var c: Fields = ["volume": .string(mount.claimName), "mountPath": .string(mount.path), "phase": .string(phase)]
             if case .automatic(_, _, let source) = cache { c["source"] = .string(source) }
             status["cache"] = .object(c)
         }

@@ -9,9 +9,9 @@ public struct WorkersSpec: Sendable, Hashable {
     /// Nodes per instance; above 1 means multi-node.
     public var pipeline: Int64
     /// `template.metadata.labels`.
-    public var labels: [String: Value]
+    public var labels: Fields
     /// `template.metadata.annotations`.
-    public var annotations: [String: Value]
+    public var annotations: Fields
     /// Every container as written; exactly one is named `engine`.
     public var containers: [Value]
     /// `template.spec.imagePullSecrets`, as written.
@@ -35,10 +35,10 @@ public struct WorkersSpec: Sendable, Hashable {
         let pipeline = v.integer(topology?["pipeline"], "\(field).topology.pipeline", in: 1...64) ?? 1
         let template = v.object(workers["template"], "\(field).template")
         let metadata = v.object(template?["metadata"], "\(field).template.metadata", required: false)
-        var labels: [String: Value] = [:]
-        var annotations: [String: Value] = [:]
+        var labels: Fields = [:]
+        var annotations: Fields = [:]
         if let metadata {
-            labels = v.labels(metadata["labels"], "\(field).template.metadata.labels").mapValues(Value.string)
+            labels = Fields(v.labels(metadata["labels"], "\(field).template.metadata.labels"))
             if let a = metadata["annotations"], !a.isNull {
                 if let o = a.objectValue, o.values.allSatisfy({ $0.stringValue != nil }) { annotations = o } else {
                     v.fail("\(field).template.metadata.annotations", a, "must be a map of strings")

@@ -29,7 +29,7 @@ struct WorkloadBuilder {
     func workload() -> (manifest: Value, modelElsewhere: String?) {
         let leader = podTemplate(leader: true)
         let metadata: Value = ["name": .string(name), "namespace": .string(settings.remoteNamespace),
-                               "labels": .object(labels.mapValues(Value.string))]
+                               "labels": .object(Fields(labels))]
         if workers.isMultiNode {
             let worker = podTemplate(leader: false)
             let lws: Value = [
@@ -63,7 +63,7 @@ struct WorkloadBuilder {
         return [
             "apiVersion": "v1", "kind": "Service",
             "metadata": ["name": .string(name), "namespace": .string(settings.remoteNamespace),
-                         "labels": .object(labels.mapValues(Value.string))],
+                         "labels": .object(Fields(labels))],
             "spec": [
                 "selector": selector,
                 "ports": [["name": "http", "port": .int(Self.servicePort), "targetPort": .int(Self.servicePort), "protocol": "TCP"]],

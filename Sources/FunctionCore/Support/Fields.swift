@@ -1,0 +1,210 @@
+/// The fields of a JSON-like object, kept sorted by the UTF-8 bytes of their keys.
+///
+/// Why not `[String: Value]`: a Kubernetes object is a tree of small maps that
+/// this function decodes, builds and encodes thousands of times per call. A
+/// sorted array costs one allocation per object instead of a hash table, needs
+/// no hashing to look up the handful of keys an object has, and is already in
+/// the order that protobuf's deterministic encoding, canonical JSON and YAML
+/// emission want, so writers never sort. Equal objects have equal arrays.
+public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByDictionaryLiteral {
+    /// One field.
+    public typealias Element = (key: String, value: Value)
+
+    /// Stored as a struct, not a tuple: the runtime destroys an array of tuples
+    /// through a generic, much slower path.
+    struct Entry: Sendable, Hashable {
+        var key: String
+        var value: Value
+    }
+
+    /// Strictly ascending by `utf8Less` of the keys.
+    private var entries: [Entry]
+
+    /// No fields.
+    public init() { entries = [] }
+
+    /// The fields of a dictionary.
+    public init(_ dictionary: [String: Value]) {
+        entries = dictionary.sorted { utf8Less($0.key, $1.key) }.map { Entry(key: $0.key, value: $0.value) }
+    }
+
+    /// String fields, e.g. labels.
+    public init(_ strings: [String: String]) {
+        entries = strings.sorted { utf8Less($0.key, $1.key) }.map { Entry(key: $0.key, value: .string($0.value)) }
+    }
+
+    /// Fields from pairs in any order; for a repeated key the last pair wins
+    /// (protobuf map semantics).
+    public init<S: Sequence>(lastWins pairs: S) where S.Element == (String, Value) {
+        var e: [Entry] = []
+        e.reserveCapacity(pairs.underestimatedCount)
+        for (k, v) in pairs { e.append(Entry(key: k, value: v)) }
+        self.init(normalizing: e)
+    }
+
+    /// Sorts `e` (stably) and keeps the last of each run of equal keys.
+    private init(normalizing e: [Entry]) {
+        var e = e
+        var i = 1
+        while i < e.count, utf8Less(e[i - 1].key, e[i].key) { i += 1 }
+        if i < e.count {
+            if e.count <= 16 {
+                // Insertion sort in place: objects are small, and this allocates nothing.
+                while i < e.count {
+                    let entry = e[i]
+                    var j = i
+                    while j > 0, utf8Less(entry.key, e[j - 1].key) {
+                        e[j] = e[j - 1]
+                        j -= 1
+                    }
+                    e[j] = entry
+                    i += 1
+                }
+            } else {
+                // The standard library's sort is stable, so equal keys keep their order.
+                e.sort { utf8Less($0.key, $1.key) }
+            }
+            // Keep the last of each run of equal keys.
+            var kept = 0
+            for k in e.indices {
+                if kept > 0, e[kept - 1].key == e[k].key {
+                    e[kept - 1] = e[k]
+                } else {
+                    if kept != k { e[kept] = e[k] }
+                    kept += 1
+                }
+            }
+            e.removeLast(e.count - kept)
+        }
+        entries = e
+    }
+
+    /// A literal; a repeated key is a programming error, as in a Dictionary literal.
+    public init(dictionaryLiteral elements: (String, Value)...) {
+        self.init(lastWins: elements)
+        precondition(entries.count == elements.count, "Fields literal has a repeated key")
+    }
+
+    // MARK: Collection
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { entries.count }
+    public subscript(position: Int) -> Element {
+        let e = entries[position]
+        return (e.key, e.value)
+    }
+
+    // MARK: Lookup and update
+
+    /// Where `key` is, or where it would be inserted.
+    private func search(_ key: String) -> (found: Bool, index: Int) {
+        // Most objects have a handful of keys: equality on short strings is cheaper than ordering.
+        if entries.count <= 8 {
+            for i in entries.indices where entries[i].key == key { return (true, i) }
+            var i = 0
+            while i < entries.count, utf8Less(entries[i].key, key) { i += 1 }
+            return (false, i)
+        }
+        var lo = 0
+        var hi = entries.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let k = entries[mid].key
+            if k == key { return (true, mid) }
+            if utf8Less(k, key) { lo = mid + 1 } else { hi = mid }
+        }
+        return (false, lo)
+    }
+
+    /// The value of `key`; setting nil removes the field.
+    public subscript(key: String) -> Value? {
+        get {
+            let (found, i) = search(key)
+            return found ? entries[i].value : nil
+        }
+        set {
+            // Appending in key order (builders, sorted wire maps) skips the search.
+            if let value = newValue, entries.isEmpty || utf8Less(entries[entries.count - 1].key, key) {
+                entries.append(Entry(key: key, value: value))
+                return
+            }
+            let (found, i) = search(key)
+            switch (found, newValue) {
+            case (true, let value?): entries[i].value = value
+            case (true, nil): entries.remove(at: i)
+            case (false, let value?): entries.insert(Entry(key: key, value: value), at: i)
+            case (false, nil): break
+            }
+        }
+    }
+
+    /// The keys, in order.
+    public var keys: [String] { entries.map(\.key) }
+
+    /// The values, in key order.
+    public var values: [Value] { entries.map(\.value) }
+
+    /// The same keys with transformed values.
+    public func mapValues(_ transform: (Value) throws -> Value) rethrows -> Fields {
+        var out = self
+        for i in out.entries.indices { out.entries[i].value = try transform(out.entries[i].value) }
+        return out
+    }
+
+    /// The fields for which `isIncluded` holds.
+    public func filter(_ isIncluded: (Element) throws -> Bool) rethrows -> Fields {
+        var out = Fields()
+        out.entries = try entries.filter { try isIncluded(($0.key, $0.value)) }
+        return out
+    }
+
+    /// These fields with `other`'s added; `other` wins on a shared key.
+    public func merging(_ other: Fields) -> Fields {
+        var out = self
+        for (k, v) in other { out[k] = v }
+        return out
+    }
+
+    /// A builder that appends fields in any order and sorts once: for decoders.
+    public struct Builder {
+        private var entries: [Entry]
+
+        /// Starts from `fields` (a repeated message field merges into what came before).
+        public init(_ fields: Fields? = nil) { entries = fields?.entries ?? [] }
+
+        /// Adds a field; a later one with the same key wins.
+        public mutating func append(_ key: String, _ value: Value) { entries.append(Entry(key: key, value: value)) }
+
+        /// The fields.
+        public func build() -> Fields { Fields(normalizing: entries) }
+    }
+
+    /// An identity for this storage: equal identities (while both are alive)
+    /// mean the same stored fields. Encoders use it to write a shared subtree once.
+    public var storageIdentity: UnsafeRawPointer? {
+        entries.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+    }
+
+    // MARK: Hashable
+
+    public static func == (a: Fields, b: Fields) -> Bool {
+        guard a.entries.count == b.entries.count else { return false }
+        for i in a.entries.indices where a.entries[i].key != b.entries[i].key || a.entries[i].value != b.entries[i].value {
+            return false
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(entries.count)
+        for e in entries {
+            hasher.combine(e.key)
+            hasher.combine(e.value)
+        }
+    }
+}
+
+extension Dictionary where Key == String, Value == FunctionCore.Value {
+    /// The dictionary as sorted object fields.
+    public var fields: Fields { Fields(self) }
+}

@@ -16,10 +16,10 @@ for phase in decode compose encode; do
   case $phase in
     decode) fn='*RequestDecoderV6decode*' ;;
     compose) fn='*ComposerV3run*' ;;
-    encode) fn='*ResponseEncoderV6encode*' ;;
+    encode) fn='*Wire*encodeResponseMessage*' ;;
   esac
   valgrind --tool=callgrind --callgrind-out-file="$stripped.cg.$phase" --toggle-collect="$fn" \
     "$stripped" "$request" "$iterations" >/dev/null 2>&1
   total=$(callgrind_annotate "$stripped.cg.$phase" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-  printf '%-8s %12d instructions per call\n' "$phase" $((total / iterations))
+  printf "%-8s %12d instructions per call\n" "$phase" $(( ${total:-0} / iterations ))
 done

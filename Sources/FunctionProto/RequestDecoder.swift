@@ -221,7 +221,7 @@ struct RequestDecoder {
 
     private mutating func structFields(merging previous: Value?) throws -> Value {
         // Entries in wire order (Go and upb send map entries unordered), sorted once at the end.
-        var fields = Fields.Builder(previous?.objectValue)
+        var fields = Fields.Builder(previous?.objectValue, adding: countEntries())
         while pos < end {
             let (field, wire) = try tag()
             guard field == 1, wire == 2 else {
@@ -331,16 +331,39 @@ struct RequestDecoder {
         let buffer = UnsafeBufferPointer(start: base + pos, count: stop - pos)
         pos = stop
         // Kubernetes objects are almost all ASCII: skip the (generic, slow) validator for them.
-        var ascii = true
-        for b in buffer where b >= 0x80 {
-            ascii = false
-            break
-        }
-        if ascii { return String(decoding: buffer, as: UTF8.self) }
+        if Self.isASCII(buffer) { return String(decoding: buffer, as: UTF8.self) }
         guard let s = String(validating: buffer, as: UTF8.self) else {
             throw failure("a string field is not valid UTF-8")
         }
         return s
+    }
+
+    /// Whether every byte is below 0x80, eight bytes at a time.
+    private static func isASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = b.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while i + 8 <= b.count {
+            if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < b.count {
+            if base[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// How many map entries (field 1, length-delimited) the message at the cursor
+    /// holds, without decoding them: lets a Struct's fields be allocated once.
+    private func countEntries() -> Int {
+        var probe = self
+        var n = 0
+        while probe.pos < probe.end {
+            guard let (field, wire) = try? probe.tag(), (try? probe.skip(wire)) != nil else { break }
+            if field == 1 && wire == 2 { n += 1 }
+        }
+        return n
     }
 
     private mutating func skip(_ wire: Int, groupDepth: Int = 0) throws {

@@ -44,6 +44,11 @@ public enum Wire {
 
     /// Encodes a response; map entries are ordered, so equal responses give equal bytes.
     public static func encodeResponse(_ response: RunResponse) -> [UInt8] {
+        ResponseEncoder.encode(response).array
+    }
+
+    /// Encodes a response into a block that can be handed to gRPC without a copy.
+    public static func encodeResponseMessage(_ response: RunResponse) -> EncodedMessage {
         ResponseEncoder.encode(response)
     }
 

@@ -32,7 +32,7 @@ public final class FunctionService: CallHandler {
         }
 
         let response = composer.run(request)
-        let encoded = Wire.encodeResponse(response)
+        let encoded = Wire.encodeResponseMessage(response)
 
         var fields = CallSummary(request: request, response: response).fields
         fields["api"] = .string(api.rawValue)

@@ -1,4 +1,5 @@
 import CFunctionShim
+import FunctionProto
 import Foundation
 
 /// Why the server could not start.
@@ -56,7 +57,7 @@ public enum APIVersion: String, Sendable {
 /// The outcome of one call.
 public enum CallOutcome {
     /// A serialized response.
-    case ok([UInt8])
+    case ok(EncodedMessage)
     /// A gRPC status code and message.
     case failed(code: Int32, message: String)
 }
@@ -125,6 +126,11 @@ public func releaseFreeMemory() {
     fmc_release_free_memory()
 }
 
+/// Tunes the allocator for large messages (see the shim); call once at startup.
+public func tuneAllocator() {
+    fmc_tune_allocator()
+}
+
 /// Routes gRPC's own log lines through JSON on stderr.
 public func configureGRPCLogging(debug: Bool) {
     fmc_configure_logging(debug ? 1 : 0)
@@ -146,24 +152,24 @@ private func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?
 private func runFunctionTrampoline(
     context: UnsafeMutableRawPointer?, api: fmc_api_version,
     request: UnsafePointer<UInt8>?, requestLength: Int,
-    response: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?,
+    response: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
     responseLength: UnsafeMutablePointer<Int>?,
+    responseOwner: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
     errorMessage: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
-    guard let context, let response, let responseLength, let errorMessage else { return GRPCStatus.internal }
+    guard let context, let response, let responseLength, let responseOwner, let errorMessage else {
+        return GRPCStatus.internal
+    }
     let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
     let version: APIVersion = api == FMC_API_V1BETA1 ? .v1beta1 : .v1
     let outcome = box.handler.handle(
         request: UnsafeRawBufferPointer(start: request, count: requestLength), api: version)
     switch outcome {
-    case .ok(let bytes):
-        // malloc'd here, freed by the shim once gRPC has sent it.
-        let buffer = malloc(max(bytes.count, 1))!.assumingMemoryBound(to: UInt8.self)
-        bytes.withUnsafeBufferPointer { src in
-            if let base = src.baseAddress { buffer.update(from: base, count: bytes.count) }
-        }
-        response.pointee = buffer
-        responseLength.pointee = bytes.count
+    case .ok(let message):
+        // No copy: gRPC sends from the encoder's block, and the shim frees it once sent.
+        response.pointee = message.bytes.baseAddress
+        responseLength.pointee = message.count
+        responseOwner.pointee = message.release()
         return 0
     case .failed(let code, let message):
         errorMessage.pointee = strdup(message)

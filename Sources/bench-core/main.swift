@@ -29,7 +29,7 @@ for _ in 0..<iterations {
     let whole = time {
         decode.append(time { request = data.withUnsafeBytes { try! Wire.decodeRequest($0) } })
         compose.append(time { response = composer.run(request) })
-        encode.append(time { bytes = Wire.encodeResponse(response).count })
+        encode.append(time { bytes = Wire.encodeResponseMessage(response).count })
     }
     total.append(whole)
 }

@@ -48,6 +48,7 @@ struct Serve: ParsableCommand {
     func run() throws {
         let log = Logger(debug: debug)
         configureGRPCLogging(debug: debug)
+        tuneAllocator()
 
         let tls: TLSMaterial?
         if insecure {

@@ -27,15 +27,16 @@ typedef enum {
 /// Handles one RunFunction call. Called concurrently from gRPC's server
 /// threads, so it must be thread-safe, and it must not block on other calls.
 ///
-/// Returns a gRPC status code (0 = OK). On OK, `*response` must point to a
-/// buffer of `*response_len` bytes allocated with malloc; the shim frees it
-/// with free() once sent. Otherwise `*error_message` may point to a
-/// NUL-terminated malloc'd string that becomes the status message; the shim
-/// frees it. `request` is only valid during the call.
+/// Returns a gRPC status code (0 = OK). On OK, `*response` must point to
+/// `*response_len` bytes inside the malloc'd block `*response_owner`; gRPC
+/// sends them without a copy and the shim frees the block with free() once
+/// sent. Otherwise `*error_message` may point to a NUL-terminated malloc'd
+/// string that becomes the status message; the shim frees it. `request` is
+/// only valid during the call.
 typedef int (*fmc_handler)(void *context, fmc_api_version api,
                            const uint8_t *request, size_t request_len,
-                           uint8_t **response, size_t *response_len,
-                           char **error_message);
+                           const uint8_t **response, size_t *response_len,
+                           void **response_owner, char **error_message);
 
 /// Routes gRPC's own log lines to stderr as JSON lines; `debug` lowers the
 /// threshold from ERROR to DEBUG. Call once, before starting a server.
@@ -80,6 +81,10 @@ int fmc_client_call(const char *target, const uint8_t *request,
 /// Returns freed heap memory to the OS (glibc's malloc_trim; a no-op
 /// elsewhere). Swift's Glibc module does not expose malloc_trim.
 void fmc_release_free_memory(void);
+
+/// Tunes glibc malloc for a server of large messages: heap reuse instead of
+/// fresh mmaps for big blocks, and one arena per core. Call once, at startup.
+void fmc_tune_allocator(void);
 
 #ifdef __cplusplus
 }

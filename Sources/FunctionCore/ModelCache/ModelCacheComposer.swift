@@ -57,7 +57,10 @@ public struct ModelCacheComposer: KindComposer {
             ownerKind: "modelcache", namespace: namespace, name: name, source: spec.source,
             token: spec.token.map { .controlPlane(secretName: $0.name, namespace: namespace, key: $0.key) },
             labels: labels, settings: settings)
-        let plans = clusters.map { plan($0, spec: spec, staging: staging, observed: observed, request: request) }
+        let identity = spec.source.identity
+        let plans = clusters.map {
+            plan($0, spec: spec, identity: identity, staging: staging, observed: observed, request: request)
+        }
 
         // Hydration runs in waves of at most `maxParallelHydrations` Jobs: that bounds
         // the response size on big fleets and the load on the artifact source.
@@ -118,7 +121,7 @@ public struct ModelCacheComposer: KindComposer {
     }
 
     /// Judges one cluster: where the cache can go there and its phase.
-    private func plan(_ cluster: ClusterView, spec: ModelCacheSpec, staging: CacheStaging,
+    private func plan(_ cluster: ClusterView, spec: ModelCacheSpec, identity: String, staging: CacheStaging,
                       observed: ObservedCacheStatus, request: RunRequest) -> ClusterPlan
     {
         guard let providerConfig = cluster.providerConfig else {
@@ -135,7 +138,7 @@ public struct ModelCacheComposer: KindComposer {
         let job = request.observed.resources[keys.job]
         let report = staging.phase(
             claim: request.observed.resources[keys.claim], job: job,
-            latchedReady: observed.wasReady(cluster.name, source: spec.source.identity))
+            latchedReady: observed.wasReady(cluster.name, source: identity))
         let target = ClusterTarget(providerConfig: providerConfig, storageClass: rwx.storageClassName,
                                    sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB)
         return ClusterPlan(cluster: cluster.name, report: report, target: target, jobObserved: staging.isCurrentJob(job))
@@ -176,12 +179,15 @@ public struct ModelCacheComposer: KindComposer {
         ])
         var status = composite.object["status"]?.objectValue ?? [:]
         status["summary"] = ["ready": .string("\(outcome.readyCount)/\(outcome.reports.count)")]
+        let identity = Value.string(source.identity)
         status["clusters"] = .list(outcome.reports.map { entry in
-            var o: Fields = [
-                "name": .string(entry.cluster), "phase": .string(entry.report.phase.rawValue),
-                "source": .string(source.identity),
-            ]
+            // Appended in key order: this runs once per cluster.
+            var o = Fields()
+            o.reserveCapacity(4)
             if let m = entry.report.message { o["message"] = .string(m) }
+            o["name"] = .string(entry.cluster)
+            o["phase"] = .string(entry.report.phase.rawValue)
+            o["source"] = identity
             return .object(o)
         })
         composite.object["status"] = .object(status)
@@ -197,8 +203,8 @@ struct CacheKeys {
     let token: String
 
     init(cluster: String) {
-        claim = "pvc-\(cluster)"
-        job = "hydrate-\(cluster)"
-        token = "token-\(cluster)"
+        claim = "pvc-" + cluster
+        job = "hydrate-" + cluster
+        token = "token-" + cluster
     }
 }

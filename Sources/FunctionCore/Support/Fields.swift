@@ -138,6 +138,11 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         }
     }
 
+    /// Makes room for `n` fields, for builders that know how many they add.
+    public mutating func reserveCapacity(_ n: Int) {
+        entries.reserveCapacity(n)
+    }
+
     /// The keys, in order.
     public var keys: [String] { entries.map(\.key) }
 
@@ -170,7 +175,10 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         private var entries: [Entry]
 
         /// Starts from `fields` (a repeated message field merges into what came before).
-        public init(_ fields: Fields? = nil) { entries = fields?.entries ?? [] }
+        public init(_ fields: Fields? = nil, adding count: Int = 0) {
+            entries = fields?.entries ?? []
+            entries.reserveCapacity(entries.count + count)
+        }
 
         /// Adds a field; a later one with the same key wins.
         public mutating func append(_ key: String, _ value: Value) { entries.append(Entry(key: key, value: value)) }

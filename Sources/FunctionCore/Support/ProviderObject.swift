@@ -28,17 +28,21 @@ public enum ProviderObject {
         managementPolicies: [Value]? = nil, references: [Value]? = nil
     ) -> Value {
         var forProvider = Fields()
+        forProvider.reserveCapacity(1)
         forProvider["manifest"] = manifest
         var ref = Fields()
+        ref.reserveCapacity(2)
         ref["kind"] = clusterProviderConfig
         ref["name"] = .string(providerConfig)
         var spec = Fields()
+        spec.reserveCapacity(5)
         spec["forProvider"] = .object(forProvider)
         if let managementPolicies { spec["managementPolicies"] = .list(managementPolicies) }
         spec["providerConfigRef"] = .object(ref)
         if let readiness { spec["readiness"] = readiness }
         if let references { spec["references"] = .list(references) }
         var object = Fields()
+        object.reserveCapacity(3)
         object["apiVersion"] = apiVersionValue
         object["kind"] = objectKind
         object["spec"] = .object(spec)

@@ -1,4 +1,7 @@
 import FunctionCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import struct Foundation.Data
 
 /// Decodes a serialized RunFunctionRequest straight into the core model, in
@@ -32,16 +35,19 @@ struct RequestDecoder {
     private var pos: Int
     private let end: Int
     private var depth = 0
+    /// Subtrees already decoded in this request, shared by every nested decoder.
+    private let shared: SharedSubtrees
 
-    private init(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) {
+    private init(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, shared: SharedSubtrees) {
         self.base = base
         self.pos = start
         self.end = end
+        self.shared = shared
     }
 
     static func decode(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
         guard let raw = bytes.baseAddress, bytes.count > 0 else { return RunRequest() }
-        var d = RequestDecoder(raw.assumingMemoryBound(to: UInt8.self), 0, bytes.count)
+        var d = RequestDecoder(raw.assumingMemoryBound(to: UInt8.self), 0, bytes.count, shared: SharedSubtrees())
         return try d.request()
     }
 
@@ -258,11 +264,15 @@ struct RequestDecoder {
             case (4, 0): v = .bool(try varint() != 0)
             case (5, 2):
                 // A repeated message field of the same oneof case merges, as in every protobuf runtime.
-                let previous: Value? = if case .object = v { v } else { nil }
-                v = try nested { try $0.structFields(merging: previous) }
+                if case .object = v {
+                    let previous = v
+                    v = try nested { try $0.structFields(merging: previous) }
+                } else {
+                    v = try sharedNested(kind: 5) { try $0.structFields(merging: nil) }
+                }
             case (6, 2):
                 let previous: [Value] = if case .list(let items) = v { items } else { [] }
-                v = try nested { d -> Value in
+                let read = { (d: inout RequestDecoder) throws -> Value in
                     var items = previous
                     while d.pos < d.end {
                         let (f, w) = try d.tag()
@@ -270,6 +280,7 @@ struct RequestDecoder {
                     }
                     return .list(items)
                 }
+                v = previous.isEmpty ? try sharedNested(kind: 6, read) : try nested(read)
             default: try skip(wire)
             }
         }
@@ -282,11 +293,44 @@ struct RequestDecoder {
     private mutating func nested<T>(_ body: (inout RequestDecoder) throws -> T) throws -> T {
         let stop = try lengthLimit()
         guard depth < Self.maxDepth else { throw failure("messages nest deeper than \(Self.maxDepth) levels") }
-        var inner = RequestDecoder(base, pos, stop)
+        var inner = RequestDecoder(base, pos, stop, shared: shared)
         inner.depth = depth + 1
+        if inner.depth > shared.deepest { shared.deepest = inner.depth }
         let result = try body(&inner)
         pos = stop
         return result
+    }
+
+    /// `nested` for a Struct or ListValue body that may repeat byte for byte
+    /// elsewhere in the request (the same manifest in every cluster's Object,
+    /// the same conditions, labels, specs): equal bytes decode to equal values,
+    /// so a repeat shares the first one's value instead of decoding again.
+    /// Sharing saves time and, for big fleets, most of the decoded tree's memory.
+    private mutating func sharedNested(kind: UInt8, _ body: (inout RequestDecoder) throws -> Value) throws -> Value {
+        let start = pos
+        let stop = try lengthLimit()
+        let bodyStart = pos
+        let length = stop - bodyStart
+        guard length >= SharedSubtrees.minimumBytes, length <= SharedSubtrees.maximumBytes, depth < Self.maxDepth else {
+            pos = start
+            return try nested(body)
+        }
+        let key = SharedSubtrees.hash(base + bodyStart, length, kind: kind)
+        if let hit = shared.find(key, base: base, start: bodyStart, length: length, kind: kind),
+            depth + hit.height <= Self.maxDepth
+        {
+            pos = stop
+            return hit.value
+        }
+        // Decode, measuring how deep the subtree goes below this level.
+        let outer = shared.deepest
+        shared.deepest = depth
+        pos = start
+        let value = try nested(body)
+        let height = shared.deepest - depth
+        shared.deepest = max(outer, shared.deepest)
+        shared.insert(key, start: bodyStart, length: length, kind: kind, height: height, value: value)
+        return value
     }
 
     /// Reads a length and returns where the delimited bytes end.
@@ -386,5 +430,61 @@ struct RequestDecoder {
             pos += 4
         default: throw failure("unsupported wire type \(wire)")
         }
+    }
+}
+
+/// Struct and ListValue bodies decoded so far in one request, by a hash of
+/// their bytes; a hit is confirmed byte for byte before it is shared.
+final class SharedSubtrees {
+    /// Smaller bodies decode faster than they hash and compare.
+    static let minimumBytes = 48
+    /// Larger bodies are rarely repeated whole; their parts still are.
+    static let maximumBytes = 64 * 1024
+
+    struct Entry {
+        let start: Int
+        let length: Int
+        let kind: UInt8
+        let height: Int
+        let value: Value
+    }
+
+    private var entries: [UInt64: Entry] = [:]
+    /// The deepest nesting level reached so far (see `sharedNested`).
+    var deepest = 0
+
+    func find(_ key: UInt64, base: UnsafePointer<UInt8>, start: Int, length: Int, kind: UInt8) -> Entry? {
+        guard let e = entries[key], e.length == length, e.kind == kind,
+            e.start == start || memcmp(base + e.start, base + start, length) == 0
+        else { return nil }
+        return e
+    }
+
+    func insert(_ key: UInt64, start: Int, length: Int, kind: UInt8, height: Int, value: Value) {
+        // On a hash collision the first body keeps the slot; the other is simply not shared.
+        if entries[key] == nil {
+            entries[key] = Entry(start: start, length: length, kind: kind, height: height, value: value)
+        }
+    }
+
+    /// A 64-bit hash of the bytes, eight at a time (not for security: every hit is compared).
+    static func hash(_ p: UnsafePointer<UInt8>, _ n: Int, kind: UInt8) -> UInt64 {
+        let raw = UnsafeRawPointer(p)
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n) ^ (UInt64(kind) << 56)
+        var i = 0
+        while i + 8 <= n {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 29
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            tail |= UInt64(p[i]) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        return h ^ (h >> 32)
     }
 }

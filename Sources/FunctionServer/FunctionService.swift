@@ -7,16 +7,30 @@ import FunctionProto
 public final class FunctionService: CallHandler {
     private let composer: Composer
     private let log: Logger
+    /// Bounds how many calls decode, compose and encode at once. Calls beyond
+    /// it wait on gRPC's (blocking) pool thread holding only their raw bytes,
+    /// so a burst of megabyte requests costs memory for `maxConcurrentCalls`
+    /// decoded trees, not one per caller.
+    private let slots: DispatchSemaphore
 
-    /// Creates the service.
-    public init(composer: Composer = Composer(), log: Logger) {
+    /// Creates the service; `maxConcurrentCalls` is at least 1.
+    public init(composer: Composer = Composer(), log: Logger, maxConcurrentCalls: Int = 2) {
         self.composer = composer
         self.log = log
+        self.slots = DispatchSemaphore(value: max(1, maxConcurrentCalls))
     }
 
     /// Handles one call.
     public func handle(request bytes: UnsafeRawBufferPointer, api: APIVersion) -> CallOutcome {
+        let arrived = DispatchTime.now().uptimeNanoseconds
+        slots.wait()
+        defer { slots.signal() }
+        return handleNow(request: bytes, api: api, arrived: arrived)
+    }
+
+    private func handleNow(request bytes: UnsafeRawBufferPointer, api: APIVersion, arrived: UInt64) -> CallOutcome {
         let started = DispatchTime.now().uptimeNanoseconds
+        let waitedMS = Double(started - arrived) / 1e6
         func elapsedMS() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6 }
 
         let request: RunRequest
@@ -39,6 +53,7 @@ public final class FunctionService: CallHandler {
         fields["requestBytes"] = .int(Int64(bytes.count))
         fields["responseBytes"] = .int(Int64(encoded.count))
         fields["durationMs"] = .double(round3(elapsedMS()))
+        fields["waitMs"] = .double(round3(waitedMS))
         if log.debug {
             fields["desired"] = .list(response.desired.resources.keys.sorted(by: utf8Less).map(Value.string))
             fields["results"] = .list(response.results.map { .string($0.message) })

@@ -1,7 +1,8 @@
 // Times the server's phases on serialized requests, in-process:
 //   swift build -c release --product bench-core
 //   .build/release/bench-core REQUEST.bin [ITERATIONS]
-// Prints median microseconds for decode, compose, encode and the whole path.
+// Prints median microseconds for decode, compose, encode and the whole path
+// (which also frees the request and response, as the server does).
 import Foundation
 import FunctionCore
 import FunctionProto
@@ -23,10 +24,16 @@ let iterations = args.count > 2 ? Int(args[2]) ?? 50 : 50
 let composer = Composer()
 var decode: [Double] = [], compose: [Double] = [], encode: [Double] = [], total: [Double] = []
 var bytes = 0
+// The server's allocator settings (see fmc_tune_allocator in the shim);
+// glibc's malloc.h, which names them, is not in Swift's Glibc module.
+@_silgen_name("mallopt") func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
+_ = mallopt(-3, 32 << 20)  // M_MMAP_THRESHOLD
+_ = mallopt(-1, 64 << 20)  // M_TRIM_THRESHOLD
 for _ in 0..<iterations {
-    var request: RunRequest!
-    var response: RunResponse!
+    // The whole path includes freeing the request, response and bytes, as in the server.
     let whole = time {
+        var request: RunRequest!
+        var response: RunResponse!
         decode.append(time { request = data.withUnsafeBytes { try! Wire.decodeRequest($0) } })
         compose.append(time { response = composer.run(request) })
         encode.append(time { bytes = Wire.encodeResponseMessage(response).count })

@@ -36,9 +36,18 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds that in-flight calls get to finish after SIGTERM or SIGINT.")
     var gracePeriod = 10.0
 
+    @Option(
+        help: ArgumentHelp(
+            "Calls composed at once; more wait their turn (default: one per CPU core).",
+            discussion: "Composing is CPU-bound: beyond one call per core, concurrency adds memory (each call holds its decoded request and response), not throughput."))
+    var maxConcurrentCalls: Int?
+
     func validate() throws {
         guard (1...2047).contains(maxRecvMessageSize) else {
             throw ValidationError("--max-recv-message-size \(maxRecvMessageSize) must be between 1 and 2047 (MB)")
+        }
+        if let n = maxConcurrentCalls, !(1...1024).contains(n) {
+            throw ValidationError("--max-concurrent-calls \(n) must be between 1 and 1024")
         }
         guard gracePeriod >= 0 else {
             throw ValidationError("--grace-period \(gracePeriod) must not be negative")
@@ -66,7 +75,8 @@ struct Serve: ParsableCommand {
         do {
             server = try GRPCServer(
                 address: address, tls: tls, maxReceiveBytes: maxRecvMessageSize * 1024 * 1024,
-                handler: FunctionService(log: log))
+                handler: FunctionService(
+                    log: log, maxConcurrentCalls: maxConcurrentCalls ?? ProcessInfo.processInfo.activeProcessorCount))
         } catch {
             log.write(.error, "Cannot start", ["error": .string("\(error)")])
             throw ExitCode.failure
@@ -74,6 +84,7 @@ struct Serve: ParsableCommand {
         log.write(.info, "Serving", [
             "address": .string(address), "port": .int(Int64(server.port)), "tls": .bool(tls != nil),
             "maxRecvMessageSizeMB": .int(Int64(maxRecvMessageSize)),
+            "maxConcurrentCalls": .int(Int64(maxConcurrentCalls ?? ProcessInfo.processInfo.activeProcessorCount)),
         ])
 
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { [gracePeriod] signal in

@@ -117,4 +117,30 @@ import Testing
             #expect(Wire.encodeResponse(copy) == first)
         }
     }
+
+    @Test("Repeated subtrees decode once and are shared, without changing what decodes or what is refused")
+    func sharedSubtrees() throws {
+        func nest(_ levels: Int, _ inner: Value) -> Value {
+            (0..<levels).reduce(inner) { v, _ in ["x": v] }
+        }
+        let manifest: Value = ["apiVersion": "batch/v1", "kind": "Job", "spec": ["template": ["spec": ["containers": [["name": "hydrate"]]]]]]
+        // The same manifest under many keys: decodes equal to what was sent, as swift-protobuf reads it.
+        var many = Fields()
+        for i in 0..<50 { many["c\(i)"] = ["forProvider": ["manifest": manifest]] }
+        let request = RunRequest(tag: "t", input: .object(many))
+        let bytes = try encodeRequest(request)
+        let fast = try decode(bytes)
+        #expect(fast == request)
+        #expect(fast == (try bytes.withUnsafeBytes { try Wire.decodeRequestWithSwiftProtobuf($0) }))
+
+        // A subtree seen shallow first must still be refused when it repeats too deep:
+        // sharing may not skip the nesting bound.
+        let deep = nest(60, "leaf")
+        let shallowOnly = try encodeRequest(RunRequest(input: ["a": deep]))
+        #expect((try? decode(shallowOnly)) != nil)
+        let tooDeep = try encodeRequest(RunRequest(input: ["a": deep, "b": nest(50, deep)]))
+        #expect(throws: Wire.DecodeError.self) { try decode(tooDeep) }
+        let tooDeepAlone = try encodeRequest(RunRequest(input: ["b": nest(50, deep)]))
+        #expect(throws: Wire.DecodeError.self) { try decode(tooDeepAlone) }
+    }
 }

@@ -59,6 +59,9 @@ public struct CacheStaging: Sendable, Hashable {
     private let labels: Value
     private let jobManifest: Value
     private let tokenManifest: Value?
+    /// Messages that are the same on every cluster, built once.
+    private let downloading: String
+    private let waitingForClaim: String
 
     /// Plans the cache owned by `ownerKind` `namespace`/`name`.
     public init(ownerKind: String, namespace: String, name: String, source: ArtifactSource, token: TokenSource?,
@@ -74,6 +77,8 @@ public struct CacheStaging: Sendable, Hashable {
         self.jobManifest = Self.job(name: jobName, claimName: claimName, tokenName: tokenName, source: source,
                                     token: token, metadata: Self.metadata(jobName, settings, self.labels),
                                     settings: settings)
+        self.downloading = "Downloading \(source.repo) into claim \(claimName)"
+        self.waitingForClaim = "Waiting for claim \(claimName) to be created"
         let tokenMetadata = Self.metadata(tokenName, settings, self.labels)
         if case .controlPlane = token {
             self.tokenManifest = ["apiVersion": "v1", "kind": "Secret", "metadata": tokenMetadata, "type": "Opaque"]
@@ -213,10 +218,10 @@ public struct CacheStaging: Sendable, Hashable {
         if bound && (conditionStatus(remoteJob, "Complete") == "True" || latchedReady) {
             return PhaseReport(.ready)
         }
-        if bound { return PhaseReport(.hydrating, "Downloading \(source.repo) into claim \(claimName)") }
+        if bound { return PhaseReport(.hydrating, downloading) }
         if let claimPhase {
             return PhaseReport(.pending, "Waiting for claim \(claimName) to bind (phase \(claimPhase))")
         }
-        return PhaseReport(.pending, "Waiting for claim \(claimName) to be created")
+        return PhaseReport(.pending, waitingForClaim)
     }
 }

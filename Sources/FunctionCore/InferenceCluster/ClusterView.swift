@@ -21,8 +21,6 @@ public struct ClusterView: Sendable, Hashable {
     public var rwxProblem: String?
     /// Whether the cluster reports `Ready=True`.
     public var isReady: Bool
-    /// The cluster's labels.
-    public var labels: [String: String]
 
     /// Reads an observed InferenceCluster; nil when it has no name.
     public init?(_ object: Value) {
@@ -31,11 +29,6 @@ public struct ClusterView: Sendable, Hashable {
         let pc = object[path: "status", "providerConfigRef", "name"]?.stringValue
         self.providerConfig = (pc?.isEmpty ?? true) ? nil : pc
         self.isReady = conditionStatus(object, "Ready") == "True"
-        var labels: [String: String] = [:]
-        for (k, v) in object[path: "metadata", "labels"]?.objectValue ?? [:] {
-            if let s = v.stringValue { labels[k] = s }
-        }
-        self.labels = labels
         self.rwxCache = nil
         self.rwxProblem = nil
         if let rwx = object[path: "spec", "storage", "rwxCache"], !rwx.isNull {
@@ -56,18 +49,22 @@ public struct ClusterView: Sendable, Hashable {
         }
     }
 
-    /// Whether every label in `selector` is on the cluster with the same value.
-    public func matches(_ selector: [String: String]) -> Bool {
-        selector.allSatisfy { labels[$0.key] == $0.value }
-    }
-
     /// The clusters answered for `key`, sorted by name, without duplicates or nameless entries.
     public static func answered(_ request: RunRequest, key: String) -> [ClusterView]? {
         guard let items = request.requiredResources[key] else { return nil }
-        var byName: [String: ClusterView] = [:]
-        for item in items {
-            if let c = ClusterView(item.object) { byName[c.name] = c }
+        // Sorted by name (UTF-8 order); of two answers with one name, the later wins.
+        var views = items.compactMap { ClusterView($0.object) }
+        var i = 1
+        while i < views.count, utf8Less(views[i - 1].name, views[i].name) { i += 1 }
+        if i == views.count { return views }
+        views = Array(views.enumerated()).sorted {
+            $0.element.name == $1.element.name ? $0.offset < $1.offset : utf8Less($0.element.name, $1.element.name)
+        }.map(\.element)
+        var unique: [ClusterView] = []
+        unique.reserveCapacity(views.count)
+        for v in views {
+            if let last = unique.last, last.name == v.name { unique[unique.count - 1] = v } else { unique.append(v) }
         }
-        return byName.keys.sorted(by: utf8Less).map { byName[$0]! }
+        return unique
     }
 }

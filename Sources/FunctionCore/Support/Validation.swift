@@ -148,9 +148,24 @@ public enum Rules {
 
     /// A DNS-1123 subdomain: at most 253 characters of dot-separated DNS labels.
     public static func isDNSSubdomain(_ s: String) -> Bool {
-        s.utf8.count <= 253 && s.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy {
-            isDNSLabel(Substring($0).utf8)
+        // One pass over the bytes, label by label (this runs for every cluster of every call).
+        var length = 0
+        var labelLength = 0
+        var previous: UInt8 = UInt8(ascii: ".")
+        for c in s.utf8 {
+            length += 1
+            if c == UInt8(ascii: ".") {
+                guard labelLength > 0, isLowerAlnum(previous) else { return false }
+                labelLength = 0
+            } else {
+                guard isLowerAlnum(c) || c == UInt8(ascii: "-") else { return false }
+                if labelLength == 0, !isLowerAlnum(c) { return false }
+                labelLength += 1
+                if labelLength > 63 { return false }
+            }
+            previous = c
         }
+        return length <= 253 && labelLength > 0 && isLowerAlnum(previous)
     }
 
     /// A Kubernetes label value: empty, or up to 63 of [A-Za-z0-9-_.] with alphanumeric ends.

@@ -80,6 +80,16 @@ extension Value {
         }
     }
 
+    /// The value at a path of two object keys (no variadic array to allocate).
+    public subscript(path a: String, _ b: String) -> Value? {
+        self[a]?[b]
+    }
+
+    /// The value at a path of three object keys.
+    public subscript(path a: String, _ b: String, _ c: String) -> Value? {
+        self[a]?[b]?[c]
+    }
+
     /// The value at a dotted path of object keys, e.g. `value[path: "spec", "storage"]`.
     public subscript(path keys: String...) -> Value? {
         var current: Value? = self

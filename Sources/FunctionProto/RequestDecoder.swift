@@ -334,12 +334,14 @@ struct RequestDecoder {
     }
 
     /// Reads a length and returns where the delimited bytes end.
+    @inline(__always)
     private mutating func lengthLimit() throws -> Int {
         let n = try varint()
         guard n <= UInt64(end - pos) else { throw failure("truncated message") }
         return pos + Int(n)
     }
 
+    @inline(__always)
     private mutating func tag() throws -> (Int, Int) {
         let t = try varint()
         let field = t >> 3
@@ -347,7 +349,17 @@ struct RequestDecoder {
         return (Int(field), Int(t & 7))
     }
 
+    @inline(__always)
     private mutating func varint() throws -> UInt64 {
+        // Tags and most lengths are one byte.
+        if pos < end, base[pos] < 0x80 {
+            pos += 1
+            return UInt64(base[pos - 1])
+        }
+        return try longVarint()
+    }
+
+    private mutating func longVarint() throws -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while pos < end {
@@ -449,21 +461,48 @@ final class SharedSubtrees {
         let value: Value
     }
 
-    private var entries: [UInt64: Entry] = [:]
+    /// Open addressing on the (already well mixed) hash: no second hashing.
+    private var keys: [UInt64] = []
+    private var entries: [Entry?] = []
+    private var used = 0
     /// The deepest nesting level reached so far (see `sharedNested`).
     var deepest = 0
 
+    private func slot(_ key: UInt64) -> Int {
+        var i = Int(truncatingIfNeeded: key) & (keys.count - 1)
+        while let e = entries[i], keys[i] != key || e.length < 0 {
+            i = (i + 1) & (keys.count - 1)
+        }
+        return i
+    }
+
     func find(_ key: UInt64, base: UnsafePointer<UInt8>, start: Int, length: Int, kind: UInt8) -> Entry? {
-        guard let e = entries[key], e.length == length, e.kind == kind,
+        guard !keys.isEmpty, let e = entries[slot(key)], e.length == length, e.kind == kind,
             e.start == start || memcmp(base + e.start, base + start, length) == 0
         else { return nil }
         return e
     }
 
     func insert(_ key: UInt64, start: Int, length: Int, kind: UInt8, height: Int, value: Value) {
+        if (used + 1) * 2 > keys.count { grow() }
+        let i = slot(key)
         // On a hash collision the first body keeps the slot; the other is simply not shared.
-        if entries[key] == nil {
-            entries[key] = Entry(start: start, length: length, kind: kind, height: height, value: value)
+        guard entries[i] == nil else { return }
+        keys[i] = key
+        entries[i] = Entry(start: start, length: length, kind: kind, height: height, value: value)
+        used += 1
+    }
+
+    private func grow() {
+        let oldKeys = keys
+        let oldEntries = entries
+        let size = max(64, keys.count * 2)
+        keys = Array(repeating: 0, count: size)
+        entries = Array(repeating: nil, count: size)
+        for (k, e) in zip(oldKeys, oldEntries) where e != nil {
+            let i = slot(k)
+            keys[i] = k
+            entries[i] = e
         }
     }
 

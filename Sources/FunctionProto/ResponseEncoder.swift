@@ -1,4 +1,5 @@
 import FunctionCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,9 +15,12 @@ import struct Foundation.Data
 /// Map keys are sorted by UTF-8 bytes, as swift-protobuf's deterministic mode
 /// does; tests check that the bytes equal swift-protobuf's own deterministic
 /// encoding of the same message.
+/// The size of the last response encoded, shared by all calls.
+private let sizeHint = Atomic<Int>(0)
+
 struct ResponseEncoder {
     /// The message, filled from its end towards its start.
-    private let buf = BackwardBuffer()
+    private let buf: BackwardBuffer
     /// Where each object's Struct body was written, by storage identity. The
     /// composers share one manifest (a Job, a claim, labels) across every
     /// cluster's Object; its bytes are then written once and copied.
@@ -25,9 +29,15 @@ struct ResponseEncoder {
     private static let sharedMinimumFields = 2
 
     static func encode(_ r: RunResponse) -> EncodedMessage {
-        var e = ResponseEncoder()
+        // Start at the size of the last response (Crossplane calls again and again
+        // with much the same request): no regrowth, no copies of what is written.
+        // Only the pages written are touched, so a generous block costs little.
+        let hint = sizeHint.load(ordering: .relaxed)
+        var e = ResponseEncoder(buf: BackwardBuffer(capacity: max(16 * 1024, hint + hint / 8)))
         e.response(r)
-        return e.buf.finish()
+        let message = e.buf.finish()
+        sizeHint.store(message.count, ordering: .relaxed)
+        return message
     }
 
     // Fields are written in descending field-number order (so they read
@@ -167,7 +177,7 @@ struct ResponseEncoder {
 
     /// The map entries of a Struct; `Fields` are sorted, so they are written in reverse.
     private mutating func fieldEntries(_ fields: Fields) {
-        for (key, field) in fields.reversed() {
+        fields.forEachReversed { key, field in
             let entry = mark()
             let m = mark()
             value(field)
@@ -366,16 +376,15 @@ struct IdentityTable {
         var count = 0
     }
 
-    private var slots: [Slot] = []
+    private var slots = Array(repeating: Slot(), count: 1024)
     private var used = 0
-    private var shift = 64
+    private var shift = 64 - 10
 
     private func index(_ key: UInt) -> Int {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt(shift))
     }
 
     func find(_ id: UnsafeRawPointer) -> (mark: Int, count: Int)? {
-        if slots.isEmpty { return nil }
         let key = UInt(bitPattern: id)
         var i = index(key)
         while true {

@@ -138,6 +138,19 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         }
     }
 
+    /// Calls `body` with each field from the last key to the first, without
+    /// copying the storage (protobuf writers fill their buffers back to front).
+    @inline(__always)
+    public func forEachReversed(_ body: (String, Value) throws -> Void) rethrows {
+        try entries.withUnsafeBufferPointer { buffer in
+            var i = buffer.count
+            while i > 0 {
+                i -= 1
+                try body(buffer[i].key, buffer[i].value)
+            }
+        }
+    }
+
     /// Makes room for `n` fields, for builders that know how many they add.
     public mutating func reserveCapacity(_ n: Int) {
         entries.reserveCapacity(n)

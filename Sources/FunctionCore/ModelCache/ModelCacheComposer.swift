@@ -69,6 +69,7 @@ public struct ModelCacheComposer: KindComposer {
         var reports: [(cluster: String, report: PhaseReport)] = []
         // One claim manifest per storage class and size, shared by every cluster's Object.
         var claims: [ClaimShape: Value] = [:]
+        response.desired.resources.reserveCapacity(response.desired.resources.count + 2 * plans.count)
         for plan in plans {
             var report = plan.report
             if let target = plan.target {
@@ -82,7 +83,7 @@ public struct ModelCacheComposer: KindComposer {
                 let shape = ClaimShape(storageClass: target.storageClass, sizeGiB: target.sizeGiB)
                 let claim = claims[shape] ?? staging.claimManifest(storageClass: shape.storageClass, sizeGiB: shape.sizeGiB)
                 claims[shape] = claim
-                compose(staging, claim: claim, on: target, keys: CacheKeys(cluster: plan.cluster), hydrate: hydrate,
+                compose(staging, claim: claim, on: target, keys: plan.keys, hydrate: hydrate,
                         request: request, response: &response)
             }
             reports.append((plan.cluster, report))
@@ -116,6 +117,8 @@ public struct ModelCacheComposer: KindComposer {
         let target: ClusterTarget?
         /// Whether the current Job is already observed (running or finished).
         let jobObserved: Bool
+        /// The composed resource keys on this cluster.
+        let keys: CacheKeys
         /// Whether the cluster still needs its hydration Job.
         var needsJob: Bool { target != nil && report.phase != .ready }
     }
@@ -127,12 +130,13 @@ public struct ModelCacheComposer: KindComposer {
         guard let providerConfig = cluster.providerConfig else {
             return ClusterPlan(cluster: cluster.name, report: PhaseReport(
                 .pending, "Waiting for InferenceCluster \(cluster.name) to report status.providerConfigRef.name"),
-                target: nil, jobObserved: false)
+                target: nil, jobObserved: false, keys: CacheKeys(cluster: cluster.name))
         }
         guard let rwx = cluster.rwxCache else {
             let why = cluster.rwxProblem ?? "InferenceCluster \(cluster.name) declares no spec.storage.rwxCache"
             return ClusterPlan(cluster: cluster.name, report: PhaseReport(
-                .failed, "Cannot stage \(spec.repo) on \(cluster.name): \(why)"), target: nil, jobObserved: false)
+                .failed, "Cannot stage \(spec.repo) on \(cluster.name): \(why)"), target: nil, jobObserved: false,
+                keys: CacheKeys(cluster: cluster.name))
         }
         let keys = CacheKeys(cluster: cluster.name)
         let job = request.observed.resources[keys.job]
@@ -141,7 +145,8 @@ public struct ModelCacheComposer: KindComposer {
             latchedReady: observed.wasReady(cluster.name, source: identity))
         let target = ClusterTarget(providerConfig: providerConfig, storageClass: rwx.storageClassName,
                                    sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB)
-        return ClusterPlan(cluster: cluster.name, report: report, target: target, jobObserved: staging.isCurrentJob(job))
+        return ClusterPlan(cluster: cluster.name, report: report, target: target, jobObserved: staging.isCurrentJob(job),
+                           keys: keys)
     }
 
     /// Composes the claim and, while hydrating, the Job and token copy, with readiness from observed state.
@@ -198,13 +203,15 @@ public struct ModelCacheComposer: KindComposer {
 
 /// The composed resource keys for one cluster.
 struct CacheKeys {
+    let cluster: String
     let claim: String
     let job: String
-    let token: String
+    /// Only gated models have a token copy.
+    var token: String { "token-" + cluster }
 
     init(cluster: String) {
+        self.cluster = cluster
         claim = "pvc-" + cluster
         job = "hydrate-" + cluster
-        token = "token-" + cluster
     }
 }

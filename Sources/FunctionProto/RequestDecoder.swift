@@ -36,7 +36,10 @@ struct RequestDecoder {
     private let end: Int
     private var depth = 0
     /// Subtrees already decoded in this request, shared by every nested decoder.
-    private let shared: SharedSubtrees
+    /// Unowned: `decode` holds it for the whole decoding, and a nested decoder
+    /// is made per message, so counting references here would cost a retain
+    /// and a release per message.
+    private unowned(unsafe) let shared: SharedSubtrees
 
     private init(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, shared: SharedSubtrees) {
         self.base = base
@@ -47,8 +50,11 @@ struct RequestDecoder {
 
     static func decode(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
         guard let raw = bytes.baseAddress, bytes.count > 0 else { return RunRequest() }
-        var d = RequestDecoder(raw.assumingMemoryBound(to: UInt8.self), 0, bytes.count, shared: SharedSubtrees())
-        return try d.request()
+        let shared = SharedSubtrees()
+        return try withExtendedLifetime(shared) {
+            var d = RequestDecoder(raw.assumingMemoryBound(to: UInt8.self), 0, bytes.count, shared: shared)
+            return try d.request()
+        }
     }
 
     // MARK: messages

@@ -476,7 +476,7 @@ final class SharedSubtrees {
 
     private func slot(_ key: UInt64) -> Int {
         var i = Int(truncatingIfNeeded: key) & (keys.count - 1)
-        while let e = entries[i], keys[i] != key || e.length < 0 {
+        while entries[i] != nil && keys[i] != key {
             i = (i + 1) & (keys.count - 1)
         }
         return i

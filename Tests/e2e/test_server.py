@@ -206,3 +206,27 @@ def test_hostile_nesting_is_rejected_and_the_server_keeps_serving(server):
             assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             assert "nest deeper" in err.value.details()
     assert stub.RunFunction(foreign_request(), timeout=10).meta.tag == "abc"
+
+
+def test_max_concurrent_calls_queues_calls_instead_of_running_them_all(start_server):
+    import json
+    server = start_server("--insecure", "--max-concurrent-calls", "1")
+    body = model_cache_request(["gpu-%03d" % i for i in range(300)]).SerializeToString()
+    channel, _ = stub_for(server.address)
+    call = raw_call(channel)
+    expected = call(body, timeout=20)
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: call(body, timeout=60), range(12)))
+    assert answers == [expected] * 12
+    lines = [json.loads(l) for l in server.log().splitlines() if l.startswith("{")]
+    assert any(l.get("msg") == "Serving" and l.get("maxConcurrentCalls") == 1 for l in lines)
+    waits = [l["waitMs"] for l in lines if l.get("msg") == "RunFunction"]
+    assert len(waits) == 13
+    # With one slot and six callers at once, calls must have queued behind each other.
+    assert max(waits) > 0.5
+
+
+def test_max_concurrent_calls_out_of_range_is_refused():
+    proc = subprocess.run([str(BINARY), "--insecure", "--max-concurrent-calls", "0"], capture_output=True, text=True, timeout=20)
+    assert proc.returncode != 0
+    assert "--max-concurrent-calls 0 must be between 1 and 1024" in proc.stderr

@@ -189,10 +189,10 @@ public struct ModelCacheComposer: KindComposer {
             // Appended in key order: this runs once per cluster.
             var o = Fields()
             o.reserveCapacity(4)
-            if let m = entry.report.message { o["message"] = .string(m) }
-            o["name"] = .string(entry.cluster)
-            o["phase"] = .string(entry.report.phase.rawValue)
-            o["source"] = identity
+            if let m = entry.report.message { o.appendSorted("message", .string(m)) }
+            o.appendSorted("name", .string(entry.cluster))
+            o.appendSorted("phase", .string(entry.report.phase.rawValue))
+            o.appendSorted("source", identity)
             return .object(o)
         })
         composite.object["status"] = .object(status)

@@ -151,6 +151,14 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         }
     }
 
+    /// Appends a field whose key sorts after every key present. For builders
+    /// whose keys are constants written in order: no search, no comparison
+    /// (debug builds, and so the tests, check the order).
+    public mutating func appendSorted(_ key: String, _ value: Value) {
+        assert(entries.isEmpty || utf8Less(entries[entries.count - 1].key, key), "appendSorted out of order: \(key)")
+        entries.append(Entry(key: key, value: value))
+    }
+
     /// Makes room for `n` fields, for builders that know how many they add.
     public mutating func reserveCapacity(_ n: Int) {
         entries.reserveCapacity(n)

@@ -29,23 +29,23 @@ public enum ProviderObject {
     ) -> Value {
         var forProvider = Fields()
         forProvider.reserveCapacity(1)
-        forProvider["manifest"] = manifest
+        forProvider.appendSorted("manifest", manifest)
         var ref = Fields()
         ref.reserveCapacity(2)
-        ref["kind"] = clusterProviderConfig
-        ref["name"] = .string(providerConfig)
+        ref.appendSorted("kind", clusterProviderConfig)
+        ref.appendSorted("name", .string(providerConfig))
         var spec = Fields()
         spec.reserveCapacity(5)
-        spec["forProvider"] = .object(forProvider)
-        if let managementPolicies { spec["managementPolicies"] = .list(managementPolicies) }
-        spec["providerConfigRef"] = .object(ref)
-        if let readiness { spec["readiness"] = readiness }
-        if let references { spec["references"] = .list(references) }
+        spec.appendSorted("forProvider", .object(forProvider))
+        if let managementPolicies { spec.appendSorted("managementPolicies", .list(managementPolicies)) }
+        spec.appendSorted("providerConfigRef", .object(ref))
+        if let readiness { spec.appendSorted("readiness", readiness) }
+        if let references { spec.appendSorted("references", .list(references)) }
         var object = Fields()
         object.reserveCapacity(3)
-        object["apiVersion"] = apiVersionValue
-        object["kind"] = objectKind
-        object["spec"] = .object(spec)
+        object.appendSorted("apiVersion", apiVersionValue)
+        object.appendSorted("kind", objectKind)
+        object.appendSorted("spec", .object(spec))
         return .object(object)
     }
 

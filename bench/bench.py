@@ -8,7 +8,7 @@ request/response sizes, sequential latency percentiles, throughput at 1, 4 and
 16 concurrent client processes, server CPU per call, and RSS idle and peak, as
 a table and as JSON (--json FILE).
 
-    python3 bench/bench.py [--binary PATH] [--calls N] [--json out.json]
+    python3 bench/bench.py [--binary PATH] [--calls N] [--sizes 1,10,100,1000] [--large] [--json out.json]
 """
 
 import argparse
@@ -44,13 +44,31 @@ CLAIM = child_name("modelcache", "ml-team", "qwen-2-5")
 JOB = child_name("modelcache", "ml-team", "qwen-2-5", "hydrate", hashlib.sha256(SOURCE.encode()).hexdigest()[:6])
 
 
-def observed_object(key, manifest, remote_status, ready):
+def managed_fields(key):
+    """What the API server adds to every object it returns (server-side apply bookkeeping)."""
+    return [{"apiVersion": "kubernetes.m.crossplane.io/v1alpha1", "fieldsType": "FieldsV1", "manager": manager,
+             "operation": "Apply" if i == 0 else "Update", "time": "2026-11-28T10:00:0%dZ" % i,
+             "subresource": "status" if i else "",
+             "fieldsV1": {"f:metadata": {"f:annotations": {".": {}, "f:crossplane.io/composition-resource-name": {}},
+                                         "f:labels": {".": {}, "f:crossplane.io/composite": {}},
+                                         "f:ownerReferences": {'k:{"uid":"%s"}' % hashlib.sha1(key.encode()).hexdigest(): {}}},
+                          "f:spec": {"f:forProvider": {"f:manifest": {}}, "f:providerConfigRef": {"f:kind": {}, "f:name": {}},
+                                     "f:readiness": {"f:celQuery": {}, "f:policy": {}}},
+                          "f:status": {"f:atProvider": {"f:manifest": {}}, "f:conditions": {}}}}
+            for i, manager in enumerate(["apiextensions.crossplane.io/composed", "provider-kubernetes"])]
+
+
+def observed_object(key, manifest, remote_status, ready, managed=False):
     remote = dict(manifest, status=remote_status)
     remote["metadata"] = dict(manifest["metadata"], uid="6f1c2a34-0000-4000-8000-" + hashlib.sha1(key.encode()).hexdigest()[:12],
                               resourceVersion="123456", creationTimestamp="2026-11-28T10:00:00Z")
+    extra = {"managedFields": managed_fields(key), "uid": hashlib.sha1(key.encode()).hexdigest(),
+             "ownerReferences": [{"apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache", "name": "qwen-2-5",
+                                  "uid": "0b6c9a52-1111-4222-8333-444455556666", "controller": True,
+                                  "blockOwnerDeletion": True}]} if managed else {}
     return {
         "apiVersion": "kubernetes.m.crossplane.io/v1alpha1", "kind": "Object",
-        "metadata": {"name": f"qwen-2-5-{hashlib.sha1(key.encode()).hexdigest()[:5]}", "namespace": "ml-team",
+        "metadata": {**extra, "name": f"qwen-2-5-{hashlib.sha1(key.encode()).hexdigest()[:5]}", "namespace": "ml-team",
                      "annotations": {"crossplane.io/composition-resource-name": key},
                      "labels": {"crossplane.io/composite": "qwen-2-5"}},
         "spec": {"forProvider": {"manifest": manifest}, "providerConfigRef": {"kind": "ClusterProviderConfig", "name": "pc"},
@@ -64,6 +82,11 @@ def observed_object(key, manifest, remote_status, ready):
 
 
 def request(n, state):
+    """state: nothing, hydrating, ready; or large: hydrating, with the API server's
+    bookkeeping (managedFields, ownerReferences) on every observed object."""
+    managed = state == "large"
+    if managed:
+        state = "hydrating"
     clusters = [f"gpu-{i:04d}" for i in range(n)]
     req = pb.RunFunctionRequest(meta=pb.RequestMeta(tag=f"{n}-{state}"))
     xr = {"apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
@@ -85,13 +108,13 @@ def request(n, state):
         pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": CLAIM, "namespace": "default"},
                "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": "fast-rwx", "resources": {"requests": {"storage": "300Gi"}}}}
         req.observed.resources[f"pvc-{c}"].resource.update(observed_object(
-            f"pvc-{c}", pvc, {"phase": "Bound", "accessModes": ["ReadWriteMany"], "capacity": {"storage": "300Gi"}}, True))
+            f"pvc-{c}", pvc, {"phase": "Bound", "accessModes": ["ReadWriteMany"], "capacity": {"storage": "300Gi"}}, True, managed))
         if state == "hydrating":
             job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": JOB, "namespace": "default"},
                    "spec": {"backoffLimit": 4, "template": {"spec": {"restartPolicy": "OnFailure", "containers": [
                        {"name": "hydrate", "image": "python:3.12-slim", "env": [{"name": "MODEL_REPO", "value": REPO}]}]}}}}
             req.observed.resources[f"hydrate-{c}"].resource.update(observed_object(
-                f"hydrate-{c}", job, {"active": 1, "startTime": "2026-11-28T10:00:00Z"}, False))
+                f"hydrate-{c}", job, {"active": 1, "startTime": "2026-11-28T10:00:00Z"}, False, managed))
     return req.SerializeToString()
 
 
@@ -143,6 +166,8 @@ def main():
     ap.add_argument("--calls", type=int, default=200, help="sequential calls per case (fewer for large cases)")
     ap.add_argument("--sizes", default="1,10,100,1000")
     ap.add_argument("--json", help="also write the results as JSON to this file")
+    ap.add_argument("--large", action="store_true",
+                    help="add a case at 1,000 clusters whose 2,000 observed objects carry managedFields (about 7 MiB)")
     args = ap.parse_args()
 
     with socket.socket() as s:
@@ -158,7 +183,7 @@ def main():
     rows = []
     try:
         for n in [int(x) for x in args.sizes.split(",")]:
-            for state in ("nothing", "hydrating", "ready"):
+            for state in ("nothing", "hydrating", "ready") + (("large",) if n >= 1000 and args.large else ()):
                 body = request(n, state)
                 response = call(body, timeout=60)
                 # Every size up to 100 clusters gets the full count (a median of a few dozen

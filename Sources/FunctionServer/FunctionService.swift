@@ -7,30 +7,17 @@ import FunctionProto
 public final class FunctionService: CallHandler {
     private let composer: Composer
     private let log: Logger
-    /// Bounds how many calls decode, compose and encode at once. Calls beyond
-    /// it wait on gRPC's (blocking) pool thread holding only their raw bytes,
-    /// so a burst of megabyte requests costs memory for `maxConcurrentCalls`
-    /// decoded trees, not one per caller.
-    private let slots: DispatchSemaphore
 
-    /// Creates the service; `maxConcurrentCalls` is at least 1.
-    public init(composer: Composer = Composer(), log: Logger, maxConcurrentCalls: Int = 2) {
+    /// Creates the service.
+    public init(composer: Composer = Composer(), log: Logger) {
         self.composer = composer
         self.log = log
-        self.slots = DispatchSemaphore(value: max(1, maxConcurrentCalls))
     }
 
-    /// Handles one call.
-    public func handle(request bytes: UnsafeRawBufferPointer, api: APIVersion) -> CallOutcome {
-        let arrived = DispatchTime.now().uptimeNanoseconds
-        slots.wait()
-        defer { slots.signal() }
-        return handleNow(request: bytes, api: api, arrived: arrived)
-    }
-
-    private func handleNow(request bytes: UnsafeRawBufferPointer, api: APIVersion, arrived: UInt64) -> CallOutcome {
+    /// Handles one call (the shim has already bounded how many run at once).
+    public func handle(request bytes: UnsafeRawBufferPointer, api: APIVersion, waitedNanoseconds: UInt64) -> CallOutcome {
         let started = DispatchTime.now().uptimeNanoseconds
-        let waitedMS = Double(started - arrived) / 1e6
+        let waitedMS = Double(waitedNanoseconds) / 1e6
         func elapsedMS() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6 }
 
         let request: RunRequest

@@ -45,8 +45,9 @@ public struct TLSMaterial: Sendable {
 
 /// Turns one serialized request into a serialized response, or a gRPC error.
 public protocol CallHandler: AnyObject, Sendable {
-    /// Handles one call; runs concurrently on gRPC's threads.
-    func handle(request: UnsafeRawBufferPointer, api: APIVersion) -> CallOutcome
+    /// Handles one call; runs concurrently on gRPC's threads. `waitedNanoseconds`
+    /// is how long the call queued for a slot before it got here.
+    func handle(request: UnsafeRawBufferPointer, api: APIVersion, waitedNanoseconds: UInt64) -> CallOutcome
 }
 
 /// The RunFunction method a call arrived on.
@@ -79,8 +80,11 @@ public final class GRPCServer: @unchecked Sendable {
     /// The bound TCP port.
     public let port: Int
 
-    /// Starts serving on `address`; plaintext when `tls` is nil.
-    public init(address: String, tls: TLSMaterial?, maxReceiveBytes: Int, handler: CallHandler) throws {
+    /// Starts serving on `address`; plaintext when `tls` is nil. At most
+    /// `maxConcurrentCalls` calls reach `handler` at once; the rest queue.
+    public init(address: String, tls: TLSMaterial?, maxReceiveBytes: Int, maxConcurrentCalls: Int,
+                handler: CallHandler) throws
+    {
         let box = Unmanaged.passRetained(HandlerBox(handler))
         var error = [CChar](repeating: 0, count: 512)
         let started: OpaquePointer? = address.withCString { addr in
@@ -88,6 +92,7 @@ public final class GRPCServer: @unchecked Sendable {
                 withOptionalCString(tls?.key) { key in
                     withOptionalCString(tls?.clientCA) { ca in
                         fmc_server_start(addr, cert, key, ca, Int32(clamping: maxReceiveBytes),
+                                         Int32(clamping: max(1, maxConcurrentCalls)),
                                          runFunctionTrampoline, box.toOpaque(), &error, error.count)
                     }
                 }
@@ -151,7 +156,7 @@ private func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?
 /// (a closure in main.swift would be @MainActor and trap on a gRPC thread).
 private func runFunctionTrampoline(
     context: UnsafeMutableRawPointer?, api: fmc_api_version,
-    request: UnsafePointer<UInt8>?, requestLength: Int,
+    request: UnsafePointer<UInt8>?, requestLength: Int, waitedNanoseconds: UInt64,
     response: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
     responseLength: UnsafeMutablePointer<Int>?,
     responseOwner: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
@@ -163,7 +168,8 @@ private func runFunctionTrampoline(
     let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
     let version: APIVersion = api == FMC_API_V1BETA1 ? .v1beta1 : .v1
     let outcome = box.handler.handle(
-        request: UnsafeRawBufferPointer(start: request, count: requestLength), api: version)
+        request: UnsafeRawBufferPointer(start: request, count: requestLength), api: version,
+        waitedNanoseconds: waitedNanoseconds)
     switch outcome {
     case .ok(let message):
         // No copy: gRPC sends from the encoder's block, and the shim frees it once sent.

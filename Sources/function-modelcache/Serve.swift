@@ -75,8 +75,8 @@ struct Serve: ParsableCommand {
         do {
             server = try GRPCServer(
                 address: address, tls: tls, maxReceiveBytes: maxRecvMessageSize * 1024 * 1024,
-                handler: FunctionService(
-                    log: log, maxConcurrentCalls: maxConcurrentCalls ?? ProcessInfo.processInfo.activeProcessorCount))
+                maxConcurrentCalls: maxConcurrentCalls ?? ProcessInfo.processInfo.activeProcessorCount,
+                handler: FunctionService(log: log))
         } catch {
             log.write(.error, "Cannot start", ["error": .string("\(error)")])
             throw ExitCode.failure

@@ -32,9 +32,11 @@ typedef enum {
 /// sends them without a copy and the shim frees the block with free() once
 /// sent. Otherwise `*error_message` may point to a NUL-terminated malloc'd
 /// string that becomes the status message; the shim frees it. `request` is
-/// only valid during the call.
+/// only valid during the call. `waited_ns` is how long the call queued for
+/// a slot (see `max_concurrent_calls`).
 typedef int (*fmc_handler)(void *context, fmc_api_version api,
                            const uint8_t *request, size_t request_len,
+                           uint64_t waited_ns,
                            const uint8_t **response, size_t *response_len,
                            void **response_owner, char **error_message);
 
@@ -47,11 +49,15 @@ void fmc_configure_logging(int debug);
 /// With all of `cert_pem`, `key_pem` and `ca_pem` non-NULL the server speaks
 /// TLS and requires a client certificate signed by `ca_pem` (mTLS); with all
 /// three NULL it speaks plaintext. `max_receive_bytes` bounds one request.
+/// At most `max_concurrent_calls` (at least 1) calls are handled at once;
+/// the others wait before their body is copied into one piece, so a queued
+/// call holds only what gRPC received.
 /// On failure returns NULL and writes a reason into `error` (NUL-terminated,
 /// at most `error_len` bytes).
 fmc_server *fmc_server_start(const char *address, const char *cert_pem,
                              const char *key_pem, const char *ca_pem,
-                             int max_receive_bytes, fmc_handler handler,
+                             int max_receive_bytes, int max_concurrent_calls,
+                             fmc_handler handler,
                              void *handler_context, char *error,
                              size_t error_len);
 

@@ -1,7 +1,4 @@
 import FunctionCore
-#if canImport(Glibc)
-import Glibc
-#endif
 import struct Foundation.Data
 
 /// Decodes a serialized RunFunctionRequest straight into the core model, in
@@ -119,20 +116,9 @@ struct RequestDecoder {
             switch (field, wire) {
             case (1, 2): s.composite = try nested { try $0.resource(merging: s.composite) }
             case (2, 2):
-                let (k, v) = try nested { d -> (String, Resource) in
-                    var key = ""
-                    var value: Resource?
-                    while d.pos < d.end {
-                        let (f, w) = try d.tag()
-                        switch (f, w) {
-                        case (1, 2): key = try d.string()
-                        case (2, 2): value = try d.nested { try $0.resource(merging: value) }
-                        default: try d.skip(w)
-                        }
-                    }
-                    return (key, value ?? Resource(object: .object([:])))
-                }
-                s.resources[k] = v
+                var value: Resource?
+                let key = try nested { try $0.mapEntry { value = try $0.nested { try $0.resource(merging: value) } } }
+                s.resources[key] = value ?? Resource(object: .object([:]))
             default: try skip(wire)
             }
         }
@@ -161,70 +147,38 @@ struct RequestDecoder {
     }
 
     private mutating func resourcesEntry() throws -> (String, [Resource]) {
-        var key = ""
         var items: [Resource] = []
-        while pos < end {
-            let (field, wire) = try tag()
-            switch (field, wire) {
-            case (1, 2): key = try string()
-            case (2, 2):
-                // A map value message: fields of the same message merge, so items accumulate.
-                try nested { d in
-                    while d.pos < d.end {
-                        let (f, w) = try d.tag()
-                        if f == 1, w == 2 { items.append(try d.nested { try $0.resource(merging: nil) }) } else { try d.skip(w) }
-                    }
-                }
-            default: try skip(wire)
-            }
+        // A map value message: fields of the same message merge, so items accumulate.
+        let key = try mapEntry {
+            try $0.nested { try $0.eachField1 { items.append(try $0.nested { try $0.resource(merging: nil) }) } }
         }
         return (key, items)
     }
 
     private mutating func credentialsEntry() throws -> (String, [String: Data]?) {
-        var key = ""
         var data: [String: Data]?
-        while pos < end {
-            let (field, wire) = try tag()
-            switch (field, wire) {
-            case (1, 2): key = try string()
-            case (2, 2):
-                try nested { c in
-                    while c.pos < c.end {
-                        let (f, w) = try c.tag()
-                        if f == 1, w == 2 {
-                            if data == nil { data = [:] }
-                            try c.nested { cd in
-                                while cd.pos < cd.end {
-                                    let (f2, w2) = try cd.tag()
-                                    if f2 == 1, w2 == 2 {
-                                        let (k, v) = try cd.nested { try $0.bytesEntry() }
-                                        data?[k] = v
-                                    } else { try cd.skip(w2) }
-                                }
-                            }
-                        } else { try c.skip(w) }
+        let key = try mapEntry {
+            try $0.nested {
+                try $0.eachField1 {
+                    if data == nil { data = [:] }
+                    try $0.nested {
+                        try $0.eachField1 {
+                            let (k, v) = try $0.nested { try $0.bytesEntry() }
+                            data?[k] = v
+                        }
                     }
                 }
-            default: try skip(wire)
             }
         }
         return (key, data)
     }
 
     private mutating func bytesEntry() throws -> (String, Data) {
-        var key = ""
         var value = Data()
-        while pos < end {
-            let (field, wire) = try tag()
-            switch (field, wire) {
-            case (1, 2): key = try string()
-            case (2, 2):
-                let n = try lengthLimit()
-                value = Data(bytes: base + pos, count: n - pos)
-                pos = n
-            default: try skip(wire)
-            }
+        let key = try mapEntry { d in
+            let n = try d.lengthLimit()
+            value = Data(bytes: d.base + d.pos, count: n - d.pos)
+            d.pos = n
         }
         return (key, value)
     }
@@ -240,20 +194,9 @@ struct RequestDecoder {
                 try skip(wire)
                 continue
             }
-            let (k, v) = try nested { d -> (String, Value) in
-                var key = ""
-                var value: Value = .null
-                while d.pos < d.end {
-                    let (f, w) = try d.tag()
-                    switch (f, w) {
-                    case (1, 2): key = try d.string()
-                    case (2, 2): value = try d.nested { try $0.value() }
-                    default: try d.skip(w)
-                    }
-                }
-                return (key, value)
-            }
-            fields.append(k, v)
+            var value: Value = .null
+            let key = try nested { try $0.mapEntry { value = try $0.nested { try $0.value() } } }
+            fields.append(key, value)
         }
         return .object(fields.build())
     }
@@ -280,10 +223,7 @@ struct RequestDecoder {
                 let previous: [Value] = if case .list(let items) = v { items } else { [] }
                 let read = { (d: inout RequestDecoder) throws -> Value in
                     var items = previous
-                    while d.pos < d.end {
-                        let (f, w) = try d.tag()
-                        if f == 1, w == 2 { items.append(try d.nested { try $0.value() }) } else { try d.skip(w) }
-                    }
+                    try d.eachField1 { items.append(try $0.nested { try $0.value() }) }
                     return .list(items)
                 }
                 v = previous.isEmpty ? try sharedNested(kind: 6, read) : try nested(read)
@@ -294,6 +234,30 @@ struct RequestDecoder {
     }
 
     // MARK: wire primitives
+
+    /// Reads a map entry at hand: returns its key (field 1) and hands each
+    /// value field (2) to `value`, positioned at its length prefix.
+    private mutating func mapEntry(_ value: (inout RequestDecoder) throws -> Void) throws -> String {
+        var key = ""
+        while pos < end {
+            let (field, wire) = try tag()
+            switch (field, wire) {
+            case (1, 2): key = try string()
+            case (2, 2): try value(&self)
+            default: try skip(wire)
+            }
+        }
+        return key
+    }
+
+    /// Hands each length-delimited field 1 of the message at hand (a repeated
+    /// message field) to `body`, positioned at its length prefix; skips the rest.
+    private mutating func eachField1(_ body: (inout RequestDecoder) throws -> Void) throws {
+        while pos < end {
+            let (field, wire) = try tag()
+            if field == 1, wire == 2 { try body(&self) } else { try skip(wire) }
+        }
+    }
 
     /// Runs `body` on the length-delimited message at the cursor, then moves past it.
     private mutating func nested<T>(_ body: (inout RequestDecoder) throws -> T) throws -> T {
@@ -448,89 +412,5 @@ struct RequestDecoder {
             pos += 4
         default: throw failure("unsupported wire type \(wire)")
         }
-    }
-}
-
-/// Struct and ListValue bodies decoded so far in one request, by a hash of
-/// their bytes; a hit is confirmed byte for byte before it is shared.
-final class SharedSubtrees {
-    /// Smaller bodies decode faster than they hash and compare (measured: 32
-    /// bytes decodes the benchmark requests in the fewest instructions).
-    static let minimumBytes = 32
-    /// Larger bodies are rarely repeated whole; their parts still are.
-    static let maximumBytes = 64 * 1024
-
-    struct Entry {
-        let start: Int
-        let length: Int
-        let kind: UInt8
-        let height: Int
-        let value: Value
-    }
-
-    /// Open addressing on the (already well mixed) hash: no second hashing.
-    private var keys: [UInt64] = []
-    private var entries: [Entry?] = []
-    private var used = 0
-    /// The deepest nesting level reached so far (see `sharedNested`).
-    var deepest = 0
-
-    private func slot(_ key: UInt64) -> Int {
-        var i = Int(truncatingIfNeeded: key) & (keys.count - 1)
-        while entries[i] != nil && keys[i] != key {
-            i = (i + 1) & (keys.count - 1)
-        }
-        return i
-    }
-
-    func find(_ key: UInt64, base: UnsafePointer<UInt8>, start: Int, length: Int, kind: UInt8) -> Entry? {
-        guard !keys.isEmpty, let e = entries[slot(key)], e.length == length, e.kind == kind,
-            e.start == start || memcmp(base + e.start, base + start, length) == 0
-        else { return nil }
-        return e
-    }
-
-    func insert(_ key: UInt64, start: Int, length: Int, kind: UInt8, height: Int, value: Value) {
-        if (used + 1) * 2 > keys.count { grow() }
-        let i = slot(key)
-        // On a hash collision the first body keeps the slot; the other is simply not shared.
-        guard entries[i] == nil else { return }
-        keys[i] = key
-        entries[i] = Entry(start: start, length: length, kind: kind, height: height, value: value)
-        used += 1
-    }
-
-    private func grow() {
-        let oldKeys = keys
-        let oldEntries = entries
-        let size = max(64, keys.count * 2)
-        keys = Array(repeating: 0, count: size)
-        entries = Array(repeating: nil, count: size)
-        for (k, e) in zip(oldKeys, oldEntries) where e != nil {
-            let i = slot(k)
-            keys[i] = k
-            entries[i] = e
-        }
-    }
-
-    /// A 64-bit hash of the bytes, eight at a time (not for security: every hit is compared).
-    static func hash(_ p: UnsafePointer<UInt8>, _ n: Int, kind: UInt8) -> UInt64 {
-        let raw = UnsafeRawPointer(p)
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n) ^ (UInt64(kind) << 56)
-        var i = 0
-        while i + 8 <= n {
-            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 29
-            i += 8
-        }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < n {
-            tail |= UInt64(p[i]) << shift
-            shift += 8
-            i += 1
-        }
-        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
-        return h ^ (h >> 32)
     }
 }

@@ -1,8 +1,5 @@
 import FunctionCore
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 import struct Foundation.Data
 
 /// Encodes a `RunResponse` straight to protobuf bytes, in one linear pass.
@@ -83,7 +80,7 @@ struct ResponseEncoder {
         case .ready: enumField(3, 1)
         case .notReady: enumField(3, 2)
         }
-        for key in r.connectionDetails.keys.sorted(by: utf8Greater) {
+        for key in sortedKeys(r.connectionDetails).reversed() {
             let entry = mark()
             bytes(2, r.connectionDetails[key]!)
             string(1, key, always: true)
@@ -118,7 +115,7 @@ struct ResponseEncoder {
     }
 
     private mutating func requirements(_ r: Requirements) {
-        for key in r.schemas.keys.sorted(by: utf8Greater) {
+        for key in sortedKeys(r.schemas).reversed() {
             let sel = r.schemas[key]!
             let entry = mark()
             let m = mark()
@@ -128,7 +125,7 @@ struct ResponseEncoder {
             string(1, key, always: true)
             close(entry, 3)
         }
-        for key in r.resources.keys.sorted(by: utf8Greater) {
+        for key in sortedKeys(r.resources).reversed() {
             let entry = mark()
             let m = mark()
             selector(r.resources[key]!)
@@ -143,7 +140,7 @@ struct ResponseEncoder {
         switch s.match {
         case .labels(let labels):
             let m = mark()
-            for key in labels.keys.sorted(by: utf8Greater) {
+            for key in sortedKeys(labels).reversed() {
                 let entry = mark()
                 string(2, labels[key]!, always: true)
                 string(1, key, always: true)
@@ -264,188 +261,6 @@ struct ResponseEncoder {
     }
 }
 
-/// A byte buffer written from its end towards its start, growing by doubling.
-/// Writing back to front means every nested message's length is known when
-/// its prefix is written, so each byte is written exactly once.
-final class BackwardBuffer {
-    /// malloc'd, so that the finished block can go to C and be freed there.
-    private var storage: UnsafeMutablePointer<UInt8>?
-    private var capacity: Int
-    /// Index of the first written byte.
-    private var head: Int
-
-    init(capacity: Int = 16 * 1024) {
-        self.capacity = capacity
-        self.storage = malloc(capacity)!.assumingMemoryBound(to: UInt8.self)
-        self.head = capacity
-    }
-
-    deinit { free(storage) }
-
-    /// Hands the written bytes over without copying them; the buffer is empty after.
-    func finish() -> EncodedMessage {
-        let block = storage!
-        storage = nil
-        return EncodedMessage(owner: UnsafeMutableRawPointer(block), start: block + head, count: capacity - head)
-    }
-
-    /// Bytes written so far.
-    var count: Int { capacity - head }
-
-    @inline(__always)
-    private func reserve(_ n: Int) {
-        if head < n { grow(n) }
-    }
-
-    private func grow(_ n: Int) {
-        var newCapacity = capacity * 2
-        while newCapacity - count < n { newCapacity *= 2 }
-        let fresh = malloc(newCapacity)!.assumingMemoryBound(to: UInt8.self)
-        let used = count
-        (fresh + (newCapacity - used)).update(from: storage! + head, count: used)
-        free(storage)
-        storage = fresh
-        capacity = newCapacity
-        head = newCapacity - used
-    }
-
-    func prepend(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        reserve(bytes.count)
-        head -= bytes.count
-        let to = storage! + head
-        if bytes.count <= 16 {
-            // Most strings are short keys: a loop beats a call into memcpy.
-            for i in 0..<bytes.count { to[i] = base[i] }
-        } else {
-            to.update(from: base, count: bytes.count)
-        }
-    }
-
-    /// Prepends a copy of `count` bytes written earlier, starting when `count` was `mark`.
-    func prependCopy(writtenAt mark: Int, count n: Int) {
-        reserve(n)
-        // Offsets from the end survive growth; the copy lands before `head`, so it cannot overlap.
-        let source = storage! + (capacity - mark - n)
-        head -= n
-        (storage! + head).update(from: source, count: n)
-    }
-
-    @inline(__always)
-    func prependByte(_ byte: UInt8) {
-        reserve(1)
-        head -= 1
-        storage![head] = byte
-    }
-
-    @inline(__always)
-    func prependVarint(_ value: UInt64) {
-        reserve(10)
-        if value < 0x80 {
-            head -= 1
-            storage![head] = UInt8(value)
-            return
-        }
-        prependLongVarint(value)
-    }
-
-    private func prependLongVarint(_ value: UInt64) {
-        var length = 1
-        var v = value >> 7
-        while v != 0 {
-            length += 1
-            v >>= 7
-        }
-        head -= length
-        v = value
-        for i in 0..<length {
-            storage![head + i] = UInt8(truncatingIfNeeded: v) & 0x7F | (i < length - 1 ? 0x80 : 0)
-            v >>= 7
-        }
-    }
-
-}
-
-/// Where subtrees were written, by storage identity: open addressing with a
-/// multiplicative hash, because this is asked once per object encoded and
-/// SipHash (Dictionary's) cost more than the lookups save.
-struct IdentityTable {
-    private struct Slot {
-        var key: UInt = 0
-        var mark = 0
-        var count = 0
-    }
-
-    private var slots = Array(repeating: Slot(), count: 1024)
-    private var used = 0
-    private var shift = 64 - 10
-
-    private func index(_ key: UInt) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt(shift))
-    }
-
-    func find(_ id: UnsafeRawPointer) -> (mark: Int, count: Int)? {
-        let key = UInt(bitPattern: id)
-        var i = index(key)
-        while true {
-            let slot = slots[i]
-            if slot.key == key { return (slot.mark, slot.count) }
-            if slot.key == 0 { return nil }
-            i = (i + 1) & (slots.count - 1)
-        }
-    }
-
-    mutating func insert(_ id: UnsafeRawPointer, mark: Int, count: Int) {
-        if (used + 1) * 2 > slots.count { grow() }
-        let key = UInt(bitPattern: id)
-        var i = index(key)
-        while slots[i].key != 0 && slots[i].key != key { i = (i + 1) & (slots.count - 1) }
-        if slots[i].key == 0 { used += 1 }
-        slots[i] = Slot(key: key, mark: mark, count: count)
-    }
-
-    private mutating func grow() {
-        let old = slots
-        let size = max(256, old.count * 2)
-        slots = Array(repeating: Slot(), count: size)
-        shift = 64 - size.trailingZeroBitCount
-        used = 0
-        for slot in old where slot.key != 0 {
-            var i = index(slot.key)
-            while slots[i].key != 0 { i = (i + 1) & (size - 1) }
-            slots[i] = slot
-            used += 1
-        }
-    }
-}
-
-/// An encoded message in a malloc'd block that it owns until `release()`.
-public final class EncodedMessage: @unchecked Sendable {
-    // Immutable after init; ownership moves out at most once, in release().
-    private var owner: UnsafeMutableRawPointer?
-    /// The message bytes.
-    public let bytes: UnsafeBufferPointer<UInt8>
-
-    init(owner: UnsafeMutableRawPointer, start: UnsafePointer<UInt8>, count: Int) {
-        self.owner = owner
-        self.bytes = UnsafeBufferPointer(start: start, count: count)
-    }
-
-    deinit { free(owner) }
-
-    /// The size in bytes.
-    public var count: Int { bytes.count }
-
-    /// A copy of the bytes.
-    public var array: [UInt8] { Array(bytes) }
-
-    /// Gives up ownership: the caller must `free` the returned block, which holds `bytes`.
-    public func release() -> UnsafeMutableRawPointer? {
-        defer { owner = nil }
-        return owner
-    }
-}
-
 extension Target {
     var number: Int {
         switch self {
@@ -454,9 +269,6 @@ extension Target {
         }
     }
 }
-
-/// Reverse UTF-8 byte order: map entries are written last-first.
-private func utf8Greater(_ a: String, _ b: String) -> Bool { utf8Less(b, a) }
 
 /// The keys in UTF-8 byte order. Sorting 1,000s of resource names with
 /// `utf8Less` alone is a tenth of the encoder's time; comparing their first 16

@@ -53,18 +53,6 @@ public struct ClusterView: Sendable, Hashable {
     public static func answered(_ request: RunRequest, key: String) -> [ClusterView]? {
         guard let items = request.requiredResources[key] else { return nil }
         // Sorted by name (UTF-8 order); of two answers with one name, the later wins.
-        var views = items.compactMap { ClusterView($0.object) }
-        var i = 1
-        while i < views.count, utf8Less(views[i - 1].name, views[i].name) { i += 1 }
-        if i == views.count { return views }
-        views = Array(views.enumerated()).sorted {
-            $0.element.name == $1.element.name ? $0.offset < $1.offset : utf8Less($0.element.name, $1.element.name)
-        }.map(\.element)
-        var unique: [ClusterView] = []
-        unique.reserveCapacity(views.count)
-        for v in views {
-            if let last = unique.last, last.name == v.name { unique[unique.count - 1] = v } else { unique.append(v) }
-        }
-        return unique
+        return sortedByUTF8LastWins(items.compactMap { ClusterView($0.object) }, key: \.name)
     }
 }

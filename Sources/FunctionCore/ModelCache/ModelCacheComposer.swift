@@ -81,8 +81,11 @@ public struct ModelCacheComposer: KindComposer {
                     }
                 }
                 let shape = ClaimShape(storageClass: target.storageClass, sizeGiB: target.sizeGiB)
-                let claim = claims[shape] ?? staging.claimManifest(storageClass: shape.storageClass, sizeGiB: shape.sizeGiB)
-                claims[shape] = claim
+                let claim = claims[shape] ?? {
+                    let built = staging.claimManifest(storageClass: shape.storageClass, sizeGiB: shape.sizeGiB)
+                    claims[shape] = built
+                    return built
+                }()
                 compose(staging, claim: claim, on: target, keys: plan.keys, hydrate: hydrate,
                         request: request, response: &response)
             }

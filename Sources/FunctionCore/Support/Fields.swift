@@ -42,47 +42,20 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         self.init(normalizing: e)
     }
 
-    /// Sorts `e` (stably) and keeps the last of each run of equal keys.
+    /// Sorts `e` by key and keeps the last of each run of equal keys.
     private init(normalizing e: [Entry]) {
-        var e = e
-        var i = 1
-        while i < e.count, utf8Less(e[i - 1].key, e[i].key) { i += 1 }
-        if i < e.count {
-            if e.count <= 16 {
-                // Insertion sort in place: objects are small, and this allocates nothing.
-                while i < e.count {
-                    let entry = e[i]
-                    var j = i
-                    while j > 0, utf8Less(entry.key, e[j - 1].key) {
-                        e[j] = e[j - 1]
-                        j -= 1
-                    }
-                    e[j] = entry
-                    i += 1
-                }
-            } else {
-                // The standard library's sort is stable, so equal keys keep their order.
-                e.sort { utf8Less($0.key, $1.key) }
-            }
-            // Keep the last of each run of equal keys.
-            var kept = 0
-            for k in e.indices {
-                if kept > 0, e[kept - 1].key == e[k].key {
-                    e[kept - 1] = e[k]
-                } else {
-                    if kept != k { e[kept] = e[k] }
-                    kept += 1
-                }
-            }
-            e.removeLast(e.count - kept)
-        }
-        entries = e
+        entries = sortedByUTF8LastWins(e, key: \.key)
     }
 
     /// A literal; a repeated key is a programming error, as in a Dictionary literal.
     public init(dictionaryLiteral elements: (String, Value)...) {
+        self.init(literal: elements)
+    }
+
+    /// The fields of an object literal (`Fields` or `Value`).
+    init(literal elements: [(String, Value)]) {
         self.init(lastWins: elements)
-        precondition(entries.count == elements.count, "Fields literal has a repeated key")
+        precondition(entries.count == elements.count, "object literal has a repeated key")
     }
 
     // MARK: Collection
@@ -170,27 +143,6 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
     /// The values, in key order.
     public var values: [Value] { entries.map(\.value) }
 
-    /// The same keys with transformed values.
-    public func mapValues(_ transform: (Value) throws -> Value) rethrows -> Fields {
-        var out = self
-        for i in out.entries.indices { out.entries[i].value = try transform(out.entries[i].value) }
-        return out
-    }
-
-    /// The fields for which `isIncluded` holds.
-    public func filter(_ isIncluded: (Element) throws -> Bool) rethrows -> Fields {
-        var out = Fields()
-        out.entries = try entries.filter { try isIncluded(($0.key, $0.value)) }
-        return out
-    }
-
-    /// These fields with `other`'s added; `other` wins on a shared key.
-    public func merging(_ other: Fields) -> Fields {
-        var out = self
-        for (k, v) in other { out[k] = v }
-        return out
-    }
-
     /// A builder that appends fields in any order and sorts once: for decoders.
     public struct Builder {
         private var entries: [Entry]
@@ -233,7 +185,39 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
     }
 }
 
-extension Dictionary where Key == String, Value == FunctionCore.Value {
-    /// The dictionary as sorted object fields.
-    public var fields: Fields { Fields(self) }
+/// `items` sorted by the UTF-8 bytes of `key`, keeping the last of items with
+/// equal keys (protobuf map and Crossplane answer semantics). Input that is
+/// already strictly ordered, the usual case, is returned after one pass.
+func sortedByUTF8LastWins<T>(_ items: [T], key: (T) -> String) -> [T] {
+    var e = items
+    var i = 1
+    while i < e.count, utf8Less(key(e[i - 1]), key(e[i])) { i += 1 }
+    if i == e.count { return e }
+    if e.count <= 16 {
+        // Insertion sort in place: objects are small, and this allocates nothing.
+        while i < e.count {
+            let item = e[i]
+            var j = i
+            while j > 0, utf8Less(key(item), key(e[j - 1])) {
+                e[j] = e[j - 1]
+                j -= 1
+            }
+            e[j] = item
+            i += 1
+        }
+    } else {
+        // The standard library's sort is stable, so equal keys keep their order.
+        e.sort { utf8Less(key($0), key($1)) }
+    }
+    var kept = 0
+    for k in e.indices {
+        if kept > 0, key(e[kept - 1]) == key(e[k]) {
+            e[kept - 1] = e[k]
+        } else {
+            if kept != k { e[kept] = e[k] }
+            kept += 1
+        }
+    }
+    e.removeLast(e.count - kept)
+    return e
 }

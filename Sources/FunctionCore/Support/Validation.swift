@@ -138,10 +138,7 @@ public enum Rules {
 
     /// A DNS-1123 label: 1..63 lowercase letters, digits and '-', alphanumeric at both ends.
     public static func isDNSLabel(_ s: String) -> Bool {
-        isDNSLabel(s.utf8[...])
-    }
-
-    static func isDNSLabel(_ b: Substring.UTF8View) -> Bool {
+        let b = s.utf8
         guard (1...63).contains(b.count), isLowerAlnum(b.first!), isLowerAlnum(b.last!) else { return false }
         return b.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
     }

@@ -125,8 +125,6 @@ extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Expres
     public init(arrayLiteral elements: Value...) { self = .list(elements) }
     public init(floatLiteral value: Double) { self = .double(value) }
     public init(dictionaryLiteral elements: (String, Value)...) {
-        let fields = Fields(lastWins: elements)
-        precondition(fields.count == elements.count, "object literal has a repeated key")
-        self = .object(fields)
+        self = .object(Fields(literal: elements))
     }
 }

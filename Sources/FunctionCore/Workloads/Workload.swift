@@ -9,6 +9,9 @@ struct WorkloadBuilder {
         var path: String
         /// For an automatic cache, the HuggingFace id the engine asked for.
         var automaticModelID: String?
+        /// The staged revision's directory on the claim (`revisionDirectory(staged)`),
+        /// mounted read-only as the volume's `subPath` (lifecycle.md §1).
+        var revision: String? = nil
     }
 
     /// The volume name of the cache in every pod.
@@ -106,8 +109,13 @@ struct WorkloadBuilder {
         var mounts = c["volumeMounts"]?.listValue ?? []
         mounts.append(["name": "dshm", "mountPath": "/dev/shm"])
         if let mount {
-            // Read-write: engines write lock and compile files next to the weights.
-            mounts.append(["name": .string(Self.cacheVolume), "mountPath": .string(mount.path)])
+            var m: Value = ["name": .string(Self.cacheVolume), "mountPath": .string(mount.path)]
+            if let revision = mount.revision {
+                // Read-only, one revision: pods never see another revision's files or a partial download.
+                m["readOnly"] = true
+                m["subPath"] = .string(revision)
+            }
+            mounts.append(m)
         }
         c["volumeMounts"] = .list(mounts)
 

@@ -69,6 +69,7 @@ public struct Composer: Sendable {
         let context = XR(object: xr, namespace: xr[path: "metadata", "namespace"]?.stringValue ?? "",
                          name: xr[path: "metadata", "name"]?.stringValue ?? "", settings: settings)
         composer.compose(request, xr: context, into: &response)
+        if !response.isFatal, let warning = ClusterAnswers.warnings(request) { response.results.append(warning) }
         return response
     }
 }

@@ -221,12 +221,12 @@ let modelCacheCases: [Case] = [
              #expect(cond(r, "ArtifactReady")?.reason == "Hydrating")
          }),
     Case(name: "TokenSecretAbsent",
-         reason: "Without the Secret the claim is composed but the Job waits, with a Warning.",
+         reason: "Without the Secret on the control plane, the Job reads it on the workload cluster (the proposal's convention).",
          request: Fx.request(Fx.modelCache(spec: tokenSpec()), clusters: [gpuEast], required: ["token-secret": []]),
          check: { r in
-             #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
-             #expect(cond(r, "ArtifactReady")?.reason == "TokenSecretMissing")
-             #expect(r.results.contains { $0.severity == .warning && $0.reason == "TokenSecretMissing" })
+             #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-east", "pvc-gpu-east"])
+             #expect(cond(r, "ArtifactReady")?.reason == "Hydrating")
+             #expect(!r.results.contains { $0.reason == "TokenSecretMissing" })
          }),
     Case(name: "TokenKeyAbsent",
          reason: "A Secret without the key counts as missing.",
@@ -234,7 +234,8 @@ let modelCacheCases: [Case] = [
                              required: ["token-secret": [tokenSecret(["OTHER": "eA=="])]]),
          check: { r in
              #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
-             #expect(cond(r, "ArtifactReady")?.message == "Secret ml-team/hf-token has no non-empty key HF_TOKEN: hydration waits for it")
+             #expect(cond(r, "ArtifactReady")?.message == "Secret ml-team/hf-token named by spec.artifact.source.huggingFace.tokenSecretRef "
+                     + "has no non-empty key HF_TOKEN: hydration waits for it")
          }),
     Case(name: "TokenValueEmpty",
          reason: "An empty token counts as missing.",

@@ -34,6 +34,23 @@ public enum TokenSource: Sendable, Hashable {
         case .controlPlane(_, _, let key), .workloadCluster(_, let key): return key
         }
     }
+
+    /// Where a Job reads the token, for messages: `copy` is the name of the
+    /// copy a control-plane token gets on each workload cluster.
+    func location(copy: String, remoteNamespace: String) -> String {
+        switch self {
+        case .controlPlane(let secret, let namespace, let key):
+            return "key \(key) of Secret \(namespace)/\(secret) on the control plane, copied to Secret \(copy)"
+        case .workloadCluster(let secret, let key):
+            return "key \(key) of Secret \(remoteNamespace)/\(secret) on the workload cluster"
+        }
+    }
+
+    /// A field path addressing `data` key `key`: the bracket form when the key has
+    /// a dot (`data[hf.token]`), which a dotted path would split.
+    static func dataPath(_ key: String) -> String {
+        key.contains(".") ? "data[\(key)]" : "data.\(key)"
+    }
 }
 
 /// One cache: the claim, the hydration Job and the token copy it puts on each
@@ -78,6 +95,7 @@ public struct CacheStaging: Sendable, Hashable {
                                     token: token, metadata: Self.metadata(jobName, settings, self.labels),
                                     settings: settings)
         self.downloading = "Downloading \(source.repo) into claim \(claimName)"
+            + (token.map { [tokenName] in " with HF_TOKEN from \($0.location(copy: tokenName, remoteNamespace: settings.remoteNamespace))" } ?? "")
         self.waitingForClaim = "Waiting for claim \(claimName) to be created"
         let tokenMetadata = Self.metadata(tokenName, settings, self.labels)
         if case .controlPlane = token {
@@ -183,7 +201,7 @@ public struct CacheStaging: Sendable, Hashable {
     /// control-plane Secret: the token's value never passes through this function.
     public func tokenObject(providerConfig: String) -> Value? {
         guard case .controlPlane(let secretName, let namespace, let key)? = token, let tokenManifest else { return nil }
-        let path = Value.string("data.\(key)")
+        let path = Value.string(TokenSource.dataPath(key))
         let reference: Value = [
             "patchesFrom": [
                 "apiVersion": "v1", "kind": "Secret",

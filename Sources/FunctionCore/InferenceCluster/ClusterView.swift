@@ -22,12 +22,15 @@ public struct ClusterView: Sendable, Hashable {
     /// Whether the cluster reports `Ready=True`.
     public var isReady: Bool
 
-    /// Reads an observed InferenceCluster; nil when it has no name.
+    /// Reads an observed InferenceCluster; nil when its name is missing or not a
+    /// valid object name (nothing may be composed under such a name;
+    /// `ClusterAnswers` reports it). A provider config name that is not a valid
+    /// object name is ignored, as if the cluster had none yet.
     public init?(_ object: Value) {
-        guard let name = object[path: "metadata", "name"]?.stringValue, !name.isEmpty else { return nil }
+        guard let name = object[path: "metadata", "name"]?.stringValue, Rules.isDNSSubdomain(name) else { return nil }
         self.name = name
         let pc = object[path: "status", "providerConfigRef", "name"]?.stringValue
-        self.providerConfig = (pc?.isEmpty ?? true) ? nil : pc
+        self.providerConfig = pc.flatMap { Rules.isDNSSubdomain($0) ? $0 : nil }
         self.isReady = conditionStatus(object, "Ready") == "True"
         self.rwxCache = nil
         self.rwxProblem = nil
@@ -49,7 +52,8 @@ public struct ClusterView: Sendable, Hashable {
         }
     }
 
-    /// The clusters answered for `key`, sorted by name, without duplicates or nameless entries.
+    /// The clusters answered for `key`, sorted by name, without duplicates or
+    /// entries without a valid name (`ClusterAnswers.warnings` reports both).
     public static func answered(_ request: RunRequest, key: String) -> [ClusterView]? {
         guard let items = request.requiredResources[key] else { return nil }
         // Sorted by name (UTF-8 order); of two answers with one name, the later wins.

@@ -120,22 +120,3 @@ public struct ArtifactSource: Sendable, Hashable {
         }
     }
 }
-
-/// Rules for a mount path.
-public enum MountPath {
-    /// Why `p` is not an absolute, normalised path, or nil when it is one.
-    public static func problem(_ p: String) -> String? {
-        guard p.hasPrefix("/") else { return "must be an absolute path starting with '/'" }
-        guard p != "/" else { return "must not be '/': mounting over the root would hide the container's files" }
-        guard !p.contains(":") else { return "must not contain ':'" }
-        guard !p.contains("//") else { return "must be normalised: no '//'" }
-        guard !p.hasSuffix("/") else { return "must be normalised: no trailing '/'" }
-        let segments = p.split(separator: "/")
-        guard !segments.contains("..") else { return "must be normalised: no '..'" }
-        guard !segments.contains(".") else { return "must be normalised: no '.' segments" }
-        guard !p.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            return "must not contain control characters"
-        }
-        return nil
-    }
-}

@@ -62,6 +62,12 @@ public struct FieldErrors: Error, Sendable, Hashable, CustomStringConvertible {
     /// Wraps a list of errors.
     public init(_ errors: [FieldError]) { self.errors = errors }
 
-    /// The errors joined with "; ".
-    public var description: String { errors.map(\.description).joined(separator: "; ") }
+    /// The most errors a message lists; the rest are counted.
+    public static let listed = 10
+
+    /// The errors joined with "; ", at most `listed` of them, so a message stays short.
+    public var description: String {
+        let shown = errors.prefix(Self.listed).map(\.description).joined(separator: "; ")
+        return errors.count > Self.listed ? "\(shown); and \(errors.count - Self.listed) more errors" : shown
+    }
 }

@@ -21,10 +21,29 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Quotes a user value for a message, escaping what would break the line, and shortening long values.
+/// The most Unicode scalars of a user value that a message shows.
+public let quoteLimit = 200
+
+/// Quotes a user value for a message: JSON-escaped (no raw newline or control
+/// character reaches a message) and cut to `quoteLimit` Unicode scalars, with
+/// `...` marking the cut. Counting scalars, not characters, bounds values built
+/// from one base and a million combining marks too.
 public func quote(_ s: String) -> String {
-    let shown = s.count > 80 ? String(s.prefix(77)) + "..." : s
-    return Value.string(shown).canonicalJSON()
+    let scalars = s.unicodeScalars
+    guard scalars.count > quoteLimit else { return Value.string(s).canonicalJSON() }
+    var shown = String.UnicodeScalarView()
+    shown.append(contentsOf: scalars.prefix(quoteLimit - 3))
+    return Value.string(String(shown) + "...").canonicalJSON()
+}
+
+/// A map key as part of a field path: as it is when it is a plain key (letters,
+/// digits, `-`, `_`, `.`, `/`; at most 253 characters), otherwise quoted in brackets.
+public func pathKey(_ key: String) -> String {
+    let plain = !key.isEmpty && key.utf8.count <= 253 && key.utf8.allSatisfy {
+        Rules.isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+            || $0 == UInt8(ascii: "/")
+    }
+    return plain ? key : "[\(quote(key))]"
 }
 
 /// Collects field errors while a spec is parsed, so that one message can list them all.
@@ -104,7 +123,7 @@ public struct Validator {
         var out: [String: String] = [:]
         for (key, value) in o {
             guard let s = value.stringValue else {
-                fail("\(field()).\(key)", value, "must be a string (quote it in YAML), not a \(value.typeName)")
+                fail("\(field()).\(pathKey(key))", value, "must be a string (quote it in YAML), not a \(value.typeName)")
                 continue
             }
             if !Rules.isLabelKey(key) {
@@ -112,7 +131,7 @@ public struct Validator {
                 continue
             }
             if !Rules.isLabelValue(s) {
-                fail("\(field()).\(key)", value, "is not a valid label value: use up to 63 letters, digits, '-', '_', '.', beginning and ending with a letter or digit")
+                fail("\(field()).\(pathKey(key))", value, "is not a valid label value: use up to 63 letters, digits, '-', '_', '.', beginning and ending with a letter or digit")
                 continue
             }
             out[key] = s
@@ -188,5 +207,49 @@ public enum Rules {
         let b = Array(s.utf8)
         guard (1...253).contains(b.count), s != ".", s != ".." else { return false }
         return b.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+    }
+}
+
+/// Rules for a mount path in consuming pods.
+///
+/// Besides being absolute and normalised, a mount path must not hide what a
+/// container needs or what the function mounts itself. Reserved, with
+/// everything under them: `/bin`, `/boot`, `/dev` (the function mounts
+/// `/dev/shm`), `/etc` (kubelet's hosts and resolv.conf), `/lib`, `/lib32`,
+/// `/lib64`, `/libx32`, `/proc`, `/run`, `/sbin`, `/sys`, `/usr`, `/var/run`
+/// (service account tokens). Reserved as they are, since a read-only cache over
+/// them hides a writable directory engines use, while paths beneath them are
+/// fine: `/home`, `/opt`, `/root`, `/tmp`, `/var`. The XRD has the same lists.
+public enum MountPath {
+    /// Directories that no mount path may equal or lie beneath.
+    public static let reservedTrees = [
+        "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys",
+        "/usr", "/var/run",
+    ]
+    /// Directories that no mount path may equal.
+    public static let reservedExact = ["/home", "/opt", "/root", "/tmp", "/var"]
+
+    /// Why `p` is not a usable mount path, or nil when it is one.
+    public static func problem(_ p: String) -> String? {
+        guard p.hasPrefix("/") else { return "must be an absolute path starting with '/'" }
+        guard p != "/" else { return "must not be '/': mounting over the root would hide the container's files" }
+        guard p.utf8.count <= 1024 else { return "must be at most 1024 bytes long" }
+        guard !p.contains(":") else { return "must not contain ':'" }
+        guard !p.contains("//") else { return "must be normalised: no '//'" }
+        guard !p.hasSuffix("/") else { return "must be normalised: no trailing '/'" }
+        let segments = p.split(separator: "/")
+        guard !segments.contains("..") else { return "must be normalised: no '..'" }
+        guard !segments.contains(".") else { return "must be normalised: no '.' segments" }
+        guard !p.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            return "must not contain control characters"
+        }
+        if let tree = reservedTrees.first(where: { p == $0 || p.hasPrefix($0 + "/") }) {
+            let why = tree == "/dev" ? "the function mounts /dev/shm there, and containers need /dev" : "a system directory"
+            return "is reserved: nothing may be mounted at or under \(tree) (\(why))"
+        }
+        if reservedExact.contains(p) {
+            return "is reserved: a read-only cache at \(p) would hide a directory containers write to; use a path beneath it"
+        }
+        return nil
     }
 }

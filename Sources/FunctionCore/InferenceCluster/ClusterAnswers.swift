@@ -31,7 +31,8 @@ public enum ClusterAnswers {
             let object = item.object
             guard object["kind"]?.stringValue == ClusterView.kind else { continue }
             guard let name = object[path: "metadata", "name"]?.stringValue, Rules.isDNSSubdomain(name) else {
-                let shown = object[path: "metadata", "name"].map { quote($0.stringValue ?? $0.canonicalJSON()) } ?? "without a name"
+                let given = object[path: "metadata", "name"].flatMap { $0.isNull ? nil : $0 }
+                let shown = given.map { quote($0.stringValue ?? $0.canonicalJSON()) } ?? "without a name"
                 problems.append("requirement \(quote(key)): an InferenceCluster \(shown) was skipped: "
                     + "its metadata.name is not a valid object name (a DNS-1123 subdomain)")
                 continue

@@ -3,7 +3,8 @@ scenarios, validates against its schema: upstream CRDs (Crossplane,
 provider-kubernetes, LeaderWorkerSet) from $CRDS_DIR (default ../shared/crds),
 our XRDs under apis/, and the Kubernetes schemas (kubernetes-validate) for core
 kinds. Unknown fields are errors (the API server would prune them silently).
-CEL rules (x-kubernetes-validations) need an API server and are not checked here."""
+The CEL rules (x-kubernetes-validations) of our XRDs are evaluated too, with
+cel-python (cel_rules.py); upstream CRDs' CEL rules are not."""
 
 import copy
 import os
@@ -13,6 +14,8 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+
+from cel_rules import violations
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS_DIR = Path(os.environ.get("CRDS_DIR", ROOT.parent / "shared" / "crds"))
@@ -51,6 +54,7 @@ def strict(schema, root=True):
 class Registry:
     def __init__(self):
         self.schemas = {}
+        self.cel = {}  # our XRDs' schemas, whose CEL rules are evaluated
 
     def add_crd(self, crd):
         group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
@@ -70,6 +74,7 @@ class Registry:
             status = props.setdefault("status", {"type": "object", "properties": {}})
             status.setdefault("properties", {})["conditions"] = {"type": "array", "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
             self.schemas[(f"{group}/{v['name']}", kind)] = strict(schema)
+            self.cel[(f"{group}/{v['name']}", kind)] = v["schema"]["openAPIV3Schema"]
 
     def validate(self, obj, where):
         api, kind = obj.get("apiVersion"), obj.get("kind")
@@ -81,6 +86,9 @@ class Registry:
         errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(obj), key=lambda e: list(e.path))
         assert not errors, f"{where}: {api} {kind}: " + "; ".join(
             f"{'.'.join(map(str, e.path)) or '<root>'}: {e.message}" for e in errors[:5])
+        if (api, kind) in self.cel:
+            broken = violations(self.cel[(api, kind)], obj)
+            assert not broken, f"{where}: {api} {kind}: " + "; ".join(f"{p}: {m}" for p, m in broken[:5])
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +160,18 @@ def test_a_bad_manifest_is_caught(registry):
         registry.validate({"apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache", "metadata": {"name": "x"},
                            "spec": {"artifact": {"source": {"huggingFace": {"repo": "a/b"}}}, "mount": {"path": "/m"}},
                            "status": {"unknownField": 1}}, "status pruned")
+
+
+def test_cel_rules_are_evaluated(registry):
+    """Rules only CEL can express reject too: a GKE cluster without its gke block, two engines."""
+    gke = {"apiVersion": "modelplane.ai/v1alpha1", "kind": "InferenceCluster", "metadata": {"name": "g"},
+           "spec": {"cluster": {"source": "GKE"}}}
+    with pytest.raises(AssertionError, match="source GKE needs cluster.gke"):
+        registry.validate(gke, "GKE without gke")
+    gke["spec"]["cluster"]["gke"] = {"project": "my-gcp-project", "region": "us-central1"}
+    registry.validate(gke, "GKE with gke")
+    md = {"apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelDeployment", "metadata": {"name": "m", "namespace": "n"},
+          "spec": {"replicas": 1, "workers": {"topology": {"tensor": 1}, "template": {"spec": {"containers": [
+              {"name": "engine", "image": "a"}, {"name": "engine", "image": "b"}]}}}}}
+    with pytest.raises(AssertionError, match="exactly one container named 'engine'"):
+        registry.validate(md, "two engines")

@@ -1,0 +1,75 @@
+"""The XRD (schema and CEL, as the API server applies them at admission) and the
+function (through `render`, which bypasses admission) accept and refuse the same
+values: a rule marked hardened lives in both places, and they must not drift."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from test_schemas import ROOT, registry  # noqa: F401 (pytest fixture)
+
+BINARY = Path(os.environ.get("FUNCTION_BIN", ROOT / ".build" / "debug" / "function-modelcache"))
+
+
+def cache(mount="/mnt/models", **hf):
+    return {"apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
+            "metadata": {"name": "qwen-2-5", "namespace": "ml-team"},
+            "spec": {"artifact": {"source": {"huggingFace": {"repo": "Qwen/Qwen2.5-0.5B-Instruct", **hf}}},
+                     "mount": {"path": mount}}}
+
+
+CASES = [
+    # Mount paths: normalised, and not reserved.
+    *[(p, cache(mount=p)) for p in [
+        "/mnt/models", "/models/qwen", "/tmp/models", "/var/models", "/opt/models", "/devices", "/usr2", "/var/runtime",
+        "/", "/dev", "/dev/shm", "/dev/shm/x", "/proc", "/sys/fs", "/etc", "/etc/models", "/usr/share/m", "/bin",
+        "/lib", "/lib64/x", "/run", "/var/run", "/var/run/secrets", "/tmp", "/var", "/root", "/home", "/opt", "/boot",
+        "/sbin", "/models/../etc", "/models//x", "/models/", "/models/.", "/a:b", "models", "/a\tb",
+        "/" + "x" * 1023, "/" + "x" * 1024]],
+    # Repo ids and revisions.
+    *[(f"repo {r!r}", cache(repo=r)) for r in ["gpt2", "a/b", "org_1/model.v2-gguf", "a/..b", "-rf", "a/.h", "a/b/c",
+                                              "a b", "a/" + "x" * 96, "a/" + "x" * 97]],
+    *[(f"revision {r!r}", cache(revision=r)) for r in ["main", "refs/pr/1", "v1.0", "", "--help", "a/../b", "main;x",
+                                                      "x" * 255, "x" * 256]],
+    # Token Secret names and keys.
+    *[(f"token {n!r}/{k!r}", cache(tokenSecretRef={"name": n, "key": k})) for n, k in [
+        ("hf-token", "HF_TOKEN"), ("hf-token", "hf.token"), ("Bad_Name", "HF_TOKEN"), ("hf-token", "a/b"),
+        ("hf-token", "."), ("hf-token", "..")]],
+]
+
+
+def function_accepts(xr, tmp_path):
+    f = tmp_path / "xr.yaml"
+    f.write_text(yaml.safe_dump(xr))
+    r = subprocess.run([str(BINARY), "render", str(f), str(ROOT / "apis" / "modelcache" / "composition.yaml"),
+                        str(ROOT / "examples" / "functions.yaml")], capture_output=True, text=True, timeout=60)
+    assert r.returncode in (0, 1), r.stderr
+    if r.returncode == 1:
+        assert "Invalid ModelCache ml-team/qwen-2-5: spec." in r.stderr, r.stderr
+    return r.returncode == 0
+
+
+@pytest.mark.parametrize("name,xr", CASES, ids=[c[0][:60] for c in CASES])
+def test_xrd_and_function_agree(registry, tmp_path, name, xr):  # noqa: F811
+    assert BINARY.exists(), f"{BINARY} is not built (set FUNCTION_BIN)"
+    try:
+        registry.validate(xr, name)
+        admitted = True
+    except AssertionError:
+        admitted = False
+    assert admitted == function_accepts(xr, tmp_path), f"{name}: XRD admits={admitted}"
+
+
+def test_the_cases_cover_both_verdicts(registry, tmp_path):  # noqa: F811
+    """Not a rubber stamp: the table holds values each side accepts and refuses."""
+    verdicts = set()
+    for name, xr in CASES:
+        try:
+            registry.validate(xr, name)
+            verdicts.add(True)
+        except AssertionError:
+            verdicts.add(False)
+    assert verdicts == {True, False}

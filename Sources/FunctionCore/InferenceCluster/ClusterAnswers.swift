@@ -26,7 +26,10 @@ public enum ClusterAnswers {
     /// The problems of one requirement's answer, in answer order.
     static func problems(_ items: [Resource], key: String) -> [String] {
         var problems: [String] = []
-        var seen: [String: Int] = [:]
+        // Names in strictly increasing order (how Crossplane lists them) cannot repeat:
+        // counting in a dictionary starts only once the order breaks.
+        var names: [String] = []
+        var sorted = true
         for item in items {
             let object = item.object
             guard object["kind"]?.stringValue == ClusterView.kind else { continue }
@@ -37,7 +40,8 @@ public enum ClusterAnswers {
                     + "its metadata.name is not a valid object name (a DNS-1123 subdomain)")
                 continue
             }
-            seen[name, default: 0] += 1
+            if sorted, let last = names.last, !utf8Less(last, name) { sorted = false }
+            names.append(name)
             // An empty or null name means no provider config yet: that is a state, not a problem.
             if let pc = object[path: "status", "providerConfigRef", "name"], !pc.isNull, pc.stringValue != "",
                 !(pc.stringValue.map(Rules.isDNSSubdomain) ?? false)
@@ -46,6 +50,9 @@ public enum ClusterAnswers {
                     + "\(quote(pc.stringValue ?? pc.canonicalJSON())) is not a valid object name: the cluster counts as having no provider config")
             }
         }
+        guard !sorted else { return problems }
+        var seen: [String: Int] = [:]
+        for name in names { seen[name, default: 0] += 1 }
         for (name, count) in seen.sorted(by: { utf8Less($0.key, $1.key) }) where count > 1 {
             problems.append("requirement \(quote(key)): InferenceCluster \(name) was answered \(count) times: the last answer is used")
         }

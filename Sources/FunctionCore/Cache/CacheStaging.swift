@@ -94,8 +94,10 @@ public struct CacheStaging: Sendable, Hashable {
         self.jobManifest = Self.job(name: jobName, claimName: claimName, tokenName: tokenName, source: source,
                                     token: token, metadata: Self.metadata(jobName, settings, self.labels),
                                     settings: settings)
-        self.downloading = "Downloading \(source.repo) into claim \(claimName)"
-            + (token.map { [tokenName] in " with HF_TOKEN from \($0.location(copy: tokenName, remoteNamespace: settings.remoteNamespace))" } ?? "")
+        let readsToken = token.map { [tokenName] t in
+            " with HF_TOKEN from " + t.location(copy: tokenName, remoteNamespace: settings.remoteNamespace)
+        } ?? ""
+        self.downloading = "Downloading \(source.repo) into claim \(claimName)\(readsToken)"
         self.waitingForClaim = "Waiting for claim \(claimName) to be created"
         let tokenMetadata = Self.metadata(tokenName, settings, self.labels)
         if case .controlPlane = token {

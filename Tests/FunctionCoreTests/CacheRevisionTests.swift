@@ -59,6 +59,7 @@ import Testing
         #expect(cond(r, "CacheReady")?.status == .true, "the pods have a complete revision to read")
         #expect(r.desired.composite?.object[path: "status", "cache", "revision"] == .string(want))
         #expect(r.desired.composite?.object[path: "status", "cache", "phase"] == .string(step.phase))
+        #expect(r.desired.composite?.object[path: "status", "cache", "staged"] == step.staged.map(Value.string))
         #expect(manifest(r, "usage-modelcache") == nil, "a Usage is a control-plane resource, not an Object")
         #expect(r.desired.resources["usage-modelcache"]?.object[path: "metadata", "labels", "modelplane.ai/cache-revision"] == .string(want))
     }

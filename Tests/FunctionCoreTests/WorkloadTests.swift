@@ -200,7 +200,8 @@ func engineOf(_ template: Value?) -> Value? {
         #expect(template?[path: "metadata", "annotations"] == ["note": "keep"])
         #expect(manifest(r, "service")?[path: "spec", "ports"]?.listValue?.first?["port"] == 8000)
         #expect(r.desired.composite?.object[path: "status", "cache"] == ["volume": "modelcache-ml-team-qwen-2-5-b6b9a", "mountPath": "/models/qwen",
-                                                                         "phase": "Ready", "revision": .string(revisionDirectory(Wx.source))])
+                                                                         "phase": "Ready", "revision": .string(revisionDirectory(Wx.source)),
+                                                                         "staged": .string(Wx.source)])
         #expect(cond(r, "CacheReady")?.status == .true)
     }
 

@@ -122,8 +122,9 @@ struct ReplicaContext {
         if let mount, let phase {
             var c: Fields = ["volume": .string(mount.claimName), "mountPath": .string(mount.path), "phase": .string(phase)]
             if case .automatic(_, _, let source) = cache { c["source"] = .string(source) }
-            // The revision directory the pods mount (absent until something is staged).
+            // The revision directory the pods mount (absent until something is staged), and whose it is.
             if let revision = mount.revision { c["revision"] = .string(revision) }
+            if let staged = cache.staged { c["staged"] = .string(staged) }
             status["cache"] = .object(c)
         }
         var composite = response.desired.composite ?? Resource(object: compositeBase())

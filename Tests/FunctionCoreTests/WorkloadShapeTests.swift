@@ -184,3 +184,17 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
         #expect(worker?["livenessProbe"] == exec, "a non-HTTP probe is the user's to keep")
     }
 }
+
+@Suite struct ModelArgumentsTests {
+    @Test("The gang's parallelism is added only when the user did not pass it, in either spelling", arguments: [
+        ([], ["--tensor-parallel-size=8", "--pipeline-parallel-size=2"]),
+        (["--tensor-parallel-size", "4"], ["--tensor-parallel-size", "4", "--pipeline-parallel-size=2"]),
+        (["-tp", "8", "-pp=2"], ["-tp", "8", "-pp=2"]),
+        (["--pipeline-parallel-size=3"], ["--pipeline-parallel-size=3", "--tensor-parallel-size=8"]),
+    ])
+    func parallelism(_ given: [String], _ want: [String]) {
+        var args = ModelArguments(given)
+        args.addParallelism(tensor: 8, pipeline: 2)
+        #expect(args.items == want)
+    }
+}

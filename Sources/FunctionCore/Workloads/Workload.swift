@@ -18,14 +18,18 @@ struct WorkloadBuilder {
     static let cacheVolume = "model-cache"
     /// Label that selects a replica's pods.
     static let replicaLabel = "modelplane.ai/replica"
-    /// The port the Service exposes.
-    static let servicePort: Int64 = 8000
+    /// The port the Service exposes: the serving containers' port.
+    static let servicePort = ServingProbes.port
 
+    /// The replica's workers.
     let workers: WorkersSpec
     /// The remote name of the Deployment/LWS and the Service.
     let name: String
+    /// Labels on the workload and the Service.
     let labels: [String: String]
+    /// The function's settings (the remote namespace).
     let settings: Settings
+    /// The cache the pods mount, if any.
     let mount: Mount?
 
     /// The workload manifest, and the `--model` value that bypasses a mounted cache, if any.
@@ -81,7 +85,12 @@ struct WorkloadBuilder {
 
     /// What a pod does: serve alone (Deployment), lead a gang, or work in one.
     enum Role {
-        case single, leader, worker
+        /// A Deployment pod: serves on its own.
+        case single
+        /// A LeaderWorkerSet leader: serves for its gang.
+        case leader
+        /// A LeaderWorkerSet worker: lends its GPUs to the leader's engine.
+        case worker
 
         /// Whether the pod answers HTTP (and so gets the port, probes and `--model`).
         var serves: Bool { self != .worker }
@@ -141,24 +150,9 @@ struct WorkloadBuilder {
         }
 
         var args = ModelArguments(c["args"]?.listValue?.compactMap(\.stringValue) ?? [])
-        var elsewhere: String?
-        if let mount {
-            if let id = mount.automaticModelID {
-                args.replaceModel(with: mount.path)
-                if role.serves && !args.has("--served-model-name") { args.append("--served-model-name=\(id)") }
-            } else if let model = args.model {
-                if model != mount.path { elsewhere = model }
-            } else if role.serves && c["command"] == nil {
-                args.append("--model=\(mount.path)")
-            }
-        }
+        let elsewhere = mount.flatMap { args.point(at: $0, serving: role.serves, ownCommand: c["command"] != nil) }
         if bootstrap && role == .leader {
-            if !args.has("--tensor-parallel-size") && !args.has("-tp") {
-                args.append("--tensor-parallel-size=\(workers.tensor)")
-            }
-            if !args.has("--pipeline-parallel-size") && !args.has("-pp") {
-                args.append("--pipeline-parallel-size=\(workers.pipeline)")
-            }
+            args.addParallelism(tensor: workers.tensor, pipeline: workers.pipeline)
         }
 
         switch (role, bootstrap) {

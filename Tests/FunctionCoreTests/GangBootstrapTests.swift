@@ -86,12 +86,14 @@ import Testing
     }
 
     /// Runs `container`'s command and args with `env` on top of a PATH of stand-ins.
-    func run(_ container: Value, env: [String: String], alive: [Int] = [2], rayFailures: Int = 0,
+    /// `shell` replaces `/bin/sh` (images differ: dash on Debian and Ubuntu, bash elsewhere).
+    func run(_ container: Value, env: [String: String], alive: [Int] = [2], rayFailures: Int = 0, shell: String = "/bin/sh",
              whileRunning: ((Process) throws -> Void)? = nil) throws -> Run {
         let bin = try prepare(alive: alive, rayFailures: rayFailures)
-        let argv = (container["command"]?.listValue ?? []).compactMap(\.stringValue)
+        var argv = (container["command"]?.listValue ?? []).compactMap(\.stringValue)
             + (container["args"]?.listValue ?? []).compactMap(\.stringValue)
         #expect(argv.first == "/bin/sh")
+        argv[0] = shell
         let p = Process()
         // Foundation's Process starts children with almost every signal blocked; a
         // container starts with none. Perl clears the mask, then execs the container's
@@ -119,10 +121,11 @@ import Testing
 
     static let leaderEnv = ["LWS_GROUP_SIZE": "2", "MODELPLANE_GANG_POLL_SECONDS": "0", "MODELPLANE_GANG_TIMEOUT_SECONDS": "60"]
 
-    @Test("Leader: starts the Ray head, waits for the gang, then execs the engine with the user's args intact plus the injected flags")
-    func leaderForms() throws {
+    @Test("Leader: starts the Ray head, waits for the gang, then execs the engine with the user's args intact plus the injected flags",
+          arguments: ["/bin/sh", "/bin/bash"])
+    func leaderForms(_ shell: String) throws {
         let leader = try Self.containers(args: Self.hostileArgs.map(Value.string)).leader
-        let r = try run(leader, env: Self.leaderEnv, alive: [0, 1, 2])
+        let r = try run(leader, env: Self.leaderEnv, alive: [0, 1, 2], shell: shell)
         #expect(r.status == 0, "\(r.log)")
         #expect(r.rayCalls == [["start", "--head", "--port=6379"]])
         #expect(r.engineCalls == [["-m", "vllm.entrypoints.openai.api_server"] + Self.hostileArgs
@@ -181,12 +184,12 @@ import Testing
         #expect(none.log.contains("LWS_LEADER_ADDRESS must be set by the LeaderWorkerSet"))
     }
 
-    @Test("Worker: a SIGTERM to the shell (PID 1 in the pod) stops the blocking ray at once")
-    func workerStops() throws {
+    @Test("Worker: a SIGTERM to the shell (PID 1 in the pod) stops the blocking ray at once", arguments: ["/bin/sh", "/bin/bash"])
+    func workerStops(_ shell: String) throws {
         let worker = try Self.containers(args: []).worker
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try Data().write(to: dir.appendingPathComponent("ray-blocks"))
-        let r = try run(worker, env: ["LWS_LEADER_ADDRESS": "qwen-0.qwen.models"]) { p in
+        let r = try run(worker, env: ["LWS_LEADER_ADDRESS": "qwen-0.qwen.models"], shell: shell) { p in
             let deadline = Date().addingTimeInterval(10)
             while self.calls("ray.calls").isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
             Thread.sleep(forTimeInterval: 0.2)

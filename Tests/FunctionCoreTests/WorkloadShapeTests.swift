@@ -43,11 +43,11 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
         if cache {
             required["cache"] = [Wx.cache(phases: [("gpu-east", "Ready")])]
         } else if pipeline > 1 {
-            let staging = CacheStaging(ownerKind: "modelreplica", namespace: "ml-team", name: "qwen-gpu-east",
-                                       source: ArtifactSource(repo: "Qwen/Qwen2.5-7B-Instruct", revision: nil), token: nil,
-                                       labels: [:], settings: Settings())
-            observed = ["cache-pvc": Fx.claim(phase: "Bound"),
-                        "cache-hydrate": Fx.job(name: staging.jobName, condition: ("Complete", "Done", ""))]
+            // The automatic cache: the Job the first reconcile composes, observed complete.
+            let first = Composer().run(Fx.request(Wx.replica(workers: workers), required: required))
+            var job = manifest(first, "cache-hydrate") ?? [:]
+            job["status"] = ["conditions": [["type": "Complete", "status": "True", "reason": "Done", "message": ""]]]
+            observed = ["cache-pvc": Fx.claim(phase: "Bound"), "cache-hydrate": Fx.observedObject(job, ready: true)]
         }
         return Composer().run(Fx.request(Wx.replica(cache: cache ? "qwen-2-5" : nil, workers: workers), required: required,
                                          observed: observed))

@@ -98,16 +98,19 @@ enum CacheChoice {
     /// A ModelCache's claim, with the cache's phase on this cluster and the
     /// identity of the revision staged there, if any.
     case shared(WorkloadBuilder.Mount, phase: String, staged: String?)
-    /// The replica's own claim, with its phase and source identity.
-    case automatic(WorkloadBuilder.Mount, phase: String, source: String)
+    /// The replica's own claim, with its phase, source identity and the identity
+    /// of the revision staged on it, if any.
+    case automatic(WorkloadBuilder.Mount, phase: String, source: String, staged: String? = nil)
     /// None: single-node without a reference.
     case none
 }
 
 extension CacheChoice {
-    /// The identity of the revision staged for a shared cache, when known.
+    /// The identity of the revision staged on the cluster, when known.
     var staged: String? {
-        if case .shared(_, _, let staged) = self { return staged }
-        return nil
+        switch self {
+        case .shared(_, _, let staged), .automatic(_, _, _, let staged): return staged
+        case .none: return nil
+        }
     }
 }

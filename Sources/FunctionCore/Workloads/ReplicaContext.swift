@@ -63,7 +63,7 @@ struct ReplicaContext {
         var sharedCache: String?
         switch cache {
         case .shared(let m, let p, _): (mount, phase, sharedCache) = (m, p, xr[path: "spec", "modelCacheRef", "name"]?.stringValue)
-        case .automatic(let m, let p, _): (mount, phase) = (m, p)
+        case .automatic(let m, let p, _, _): (mount, phase) = (m, p)
         case .none: (mount, phase) = (nil, nil)
         }
         let phaseReady = phase == nil || phase == CachePhase.ready.rawValue
@@ -121,7 +121,7 @@ struct ReplicaContext {
         var status: Fields = [:]
         if let mount, let phase {
             var c: Fields = ["volume": .string(mount.claimName), "mountPath": .string(mount.path), "phase": .string(phase)]
-            if case .automatic(_, _, let source) = cache { c["source"] = .string(source) }
+            if case .automatic(_, _, let source, _) = cache { c["source"] = .string(source) }
             // The revision directory the pods mount (absent until something is staged), and whose it is.
             if let revision = mount.revision { c["revision"] = .string(revision) }
             if let staged = cache.staged { c["staged"] = .string(staged) }

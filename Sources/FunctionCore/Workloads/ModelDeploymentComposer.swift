@@ -102,12 +102,14 @@ public struct ModelDeploymentComposer: KindComposer {
             conditions.append(Condition(type: "ReplicasScheduled", status: .false, reason: "Unresolved",
                                         message: "Waiting for the selected clusters to be resolved"))
         } else if let conflict {
-            let pairs = conflict.map { k in
+            // The first few keys in UTF-8 order (the message stays bounded), and how many more.
+            let pairs = conflict.prefix(Self.conflictsShown).map { k in
                 "label \(quote(k)) (\(quote(selector[k] ?? "")) and \(quote(cache?.matchLabels[k] ?? "")))"
             }
+            let more = conflict.count > Self.conflictsShown ? " and \(conflict.count - Self.conflictsShown) more" : ""
             conditions.append(Condition(type: "ReplicasScheduled", status: .false, reason: "SelectorConflict",
                 message: "spec.clusterSelector and ModelCache \(cacheName ?? "") select different values for "
-                    + pairs.joined(separator: ", ") + ": no cluster can satisfy both"))
+                    + pairs.joined(separator: ", ") + more + ": no cluster can satisfy both"))
         } else if placed.isEmpty {
             conditions.append(Condition(type: "ReplicasScheduled", status: .false, reason: "NoEligibleClusters",
                                         message: Self.noEligibleMessage(cache: cacheName, workers: workers, clusters: clusters.count)))
@@ -130,6 +132,9 @@ public struct ModelDeploymentComposer: KindComposer {
         composite.ready = allReady ? .ready : .notReady
         response.desired.composite = composite
     }
+
+    /// How many conflicting selector keys a message names.
+    static let conflictsShown = 5
 
     /// The replicas this deployment composed before, from observed composed resources.
     static func existingReplicas(_ request: RunRequest) -> [Placement.Existing] {

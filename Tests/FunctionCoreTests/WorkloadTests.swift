@@ -41,12 +41,22 @@ enum Wx {
         return xr
     }
 
-    static func cache(phases: [(String, String)], selector: Fields = [:]) -> Value {
+    /// The identity of the cache's default source (what a Ready cluster has staged).
+    static let source = "hf://Qwen/Qwen2.5-0.5B-Instruct"
+
+    /// A ModelCache whose `status.clusters` has `phases`; a Ready cluster has `source`
+    /// staged unless `staged` says otherwise for it.
+    static func cache(phases: [(String, String)], staged: [String: String] = [:], selector: Fields = [:],
+                      name: String = "qwen-2-5") -> Value {
         ["apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
-         "metadata": ["name": "qwen-2-5", "namespace": "ml-team"],
+         "metadata": ["name": .string(name), "namespace": "ml-team"],
          "spec": ["mount": ["path": "/models/qwen"], "clusterSelector": ["matchLabels": .object(selector)],
                   "artifact": ["source": ["huggingFace": ["repo": "Qwen/Qwen2.5-0.5B-Instruct"]]]],
-         "status": ["clusters": .list(phases.map { ["name": .string($0.0), "phase": .string($0.1)] })]]
+         "status": ["clusters": .list(phases.map { c in
+             var entry: Value = ["name": .string(c.0), "phase": .string(c.1)]
+             if let s = staged[c.0] ?? (c.1 == "Ready" ? source : nil) { entry["staged"] = .string(s) }
+             return entry
+         })]]
     }
 
     static func observedReplica(_ cluster: String, ready: Bool = false) -> Value {
@@ -176,7 +186,9 @@ func engineOf(_ template: Value?) -> Value? {
         let engine = try #require(engineOf(template))
         #expect(engine["args"] == ["--port=8000", "--model=/models/qwen"])
         #expect(engine[path: "resources", "limits", "nvidia.com/gpu"] == 4)
-        #expect(engine["volumeMounts"] == [["name": "dshm", "mountPath": "/dev/shm"], ["name": "model-cache", "mountPath": "/models/qwen"]])
+        #expect(engine["volumeMounts"] == [["name": "dshm", "mountPath": "/dev/shm"],
+                                           ["name": "model-cache", "mountPath": "/models/qwen", "readOnly": true,
+                                            "subPath": .string(revisionDirectory(Wx.source))]])
         #expect(template?[path: "spec", "volumes"] == [
             ["name": "dshm", "emptyDir": ["medium": "Memory"]],
             ["name": "model-cache", "persistentVolumeClaim": ["claimName": "modelcache-ml-team-qwen-2-5-b6b9a"]],
@@ -187,7 +199,9 @@ func engineOf(_ template: Value?) -> Value? {
         #expect(template?[path: "metadata", "labels", "team"] == "ml")
         #expect(template?[path: "metadata", "annotations"] == ["note": "keep"])
         #expect(manifest(r, "service")?[path: "spec", "ports"]?.listValue?.first?["port"] == 8000)
-        #expect(r.desired.composite?.object[path: "status", "cache"] == ["volume": "modelcache-ml-team-qwen-2-5-b6b9a", "mountPath": "/models/qwen", "phase": "Ready"])
+        #expect(r.desired.composite?.object[path: "status", "cache"] == ["volume": "modelcache-ml-team-qwen-2-5-b6b9a", "mountPath": "/models/qwen",
+                                                                         "phase": "Ready", "revision": .string(revisionDirectory(Wx.source)),
+                                                                         "staged": .string(Wx.source)])
         #expect(cond(r, "CacheReady")?.status == .true)
     }
 
@@ -207,7 +221,7 @@ func engineOf(_ template: Value?) -> Value? {
         #expect(again.results.isEmpty)
     }
 
-    @Test("Multi-node shared cache: both LeaderWorkerSet templates mount the cache; only the leader gets --model")
+    @Test("Multi-node shared cache: both LeaderWorkerSet templates mount the staged revision read-only; only the leader gets --model")
     func sharedMultiNode() throws {
         let r = compose.run(Fx.request(Wx.replica(cache: "qwen-2-5", workers: Wx.workers(pipeline: 2, args: [])),
                                        required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
@@ -218,10 +232,11 @@ func engineOf(_ template: Value?) -> Value? {
         let leader = engineOf(w[path: "spec", "leaderWorkerTemplate", "leaderTemplate"])
         let worker = engineOf(w[path: "spec", "leaderWorkerTemplate", "workerTemplate"])
         for e in [leader, worker] {
-            #expect(e?["volumeMounts"]?.listValue?.contains(["name": "model-cache", "mountPath": "/models/qwen"]) == true)
+            #expect(e?["volumeMounts"]?.listValue?.contains(["name": "model-cache", "mountPath": "/models/qwen", "readOnly": true,
+                                                             "subPath": .string(revisionDirectory(Wx.source))]) == true)
         }
-        #expect(leader?["args"] == ["--model=/models/qwen"])
-        #expect(worker?["args"] == [])
+        #expect(leader?["args"] == ["--model=/models/qwen", "--tensor-parallel-size=4", "--pipeline-parallel-size=2"])
+        #expect(worker?["args"] == nil, "workers only join the Ray head")
     }
 
     @Test("The workload waits until the cache is Ready on this cluster, then stays composed if the phase drops")
@@ -233,7 +248,7 @@ func engineOf(_ template: Value?) -> Value? {
         #expect(cond(waiting, "WorkloadReady")?.reason == "WaitingForCache")
         let running = compose.run(Fx.request(Wx.replica(cache: "qwen-2-5"), required: ["cluster": [Fx.cluster("gpu-east")], "cache": [hydrating]],
                                              observed: ["workload": Fx.observedObject(["kind": "Deployment"], ready: true)]))
-        #expect(running.desired.resources.keys.sorted() == ["service", "workload"])
+        #expect(running.desired.resources.keys.sorted() == ["service", "usage-modelcache", "workload"])
         #expect(cond(running, "CacheReady")?.reason == "Hydrating")
         #expect(running.desired.composite?.ready == .ready)
     }
@@ -261,7 +276,8 @@ func engineOf(_ template: Value?) -> Value? {
                                                       "cache-hydrate": Fx.job(name: staging.jobName, condition: ("Complete", "Done", ""))]))
         #expect(ready.desired.resources.keys.sorted() == ["cache-pvc", "service", "workload"])
         let leader = engineOf(manifest(ready, "workload")?[path: "spec", "leaderWorkerTemplate", "leaderTemplate"])
-        #expect(leader?["args"] == ["--model=/mnt/models", "--tensor-parallel-size=4", "--served-model-name=Qwen/Qwen2.5-7B-Instruct"])
+        #expect(leader?["args"] == ["--model=/mnt/models", "--tensor-parallel-size=4", "--served-model-name=Qwen/Qwen2.5-7B-Instruct",
+                                    "--pipeline-parallel-size=2"])
         #expect(ready.desired.composite?.object[path: "status", "cache", "source"] == "hf://Qwen/Qwen2.5-7B-Instruct@main")
     }
 

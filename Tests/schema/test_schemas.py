@@ -175,3 +175,31 @@ def test_cel_rules_are_evaluated(registry):
               {"name": "engine", "image": "a"}, {"name": "engine", "image": "b"}]}}}}}
     with pytest.raises(AssertionError, match="exactly one container named 'engine'"):
         registry.validate(md, "two engines")
+def lws_pod_templates():
+    for path in SCENARIO_OUTPUTS:
+        for doc in load_all(path):
+            manifest = (doc.get("spec") or {}).get("forProvider", {}).get("manifest") or {}
+            if manifest.get("kind") == "LeaderWorkerSet":
+                for role in ("leaderTemplate", "workerTemplate"):
+                    yield pytest.param(manifest["spec"]["leaderWorkerTemplate"][role], id=f"{path.parent.name}-{role}")
+
+
+LWS_POD_TEMPLATES = list(lws_pod_templates())
+
+
+@pytest.mark.parametrize("template", LWS_POD_TEMPLATES)
+def test_leaderworkerset_pod_templates_validate(template):
+    """The LeaderWorkerSet CRD leaves its pod templates unchecked (`type: object`);
+    the API server checks the pods only when it creates them. Check them here as
+    Kubernetes PodTemplates (probes, ports, env, volume mounts, ...)."""
+    assert LWS_POD_TEMPLATES, "the scenarios include a LeaderWorkerSet"
+    kubernetes_validate.validate({"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "t"},
+                                  "template": template}, K8S_VERSION, strict=True)
+
+
+def test_a_bad_pod_template_is_caught():
+    """The PodTemplate check is not a rubber stamp."""
+    with pytest.raises(Exception):
+        kubernetes_validate.validate({"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "t"},
+                                      "template": {"spec": {"containers": [{"name": "engine", "readinessProbe": {"httpGet": {"path": "/health"}}}]}}},
+                                     K8S_VERSION, strict=True)

@@ -22,18 +22,21 @@ public struct ModelDeploymentComposer: KindComposer {
             return
         }
 
-        // Replicas composed before: kept unless their cluster is answered and no longer eligible.
-        let existing = Self.existingReplicas(request)
         var conditions: [Condition] = []
 
         // 1. The cache (with a reference) and the clusters its selector and ours both allow.
         let cacheAnswer = cacheName.map { _ in request.requiredResources["cache"] }
         let cache = cacheAnswer??.first.map { ModelCacheView($0.object) }
         var merged = selector
-        var conflict: String?
-        for (k, value) in cache?.matchLabels ?? [:] {
-            if let mine = merged[k], mine != value { conflict = conflict ?? k } else { merged[k] = value }
+        // Every conflicting key, in UTF-8 order, so the message never depends on hash order.
+        var conflicts: [String] = []
+        if let cache {
+            for k in cache.matchLabels.keys.sorted(by: utf8Less) {
+                let value = cache.matchLabels[k]!
+                if let mine = merged[k], mine != value { conflicts.append(k) } else { merged[k] = value }
+            }
         }
+        let conflict = conflicts.isEmpty ? nil : conflicts
         var requirements = Requirements(resources: [
             "clusters": ResourceSelector(apiVersion: Composer.apiVersion, kind: ClusterView.kind,
                                          match: .labels(conflict == nil ? merged : selector))
@@ -64,23 +67,26 @@ public struct ModelDeploymentComposer: KindComposer {
                                             message: "ModelCache \(namespace)/\(cacheName) found"))
             }
         }
-        let eligible = clusters.filter { Self.isEligible($0, cache: cache, workers: workers) }.map(\.name)
-        // An existing replica stays while its cluster is eligible, or while an input
-        // it depends on is missing or conflicting (nothing running is lost to a missing input).
-        let keep = existing.filter { eligible.contains($0) || !placeNew || conflict != nil }
-        var placed = Array(keep.sorted(by: utf8Less).prefix(Int(replicas)))
-        if placeNew && conflict == nil {
-            for c in eligible where placed.count < Int(replicas) && !placed.contains(c) { placed.append(c) }
+        // Existing replicas stay through flaps; every move is an event (lifecycle.md §5).
+        let plan = Placement.plan(
+            existing: Self.existingReplicas(request), answer: answered ? clusters : nil, placeNew: placeNew && conflict == nil,
+            ineligibility: { Self.ineligibility($0, cache: cache, workers: workers) }, replicas: Int(replicas))
+        let placed = plan.clusters
+        for m in plan.moves {
+            response.results.append(.normal("Replica \(m.replica) leaves \(m.cluster): \(m.reason)", reason: "ReplicaMoved"))
+        }
+        for m in plan.removals {
+            response.results.append(.normal("Replica \(m.replica) leaves \(m.cluster): \(m.reason)", reason: "ReplicaRemoved"))
         }
 
         // 3. The replicas.
         var ready = 0
         for cluster in placed {
             let key = "replica-\(cluster)"
-            var labels: Value = ["modelplane.ai/deployment": .string(name), "modelplane.ai/cluster": .string(cluster)]
+            var labels: Value = ["modelplane.ai/deployment": .string(labelValue(name)), "modelplane.ai/cluster": .string(labelValue(cluster))]
             var spec: Value = ["inferenceClusterRef": ["name": .string(cluster)], "workers": workers.raw]
             if let cacheName {
-                labels["modelplane.ai/modelcache"] = .string(cacheName)
+                labels["modelplane.ai/modelcache"] = .string(labelValue(cacheName))
                 spec["modelCacheRef"] = xr[path: "spec", "modelCacheRef"] ?? ["name": .string(cacheName)]
             }
             let isReady = conditionStatus(request.observed.resources[key]?.object, "Ready") == "True"
@@ -96,10 +102,14 @@ public struct ModelDeploymentComposer: KindComposer {
             conditions.append(Condition(type: "ReplicasScheduled", status: .false, reason: "Unresolved",
                                         message: "Waiting for the selected clusters to be resolved"))
         } else if let conflict {
+            // The first few keys in UTF-8 order (the message stays bounded), and how many more.
+            let pairs = conflict.prefix(Self.conflictsShown).map { k in
+                "label \(quote(k)) (\(quote(selector[k] ?? "")) and \(quote(cache?.matchLabels[k] ?? "")))"
+            }
+            let more = conflict.count > Self.conflictsShown ? " and \(conflict.count - Self.conflictsShown) more" : ""
             conditions.append(Condition(type: "ReplicasScheduled", status: .false, reason: "SelectorConflict",
-                message: "spec.clusterSelector and ModelCache \(cacheName ?? "") both select label \(quote(conflict)) with "
-                    + "different values (\(quote(selector[conflict] ?? "")) and \(quote(cache?.matchLabels[conflict] ?? ""))): "
-                    + "no cluster can satisfy both"))
+                message: "spec.clusterSelector and ModelCache \(cacheName ?? "") select different values for "
+                    + pairs.joined(separator: ", ") + more + ": no cluster can satisfy both"))
         } else if placed.isEmpty {
             conditions.append(Condition(type: "ReplicasScheduled", status: .false, reason: "NoEligibleClusters",
                                         message: Self.noEligibleMessage(cache: cacheName, workers: workers, clusters: clusters.count)))
@@ -123,23 +133,34 @@ public struct ModelDeploymentComposer: KindComposer {
         response.desired.composite = composite
     }
 
-    /// Clusters that host one of this deployment's replicas, from observed composed resources.
-    static func existingReplicas(_ request: RunRequest) -> [String] {
+    /// How many conflicting selector keys a message names.
+    static let conflictsShown = 5
+
+    /// The replicas this deployment composed before, from observed composed resources.
+    static func existingReplicas(_ request: RunRequest) -> [Placement.Existing] {
         request.observed.resources.compactMap { key, resource in
             guard key.hasPrefix("replica-") else { return nil }
-            return resource.object[path: "spec", "inferenceClusterRef", "name"]?.stringValue ?? String(key.dropFirst("replica-".count))
+            let cluster = resource.object[path: "spec", "inferenceClusterRef", "name"]?.stringValue ?? String(key.dropFirst("replica-".count))
+            return Placement.Existing(cluster: cluster, name: resource.object[path: "metadata", "name"]?.stringValue ?? key,
+                                      ready: conditionStatus(resource.object, "Ready") == "True")
         }
     }
 
-    /// Ready, reachable, and able to hold this deployment's cache.
-    static func isEligible(_ c: ClusterView, cache: ModelCacheView?, workers: WorkersSpec) -> Bool {
-        guard c.isReady, c.providerConfig != nil else { return false }
+    /// Why cluster `c` cannot host a new replica of this deployment (Ready,
+    /// reachable, and able to hold its cache), or nil when it can.
+    static func ineligibility(_ c: ClusterView, cache: ModelCacheView?, workers: WorkersSpec) -> String? {
+        guard c.isReady else { return "InferenceCluster \(c.name) is not Ready" }
+        guard c.providerConfig != nil else { return "InferenceCluster \(c.name) has no provider config" }
         if let cache {
-            guard let phase = cache.phases[c.name] else { return false }
-            return phase != CachePhase.failed.rawValue
+            guard let phase = cache.phases[c.name] else {
+                return "ModelCache \(cache.name) is neither staged nor staging on \(c.name)"
+            }
+            return phase == CachePhase.failed.rawValue ? "ModelCache \(cache.name) failed on \(c.name)" : nil
         }
-        if workers.isMultiNode { return c.rwxCache != nil }
-        return true
+        if workers.isMultiNode, c.rwxCache == nil {
+            return "InferenceCluster \(c.name) declares no spec.storage.rwxCache, which the automatic cache needs"
+        }
+        return nil
     }
 
     static func noEligibleMessage(cache: String?, workers: WorkersSpec, clusters: Int) -> String {

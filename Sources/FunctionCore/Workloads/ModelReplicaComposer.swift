@@ -63,12 +63,16 @@ public struct ModelReplicaComposer: KindComposer {
                 return ctx.missingInput("ModelCache \(namespace)/\(cacheName) has no valid spec.mount.path",
                                         reason: "CacheInvalid", cacheCondition: true, &response)
             }
-            let phase = view.phases[clusterName] ?? "NotListed"
-            cache = .shared(
-                WorkloadBuilder.Mount(
-                    claimName: CacheStaging.claimName(ownerKind: "modelcache", namespace: namespace, name: cacheName),
-                    path: mountPath),
-                phase: phase)
+            let entry = view.clusters[clusterName]
+            // Pods mount the revision staged on this cluster (lifecycle.md §2); while an update
+            // downloads or after it failed, that is still the older one. Without a staged
+            // revision (the cache's status was lost), the revision the running pods mount is kept.
+            let staged = entry?.staged
+            var mount = WorkloadBuilder.Mount(
+                claimName: CacheStaging.claimName(ownerKind: "modelcache", namespace: namespace, name: cacheName),
+                path: mountPath)
+            mount.revision = staged.map(revisionDirectory) ?? ctx.observedRevision
+            cache = .shared(mount, phase: entry?.phase ?? "NotListed", staged: staged)
         } else if workers.isMultiNode {
             guard let rwx = cluster.rwxCache else {
                 let message = "Cannot run multi-node replica \(namespace)/\(name) on \(clusterName): InferenceCluster "
@@ -91,10 +95,22 @@ public struct ModelReplicaComposer: KindComposer {
 
 /// The cache a replica's pods mount.
 enum CacheChoice {
-    /// A ModelCache's claim, with the cache's phase on this cluster.
-    case shared(WorkloadBuilder.Mount, phase: String)
-    /// The replica's own claim, with its phase and source identity.
-    case automatic(WorkloadBuilder.Mount, phase: String, source: String)
+    /// A ModelCache's claim, with the cache's phase on this cluster and the
+    /// identity of the revision staged there, if any.
+    case shared(WorkloadBuilder.Mount, phase: String, staged: String?)
+    /// The replica's own claim, with its phase, source identity and the identity
+    /// of the revision staged on it, if any.
+    case automatic(WorkloadBuilder.Mount, phase: String, source: String, staged: String? = nil)
     /// None: single-node without a reference.
     case none
+}
+
+extension CacheChoice {
+    /// The identity of the revision staged on the cluster, when known.
+    var staged: String? {
+        switch self {
+        case .shared(_, _, let staged), .automatic(_, _, _, let staged): return staged
+        case .none: return nil
+        }
+    }
 }

@@ -14,8 +14,8 @@ struct ReplicaContext {
 
     /// Labels on every remote object of this replica.
     var labels: [String: String] {
-        ["app.kubernetes.io/managed-by": "function-modelcache", "modelplane.ai/modelreplica": name,
-         "modelplane.ai/modelreplica-namespace": namespace]
+        ["app.kubernetes.io/managed-by": "function-modelcache", "modelplane.ai/modelreplica": labelValue(name),
+         "modelplane.ai/modelreplica-namespace": labelValue(namespace)]
     }
 
     /// Whether the workload was composed before (Crossplane observes it).
@@ -45,20 +45,33 @@ struct ReplicaContext {
         ["apiVersion": xr["apiVersion"] ?? .string(Composer.apiVersion), "kind": .string(ModelReplicaComposer.kind)]
     }
 
-    /// Composes the workload (once the cache is Ready, or because it already runs),
-    /// the Service, and status, conditions and events.
+    /// The revision directory the running workload's engine mounts (its cache
+    /// volume's `subPath`), read from the observed workload Object.
+    var observedRevision: String? {
+        let manifest = request.observed.resources[ReplicaKey.workload]?.object[path: "spec", "forProvider", "manifest"]
+        let template = manifest?[path: "spec", "template"] ?? manifest?[path: "spec", "leaderWorkerTemplate", "leaderTemplate"]
+        let engine = template?[path: "spec", "containers"]?.listValue?.first { $0["name"]?.stringValue == "engine" }
+        let mount = engine?["volumeMounts"]?.listValue?.first { $0["name"]?.stringValue == WorkloadBuilder.cacheVolume }
+        return mount?["subPath"]?.stringValue
+    }
+
+    /// Composes the workload (once something complete is staged, or because it
+    /// already runs), the Service, the cache's Usage, and status, conditions and events.
     func composeWorkload(cache: CacheChoice, providerConfig: String, into response: inout RunResponse) {
         let mount: WorkloadBuilder.Mount?
         let phase: String?
+        var sharedCache: String?
         switch cache {
-        case .shared(let m, let p): (mount, phase) = (m, p)
-        case .automatic(let m, let p, _): (mount, phase) = (m, p)
+        case .shared(let m, let p, _): (mount, phase, sharedCache) = (m, p, xr[path: "spec", "modelCacheRef", "name"]?.stringValue)
+        case .automatic(let m, let p, _, _): (mount, phase) = (m, p)
         case .none: (mount, phase) = (nil, nil)
         }
-        let cacheReady = phase == nil || phase == CachePhase.ready.rawValue
+        let phaseReady = phase == nil || phase == CachePhase.ready.rawValue
+        // Something complete to serve: a staged revision, or a Ready cache that predates revisions.
+        let servable = phaseReady || mount?.revision != nil
         let workloadReady = ProviderObject.isReady(request.observed.resources[ReplicaKey.workload])
 
-        if cacheReady || hasWorkload {
+        if servable || hasWorkload {
             let builder = WorkloadBuilder(workers: workers, name: remoteName, labels: labels, settings: settings, mount: mount)
             let (manifest, elsewhere) = builder.workload()
             let query = #"has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Available" && c.status == "True")"#
@@ -69,6 +82,13 @@ struct ReplicaContext {
             response.desired.resources[ReplicaKey.service] = Resource(
                 object: ProviderObject.wrap(builder.service(), providerConfig: providerConfig),
                 ready: serviceReady ? .ready : .notReady)
+            if let sharedCache {
+                // The Usage goes with the pods that mount the cache, and names the revision they mount.
+                let usage = CacheUsage.manifest(namespace: namespace, replica: name, cache: sharedCache, cluster: cluster,
+                                                revision: mount?.revision)
+                let usageReady = conditionStatus(request.observed.resources[CacheUsage.key]?.object, "Ready") == "True"
+                response.desired.resources[CacheUsage.key] = Resource(object: usage, ready: usageReady ? .ready : .notReady)
+            }
             if let mount {
                 if let elsewhere {
                     let message = "The engine's --model \(quote(elsewhere)) does not point at the cache mounted at "
@@ -85,16 +105,13 @@ struct ReplicaContext {
         }
 
         if let phase {
-            response.conditions.append(cacheReady
-                ? Condition(type: "CacheReady", status: .true, reason: "Ready", message: "The cache is staged on \(cluster)")
-                : Condition(type: "CacheReady", status: .false, reason: phase,
-                            message: "The cache on \(cluster) is \(phase)"
-                                + (hasWorkload ? "; the running workload is kept" : "; the workload waits for it")))
+            response.conditions.append(cacheCondition(phase: phase, phaseReady: phaseReady, servable: servable, mount: mount,
+                                                      staged: cache.staged))
         }
         let workload: Condition
         if workloadReady {
             workload = Condition(type: "WorkloadReady", status: .true, reason: "Available", message: "The workload on \(cluster) is available")
-        } else if cacheReady || hasWorkload {
+        } else if servable || hasWorkload {
             workload = Condition(type: "WorkloadReady", status: .false, reason: "Creating", message: "Waiting for the workload on \(cluster) to become available")
         } else {
             workload = Condition(type: "WorkloadReady", status: .false, reason: "WaitingForCache", message: "Waiting for the cache on \(cluster) to be Ready")
@@ -104,7 +121,10 @@ struct ReplicaContext {
         var status: Fields = [:]
         if let mount, let phase {
             var c: Fields = ["volume": .string(mount.claimName), "mountPath": .string(mount.path), "phase": .string(phase)]
-            if case .automatic(_, _, let source) = cache { c["source"] = .string(source) }
+            if case .automatic(_, _, let source, _) = cache { c["source"] = .string(source) }
+            // The revision directory the pods mount (absent until something is staged), and whose it is.
+            if let revision = mount.revision { c["revision"] = .string(revision) }
+            if let staged = cache.staged { c["staged"] = .string(staged) }
             status["cache"] = .object(c)
         }
         var composite = response.desired.composite ?? Resource(object: compositeBase())
@@ -113,6 +133,26 @@ struct ReplicaContext {
         if !existing.isEmpty { composite.object["status"] = .object(existing) }
         composite.ready = workloadReady ? .ready : .notReady
         response.desired.composite = composite
+    }
+
+    /// `CacheReady`: True while the pods have a complete revision to read, even
+    /// while a newer one downloads or after it failed (they keep the older one).
+    private func cacheCondition(phase: String, phaseReady: Bool, servable: Bool, mount: WorkloadBuilder.Mount?,
+                                staged: String?) -> Condition
+    {
+        let serving = mount?.revision.map { r in staged.map { "\(r) (\($0))" } ?? r }
+        if phaseReady {
+            return Condition(type: "CacheReady", status: .true, reason: "Ready",
+                             message: "The cache is staged on \(cluster)" + (serving.map { "; the pods read \($0)" } ?? ""))
+        }
+        if servable, let serving {
+            let reason = phase == CachePhase.failed.rawValue ? "UpdateFailed" : phase
+            return Condition(type: "CacheReady", status: .true, reason: reason.isEmpty ? "Unknown" : reason,
+                             message: "The cache on \(cluster) is \(phase); the pods keep reading the staged revision \(serving)")
+        }
+        return Condition(type: "CacheReady", status: .false, reason: phase.isEmpty ? "Unknown" : phase,
+                         message: "The cache on \(cluster) is \(phase)"
+                             + (hasWorkload ? "; the running workload is kept" : "; the workload waits for it"))
     }
 }
 

@@ -89,32 +89,3 @@ public struct WorkersSpec: Sendable, Hashable {
                            raw: workers)
     }
 }
-
-/// What the function reads of an observed ModelCache (for deployments and replicas).
-public struct ModelCacheView: Sendable, Hashable {
-    /// The cache's name.
-    public var name: String
-    /// `spec.mount.path`, when valid.
-    public var mountPath: String?
-    /// `spec.clusterSelector.matchLabels` (string values only).
-    public var matchLabels: [String: String]
-    /// Phase per cluster from `status.clusters`.
-    public var phases: [String: String]
-
-    /// Reads an observed ModelCache.
-    public init(_ object: Value) {
-        name = object[path: "metadata", "name"]?.stringValue ?? ""
-        let path = object[path: "spec", "mount", "path"]?.stringValue
-        mountPath = path.flatMap { MountPath.problem($0) == nil ? $0 : nil }
-        var labels: [String: String] = [:]
-        for (k, v) in object[path: "spec", "clusterSelector", "matchLabels"]?.objectValue ?? [:] {
-            if let s = v.stringValue { labels[k] = s }
-        }
-        matchLabels = labels
-        var phases: [String: String] = [:]
-        for entry in object[path: "status", "clusters"]?.listValue ?? [] {
-            if let n = entry["name"]?.stringValue { phases[n] = entry["phase"]?.stringValue ?? "" }
-        }
-        self.phases = phases
-    }
-}

@@ -18,29 +18,38 @@ struct WorkloadBuilder {
     static let cacheVolume = "model-cache"
     /// Label that selects a replica's pods.
     static let replicaLabel = "modelplane.ai/replica"
-    /// The port the Service exposes.
-    static let servicePort: Int64 = 8000
+    /// The port the Service exposes: the serving containers' port.
+    static let servicePort = ServingProbes.port
 
+    /// The replica's workers.
     let workers: WorkersSpec
     /// The remote name of the Deployment/LWS and the Service.
     let name: String
+    /// Labels on the workload and the Service.
     let labels: [String: String]
+    /// The function's settings (the remote namespace).
     let settings: Settings
+    /// The cache the pods mount, if any.
     let mount: Mount?
 
     /// The workload manifest, and the `--model` value that bypasses a mounted cache, if any.
     func workload() -> (manifest: Value, modelElsewhere: String?) {
-        let leader = podTemplate(leader: true)
+        let leader = podTemplate(role: workers.isMultiNode ? .leader : .single)
         let metadata: Value = ["name": .string(name), "namespace": .string(settings.remoteNamespace),
                                "labels": .object(Fields(labels))]
         if workers.isMultiNode {
-            let worker = podTemplate(leader: false)
+            let worker = podTemplate(role: .worker)
             let lws: Value = [
                 "apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet", "metadata": metadata,
                 "spec": [
                     "replicas": .int(workers.count),
+                    // Workers start with the leader (the leader waits for them before it
+                    // serves, so LeaderReady would deadlock); a pod that fails takes its
+                    // whole group down and back, so a gang never runs short of a node.
+                    "startupPolicy": "LeaderCreated",
                     "leaderWorkerTemplate": [
                         "size": .int(workers.pipeline),
+                        "restartPolicy": "RecreateGroupOnPodRestart",
                         "leaderTemplate": leader.template,
                         "workerTemplate": worker.template,
                     ],
@@ -52,16 +61,16 @@ struct WorkloadBuilder {
             "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata,
             "spec": [
                 "replicas": .int(workers.count),
-                "selector": ["matchLabels": [Self.replicaLabel: .string(name)]],
+                "selector": ["matchLabels": [Self.replicaLabel: .string(labelValue(name))]],
                 "template": leader.template,
             ],
         ]
         return (deployment, leader.modelElsewhere)
     }
 
-    /// The Service in front of the serving pods (LWS: the leaders).
+    /// The Service in front of the serving pods (LWS: the leaders only).
     func service() -> Value {
-        var selector: Value = [Self.replicaLabel: .string(name)]
+        var selector: Value = [Self.replicaLabel: .string(labelValue(name))]
         if workers.isMultiNode { selector["leaderworkerset.sigs.k8s.io/worker-index"] = "0" }
         return [
             "apiVersion": "v1", "kind": "Service",
@@ -74,17 +83,30 @@ struct WorkloadBuilder {
         ]
     }
 
-    /// One pod template; `leader` pods (and Deployment pods) serve, so only they get `--model` added.
-    private func podTemplate(leader: Bool) -> (template: Value, modelElsewhere: String?) {
+    /// What a pod does: serve alone (Deployment), lead a gang, or work in one.
+    enum Role {
+        /// A Deployment pod: serves on its own.
+        case single
+        /// A LeaderWorkerSet leader: serves for its gang.
+        case leader
+        /// A LeaderWorkerSet worker: lends its GPUs to the leader's engine.
+        case worker
+
+        /// Whether the pod answers HTTP (and so gets the port, probes and `--model`).
+        var serves: Bool { self != .worker }
+    }
+
+    /// One pod template.
+    private func podTemplate(role: Role) -> (template: Value, modelElsewhere: String?) {
         var podLabels = workers.labels
-        podLabels[Self.replicaLabel] = .string(name)
+        podLabels[Self.replicaLabel] = .string(labelValue(name))
         var metadata: Value = ["labels": .object(podLabels)]
         if !workers.annotations.isEmpty { metadata["annotations"] = .object(workers.annotations) }
 
         var modelElsewhere: String?
         let containers: [Value] = workers.containers.map { c in
             guard c["name"]?.stringValue == "engine" else { return c }
-            let (engine, elsewhere) = self.engine(c, leader: leader)
+            let (engine, elsewhere) = self.engine(c, role: role)
             modelElsewhere = elsewhere
             return engine
         }
@@ -97,8 +119,9 @@ struct WorkloadBuilder {
         return (["metadata": metadata, "spec": spec], modelElsewhere)
     }
 
-    /// The engine container with GPUs, shared memory, the cache mount and its model arguments.
-    private func engine(_ container: Value, leader: Bool) -> (Value, String?) {
+    /// The engine container with GPUs, shared memory, the cache mount, its model
+    /// arguments and, per role, the gang wiring and the serving port and probes.
+    private func engine(_ container: Value, role: Role) -> (Value, String?) {
         var c = container
         var resources = c["resources"]?.objectValue ?? [:]
         var limits = resources["limits"]?.objectValue ?? [:]
@@ -109,74 +132,41 @@ struct WorkloadBuilder {
         var mounts = c["volumeMounts"]?.listValue ?? []
         mounts.append(["name": "dshm", "mountPath": "/dev/shm"])
         if let mount {
-            var m: Value = ["name": .string(Self.cacheVolume), "mountPath": .string(mount.path)]
-            if let revision = mount.revision {
-                // Read-only, one revision: pods never see another revision's files or a partial download.
-                m["readOnly"] = true
-                m["subPath"] = .string(revision)
-            }
+            // Read-only, and with a staged revision only that revision's directory: pods
+            // never see another revision's files or a partial download, and never write.
+            var m: Value = ["name": .string(Self.cacheVolume), "mountPath": .string(mount.path), "readOnly": true]
+            if let revision = mount.revision { m["subPath"] = .string(revision) }
             mounts.append(m)
         }
         c["volumeMounts"] = .list(mounts)
 
-        guard let mount else { return (c, nil) }
-        var args = ModelArguments(c["args"]?.listValue?.compactMap(\.stringValue) ?? [])
-        var elsewhere: String?
-        if let id = mount.automaticModelID {
-            args.replaceModel(with: mount.path)
-            if leader && !args.has("--served-model-name") { args.append("--served-model-name=\(id)") }
-        } else if let model = args.model {
-            if model != mount.path { elsewhere = model }
-        } else if leader && c["command"] == nil {
-            args.append("--model=\(mount.path)")
+        // A gang engine without its own command is started by the constant bootstrap.
+        let bootstrap = role != .single && c["command"] == nil
+        if role != .single {
+            let own = Set((c["env"]?.listValue ?? []).compactMap { $0["name"]?.stringValue })
+            let gang = GangBootstrap.environment.filter { !own.contains($0["name"]?.stringValue ?? "") }
+            let env = gang + (c["env"]?.listValue ?? [])
+            c["env"] = .list(env)
         }
-        if !args.items.isEmpty || c["args"] != nil { c["args"] = .list(args.items.map(Value.string)) }
+
+        var args = ModelArguments(c["args"]?.listValue?.compactMap(\.stringValue) ?? [])
+        let elsewhere = mount.flatMap { args.point(at: $0, serving: role.serves, ownCommand: c["command"] != nil) }
+        if bootstrap && role == .leader {
+            args.addParallelism(tensor: workers.tensor, pipeline: workers.pipeline)
+        }
+
+        switch (role, bootstrap) {
+        case (.leader, true):
+            c["command"] = .list(GangBootstrap.leaderCommand.map(Value.string))
+            c["args"] = .list(args.items.map(Value.string))
+        case (.worker, true):
+            // A worker only joins the leader's Ray head; the engine runs on the leader.
+            c["command"] = .list(GangBootstrap.workerCommand.map(Value.string))
+            c["args"] = nil
+        default:
+            if !args.items.isEmpty || c["args"] != nil { c["args"] = .list(args.items.map(Value.string)) }
+        }
+        c = role.serves ? ServingProbes.serving(c) : ServingProbes.withoutHTTPProbes(c)
         return (c, elsewhere)
     }
-}
-
-/// An engine's argument list, read and edited as vLLM-style flags
-/// (`--flag=value` or `--flag value`).
-struct ModelArguments {
-    private(set) var items: [String]
-
-    init(_ items: [String]) { self.items = items }
-
-    /// The `--model` value, if any.
-    var model: String? { value(of: "--model") }
-
-    /// The value of `flag`, written as `flag=value` or `flag value`.
-    func value(of flag: String) -> String? {
-        for (i, a) in items.enumerated() {
-            if a.hasPrefix(flag + "=") { return String(a.dropFirst(flag.count + 1)) }
-            if a == flag, i + 1 < items.count { return items[i + 1] }
-        }
-        return nil
-    }
-
-    /// Whether `flag` is present in either form.
-    func has(_ flag: String) -> Bool {
-        items.contains { $0 == flag || $0.hasPrefix(flag + "=") }
-    }
-
-    /// Replaces every `--model` value with `path`, in place, normalised to `--model=path`.
-    mutating func replaceModel(with path: String) {
-        var out: [String] = []
-        var i = 0
-        while i < items.count {
-            let a = items[i]
-            if a.hasPrefix("--model=") {
-                out.append("--model=\(path)")
-            } else if a == "--model" {
-                out.append("--model=\(path)")
-                i += 1
-            } else {
-                out.append(a)
-            }
-            i += 1
-        }
-        items = out
-    }
-
-    mutating func append(_ arg: String) { items.append(arg) }
 }

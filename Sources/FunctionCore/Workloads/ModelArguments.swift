@@ -1,0 +1,71 @@
+/// An engine's argument list, read and edited as vLLM-style flags
+/// (`--flag=value` or `--flag value`).
+struct ModelArguments {
+    /// The arguments, in order.
+    private(set) var items: [String]
+
+    /// Reads an argument list.
+    init(_ items: [String]) { self.items = items }
+
+    /// The `--model` value, if any.
+    var model: String? { value(of: "--model") }
+
+    /// The value of `flag`, written as `flag=value` or `flag value`.
+    func value(of flag: String) -> String? {
+        for (i, a) in items.enumerated() {
+            if a.hasPrefix(flag + "=") { return String(a.dropFirst(flag.count + 1)) }
+            if a == flag, i + 1 < items.count { return items[i + 1] }
+        }
+        return nil
+    }
+
+    /// Whether `flag` is present in either form.
+    func has(_ flag: String) -> Bool {
+        items.contains { $0 == flag || $0.hasPrefix(flag + "=") }
+    }
+
+    /// Replaces every `--model` value with `path`, in place, normalised to `--model=path`.
+    mutating func replaceModel(with path: String) {
+        var out: [String] = []
+        var i = 0
+        while i < items.count {
+            let a = items[i]
+            if a.hasPrefix("--model=") {
+                out.append("--model=\(path)")
+            } else if a == "--model" {
+                out.append("--model=\(path)")
+                i += 1
+            } else {
+                out.append(a)
+            }
+            i += 1
+        }
+        items = out
+    }
+
+    /// Appends one argument.
+    mutating func append(_ arg: String) { items.append(arg) }
+
+    /// Points the engine at a mounted cache: with the automatic cache `--model` is
+    /// replaced by its path (and a serving engine keeps answering to the HuggingFace
+    /// id); otherwise a serving engine without its own command and without `--model`
+    /// gets `--model=<path>`. Answers a `--model` that points elsewhere, if any.
+    mutating func point(at mount: WorkloadBuilder.Mount, serving: Bool, ownCommand: Bool) -> String? {
+        if let id = mount.automaticModelID {
+            replaceModel(with: mount.path)
+            if serving && !has("--served-model-name") { append("--served-model-name=\(id)") }
+            return nil
+        }
+        if let model {
+            return model == mount.path ? nil : model
+        }
+        if serving && !ownCommand { append("--model=\(mount.path)") }
+        return nil
+    }
+
+    /// Adds the gang's parallelism, each flag only when absent (in either spelling).
+    mutating func addParallelism(tensor: Int64, pipeline: Int64) {
+        if !has("--tensor-parallel-size") && !has("-tp") { append("--tensor-parallel-size=\(tensor)") }
+        if !has("--pipeline-parallel-size") && !has("-pp") { append("--pipeline-parallel-size=\(pipeline)") }
+    }
+}

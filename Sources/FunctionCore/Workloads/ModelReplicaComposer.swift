@@ -93,8 +93,8 @@ public struct ModelReplicaComposer: KindComposer {
 enum CacheChoice {
     /// A ModelCache's claim, with the cache's phase on this cluster.
     case shared(WorkloadBuilder.Mount, phase: String)
-    /// The replica's own claim, with its phase and source identity.
-    case automatic(WorkloadBuilder.Mount, phase: String, source: String)
+    /// The replica's own claim, with its phase, source identity and staged identity.
+    case automatic(WorkloadBuilder.Mount, phase: String, source: String, staged: String?)
     /// None: single-node without a reference.
     case none
 }

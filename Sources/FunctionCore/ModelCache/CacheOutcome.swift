@@ -21,7 +21,9 @@ struct ObservedCacheStatus {
 
 /// One cluster's line in `status.clusters`.
 struct ClusterReport {
+    /// The cluster's name.
     let cluster: String
+    /// Its phase and message.
     var report: PhaseReport
     /// The newest completely staged identity.
     let staged: String?
@@ -31,15 +33,22 @@ struct ClusterReport {
 
 /// The phases of all clusters and what follows from them: counts, conditions, events.
 struct CacheOutcome {
+    /// The identity the spec asks for now.
     let source: String
+    /// Every cluster's line, sorted by name (Retained ones included).
     let reports: [ClusterReport]
+    /// Why the token Secret cannot be used, if so.
     let tokenProblem: String?
 
     /// The matched clusters: every entry except Retained ones.
     var matched: [ClusterReport] { reports.filter { $0.report.phase != .retained } }
+    /// How many matched clusters are Ready.
     var readyCount: Int { matched.filter { $0.report.phase == .ready }.count }
+    /// Whether at least one cluster matched and all matched ones are Ready.
     var allReady: Bool { !matched.isEmpty && readyCount == matched.count }
+    /// The matched clusters that are Failed.
     var failed: [ClusterReport] { matched.filter { $0.report.phase == .failed } }
+    /// The matched clusters that are Updating.
     var updating: [ClusterReport] { matched.filter { $0.report.phase == .updating } }
 
     /// `ClustersMatched` and `ArtifactReady`, first applicable rule wins (modelcache.md §6, lifecycle.md §2).
@@ -53,6 +62,7 @@ struct CacheOutcome {
         return [c, artifactReady]
     }
 
+    /// The `ArtifactReady` condition.
     var artifactReady: Condition {
         let n = matched.count
         func c(_ status: ConditionStatus, _ reason: String, _ message: String) -> Condition {

@@ -2,21 +2,30 @@
 /// Job runs there and the phase; and what happens to claims on clusters that
 /// are no longer matched (lifecycle.md §2–§4).
 struct ClusterPlanner {
+    /// The validated spec.
     let spec: ModelCacheSpec
+    /// Names and manifests shared by every cluster.
     let staging: CacheStaging
+    /// What the XR's status said last time.
     let observed: ObservedCacheStatus
+    /// The replicas that mount the cache.
     let consumers: Consumers
+    /// The request, for observed composed resources.
     let request: RunRequest
 
     /// Where on a cluster the cache goes: its provider config and claim.
     struct Target {
+        /// The provider config that reaches the cluster.
         let providerConfig: String
+        /// The claim's class and size.
         let sizing: ClaimSizing
     }
 
     /// One cluster's phase and, when anything can be composed there, its target.
     struct Plan {
+        /// The cluster's name.
         let cluster: String
+        /// Its phase and message.
         let report: PhaseReport
         /// The staged identity after this reconcile.
         let staged: String?

@@ -43,6 +43,6 @@ public struct Consumers: Sendable, Hashable {
     /// The revision directories replicas on `cluster` mount, sorted.
     public func revisions(on cluster: String) -> [String] { (mounted[labelValue(cluster)] ?? []).sorted() }
 
-    /// `1 replica` / `3 replicas`.
+    /// `1 replica` or `3 replicas`.
     static func phrase(_ n: Int) -> String { n == 1 ? "1 replica" : "\(n) replicas" }
 }

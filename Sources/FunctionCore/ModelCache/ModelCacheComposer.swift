@@ -145,7 +145,9 @@ public struct ModelCacheComposer: KindComposer {
 
     /// What makes two clusters' claims differ.
     struct ClaimShape: Hashable {
+        /// The storage class.
         let storageClass: String
+        /// The size, e.g. `300Gi`.
         let size: String
     }
 

@@ -191,4 +191,36 @@ import Testing
         #expect(w.jobName("gpu-east") == stuck)
         #expect(w.entry("gpu-east")?["phase"] == "Failed")
     }
+
+    @Test("A queued update keeps serving the staged revision and says it is queued")
+    func queuedUpdate() {
+        var w = staged(["gpu-east", "gpu-west"])
+        w.input = ["apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input", "maxParallelHydrations": 1]
+        w.spec = spec(revision: "v2")
+        let r = w.reconcile()
+        #expect(r.desired.resources.keys.filter { $0.hasPrefix("hydrate-") } == ["hydrate-gpu-east"])
+        #expect(w.entry("gpu-west")?["phase"] == "Updating")
+        #expect(w.entry("gpu-west")?["staged"] == .string(Self.v1))
+        #expect(w.entry("gpu-west")?["message"]
+                == .string("Queued: at most 1 hydration Jobs run at once; \(Self.v1) keeps serving"))
+    }
+
+    @Test("A gated model's token value never appears in any response across an update, a failure and a retry")
+    func tokenNeverInOutput() {
+        var w = world(["gpu-east"])
+        w.spec = tokenSpec()
+        w.required = ["token-secret": [tokenSecret(["HF_TOKEN": .string(secretValue)])]]
+        var responses = [w.reconcile()]
+        w.finish("gpu-east", ("Complete", "Completed", "done"))
+        responses.append(w.reconcile())
+        w.spec = with(tokenSpec(), "artifact", ["source": ["huggingFace": [
+            "repo": "meta-llama/Llama-3.1-8B-Instruct", "revision": "v2", "tokenSecretRef": ["name": "hf-token"]]]])
+        responses.append(w.reconcile())
+        #expect(responses.last?.desired.resources["token-gpu-east"] != nil, "the copy is back while updating")
+        w.finish("gpu-east", Lx.failedWith(exitCode: 10))
+        responses.append(w.reconcile())
+        w.annotations = ["modelplane.ai/retry-hydration": "now"]
+        responses.append(w.reconcile())
+        for r in responses { #expect(!r.canonicalValue.canonicalJSON().contains(secretValue)) }
+    }
 }

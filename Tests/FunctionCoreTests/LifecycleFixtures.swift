@@ -1,3 +1,5 @@
+import Testing
+
 @testable import FunctionCore
 
 /// Fixtures for day-two tests: observed Jobs as the provider reports the ones
@@ -92,6 +94,9 @@ struct CacheWorld {
     var jobOutcome: [String: (type: String, reason: String, message: String)] = [:]
     /// Claims that are not bound yet.
     var unbound: Set<String> = []
+    /// Other required resources (e.g. the token Secret) and the step input.
+    var required: [String: [Value]] = [:]
+    var input: Value?
 
     init(clusters: [Value]) { self.clusters = clusters }
 
@@ -142,12 +147,17 @@ struct CacheWorld {
     }
 
     /// The request Crossplane sends now.
-    var request: RunRequest { Fx.request(xr, clusters: clusters, required: ["consumers": usages], observed: observed) }
+    var request: RunRequest {
+        Fx.request(xr, clusters: clusters, required: required.merging(["consumers": usages]) { $1 }, observed: observed,
+                   input: input)
+    }
 
     /// One request/response round, applying desired state as Crossplane would.
     @discardableResult
     mutating func reconcile() -> RunResponse {
+        let request = self.request
         let r = Composer().run(request)
+        #expect(Composer().run(request) == r, "the same request gives the same response")
         var s = r.desired.composite?.object["status"] ?? [:]
         s["conditions"] = .list(r.conditions.map { c in
             ["type": .string(c.type), "status": .string(c.status == .true ? "True" : "False"),

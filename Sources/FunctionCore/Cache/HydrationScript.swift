@@ -36,8 +36,9 @@ public enum HydrationScript {
     /// 2. Exits early past the download when the marker already holds this source
     ///    (`hf://<repo>` or `hf://<repo>@<revision>`, the same string as
     ///    `ArtifactSource.identity`); otherwise runs `hf download` into the
-    ///    directory (hf resumes interrupted downloads) while touching a heartbeat,
-    ///    and writes the marker only after it succeeded.
+    ///    directory (hf resumes interrupted downloads) while the script itself
+    ///    touches a heartbeat every 30 s (no background helper outlives it), and
+    ///    writes the marker only after it succeeded.
     /// 3. Classifies a failed download: a full disk exits 11, a missing repo or
     ///    revision or denied access exits 10 (the Job's podFailurePolicy fails at
     ///    once on both), anything else exits 1 (retried).
@@ -60,10 +61,10 @@ public enum HydrationScript {
         export HF_HOME=/tmp/hf-home HF_HUB_DISABLE_TELEMETRY=1
         command -v hf >/dev/null || { pip install -q --target /tmp/hf huggingface_hub==\(huggingFaceHubVersion) || exit 1; export PYTHONPATH=/tmp/hf PATH=/tmp/hf/bin:$PATH; }
         rm -f "$m"
-        (trap 'kill $z 2>/dev/null; exit 0' TERM; while touch "$d/\(activeFile)"; do sleep 30 & z=$!; wait $z; done) & h=$!
         l=$(mktemp) || exit 1
-        { hf download "$MODEL_REPO" ${MODEL_REVISION:+--revision "$MODEL_REVISION"} --local-dir "$d" 2>&1; echo $? >"$l.r"; } | tee "$l"
-        r=$(cat "$l.r" 2>/dev/null || echo 1); kill $h 2>/dev/null; rm -f "$d/\(activeFile)"
+        { hf download "$MODEL_REPO" ${MODEL_REVISION:+--revision "$MODEL_REVISION"} --local-dir "$d" 2>&1; echo $? >"$l.r"; } | tee "$l" & h=$! n=0
+        while kill -0 $h 2>/dev/null; do [ $((n%30)) != 0 ] || touch "$d/\(activeFile)"; n=$((n+1)); sleep 1; done
+        wait $h; r=$(cat "$l.r" 2>/dev/null || echo 1); rm -f "$d/\(activeFile)"
         if [ $r != 0 ]; then
         grep -Eq 'No space left on device|Errno 28|ENOSPC' "$l" && exit \(diskFullExitCode)
         grep -Eq 'RepositoryNotFound|RevisionNotFound|GatedRepo|(401|403|404) Client Error' "$l" && exit \(notFoundExitCode)

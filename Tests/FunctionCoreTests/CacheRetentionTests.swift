@@ -164,4 +164,18 @@ import Testing
         #expect(w.entry("gpu-east")?["phase"] == "Updating")
         #expect(manifest(r, "pvc-gpu-east")?[path: "spec", "resources", "requests", "storage"] == "600Gi")
     }
+
+    @Test("A cache name longer than a label value is written and selected through labelValue")
+    func longName() {
+        let name = String(repeating: "qwen-", count: 14) + "x"
+        let r = Composer().run(Fx.request(Fx.modelCache(name: name), clusters: [east]))
+        let value = labelValue(name)
+        #expect(value != name && isLabelValue(value))
+        #expect(r.requirements?.resources["consumers"]?.match == .labels(["modelplane.ai/modelcache": value]))
+        for key in ["pvc-gpu-east", "hydrate-gpu-east"] {
+            let labels = manifest(r, key)?[path: "metadata", "labels"]?.objectValue ?? [:]
+            #expect(labels["modelplane.ai/modelcache"] == .string(value))
+            #expect(labels.allSatisfy { isLabelValue($0.value.stringValue ?? "") }, "every label value is valid")
+        }
+    }
 }

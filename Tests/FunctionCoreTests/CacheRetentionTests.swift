@@ -178,4 +178,14 @@ import Testing
             #expect(labels.allSatisfy { isLabelValue($0.value.stringValue ?? "") }, "every label value is valid")
         }
     }
+
+    @Test("Another step's resource under a pvc- key is neither retained nor released")
+    func foreignKey() {
+        let w = staged(usages: [Lx.usage("r1", cluster: "other", revision: v1Dir)])
+        let foreign: Value = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "x"]]
+        let r = Composer().run(Fx.request(w.xr, clusters: [east, west], required: ["consumers": w.usages],
+                                          observed: w.observed.merging(["pvc-other": foreign]) { $1 }))
+        #expect(r.desired.resources["pvc-other"] == nil)
+        #expect(!r.results.contains { $0.reason == "Released" || $0.reason == "Retained" })
+    }
 }

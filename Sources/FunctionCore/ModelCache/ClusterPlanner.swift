@@ -88,12 +88,18 @@ struct ClusterPlanner {
     }
 
     /// Clusters whose claim Object is observed but that are not in the `clusters` answer, sorted.
+    /// Only Objects holding this cache's claim count (another step may use a `pvc-` key).
     func unmatchedClaims(answered: Set<String>) -> [String] {
-        request.observed.resources.keys.compactMap { key -> String? in
-            guard key.hasPrefix("pvc-") else { return nil }
+        request.observed.resources.compactMap { key, resource -> String? in
+            guard key.hasPrefix("pvc-"), isOurClaim(resource) else { return nil }
             let cluster = String(key.dropFirst(4))
             return answered.contains(cluster) ? nil : cluster
         }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// Whether an observed Object holds this cache's claim.
+    func isOurClaim(_ object: Resource?) -> Bool {
+        object?.object[path: "spec", "forProvider", "manifest", "metadata", "name"]?.stringValue == staging.claimName
     }
 
     /// The kept claim and Retained report for a cluster that can no longer be
@@ -111,7 +117,7 @@ struct ClusterPlanner {
     /// config recorded in it; nil when there is none.
     func keptClaim(_ cluster: String) -> Resource? {
         let observedClaim = request.observed.resources[CacheKeys(cluster: cluster).claim]
-        guard let object = observedClaim?.object,
+        guard isOurClaim(observedClaim), let object = observedClaim?.object,
             let providerConfig = object[path: "spec", "providerConfigRef", "name"]?.stringValue,
             let manifest = object[path: "spec", "forProvider", "manifest"]
         else { return nil }

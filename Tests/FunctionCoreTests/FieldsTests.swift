@@ -58,7 +58,8 @@ import Testing
             s.utf8.count <= 253 && s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
                 let b = Array(label.utf8)
                 func lowerAlnum(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7A) }
-                return (1...63).contains(b.count) && lowerAlnum(b.first!) && lowerAlnum(b.last!)
+                // k8s.io/apimachinery IsDNS1123Subdomain: no length limit per part, only 253 in all.
+                return !b.isEmpty && lowerAlnum(b.first!) && lowerAlnum(b.last!)
                     && b.allSatisfy { lowerAlnum($0) || $0 == 0x2D }
             }
         }

@@ -37,7 +37,11 @@ enum Fx {
                         observed: [String: Value] = [:], desired: [String: Value] = [:],
                         context: Value? = nil, input: Value? = nil) -> RunRequest {
         var required: [String: [Resource]] = extra.mapValues { $0.map { Resource(object: $0) } }
-        if let clusters { required["clusters"] = clusters.map { Resource(object: $0) } }
+        if let clusters {
+            required["clusters"] = clusters.map { Resource(object: $0) }
+            // A ModelCache also asks for its consumers; none unless a test says otherwise.
+            if required["consumers"] == nil { required["consumers"] = [] }
+        }
         return RunRequest(
             tag: "t1",
             observed: State(composite: Resource(object: xr), resources: observed.mapValues { Resource(object: $0) }),

@@ -12,11 +12,9 @@ struct Case: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 }
 
-let jobName = CacheStaging(
-    ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5",
-    source: ArtifactSource(repo: "Qwen/Qwen2.5-0.5B-Instruct", revision: nil), token: nil, labels: [:],
-    settings: Settings()
-).jobName
+/// The first Job's manifest for the default source on a 300 GiB cluster.
+let firstJob = Lx.firstJob()
+let jobName = firstJob[path: "metadata", "name"]!.stringValue!
 
 func manifest(_ r: RunResponse, _ key: String) -> Value? {
     r.desired.resources[key]?.object[path: "spec", "forProvider", "manifest"]
@@ -38,7 +36,10 @@ let modelCacheCases: [Case] = [
          check: { r in
              #expect(r.requirements?.resources["clusters"] == ResourceSelector(
                  apiVersion: "modelplane.ai/v1alpha1", kind: "InferenceCluster", match: .labels([:])))
-             #expect(r.requirements?.resources.count == 1)
+             #expect(r.requirements?.resources["consumers"] == ResourceSelector(
+                 apiVersion: "protection.crossplane.io/v1beta1", kind: "Usage",
+                 match: .labels(["modelplane.ai/modelcache": "qwen-2-5"]), namespace: "ml-team"))
+             #expect(r.requirements?.resources.count == 2)
              #expect(r.desired.resources.keys.sorted() == ["other"])
              #expect(r.desired.composite == nil)
              #expect(r.results.isEmpty)
@@ -121,7 +122,7 @@ let modelCacheCases: [Case] = [
     Case(name: "BoundAndRunningIsHydrating",
          reason: "A bound claim with a running Job is Hydrating.",
          request: Fx.request(Fx.modelCache(status: Fx.status([("gpu-east", "Pending")])), clusters: [gpuEast],
-                             observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"), "hydrate-gpu-east": Fx.job(name: jobName)]),
+                             observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"), "hydrate-gpu-east": Lx.observedJob(firstJob)]),
          check: { r in
              #expect(statusClusters(r).first?["phase"] == "Hydrating")
              #expect(r.desired.resources["pvc-gpu-east"]?.ready == .ready)
@@ -133,7 +134,7 @@ let modelCacheCases: [Case] = [
          request: Fx.request(Fx.modelCache(status: Fx.status([("gpu-east", "Hydrating")], artifactReady: ("False", "Hydrating"))),
                              clusters: [gpuEast],
                              observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"),
-                                        "hydrate-gpu-east": Fx.job(name: jobName, condition: ("Complete", "Completed", "done"))]),
+                                        "hydrate-gpu-east": Lx.observedJob(firstJob, ("Complete", "Completed", "done"))]),
          check: { r in
              #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
              #expect(r.desired.resources["pvc-gpu-east"]?.ready == .ready)
@@ -146,35 +147,44 @@ let modelCacheCases: [Case] = [
              #expect(r.results.map(\.message) == ["Artifact staged on all 1 cluster"])
          }),
     Case(name: "ReadyLatchedAfterJobGone",
-         reason: "Once Ready for this source, the cluster stays Ready after the Job is gone, without a new event.",
-         request: Fx.request(Fx.modelCache(status: Fx.status([("gpu-east", "Ready")], artifactReady: ("True", "Staged"))),
+         reason: "Once this source is staged, the cluster stays Ready after the Job is gone, without a new event.",
+         request: Fx.request(Fx.modelCache(status: Lx.status([("gpu-east", "Ready", Lx.qwen.identity)],
+                                                             artifactReady: ("True", "Staged"))),
                              clusters: [gpuEast], observed: ["pvc-gpu-east": Fx.claim(phase: "Bound")]),
          check: { r in
              #expect(statusClusters(r).first?["phase"] == "Ready")
+             #expect(statusClusters(r).first?["staged"] == .string(Lx.qwen.identity))
              #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
              #expect(r.results.isEmpty)
              #expect(r.desired.composite?.ready == .ready)
          }),
-    Case(name: "RevisionChangeBreaksLatch",
-         reason: "A new revision after Ready is not Ready and gets a new Job with a different name.",
+    Case(name: "RevisionChangeStartsUpdate",
+         reason: "A new revision after Ready gets a new Job; the old revision stays staged and the phase is Updating.",
          request: Fx.request(Fx.modelCache(spec: with(Fx.defaultSpec, "artifact",
                                                       ["source": ["huggingFace": ["repo": "Qwen/Qwen2.5-0.5B-Instruct", "revision": "v2"]]]),
-                                           status: Fx.status([("gpu-east", "Ready")], artifactReady: ("True", "Staged"))),
+                                           status: Lx.status([("gpu-east", "Ready", Lx.qwen.identity)], artifactReady: ("True", "Staged"))),
                              clusters: [gpuEast],
                              observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"),
-                                        "hydrate-gpu-east": Fx.job(name: jobName, condition: ("Complete", "Completed", "old"))]),
+                                        "hydrate-gpu-east": Lx.observedJob(firstJob, ("Complete", "Completed", "old"))]),
          check: { r in
-             #expect(statusClusters(r).first?["phase"] == "Hydrating")
+             #expect(statusClusters(r).first?["phase"] == "Updating")
              #expect(statusClusters(r).first?["source"] == "hf://Qwen/Qwen2.5-0.5B-Instruct@v2")
-             let name = manifest(r, "hydrate-gpu-east")?[path: "metadata", "name"]?.stringValue
+             #expect(statusClusters(r).first?["staged"] == "hf://Qwen/Qwen2.5-0.5B-Instruct")
+             let job = manifest(r, "hydrate-gpu-east")
+             let name = job?[path: "metadata", "name"]?.stringValue
              #expect(name != nil && name != jobName)
+             let env = job?[path: "spec", "template", "spec", "containers"]?.listValue?.first?["env"]?.listValue ?? []
+             #expect(env.first { $0["name"] == "MODEL_DIR" }?["value"] == .string(Lx.qwenV2.directory))
+             #expect(env.first { $0["name"] == "KEEP_DIRS" }?["value"] == .string(Lx.qwen.directory))
+             #expect(cond(r, "ArtifactReady")?.reason == "Updating")
+             #expect(r.results.map(\.message) == ["Updating hf://Qwen/Qwen2.5-0.5B-Instruct → hf://Qwen/Qwen2.5-0.5B-Instruct@v2 on 1 cluster: gpu-east"])
              #expect(r.desired.composite?.ready == .notReady)
          }),
     Case(name: "JobFailedWarnsOnce",
          reason: "A failed Job makes the cluster Failed with the Job's reason and one Warning.",
          request: Fx.request(Fx.modelCache(status: Fx.status([("gpu-east", "Hydrating")])), clusters: [gpuEast],
                              observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"),
-                                        "hydrate-gpu-east": Fx.job(name: jobName, condition: ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit"))]),
+                                        "hydrate-gpu-east": Lx.observedJob(firstJob, ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit"))]),
          check: { r in
              #expect(statusClusters(r).first?["phase"] == "Failed")
              #expect(statusClusters(r).first?["message"]?.stringValue?.contains("BackoffLimitExceeded: Job has reached the specified backoff limit") == true)
@@ -187,15 +197,15 @@ let modelCacheCases: [Case] = [
          request: Fx.request(Fx.modelCache(status: Fx.status([("gpu-east", "Failed")], artifactReady: ("False", "Failed"))),
                              clusters: [gpuEast],
                              observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"),
-                                        "hydrate-gpu-east": Fx.job(name: jobName, condition: ("Failed", "BackoffLimitExceeded", "x"))]),
+                                        "hydrate-gpu-east": Lx.observedJob(firstJob, ("Failed", "BackoffLimitExceeded", "x"))]),
          check: { r in #expect(r.results.isEmpty) }),
     Case(name: "OneOfTwoReadyIsPartial",
          reason: "With one of two clusters Ready the artifact is Partial and the XR not ready.",
          request: Fx.request(Fx.modelCache(status: Fx.status([("gpu-east", "Hydrating"), ("gpu-west", "Hydrating")])),
                              clusters: [gpuEast, gpuWest],
                              observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"), "pvc-gpu-west": Fx.claim(phase: "Bound"),
-                                        "hydrate-gpu-east": Fx.job(name: jobName, condition: ("Complete", "Completed", "ok")),
-                                        "hydrate-gpu-west": Fx.job(name: jobName)]),
+                                        "hydrate-gpu-east": Lx.observedJob(firstJob, ("Complete", "Completed", "ok")),
+                                        "hydrate-gpu-west": Lx.observedJob(firstJob)]),
          check: { r in
              #expect(cond(r, "ArtifactReady")?.reason == "Partial")
              #expect(r.desired.composite?.object[path: "status", "summary", "ready"] == "1/2")

@@ -204,7 +204,7 @@ let invalidSpecs: [Invalid] = [
         let clusters = ["c-1", "c-2", "c-3", "c-4"].map { Fx.cluster($0) }
         let r = Composer().run(Fx.request(
             Fx.modelCache(status: Fx.status([("c-1", "Pending"), ("c-2", "Pending"), ("c-3", "Pending"), ("c-4", "Hydrating")])),
-            clusters: clusters, observed: ["hydrate-c-4": Fx.job(name: jobName), "pvc-c-4": Fx.claim(phase: "Bound")],
+            clusters: clusters, observed: ["hydrate-c-4": Lx.observedJob(firstJob), "pvc-c-4": Fx.claim(phase: "Bound")],
             input: ["apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input", "maxParallelHydrations": 2]))
         #expect(r.desired.resources.keys.filter { $0.hasPrefix("hydrate-") }.sorted() == ["hydrate-c-1", "hydrate-c-4"])
         #expect(statusClusters(r).map { $0["phase"]?.stringValue ?? "" } == ["Pending", "Pending", "Pending", "Hydrating"])

@@ -98,6 +98,8 @@ def model_cache_request(clusters=("gpu-east",), tag="e2e") -> pb.RunFunctionRequ
             "mount": {"path": "/models/qwen"},
         },
     })
+    # A ModelCache also asks for its consumers (Usages); answered: none.
+    req.required_resources["consumers"].SetInParent()
     items = req.required_resources["clusters"].items
     for name in clusters:
         item = items.add()

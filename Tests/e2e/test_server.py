@@ -59,7 +59,7 @@ def test_model_cache_call_composes_claim_and_job(server):
     assert manifest["spec"]["resources"]["requests"]["storage"] == "300Gi"
     assert manifest["metadata"]["name"] == "modelcache-ml-team-qwen-2-5-b6b9a"
     status = json_format.MessageToDict(rsp.desired.composite.resource)["status"]
-    assert status["summary"] == {"ready": "0/2"}
+    assert status["summary"] == {"ready": "0/2", "consumers": 0}
     assert {c.type: c.reason for c in rsp.conditions} == {"ClustersMatched": "Matched", "ArtifactReady": "Hydrating"}
     assert rsp.requirements.resources["clusters"].kind == "InferenceCluster"
 

@@ -1,25 +1,3 @@
-/// The phase of a cache on one cluster.
-public enum CachePhase: String, Sendable, Hashable {
-    case pending = "Pending"
-    case hydrating = "Hydrating"
-    case ready = "Ready"
-    case failed = "Failed"
-}
-
-/// A phase and, when not Ready, why.
-public struct PhaseReport: Sendable, Hashable {
-    /// The phase.
-    public var phase: CachePhase
-    /// Why the cache is in this phase; nil when Ready.
-    public var message: String?
-
-    /// Creates a report.
-    public init(_ phase: CachePhase, _ message: String? = nil) {
-        self.phase = phase
-        self.message = message
-    }
-}
-
 /// Where a hydration Job gets a HuggingFace token.
 public enum TokenSource: Sendable, Hashable {
     /// A Secret on the control plane: provider-kubernetes copies the key to each
@@ -53,13 +31,13 @@ public enum TokenSource: Sendable, Hashable {
     }
 }
 
-/// One cache: the claim, the hydration Job and the token copy it puts on each
+/// One cache: the claim, the hydration Jobs and the token copy it puts on each
 /// cluster, named and labelled the same way whoever owns it (a ModelCache, or a
 /// ModelReplica's automatic cache).
 ///
-/// Names and the cluster-independent manifests are built once in `init` and
-/// shared (copy-on-write) by every cluster's Object: a 1,000-cluster cache
-/// hashes its names once, not 3,000 times.
+/// Names and the cluster-independent parts are built once in `init` and shared
+/// (copy-on-write) by every cluster's Object: a 1,000-cluster cache hashes its
+/// names once, not 3,000 times.
 public struct CacheStaging: Sendable, Hashable {
     /// What to download.
     public let source: ArtifactSource
@@ -67,38 +45,42 @@ public struct CacheStaging: Sendable, Hashable {
     public let token: TokenSource?
     /// The claim's name on every cluster.
     public let claimName: String
-    /// The Job's name; it carries a digest of the source, so a new source gets a
-    /// new Job (a Job's pod template is immutable).
-    public let jobName: String
     /// The token copy's name on every cluster.
     public let tokenName: String
+    /// The value of the owner's `modelplane.ai/retry-hydration` annotation, if any.
+    public let retry: String?
+    /// The owner's `metadata.generation`: orders Jobs, so an older one never prunes a newer one's revision.
+    public let generation: Int64
+    private let owner: [String]
     private let settings: Settings
     private let labels: Value
-    private let jobManifest: Value
     private let tokenManifest: Value?
-    /// Messages that are the same on every cluster, built once.
-    private let downloading: String
-    private let waitingForClaim: String
+    /// ` with HF_TOKEN from …` for messages about a gated download; empty without a token.
+    let tokenReading: String
+
+    /// The annotation that retries Failed clusters when its value changes (lifecycle.md §4).
+    public static let retryAnnotation = "modelplane.ai/retry-hydration"
+    /// The Job label naming the revision directory it writes.
+    public static let revisionLabel = "modelplane.ai/cache-revision"
+    /// The Job label recording its attempt (`HydrationJob.attempt`).
+    public static let attemptLabel = "modelplane.ai/hydration-attempt"
 
     /// Plans the cache owned by `ownerKind` `namespace`/`name`.
     public init(ownerKind: String, namespace: String, name: String, source: ArtifactSource, token: TokenSource?,
-                labels: [String: String], settings: Settings)
+                labels: [String: String], settings: Settings, retry: String? = nil, generation: Int64 = 0)
     {
         self.source = source
         self.token = token
         self.settings = settings
+        self.retry = retry
+        self.generation = generation
         self.labels = .object(Fields(labels))
+        self.owner = [ownerKind, namespace, name]
         self.claimName = Self.claimName(ownerKind: ownerKind, namespace: namespace, name: name)
-        self.jobName = childName(ownerKind, namespace, name, "hydrate", shortDigest(source.identity, length: 6))
         self.tokenName = childName(ownerKind, namespace, name, "token")
-        self.jobManifest = Self.job(name: jobName, claimName: claimName, tokenName: tokenName, source: source,
-                                    token: token, metadata: Self.metadata(jobName, settings, self.labels),
-                                    settings: settings)
-        let readsToken = token.map { [tokenName] t in
+        self.tokenReading = token.map { [tokenName] t in
             " with HF_TOKEN from " + t.location(copy: tokenName, remoteNamespace: settings.remoteNamespace)
         } ?? ""
-        self.downloading = "Downloading \(source.repo) into claim \(claimName)\(readsToken)"
-        self.waitingForClaim = "Waiting for claim \(claimName) to be created"
         let tokenMetadata = Self.metadata(tokenName, settings, self.labels)
         if case .controlPlane = token {
             self.tokenManifest = ["apiVersion": "v1", "kind": "Secret", "metadata": tokenMetadata, "type": "Opaque"]
@@ -112,13 +94,22 @@ public struct CacheStaging: Sendable, Hashable {
         childName(ownerKind, namespace, name)
     }
 
+    /// The name of a new Job for this source. It carries a digest of the source
+    /// identity, the revision staged when it starts, the retry annotation and
+    /// the Job it replaces, so a Job name never repeats an earlier attempt (an
+    /// old completed Job still on the cluster can never pass for a new one).
+    public func newJobName(staged: String?, replacing: String?) -> String {
+        let seed = [source.identity, staged ?? "", retry ?? "", replacing ?? ""].joined(separator: "\n")
+        return childName(owner + ["hydrate", shortDigest(seed, length: 6)])
+    }
+
     private static func metadata(_ name: String, _ settings: Settings, _ labels: Value) -> Value {
         ["name": .string(name), "namespace": .string(settings.remoteNamespace), "labels": labels]
     }
 
     /// The provider-kubernetes Object holding the PersistentVolumeClaim on one cluster.
     public func claimObject(providerConfig: String, storageClass: String, sizeGiB: Int64) -> Value {
-        claimObject(providerConfig: providerConfig, claim: claimManifest(storageClass: storageClass, sizeGiB: sizeGiB))
+        claimObject(providerConfig: providerConfig, claim: claimManifest(storageClass: storageClass, size: "\(sizeGiB)Gi"))
     }
 
     /// The Object holding `claim` (from `claimManifest`) on one cluster. Clusters
@@ -127,15 +118,15 @@ public struct CacheStaging: Sendable, Hashable {
         ProviderObject.wrap(claim, providerConfig: providerConfig, readiness: Self.claimReadiness)
     }
 
-    /// The PersistentVolumeClaim for a storage class and size.
-    public func claimManifest(storageClass: String, sizeGiB: Int64) -> Value {
+    /// The PersistentVolumeClaim for a storage class and a size such as `300Gi`.
+    public func claimManifest(storageClass: String, size: String) -> Value {
         [
             "apiVersion": "v1", "kind": "PersistentVolumeClaim",
             "metadata": Self.metadata(claimName, settings, labels),
             "spec": [
                 "accessModes": ["ReadWriteMany"],
                 "storageClassName": .string(storageClass),
-                "resources": ["requests": ["storage": .string("\(sizeGiB)Gi")]],
+                "resources": ["requests": ["storage": .string(size)]],
             ],
         ]
     }
@@ -144,18 +135,24 @@ public struct CacheStaging: Sendable, Hashable {
     private static let jobReadiness = ProviderObject.celReadiness(
         #"has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Complete" && c.status == "True")"#)
 
-
-    /// The provider-kubernetes Object holding the hydration Job on one cluster.
-    public func jobObject(providerConfig: String) -> Value {
-        ProviderObject.wrap(jobManifest, providerConfig: providerConfig, readiness: Self.jobReadiness,
+    /// The provider-kubernetes Object holding a hydration Job manifest (from `jobManifest`) on one cluster.
+    public func jobObject(providerConfig: String, manifest: Value) -> Value {
+        ProviderObject.wrap(manifest, providerConfig: providerConfig, readiness: Self.jobReadiness,
                             managementPolicies: ProviderObject.noDelete)
     }
 
-    private static func job(name: String, claimName: String, tokenName: String, source: ArtifactSource,
-                            token: TokenSource?, metadata: Value, settings: Settings) -> Value
-    {
+    /// The hydration Job that downloads this source into its revision directory.
+    ///
+    /// `restartPolicy: Never` with a `podFailurePolicy` that fails the Job at once
+    /// on the script's permanent exit codes (10 not found or denied, 11 disk full)
+    /// and does not count pod disruptions; other failures are retried up to the
+    /// backoff limit.
+    public func jobManifest(_ job: HydrationJob) -> Value {
         var env: [Value] = [["name": "MODEL_REPO", "value": .string(source.repo)]]
         if let revision = source.revision { env.append(["name": "MODEL_REVISION", "value": .string(revision)]) }
+        env.append(["name": "MODEL_DIR", "value": .string(source.directory)])
+        env.append(["name": "KEEP_DIRS", "value": .string(job.keep.joined(separator: " "))])
+        env.append(["name": "MODEL_GENERATION", "value": .string(String(job.generation))])
         switch token {
         case .controlPlane(_, _, let key)?:
             env.append(["name": "HF_TOKEN",
@@ -166,7 +163,7 @@ public struct CacheStaging: Sendable, Hashable {
         case nil: break
         }
         let container: Value = [
-            "name": "hydrate",
+            "name": .string(Self.container),
             "image": .string(settings.hydrationImage),
             "command": ["/bin/sh", "-c", .string(HydrationScript.text)],
             "env": .list(env),
@@ -177,6 +174,9 @@ public struct CacheStaging: Sendable, Hashable {
             ],
             "securityContext": ["allowPrivilegeEscalation": false, "capabilities": ["drop": ["ALL"]]],
         ]
+        var metadata = Self.metadata(job.name, settings, labels)
+        metadata["labels"]?[Self.revisionLabel] = .string(source.directory)
+        metadata["labels"]?[Self.attemptLabel] = .string(job.attempt)
         // Pods carry only what selects them, to keep 1,000-cluster responses small.
         let podLabels: Value = ["modelplane.ai/component": "hydrate", "modelplane.ai/cache": .string(claimName)]
         return [
@@ -185,10 +185,11 @@ public struct CacheStaging: Sendable, Hashable {
             "spec": [
                 "backoffLimit": .int(settings.jobBackoffLimit),
                 "ttlSecondsAfterFinished": .int(settings.jobTTLSeconds),
+                "podFailurePolicy": Self.podFailurePolicy,
                 "template": [
                     "metadata": ["labels": podLabels],
                     "spec": [
-                        "restartPolicy": "OnFailure",
+                        "restartPolicy": "Never",
                         "automountServiceAccountToken": false,
                         "containers": [container],
                         "volumes": [["name": "cache", "persistentVolumeClaim": ["claimName": .string(claimName)]]],
@@ -197,6 +198,18 @@ public struct CacheStaging: Sendable, Hashable {
             ],
         ]
     }
+
+    /// The hydration container's name (the podFailurePolicy rule names it).
+    public static let container = "hydrate"
+
+    private static let podFailurePolicy: Value = [
+        "rules": [
+            ["action": "FailJob",
+             "onExitCodes": ["containerName": .string(container), "operator": "In",
+                             "values": [.int(HydrationScript.notFoundExitCode), .int(HydrationScript.diskFullExitCode)]]],
+            ["action": "Ignore", "onPodConditions": [["type": "DisruptionTarget", "status": "True"]]],
+        ],
+    ]
 
     /// The provider-kubernetes Object holding the token copy on one cluster, or nil
     /// without a token. Its data is filled by provider-kubernetes from the
@@ -213,35 +226,5 @@ public struct CacheStaging: Sendable, Hashable {
             "toFieldPath": path,
         ]
         return ProviderObject.wrap(tokenManifest, providerConfig: providerConfig, references: [reference])
-    }
-
-    /// Whether the observed Job Object holds this source's Job.
-    public func isCurrentJob(_ job: Resource?) -> Bool {
-        ProviderObject.remote(job)?[path: "metadata", "name"]?.stringValue == jobName
-    }
-
-    /// The phase on this cluster from the observed claim and Job Objects.
-    ///
-    /// `latchedReady` says the XR's observed status already reported Ready for this
-    /// same source, which keeps Ready once the Job has been dropped.
-    public func phase(claim: Resource?, job: Resource?, latchedReady: Bool) -> PhaseReport {
-        let remoteClaim = ProviderObject.remote(claim)
-        // A Job observed under another name belongs to an older source: ignore it.
-        let remoteJob = isCurrentJob(job) ? ProviderObject.remote(job) : nil
-        if let failed = condition(remoteJob, "Failed"), failed["status"]?.stringValue == "True" {
-            let reason = failed["reason"]?.stringValue ?? "Failed"
-            let detail = failed["message"]?.stringValue.map { ": \($0)" } ?? ""
-            return PhaseReport(.failed, "Hydration Job \(jobName) failed: \(reason)\(detail)")
-        }
-        let claimPhase = remoteClaim?[path: "status", "phase"]?.stringValue
-        let bound = claimPhase == "Bound"
-        if bound && (conditionStatus(remoteJob, "Complete") == "True" || latchedReady) {
-            return PhaseReport(.ready)
-        }
-        if bound { return PhaseReport(.hydrating, downloading) }
-        if let claimPhase {
-            return PhaseReport(.pending, "Waiting for claim \(claimName) to bind (phase \(claimPhase))")
-        }
-        return PhaseReport(.pending, waitingForClaim)
     }
 }

@@ -1,54 +1,70 @@
-/// What the observed XR said last time: the base for judging transitions.
+/// What the observed XR said last time: the base for judging transitions and the staged latch.
 struct ObservedCacheStatus {
-    /// Phase and source per cluster, from `status.clusters`.
-    let clusters: [String: (phase: String, source: String)]
+    /// The entry per cluster, from `status.clusters`.
+    let clusters: [String: PreviousStaging]
     /// Whether `status.clusters` had any entry.
     let hadClusters: Bool
     /// The observed `ArtifactReady` condition's status and reason.
     let artifactReady: (status: String?, reason: String?)
 
     init(_ xr: Value) {
-        var clusters: [String: (String, String)] = [:]
+        var clusters: [String: PreviousStaging] = [:]
         for entry in xr[path: "status", "clusters"]?.listValue ?? [] {
-            if let name = entry["name"]?.stringValue {
-                clusters[name] = (entry["phase"]?.stringValue ?? "", entry["source"]?.stringValue ?? "")
-            }
+            if let name = entry["name"]?.stringValue { clusters[name] = PreviousStaging(entry) }
         }
         self.clusters = clusters
         self.hadClusters = !clusters.isEmpty
         let c = condition(xr, "ArtifactReady")
         self.artifactReady = (c?["status"]?.stringValue, c?["reason"]?.stringValue)
     }
-
-    /// Whether `cluster` was Ready for this same source (the Ready latch).
-    func wasReady(_ cluster: String, source: String) -> Bool {
-        guard let c = clusters[cluster] else { return false }
-        return c.phase == CachePhase.ready.rawValue && c.source == source
-    }
 }
 
-/// The phases of all matched clusters and what follows from them: counts, conditions, events.
+/// One cluster's line in `status.clusters`.
+struct ClusterReport {
+    /// The cluster's name.
+    let cluster: String
+    /// Its phase and message.
+    var report: PhaseReport
+    /// The newest completely staged identity.
+    let staged: String?
+    /// Replicas on the cluster that mount the cache.
+    let consumers: Int
+}
+
+/// The phases of all clusters and what follows from them: counts, conditions, events.
 struct CacheOutcome {
-    let reports: [(cluster: String, report: PhaseReport)]
+    /// The identity the spec asks for now.
+    let source: String
+    /// Every cluster's line, sorted by name (Retained ones included).
+    let reports: [ClusterReport]
+    /// Why the token Secret cannot be used, if so.
     let tokenProblem: String?
 
-    var readyCount: Int { reports.filter { $0.report.phase == .ready }.count }
-    var allReady: Bool { !reports.isEmpty && readyCount == reports.count }
-    var failed: [(cluster: String, report: PhaseReport)] { reports.filter { $0.report.phase == .failed } }
+    /// The matched clusters: every entry except Retained ones.
+    var matched: [ClusterReport] { reports.filter { $0.report.phase != .retained } }
+    /// How many matched clusters are Ready.
+    var readyCount: Int { matched.filter { $0.report.phase == .ready }.count }
+    /// Whether at least one cluster matched and all matched ones are Ready.
+    var allReady: Bool { !matched.isEmpty && readyCount == matched.count }
+    /// The matched clusters that are Failed.
+    var failed: [ClusterReport] { matched.filter { $0.report.phase == .failed } }
+    /// The matched clusters that are Updating.
+    var updating: [ClusterReport] { matched.filter { $0.report.phase == .updating } }
 
-    /// `ClustersMatched` and `ArtifactReady`, first applicable rule wins (modelcache.md §6).
+    /// `ClustersMatched` and `ArtifactReady`, first applicable rule wins (modelcache.md §6, lifecycle.md §2).
     var conditions: [Condition] {
-        let n = reports.count
-        let matched = n == 0
+        let n = matched.count
+        let c = n == 0
             ? Condition(type: "ClustersMatched", status: .false, reason: "NoClusters",
                         message: "No InferenceCluster matches spec.clusterSelector")
             : Condition(type: "ClustersMatched", status: .true, reason: "Matched",
                         message: "Matched \(n) \(n == 1 ? "cluster" : "clusters")")
-        return [matched, artifactReady]
+        return [c, artifactReady]
     }
 
+    /// The `ArtifactReady` condition.
     var artifactReady: Condition {
-        let n = reports.count
+        let n = matched.count
         func c(_ status: ConditionStatus, _ reason: String, _ message: String) -> Condition {
             Condition(type: "ArtifactReady", status: status, reason: reason, message: message)
         }
@@ -58,24 +74,62 @@ struct CacheOutcome {
         }
         if !failed.isEmpty { return c(.false, "Failed", "Staging failed on \(nameList(failed.map(\.cluster)))") }
         if allReady { return c(.true, "Staged", "Staged on all \(n) \(n == 1 ? "cluster" : "clusters")") }
+        if !updating.isEmpty {
+            return c(.false, "Updating", "Updating to \(source) on \(nameList(updating.map(\.cluster))); "
+                + "the staged revision keeps serving until the new one is complete")
+        }
         if readyCount > 0 { return c(.false, "Partial", "Staged on \(readyCount) of \(n) clusters") }
         return c(.false, "Hydrating", "Staging on \(n) \(n == 1 ? "cluster" : "clusters")")
     }
 
     /// Events for transitions since the observed status: never repeated on a steady state.
-    func events(repo: String, observed: ObservedCacheStatus) -> [FunctionResult] {
+    /// `notes` are refusals (shrink, class change) per cluster; each warns once.
+    func events(repo: String, observed: ObservedCacheStatus, notes: [String: [String]]) -> [FunctionResult] {
         var out: [FunctionResult] = []
-        let n = reports.count
+        let n = matched.count
         if !observed.hadClusters && n > 0 && !allReady {
-            out.append(.normal("Staging \(repo) to \(n) \(n == 1 ? "cluster" : "clusters"): \(nameList(reports.map(\.cluster)))",
+            out.append(.normal("Staging \(repo) to \(n) \(n == 1 ? "cluster" : "clusters"): \(nameList(matched.map(\.cluster)))",
                                reason: "Staging"))
+        }
+        // An update starts where an older revision is staged and the source just changed.
+        var starts: [String: [String]] = [:]
+        for r in matched {
+            if let staged = r.staged, staged != source, observed.clusters[r.cluster]?.source != source,
+                r.report.phase != .failed
+            {
+                starts[staged, default: []].append(r.cluster)
+            }
+        }
+        for old in starts.keys.sorted() {
+            let names = starts[old]!
+            out.append(.normal("Updating \(old) → \(source) on \(names.count) \(names.count == 1 ? "cluster" : "clusters"): "
+                + nameList(names), reason: "UpdateStarted"))
+        }
+        // A cluster switches when its staged revision advances from an older one.
+        var switches: [String: [String]] = [:]
+        for r in reports {
+            if let before = observed.clusters[r.cluster]?.staged, let now = r.staged, before != now {
+                switches["\(before) to \(now)", default: []].append(r.cluster)
+            }
+        }
+        for change in switches.keys.sorted() {
+            out.append(.normal("Switched \(nameList(switches[change]!)) from \(change)", reason: "RevisionSwitched"))
         }
         let newlyFailed = failed.filter { observed.clusters[$0.cluster]?.phase != CachePhase.failed.rawValue }
         if newlyFailed.count == 1, let only = newlyFailed.first {
-            out.append(.warning(only.report.message ?? "Staging failed on \(only.cluster)", reason: "StagingFailed"))
+            out.append(.warning(only.report.message ?? "Staging \(source) failed on \(only.cluster)", reason: "StagingFailed"))
         } else if newlyFailed.count > 1 {
             out.append(.warning("Staging \(repo) failed on \(nameList(newlyFailed.map(\.cluster))): see status.clusters",
                                 reason: "StagingFailed"))
+        }
+        for r in reports where r.report.phase == .retained && observed.clusters[r.cluster]?.phase != CachePhase.retained.rawValue {
+            out.append(.normal(r.report.message ?? "Keeping the cache on \(r.cluster)", reason: "Retained"))
+        }
+        for cluster in notes.keys.sorted() {
+            let before = observed.clusters[cluster]?.message ?? ""
+            for note in notes[cluster]! where !before.contains(note) {
+                out.append(.warning(note, reason: "ClaimUnchanged"))
+            }
         }
         if let tokenProblem, !allReady, n > 0, observed.artifactReady.reason != "TokenSecretMissing" {
             out.append(.warning(tokenProblem, reason: "TokenSecretMissing"))

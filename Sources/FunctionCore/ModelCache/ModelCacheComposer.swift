@@ -11,6 +11,8 @@ public struct ModelCacheComposer: KindComposer {
     public static let clustersKey = "clusters"
     /// Requirement key for the token Secret.
     public static let tokenKey = "token-secret"
+    /// Requirement key for the cache's Usages (its consumers).
+    public static let consumersKey = "consumers"
 
     /// Creates the composer.
     public init() {}
@@ -34,6 +36,9 @@ public struct ModelCacheComposer: KindComposer {
             Self.clustersKey: ResourceSelector(
                 apiVersion: Composer.apiVersion, kind: ClusterView.kind, match: .labels(spec.matchLabels))
         ])
+        requirements.resources[Self.consumersKey] = ResourceSelector(
+            apiVersion: Consumers.apiVersion, kind: Consumers.kind,
+            match: .labels([Consumers.cacheLabel: labelValue(name)]), namespace: namespace)
         if let token = spec.token {
             requirements.resources[Self.tokenKey] = ResourceSelector(
                 apiVersion: "v1", kind: "Secret", match: .name(token.name), namespace: namespace)
@@ -46,29 +51,34 @@ public struct ModelCacheComposer: KindComposer {
         // 2. The token: only whether it is usable; its value is never read into the output.
         let tokenProblem = spec.token.flatMap { Self.tokenProblem($0, namespace: namespace, request: request) }
 
-        // 3. Per cluster, sorted by name.
+        // 3. Per matched cluster, sorted by name.
         let observed = ObservedCacheStatus(xr)
+        let consumers = Consumers(request.requiredResources[Self.consumersKey] ?? [])
         let labels = [
             "app.kubernetes.io/managed-by": "function-modelcache",
-            "modelplane.ai/modelcache": name,
-            "modelplane.ai/modelcache-namespace": namespace,
+            "modelplane.ai/modelcache": labelValue(name),
+            "modelplane.ai/modelcache-namespace": labelValue(namespace),
         ]
         let staging = CacheStaging(
             ownerKind: "modelcache", namespace: namespace, name: name, source: spec.source,
             token: spec.token.map { Self.tokenSource($0, namespace: namespace, request: request) },
-            labels: labels, settings: settings)
-        let identity = spec.source.identity
-        let plans = clusters.map {
-            plan($0, spec: spec, identity: identity, staging: staging, observed: observed, request: request)
-        }
+            labels: labels, settings: settings,
+            retry: xr[path: "metadata", "annotations", CacheStaging.retryAnnotation]?.stringValue,
+            generation: xr[path: "metadata", "generation"]?.intValue ?? 0)
+        let planner = ClusterPlanner(spec: spec, staging: staging, observed: observed, consumers: consumers,
+                                     request: request)
+        let plans = clusters.map(planner.plan)
 
         // Hydration runs in waves of at most `maxParallelHydrations` Jobs: that bounds
         // the response size on big fleets and the load on the artifact source.
         // Jobs already running keep their slot, so nothing running is dropped.
         var slots = settings.maxParallelHydrations - plans.filter { $0.needsJob && $0.jobObserved }.count
-        var reports: [(cluster: String, report: PhaseReport)] = []
-        // One claim manifest per storage class and size, shared by every cluster's Object.
+        var reports: [ClusterReport] = []
+        var notes: [String: [String]] = [:]
+        // One claim manifest per storage class and size, one Job manifest per Job,
+        // shared by every cluster's Object.
         var claims: [ClaimShape: Value] = [:]
+        var jobs: [HydrationJob: Value] = [:]
         response.desired.resources.reserveCapacity(response.desired.resources.count + 2 * plans.count)
         for plan in plans {
             var report = plan.report
@@ -77,89 +87,78 @@ public struct ModelCacheComposer: KindComposer {
                 if hydrate && !plan.jobObserved {
                     if slots > 0 { slots -= 1 } else {
                         hydrate = false
-                        report = PhaseReport(.pending, "Queued: at most \(settings.maxParallelHydrations) hydration Jobs run at once")
+                        let queued = "Queued: at most \(settings.maxParallelHydrations) hydration Jobs run at once"
+                        report = plan.staged.map { PhaseReport(.updating, "\(queued); \($0) keeps serving") }
+                            ?? PhaseReport(.pending, queued)
                     }
                 }
-                let shape = ClaimShape(storageClass: target.storageClass, sizeGiB: target.sizeGiB)
+                let shape = ClaimShape(storageClass: target.sizing.storageClass, size: target.sizing.size)
                 let claim = claims[shape] ?? {
-                    let built = staging.claimManifest(storageClass: shape.storageClass, sizeGiB: shape.sizeGiB)
+                    let built = staging.claimManifest(storageClass: shape.storageClass, size: shape.size)
                     claims[shape] = built
                     return built
                 }()
-                compose(staging, claim: claim, on: target, keys: plan.keys, hydrate: hydrate,
+                var job: Value?
+                if hydrate, let hydration = plan.job {
+                    job = jobs[hydration] ?? {
+                        let built = staging.jobManifest(hydration)
+                        jobs[hydration] = built
+                        return built
+                    }()
+                }
+                compose(staging, claim: claim, job: job, on: target.providerConfig, keys: plan.keys,
                         request: request, response: &response)
+                if !target.sizing.notes.isEmpty {
+                    notes[plan.cluster] = target.sizing.notes
+                    report = report.adding(target.sizing.notes)
+                }
+            } else if let kept = plan.keptClaim {
+                response.desired.resources[plan.keys.claim] = kept
             }
-            reports.append((plan.cluster, report))
+            reports.append(ClusterReport(cluster: plan.cluster, report: report, staged: plan.staged,
+                                         consumers: consumers.count(on: plan.cluster)))
         }
 
-        // 4. Status, conditions, readiness and events.
-        let outcome = CacheOutcome(reports: reports, tokenProblem: tokenProblem)
-        writeStatus(outcome, source: spec.source, xr: xr, response: &response)
-        response.conditions += outcome.conditions
-        response.results += outcome.events(repo: spec.repo, observed: observed)
-    }
+        // 4. Clusters no longer matched: kept while replicas use them, released otherwise.
+        let answered = Set(clusters.map(\.name))
+        var released: [String] = plans.filter(\.releasesClaim).map(\.cluster)
+        for cluster in planner.unmatchedClaims(answered: answered) {
+            if let retained = planner.retain(cluster, why: "InferenceCluster \(cluster) is no longer selected") {
+                response.desired.resources[CacheKeys(cluster: cluster).claim] = retained.claim
+                reports.append(retained.report)
+            } else {
+                released.append(cluster)
+            }
+        }
+        reports.sort { $0.cluster.utf8.lexicographicallyPrecedes($1.cluster.utf8) }
 
-    /// Where on a cluster a cache goes: its provider config and storage.
-    struct ClusterTarget {
-        let providerConfig: String
-        let storageClass: String
-        let sizeGiB: Int64
+        // 5. Status, conditions, readiness and events.
+        let outcome = CacheOutcome(source: spec.source.identity, reports: reports, tokenProblem: tokenProblem)
+        writeStatus(outcome, source: spec.source, total: consumers.total, xr: xr, response: &response)
+        response.conditions += outcome.conditions
+        response.results += outcome.events(repo: spec.repo, observed: observed, notes: notes)
+        for cluster in released.sorted() {
+            response.results.append(.normal("Released cache \(namespace)/\(name) on \(cluster): no replica there uses it",
+                                            reason: "Released"))
+        }
     }
 
     /// What makes two clusters' claims differ.
     struct ClaimShape: Hashable {
+        /// The storage class.
         let storageClass: String
-        let sizeGiB: Int64
-    }
-
-    /// One cluster's phase and, when anything can be composed there, its target.
-    struct ClusterPlan {
-        let cluster: String
-        let report: PhaseReport
-        /// nil when nothing can be composed on the cluster.
-        let target: ClusterTarget?
-        /// Whether the current Job is already observed (running or finished).
-        let jobObserved: Bool
-        /// The composed resource keys on this cluster.
-        let keys: CacheKeys
-        /// Whether the cluster still needs its hydration Job.
-        var needsJob: Bool { target != nil && report.phase != .ready }
-    }
-
-    /// Judges one cluster: where the cache can go there and its phase.
-    private func plan(_ cluster: ClusterView, spec: ModelCacheSpec, identity: String, staging: CacheStaging,
-                      observed: ObservedCacheStatus, request: RunRequest) -> ClusterPlan
-    {
-        guard let providerConfig = cluster.providerConfig else {
-            return ClusterPlan(cluster: cluster.name, report: PhaseReport(
-                .pending, "Waiting for InferenceCluster \(cluster.name) to report status.providerConfigRef.name"),
-                target: nil, jobObserved: false, keys: CacheKeys(cluster: cluster.name))
-        }
-        guard let rwx = cluster.rwxCache else {
-            let why = cluster.rwxProblem ?? "InferenceCluster \(cluster.name) declares no spec.storage.rwxCache"
-            return ClusterPlan(cluster: cluster.name, report: PhaseReport(
-                .failed, "Cannot stage \(spec.repo) on \(cluster.name): \(why)"), target: nil, jobObserved: false,
-                keys: CacheKeys(cluster: cluster.name))
-        }
-        let keys = CacheKeys(cluster: cluster.name)
-        let job = request.observed.resources[keys.job]
-        let report = staging.phase(
-            claim: request.observed.resources[keys.claim], job: job,
-            latchedReady: observed.wasReady(cluster.name, source: identity))
-        let target = ClusterTarget(providerConfig: providerConfig, storageClass: rwx.storageClassName,
-                                   sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB)
-        return ClusterPlan(cluster: cluster.name, report: report, target: target, jobObserved: staging.isCurrentJob(job),
-                           keys: keys)
+        /// The size, e.g. `300Gi`.
+        let size: String
     }
 
     /// Composes the claim and, while hydrating, the Job and token copy, with readiness from observed state.
-    private func compose(_ staging: CacheStaging, claim: Value, on target: ClusterTarget, keys: CacheKeys, hydrate: Bool,
+    private func compose(_ staging: CacheStaging, claim: Value, job: Value?, on providerConfig: String, keys: CacheKeys,
                          request: RunRequest, response: inout RunResponse)
     {
-        var composed: [(String, Value)] = [(keys.claim, staging.claimObject(providerConfig: target.providerConfig, claim: claim))]
-        if hydrate {
-            composed.append((keys.job, staging.jobObject(providerConfig: target.providerConfig)))
-            if let token = staging.tokenObject(providerConfig: target.providerConfig) {
+        var composed: [(String, Value)] = [(keys.claim, staging.claimObject(providerConfig: providerConfig, claim: claim))]
+        if let job {
+            composed.append((keys.job, staging.jobObject(providerConfig: providerConfig, manifest: job)))
+            if let token = staging.tokenObject(providerConfig: providerConfig) {
                 composed.append((keys.token, token))
             }
         }
@@ -195,21 +194,25 @@ public struct ModelCacheComposer: KindComposer {
         return nil
     }
 
-    private func writeStatus(_ outcome: CacheOutcome, source: ArtifactSource, xr: Value, response: inout RunResponse) {
+    private func writeStatus(_ outcome: CacheOutcome, source: ArtifactSource, total: Int, xr: Value,
+                             response: inout RunResponse)
+    {
         var composite = response.desired.composite ?? Resource(object: [
             "apiVersion": xr["apiVersion"] ?? .string(Composer.apiVersion), "kind": .string(Self.kind),
         ])
         var status = composite.object["status"]?.objectValue ?? [:]
-        status["summary"] = ["ready": .string("\(outcome.readyCount)/\(outcome.reports.count)")]
+        status["summary"] = ["ready": .string("\(outcome.readyCount)/\(outcome.matched.count)"), "consumers": .int(Int64(total))]
         let identity = Value.string(source.identity)
         status["clusters"] = .list(outcome.reports.map { entry in
             // Appended in key order: this runs once per cluster.
             var o = Fields()
-            o.reserveCapacity(4)
+            o.reserveCapacity(6)
+            o.appendSorted("consumers", .int(Int64(entry.consumers)))
             if let m = entry.report.message { o.appendSorted("message", .string(m)) }
             o.appendSorted("name", .string(entry.cluster))
             o.appendSorted("phase", .string(entry.report.phase.rawValue))
             o.appendSorted("source", identity)
+            if let staged = entry.staged { o.appendSorted("staged", .string(staged)) }
             return .object(o)
         })
         composite.object["status"] = .object(status)

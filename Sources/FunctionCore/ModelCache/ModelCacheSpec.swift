@@ -95,9 +95,13 @@ public struct ArtifactSource: Sendable, Hashable {
     /// The revision; nil means the default branch.
     public var revision: String?
 
-    /// A stable identity: `hf://<repo>@<revision>` (revision `main` when unset).
+    /// A stable identity: `hf://<repo>` for the repo's default branch,
+    /// `hf://<repo>@<revision>` when a revision is set (lifecycle.md §1).
     /// Status records it, the completion marker stores it and Job names carry its digest.
-    public var identity: String { "hf://\(repo)@\(revision ?? "main")" }
+    public var identity: String { revision.map { "hf://\(repo)@\($0)" } ?? "hf://\(repo)" }
+
+    /// The directory at the claim's root that holds this source: `revisionDirectory(identity)`.
+    public var directory: String { revisionDirectory(identity) }
 
     static func isRepo(_ s: String) -> Bool {
         let parts = s.split(separator: "/", omittingEmptySubsequences: false)

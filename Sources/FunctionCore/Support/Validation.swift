@@ -162,7 +162,9 @@ public enum Rules {
         return b.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
     }
 
-    /// A DNS-1123 subdomain: at most 253 characters of dot-separated DNS labels.
+    /// A DNS-1123 subdomain as Kubernetes checks object names: at most 253
+    /// characters, dot-separated parts of lowercase letters, digits and `-` that
+    /// start and end alphanumeric. (Kubernetes does not limit each part to 63.)
     public static func isDNSSubdomain(_ s: String) -> Bool {
         // One pass over the bytes, label by label (this runs for every cluster of every call).
         var length = 0
@@ -177,7 +179,6 @@ public enum Rules {
                 guard isLowerAlnum(c) || c == UInt8(ascii: "-") else { return false }
                 if labelLength == 0, !isLowerAlnum(c) { return false }
                 labelLength += 1
-                if labelLength > 63 { return false }
             }
             previous = c
         }
@@ -185,12 +186,7 @@ public enum Rules {
     }
 
     /// A Kubernetes label value: empty, or up to 63 of [A-Za-z0-9-_.] with alphanumeric ends.
-    public static func isLabelValue(_ s: String) -> Bool {
-        let b = Array(s.utf8)
-        if b.isEmpty { return true }
-        guard b.count <= 63, isAlnum(b.first!), isAlnum(b.last!) else { return false }
-        return b.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
-    }
+    public static func isLabelValue(_ s: String) -> Bool { FunctionCore.isLabelValue(s) }
 
     /// A Kubernetes label key: an optional DNS subdomain prefix and '/', then a non-empty label-value-like name.
     public static func isLabelKey(_ s: String) -> Bool {

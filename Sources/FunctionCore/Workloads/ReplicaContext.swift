@@ -196,21 +196,61 @@ enum AutomaticCache {
             }
         }
         let staging = CacheStaging(ownerKind: "modelreplica", namespace: ctx.namespace, name: ctx.name, source: source,
-                                   token: token, labels: ctx.labels, settings: ctx.settings)
+                                   token: token, labels: ctx.labels, settings: ctx.settings,
+                                   retry: ctx.xr[path: "metadata", "annotations", CacheStaging.retryAnnotation]?.stringValue,
+                                   generation: ctx.xr[path: "metadata", "generation"]?.intValue ?? 0)
+        // The replica's own status is the latch: `status.cache.staged` survives the Job's cleanup.
         let observedCache = ctx.xr[path: "status", "cache"]
-        let latched = observedCache?["phase"]?.stringValue == CachePhase.ready.rawValue
-            && observedCache?["source"]?.stringValue == source.identity
-        let report = staging.phase(claim: ctx.request.observed.resources[ReplicaKey.claim],
-                                   job: ctx.request.observed.resources[ReplicaKey.job], latchedReady: latched)
+        let previous = PreviousStaging(phase: observedCache?["phase"]?.stringValue,
+                                       source: observedCache?["source"]?.stringValue,
+                                       staged: observedCache?["staged"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
+        let observedClaim = ctx.request.observed.resources[ReplicaKey.claim]
+        let sizing = ClaimSizing(cluster: ctx.cluster, claimName: staging.claimName, storageClass: rwx.storageClassName,
+                                 sizeGiB: rwx.defaultSizeGiB, observed: observedClaim)
+        let keep = [previous.staged.map(revisionDirectory)].compactMap { $0 }.filter { $0 != source.directory }
+        let (job, current) = staging.job(observed: ObservedJob(ctx.request.observed.resources[ReplicaKey.job]),
+                                         staged: previous.staged, keep: keep, sizeGiB: sizing.sizeGiB)
+        let judged = staging.judge(cluster: ctx.cluster, claim: observedClaim, current: current, jobName: job.name,
+                                   previous: previous, hints: hints)
         var composed = [(ReplicaKey.claim, staging.claimObject(
-            providerConfig: providerConfig, storageClass: rwx.storageClassName, sizeGiB: rwx.defaultSizeGiB))]
-        if report.phase != .ready { composed.append((ReplicaKey.job, staging.jobObject(providerConfig: providerConfig))) }
+            providerConfig: providerConfig, claim: staging.claimManifest(storageClass: sizing.storageClass, size: sizing.size)))]
+        if judged.report.phase != .ready {
+            composed.append((ReplicaKey.job, staging.jobObject(providerConfig: providerConfig, manifest: staging.jobManifest(job))))
+        }
         for (key, object) in composed {
             let ready: Readiness = ProviderObject.isReady(ctx.request.observed.resources[key]) ? .ready : .notReady
             response.desired.resources[key] = Resource(object: object, ready: ready)
         }
-        let mount = WorkloadBuilder.Mount(claimName: staging.claimName, path: ModelReplicaComposer.automaticMountPath,
-                                          automaticModelID: id)
-        return .automatic(mount, phase: report.phase.rawValue, source: source.identity)
+        response.results += events(ctx, source: source.identity, previous: previous, judged: judged)
+        // Pods mount the staged revision, and are told the model id of what they actually serve.
+        var mount = WorkloadBuilder.Mount(claimName: staging.claimName, path: ModelReplicaComposer.automaticMountPath,
+                                          automaticModelID: judged.staged.map { String($0.dropFirst("hf://".count)) } ?? id)
+        mount.revision = judged.staged.map(revisionDirectory)
+        return .automatic(mount, phase: judged.report.phase.rawValue, source: source.identity, staged: judged.staged)
+    }
+
+    /// What the user should do about a permanent failure of an automatic cache.
+    static let hints = FailureHints(
+        notFound: "check the engine's --model argument; gated models need an HF_TOKEN secretKeyRef in the engine's env "
+            + "(then set annotation \(CacheStaging.retryAnnotation) on the ModelReplica to retry)",
+        diskFull: "the model does not fit: raise the InferenceCluster's spec.storage.rwxCache.defaultSizeGiB "
+            + "(an update needs room for two revisions)")
+
+    /// Events on transitions of the automatic cache: an update starts, the pods switch, hydration fails.
+    static func events(_ ctx: ReplicaContext, source: String, previous: PreviousStaging, judged: ClusterStaging)
+        -> [FunctionResult]
+    {
+        let owner = "Automatic cache of ModelReplica \(ctx.namespace)/\(ctx.name) on \(ctx.cluster)"
+        var out: [FunctionResult] = []
+        if let staged = judged.staged, staged != source, previous.source != source, judged.report.phase != .failed {
+            out.append(.normal("\(owner): updating \(staged) → \(source)", reason: "UpdateStarted"))
+        }
+        if let before = previous.staged, let now = judged.staged, before != now {
+            out.append(.normal("\(owner): switched from \(before) to \(now)", reason: "RevisionSwitched"))
+        }
+        if judged.report.phase == .failed, previous.phase != CachePhase.failed.rawValue {
+            out.append(.warning("\(owner): \(judged.report.message ?? "hydration failed")", reason: "StagingFailed"))
+        }
+        return out
     }
 }

@@ -1,0 +1,110 @@
+/// The identity of one hydration Job: its name and the values frozen into its
+/// pod template (a Job's template is immutable, so a running Job keeps them).
+public struct HydrationJob: Sendable, Hashable {
+    /// The Job's name.
+    public var name: String
+    /// The `rev-<d>` directories its pruning keeps, sorted.
+    public var keep: [String]
+    /// The owner generation it was created under.
+    public var generation: Int64
+    /// The digest of the retry annotation and claim size it runs under (a label:
+    /// a failed Job is retried when either changes).
+    public var attempt: String
+
+    /// Creates a Job identity.
+    public init(name: String, keep: [String], generation: Int64, attempt: String) {
+        self.name = name
+        self.keep = keep
+        self.generation = generation
+        self.attempt = attempt
+    }
+}
+
+/// What the function reads of an observed hydration Job (the remote manifest
+/// under the Object's `status.atProvider.manifest`).
+public struct ObservedJob: Sendable, Hashable {
+    /// The Job's name.
+    public var name: String
+    /// Its `modelplane.ai/cache-revision` label: the revision directory it writes.
+    public var revision: String?
+    /// Its attempt label: the digest of the retry annotation and claim size it ran under.
+    public var attempt: String?
+    /// Its `KEEP_DIRS`, when every entry is a revision directory name.
+    public var keep: [String]?
+    /// Its `MODEL_GENERATION`.
+    public var generation: Int64?
+    /// Whether it has `Complete=True`.
+    public var complete: Bool
+    /// Its `Failed=True` condition, when it failed.
+    public var failure: JobFailure?
+
+    /// Reads the observed Job Object; nil when nothing (or nothing named) is observed.
+    public init?(_ object: Resource?) {
+        guard let remote = ProviderObject.remote(object),
+            let name = remote[path: "metadata", "name"]?.stringValue, !name.isEmpty
+        else { return nil }
+        self.name = name
+        let labels = remote[path: "metadata", "labels"]
+        self.revision = labels?[CacheStaging.revisionLabel]?.stringValue
+        self.attempt = labels?[CacheStaging.attemptLabel]?.stringValue
+        let env = remote[path: "spec", "template", "spec", "containers"]?.listValue?
+            .first { $0["name"]?.stringValue == CacheStaging.container }?["env"]?.listValue ?? []
+        func value(_ key: String) -> String? {
+            env.first { $0["name"]?.stringValue == key }?["value"]?.stringValue
+        }
+        let keep = value("KEEP_DIRS").map { $0.split(separator: " ").map(String.init) }
+        self.keep = keep.flatMap { $0.allSatisfy(isRevisionDirectory) ? $0 : nil }
+        self.generation = value("MODEL_GENERATION").flatMap { Int64($0) }
+        self.complete = conditionStatus(remote, "Complete") == "True"
+        if let failed = condition(remote, "Failed"), failed["status"]?.stringValue == "True" {
+            self.failure = JobFailure(reason: failed["reason"]?.stringValue ?? "Failed",
+                                      message: failed["message"]?.stringValue ?? "")
+        } else {
+            self.failure = nil
+        }
+    }
+}
+
+/// A Job's `Failed=True` condition.
+public struct JobFailure: Sendable, Hashable {
+    /// The condition's reason, e.g. `PodFailurePolicy` or `BackoffLimitExceeded`.
+    public var reason: String
+    /// The condition's message; Kubernetes names the exit code there.
+    public var message: String
+
+    /// The exit code named in the message (`... failed with exit code N ...`), if any.
+    public var exitCode: Int64? {
+        guard let range = message.range(of: "exit code ") else { return nil }
+        return Int64(message[range.upperBound...].prefix { $0.isASCII && $0.isNumber })
+    }
+}
+
+/// Whether `name` is a revision directory name: `rev-` and 12 lowercase hex digits.
+public func isRevisionDirectory(_ name: String) -> Bool {
+    let b = Array(name.utf8)
+    guard b.count == 16, name.hasPrefix("rev-") else { return false }
+    return b[4...].allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }
+}
+
+extension CacheStaging {
+    /// Which Job a cluster runs for this source, and the observed Job when it is that one.
+    ///
+    /// The observed Job is adopted (same name, same frozen template values) when
+    /// it writes this source's revision and either has not failed or failed under
+    /// the current attempt (retry annotation and claim size). Otherwise a new Job
+    /// is named from the source, the staged revision, the retry annotation and
+    /// the Job it replaces: a source change, or a retry of a failed Job, starts a
+    /// fresh attempt. A Job replaced while running is orphaned (never deleted) and
+    /// finishes on its own; the hydration program's pruning rules keep that safe.
+    public func job(observed: ObservedJob?, staged: String?, keep: [String], sizeGiB: Int64)
+        -> (job: HydrationJob, current: ObservedJob?)
+    {
+        let attempt = shortDigest("\(retry ?? "")\n\(sizeGiB)", length: 12)
+        if let o = observed, o.revision == source.directory, o.failure == nil || o.attempt == attempt {
+            return (HydrationJob(name: o.name, keep: o.keep ?? keep, generation: o.generation ?? generation,
+                                 attempt: attempt), o)
+        }
+        return (HydrationJob(name: newJobName(staged: staged, replacing: observed?.name), keep: keep,
+                             generation: generation, attempt: attempt), nil)
+    }
+}

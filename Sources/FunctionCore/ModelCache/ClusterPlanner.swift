@@ -1,0 +1,127 @@
+/// Judges each cluster of one ModelCache: where the cache goes, which hydration
+/// Job runs there and the phase; and what happens to claims on clusters that
+/// are no longer matched (lifecycle.md §2–§4).
+struct ClusterPlanner {
+    /// The validated spec.
+    let spec: ModelCacheSpec
+    /// Names and manifests shared by every cluster.
+    let staging: CacheStaging
+    /// What the XR's status said last time.
+    let observed: ObservedCacheStatus
+    /// The replicas that mount the cache.
+    let consumers: Consumers
+    /// The request, for observed composed resources.
+    let request: RunRequest
+
+    /// Where on a cluster the cache goes: its provider config and claim.
+    struct Target {
+        /// The provider config that reaches the cluster.
+        let providerConfig: String
+        /// The claim's class and size.
+        let sizing: ClaimSizing
+    }
+
+    /// One cluster's phase and, when anything can be composed there, its target.
+    struct Plan {
+        /// The cluster's name.
+        let cluster: String
+        /// Its phase and message.
+        let report: PhaseReport
+        /// The staged identity after this reconcile.
+        let staged: String?
+        /// nil when nothing can be composed on the cluster.
+        let target: Target?
+        /// The Job the cluster runs while it needs one.
+        let job: HydrationJob?
+        /// Whether that Job is already observed (running or finished).
+        let jobObserved: Bool
+        /// The composed resource keys on this cluster.
+        let keys: CacheKeys
+        /// The existing claim, kept as it is, on a cluster that cannot be composed now.
+        let keptClaim: Resource?
+        /// Whether an existing claim leaves desired state (nobody uses it).
+        let releasesClaim: Bool
+        /// Whether the cluster still needs its hydration Job.
+        var needsJob: Bool { target != nil && report.phase != .ready }
+    }
+
+    /// Judges one answered cluster.
+    func plan(_ cluster: ClusterView) -> Plan {
+        let keys = CacheKeys(cluster: cluster.name)
+        let previous = observed.clusters[cluster.name]
+        func plan(_ report: PhaseReport, staged: String? = nil, kept: Resource? = nil, releases: Bool = false) -> Plan {
+            Plan(cluster: cluster.name, report: report, staged: staged, target: nil, job: nil, jobObserved: false,
+                 keys: keys, keptClaim: kept, releasesClaim: releases)
+        }
+        guard let providerConfig = cluster.providerConfig else {
+            let waiting = "Waiting for InferenceCluster \(cluster.name) to report status.providerConfigRef.name"
+            // A provider config that blinks out must not delete a staged cache: keep the claim as it is.
+            if let kept = keptClaim(cluster.name) {
+                return plan(PhaseReport(.pending, "\(waiting); claim \(staging.claimName) is kept as it is"),
+                            staged: previous?.staged, kept: kept)
+            }
+            return plan(PhaseReport(.pending, waiting))
+        }
+        guard let rwx = cluster.rwxCache else {
+            let why = cluster.rwxProblem ?? "InferenceCluster \(cluster.name) declares no spec.storage.rwxCache"
+            if let retained = retain(cluster.name, why: why) {
+                return plan(retained.report.report, staged: retained.report.staged, kept: retained.claim)
+            }
+            return plan(PhaseReport(.failed, "Cannot stage \(spec.repo) on \(cluster.name): \(why)"),
+                        releases: request.observed.resources[keys.claim] != nil)
+        }
+
+        let claim = request.observed.resources[keys.claim]
+        let sizing = ClaimSizing(cluster: cluster.name, claimName: staging.claimName, storageClass: rwx.storageClassName,
+                                 sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB, observed: claim)
+        // Pruning keeps the staged revision and every revision a consumer mounts.
+        let own = staging.source.directory
+        let keep = Set(([previous?.staged.map(revisionDirectory)].compactMap { $0 }
+            + consumers.revisions(on: cluster.name)).filter { $0 != own }).sorted()
+        let (job, current) = staging.job(observed: ObservedJob(request.observed.resources[keys.job]),
+                                         staged: previous?.staged, keep: keep, sizeGiB: sizing.sizeGiB)
+        let judged = staging.judge(cluster: cluster.name, claim: claim, current: current, jobName: job.name,
+                                   previous: previous, hints: .modelCache)
+        return Plan(cluster: cluster.name, report: judged.report, staged: judged.staged,
+                    target: Target(providerConfig: providerConfig, sizing: sizing), job: job,
+                    jobObserved: current != nil, keys: keys, keptClaim: nil, releasesClaim: false)
+    }
+
+    /// Clusters whose claim Object is observed but that are not in the `clusters` answer, sorted.
+    /// Only Objects holding this cache's claim count (another step may use a `pvc-` key).
+    func unmatchedClaims(answered: Set<String>) -> [String] {
+        request.observed.resources.compactMap { key, resource -> String? in
+            guard key.hasPrefix("pvc-"), isOurClaim(resource) else { return nil }
+            let cluster = String(key.dropFirst(4))
+            return answered.contains(cluster) ? nil : cluster
+        }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// Whether an observed Object holds this cache's claim.
+    func isOurClaim(_ object: Resource?) -> Bool {
+        object?.object[path: "spec", "forProvider", "manifest", "metadata", "name"]?.stringValue == staging.claimName
+    }
+
+    /// The kept claim and Retained report for a cluster that can no longer be
+    /// staged on, when replicas there still use the cache; nil otherwise.
+    func retain(_ cluster: String, why: String) -> (claim: Resource, report: ClusterReport)? {
+        let n = consumers.count(on: cluster)
+        guard n > 0, let claim = keptClaim(cluster) else { return nil }
+        let message = "\(why); keeping claim \(staging.claimName) on \(cluster) while \(Consumers.phrase(n)) "
+            + "\(n == 1 ? "uses" : "use") it"
+        return (claim, ClusterReport(cluster: cluster, report: PhaseReport(.retained, message),
+                                     staged: observed.clusters[cluster]?.staged, consumers: n))
+    }
+
+    /// The observed claim Object rebuilt as it was sent last time, on the provider
+    /// config recorded in it; nil when there is none.
+    func keptClaim(_ cluster: String) -> Resource? {
+        let observedClaim = request.observed.resources[CacheKeys(cluster: cluster).claim]
+        guard isOurClaim(observedClaim), let object = observedClaim?.object,
+            let providerConfig = object[path: "spec", "providerConfigRef", "name"]?.stringValue,
+            let manifest = object[path: "spec", "forProvider", "manifest"]
+        else { return nil }
+        return Resource(object: staging.claimObject(providerConfig: providerConfig, claim: manifest),
+                        ready: ProviderObject.isReady(observedClaim) ? .ready : .notReady)
+    }
+}

@@ -1,0 +1,48 @@
+/// The ModelReplicas that mount a ModelCache, from their Crossplane Usages
+/// (lifecycle.md §4): each Usage is labelled with the cache, the cluster and
+/// the revision directory its pods mount.
+public struct Consumers: Sendable, Hashable {
+    /// The Usage kind's apiVersion.
+    public static let apiVersion = "protection.crossplane.io/v1beta1"
+    /// The Usage kind.
+    public static let kind = "Usage"
+    /// The label naming the cache (through `labelValue`).
+    public static let cacheLabel = "modelplane.ai/modelcache"
+    /// The label naming the cluster (through `labelValue`).
+    public static let clusterLabel = "modelplane.ai/cluster"
+    /// The label naming the mounted revision directory.
+    public static let revisionLabel = "modelplane.ai/cache-revision"
+
+    /// Usages per cluster label value.
+    private var counts: [String: Int] = [:]
+    /// Mounted revision directories per cluster label value.
+    private var mounted: [String: Set<String>] = [:]
+    /// All Usages of the cache.
+    public private(set) var total = 0
+
+    /// Reads the answered Usages (duplicates by namespace/name count once).
+    public init(_ usages: [Resource]) {
+        var seen = Set<String>()
+        for usage in usages {
+            let o = usage.object
+            let id = (o[path: "metadata", "namespace"]?.stringValue ?? "") + "/" + (o[path: "metadata", "name"]?.stringValue ?? "")
+            guard seen.insert(id).inserted || id == "/" else { continue }
+            total += 1
+            let labels = o[path: "metadata", "labels"]
+            guard let cluster = labels?[Self.clusterLabel]?.stringValue else { continue }
+            counts[cluster, default: 0] += 1
+            if let revision = labels?[Self.revisionLabel]?.stringValue, isRevisionDirectory(revision) {
+                mounted[cluster, default: []].insert(revision)
+            }
+        }
+    }
+
+    /// How many replicas on `cluster` use the cache.
+    public func count(on cluster: String) -> Int { counts[labelValue(cluster)] ?? 0 }
+
+    /// The revision directories replicas on `cluster` mount, sorted.
+    public func revisions(on cluster: String) -> [String] { (mounted[labelValue(cluster)] ?? []).sorted() }
+
+    /// `1 replica` or `3 replicas`.
+    static func phrase(_ n: Int) -> String { n == 1 ? "1 replica" : "\(n) replicas" }
+}

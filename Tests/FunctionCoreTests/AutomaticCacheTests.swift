@@ -1,0 +1,123 @@
+import Testing
+
+@testable import FunctionCore
+
+/// The automatic (per-replica) cache follows lifecycle.md §1–§3: revision
+/// directories, the staged latch in the replica's own `status.cache.staged`,
+/// pods mounting the staged revision, and translated failures.
+@Suite struct AutomaticCacheTests {
+    /// A simulated loop for one multi-node ModelReplica with an automatic cache.
+    struct ReplicaWorld {
+        var model = "Qwen/Qwen2.5-7B-Instruct"
+        var status: Value = .null
+        var composed: [String: Value] = [:]
+        /// The outcome of the Job composed now, applied when the provider next reports.
+        var jobOutcome: [String: (type: String, reason: String, message: String)] = [:]
+
+        var request: RunRequest {
+            var observed: [String: Value] = [:]
+            for (key, sent) in composed {
+                var remote = sent[path: "spec", "forProvider", "manifest"] ?? [:]
+                var ready = true
+                if key == "cache-pvc" { remote["status"] = ["phase": "Bound"] }
+                if key == "cache-hydrate", let name = remote[path: "metadata", "name"]?.stringValue {
+                    if let c = jobOutcome[name] {
+                        remote["status"] = ["conditions": [["type": .string(c.type), "status": "True",
+                                                            "reason": .string(c.reason), "message": .string(c.message)]]]
+                        ready = c.type == "Complete"
+                    } else {
+                        ready = false
+                    }
+                }
+                observed[key] = Fx.observedObject(remote, ready: ready)
+            }
+            let workers = Wx.workers(pipeline: 2, args: ["--model", .string(model), "--tensor-parallel-size=4"])
+            return Fx.request(Wx.replica(workers: workers, status: status.isNull ? nil : status),
+                              required: ["cluster": [Fx.cluster("gpu-east")]], observed: observed)
+        }
+
+        mutating func reconcile() -> RunResponse {
+            let r = Composer().run(request)
+            status = r.desired.composite?.object["status"] ?? .null
+            composed = r.desired.resources.mapValues(\.object)
+            return r
+        }
+
+        mutating func finish(_ outcome: (type: String, reason: String, message: String)) {
+            if let name = composed["cache-hydrate"]?[path: "spec", "forProvider", "manifest", "metadata", "name"]?.stringValue {
+                jobOutcome[name] = outcome
+            }
+        }
+
+        /// The leader's engine container.
+        var engine: Value? {
+            engineOf(composed["workload"]?[path: "spec", "forProvider", "manifest", "spec", "leaderWorkerTemplate", "leaderTemplate"])
+        }
+
+        var cacheMount: Value? {
+            engine?["volumeMounts"]?.listValue?.first { $0["name"] == "model-cache" }
+        }
+    }
+
+    static let v7 = ArtifactSource(repo: "Qwen/Qwen2.5-7B-Instruct", revision: nil)
+    static let v14 = ArtifactSource(repo: "Qwen/Qwen2.5-14B-Instruct", revision: nil)
+
+    @Test("First staging, then a --model change: the pods keep the staged revision until the new one is complete, then switch")
+    func updateFlow() {
+        var w = ReplicaWorld()
+        _ = w.reconcile()
+        _ = w.reconcile()
+        #expect(w.composed["workload"] == nil, "nothing is staged yet")
+        #expect(w.status[path: "cache", "staged"] == nil)
+        w.finish(("Complete", "Completed", "done"))
+        _ = w.reconcile()
+        #expect(w.status[path: "cache", "staged"] == .string(Self.v7.identity))
+        #expect(w.status[path: "cache", "phase"] == "Ready")
+        #expect(w.composed["cache-hydrate"] == nil)
+        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory))
+        #expect(w.cacheMount?["readOnly"] == true)
+
+        w.model = "Qwen/Qwen2.5-14B-Instruct"
+        let started = w.reconcile()
+        #expect(w.status[path: "cache", "phase"] == "Updating")
+        #expect(w.status[path: "cache", "staged"] == .string(Self.v7.identity))
+        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory), "still serving the old revision")
+        #expect(w.engine?["args"]?.listValue?.contains("--served-model-name=Qwen/Qwen2.5-7B-Instruct") == true,
+                "clients are told what is actually served")
+        let env = w.composed["cache-hydrate"]?[path: "spec", "forProvider", "manifest", "spec", "template", "spec", "containers"]?
+            .listValue?.first?["env"]?.listValue ?? []
+        #expect(env.first { $0["name"] == "MODEL_DIR" }?["value"] == .string(Self.v14.directory))
+        #expect(env.first { $0["name"] == "KEEP_DIRS" }?["value"] == .string(Self.v7.directory))
+        #expect(started.results.map(\.message) == [
+            "Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: updating \(Self.v7.identity) → \(Self.v14.identity)"])
+
+        w.finish(("Complete", "Completed", "done"))
+        let switched = w.reconcile()
+        #expect(w.status[path: "cache", "staged"] == .string(Self.v14.identity))
+        #expect(w.cacheMount?["subPath"] == .string(Self.v14.directory))
+        #expect(w.engine?["args"]?.listValue?.contains("--served-model-name=Qwen/Qwen2.5-14B-Instruct") == true)
+        #expect(switched.results.map(\.message) == [
+            "Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: switched from \(Self.v7.identity) to \(Self.v14.identity)"])
+    }
+
+    @Test("A failed update keeps the old revision mounted and warns once, naming the replica and the cluster and what to do")
+    func failedUpdate() {
+        var w = ReplicaWorld()
+        _ = w.reconcile()
+        w.finish(("Complete", "Completed", "done"))
+        _ = w.reconcile()
+        w.model = "Qwen/Typo-Instruct"
+        _ = w.reconcile()
+        w.finish(Lx.failedWith(exitCode: 10))
+        let failed = w.reconcile()
+        #expect(w.status[path: "cache", "phase"] == "Failed")
+        #expect(w.status[path: "cache", "staged"] == .string(Self.v7.identity))
+        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory))
+        let warning = failed.results.filter { $0.severity == .warning }.map(\.message)
+        #expect(warning == ["Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: Cannot stage hf://Qwen/Typo-Instruct "
+            + "on gpu-east: the repo or revision was not found, or access was denied; check the engine's --model argument; "
+            + "gated models need an HF_TOKEN secretKeyRef in the engine's env (then set annotation modelplane.ai/retry-hydration "
+            + "on the ModelReplica to retry); \(Self.v7.identity) keeps serving"])
+        #expect(w.reconcile().results.filter { $0.severity == .warning }.isEmpty)
+    }
+}

@@ -54,6 +54,18 @@ import Testing
         #expect(events(r) == ["Replica qwen-a-x7k2p leaves a: the replica is not Ready and InferenceCluster a is not Ready"])
     }
 
+    @Test("A cluster where the cache is only Retained takes no new replica; a Ready one already there stays")
+    func retainedTakesNoNewReplica() {
+        let cache = Wx.cache(phases: [("a", "Retained"), ("b", "Ready")], staged: ["a": "hf://Qwen/Qwen2.5-0.5B-Instruct"])
+        let fresh = compose.run(Fx.request(Wx.deployment(replicas: 1, cache: "qwen-2-5"),
+                                           required: ["cache": [cache], "clusters": [Fx.cluster("a"), Fx.cluster("b")]]))
+        #expect(fresh.desired.resources.keys.sorted() == ["replica-b"])
+        let kept = compose.run(Fx.request(Wx.deployment(replicas: 1, cache: "qwen-2-5"),
+                                          required: ["cache": [cache], "clusters": [Fx.cluster("a"), Fx.cluster("b")]],
+                                          observed: ["replica-a": replica("a", ready: true)]))
+        #expect(kept.desired.resources.keys.sorted() == ["replica-a"])
+    }
+
     @Test("A non-Ready replica on a still-eligible cluster stays (it may be starting)")
     func notReadyEligibleKept() {
         let r = compose.run(Fx.request(Wx.deployment(replicas: 1), required: ["clusters": [Fx.cluster("a"), Fx.cluster("b")]],

@@ -155,7 +155,13 @@ public struct ModelDeploymentComposer: KindComposer {
             guard let phase = cache.phases[c.name] else {
                 return "ModelCache \(cache.name) is neither staged nor staging on \(c.name)"
             }
-            return phase == CachePhase.failed.rawValue ? "ModelCache \(cache.name) failed on \(c.name)" : nil
+            switch phase {
+            case CachePhase.failed.rawValue: return "ModelCache \(cache.name) failed on \(c.name)"
+            // A deselected cluster keeps the claim only for the replicas already there (lifecycle.md §4).
+            case CachePhase.retained.rawValue:
+                return "ModelCache \(cache.name) no longer selects \(c.name); it is kept there only for its current consumers"
+            default: return nil
+            }
         }
         if workers.isMultiNode, c.rwxCache == nil {
             return "InferenceCluster \(c.name) declares no spec.storage.rwxCache, which the automatic cache needs"

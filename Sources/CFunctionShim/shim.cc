@@ -169,6 +169,40 @@ class WorkerPool {
   std::vector<std::thread> workers_;
 };
 
+// Counts the RunFunction calls received and not yet finished, and refuses
+// new ones once draining, so that a shutdown can answer every call it
+// received before the signal and refuse later ones with a clean UNAVAILABLE.
+// (gRPC's own Shutdown cancels a call that reaches it a moment too late
+// instead; the drain before it keeps that window closed.)
+class CallTracker {
+ public:
+  // Counts a new call in, or returns false once draining.
+  bool Admit() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (draining_) return false;
+    ++active_;
+    return true;
+  }
+  // Counts a finished call out.
+  void Done() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--active_ == 0) idle_.notify_all();
+  }
+  // Refuses new calls from now on and waits until every admitted call has
+  // finished or `deadline` has passed.
+  void Drain(std::chrono::system_clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    draining_ = true;
+    idle_.wait_until(lock, deadline, [this] { return active_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  int active_ = 0;
+  bool draining_ = false;
+};
+
 // One RunFunction call: reads the request, waits in the pool's queue, then
 // either composes (through the Swift handler) or, if the client left or the
 // deadline passed meanwhile, answers without work. Deletes itself when gRPC
@@ -176,10 +210,10 @@ class WorkerPool {
 class RunFunctionCall final : public grpc::ServerGenericBidiReactor {
  public:
   RunFunctionCall(grpc::GenericCallbackServerContext *context,
-                  fmc_api_version api, WorkerPool *pool, fmc_handler handler,
-                  void *handler_context)
-      : context_(context), api_(api), pool_(pool), handler_(handler),
-        handler_context_(handler_context) {
+                  fmc_api_version api, WorkerPool *pool, CallTracker *tracker,
+                  fmc_handler handler, void *handler_context)
+      : context_(context), api_(api), pool_(pool), tracker_(tracker),
+        handler_(handler), handler_context_(handler_context) {
     StartRead(&request_);
   }
 
@@ -196,7 +230,11 @@ class RunFunctionCall final : public grpc::ServerGenericBidiReactor {
     pool_->Submit(this);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    CallTracker *tracker = tracker_;
+    delete this;
+    tracker->Done();
+  }
 
   // Runs on a worker thread. The last thing it does is Finish: after that
   // gRPC may delete the call at any moment.
@@ -257,6 +295,7 @@ class RunFunctionCall final : public grpc::ServerGenericBidiReactor {
   grpc::GenericCallbackServerContext *context_;
   fmc_api_version api_;
   WorkerPool *pool_;
+  CallTracker *tracker_;
   fmc_handler handler_;
   void *handler_context_;
   grpc::ByteBuffer request_;
@@ -280,13 +319,11 @@ void WorkerPool::Work() {
   }
 }
 
-// Answers a method this server does not serve.
-class Unimplemented final : public grpc::ServerGenericBidiReactor {
+// Answers a call with an error status at once: an unknown method, or a
+// call that arrives while the server drains.
+class Refusal final : public grpc::ServerGenericBidiReactor {
  public:
-  explicit Unimplemented(const std::string &method) {
-    Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        "unknown method " + method));
-  }
+  explicit Refusal(const grpc::Status &status) { Finish(status); }
   void OnDone() override { delete this; }
 };
 
@@ -300,18 +337,33 @@ class RunFunctionService final : public grpc::CallbackGenericService {
   grpc::ServerGenericBidiReactor *CreateReactor(
       grpc::GenericCallbackServerContext *context) override {
     const std::string &method = context->method();
+    fmc_api_version api;
     if (method == kV1Method) {
-      return new RunFunctionCall(context, FMC_API_V1, &pool_, handler_, context_);
+      api = FMC_API_V1;
+    } else if (method == kV1Beta1Method) {
+      api = FMC_API_V1BETA1;
+    } else {
+      return new Refusal(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                      "unknown method " + method));
     }
-    if (method == kV1Beta1Method) {
-      return new RunFunctionCall(context, FMC_API_V1BETA1, &pool_, handler_, context_);
+    if (!tracker_.Admit()) {
+      return new Refusal(grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          "function-modelcache is shutting down: retry on another replica"));
     }
-    return new Unimplemented(method);
+    return new RunFunctionCall(context, api, &pool_, &tracker_, handler_, context_);
+  }
+
+  // Refuses new calls and waits for the received ones, up to `deadline`.
+  void Drain(std::chrono::system_clock::time_point deadline) {
+    tracker_.Drain(deadline);
   }
 
  private:
   fmc_handler handler_;
   void *context_;
+  CallTracker tracker_;
+  // Last: destroyed (its threads joined) first.
   WorkerPool pool_;
 };
 
@@ -424,11 +476,19 @@ void fmc_server_shutdown(fmc_server *server, int64_t grace_ms) {
   std::call_once(server->shutdown_once, [server, grace_ms] {
     auto *health = server->server->GetHealthCheckService();
     if (health != nullptr) health->SetServingStatus(false);
-    // Stops accepting, waits until the deadline for every call already
-    // received (the callback API hands each one to a reactor as it arrives,
-    // so none waits unmatched and gets cancelled), then cancels the rest.
     auto deadline = std::chrono::system_clock::now() +
                     std::chrono::milliseconds(grace_ms);
+    // First refuse new calls with UNAVAILABLE and let every call already
+    // received finish (the callback API hands each call to a reactor as it
+    // arrives, so none waits unmatched). Then shut gRPC down: by now nothing
+    // is in flight, unless the grace ran out, and then the rest is cancelled
+    // (queued calls are dropped without work; a running handler finishes).
+    server->service->Drain(deadline);
+    // Keep refusing for a moment: a client whose call just finished often
+    // sends its next one at once, and if that one met gRPC's Shutdown it
+    // would be cancelled (CANCELLED) instead of refused (UNAVAILABLE).
+    auto linger = std::chrono::system_clock::now() + std::chrono::milliseconds(200);
+    std::this_thread::sleep_until(std::min(linger, deadline));
     server->server->Shutdown(deadline);
   });
 }

@@ -192,6 +192,43 @@ def test_sigterm_answers_every_call_received_before_it(start_server, attempt):
     assert '"msg":"Stopped"' in server.log()
 
 
+@pytest.mark.parametrize("attempt", range(3))
+def test_sigterm_under_a_call_loop_refuses_later_calls_cleanly(start_server, attempt):
+    """16 clients call back to back; at SIGTERM each call is either answered or refused
+    with UNAVAILABLE (retry elsewhere), never CANCELLED."""
+    server = start_server("--insecure", "--grace-period", "10")
+    body = model_cache_request(["gpu-east", "gpu-west"]).SerializeToString()
+    started = threading.Barrier(17)
+    outcomes = []
+
+    def client():
+        channel, _ = stub_for(server.address)
+        call = raw_call(channel)
+        call(body, timeout=30)
+        started.wait()
+        answered = 0
+        while True:
+            try:
+                call(body, timeout=30)
+                answered += 1
+            except grpc.RpcError as e:
+                outcomes.append((answered, e.code()))
+                return
+
+    threads = [threading.Thread(target=client) for _ in range(16)]
+    for t in threads:
+        t.start()
+    started.wait()
+    time.sleep(0.5)
+    server.proc.send_signal(signal.SIGTERM)
+    for t in threads:
+        t.join(timeout=60)
+    assert server.proc.wait(timeout=30) == 0
+    assert len(outcomes) == 16
+    assert [code for _, code in outcomes] == [grpc.StatusCode.UNAVAILABLE] * 16, outcomes
+    assert sum(answered for answered, _ in outcomes) > 0
+
+
 def _log_lines(server):
     return [json.loads(l) for l in server.log().splitlines() if l.startswith("{")]
 

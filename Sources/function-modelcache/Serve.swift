@@ -103,12 +103,7 @@ struct Serve: ParsableCommand {
             log.write(.error, "Cannot start", ["error": .string("\(error)")])
             throw ExitCode.failure
         }
-        log.write(.info, "Serving", [
-            "version": .string(FunctionVersion.current), "address": .string(listen.description), "port": .int(Int64(server.port)), "tls": .bool(tls != nil),
-            "maxRecvMessageSizeMB": .int(Int64(maxRecvMessageSize)),
-            "maxConcurrentCalls": .int(Int64(maxConcurrentCalls ?? ProcessInfo.processInfo.activeProcessorCount)),
-        ])
-
+        // Before the Serving line: whoever waits for it may signal at once.
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP]) { [gracePeriod] signal in
             if signal == SIGHUP {
                 log.write(.info, "Ignoring SIGHUP: certificates and flags are read once, at start; restart to reload them")
@@ -117,6 +112,13 @@ struct Serve: ParsableCommand {
             log.write(.info, "Shutting down", ["signal": .int(Int64(signal)), "gracePeriodSeconds": .double(gracePeriod)])
             server.shutdown(grace: gracePeriod)
         }
+        log.write(.info, "Serving", [
+            "version": .string(FunctionVersion.current), "address": .string(listen.description),
+            "port": .int(Int64(server.port)), "tls": .bool(tls != nil),
+            "maxRecvMessageSizeMB": .int(Int64(maxRecvMessageSize)),
+            "maxConcurrentCalls": .int(Int64(maxConcurrentCalls ?? ProcessInfo.processInfo.activeProcessorCount)),
+        ])
+
         let trimmer = MemoryTrimmer(every: 10)
         server.wait()
         trimmer.cancel()

@@ -374,3 +374,14 @@ def test_max_concurrent_calls_out_of_range_is_refused():
     proc = subprocess.run([str(BINARY), "--insecure", "--max-concurrent-calls", "0"], capture_output=True, text=True, timeout=20)
     assert proc.returncode != 0
     assert "--max-concurrent-calls 0 must be between 1 and 1024" in proc.stderr
+
+
+def test_unknown_method_is_unimplemented_and_the_server_keeps_serving(server):
+    channel, stub = stub_for(server.address)
+    other = channel.unary_unary("/apiextensions.fn.proto.v1.FunctionRunnerService/Other",
+                                request_serializer=lambda b: b, response_deserializer=lambda b: b)
+    with pytest.raises(grpc.RpcError) as err:
+        other(b"", timeout=10)
+    assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "unknown method /apiextensions.fn.proto.v1.FunctionRunnerService/Other" in err.value.details()
+    assert stub.RunFunction(foreign_request(), timeout=10).meta.tag == "abc"

@@ -9,9 +9,9 @@ judged by its trend, not by one sample: after a warm-up round and after each of
 10 s malloc_trim period, so what glibc merely kept for reuse has been returned)
 and then samples RSS. A leak grows that post-trim RSS round over round; glibc
 keeping freed pages during load does not, so the verdict holds on any machine.
-It FAILs when RSS rises through the last three rounds (over 1 MiB each), or
-when the later rounds sit more than 10 % (+2 MiB) above the earlier ones. RSS
-peaks during load are printed for information only. With --sigterm, the server
+It FAILs when RSS rises through the last three rounds, or when the later rounds
+sit well above the earlier ones, beyond the noise oversized requests cause (see
+memory_verdict). RSS peaks during load are printed for information only. With --sigterm, the server
 is sent SIGTERM while calls are in flight: every call must be answered or
 refused with UNAVAILABLE (never CANCELLED), and the process must exit 0.
 
@@ -151,25 +151,29 @@ class PeakSampler:
         return self.peak
 
 
-def memory_verdict(baseline, rounds):
+def memory_verdict(baseline, rounds, allowance=0.0):
     """(ok, reason) from post-trim RSS: baseline after warm-up, then one value per round.
 
     A leak keeps growing with the calls: RSS rises through the last three rounds
-    (each step > 1 MiB), or the later rounds sit well above the earlier ones
-    (mean of the last half > mean of the first half + 10 % + 2 MiB). A step up
-    that then stays flat is the allocator settling (another arena, fragmentation
-    that malloc_trim cannot return), not a leak; the absolute level varies by
-    ±10 MiB from run to run, so no single sample is compared with a fixed limit.
+    (each step > 1 MiB, together more than `allowance` + 3 MiB), or the later
+    rounds sit well above the earlier ones (mean of the last half > mean of the
+    first half + 10 % + 2 MiB + `allowance`). `allowance` is the noise the load
+    itself causes: an oversized request is buffered whole before it is refused,
+    and one or two such buffers can stay resident after malloc_trim (measured
+    here: post-trim RSS 37.3 → 37.8 MiB over 20,000 calls without oversized
+    requests, steps of ±8 MiB with them). A step that then stays flat is the
+    allocator settling, not a leak.
     """
     series = [baseline, *rounds]
     steps = [b - a for a, b in zip(series, series[1:])][-3:]
-    if all(step > 1.0 for step in steps):
+    if all(step > 1.0 for step in steps) and sum(steps) > allowance + 3.0:
         return False, f"post-trim RSS rose through the last three rounds ({', '.join(f'+{s:.1f}' for s in steps)} MiB)"
     half = len(rounds) // 2
     first, last = sum(rounds[:half]) / half, sum(rounds[-half:]) / half
-    if last > first * 1.10 + 2.0:
-        return False, f"post-trim RSS of the later rounds ({last:.1f} MiB) is well above the earlier ones ({first:.1f} MiB)"
-    return True, "no growth trend in post-trim RSS"
+    if last > first * 1.10 + 2.0 + allowance:
+        return False, (f"post-trim RSS of the later rounds ({last:.1f} MiB) is well above the earlier ones "
+                       f"({first:.1f} MiB; noise allowance {allowance:.0f} MiB)")
+    return True, f"no growth trend in post-trim RSS (noise allowance {allowance:.0f} MiB)"
 
 
 def main():
@@ -213,7 +217,8 @@ def main():
     server.send_signal(signal.SIGTERM)
     code = server.wait(timeout=30)
     calls = sum(totals.values())
-    memory_ok, memory_reason = memory_verdict(baseline, rounds)
+    allowance = 2.0 * (MAX_MB + 1) if OVERSIZED_SHARE > 0 else 0.0
+    memory_ok, memory_reason = memory_verdict(baseline, rounds, allowance)
     report = {"calls": calls, "clients": args.clients, "rounds": args.rounds, "seconds_under_load": round(seconds, 1),
               "calls_per_s": round(calls / seconds, 1), **totals, "errors": errors[:5], "warmup_wrong": warm["wrong"],
               "rss_baseline_after_trim_mib": round(baseline, 1), "rss_after_trim_per_round_mib": rounds,

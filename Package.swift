@@ -66,6 +66,7 @@ let package = Package(
         .testTarget(name: "FunctionCoreTests", dependencies: ["FunctionCore"], exclude: ["Golden"]),
         .testTarget(name: "FunctionYAMLTests", dependencies: ["FunctionYAML", "FunctionCore"]),
         .testTarget(name: "FunctionRenderTests", dependencies: ["FunctionRender", "FunctionYAML", "FunctionCore"]),
+        .testTarget(name: "FunctionServerTests", dependencies: ["FunctionServer"]),
         .testTarget(name: "FunctionProtoTests", dependencies: ["FunctionProto", "FunctionCore", "FunctionServer", "FunctionYAML"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -4,6 +4,7 @@
 # summary plus any "definitely lost" record whose stack passes through this
 # project's code (Function*, shim fmc_*). Not part of the test suite.
 #   bench/leakcheck.sh [CALLS]      default 300
+# PYTHON names an interpreter with grpcio and the Crossplane SDK (default python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 calls="${1:-300}"
@@ -14,11 +15,14 @@ log="$(mktemp)"
 # check a copy without debug info (symbols stay, so stacks still name functions).
 bin="$(mktemp -d)/function-modelcache"
 objcopy --strip-debug "$(swift build -c release --show-bin-path)/function-modelcache" "$bin"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python="${PYTHON:-python3}"
+port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 valgrind --leak-check=full --show-leak-kinds=definite --num-callers=40 --log-file="$log" \
     "$bin" --insecure --address "127.0.0.1:$port" --max-recv-message-size 1 2>/dev/null &
 pid=$!
-python3 - "$port" "$calls" <<'PY'
+# Stop the server under valgrind however this script ends.
+trap 'kill -TERM "$pid" 2>/dev/null || true' EXIT
+"$python" - "$port" "$calls" <<'PY'
 import sys, time
 sys.path.insert(0, "bench"); sys.path.insert(0, "Tests/e2e")
 import grpc, bench

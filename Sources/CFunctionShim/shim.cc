@@ -1,27 +1,47 @@
 // The only code in the project that touches gRPC C++. See function_shim.h.
+//
+// Everything here uses gRPC C++'s public API: the server is a
+// grpc::CallbackGenericService (raw bytes in and out, no generated code), and
+// composing runs on a small pool of the shim's own threads. It exists because
+// Swift cannot call C++ directly; remove it if a Swift gRPC server ever
+// matches its CPU cost (see the build notes).
 #include "function_shim.h"
 
 #include <grpc/support/log.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/impl/rpc_service_method.h>
-#include <grpcpp/support/method_handler.h>
+#include <grpcpp/support/server_callback.h>
+#include <grpcpp/version_info.h>
 
-#include <atomic>
+// gpr_set_log_function is a no-op from gRPC 1.65 and removed after it (gRPC
+// moved to absl logging, grpc/proposal L117); below 1.51 the callback generic
+// service is experimental. Fail the build rather than lose gRPC's log lines or
+// build against an API the shim was not tested with.
+#if GRPC_CPP_VERSION_MAJOR != 1 || GRPC_CPP_VERSION_MINOR < 51 || \
+    GRPC_CPP_VERSION_MINOR >= 65
+#error "CFunctionShim supports gRPC C++ 1.51 to 1.64: port fmc_configure_logging to an absl::LogSink before building with a newer gRPC"
+#endif
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #include <unistd.h>
 #endif
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <memory>
-#include <condition_variable>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -55,112 +75,296 @@ void AppendJSONEscaped(std::string *out, const char *text) {
   }
 }
 
+// The current UTC time as the Swift logger writes it, e.g.
+// 2026-11-29T12:00:00.123Z. gmtime_r: gRPC logs from many threads at once.
+std::string Timestamp() {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  struct tm parts;
+  gmtime_r(&now.tv_sec, &parts);
+  char ts[40];
+  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+                parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                parts.tm_hour, parts.tm_min, parts.tm_sec,
+                now.tv_nsec / 1000000);
+  return ts;
+}
+
+// One field of a log line: a key and its value already rendered as JSON.
+using LogField = std::pair<std::string, std::string>;
+
+// A JSON string literal of `text`.
+std::string JSONString(const char *text) {
+  std::string out = "\"";
+  AppendJSONEscaped(&out, text);
+  out += "\"";
+  return out;
+}
+
+// Writes one JSON log line, keys sorted as the Swift logger sorts them, with
+// one write(2) (stderr is unbuffered), so that lines from concurrent threads
+// never interleave. If stderr is gone (the server ignores SIGPIPE), the line
+// is dropped.
+void WriteLogLine(const char *level, const char *logger, const char *message,
+                  std::vector<LogField> fields = {}) {
+  fields.emplace_back("level", JSONString(level));
+  fields.emplace_back("logger", JSONString(logger));
+  fields.emplace_back("msg", JSONString(message));
+  fields.emplace_back("ts", JSONString(Timestamp().c_str()));
+  std::sort(fields.begin(), fields.end());
+  std::string line = "{";
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) line += ",";
+    line += JSONString(fields[i].first.c_str()) + ":" + fields[i].second;
+  }
+  line += "}\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
 // gRPC logs to stderr in its own format by default; keep stderr JSON lines.
 void LogToJSON(gpr_log_func_args *args) {
   const char *level = "info";
   if (args->severity == GPR_LOG_SEVERITY_ERROR) level = "error";
   if (args->severity == GPR_LOG_SEVERITY_DEBUG) level = "debug";
-  std::time_t now = std::time(nullptr);
-  char ts[32];
-  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  std::string line = "{\"level\":\"";
-  line += level;
-  line += "\",\"ts\":\"";
-  line += ts;
-  line += "\",\"logger\":\"grpc\",\"msg\":\"";
-  AppendJSONEscaped(&line, args->message);
-  line += "\"}\n";
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  WriteLogLine(level, "grpc", args->message);
 }
 
-// Registers both RunFunction methods with a byte-buffer handler on the sync
-// server, whose thread pool is meant for handlers that do real work. gRPC
-// C++ has no public way to register a raw sync method without generated code;
-// this is what the generated code does.
-class RunFunctionService : public grpc::Service {
+class RunFunctionCall;
+
+// The shim's worker threads: a fixed number, so the process's thread count
+// does not grow with concurrent calls. Composing is CPU-bound; beyond one
+// call per core, concurrency only adds memory.
+class WorkerPool {
  public:
-  RunFunctionService(fmc_handler handler, void *context, int max_concurrent)
-      : handler_(handler), context_(context),
-        free_slots_(max_concurrent > 0 ? max_concurrent : 1) {
-    Register(kV1Method, FMC_API_V1);
-    Register(kV1Beta1Method, FMC_API_V1BETA1);
+  explicit WorkerPool(int threads) {
+    for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+  }
+  ~WorkerPool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_all();
+    for (auto &t : workers_) t.join();
+  }
+  WorkerPool(const WorkerPool &) = delete;
+  WorkerPool &operator=(const WorkerPool &) = delete;
+
+  // Queues a call whose request has arrived.
+  void Submit(RunFunctionCall *call) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(call);
+    }
+    ready_.notify_one();
   }
 
  private:
-  void Register(const char *name, fmc_api_version api) {
-    using Handler =
-        grpc::internal::RpcMethodHandler<RunFunctionService, grpc::ByteBuffer,
-                                         grpc::ByteBuffer>;
-    AddMethod(new grpc::internal::RpcServiceMethod(
-        name, grpc::internal::RpcMethod::NORMAL_RPC,
-        new Handler(
-            [api](RunFunctionService *self, grpc::ServerContext *,
-                  const grpc::ByteBuffer *request, grpc::ByteBuffer *response) {
-              return self->Call(api, request, response);
-            },
-            this)));
+  void Work();
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<RunFunctionCall *> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+// Counts the RunFunction calls received and not yet finished, and refuses
+// new ones once draining, so that a shutdown can answer every call it
+// received before the signal and refuse later ones with a clean UNAVAILABLE.
+// (gRPC's own Shutdown cancels a call that reaches it a moment too late
+// instead; the drain before it keeps that window closed.)
+class CallTracker {
+ public:
+  // Counts a new call in, or returns false once draining.
+  bool Admit() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (draining_) return false;
+    ++active_;
+    return true;
+  }
+  // Counts a finished call out.
+  void Done() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--active_ == 0) idle_.notify_all();
+  }
+  // Refuses new calls from now on and waits until every admitted call has
+  // finished or `deadline` has passed.
+  void Drain(std::chrono::system_clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    draining_ = true;
+    idle_.wait_until(lock, deadline, [this] { return active_ == 0; });
   }
 
-  grpc::Status Call(fmc_api_version api, const grpc::ByteBuffer *request,
-                    grpc::ByteBuffer *response) {
-    // Composing is CPU-bound: beyond one call per core, concurrency only adds
-    // memory. Wait for a slot before the body is copied into one piece.
-    auto arrived = std::chrono::steady_clock::now();
-    Slot slot(this);
+ private:
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  int active_ = 0;
+  bool draining_ = false;
+};
+
+// One RunFunction call: reads the request, waits in the pool's queue, then
+// either composes (through the Swift handler) or, if the client left or the
+// deadline passed meanwhile, answers without work. Deletes itself when gRPC
+// is done with it.
+class RunFunctionCall final : public grpc::ServerGenericBidiReactor {
+ public:
+  RunFunctionCall(grpc::GenericCallbackServerContext *context,
+                  fmc_api_version api, WorkerPool *pool, CallTracker *tracker,
+                  fmc_handler handler, void *handler_context)
+      : context_(context), api_(api), pool_(pool), tracker_(tracker),
+        handler_(handler), handler_context_(handler_context) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The client half-closed without a message, or the call was cancelled
+      // (an oversized request is cancelled by gRPC with RESOURCE_EXHAUSTED,
+      // which is what the client sees; this status is then ignored).
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "the call carried no request message"));
+      return;
+    }
+    arrived_ = std::chrono::steady_clock::now();
+    pool_->Submit(this);
+  }
+
+  void OnDone() override {
+    CallTracker *tracker = tracker_;
+    delete this;
+    tracker->Done();
+  }
+
+  // Runs on a worker thread. The last thing it does is Finish: after that
+  // gRPC may delete the call at any moment.
+  void Run() {
     uint64_t waited_ns = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(
-            std::chrono::steady_clock::now() - arrived)
+            std::chrono::steady_clock::now() - arrived_)
             .count());
-    grpc::Slice body;
-    if (!request->DumpToSingleSlice(&body).ok()) {
-      return grpc::Status(grpc::StatusCode::INTERNAL, "cannot read request body");
+    if (context_->IsCancelled()) {
+      // Also the calls still queued when the shutdown grace runs out.
+      Skip("Cancelled", waited_ns);
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                          "the call was cancelled before it was composed"));
+      return;
     }
+    if (context_->deadline() <= std::chrono::system_clock::now()) {
+      Skip("DeadlineExceeded", waited_ns);
+      Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                          "the deadline passed while the call waited for a worker"));
+      return;
+    }
+    grpc::Slice body;
+    if (!request_.DumpToSingleSlice(&body).ok()) {
+      Finish(grpc::Status(grpc::StatusCode::INTERNAL, "cannot read request body"));
+      return;
+    }
+    request_.Clear();
     const uint8_t *out = nullptr;
     size_t out_len = 0;
     void *owner = nullptr;
     char *error = nullptr;
-    int code = handler_(context_, api, body.begin(), body.size(), waited_ns,
-                        &out, &out_len, &owner, &error);
+    int code = handler_(handler_context_, api_, body.begin(), body.size(),
+                        waited_ns, &out, &out_len, &owner, &error);
     if (code != 0) {
       std::string message = error != nullptr ? error : "";
       std::free(error);
       std::free(owner);
-      return grpc::Status(static_cast<grpc::StatusCode>(code), message);
+      Finish(grpc::Status(static_cast<grpc::StatusCode>(code), message));
+      return;
     }
     std::free(error);
     // Zero-copy: the slice points into the Swift-written block and frees it when sent.
     grpc::Slice slice(const_cast<uint8_t *>(out), out_len, std::free, owner);
-    *response = grpc::ByteBuffer(&slice, 1);
-    return grpc::Status::OK;
+    response_ = grpc::ByteBuffer(&slice, 1);
+    StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
   }
 
-  // Holds one of the service's slots for its lifetime.
-  class Slot {
-   public:
-    explicit Slot(RunFunctionService *service) : service_(service) {
-      std::unique_lock<std::mutex> lock(service_->slots_mutex_);
-      service_->slot_freed_.wait(lock, [this] { return service_->free_slots_ > 0; });
-      --service_->free_slots_;
-    }
-    ~Slot() {
-      {
-        std::lock_guard<std::mutex> lock(service_->slots_mutex_);
-        ++service_->free_slots_;
-      }
-      service_->slot_freed_.notify_one();
-    }
-    Slot(const Slot &) = delete;
-    Slot &operator=(const Slot &) = delete;
+ private:
+  void Skip(const char *reason, uint64_t waited_ns) {
+    char wait_ms[32];
+    std::snprintf(wait_ms, sizeof wait_ms, "%.3f", static_cast<double>(waited_ns) / 1e6);
+    WriteLogLine("warn", "shim", "Skipped a call whose client left or whose deadline passed",
+                 {{"api", JSONString(api_ == FMC_API_V1BETA1 ? "v1beta1" : "v1")},
+                  {"reason", JSONString(reason)},
+                  {"waitMs", wait_ms}});
+  }
 
-   private:
-    RunFunctionService *service_;
-  };
+  grpc::GenericCallbackServerContext *context_;
+  fmc_api_version api_;
+  WorkerPool *pool_;
+  CallTracker *tracker_;
+  fmc_handler handler_;
+  void *handler_context_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  std::chrono::steady_clock::time_point arrived_;
+};
 
+void WorkerPool::Work() {
+  for (;;) {
+    RunFunctionCall *call;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // Stopping only happens after the server has shut down, when no call
+      // can be queued any more.
+      if (queue_.empty()) return;
+      call = queue_.front();
+      queue_.pop_front();
+    }
+    call->Run();
+  }
+}
+
+// Answers a call with an error status at once: an unknown method, or a
+// call that arrives while the server drains.
+class Refusal final : public grpc::ServerGenericBidiReactor {
+ public:
+  explicit Refusal(const grpc::Status &status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+// Routes both RunFunction methods to RunFunctionCall; every other method
+// that no registered service (health) claims is UNIMPLEMENTED.
+class RunFunctionService final : public grpc::CallbackGenericService {
+ public:
+  RunFunctionService(fmc_handler handler, void *context, int workers)
+      : handler_(handler), context_(context), pool_(workers > 0 ? workers : 1) {}
+
+  grpc::ServerGenericBidiReactor *CreateReactor(
+      grpc::GenericCallbackServerContext *context) override {
+    const std::string &method = context->method();
+    fmc_api_version api;
+    if (method == kV1Method) {
+      api = FMC_API_V1;
+    } else if (method == kV1Beta1Method) {
+      api = FMC_API_V1BETA1;
+    } else {
+      return new Refusal(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                      "unknown method " + method));
+    }
+    if (!tracker_.Admit()) {
+      return new Refusal(grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          "function-modelcache is shutting down: retry on another replica"));
+    }
+    return new RunFunctionCall(context, api, &pool_, &tracker_, handler_, context_);
+  }
+
+  // Refuses new calls and waits for the received ones, up to `deadline`.
+  void Drain(std::chrono::system_clock::time_point deadline) {
+    tracker_.Drain(deadline);
+  }
+
+ private:
   fmc_handler handler_;
   void *context_;
-  std::mutex slots_mutex_;
-  std::condition_variable slot_freed_;
-  int free_slots_;
+  CallTracker tracker_;
+  // Last: destroyed (its threads joined) first.
+  WorkerPool pool_;
 };
 
 void WriteError(char *error, size_t error_len, const std::string &message) {
@@ -168,13 +372,33 @@ void WriteError(char *error, size_t error_len, const std::string &message) {
   std::snprintf(error, error_len, "%s", message.c_str());
 }
 
+// Whether a plaintext server can listen on `address`: tells a TLS failure
+// apart from an address failure after BuildAndStart failed with TLS.
+bool CanListen(const char *address) {
+  grpc::ServerBuilder builder;
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // gRPC refuses to build a server that serves nothing; this one answers
+  // UNIMPLEMENTED and lives for microseconds.
+  grpc::CallbackGenericService nothing;
+  builder.RegisterCallbackGenericService(&nothing);
+  int port = 0;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  auto probe = builder.BuildAndStart();
+  bool ok = probe != nullptr && port != 0;
+  if (probe != nullptr) probe->Shutdown(std::chrono::system_clock::now());
+  return ok;
+}
+
 }  // namespace
 
 struct fmc_server {
+  // Declared first so that it is destroyed last: the server must be gone
+  // before the service and its worker pool.
   std::unique_ptr<RunFunctionService> service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::once_flag shutdown_once;
+  ~fmc_server() { server.reset(); }
 };
 
 extern "C" {
@@ -191,12 +415,14 @@ fmc_server *fmc_server_start(const char *address, const char *cert_pem,
                              void *handler_context, char *error,
                              size_t error_len) {
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  bool tls = false;
   if (cert_pem != nullptr && key_pem != nullptr && ca_pem != nullptr) {
     grpc::SslServerCredentialsOptions options(
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
     options.pem_root_certs = ca_pem;
     options.pem_key_cert_pairs.push_back({key_pem, cert_pem});
     credentials = grpc::SslServerCredentials(options);
+    tls = true;
   } else if (cert_pem == nullptr && key_pem == nullptr && ca_pem == nullptr) {
     credentials = grpc::InsecureServerCredentials();
   } else {
@@ -206,9 +432,8 @@ fmc_server *fmc_server_start(const char *address, const char *cert_pem,
   }
 
   auto result = std::make_unique<fmc_server>();
-  result->service =
-      std::make_unique<RunFunctionService>(handler, handler_context,
-                                           max_concurrent_calls);
+  result->service = std::make_unique<RunFunctionService>(
+      handler, handler_context, max_concurrent_calls);
 
   // Must precede BuildAndStart, or the health service is not registered.
   grpc::EnableDefaultHealthCheckService(true);
@@ -219,13 +444,20 @@ fmc_server *fmc_server_start(const char *address, const char *cert_pem,
   builder.SetMaxReceiveMessageSize(max_receive_bytes);
   builder.SetMaxSendMessageSize(-1);
   builder.AddListeningPort(address, credentials, &result->port);
-  builder.RegisterService(result->service.get());
+  builder.RegisterCallbackGenericService(result->service.get());
   result->server = builder.BuildAndStart();
   if (result->server == nullptr || result->port == 0) {
-    WriteError(error, error_len,
-               std::string("cannot listen on ") + address +
-                   ": the address is invalid or already in use");
     if (result->server != nullptr) result->server->Shutdown();
+    result->server.reset();
+    if (tls && CanListen(address)) {
+      WriteError(error, error_len,
+                 "gRPC rejected the TLS material: tls.key must be the private "
+                 "key of tls.crt (see the gRPC error logged before this line)");
+    } else {
+      WriteError(error, error_len,
+                 std::string("cannot listen on ") + address +
+                     ": the address is invalid or already in use");
+    }
     return nullptr;
   }
   auto *health = result->server->GetHealthCheckService();
@@ -246,6 +478,17 @@ void fmc_server_shutdown(fmc_server *server, int64_t grace_ms) {
     if (health != nullptr) health->SetServingStatus(false);
     auto deadline = std::chrono::system_clock::now() +
                     std::chrono::milliseconds(grace_ms);
+    // First refuse new calls with UNAVAILABLE and let every call already
+    // received finish (the callback API hands each call to a reactor as it
+    // arrives, so none waits unmatched). Then shut gRPC down: by now nothing
+    // is in flight, unless the grace ran out, and then the rest is cancelled
+    // (queued calls are dropped without work; a running handler finishes).
+    server->service->Drain(deadline);
+    // Keep refusing for a moment: a client whose call just finished often
+    // sends its next one at once, and if that one met gRPC's Shutdown it
+    // would be cancelled (CANCELLED) instead of refused (UNAVAILABLE).
+    auto linger = std::chrono::system_clock::now() + std::chrono::milliseconds(200);
+    std::this_thread::sleep_until(std::min(linger, deadline));
     server->server->Shutdown(deadline);
   });
 }

@@ -11,41 +11,9 @@ public struct ServerError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// TLS material for mTLS: the server identity and the CA that signs client certificates.
-public struct TLSMaterial: Sendable {
-    /// PEM server certificate chain.
-    public var certificate: String
-    /// PEM private key.
-    public var key: String
-    /// PEM CA bundle that client certificates must chain to.
-    public var clientCA: String
-
-    /// Creates TLS material from PEM text.
-    public init(certificate: String, key: String, clientCA: String) {
-        self.certificate = certificate
-        self.key = key
-        self.clientCA = clientCA
-    }
-
-    /// Reads `tls.crt`, `tls.key` and `ca.crt` from a directory (Crossplane's layout).
-    public static func load(directory: String) throws -> TLSMaterial {
-        func read(_ name: String) throws -> String {
-            let path = (directory as NSString).appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ServerError("cannot read \(path): mTLS needs tls.crt, tls.key and ca.crt in \(directory)")
-            }
-            guard let text = String(data: data, encoding: .utf8), text.contains("-----BEGIN") else {
-                throw ServerError("\(path) is not a PEM file")
-            }
-            return text
-        }
-        return TLSMaterial(certificate: try read("tls.crt"), key: try read("tls.key"), clientCA: try read("ca.crt"))
-    }
-}
-
 /// Turns one serialized request into a serialized response, or a gRPC error.
 public protocol CallHandler: AnyObject, Sendable {
-    /// Handles one call; runs concurrently on gRPC's threads. `waitedNanoseconds`
+    /// Handles one call; runs concurrently on the shim's worker threads. `waitedNanoseconds`
     /// is how long the call queued for a slot before it got here.
     func handle(request: UnsafeRawBufferPointer, api: APIVersion, waitedNanoseconds: UInt64) -> CallOutcome
 }
@@ -67,6 +35,8 @@ public enum CallOutcome {
 public enum GRPCStatus {
     /// The request body is not valid.
     public static let invalidArgument: Int32 = 3
+    /// The call's deadline passed.
+    public static let deadlineExceeded: Int32 = 4
     /// An unexpected failure.
     public static let `internal`: Int32 = 13
 }
@@ -80,8 +50,10 @@ public final class GRPCServer: @unchecked Sendable {
     /// The bound TCP port.
     public let port: Int
 
-    /// Starts serving on `address`; plaintext when `tls` is nil. At most
-    /// `maxConcurrentCalls` calls reach `handler` at once; the rest queue.
+    /// Starts serving on `address` (`host:port`, see `ListenAddress`); plaintext
+    /// when `tls` is nil. At most `maxConcurrentCalls` calls reach `handler` at
+    /// once, on as many shim threads; the rest queue, and are answered without
+    /// reaching `handler` if their client leaves or their deadline passes.
     public init(address: String, tls: TLSMaterial?, maxReceiveBytes: Int, maxConcurrentCalls: Int,
                 handler: CallHandler) throws
     {
@@ -198,7 +170,10 @@ public enum GRPCClient {
             free(message)
         }
         guard code == 0, let response else {
-            let text = message.map { String(cString: $0) } ?? ""
+            var text = message.map { String(cString: $0) } ?? ""
+            if code == GRPCStatus.deadlineExceeded {
+                text += " (no answer within the timeout of \(timeoutSeconds) s; raise it with --timeout)"
+            }
             throw ServerError("RunFunction on \(target) failed with gRPC status \(code)\(text.isEmpty ? "" : ": \(text)")")
         }
         return Array(UnsafeBufferPointer(start: response, count: length))

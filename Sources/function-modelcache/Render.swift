@@ -44,14 +44,23 @@ struct Render: ParsableCommand {
     @Option(help: "Call a running server at host:port (plaintext) instead of composing in-process.")
     var target: String?
 
+    @Option(help: "Seconds to wait for each call to --target (more than 0, at most 3600).")
+    var timeout = 60.0
+
+    func validate() throws {
+        guard timeout.isFinite, timeout > 0, timeout <= 3600 else {
+            throw ValidationError("--timeout \(timeout) must be a number of seconds greater than 0 and at most 3600")
+        }
+    }
+
     func run() throws {
         do {
             let input = RenderInput(
                 xr: try RenderFiles.single(at: compositeResource, what: "composite resource"),
                 composition: try RenderFiles.single(at: composition, what: "Composition"),
-                functions: try RenderFiles.documents(at: functions),
-                observed: try observedResources.map(RenderFiles.documents(at:)) ?? [],
-                required: try requiredResources.map(RenderFiles.documents(at:)) ?? [])
+                functions: try RenderFiles.objects(at: functions),
+                observed: try observedResources.map(RenderFiles.objects(at:)) ?? [],
+                required: try requiredResources.map(RenderFiles.objects(at:)) ?? [])
             var options = RenderOptions()
             options.includeResults = includeFunctionResults
             options.includeFullXR = includeFullXr
@@ -59,8 +68,9 @@ struct Render: ParsableCommand {
 
             let renderer: Renderer
             if let target {
-                renderer = Renderer { request in
-                    try Wire.decodeResponse(GRPCClient.call(target: target, request: try Wire.encodeRequest(request)))
+                renderer = Renderer { [timeout] request in
+                    try Wire.decodeResponse(
+                        GRPCClient.call(target: target, request: try Wire.encodeRequest(request), timeoutSeconds: timeout))
                 }
             } else {
                 let composer = Composer()

@@ -12,10 +12,16 @@ struct Serve: ParsableCommand {
             In a cluster Crossplane starts the function with no arguments and the \
             environment variable TLS_SERVER_CERTS_DIR (mTLS). `crossplane render` \
             starts it with a lone --insecure.
+
+            SIGTERM or SIGINT: stop accepting calls, answer every call already received \
+            within --grace-period, exit 0. SIGHUP is logged and ignored (certificates and \
+            flags are read once, at start: restart to reload them). SIGPIPE is ignored, so \
+            a closed stderr never stops the server. A server certificate that is expired \
+            or not yet valid is logged as a warning at start; the server still starts.
             """
     )
 
-    @Option(help: "The address to listen on.")
+    @Option(help: "The host:port to listen on (port 1-65535; IPv6 as [::]:9443).")
     var address = "0.0.0.0:9443"
 
     @Option(
@@ -33,7 +39,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Largest request accepted, in MB (Crossplane sends every observed resource).")
     var maxRecvMessageSize = 64
 
-    @Option(help: "Seconds that in-flight calls get to finish after SIGTERM or SIGINT.")
+    @Option(help: "Seconds (0 to 3600) that calls already received get to finish after SIGTERM or SIGINT.")
     var gracePeriod = 10.0
 
     @Option(
@@ -49,12 +55,23 @@ struct Serve: ParsableCommand {
         if let n = maxConcurrentCalls, !(1...1024).contains(n) {
             throw ValidationError("--max-concurrent-calls \(n) must be between 1 and 1024")
         }
-        guard gracePeriod >= 0 else {
-            throw ValidationError("--grace-period \(gracePeriod) must not be negative")
+        guard gracePeriod.isFinite, (0...Serve.maxGracePeriod).contains(gracePeriod) else {
+            throw ValidationError("--grace-period \(gracePeriod) must be a number of seconds from 0 to \(Int(Serve.maxGracePeriod))")
+        }
+        do {
+            _ = try ListenAddress(parsing: address)
+        } catch let error as ServerError {
+            throw ValidationError(error.description)
         }
     }
 
+    /// The longest --grace-period accepted: an hour is far beyond any pod's termination grace.
+    static let maxGracePeriod = 3600.0
+
     func run() throws {
+        // A closed stderr (a log reader that went away) must not kill the
+        // server: writes then fail with EPIPE and the line is dropped.
+        signal(SIGPIPE, SIG_IGN)
         let log = Logger(debug: debug)
         configureGRPCLogging(debug: debug)
         tuneAllocator()
@@ -71,26 +88,37 @@ struct Serve: ParsableCommand {
             throw ExitCode(2)
         }
 
+        if let warning = tls?.validityWarning(now: Int64(Date().timeIntervalSince1970)) {
+            log.write(.warn, warning)
+        }
+
+        let listen = try ListenAddress(parsing: address)
         let server: GRPCServer
         do {
             server = try GRPCServer(
-                address: address, tls: tls, maxReceiveBytes: maxRecvMessageSize * 1024 * 1024,
+                address: listen.description, tls: tls, maxReceiveBytes: maxRecvMessageSize * 1024 * 1024,
                 maxConcurrentCalls: maxConcurrentCalls ?? ProcessInfo.processInfo.activeProcessorCount,
                 handler: FunctionService(log: log))
         } catch {
             log.write(.error, "Cannot start", ["error": .string("\(error)")])
             throw ExitCode.failure
         }
+        // Before the Serving line: whoever waits for it may signal at once.
+        let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP]) { [gracePeriod] signal in
+            if signal == SIGHUP {
+                log.write(.info, "Ignoring SIGHUP: certificates and flags are read once, at start; restart to reload them")
+                return
+            }
+            log.write(.info, "Shutting down", ["signal": .int(Int64(signal)), "gracePeriodSeconds": .double(gracePeriod)])
+            server.shutdown(grace: gracePeriod)
+        }
         log.write(.info, "Serving", [
-            "address": .string(address), "port": .int(Int64(server.port)), "tls": .bool(tls != nil),
+            "version": .string(FunctionVersion.current), "address": .string(listen.description),
+            "port": .int(Int64(server.port)), "tls": .bool(tls != nil),
             "maxRecvMessageSizeMB": .int(Int64(maxRecvMessageSize)),
             "maxConcurrentCalls": .int(Int64(maxConcurrentCalls ?? ProcessInfo.processInfo.activeProcessorCount)),
         ])
 
-        let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { [gracePeriod] signal in
-            log.write(.info, "Shutting down", ["signal": .int(Int64(signal)), "gracePeriodSeconds": .double(gracePeriod)])
-            server.shutdown(grace: gracePeriod)
-        }
         let trimmer = MemoryTrimmer(every: 10)
         server.wait()
         trimmer.cancel()
@@ -99,7 +127,7 @@ struct Serve: ParsableCommand {
     }
 }
 
-/// Turns SIGTERM/SIGINT into a callback on a private queue instead of killing the process.
+/// Turns signals into a callback on a private queue instead of killing the process.
 final class SignalWatcher {
     private let sources: [DispatchSourceSignal]
 

@@ -2,6 +2,7 @@
 (grpcio with crossplane-function-sdk-python's generated stubs)."""
 
 import concurrent.futures
+import json
 import signal
 import subprocess
 import threading
@@ -144,30 +145,34 @@ def test_every_call_logs_one_json_line_without_secrets(server):
     assert "do-not-log-this-secret" not in server.log()
 
 
-def test_sigterm_lets_in_flight_calls_finish(server):
+@pytest.mark.parametrize("attempt", range(3))
+def test_sigterm_answers_every_call_received_before_it(start_server, attempt):
+    """16 concurrent clients, most of their calls queued when SIGTERM arrives: every one is answered."""
+    server = start_server("--insecure", "--grace-period", "30")
     channel, _ = stub_for(server.address)
     call_raw = raw_call(channel)
     # Large requests keep calls in flight long enough to signal during them;
     # serialized up front so that the client is not the slow part.
     body = model_cache_request([f"c-{i:04d}" for i in range(1000)]).SerializeToString()
-    call_raw(body, timeout=30)  # warm the connection
+    call_raw(body, timeout=60)  # warm the connection
     before = server.log().count('"msg":"RunFunction"')
     results, errors = [], []
-    started = threading.Barrier(9)
+    started = threading.Barrier(17)
 
     def call():
         started.wait()
         try:
-            results.append(len(pb.RunFunctionResponse.FromString(call_raw(body, timeout=30)).desired.resources))
+            results.append(len(pb.RunFunctionResponse.FromString(call_raw(body, timeout=60)).desired.resources))
         except grpc.RpcError as e:
             errors.append(e.code())
 
-    threads = [threading.Thread(target=call) for _ in range(8)]
+    threads = [threading.Thread(target=call) for _ in range(16)]
     for t in threads:
         t.start()
     started.wait()
-    # Signal once the server has begun working on them.
-    deadline = time.monotonic() + 10
+    # Signal once the server has finished one of them: by then all 16 were sent
+    # over one connection long ago, and the others are running or queued.
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline and server.log().count('"msg":"RunFunction"') == before:
         time.sleep(0.001)
     t0 = time.monotonic()
@@ -175,16 +180,155 @@ def test_sigterm_lets_in_flight_calls_finish(server):
     done_at_signal = server.log().count('"msg":"RunFunction"') - before
     for t in threads:
         t.join()
-    code = server.proc.wait(timeout=15)
+    code = server.proc.wait(timeout=60)
     elapsed = time.monotonic() - t0
     assert code == 0
-    assert elapsed < 10
-    assert errors == [], f"in-flight calls failed: {errors}"
+    assert elapsed < 30
+    assert errors == [], f"calls received before SIGTERM failed: {errors}"
     # Every call completed with a whole response (claims for all, Jobs for the first wave)...
-    assert results == [1000 + 256] * 8
+    assert results == [1000 + 256] * 16
     # ...including calls that had not finished when the signal arrived.
-    assert done_at_signal < 8
+    assert done_at_signal < 16
     assert '"msg":"Stopped"' in server.log()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_sigterm_under_a_call_loop_refuses_later_calls_cleanly(start_server, attempt):
+    """16 clients call back to back; at SIGTERM each call is either answered or refused
+    with UNAVAILABLE (retry elsewhere), never CANCELLED."""
+    server = start_server("--insecure", "--grace-period", "10")
+    body = model_cache_request(["gpu-east", "gpu-west"]).SerializeToString()
+    started = threading.Barrier(17)
+    outcomes = []
+
+    def client():
+        channel, _ = stub_for(server.address)
+        call = raw_call(channel)
+        call(body, timeout=30)
+        started.wait()
+        answered = 0
+        while True:
+            try:
+                call(body, timeout=30)
+                answered += 1
+            except grpc.RpcError as e:
+                outcomes.append((answered, e.code()))
+                return
+
+    threads = [threading.Thread(target=client) for _ in range(16)]
+    for t in threads:
+        t.start()
+    started.wait()
+    time.sleep(0.5)
+    server.proc.send_signal(signal.SIGTERM)
+    for t in threads:
+        t.join(timeout=60)
+    assert server.proc.wait(timeout=30) == 0
+    assert len(outcomes) == 16
+    assert [code for _, code in outcomes] == [grpc.StatusCode.UNAVAILABLE] * 16, outcomes
+    assert sum(answered for answered, _ in outcomes) > 0
+
+
+def _log_lines(server):
+    return [json.loads(l) for l in server.log().splitlines() if l.startswith("{")]
+
+
+def test_calls_whose_deadline_passed_in_the_queue_are_not_composed(start_server):
+    server = start_server("--insecure", "--max-concurrent-calls", "1")
+    channel, _ = stub_for(server.address)
+    call = raw_call(channel)
+    blocker = model_cache_request([f"c-{i:04d}" for i in range(2000)], tag="blocker").SerializeToString()
+    small = model_cache_request(["gpu-east"], tag="short-deadline").SerializeToString()
+    call(small, timeout=10)  # warm the connection
+    with concurrent.futures.ThreadPoolExecutor(21) as pool:
+        slow = pool.submit(call, blocker, timeout=120)
+        time.sleep(0.05)  # the blocker holds the only worker
+
+        def short(_):
+            try:
+                call(small, timeout=0.05)
+                return "OK"
+            except grpc.RpcError as e:
+                return e.code().name
+
+        codes = list(pool.map(short, range(20)))
+        slow.result()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = _log_lines(server)
+        composed = [l for l in lines if l.get("msg") == "RunFunction" and l.get("tag") == "short-deadline"][1:]
+        skipped = [l for l in lines if l.get("logger") == "shim" and l.get("msg", "").startswith("Skipped")]
+        if len(composed) + len(skipped) == 20:
+            break
+        time.sleep(0.05)
+    assert len(composed) + len(skipped) == 20
+    # No call was composed after its client's deadline had passed...
+    assert all(l["waitMs"] < 50 for l in composed), composed
+    # ...and while the blocker held the only worker, the queued calls ran out of time.
+    assert len(skipped) >= 10, f"only {len(skipped)} skipped; blocker took {[l['durationMs'] for l in lines if l.get('tag') == 'blocker']} ms"
+    assert all(l["reason"] in ("DeadlineExceeded", "Cancelled") and l["level"] == "warn" for l in skipped)
+    assert codes.count("DEADLINE_EXCEEDED") >= len(skipped)
+    assert server.proc.poll() is None
+
+
+def test_shutdown_keeps_to_its_grace_period_with_calls_queued(start_server):
+    server = start_server("--insecure", "--max-concurrent-calls", "1", "--grace-period", "1")
+    channel, _ = stub_for(server.address)
+    call = raw_call(channel)
+    body = model_cache_request([f"c-{i:04d}" for i in range(1000)]).SerializeToString()
+    call(body, timeout=60)
+    one_call = max(l["durationMs"] for l in _log_lines(server) if l.get("msg") == "RunFunction") / 1000
+    queued = max(20, int(3 / max(one_call, 0.01)))  # more work queued than the grace period allows
+
+    def c(_):
+        try:
+            call(body, timeout=120)
+            return "OK"
+        except grpc.RpcError as e:
+            return e.code().name
+
+    with concurrent.futures.ThreadPoolExecutor(queued) as pool:
+        futures = [pool.submit(c, i) for i in range(queued)]
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        code = server.proc.wait(timeout=60)
+        elapsed = time.monotonic() - t0
+        codes = [f.result() for f in futures]
+    assert code == 0
+    # The grace period, plus the one call that was composing when it ran out, plus slack.
+    assert elapsed < 1 + 2 * one_call + 1.0, f"shutdown took {elapsed:.2f} s (one call {one_call:.2f} s)"
+    assert codes.count("OK") >= 1
+    # Calls still queued when the grace ran out are cancelled by the server
+    # (the client sees UNAVAILABLE or CANCELLED: retry on another replica).
+    assert set(codes) <= {"OK", "CANCELLED", "UNAVAILABLE"}, codes
+
+
+def _threads(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("Threads:"))
+
+
+def test_thread_count_stays_bounded_under_64_concurrent_calls(server):
+    body = model_cache_request([f"c-{i:04d}" for i in range(300)]).SerializeToString()
+    peak, stop = [0], threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], _threads(server.proc.pid))
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    channels = [stub_for(server.address)[0] for _ in range(64)]  # one connection per client
+    try:
+        with concurrent.futures.ThreadPoolExecutor(64) as pool:
+            sizes = list(pool.map(lambda ch: len(raw_call(ch)(body, timeout=120)), channels))
+    finally:
+        stop.set()
+        sampler.join()
+    assert len(set(sizes)) == 1 and sizes[0] > 0
+    assert peak[0] <= 40, f"{peak[0]} threads under 64 concurrent calls"
 
 
 def test_hostile_nesting_is_rejected_and_the_server_keeps_serving(server):
@@ -230,3 +374,14 @@ def test_max_concurrent_calls_out_of_range_is_refused():
     proc = subprocess.run([str(BINARY), "--insecure", "--max-concurrent-calls", "0"], capture_output=True, text=True, timeout=20)
     assert proc.returncode != 0
     assert "--max-concurrent-calls 0 must be between 1 and 1024" in proc.stderr
+
+
+def test_unknown_method_is_unimplemented_and_the_server_keeps_serving(server):
+    channel, stub = stub_for(server.address)
+    other = channel.unary_unary("/apiextensions.fn.proto.v1.FunctionRunnerService/Other",
+                                request_serializer=lambda b: b, response_deserializer=lambda b: b)
+    with pytest.raises(grpc.RpcError) as err:
+        other(b"", timeout=10)
+    assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "unknown method /apiextensions.fn.proto.v1.FunctionRunnerService/Other" in err.value.details()
+    assert stub.RunFunction(foreign_request(), timeout=10).meta.tag == "abc"

@@ -24,8 +24,12 @@ typedef enum {
   FMC_API_V1BETA1 = 2,
 } fmc_api_version;
 
-/// Handles one RunFunction call. Called concurrently from gRPC's server
-/// threads, so it must be thread-safe, and it must not block on other calls.
+/// Handles one RunFunction call. Called concurrently from the shim's worker
+/// threads (`max_concurrent_calls` of them), so it must be thread-safe, and it
+/// must not block on other calls. The shim calls it only for a call whose
+/// client is still waiting and whose deadline has not passed; calls that
+/// were cancelled or ran out of time while queued are answered
+/// CANCELLED/DEADLINE_EXCEEDED without reaching the handler.
 ///
 /// Returns a gRPC status code (0 = OK). On OK, `*response` must point to
 /// `*response_len` bytes inside the malloc'd block `*response_owner`; gRPC
@@ -42,6 +46,8 @@ typedef int (*fmc_handler)(void *context, fmc_api_version api,
 
 /// Routes gRPC's own log lines to stderr as JSON lines; `debug` lowers the
 /// threshold from ERROR to DEBUG. Call once, before starting a server.
+/// Exists because gRPC's log hook is a C function pointer; the shim also
+/// writes its own lines (calls skipped while queued) in the same format.
 void fmc_configure_logging(int debug);
 
 /// Builds and starts a server listening on `address` (e.g. "0.0.0.0:9443").
@@ -49,11 +55,14 @@ void fmc_configure_logging(int debug);
 /// With all of `cert_pem`, `key_pem` and `ca_pem` non-NULL the server speaks
 /// TLS and requires a client certificate signed by `ca_pem` (mTLS); with all
 /// three NULL it speaks plaintext. `max_receive_bytes` bounds one request.
-/// At most `max_concurrent_calls` (at least 1) calls are handled at once;
-/// the others wait before their body is copied into one piece, so a queued
-/// call holds only what gRPC received.
+/// The shim runs `max_concurrent_calls` (at least 1) worker threads that call
+/// `handler`; further calls queue (holding only what gRPC received) and are
+/// dropped without work if their client leaves or their deadline passes
+/// while they wait. gRPC's own threads do no composing, so the process's
+/// thread count does not grow with the number of concurrent calls.
 /// On failure returns NULL and writes a reason into `error` (NUL-terminated,
-/// at most `error_len` bytes).
+/// at most `error_len` bytes): an address that cannot be bound and TLS
+/// material gRPC rejects are told apart.
 fmc_server *fmc_server_start(const char *address, const char *cert_pem,
                              const char *key_pem, const char *ca_pem,
                              int max_receive_bytes, int max_concurrent_calls,
@@ -67,9 +76,10 @@ int fmc_server_port(const fmc_server *server);
 /// Blocks until the server has shut down.
 void fmc_server_wait(fmc_server *server);
 
-/// Stops accepting calls, lets in-flight calls finish for up to `grace_ms`
-/// milliseconds, then cancels the rest. Safe to call from any thread, once
-/// or more.
+/// Stops accepting calls, lets every call already received (queued or
+/// running) finish for up to `grace_ms` milliseconds, then cancels the rest:
+/// queued calls are then dropped without work, a running handler is waited
+/// for. Blocks until done. Safe to call from any thread, once or more.
 void fmc_server_shutdown(fmc_server *server, int64_t grace_ms);
 
 /// Frees a server that has shut down.

@@ -3,9 +3,9 @@ import PackageDescription
 
 // Dependencies point one way, toward the pure core:
 //   function-modelcache (CLI) → FunctionServer → CFunctionShim (gRPC C++), FunctionProto → FunctionCore
+// Linux only (no `platforms:`): it links Debian's gRPC C++ and libyaml and uses glibc.
 let package = Package(
     name: "function-modelcache",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "function-modelcache", targets: ["function-modelcache"])
     ],

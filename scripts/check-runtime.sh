@@ -42,7 +42,7 @@ missing=$(chroot "$root" ldd /usr/local/bin/function-modelcache | grep 'not foun
 [ -z "$missing" ] || { echo "FAIL: unresolved libraries in the runtime root:"; echo "$missing"; exit 1; }
 echo "check-runtime: every shared library resolves inside the runtime root"
 
-python3 - "$root" <<'PY'
+.venv/bin/python - "$root" <<'PY'
 import os, signal, socket, subprocess, sys, time
 sys.path.insert(0, "Tests/e2e")
 from conftest import model_cache_request, stub_for

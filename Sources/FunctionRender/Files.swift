@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import FunctionCore
 import FunctionYAML
 
@@ -6,15 +6,15 @@ import FunctionYAML
 public enum RenderFiles {
     /// Every non-empty document under `path`.
     public static func documents(at path: String) throws -> [Value] {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw RenderError("\(path): no such file or folder")
         }
         let files: [String]
-        if isDirectory.boolValue {
+        if isDirectory {
             let names = try FileManager.default.contentsOfDirectory(atPath: path)
             files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted(by: utf8Less)
-                .map { (path as NSString).appendingPathComponent($0) }
+                .map { path.hasSuffix("/") ? path + $0 : path + "/" + $0 }
         } else {
             files = [path]
         }

@@ -1,6 +1,7 @@
 import CFunctionShim
 import FunctionProto
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Why the server could not start.
 public struct ServerError: Error, CustomStringConvertible {
@@ -30,7 +31,7 @@ public struct TLSMaterial: Sendable {
     /// Reads `tls.crt`, `tls.key` and `ca.crt` from a directory (Crossplane's layout).
     public static func load(directory: String) throws -> TLSMaterial {
         func read(_ name: String) throws -> String {
-            let path = (directory as NSString).appendingPathComponent(name)
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ServerError("cannot read \(path): mTLS needs tls.crt, tls.key and ca.crt in \(directory)")
             }

@@ -29,6 +29,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installed ${missing[*]}"
 fi
 
+# One toolchain everywhere: the Dockerfile's builder image and CI use this version.
+swift_version=6.3.1
+have_swift="$(swift --version 2>/dev/null | sed -n 's/.*Swift version \([0-9.]*\).*/\1/p' | head -1)"
+[ "$have_swift" = "$swift_version" ] || echo "setup: note: Swift ${have_swift:-not found} here; the Dockerfile and CI use $swift_version"
+
 [ "$with_python" = 1 ] || exit 0
 
 python="${PYTHON:-/usr/bin/python3}"

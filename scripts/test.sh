@@ -34,6 +34,11 @@ have() {
 }
 
 scripts/setup.sh
+# The shipped binary imports FoundationEssentials only: Foundation would link ICU's
+# data (~30 MB) into it. (scripts/check-runtime.sh checks the release binary itself.)
+foundation=$(grep -rnE '^[[:space:]]*(@[A-Za-z_]+ +)*((public|internal|package) +)?import +((struct|class|enum|func|protocol|typealias|var|let) +)?Foundation([.[:space:]]|$)' \
+    Sources --include='*.swift' | grep -v '^Sources/\(fuzz-runfunction\|bench-core\|FunctionProto/Generated\)/' || true)
+[ -z "$foundation" ] || { echo "FAIL: import FoundationEssentials, not Foundation, in shipped code:"; echo "$foundation"; exit 1; }
 swift build --build-tests -Xswiftc -warnings-as-errors
 swift test --skip-build
 scripts/check-proto.sh

@@ -3,7 +3,8 @@
 #   crossplane xpkg build --package-root=package --embed-runtime-image=function-modelcache:v0.1.0
 # scripts/check-runtime.sh proves, without Docker, that the runtime stage's
 # package list (package/runtime-packages.txt) suffices for the binary.
-ARG SWIFT_IMAGE=swift:6.1-bookworm
+# The Swift version everything here is built and tested with (README, CI).
+ARG SWIFT_IMAGE=swift:6.3.1-bookworm
 
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
@@ -12,8 +13,10 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 # Swift runtime and Foundation linked statically; gRPC and libyaml stay shared.
+# Package.resolved pins the dependencies; the binary is stripped.
 RUN swift build -c release --static-swift-stdlib --product function-modelcache \
- && install -m 0755 "$(swift build -c release --show-bin-path)/function-modelcache" /function-modelcache
+ && install -m 0755 "$(swift build -c release --show-bin-path)/function-modelcache" /function-modelcache \
+ && strip /function-modelcache
 
 FROM debian:bookworm-slim
 COPY package/runtime-packages.txt /tmp/runtime-packages.txt

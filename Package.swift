@@ -1,18 +1,18 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Dependencies point one way, toward the pure core:
 //   function-modelcache (CLI) → FunctionServer → CFunctionShim (gRPC C++), FunctionProto → FunctionCore
+// Linux only (no `platforms:`): it links Debian's gRPC C++ and libyaml and uses glibc.
 let package = Package(
     name: "function-modelcache",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "function-modelcache", targets: ["function-modelcache"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        // No traits: the default BinaryDelimitedStreams trait imports Foundation, which links ICU (~30 MB).
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // The only code that touches gRPC C++. A C-only header; raw protobuf bytes cross it.
@@ -32,10 +32,7 @@ let package = Package(
         // YAML streams to and from the core value type, over libyaml.
         .target(name: "FunctionYAML", dependencies: ["CYAML", "FunctionCore"]),
         // Pure Swift: value type, request/response model, composers. No gRPC, no C, no YAML.
-        .target(
-            name: "FunctionCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
-        ),
+        .target(name: "FunctionCore"),
         // The generated wire types and their conversion to the core model.
         .target(
             name: "FunctionProto",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Proves that the runtime image's package list suffices, without Docker:
-#   1. builds the binary as the Dockerfile does (release, --static-swift-stdlib);
+#   1. builds the binary as the Dockerfile does (release, --static-swift-stdlib,
+#      stripped) and checks it stays lean: under 30 MB, no Foundation or ICU;
 #   2. debootstraps a minimal Debian bookworm root, from the mirror this
 #      machine's apt already uses, and installs package/runtime-packages.txt
 #      into it, exactly as the Dockerfile's runtime stage does;
@@ -16,7 +17,20 @@ scripts/setup.sh
 command -v debootstrap >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
 
 swift build -c release --static-swift-stdlib --product function-modelcache
-bin="$(swift build -c release --show-bin-path)/function-modelcache"
+built="$(swift build -c release --show-bin-path)/function-modelcache"
+mkdir -p .build-runtime
+bin=.build-runtime/function-modelcache
+strip -o "$bin" "$built"
+size=$(stat -c %s "$bin")
+echo "check-runtime: stripped binary $size bytes ($(( size / 1048576 )) MiB; unstripped $(stat -c %s "$built"))"
+[ "$size" -lt $(( 30 * 1048576 )) ] || { echo "FAIL: the stripped binary is over 30 MiB"; exit 1; }
+# Importing Foundation anywhere (directly, or through a dependency) links ICU's data.
+foundation=$(nm "$built" | grep -c '\$s10Foundation\|30FoundationInternationalization\|swift_ucnv_' || true)
+if [ "$foundation" != 0 ]; then
+    echo "FAIL: Foundation or ICU is linked in; import FoundationEssentials, never Foundation (README, 'Installing it for real')"
+    exit 1
+fi
+echo "check-runtime: no Foundation or ICU in the binary"
 
 if [ ! -x "$root/usr/bin/apt-get" ]; then
     mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
@@ -42,7 +56,7 @@ missing=$(chroot "$root" ldd /usr/local/bin/function-modelcache | grep 'not foun
 [ -z "$missing" ] || { echo "FAIL: unresolved libraries in the runtime root:"; echo "$missing"; exit 1; }
 echo "check-runtime: every shared library resolves inside the runtime root"
 
-python3 - "$root" <<'PY'
+.venv/bin/python - "$root" <<'PY'
 import os, signal, socket, subprocess, sys, time
 sys.path.insert(0, "Tests/e2e")
 from conftest import model_cache_request, stub_for

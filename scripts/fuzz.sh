@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 swift build --scratch-path .build-fuzz --sanitize fuzzer -Xswiftc -DFUZZING --product fuzz-runfunction >/dev/null
 bin="$(swift build --scratch-path .build-fuzz --sanitize fuzzer -Xswiftc -DFUZZING --show-bin-path)/fuzz-runfunction"
-python3 fuzz/make-seeds.py .build-fuzz/seeds
+[ -x .venv/bin/python ] || scripts/setup.sh
+.venv/bin/python fuzz/make-seeds.py .build-fuzz/seeds
 mkdir -p .build-fuzz/corpus .build-fuzz/artifacts
 # Swift's own backtracer would catch a trap before libFuzzer could save the input.
 status=0

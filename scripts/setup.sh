@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on Debian 12: gRPC C++, protobuf and
-# libyaml (build and runtime), protoc for the generated-code check, and the
-# Python packages the end-to-end tests use as an independent gRPC client.
-# Usage: scripts/setup.sh [--no-python]
+# libyaml (build and runtime), protoc for the generated-code check, and a
+# project virtualenv (.venv/, git-ignored) holding the Python packages of
+# Tests/requirements.txt that the end-to-end and schema tests use as an
+# independent gRPC client and validators.
+#   scripts/setup.sh               # everything
+#   scripts/setup.sh --no-python   # system packages only (building and serving)
+# The virtualenv is made with Debian's own Python (/usr/bin/python3, with
+# python3-venv); set PYTHON to use another interpreter. Debian refuses pip
+# installs into its system Python (PEP 668), hence the virtualenv.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_python=1
+[ "${1:-}" != "--no-python" ] || with_python=0
 
 apt_packages=(libgrpc++-dev libprotobuf-dev libyaml-dev protobuf-compiler pkg-config)
+[ "$with_python" = 0 ] || apt_packages+=(python3 python3-venv)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -18,6 +29,24 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installed ${missing[*]}"
 fi
 
-if [ "${1:-}" != "--no-python" ]; then
-    python3 -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/../Tests/requirements.txt"
+# One toolchain everywhere: the Dockerfile's builder image and CI use this version.
+swift_version=6.3.1
+have_swift="$(swift --version 2>/dev/null | sed -n 's/.*Swift version \([0-9.]*\).*/\1/p' | head -1)"
+[ "$have_swift" = "$swift_version" ] || echo "setup: note: Swift ${have_swift:-not found} here; the Dockerfile and CI use $swift_version"
+
+[ "$with_python" = 1 ] || exit 0
+
+python="${PYTHON:-/usr/bin/python3}"
+requirements=Tests/requirements.txt
+stamp=.venv/.requirements.sha256
+if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+    echo "setup: created .venv with $("$python" --version 2>&1) ($python)"
+fi
+# Reinstall only when the requirements change.
+want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r "$requirements"
+    echo "$want" > "$stamp"
+    echo "setup: installed $requirements into .venv"
 fi

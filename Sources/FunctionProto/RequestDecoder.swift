@@ -1,5 +1,5 @@
 import FunctionCore
-import struct Foundation.Data
+import struct FoundationEssentials.Data
 
 /// Decodes a serialized RunFunctionRequest straight into the core model, in
 /// one linear pass over the bytes.

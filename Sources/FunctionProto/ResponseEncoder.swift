@@ -1,6 +1,6 @@
 import FunctionCore
 import Synchronization
-import struct Foundation.Data
+import struct FoundationEssentials.Data
 
 /// Encodes a `RunResponse` straight to protobuf bytes, in one linear pass.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import FunctionCore
 import FunctionYAML
 
@@ -50,15 +50,15 @@ public enum RenderFiles {
 
     /// The non-empty documents of each file under `path`, files in name order.
     private static func documentsByFile(at path: String) throws -> [(file: String, documents: [Value])] {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw RenderError("\(path): no such file or folder")
         }
         let files: [String]
-        if isDirectory.boolValue {
+        if isDirectory {
             let names = try FileManager.default.contentsOfDirectory(atPath: path)
             files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted(by: utf8Less)
-                .map { (path as NSString).appendingPathComponent($0) }
+                .map { path.hasSuffix("/") ? path + $0 : path + "/" + $0 }
         } else {
             files = [path]
         }

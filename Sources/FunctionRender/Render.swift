@@ -89,7 +89,8 @@ public struct Renderer {
         let functionNames = Set(input.functions.compactMap { $0[path: "metadata", "name"]?.stringValue })
         let observed = try Self.observedState(input)
         var desired = State()
-        var context = input.context
+        // Crossplane sends every step a context, empty to begin with.
+        var context: Value? = input.context ?? .object([:])
         var results: [(step: String, result: FunctionResult)] = []
         var conditions: [Condition] = []
 
@@ -111,18 +112,16 @@ public struct Renderer {
             }
             desired = response.desired
             context = response.context
-            for c in response.conditions {
-                conditions.removeAll { $0.type == c.type }
-                conditions.append(c)
-            }
+            conditions += response.conditions
         }
 
-        var documents = [Self.renderedXR(input.xr, desired: desired, conditions: conditions, full: options.includeFullXR)]
+        var documents = [RenderedObjects.xr(input.xr, desired: desired, conditions: conditions, full: options.includeFullXR)]
         for key in desired.resources.keys.sorted(by: utf8Less) {
-            documents.append(Self.renderedComposed(desired.resources[key]!.object, key: key, xr: input.xr))
+            documents.append(try RenderedObjects.composed(desired.resources[key]!.object, key: key, xr: input.xr,
+                                                          observed: observed.resources[key]?.object))
         }
         if options.includeResults {
-            documents += results.map { Self.renderedResult($0.result, step: $0.step) }
+            documents += results.map { RenderedObjects.result($0.result, step: $0.step) }
         }
         if options.includeContext, let context {
             documents.append(["apiVersion": "render.crossplane.io/v1beta1", "kind": "Context", "fields": context])
@@ -184,80 +183,5 @@ public struct Renderer {
             resources[key] = Resource(object: object)
         }
         return State(composite: Resource(object: input.xr), resources: resources)
-    }
-
-    static func renderedXR(_ xr: Value, desired: State, conditions: [Condition], full: Bool) -> Value {
-        var out: Value
-        if full {
-            out = xr
-        } else {
-            var metadata: Value = ["name": xr[path: "metadata", "name"] ?? ""]
-            if let ns = xr[path: "metadata", "namespace"] { metadata["namespace"] = ns }
-            out = ["apiVersion": xr["apiVersion"] ?? "", "kind": xr["kind"] ?? "", "metadata": metadata]
-        }
-        var status = full ? (xr["status"]?.objectValue ?? [:]) : [:]
-        for (k, v) in desired.composite?.object["status"]?.objectValue ?? [:] { status[k] = v }
-        var rendered = conditions.map(Self.condition)
-        rendered.append(readyCondition(desired))
-        status["conditions"] = .list(rendered)
-        out["status"] = .object(status)
-        return out
-    }
-
-    /// Crossplane's own Ready condition: from the XR's declared readiness, or
-    /// else whether every composed resource is ready.
-    static func readyCondition(_ desired: State) -> Value {
-        let ready: Bool
-        switch desired.composite?.ready ?? .unspecified {
-        case .ready: ready = true
-        case .notReady: ready = false
-        case .unspecified: ready = desired.resources.values.allSatisfy { $0.ready == .ready }
-        }
-        return ready
-            ? ["type": "Ready", "status": "True", "reason": "Available"]
-            : ["type": "Ready", "status": "False", "reason": "Creating"]
-    }
-
-    static func condition(_ c: Condition) -> Value {
-        var o: Value = ["type": .string(c.type), "reason": .string(c.reason)]
-        switch c.status {
-        case .true: o["status"] = "True"
-        case .false: o["status"] = "False"
-        case .unknown: o["status"] = "Unknown"
-        }
-        if let m = c.message { o["message"] = .string(m) }
-        return o
-    }
-
-    static func renderedComposed(_ object: Value, key: String, xr: Value) -> Value {
-        var out = object
-        let xrName = xr[path: "metadata", "name"]?.stringValue ?? ""
-        var metadata = object["metadata"]?.objectValue ?? [:]
-        metadata["generateName"] = .string("\(xrName)-")
-        if let ns = xr[path: "metadata", "namespace"] { metadata["namespace"] = ns }
-        var labels = metadata["labels"]?.objectValue ?? [:]
-        labels["crossplane.io/composite"] = .string(xrName)
-        metadata["labels"] = .object(labels)
-        var annotations = metadata["annotations"]?.objectValue ?? [:]
-        annotations["crossplane.io/composition-resource-name"] = .string(key)
-        metadata["annotations"] = .object(annotations)
-        metadata["ownerReferences"] = [[
-            "apiVersion": xr["apiVersion"] ?? "", "kind": xr["kind"] ?? "", "name": .string(xrName),
-            "uid": xr[path: "metadata", "uid"] ?? "", "controller": true, "blockOwnerDeletion": true,
-        ]]
-        out["metadata"] = .object(metadata)
-        return out
-    }
-
-    static func renderedResult(_ r: FunctionResult, step: String) -> Value {
-        var o: Value = ["apiVersion": "render.crossplane.io/v1beta1", "kind": "Result", "step": .string(step),
-                        "message": .string(r.message)]
-        switch r.severity {
-        case .fatal: o["severity"] = "SEVERITY_FATAL"
-        case .warning: o["severity"] = "SEVERITY_WARNING"
-        case .normal: o["severity"] = "SEVERITY_NORMAL"
-        }
-        if let reason = r.reason { o["reason"] = .string(reason) }
-        return o
     }
 }

@@ -1,6 +1,7 @@
 import CFunctionShim
 import FunctionProto
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Why the server could not start.
 public struct ServerError: Error, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One PEM block: its label (`CERTIFICATE`, `PRIVATE KEY`…) and its DER bytes.
 struct PEMBlock: Equatable {
@@ -13,7 +13,7 @@ struct PEMBlock: Equatable {
         var label: String?
         var body = ""
         for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = String(raw.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
             if let open = label {
                 if line == "-----END \(open)-----" {
                     guard let data = Data(base64Encoded: body), !data.isEmpty else {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// TLS material for mTLS: the server identity and the CA that signs client certificates.
 public struct TLSMaterial: Sendable {
@@ -51,7 +51,7 @@ public struct TLSMaterial: Sendable {
     /// Reads `tls.crt`, `tls.key` and `ca.crt` from a directory (Crossplane's layout).
     public static func load(directory: String) throws -> TLSMaterial {
         func read(_ name: String) throws -> String {
-            let path = (directory as NSString).appendingPathComponent(name)
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             guard let data = FileManager.default.contents(atPath: path) else {
                 let reason = FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file"
                 throw ServerError("\(reason) \(path): mTLS needs tls.crt, tls.key and ca.crt in \(directory)")

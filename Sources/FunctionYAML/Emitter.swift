@@ -86,7 +86,7 @@ final class EventEmitter {
             let literalSafe = !s.contains(" \n") && !s.hasSuffix(" ")
                 && !s.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }
             scalar(s, style: literalSafe ? YAML_LITERAL_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE)
-        } else if CoreSchema.resolve(s) == .string(s) {
+        } else if CoreSchema.resolve(s) == .string(s) && !YAML11.readsAsNonString(s) {
             scalar(s, style: YAML_PLAIN_SCALAR_STYLE)
         } else {
             scalar(s, style: YAML_DOUBLE_QUOTED_SCALAR_STYLE)

@@ -84,7 +84,8 @@ import Testing
         }
         let out = try renderer.render(RenderInput(xr: xr, composition: composition, functions: functions))
         #expect(out.documents.count == 3)
-        #expect(out.documents[0][path: "status", "conditions"] == [["type": "Ready", "status": "True", "reason": "Available"]])
+        #expect(out.documents[0][path: "status", "conditions"] == [["type": "Ready", "status": "True", "reason": "Available",
+                                                                  "lastTransitionTime": "2024-01-01T00:00:00Z"]])
         let a = out.documents[1]
         #expect(a[path: "metadata", "annotations", "crossplane.io/composition-resource-name"] == "a")
         #expect(a[path: "metadata", "generateName"] == "c-")

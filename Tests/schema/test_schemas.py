@@ -93,7 +93,12 @@ class Registry:
 
 @pytest.fixture(scope="module")
 def registry():
-    assert CRDS_DIR.is_dir(), f"CRDS_DIR {CRDS_DIR} does not exist (set CRDS_DIR to a folder of upstream CRDs)"
+    if not CRDS_DIR.is_dir():
+        # Only missing reference data is skipped, and never in CI (REQUIRE_REFERENCE_DATA=1).
+        why = f"CRDS_DIR {CRDS_DIR} does not exist (set CRDS_DIR to a folder of upstream CRDs)"
+        if os.environ.get("REQUIRE_REFERENCE_DATA") == "1":
+            pytest.fail(why)
+        pytest.skip(why)
     r = Registry()
     for f in sorted(CRDS_DIR.rglob("*.yaml")):
         for doc in load_all(f):

@@ -1,4 +1,3 @@
-import Crypto
 
 /// The name of an object the function creates on a workload cluster.
 ///

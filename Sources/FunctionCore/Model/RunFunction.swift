@@ -1,4 +1,4 @@
-import struct Foundation.Data
+import struct FoundationEssentials.Data
 
 /// Readiness of a composed resource, as the function reports it.
 public enum Readiness: Sendable, Hashable {

@@ -14,6 +14,63 @@ struct DeferredStruct: DeferredFields {
         return fields.build()
     }
 
+    func value(forKey key: String) -> Value? {
+        var key = key
+        return key.withUTF8 { find($0) }
+    }
+
+    /// The value of the last entry whose key is `key`: one scan of this level,
+    /// skipping every value but that one.
+    private func find(_ key: UnsafeBufferPointer<UInt8>) -> Value? {
+        var r = WireReader(bytes.base, start, end)
+        do {
+            var match: (start: Int, end: Int)?
+            while r.pos < r.end {
+                let (field, wire) = try r.tag()
+                guard field == WireContract.Struct.fields, wire == 2 else {
+                    try r.skip(wire, field: field)
+                    continue
+                }
+                let stop = try r.lengthLimit()
+                var entry = WireReader(bytes.base, r.pos, stop)
+                // An entry without a key has the empty key; of repeated keys fields, the last counts.
+                var same = key.isEmpty
+                while entry.pos < entry.end {
+                    let (f, w) = try entry.tag()
+                    guard f == WireContract.MapEntry.key, w == 2 else {
+                        try entry.skip(w, field: f)
+                        continue
+                    }
+                    let keyEnd = try entry.lengthLimit()
+                    same = keyEnd - entry.pos == key.count && Self.equal(bytes.base + entry.pos, key)
+                    entry.pos = keyEnd
+                }
+                if same { match = (r.pos, stop) }
+                r.pos = stop
+            }
+            guard let match else { return nil }
+            var entry = WireReader(bytes.base, match.start, match.end)
+            var value: Value = .null
+            while entry.pos < entry.end {
+                let (f, w) = try entry.tag()
+                if f == WireContract.MapEntry.value, w == 2 {
+                    value = try entry.nested { try $0.value(bytes, merging: value) }
+                } else {
+                    try entry.skip(w, field: f)
+                }
+            }
+            return value
+        } catch {
+            assertionFailure("a checked Struct failed to decode: \(error)")
+            return nil
+        }
+    }
+
+    private static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        for i in 0..<b.count where a[i] != b[i] { return false }
+        return true
+    }
+
     /// Appends the entries in wire order (Go and upb send map entries
     /// unordered; the builder sorts once, the last of a repeated key wins).
     func decode(into fields: inout Fields.Builder) {
@@ -37,6 +94,10 @@ struct MergedStruct: DeferredFields {
         var fields = Fields.Builder(base)
         next.decode(into: &fields)
         return fields.build()
+    }
+
+    func value(forKey key: String) -> Value? {
+        next.value(forKey: key) ?? base[key]
     }
 }
 

@@ -152,7 +152,14 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
     /// The value of `key`; setting nil removes the field.
     public subscript(key: String) -> Value? {
         get {
-            let e = entries
+            let e: [Entry]
+            switch storage {
+            case .entries(let x): e = x
+            case .deferred(let d):
+                // Not decoded yet: the source finds one key without decoding the rest.
+                guard let x = d.decodedEntries else { return d.source.value(forKey: key) }
+                e = x
+            }
             let (found, i) = Self.search(e, key)
             return found ? e[i].value : nil
         }
@@ -258,6 +265,16 @@ public protocol DeferredFields: Sendable {
     /// Decodes the object's fields. Called at most once per `Fields(deferred:)`;
     /// it cannot fail (a decoder checks the bytes before it defers them).
     func decodeFields() -> Fields
+
+    /// The value of one field, without decoding the others (the composers read
+    /// a few paths of each object: a lookup scans one level of bytes instead of
+    /// building it). Must equal `decodeFields()[key]`.
+    func value(forKey key: String) -> Value?
+}
+
+extension DeferredFields {
+    /// By default, decodes everything and looks the key up.
+    public func value(forKey key: String) -> Value? { decodeFields()[key] }
 }
 
 /// The shared, decoded-once storage behind deferred fields.
@@ -270,6 +287,9 @@ private final class DeferredStorage: Sendable {
     init(_ source: any DeferredFields) { self.source = source }
 
     var isDecoded: Bool { decoded.withLock { $0 != nil } }
+
+    /// The entries if they were decoded already.
+    var decodedEntries: [Fields.Entry]? { decoded.withLock { $0 } }
 
     var entries: [Fields.Entry] {
         decoded.withLock { cache in

@@ -144,16 +144,26 @@ struct WireReader {
     static func isValidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let start = b.baseAddress else { return true }
         let raw = UnsafeRawPointer(start)
-        var i = 0
-        while i + 8 <= b.count {
-            if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return parsesAsUTF8(b) }
-            i += 8
+        let n = b.count
+        let high: UInt64 = 0x8080_8080_8080_8080
+        var bits: UInt64
+        if n >= 8 {
+            // Eight bytes at a time; the last eight (overlapping) cover the tail.
+            var i = 0
+            bits = 0
+            while i + 8 <= n {
+                bits |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            bits |= raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        } else if n >= 4 {
+            bits = UInt64(raw.loadUnaligned(as: UInt32.self) | raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+        } else if n >= 2 {
+            bits = UInt64(raw.loadUnaligned(as: UInt16.self) | raw.loadUnaligned(fromByteOffset: n - 2, as: UInt16.self))
+        } else {
+            bits = n == 1 ? UInt64(start[0]) : 0
         }
-        while i < b.count {
-            if start[i] >= 0x80 { return parsesAsUTF8(b) }
-            i += 1
-        }
-        return true
+        return bits & high == 0 || parsesAsUTF8(b)
     }
 
     private static func parsesAsUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -38,7 +38,7 @@ struct DeferredStruct: DeferredFields {
                 while entry.pos < entry.end {
                     let (f, w) = try entry.tag()
                     guard f == WireContract.MapEntry.key, w == 2 else {
-                        try entry.skip(w, field: f)
+                        try entry.skipInMapEntry(w, field: f)
                         continue
                     }
                     let keyEnd = try entry.lengthLimit()
@@ -56,7 +56,7 @@ struct DeferredStruct: DeferredFields {
                 if f == WireContract.MapEntry.value, w == 2 {
                     value = try entry.nested { try $0.value(bytes, merging: value) }
                 } else {
-                    try entry.skip(w, field: f)
+                    try entry.skipInMapEntry(w, field: f)
                 }
             }
             return value
@@ -120,7 +120,7 @@ extension WireReader {
                     case (WireContract.MapEntry.key, 2): key = try entry.checkedString()
                     // A repeated `value` merges into the one before (a list grows, an object merges).
                     case (WireContract.MapEntry.value, 2): value = try entry.nested { try $0.value(bytes, merging: value) }
-                    default: try entry.skip(wire, field: field)
+                    default: try entry.skipInMapEntry(wire, field: field)
                     }
                 }
             }

@@ -66,6 +66,9 @@ struct RequestDecoder {
                 let (k, v) = try nested { try $0.credentialsEntry() }
                 out.credentials[k] = v
             case (F.Request.requiredResources, 2): let (k, v) = try nested { try $0.resourcesEntry() }; required[k] = v
+            case (F.Request.requiredSchemas, 2):
+                // Unused, but checked as swift-protobuf checks it, so that both refuse the same requests.
+                _ = try nested { try $0.mapEntry { try $0.nested { try $0.eachField(F.Schema.openapiV3) { try $0.nested { try $0.r.checkStruct() } } } } }
             default: try r.skip(wire, field: field)
             }
         }
@@ -188,7 +191,7 @@ struct RequestDecoder {
             switch (field, wire) {
             case (F.MapEntry.key, 2): key = try r.string()
             case (F.MapEntry.value, 2): try value(&self)
-            default: try r.skip(wire, field: field)
+            default: try r.skipInMapEntry(wire, field: field)
             }
         }
         return key
@@ -255,6 +258,11 @@ extension WireReader {
                         pos += n
                         continue
                     case Self.entryValue, Self.listItem: opens = Self.valueLevel
+                    case Self.entryLevel << 8 | 0x08 ... Self.entryLevel << 8 | 0x17 where t & 7 != 2 && t & 7 != 4:
+                        // A key or value of the wrong wire type: its tag only (see `skipInMapEntry`).
+                        guard t >= 8, t & 7 <= 5 else { break }
+                        pos += 1
+                        continue
                     case Self.structEntry: opens = Self.entryLevel
                     case Self.valueStruct: opens = Self.structLevel
                     case Self.valueList: opens = Self.listLevel

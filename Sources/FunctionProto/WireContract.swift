@@ -12,9 +12,15 @@ enum WireContract {
     enum Request {
         static let meta = 1, observed = 2, desired = 3, input = 4, context = 5
         static let extraResources = 6, credentials = 7, requiredResources = 8
-        static let read = [meta, observed, desired, input, context, extraResources, credentials, requiredResources]
-        /// Skipped on purpose, with the reason.
-        static let ignored = [9: "required_schemas: the function never asks for schemas"]
+        /// Checked (as swift-protobuf checks it) but not kept: the function never asks for schemas.
+        static let requiredSchemas = 9
+        static let read = [meta, observed, desired, input, context, extraResources, credentials, requiredResources, requiredSchemas]
+    }
+
+    /// `Schema` (an answer to a schema requirement; checked, not kept).
+    enum Schema {
+        static let openapiV3 = 1
+        static let read = [openapiV3]
     }
 
     /// `RequestMeta`.

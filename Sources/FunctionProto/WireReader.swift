@@ -178,6 +178,16 @@ struct WireReader {
         }
     }
 
+    /// Moves past a field of a map entry (its tag already read). A key or value
+    /// of the wrong wire type moves past its tag only: swift-protobuf (the
+    /// reference) then reads the field's body as further fields of the entry,
+    /// and so do these decoders, so that both read every request alike.
+    @inline(__always)
+    mutating func skipInMapEntry(_ wire: Int, field: Int) throws {
+        if field == WireContract.MapEntry.key || field == WireContract.MapEntry.value, wire != 2, wire != 4 { return }
+        try skip(wire, field: field)
+    }
+
     /// Moves past a field of wire type `wire` (its tag already read).
     mutating func skip(_ wire: Int, field: Int, groupDepth: Int = 0) throws {
         switch wire {

@@ -38,7 +38,8 @@ struct DeferredStruct: DeferredFields {
                 while entry.pos < entry.end {
                     let (f, w) = try entry.tag()
                     guard f == WireContract.MapEntry.key, w == 2 else {
-                        try entry.skipInMapEntry(w, field: f)
+                        // Most often the value: skipped by its length without a call.
+                        if w == 2 { entry.pos = try entry.lengthLimit() } else { try entry.skipInMapEntry(w, field: f) }
                         continue
                     }
                     let keyEnd = try entry.lengthLimit()

@@ -286,22 +286,31 @@ private final class DeferredStorage: Sendable {
     /// of a `Value` may cross threads: the lock keeps the decoding single.
     let decoded = Mutex<[Fields.Entry]?>(nil)
 
+    /// Set once the entries are cached: lookups on fields nobody decoded (the
+    /// common case) then skip the lock.
+    let decodedFlag = Atomic<Bool>(false)
+
     init(_ source: any DeferredFields) { self.source = source }
 
-    var isDecoded: Bool { decoded.withLock { $0 != nil } }
+    var isDecoded: Bool { decodedFlag.load(ordering: .acquiring) }
 
     /// The entries if they were decoded already.
-    var decodedEntries: [Fields.Entry]? { decoded.withLock { $0 } }
+    var decodedEntries: [Fields.Entry]? {
+        guard isDecoded else { return nil }
+        return decoded.withLock { $0 }
+    }
 
     var entries: [Fields.Entry] {
         decoded.withLock { cache in
             if let cache { return cache }
             let e = source.decodeFields().entries
             cache = e
+            decodedFlag.store(true, ordering: .releasing)
             return e
         }
     }
 }
+
 /// `items` sorted by the UTF-8 bytes of `key`, keeping the last of items with
 /// equal keys (protobuf map and Crossplane answer semantics). Input that is
 /// already strictly ordered, the usual case, is returned after one pass.

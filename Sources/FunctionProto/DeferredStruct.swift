@@ -4,16 +4,21 @@ import FunctionCore
 /// `RequestDecoder` and decoded one level at a time on first access: its
 /// scalars become values, its nested objects deferred structs in turn.
 struct DeferredStruct: DeferredFields {
+    /// The request the Struct is in.
     let bytes: RequestBytes
+    /// Where the Struct's body starts.
     let start: Int
+    /// Where it ends.
     let end: Int
 
+    /// Every entry of this level, decoded.
     func decodeFields() -> Fields {
         var fields = Fields.Builder()
         decode(into: &fields)
         return fields.build()
     }
 
+    /// One entry's value, found by scanning this level.
     func value(forKey key: String) -> Value? {
         var key = key
         return key.withUTF8 { find($0) }
@@ -88,15 +93,19 @@ struct DeferredStruct: DeferredFields {
 /// A Struct field that appeared again: the later Struct's entries merge into
 /// the earlier fields (protobuf's rule for a repeated message field).
 struct MergedStruct: DeferredFields {
+    /// The fields so far.
     let base: Fields
+    /// The Struct that merges into them.
     let next: DeferredStruct
 
+    /// The merged fields.
     func decodeFields() -> Fields {
         var fields = Fields.Builder(base)
         next.decode(into: &fields)
         return fields.build()
     }
 
+    /// A later entry wins.
     func value(forKey key: String) -> Value? {
         next.value(forKey: key) ?? base[key]
     }

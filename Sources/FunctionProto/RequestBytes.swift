@@ -3,9 +3,12 @@
 /// after the caller's buffer is gone).
 final class RequestBytes: @unchecked Sendable {
     // Immutable after init: written once, then only read.
+    /// The first byte.
     let base: UnsafePointer<UInt8>
+    /// How many bytes.
     let count: Int
 
+    /// A copy of `bytes`.
     init(copying bytes: UnsafeRawBufferPointer) {
         let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
         if let source = bytes.baseAddress, bytes.count > 0 {

@@ -26,6 +26,7 @@ struct RequestDecoder {
         self.bytes = bytes
     }
 
+    /// The request in `input` (copied: deferred objects outlive the caller's buffer).
     static func decode(_ input: UnsafeRawBufferPointer) throws -> RunRequest {
         guard input.count > 0 else { return RunRequest() }
         let bytes = RequestBytes(copying: input)

@@ -15,11 +15,16 @@ struct WireReader {
     /// on gRPC's threads.
     static let maxDepth = 310
 
+    /// The bytes.
     let base: UnsafePointer<UInt8>
+    /// The cursor.
     var pos: Int
+    /// Where the message at hand ends.
     let end: Int
+    /// How many messages enclose the one at hand.
     var depth: Int
 
+    /// A reader of `base[start..<end]`, at nesting `depth`.
     init(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, depth: Int = 0) {
         self.base = base
         self.pos = start
@@ -82,6 +87,7 @@ struct WireReader {
         return (t >> 3, t & 7)
     }
 
+    /// A varint.
     @inline(__always)
     mutating func varint() throws -> UInt64 {
         // Most lengths and values are one byte.
@@ -107,6 +113,7 @@ struct WireReader {
         throw failure("truncated varint")
     }
 
+    /// A little-endian fixed64.
     mutating func fixed64() throws -> UInt64 {
         guard end - pos >= 8 else { throw failure("truncated fixed64") }
         let v = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)

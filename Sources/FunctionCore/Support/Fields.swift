@@ -111,8 +111,11 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
 
     // MARK: Collection
 
+    /// The first position.
     public var startIndex: Int { 0 }
+    /// Past the last position.
     public var endIndex: Int { entries.count }
+    /// The field at `position`, in key order.
     public subscript(position: Int) -> Element {
         let e = entries[position]
         return (e.key, e.value)
@@ -239,6 +242,7 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
 
     // MARK: Hashable
 
+    /// Equal keys with equal values.
     public static func == (a: Fields, b: Fields) -> Bool {
         if let x = a.deferred, let y = b.deferred, x === y { return true }
         let (a, b) = (a.entries, b.entries)
@@ -249,6 +253,7 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         return true
     }
 
+    /// Hashes the keys and values in order.
     public func hash(into hasher: inout Hasher) {
         let e = entries
         hasher.combine(e.count)
@@ -281,6 +286,7 @@ extension DeferredFields {
 
 /// The shared, decoded-once storage behind deferred fields.
 private final class DeferredStorage: Sendable {
+    /// What decodes the fields.
     let source: any DeferredFields
     /// Nil until first read. A request is composed on one thread, but copies
     /// of a `Value` may cross threads: the lock keeps the decoding single.
@@ -290,8 +296,10 @@ private final class DeferredStorage: Sendable {
     /// common case) then skip the lock.
     let decodedFlag = Atomic<Bool>(false)
 
+    /// Storage for fields `source` decodes.
     init(_ source: any DeferredFields) { self.source = source }
 
+    /// Whether the entries are cached.
     var isDecoded: Bool { decodedFlag.load(ordering: .acquiring) }
 
     /// The entries if they were decoded already.
@@ -300,6 +308,7 @@ private final class DeferredStorage: Sendable {
         return decoded.withLock { $0 }
     }
 
+    /// The entries, decoded on the first call.
     var entries: [Fields.Entry] {
         decoded.withLock { cache in
             if let cache { return cache }

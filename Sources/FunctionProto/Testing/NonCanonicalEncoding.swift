@@ -66,6 +66,7 @@ public enum NonCanonicalEncoding {
     /// A deterministic generator (SplitMix64), so a failing seed reproduces.
     struct Random {
         var state: UInt64
+        /// The next 64 random bits.
         mutating func next() -> UInt64 {
             state &+= 0x9E37_79B9_7F4A_7C15
             var z = state
@@ -73,7 +74,9 @@ public enum NonCanonicalEncoding {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
+        /// True `percent` times in a hundred.
         mutating func chance(_ percent: UInt64) -> Bool { next() % 100 < percent }
+        /// A number in `0..<n`.
         mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
     }
 
@@ -89,6 +92,7 @@ public enum NonCanonicalEncoding {
 
     // MARK: parsing
 
+    /// The fields of a message of `kind`, nested messages parsed too.
     static func parse(_ b: ArraySlice<UInt8>, as kind: Kind) -> [Field]? {
         var fields: [Field] = []
         var i = b.startIndex
@@ -135,6 +139,7 @@ public enum NonCanonicalEncoding {
 
     // MARK: rewriting
 
+    /// The fields of a message of `kind`, rewritten (recursively) into an equivalent encoding.
     static func rewrite(_ fields: [Field], kind: Kind, _ r: inout Random) -> [Field] {
         var out: [Field] = []
         for f in fields {
@@ -195,6 +200,7 @@ public enum NonCanonicalEncoding {
         }
     }
 
+    /// An unknown field of a random wire type.
     static func unknown(_ r: inout Random) -> Field {
         let number = 20 + r.below(2000)
         switch r.below(4) {
@@ -207,6 +213,7 @@ public enum NonCanonicalEncoding {
 
     // MARK: writing
 
+    /// Appends the encoding of `f`, lengths sometimes over-long.
     static func write(_ f: Field, _ r: inout Random, into out: inout [UInt8]) {
         func varint(_ v: UInt64, overlong: Bool = false) {
             var v = v

@@ -31,7 +31,7 @@ import grpc  # noqa: E402
 from crossplane.function.proto.v1 import run_function_pb2 as pb  # noqa: E402
 
 REPO = "Qwen/Qwen2.5-0.5B-Instruct"
-SOURCE = f"hf://{REPO}@main"
+SOURCE = f"hf://{REPO}"  # the identity of the default branch (lifecycle.md §1)
 
 
 def child_name(*parts):
@@ -95,8 +95,11 @@ def request(n, state):
     if state != "nothing":
         phase = "Hydrating" if state == "hydrating" else "Ready"
         xr["status"] = {"summary": {"ready": f"{n if phase == 'Ready' else 0}/{n}"},
-                        "clusters": [{"name": c, "phase": phase, "source": SOURCE} for c in clusters]}
+                        "clusters": [{"name": c, "phase": phase, "source": SOURCE,
+                                      **({"staged": SOURCE} if phase == "Ready" else {})} for c in clusters]}
     req.observed.composite.resource.update(xr)
+    # The steady state: Crossplane has answered every requirement (no replica uses the cache).
+    req.required_resources["consumers"].SetInParent()
     items = req.required_resources["clusters"].items
     for c in clusters:
         items.add().resource.update({

@@ -47,17 +47,25 @@ final class BackwardBuffer {
         head = newCapacity - used
     }
 
-    func prepend(_ bytes: UnsafeBufferPointer<UInt8>) {
+    /// Prepends bytes of any storage (a string's UTF-8, a `Data`'s bytes): read as raw bytes, never rebound.
+    func prepend(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         reserve(bytes.count)
         head -= bytes.count
         let to = storage! + head
         if bytes.count <= 16 {
             // Most strings are short keys: a loop beats a call into memcpy.
-            for i in 0..<bytes.count { to[i] = base[i] }
+            for i in 0..<bytes.count { to[i] = bytes[i] }
         } else {
-            to.update(from: base, count: bytes.count)
+            UnsafeMutableRawPointer(to).copyMemory(from: base, byteCount: bytes.count)
         }
+    }
+
+    /// Prepends eight bytes, little-endian (a protobuf fixed64 or double).
+    func prependFixed64(_ value: UInt64) {
+        reserve(8)
+        head -= 8
+        UnsafeMutableRawPointer(storage! + head).storeBytes(of: value.littleEndian, as: UInt64.self)
     }
 
     /// Prepends a copy of `count` bytes written earlier, starting when `count` was `mark`.

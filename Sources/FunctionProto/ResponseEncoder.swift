@@ -1,5 +1,4 @@
 import FunctionCore
-import Synchronization
 import struct FoundationEssentials.Data
 
 /// Encodes a `RunResponse` straight to protobuf bytes, in one linear pass.
@@ -11,9 +10,7 @@ import struct FoundationEssentials.Data
 /// length is known when its prefix is written and every byte is written once.
 /// Map keys are sorted by UTF-8 bytes, as swift-protobuf's deterministic mode
 /// does; tests check that the bytes equal swift-protobuf's own deterministic
-/// encoding of the same message.
-/// The size of the last response encoded, shared by all calls.
-private let sizeHint = Atomic<Int>(0)
+/// encoding of the same message. Field and enum numbers come from `WireContract`.
 
 struct ResponseEncoder {
     /// The message, filled from its end towards its start.
@@ -26,36 +23,35 @@ struct ResponseEncoder {
     private static let sharedMinimumFields = 2
 
     static func encode(_ r: RunResponse) -> EncodedMessage {
-        // Start at the size of the last response (Crossplane calls again and again
-        // with much the same request): no regrowth, no copies of what is written.
-        // Only the pages written are touched, so a generous block costs little.
-        let hint = sizeHint.load(ordering: .relaxed)
-        var e = ResponseEncoder(buf: BackwardBuffer(capacity: max(16 * 1024, hint + hint / 8)))
+        // About a kilobyte per desired resource (measured on the benchmark
+        // requests): one or two regrowths instead of eight for a large answer.
+        let estimate = 16 * 1024 + 1024 * r.desired.resources.count
+        var e = ResponseEncoder(buf: BackwardBuffer(capacity: estimate))
         e.response(r)
-        let message = e.buf.finish()
-        sizeHint.store(message.count, ordering: .relaxed)
-        return message
+        return e.buf.finish()
     }
 
     // Fields are written in descending field-number order (so they read
     // ascending); a nested message is its body, then `close(mark, field)`.
+    private typealias F = WireContract
+
     private mutating func response(_ r: RunResponse) {
-        if let output = r.output { let m = mark(); structFields(output); close(m, 7) }
-        for c in r.conditions.reversed() { let m = mark(); condition(c); close(m, 6) }
-        if let req = r.requirements { let m = mark(); requirements(req); close(m, 5) }
-        if let context = r.context { let m = mark(); structFields(context); close(m, 4) }
-        for res in r.results.reversed() { let m = mark(); result(res); close(m, 3) }
+        if let output = r.output { let m = mark(); structFields(output); close(m, F.Response.output) }
+        for c in r.conditions.reversed() { let m = mark(); condition(c); close(m, F.Response.conditions) }
+        if let req = r.requirements { let m = mark(); requirements(req); close(m, F.Response.requirements) }
+        if let context = r.context { let m = mark(); structFields(context); close(m, F.Response.context) }
+        for res in r.results.reversed() { let m = mark(); result(res); close(m, F.Response.results) }
         var m = mark()
         state(r.desired)
-        close(m, 2)
+        close(m, F.Response.desired)
         m = mark()
         if let ttl = r.ttlSeconds {
             let t = mark()
-            int64(1, ttl)
-            close(t, 2)
+            int64(F.Duration.seconds, ttl)
+            close(t, F.ResponseMeta.ttl)
         }
-        string(1, r.tag)
-        close(m, 1)
+        string(F.ResponseMeta.tag, r.tag)
+        close(m, F.Response.meta)
     }
 
     private mutating func state(_ s: State) {
@@ -63,55 +59,43 @@ struct ResponseEncoder {
             let entry = mark()
             let m = mark()
             resource(s.resources[key]!)
-            close(m, 2)
-            string(1, key, always: true)
-            close(entry, 2)
+            close(m, F.MapEntry.value)
+            string(F.MapEntry.key, key, always: true)
+            close(entry, F.State.resources)
         }
         if let composite = s.composite {
             let m = mark()
             resource(composite)
-            close(m, 1)
+            close(m, F.State.composite)
         }
     }
 
     private mutating func resource(_ r: Resource) {
-        switch r.ready {
-        case .unspecified: break
-        case .ready: enumField(3, 1)
-        case .notReady: enumField(3, 2)
-        }
+        enumField(F.Resource.ready, r.ready.wireNumber)
         for key in sortedKeys(r.connectionDetails).reversed() {
             let entry = mark()
-            bytes(2, r.connectionDetails[key]!)
-            string(1, key, always: true)
-            close(entry, 2)
+            bytes(F.MapEntry.value, r.connectionDetails[key]!)
+            string(F.MapEntry.key, key, always: true)
+            close(entry, F.Resource.connectionDetails)
         }
         let m = mark()
         structFields(r.object)
-        close(m, 1)
+        close(m, F.Resource.resource)
     }
 
     private mutating func result(_ r: FunctionResult) {
-        if let target = r.target { enumField(4, target.number, always: true) }
-        if let reason = r.reason { string(3, reason, always: true) }
-        string(2, r.message)
-        switch r.severity {
-        case .fatal: enumField(1, 1)
-        case .warning: enumField(1, 2)
-        case .normal: enumField(1, 3)
-        }
+        if let target = r.target { enumField(F.Result.target, target.wireNumber, always: true) }
+        if let reason = r.reason { string(F.Result.reason, reason, always: true) }
+        string(F.Result.message, r.message)
+        enumField(F.Result.severity, r.severity.wireNumber)
     }
 
     private mutating func condition(_ c: Condition) {
-        if let target = c.target { enumField(5, target.number, always: true) }
-        if let message = c.message { string(4, message, always: true) }
-        string(3, c.reason)
-        switch c.status {
-        case .unknown: enumField(2, 1)
-        case .true: enumField(2, 2)
-        case .false: enumField(2, 3)
-        }
-        string(1, c.type)
+        if let target = c.target { enumField(F.Condition.target, target.wireNumber, always: true) }
+        if let message = c.message { string(F.Condition.message, message, always: true) }
+        string(F.Condition.reason, c.reason)
+        enumField(F.Condition.status, c.status.wireNumber)
+        string(F.Condition.type, c.type)
     }
 
     private mutating func requirements(_ r: Requirements) {
@@ -119,38 +103,39 @@ struct ResponseEncoder {
             let sel = r.schemas[key]!
             let entry = mark()
             let m = mark()
-            string(2, sel.kind)
-            string(1, sel.apiVersion)
-            close(m, 2)
-            string(1, key, always: true)
-            close(entry, 3)
+            string(F.SchemaSelector.kind, sel.kind)
+            string(F.SchemaSelector.apiVersion, sel.apiVersion)
+            close(m, F.MapEntry.value)
+            string(F.MapEntry.key, key, always: true)
+            close(entry, F.Requirements.schemas)
         }
         for key in sortedKeys(r.resources).reversed() {
             let entry = mark()
             let m = mark()
             selector(r.resources[key]!)
-            close(m, 2)
-            string(1, key, always: true)
-            close(entry, 2)
+            close(m, F.MapEntry.value)
+            string(F.MapEntry.key, key, always: true)
+            close(entry, F.Requirements.resources)
         }
     }
 
     private mutating func selector(_ s: ResourceSelector) {
-        if let ns = s.namespace { string(5, ns, always: true) }
+        typealias S = F.ResourceSelector
+        if let ns = s.namespace { string(S.namespace, ns, always: true) }
         switch s.match {
         case .labels(let labels):
             let m = mark()
             for key in sortedKeys(labels).reversed() {
                 let entry = mark()
-                string(2, labels[key]!, always: true)
-                string(1, key, always: true)
-                close(entry, 1)
+                string(F.MapEntry.value, labels[key]!, always: true)
+                string(F.MapEntry.key, key, always: true)
+                close(entry, F.MatchLabels.labels)
             }
-            close(m, 4)
-        case .name(let name): string(3, name, always: true)
+            close(m, S.matchLabels)
+        case .name(let name): string(S.matchName, name, always: true)
         }
-        string(2, s.kind)
-        string(1, s.apiVersion)
+        string(S.kind, s.kind)
+        string(S.apiVersion, s.apiVersion)
     }
 
     // MARK: google.protobuf.Struct and Value
@@ -178,32 +163,32 @@ struct ResponseEncoder {
             let entry = mark()
             let m = mark()
             value(field)
-            close(m, 2)
-            string(1, key, always: true)
-            close(entry, 1)
+            close(m, F.MapEntry.value)
+            string(F.MapEntry.key, key, always: true)
+            close(entry, F.Struct.fields)
         }
     }
 
     /// A google.protobuf.Value: a oneof, so its one field is written even when zero.
     private mutating func value(_ v: Value) {
         switch v {
-        case .null: enumField(1, 0, always: true)
-        case .double(let d): double(2, d)
-        case .int(let i): double(2, Double(i))
-        case .string(let s): string(3, s, always: true)
-        case .bool(let b): enumField(4, b ? 1 : 0, always: true)
+        case .null: enumField(F.Value.nullValue, 0, always: true)
+        case .double(let d): double(F.Value.numberValue, d)
+        case .int(let i): double(F.Value.numberValue, Double(i))
+        case .string(let s): string(F.Value.stringValue, s, always: true)
+        case .bool(let b): enumField(F.Value.boolValue, b ? 1 : 0, always: true)
         case .object:
             let m = mark()
             structFields(v)
-            close(m, 5)
+            close(m, F.Value.structValue)
         case .list(let items):
             let m = mark()
             for item in items.reversed() {
                 let i = mark()
                 value(item)
-                close(i, 1)
+                close(i, F.ListValue.values)
             }
-            close(m, 6)
+            close(m, F.Value.listValue)
         }
     }
 
@@ -223,7 +208,7 @@ struct ResponseEncoder {
         if s.isEmpty && !always { return }
         var s = s
         let count = s.withUTF8 { utf8 in
-            buf.prepend(utf8)
+            buf.prepend(UnsafeRawBufferPointer(utf8))
             return utf8.count
         }
         buf.prependVarint(UInt64(count))
@@ -231,7 +216,7 @@ struct ResponseEncoder {
     }
 
     private mutating func bytes(_ field: Int, _ d: Data) {
-        d.withUnsafeBytes { buf.prepend(UnsafeBufferPointer(start: $0.bindMemory(to: UInt8.self).baseAddress, count: d.count)) }
+        d.withUnsafeBytes { buf.prepend($0) }
         buf.prependVarint(UInt64(d.count))
         tag(field, 2)
     }
@@ -249,8 +234,7 @@ struct ResponseEncoder {
     }
 
     private mutating func double(_ field: Int, _ d: Double) {
-        var bits = d.bitPattern.littleEndian
-        withUnsafeBytes(of: &bits) { buf.prepend(UnsafeBufferPointer(start: $0.bindMemory(to: UInt8.self).baseAddress, count: 8)) }
+        buf.prependFixed64(d.bitPattern)
         tag(field, 1)
     }
 
@@ -258,15 +242,6 @@ struct ResponseEncoder {
     private mutating func tag(_ field: Int, _ wireType: Int) {
         // Every field number here is below 16: its tag is one byte.
         buf.prependByte(UInt8(truncatingIfNeeded: field << 3 | wireType))
-    }
-}
-
-extension Target {
-    var number: Int {
-        switch self {
-        case .composite: return 1
-        case .compositeAndClaim: return 2
-        }
     }
 }
 

@@ -38,23 +38,11 @@ extension Wire {
         r.context = w.hasContext ? Value(w.context) : nil
         r.output = w.hasOutput ? Value(w.output) : nil
         r.results = w.results.map { res in
-            let severity: Severity
-            switch res.severity {
-            case .fatal: severity = .fatal
-            case .warning: severity = .warning
-            default: severity = .normal
-            }
-            return FunctionResult(severity: severity, message: res.message, reason: res.hasReason ? res.reason : nil,
+            FunctionResult(severity: Severity(wireNumber: res.severity.rawValue), message: res.message, reason: res.hasReason ? res.reason : nil,
                                   target: res.hasTarget ? Target(res.target) : nil)
         }
         r.conditions = w.conditions.map { c in
-            let status: ConditionStatus
-            switch c.status {
-            case .conditionTrue: status = .true
-            case .conditionFalse: status = .false
-            default: status = .unknown
-            }
-            return Condition(type: c.type, status: status, reason: c.reason, message: c.hasMessage ? c.message : nil,
+            Condition(type: c.type, status: ConditionStatus(wireNumber: c.status.rawValue), reason: c.reason, message: c.hasMessage ? c.message : nil,
                              target: c.hasTarget ? Target(c.target) : nil)
         }
         if w.hasRequirements {
@@ -76,24 +64,9 @@ extension Wire {
 }
 
 extension Capability {
-    var wire: Apiextensions_Fn_Proto_V1_Capability {
-        switch self {
-        case .capabilities: return .capabilities
-        case .requiredResources: return .requiredResources
-        case .credentials: return .credentials
-        case .conditions: return .conditions
-        case .requiredSchemas: return .requiredSchemas
-        case .unknown(let n): return .UNRECOGNIZED(n)
-        }
-    }
+    var wire: Apiextensions_Fn_Proto_V1_Capability { .init(rawValue: wireNumber) ?? .UNRECOGNIZED(wireNumber) }
 }
 
 extension Target {
-    init?(_ wire: Apiextensions_Fn_Proto_V1_Target) {
-        switch wire {
-        case .composite: self = .composite
-        case .compositeAndClaim: self = .compositeAndClaim
-        default: return nil
-        }
-    }
+    init?(_ wire: Apiextensions_Fn_Proto_V1_Target) { self.init(wireNumber: wire.rawValue) }
 }

@@ -81,21 +81,9 @@ extension Resource {
 }
 
 extension Readiness {
-    init(_ wire: Apiextensions_Fn_Proto_V1_Ready) {
-        switch wire {
-        case .true: self = .ready
-        case .false: self = .notReady
-        default: self = .unspecified
-        }
-    }
+    init(_ wire: Apiextensions_Fn_Proto_V1_Ready) { self.init(wireNumber: wire.rawValue) }
 
-    var wire: Apiextensions_Fn_Proto_V1_Ready {
-        switch self {
-        case .unspecified: return .unspecified
-        case .ready: return .true
-        case .notReady: return .false
-        }
-    }
+    var wire: Apiextensions_Fn_Proto_V1_Ready { .init(rawValue: wireNumber) ?? .UNRECOGNIZED(wireNumber) }
 }
 
 extension State {
@@ -116,16 +104,7 @@ extension State {
 }
 
 extension Capability {
-    init(_ wire: Apiextensions_Fn_Proto_V1_Capability) {
-        switch wire {
-        case .capabilities: self = .capabilities
-        case .requiredResources: self = .requiredResources
-        case .credentials: self = .credentials
-        case .conditions: self = .conditions
-        case .requiredSchemas: self = .requiredSchemas
-        default: self = .unknown(wire.rawValue)
-        }
-    }
+    init(_ wire: Apiextensions_Fn_Proto_V1_Capability) { self.init(wireNumber: wire.rawValue) }
 }
 
 extension RunRequest {
@@ -150,12 +129,15 @@ extension RunRequest {
 }
 
 extension Target {
-    var wire: Apiextensions_Fn_Proto_V1_Target {
-        switch self {
-        case .composite: return .composite
-        case .compositeAndClaim: return .compositeAndClaim
-        }
-    }
+    var wire: Apiextensions_Fn_Proto_V1_Target { .init(rawValue: wireNumber) ?? .UNRECOGNIZED(wireNumber) }
+}
+
+extension Severity {
+    var wire: Apiextensions_Fn_Proto_V1_Severity { .init(rawValue: wireNumber) ?? .UNRECOGNIZED(wireNumber) }
+}
+
+extension ConditionStatus {
+    var wire: Apiextensions_Fn_Proto_V1_Status { .init(rawValue: wireNumber) ?? .UNRECOGNIZED(wireNumber) }
 }
 
 extension WireResponse {
@@ -171,11 +153,7 @@ extension WireResponse {
         desired = r.desired.wire
         results = r.results.map { res in
             var w = Apiextensions_Fn_Proto_V1_Result()
-            switch res.severity {
-            case .fatal: w.severity = .fatal
-            case .warning: w.severity = .warning
-            case .normal: w.severity = .normal
-            }
+            w.severity = res.severity.wire
             w.message = res.message
             if let reason = res.reason { w.reason = reason }
             if let target = res.target { w.target = target.wire }
@@ -208,11 +186,7 @@ extension WireResponse {
         conditions = r.conditions.map { c in
             var w = Apiextensions_Fn_Proto_V1_Condition()
             w.type = c.type
-            switch c.status {
-            case .unknown: w.status = .conditionUnknown
-            case .true: w.status = .conditionTrue
-            case .false: w.status = .conditionFalse
-            }
+            w.status = c.status.wire
             w.reason = c.reason
             if let m = c.message { w.message = m }
             if let t = c.target { w.target = t.wire }

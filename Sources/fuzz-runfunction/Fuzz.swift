@@ -8,21 +8,7 @@ import FunctionYAML
 /// serialized RunFunctionRequest (the server's path), and as a YAML/JSON XR
 /// composed by the Composer (the render path).
 func fuzzOne(_ bytes: UnsafeRawBufferPointer) {
-    // Differential: whatever swift-protobuf accepts, re-encoded well-formed, the
-    // fast decoder decodes to the same request (compared as bytes: a NaN never
-    // equals itself). Corrupt bytes themselves have no single right reading —
-    // swift-protobuf, upb and the fast decoder each resolve some differently —
-    // so for those the fast decoder only has to answer without crashing (below).
-    if let reference = try? Wire.decodeRequestWithSwiftProtobuf(bytes), let canonical = try? Wire.encodeRequest(reference) {
-        let fast = canonical.withUnsafeBytes { try? Wire.decodeRequest($0) }
-        let tooDeep = fast == nil && (canonical.withUnsafeBytes { bytes -> String in
-            do { _ = try Wire.decodeRequest(bytes); return "" } catch { return "\(error)" }
-        }).contains("nest deeper")
-        if !tooDeep && (fast == nil || (try? Wire.encodeRequest(fast!)) != canonical) {
-            FileHandle.standardError.write(Data("fast:\n\(String(describing: fast))\nswift-protobuf:\n\(reference)\n".utf8))
-            preconditionFailure("the fast decoder disagrees with swift-protobuf on a well-formed request")
-        }
-    }
+    checkDecodersAgree(bytes)
     if let response = Pipeline.run(bytes) {
         // Determinism: the same request must give the same bytes.
         precondition(Pipeline.run(bytes) == response, "non-deterministic response")
@@ -39,6 +25,64 @@ func fuzzOne(_ bytes: UnsafeRawBufferPointer) {
                                  requiredResources: ["clusters": docs.map { Resource(object: $0) }])
         _ = Wire.encodeResponse(Composer().run(request))
     }
+}
+
+/// Differential, on the raw bytes: the fast decoder accepts exactly what
+/// swift-protobuf accepts (except nesting, which each bounds differently) and
+/// reads it the same, field by field through lookups and as a whole; and so
+/// for a non-canonical rewrite of every accepted request.
+func checkDecodersAgree(_ bytes: UnsafeRawBufferPointer) {
+    let reference = Result { try Wire.decodeRequestWithSwiftProtobuf(bytes) }
+    let fast = Result { try Wire.decodeRequest(bytes) }
+    switch (reference, fast) {
+    case (.success(let ref), .success(let mine)):
+        // Compared as canonical bytes: a NaN never equals itself as a value.
+        guard let canonical = try? Wire.encodeRequest(ref) else { return }
+        precondition(sameByLookup(mine, ref), "a lookup on the fast decoder's request disagrees with swift-protobuf")
+        precondition((try? Wire.encodeRequest(mine)) == canonical, "the fast decoder disagrees with swift-protobuf")
+        let seed = canonical.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 }
+        guard let variant = NonCanonicalEncoding.variant(of: canonical, seed: seed),
+            let again = variant.withUnsafeBytes({ try? Wire.decodeRequestWithSwiftProtobuf($0) }),
+            (try? Wire.encodeRequest(again)) == canonical
+        else { return }
+        let fastAgain = variant.withUnsafeBytes { try? Wire.decodeRequest($0) }
+        precondition(fastAgain.map { try? Wire.encodeRequest($0) } == canonical,
+                     "the fast decoder disagrees with swift-protobuf on a non-canonical encoding")
+    case (.success, .failure(let error)):
+        precondition("\(error)".contains("nest deeper"), "the fast decoder refuses what swift-protobuf reads: \(error)")
+    case (.failure(let error), .success):
+        precondition("\(error)".contains("messageDepthLimit"), "the fast decoder reads what swift-protobuf refuses: \(error)")
+    case (.failure, .failure):
+        break
+    }
+}
+
+/// Whether every object field of `fast` read by key lookups equals `reference`'s.
+func sameByLookup(_ fast: RunRequest, _ reference: RunRequest) -> Bool {
+    func same(_ a: Value?, _ b: Value?) -> Bool {
+        switch b {
+        case .object(let fields)?:
+            return fields.allSatisfy { same(a?[$0.key], $0.value) } && a?["\u{0}absent"] == nil
+                && a?.objectValue?.count == fields.count
+        case .list(let items)?:
+            guard let mine = a?.listValue, mine.count == items.count else { return false }
+            return zip(mine, items).allSatisfy { same($0, $1) }
+        case .double(let d)? where d.isNaN:
+            if case .double(let e)? = a { return e.isNaN }
+            return false
+        default:
+            return a == b
+        }
+    }
+    func sameState(_ a: State, _ b: State) -> Bool {
+        same(a.composite?.object, b.composite?.object) && a.resources.count == b.resources.count
+            && b.resources.allSatisfy { same(a.resources[$0.key]?.object, $0.value.object) }
+    }
+    return sameState(fast.observed, reference.observed) && sameState(fast.desired, reference.desired)
+        && same(fast.input, reference.input) && same(fast.context, reference.context)
+        && reference.requiredResources.allSatisfy { key, items in
+            fast.requiredResources[key].map { $0.count == items.count && zip($0, items).allSatisfy { same($0.object, $1.object) } } ?? false
+        }
 }
 
 #if FUZZING

@@ -118,7 +118,7 @@ import Testing
         }
     }
 
-    @Test("Repeated subtrees decode once and are shared, without changing what decodes or what is refused")
+    @Test("Repeated subtrees decode to what was sent, and the nesting bound holds wherever a subtree repeats")
     func sharedSubtrees() throws {
         func nest(_ levels: Int, _ inner: Value) -> Value {
             (0..<levels).reduce(inner) { v, _ in ["x": v] }

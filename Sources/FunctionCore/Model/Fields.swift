@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The fields of a JSON-like object, kept sorted by the UTF-8 bytes of their keys.
 ///
 /// Why not `[String: Value]`: a Kubernetes object is a tree of small maps that
@@ -6,6 +8,11 @@
 /// no hashing to look up the handful of keys an object has, and is already in
 /// the order that protobuf's deterministic encoding, canonical JSON and YAML
 /// emission want, so writers never sort. Equal objects have equal arrays.
+///
+/// Fields may also be *deferred*: a decoder hands over the serialized object
+/// (`DeferredFields`) and its fields are decoded on first access, once, behind
+/// the same API. Composers read a handful of paths of each observed object;
+/// the rest is never decoded.
 public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByDictionaryLiteral {
     /// One field.
     public typealias Element = (key: String, value: Value)
@@ -17,20 +24,51 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         var value: Value
     }
 
-    /// Strictly ascending by `utf8Less` of the keys.
-    private var entries: [Entry]
+    /// Strictly ascending by `utf8Less` of the keys; empty while `deferred` is set.
+    private var stored: [Entry]
+    /// Fields still to be decoded (then `stored` is unused). Two stored
+    /// properties rather than an enum: reading `stored` directly borrows it,
+    /// where a switch over an enum payload retains and releases (measured: a
+    /// tenth of the encoder's instructions).
+    private var deferred: DeferredStorage?
+
+    /// The fields, decoding deferred ones first.
+    fileprivate var entries: [Entry] {
+        @inline(__always) get {
+            if let d = deferred { return d.entries }
+            return stored
+        }
+    }
+
+    /// Runs `body` on the (decoded, uniquely referenced) entries.
+    @inline(__always)
+    private mutating func mutateEntries<R>(_ body: (inout [Entry]) -> R) -> R {
+        if let d = deferred {
+            stored = d.entries
+            deferred = nil
+        }
+        return body(&stored)
+    }
+
+    private init(sorted entries: [Entry]) {
+        stored = entries
+        deferred = nil
+    }
 
     /// No fields.
-    public init() { entries = [] }
+    public init() {
+        stored = []
+        deferred = nil
+    }
 
     /// The fields of a dictionary.
     public init(_ dictionary: [String: Value]) {
-        entries = dictionary.sorted { utf8Less($0.key, $1.key) }.map { Entry(key: $0.key, value: $0.value) }
+        self.init(sorted: dictionary.sorted { utf8Less($0.key, $1.key) }.map { Entry(key: $0.key, value: $0.value) })
     }
 
     /// String fields, e.g. labels.
     public init(_ strings: [String: String]) {
-        entries = strings.sorted { utf8Less($0.key, $1.key) }.map { Entry(key: $0.key, value: .string($0.value)) }
+        self.init(sorted: strings.sorted { utf8Less($0.key, $1.key) }.map { Entry(key: $0.key, value: .string($0.value)) })
     }
 
     /// Fields from pairs in any order; for a repeated key the last pair wins
@@ -42,9 +80,16 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         self.init(normalizing: e)
     }
 
+    /// Fields that `source` decodes on first access (at most once, whichever
+    /// thread asks first; copies of these fields share the result).
+    public init(deferred source: any DeferredFields) {
+        stored = []
+        deferred = DeferredStorage(source)
+    }
+
     /// Sorts `e` by key and keeps the last of each run of equal keys.
     private init(normalizing e: [Entry]) {
-        entries = sortedByUTF8LastWins(e, key: \.key)
+        self.init(sorted: sortedByUTF8LastWins(e, key: \.key))
     }
 
     /// A literal; a repeated key is a programming error, as in a Dictionary literal.
@@ -55,22 +100,44 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
     /// The fields of an object literal (`Fields` or `Value`).
     init(literal elements: [(String, Value)]) {
         self.init(lastWins: elements)
-        precondition(entries.count == elements.count, "object literal has a repeated key")
+        precondition(count == elements.count, "object literal has a repeated key")
+    }
+
+    /// Whether these fields are still waiting to be decoded (for tests of laziness).
+    public var isDeferred: Bool {
+        guard let d = deferred else { return false }
+        return !d.isDecoded
     }
 
     // MARK: Collection
 
+    /// The first position.
     public var startIndex: Int { 0 }
+    /// Past the last position.
     public var endIndex: Int { entries.count }
+    /// The field at `position`, in key order.
     public subscript(position: Int) -> Element {
         let e = entries[position]
         return (e.key, e.value)
     }
 
+    /// Iterates over one snapshot of the entries (no decoding check per element).
+    public struct Iterator: IteratorProtocol {
+        fileprivate var base: IndexingIterator<[Entry]>
+
+        /// The next field.
+        public mutating func next() -> Element? {
+            base.next().map { ($0.key, $0.value) }
+        }
+    }
+
+    /// An iterator over the fields in key order.
+    public func makeIterator() -> Iterator { Iterator(base: entries.makeIterator()) }
+
     // MARK: Lookup and update
 
-    /// Where `key` is, or where it would be inserted.
-    private func search(_ key: String) -> (found: Bool, index: Int) {
+    /// Where `key` is in `entries`, or where it would be inserted.
+    private static func search(_ entries: [Entry], _ key: String) -> (found: Bool, index: Int) {
         // Most objects have a handful of keys: equality on short strings is cheaper than ordering.
         if entries.count <= 8 {
             for i in entries.indices where entries[i].key == key { return (true, i) }
@@ -92,21 +159,29 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
     /// The value of `key`; setting nil removes the field.
     public subscript(key: String) -> Value? {
         get {
-            let (found, i) = search(key)
-            return found ? entries[i].value : nil
+            if let d = deferred {
+                // Not decoded yet: the source finds one key without decoding the rest.
+                guard let e = d.decodedEntries else { return d.source.value(forKey: key) }
+                let (found, i) = Self.search(e, key)
+                return found ? e[i].value : nil
+            }
+            let (found, i) = Self.search(stored, key)
+            return found ? stored[i].value : nil
         }
         set {
-            // Appending in key order (builders, sorted wire maps) skips the search.
-            if let value = newValue, entries.isEmpty || utf8Less(entries[entries.count - 1].key, key) {
-                entries.append(Entry(key: key, value: value))
-                return
-            }
-            let (found, i) = search(key)
-            switch (found, newValue) {
-            case (true, let value?): entries[i].value = value
-            case (true, nil): entries.remove(at: i)
-            case (false, let value?): entries.insert(Entry(key: key, value: value), at: i)
-            case (false, nil): break
+            mutateEntries { entries in
+                // Appending in key order (builders, sorted wire maps) skips the search.
+                if let value = newValue, entries.isEmpty || utf8Less(entries[entries.count - 1].key, key) {
+                    entries.append(Entry(key: key, value: value))
+                    return
+                }
+                let (found, i) = Self.search(entries, key)
+                switch (found, newValue) {
+                case (true, let value?): entries[i].value = value
+                case (true, nil): entries.remove(at: i)
+                case (false, let value?): entries.insert(Entry(key: key, value: value), at: i)
+                case (false, nil): break
+                }
             }
         }
     }
@@ -124,17 +199,16 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         }
     }
 
-    /// Appends a field whose key sorts after every key present. For builders
-    /// whose keys are constants written in order: no search, no comparison
-    /// (debug builds, and so the tests, check the order).
+    /// Sets a field, for builders whose keys are constants written in key
+    /// order: then it appends without a search. Keys out of order, or repeated,
+    /// are still placed correctly (the order is checked, in every build).
     public mutating func appendSorted(_ key: String, _ value: Value) {
-        assert(entries.isEmpty || utf8Less(entries[entries.count - 1].key, key), "appendSorted out of order: \(key)")
-        entries.append(Entry(key: key, value: value))
+        self[key] = value
     }
 
     /// Makes room for `n` fields, for builders that know how many they add.
     public mutating func reserveCapacity(_ n: Int) {
-        entries.reserveCapacity(n)
+        mutateEntries { $0.reserveCapacity(n) }
     }
 
     /// The keys, in order.
@@ -150,7 +224,7 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         /// Starts from `fields` (a repeated message field merges into what came before).
         public init(_ fields: Fields? = nil, adding count: Int = 0) {
             entries = fields?.entries ?? []
-            entries.reserveCapacity(entries.count + count)
+            if count > 0 { entries.reserveCapacity(entries.count + count) }
         }
 
         /// Adds a field; a later one with the same key wins.
@@ -168,19 +242,80 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
 
     // MARK: Hashable
 
+    /// Equal keys with equal values.
     public static func == (a: Fields, b: Fields) -> Bool {
-        guard a.entries.count == b.entries.count else { return false }
-        for i in a.entries.indices where a.entries[i].key != b.entries[i].key || a.entries[i].value != b.entries[i].value {
+        if let x = a.deferred, let y = b.deferred, x === y { return true }
+        let (a, b) = (a.entries, b.entries)
+        guard a.count == b.count else { return false }
+        for i in a.indices where a[i].key != b[i].key || a[i].value != b[i].value {
             return false
         }
         return true
     }
 
+    /// Hashes the keys and values in order.
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(entries.count)
-        for e in entries {
-            hasher.combine(e.key)
-            hasher.combine(e.value)
+        let e = entries
+        hasher.combine(e.count)
+        for x in e {
+            hasher.combine(x.key)
+            hasher.combine(x.value)
+        }
+    }
+}
+
+/// An object in serialized form, decoded only when one of its fields is read.
+///
+/// A decoder conforms a small value (the bytes and where the object lies in
+/// them) and wraps it with `Fields(deferred:)`.
+public protocol DeferredFields: Sendable {
+    /// Decodes the object's fields. Called at most once per `Fields(deferred:)`;
+    /// it cannot fail (a decoder checks the bytes before it defers them).
+    func decodeFields() -> Fields
+
+    /// The value of one field, without decoding the others (the composers read
+    /// a few paths of each object: a lookup scans one level of bytes instead of
+    /// building it). Must equal `decodeFields()[key]`.
+    func value(forKey key: String) -> Value?
+}
+
+extension DeferredFields {
+    /// By default, decodes everything and looks the key up.
+    public func value(forKey key: String) -> Value? { decodeFields()[key] }
+}
+
+/// The shared, decoded-once storage behind deferred fields.
+private final class DeferredStorage: Sendable {
+    /// What decodes the fields.
+    let source: any DeferredFields
+    /// Nil until first read. A request is composed on one thread, but copies
+    /// of a `Value` may cross threads: the lock keeps the decoding single.
+    let decoded = Mutex<[Fields.Entry]?>(nil)
+
+    /// Set once the entries are cached: lookups on fields nobody decoded (the
+    /// common case) then skip the lock.
+    let decodedFlag = Atomic<Bool>(false)
+
+    /// Storage for fields `source` decodes.
+    init(_ source: any DeferredFields) { self.source = source }
+
+    /// Whether the entries are cached.
+    var isDecoded: Bool { decodedFlag.load(ordering: .acquiring) }
+
+    /// The entries if they were decoded already.
+    var decodedEntries: [Fields.Entry]? {
+        guard isDecoded else { return nil }
+        return decoded.withLock { $0 }
+    }
+
+    /// The entries, decoded on the first call.
+    var entries: [Fields.Entry] {
+        decoded.withLock { cache in
+            if let cache { return cache }
+            let e = source.decodeFields().entries
+            cache = e
+            decodedFlag.store(true, ordering: .releasing)
+            return e
         }
     }
 }

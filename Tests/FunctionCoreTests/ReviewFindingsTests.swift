@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+@testable import FunctionCore
+
+/// Regression tests for defects found in review: sequences of inputs under
+/// which something a serving workload uses was lost, or output was unstable.
+@Suite struct ReviewFindingsTests {
+    static let v7 = ArtifactSource(repo: "Qwen/Qwen2.5-7B-Instruct", revision: nil)
+    static let v14 = ArtifactSource(repo: "Qwen/Qwen2.5-14B-Instruct", revision: nil)
+
+    /// The KEEP_DIRS of the automatic cache's Job composed now, if any.
+    static func keepDirs(_ w: AutomaticCacheTests.ReplicaWorld) -> String? {
+        let env = w.composed["cache-hydrate"]?[path: "spec", "forProvider", "manifest", "spec", "template", "spec", "containers"]?
+            .listValue?.first?["env"]?.listValue ?? []
+        return env.first { $0["name"] == "KEEP_DIRS" }?["value"]?.stringValue
+    }
+
+    @Test("Automatic cache: a lost or garbled status.cache keeps the running pods on their revision and model name",
+          arguments: [Value.null, ["cache": ["phase": "Ready", "staged": 7]], ["cache": "garbled"]])
+    func automaticLatchLost(_ wiped: Value) {
+        var w = AutomaticCacheTests.ReplicaWorld()
+        _ = w.reconcile()
+        w.finish(("Complete", "Completed", "done"))
+        _ = w.reconcile()
+        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory))
+        let before = w.composed["workload"]
+
+        w.status = wiped
+        _ = w.reconcile()
+        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory), "the pods keep reading the complete revision")
+        #expect(w.composed["workload"] == before, "the running workload is not changed by a lost status")
+        #expect(w.status[path: "cache", "staged"] == .string(Self.v7.identity), "the latch is recovered from the workload")
+    }
+
+    @Test("Automatic cache: a lost status.cache during a --model change keeps the old revision mounted and out of pruning")
+    func automaticLatchLostDuringUpdate() {
+        var w = AutomaticCacheTests.ReplicaWorld()
+        _ = w.reconcile()
+        w.finish(("Complete", "Completed", "done"))
+        _ = w.reconcile()
+        w.model = Self.v14.repo
+        w.status = .null
+        _ = w.reconcile()
+        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory), "still serving the old revision")
+        #expect(w.engine?["args"]?.listValue?.contains("--served-model-name=Qwen/Qwen2.5-7B-Instruct") == true)
+        #expect(Self.keepDirs(w) == Self.v7.directory, "the new Job's pruning keeps the revision the pods mount")
+        #expect(w.status[path: "cache", "phase"] == "Updating")
+    }
+
+    @Test("ModelCache: the same request with clusters and Usages in another order gives the same response")
+    func cachePermutation() {
+        let clusters = ["gpu-west", "gpu-east", "gpu-north"].map { Fx.cluster($0) }
+        let usages = [Lx.usage("b", cluster: "gpu-west", revision: Lx.qwenV2.directory),
+                      Lx.usage("a", cluster: "gpu-east", revision: Lx.qwen.directory),
+                      Lx.usage("c", cluster: "gpu-gone", revision: Lx.qwen.directory)]
+        let observed: [String: Value] = [
+            "pvc-gpu-gone": Lx.observedClaim(providerConfig: "gpu-gone"),
+            "pvc-gpu-east": Lx.observedClaim(providerConfig: "gpu-east"),
+        ]
+        let xr = Fx.modelCache(status: Lx.status([("gpu-east", "Ready", Lx.qwen.identity), ("gpu-gone", "Ready", Lx.qwen.identity)]))
+        let a = Composer().run(Fx.request(xr, clusters: clusters, required: ["consumers": usages], observed: observed))
+        let b = Composer().run(Fx.request(xr, clusters: clusters.reversed(), required: ["consumers": usages.reversed()],
+                                          observed: observed))
+        #expect(a == b)
+        #expect(a.desired.resources["pvc-gpu-gone"] != nil, "a deselected cluster's claim is kept while a replica uses it")
+    }
+}

@@ -66,3 +66,42 @@ import Testing
         #expect(a.desired.resources["pvc-gpu-gone"] != nil, "a deselected cluster's claim is kept while a replica uses it")
     }
 }
+
+/// A source that comes back after its revision was pruned is staged again.
+@Suite struct ReviewSourceReturnTests {
+    func spec(_ repo: String) -> Value { with(Fx.defaultSpec, "artifact", ["source": ["huggingFace": ["repo": .string(repo)]]]) }
+
+    /// Changes the source (a spec change: the generation goes up) and completes the Job it starts.
+    func stage(_ w: inout CacheWorld, _ repo: String) {
+        w.spec = spec(repo)
+        w.generation += 1
+        w.reconcile()
+        w.finish("gpu-east", ("Complete", "Completed", "done"))
+        w.reconcile()
+        w.reconcile()
+    }
+
+    @Test("A → B → C → A → B while B's finished Job is still on the cluster: B is downloaded again, not taken as staged")
+    func sourceReturnsAfterPrune() {
+        var w = CacheWorld(clusters: [Fx.cluster("gpu-east")])
+        w.spec = spec("o/a")
+        w.reconcile()
+        w.finish("gpu-east", ("Complete", "Completed", "done"))
+        w.reconcile()
+        stage(&w, "o/b")
+        let firstB = w.jobOutcome.keys.sorted()
+        #expect(w.entry("gpu-east")?["staged"] == "hf://o/b")
+        stage(&w, "o/c")
+        stage(&w, "o/a")  // its Job prunes rev-<b>: neither staged nor mounted
+        #expect(w.entry("gpu-east")?["staged"] == "hf://o/a")
+
+        w.spec = spec("o/b")
+        w.generation += 1
+        w.reconcile()
+        w.reconcile()
+        let name = w.jobName("gpu-east")
+        #expect(name != nil && !firstB.contains("gpu-east/\(name ?? "")"), "a new Job, not B's earlier finished one")
+        #expect(w.entry("gpu-east")?["staged"] == "hf://o/a", "the pods stay on A until B is downloaded again")
+        #expect(w.entry("gpu-east")?["phase"] == "Updating")
+    }
+}

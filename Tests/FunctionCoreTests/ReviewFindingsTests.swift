@@ -105,3 +105,19 @@ import Testing
         #expect(w.entry("gpu-east")?["phase"] == "Updating")
     }
 }
+
+/// A ModelReplica's cluster reference is validated like its cache reference.
+@Suite struct ReviewClusterRefTests {
+    @Test("An invalid spec.inferenceClusterRef.name is a FATAL naming the field, with the value quoted and no raw newline",
+          arguments: ["gpu\neast", "", "GPU_East", String(repeating: "a", count: 300)])
+    func invalidClusterRef(_ name: String) {
+        let r = Composer().run(Fx.request(Wx.replica(cluster: name), required: ["cluster": []]))
+        let fatal = r.results.filter { $0.severity == .fatal }
+        #expect(fatal.count == 1)
+        let message = fatal.first?.message ?? ""
+        #expect(message.contains("spec.inferenceClusterRef.name"))
+        #expect(!message.contains("\n"))
+        #expect(message.count < 600, "the message stays bounded")
+        #expect(r.requirements == nil || r.requirements?.resources.isEmpty == true, "nothing is asked for an invalid name")
+    }
+}

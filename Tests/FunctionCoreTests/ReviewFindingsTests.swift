@@ -172,3 +172,30 @@ import Testing
         }
     }
 }
+
+/// A ModelCache whose status is lost is an unknown input for a deployment, not an ineligible cache.
+@Suite struct ReviewDeploymentCacheStatusTests {
+    @Test("A ModelCache with no status.clusters (lost or garbled) moves no replica that is still starting, and places none",
+          arguments: [Value.null, "garbled", ["clusters": "x"]])
+    func cacheStatusLost(_ status: Value) {
+        var cache = Wx.cache(phases: [("gpu-east", "Ready"), ("gpu-west", "Ready")])
+        cache["status"] = status
+        let r = Composer().run(Fx.request(Wx.deployment(replicas: 2, cache: "qwen-2-5"),
+                                          required: ["clusters": [Fx.cluster("gpu-east"), Fx.cluster("gpu-west")],
+                                                     "cache": [cache]],
+                                          observed: ["replica-gpu-east": Wx.observedReplica("gpu-east", ready: false)]))
+        #expect(r.desired.resources["replica-gpu-east"] != nil, "the starting replica is kept")
+        #expect(r.desired.resources["replica-gpu-west"] == nil, "nothing is placed on an unknown cache status")
+        #expect(!r.results.contains { $0.reason == "ReplicaMoved" })
+    }
+
+    @Test("A ModelCache that reports an empty status.clusters still moves a starting replica off a cluster it does not stage")
+    func cacheStatusEmpty() {
+        let cache = Wx.cache(phases: [])
+        let r = Composer().run(Fx.request(Wx.deployment(replicas: 1, cache: "qwen-2-5"),
+                                          required: ["clusters": [Fx.cluster("gpu-east")], "cache": [cache]],
+                                          observed: ["replica-gpu-east": Wx.observedReplica("gpu-east", ready: false)]))
+        #expect(r.desired.resources["replica-gpu-east"] == nil)
+        #expect(r.results.contains { $0.reason == "ReplicaMoved" })
+    }
+}

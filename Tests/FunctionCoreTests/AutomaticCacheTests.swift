@@ -29,7 +29,10 @@ import Testing
                         ready = false
                     }
                 }
-                observed[key] = Fx.observedObject(remote, ready: ready)
+                // As Crossplane observes it: the spec that was applied, and the provider's status.
+                var object = Fx.observedObject(remote, ready: ready)
+                object["spec"] = sent["spec"]
+                observed[key] = object
             }
             let workers = Wx.workers(pipeline: 2, args: ["--model", .string(model), "--tensor-parallel-size=4"])
             return Fx.request(Wx.replica(workers: workers, status: status.isNull ? nil : status),

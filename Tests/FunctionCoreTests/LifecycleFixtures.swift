@@ -84,6 +84,8 @@ enum Lx {
 struct CacheWorld {
     var spec: Value = Fx.defaultSpec
     var annotations: [String: String] = [:]
+    /// The XR's `metadata.generation` (bumped by the API server on every spec change).
+    var generation: Int64 = 1
     var clusters: [Value]
     var usages: [Value] = []
     /// The XR status as written by the last reconcile.
@@ -103,7 +105,7 @@ struct CacheWorld {
     var xr: Value {
         var xr = Fx.modelCache(spec: spec, status: status.isNull ? nil : status)
         if !annotations.isEmpty { xr["metadata"]?["annotations"] = .object(Fields(annotations.mapValues(Value.string))) }
-        xr["metadata"]?["generation"] = 1
+        xr["metadata"]?["generation"] = .int(generation)
         return xr
     }
 

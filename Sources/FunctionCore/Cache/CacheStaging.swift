@@ -95,11 +95,12 @@ public struct CacheStaging: Sendable, Hashable {
     }
 
     /// The name of a new Job for this source. It carries a digest of the source
-    /// identity, the revision staged when it starts, the retry annotation and
-    /// the Job it replaces, so a Job name never repeats an earlier attempt (an
-    /// old completed Job still on the cluster can never pass for a new one).
+    /// identity, the revision staged when it starts, the retry annotation, the
+    /// Job it replaces and the owner's generation, so a Job name never repeats an
+    /// earlier attempt (an old completed Job still on the cluster can never pass
+    /// for a new one, even when a source comes back after its revision was pruned).
     public func newJobName(staged: String?, replacing: String?) -> String {
-        let seed = [source.identity, staged ?? "", retry ?? "", replacing ?? ""].joined(separator: "\n")
+        let seed = [source.identity, staged ?? "", retry ?? "", replacing ?? "", String(generation)].joined(separator: "\n")
         return childName(owner + ["hydrate", shortDigest(seed, length: 6)])
     }
 

@@ -20,6 +20,10 @@ public struct ModelCacheView: Sendable, Hashable {
     /// `status.clusters`, by cluster name.
     public var clusters: [String: ClusterEntry]
 
+    /// Whether the cache reports `status.clusters` (a list, possibly empty): without
+    /// it (not composed yet, or the status was lost) no cluster's phase is known.
+    public var reportsClusters: Bool
+
     /// Phase per cluster from `status.clusters`.
     public var phases: [String: String] { clusters.mapValues(\.phase) }
 
@@ -34,7 +38,9 @@ public struct ModelCacheView: Sendable, Hashable {
         }
         matchLabels = labels
         var clusters: [String: ClusterEntry] = [:]
-        for entry in object[path: "status", "clusters"]?.listValue ?? [] {
+        let entries = object[path: "status", "clusters"]?.listValue
+        reportsClusters = entries != nil
+        for entry in entries ?? [] {
             guard let n = entry["name"]?.stringValue else { continue }
             let staged = entry["staged"]?.stringValue
             clusters[n] = ClusterEntry(phase: entry["phase"]?.stringValue ?? "",

@@ -62,6 +62,12 @@ public struct ModelDeploymentComposer: KindComposer {
                 if condition(xr, "ModelCacheResolved")?["reason"]?.stringValue != "NotFound" {
                     response.results.append(.warning(message, reason: "ModelCacheNotFound"))
                 }
+            } else if cache?.reportsClusters != true {
+                // Unknown is not ineligible: a lost status must not move replicas that are still starting.
+                placeNew = false
+                conditions.append(Condition(type: "ModelCacheResolved", status: .false, reason: "NoStatus",
+                                            message: "ModelCache \(namespace)/\(cacheName) reports no status.clusters yet; "
+                                                + "existing replicas are kept, none are placed"))
             } else {
                 conditions.append(Condition(type: "ModelCacheResolved", status: .true, reason: "Resolved",
                                             message: "ModelCache \(namespace)/\(cacheName) found"))

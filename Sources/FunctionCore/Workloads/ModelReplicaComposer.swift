@@ -16,6 +16,10 @@ public struct ModelReplicaComposer: KindComposer {
 
         var v = Validator()
         let clusterName = v.string(xr[path: "spec", "inferenceClusterRef", "name"], "spec.inferenceClusterRef.name")
+        if let c = clusterName, !Rules.isDNSSubdomain(c) {
+            v.fail("spec.inferenceClusterRef.name", .string(c),
+                   "is not a valid InferenceCluster name: use a DNS-1123 subdomain (lowercase letters, digits, '-', '.')")
+        }
         let cacheName = v.optionalName(xr[path: "spec", "modelCacheRef", "name"], "spec.modelCacheRef.name", what: "ModelCache")
         let workers = WorkersSpec.parse(xr[path: "spec", "workers"], &v)
         guard v.errors.isEmpty, let clusterName, let workers else {

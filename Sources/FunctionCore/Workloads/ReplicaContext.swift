@@ -48,11 +48,28 @@ struct ReplicaContext {
     /// The revision directory the running workload's engine mounts (its cache
     /// volume's `subPath`), read from the observed workload Object.
     var observedRevision: String? {
+        let mount = observedEngine?["volumeMounts"]?.listValue?.first { $0["name"]?.stringValue == WorkloadBuilder.cacheVolume }
+        return mount?["subPath"]?.stringValue
+    }
+
+    /// The engine container (the leader's, for a gang) of the observed workload.
+    private var observedEngine: Value? {
         let manifest = request.observed.resources[ReplicaKey.workload]?.object[path: "spec", "forProvider", "manifest"]
         let template = manifest?[path: "spec", "template"] ?? manifest?[path: "spec", "leaderWorkerTemplate", "leaderTemplate"]
-        let engine = template?[path: "spec", "containers"]?.listValue?.first { $0["name"]?.stringValue == "engine" }
-        let mount = engine?["volumeMounts"]?.listValue?.first { $0["name"]?.stringValue == WorkloadBuilder.cacheVolume }
-        return mount?["subPath"]?.stringValue
+        return template?[path: "spec", "containers"]?.listValue?.first { $0["name"]?.stringValue == "engine" }
+    }
+
+    /// The identity the running workload's automatic cache serves, recovered from
+    /// its `--served-model-name` when the revision it mounts is that identity's
+    /// directory (so only a revision that was complete when mounted is ever
+    /// recovered); nil otherwise.
+    var observedAutomaticStaged: String? {
+        guard let revision = observedRevision,
+            let id = ModelArguments(observedEngine?["args"]?.listValue?.compactMap(\.stringValue) ?? [])
+                .value(of: "--served-model-name")
+        else { return nil }
+        let identity = ArtifactSource(repo: id, revision: nil).identity
+        return revisionDirectory(identity) == revision ? identity : nil
     }
 
     /// Composes the workload (once something complete is staged, or because it
@@ -201,13 +218,18 @@ enum AutomaticCache {
                                    generation: ctx.xr[path: "metadata", "generation"]?.intValue ?? 0)
         // The replica's own status is the latch: `status.cache.staged` survives the Job's cleanup.
         let observedCache = ctx.xr[path: "status", "cache"]
-        let previous = PreviousStaging(phase: observedCache?["phase"]?.stringValue,
+        var previous = PreviousStaging(phase: observedCache?["phase"]?.stringValue,
                                        source: observedCache?["source"]?.stringValue,
                                        staged: observedCache?["staged"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
+        // A lost or garbled status must not unmount the running pods' revision: the
+        // latch is recovered from the workload, and whatever it mounts survives pruning.
+        if previous.staged == nil { previous.staged = ctx.observedAutomaticStaged }
+        let running = ctx.observedRevision.flatMap { isRevisionDirectory($0) ? $0 : nil }
         let observedClaim = ctx.request.observed.resources[ReplicaKey.claim]
         let sizing = ClaimSizing(cluster: ctx.cluster, claimName: staging.claimName, storageClass: rwx.storageClassName,
                                  sizeGiB: rwx.defaultSizeGiB, observed: observedClaim)
-        let keep = [previous.staged.map(revisionDirectory)].compactMap { $0 }.filter { $0 != source.directory }
+        let keep = Set([previous.staged.map(revisionDirectory), running].compactMap { $0 }.filter { $0 != source.directory })
+            .sorted()
         let (job, current) = staging.job(observed: ObservedJob(ctx.request.observed.resources[ReplicaKey.job]),
                                          staged: previous.staged, keep: keep, sizeGiB: sizing.sizeGiB)
         let judged = staging.judge(cluster: ctx.cluster, claim: observedClaim, current: current, jobName: job.name,
@@ -225,7 +247,7 @@ enum AutomaticCache {
         // Pods mount the staged revision, and are told the model id of what they actually serve.
         var mount = WorkloadBuilder.Mount(claimName: staging.claimName, path: ModelReplicaComposer.automaticMountPath,
                                           automaticModelID: judged.staged.map { String($0.dropFirst("hf://".count)) } ?? id)
-        mount.revision = judged.staged.map(revisionDirectory)
+        mount.revision = judged.staged.map(revisionDirectory) ?? running
         return .automatic(mount, phase: judged.report.phase.rawValue, source: source.identity, staged: judged.staged)
     }
 

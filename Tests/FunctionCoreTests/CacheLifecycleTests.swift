@@ -173,8 +173,8 @@ import Testing
         w.finish("gpu-east", ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit"))
         let failed = w.reconcile()
         let message = w.entry("gpu-east")?["message"]?.stringValue ?? ""
-        #expect(message == "Hydration Job \(eastJob) on gpu-east failed: BackoffLimitExceeded: Job has reached the specified "
-                + "backoff limit; set annotation modelplane.ai/retry-hydration to a new value to retry")
+        #expect(message == "Hydration Job \(eastJob) on gpu-east failed: BackoffLimitExceeded: \"Job has reached the specified "
+                + "backoff limit\"; set annotation modelplane.ai/retry-hydration to a new value to retry")
         #expect(failed.results.map(\.message) == [message])
         w.annotations = ["modelplane.ai/retry-hydration": "1"]
         let retried = w.reconcile()
@@ -222,5 +222,30 @@ import Testing
         w.annotations = ["modelplane.ai/retry-hydration": "now"]
         responses.append(w.reconcile())
         for r in responses { #expect(!r.canonicalValue.canonicalJSON().contains(secretValue)) }
+    }
+
+    @Test("The control-plane token Secret vanishing while a Job runs changes neither the running Job's template nor its token copy; the next Job reads the workload cluster's Secret")
+    func tokenSourceFrozenForRunningJob() {
+        var w = world(["gpu-east"])
+        w.spec = tokenSpec()
+        w.required = ["token-secret": [tokenSecret(["HF_TOKEN": .string(secretValue)])]]
+        let first = w.reconcile()
+        let job = manifest(first, "hydrate-gpu-east")
+        let copy = first.desired.resources["token-gpu-east"]?.object
+        #expect(copy != nil)
+        w.required = ["token-secret": []]
+        let flapped = w.reconcile()
+        #expect(manifest(flapped, "hydrate-gpu-east") == job, "a Job's template is immutable: it is sent as it was")
+        #expect(flapped.desired.resources["token-gpu-east"]?.object[path: "spec"] == copy?[path: "spec"],
+                "the copy the running Job reads stays")
+        // The Job fails; its retry is a new Job, which reads the Secret on the workload cluster.
+        w.finish("gpu-east", ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit"))
+        _ = w.reconcile()
+        w.annotations = ["modelplane.ai/retry-hydration": "1"]
+        let retried = w.reconcile()
+        let env = manifest(retried, "hydrate-gpu-east")?[path: "spec", "template", "spec", "containers"]?.listValue?
+            .first?["env"]?.listValue?.first { $0["name"] == "HF_TOKEN" }
+        #expect(manifest(retried, "hydrate-gpu-east")?[path: "metadata", "name"] != job?[path: "metadata", "name"])
+        #expect(env?[path: "valueFrom", "secretKeyRef", "name"] == "hf-token")
     }
 }

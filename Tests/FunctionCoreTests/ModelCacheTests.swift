@@ -187,7 +187,7 @@ let modelCacheCases: [Case] = [
                                         "hydrate-gpu-east": Lx.observedJob(firstJob, ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit"))]),
          check: { r in
              #expect(statusClusters(r).first?["phase"] == "Failed")
-             #expect(statusClusters(r).first?["message"]?.stringValue?.contains("BackoffLimitExceeded: Job has reached the specified backoff limit") == true)
+             #expect(statusClusters(r).first?["message"]?.stringValue?.contains(#"BackoffLimitExceeded: "Job has reached the specified backoff limit""#) == true)
              #expect(r.results.map(\.severity) == [.warning])
              #expect(cond(r, "ArtifactReady")?.reason == "Failed")
              #expect(cond(r, "ArtifactReady")?.message == "Staging failed on gpu-east")

@@ -155,6 +155,8 @@ public struct CacheStaging: Sendable, Hashable {
         env.append(["name": "KEEP_DIRS", "value": .string(job.keep.joined(separator: " "))])
         env.append(["name": "MODEL_GENERATION", "value": .string(String(job.generation))])
         switch token {
+        case _ where job.frozenTokenEnv != nil:
+            if let frozen = job.frozenTokenEnv, frozen != .null { env.append(frozen) }
         case .controlPlane(_, _, let key)?:
             env.append(["name": "HF_TOKEN",
                         "valueFrom": ["secretKeyRef": ["name": .string(tokenName), "key": .string(key)]]])

@@ -10,13 +10,19 @@ public struct HydrationJob: Sendable, Hashable {
     /// The digest of the retry annotation and claim size it runs under (a label:
     /// a failed Job is retried when either changes).
     public var attempt: String
+    /// For a Job already on the cluster: its `HF_TOKEN` env entry exactly as it was
+    /// created (`.null` when it had none). A Job's template is immutable, so a change
+    /// of where the token is read (the control-plane Secret appearing or going)
+    /// applies to the next Job, never to a running one. nil for a new Job.
+    public var frozenTokenEnv: Value?
 
     /// Creates a Job identity.
-    public init(name: String, keep: [String], generation: Int64, attempt: String) {
+    public init(name: String, keep: [String], generation: Int64, attempt: String, frozenTokenEnv: Value? = nil) {
         self.name = name
         self.keep = keep
         self.generation = generation
         self.attempt = attempt
+        self.frozenTokenEnv = frozenTokenEnv
     }
 }
 
@@ -33,6 +39,8 @@ public struct ObservedJob: Sendable, Hashable {
     public var keep: [String]?
     /// Its `MODEL_GENERATION`.
     public var generation: Int64?
+    /// Its `HF_TOKEN` env entry, or `.null` when it has none.
+    public var tokenEnv: Value
     /// Whether it has `Complete=True`.
     public var complete: Bool
     /// Its `Failed=True` condition, when it failed.
@@ -55,6 +63,7 @@ public struct ObservedJob: Sendable, Hashable {
         let keep = value("KEEP_DIRS").map { $0.split(separator: " ").map(String.init) }
         self.keep = keep.flatMap { $0.allSatisfy(isRevisionDirectory) ? $0 : nil }
         self.generation = value("MODEL_GENERATION").flatMap { Int64($0) }
+        self.tokenEnv = env.first { $0["name"]?.stringValue == "HF_TOKEN" } ?? .null
         self.complete = conditionStatus(remote, "Complete") == "True"
         if let failed = condition(remote, "Failed"), failed["status"]?.stringValue == "True" {
             self.failure = JobFailure(reason: failed["reason"]?.stringValue ?? "Failed",
@@ -106,7 +115,7 @@ extension CacheStaging {
         let attempt = shortDigest("\(retry ?? "")\n\(sizeGiB)", length: 12)
         if let o = observed, o.revision == source.directory, o.failure == nil || o.attempt == attempt {
             return (HydrationJob(name: o.name, keep: o.keep ?? keep, generation: o.generation ?? generation,
-                                 attempt: attempt), o)
+                                 attempt: attempt, frozenTokenEnv: o.tokenEnv), o)
         }
         return (HydrationJob(name: newJobName(staged: staged, replacing: observed?.name), keep: keep,
                              generation: generation, attempt: attempt), nil)

@@ -98,7 +98,8 @@ extension CacheStaging {
         case HydrationScript.diskFullExitCode?:
             return "Cannot stage \(source.identity) on \(cluster): claim \(claimName) is full; \(hints.diskFull)"
         default:
-            let detail = failure.message.isEmpty ? "" : ": \(failure.message)"
+            // The Job's condition comes from the cluster: escaped and bounded like a user value.
+            let detail = failure.message.isEmpty ? "" : ": \(quote(failure.message))"
             return "Hydration Job \(jobName) on \(cluster) failed: \(failure.reason)\(detail); set annotation "
                 + "\(Self.retryAnnotation) to a new value to retry"
         }

@@ -160,6 +160,11 @@ public struct ModelCacheComposer: KindComposer {
             composed.append((keys.job, staging.jobObject(providerConfig: providerConfig, manifest: job)))
             if let token = staging.tokenObject(providerConfig: providerConfig) {
                 composed.append((keys.token, token))
+            } else if let kept = request.observed.resources[keys.token], let spec = kept.object["spec"] {
+                // The control-plane Secret is gone from the answer while a Job still runs: the
+                // copy it may read stays as it was (dropping it would delete it on the cluster).
+                composed.append((keys.token, ["apiVersion": kept.object["apiVersion"] ?? .null,
+                                              "kind": kept.object["kind"] ?? .null, "spec": spec]))
             }
         }
         for (key, object) in composed {

@@ -41,6 +41,10 @@ public enum TokenSource: Sendable, Hashable {
 public struct CacheStaging: Sendable, Hashable {
     /// What to download.
     public let source: ArtifactSource
+    /// `source.identity`, computed once.
+    public let identity: String
+    /// `source.directory`, hashed once rather than per cluster.
+    public let directory: String
     /// Where the token comes from, for gated models.
     public let token: TokenSource?
     /// The claim's name on every cluster.
@@ -70,6 +74,8 @@ public struct CacheStaging: Sendable, Hashable {
                 labels: [String: String], settings: Settings, retry: String? = nil, generation: Int64 = 0)
     {
         self.source = source
+        self.identity = source.identity
+        self.directory = source.directory
         self.token = token
         self.settings = settings
         self.retry = retry
@@ -89,6 +95,11 @@ public struct CacheStaging: Sendable, Hashable {
         }
     }
 
+    /// The revision directory of a staged `identity` (this source's is hashed once).
+    public func directory(of identity: String) -> String {
+        identity == self.identity ? directory : revisionDirectory(identity)
+    }
+
     /// The claim's name: `childName(ownerKind, namespace, name)`.
     public static func claimName(ownerKind: String, namespace: String, name: String) -> String {
         childName(ownerKind, namespace, name)
@@ -99,7 +110,7 @@ public struct CacheStaging: Sendable, Hashable {
     /// the Job it replaces, so a Job name never repeats an earlier attempt (an
     /// old completed Job still on the cluster can never pass for a new one).
     public func newJobName(staged: String?, replacing: String?) -> String {
-        let seed = [source.identity, staged ?? "", retry ?? "", replacing ?? ""].joined(separator: "\n")
+        let seed = [identity, staged ?? "", retry ?? "", replacing ?? ""].joined(separator: "\n")
         return childName(owner + ["hydrate", shortDigest(seed, length: 6)])
     }
 
@@ -150,7 +161,7 @@ public struct CacheStaging: Sendable, Hashable {
     public func jobManifest(_ job: HydrationJob) -> Value {
         var env: [Value] = [["name": "MODEL_REPO", "value": .string(source.repo)]]
         if let revision = source.revision { env.append(["name": "MODEL_REVISION", "value": .string(revision)]) }
-        env.append(["name": "MODEL_DIR", "value": .string(source.directory)])
+        env.append(["name": "MODEL_DIR", "value": .string(directory)])
         env.append(["name": "KEEP_DIRS", "value": .string(job.keep.joined(separator: " "))])
         env.append(["name": "MODEL_GENERATION", "value": .string(String(job.generation))])
         switch token {
@@ -175,7 +186,7 @@ public struct CacheStaging: Sendable, Hashable {
             "securityContext": ["allowPrivilegeEscalation": false, "capabilities": ["drop": ["ALL"]]],
         ]
         var metadata = Self.metadata(job.name, settings, labels)
-        metadata["labels"]?[Self.revisionLabel] = .string(source.directory)
+        metadata["labels"]?[Self.revisionLabel] = .string(directory)
         metadata["labels"]?[Self.attemptLabel] = .string(job.attempt)
         // Pods carry only what selects them, to keep 1,000-cluster responses small.
         let podLabels: Value = ["modelplane.ai/component": "hydrate", "modelplane.ai/cache": .string(claimName)]

@@ -56,6 +56,10 @@ public struct CacheStaging: Sendable, Hashable {
     /// The owner's `metadata.generation`: orders Jobs, so an older one never prunes a newer one's revision.
     public let generation: Int64
     private let owner: [String]
+    /// `newJobName(staged: nil, replacing: nil)`, named once for every cluster.
+    private let firstJobName: String
+    /// `newJobName(staged: identity, replacing: nil)`, named once for every cluster.
+    private let restagedJobName: String
     private let settings: Settings
     private let labels: Value
     private let tokenManifest: Value?
@@ -82,6 +86,9 @@ public struct CacheStaging: Sendable, Hashable {
         self.generation = generation
         self.labels = .object(Fields(labels))
         self.owner = [ownerKind, namespace, name]
+        self.firstJobName = Self.jobName(owner: owner, identity: identity, staged: nil, retry: retry, replacing: nil)
+        self.restagedJobName = Self.jobName(owner: owner, identity: identity, staged: identity, retry: retry,
+                                            replacing: nil)
         self.claimName = Self.claimName(ownerKind: ownerKind, namespace: namespace, name: name)
         self.tokenName = childName(ownerKind, namespace, name, "token")
         self.tokenReading = token.map { [tokenName] t in
@@ -110,6 +117,17 @@ public struct CacheStaging: Sendable, Hashable {
     /// the Job it replaces, so a Job name never repeats an earlier attempt (an
     /// old completed Job still on the cluster can never pass for a new one).
     public func newJobName(staged: String?, replacing: String?) -> String {
+        // The common cases, a first Job or one after this source was staged, are named once in init.
+        if (replacing ?? "").isEmpty {
+            if (staged ?? "").isEmpty { return firstJobName }
+            if staged == identity { return restagedJobName }
+        }
+        return Self.jobName(owner: owner, identity: identity, staged: staged, retry: retry, replacing: replacing)
+    }
+
+    private static func jobName(owner: [String], identity: String, staged: String?, retry: String?,
+                                replacing: String?) -> String
+    {
         let seed = [identity, staged ?? "", retry ?? "", replacing ?? ""].joined(separator: "\n")
         return childName(owner + ["hydrate", shortDigest(seed, length: 6)])
     }

@@ -41,6 +41,10 @@ public enum TokenSource: Sendable, Hashable {
 public struct CacheStaging: Sendable, Hashable {
     /// What to download.
     public let source: ArtifactSource
+    /// `source.identity`, computed once.
+    public let identity: String
+    /// `source.directory`, hashed once rather than per cluster.
+    public let directory: String
     /// Where the token comes from, for gated models.
     public let token: TokenSource?
     /// The claim's name on every cluster.
@@ -52,6 +56,10 @@ public struct CacheStaging: Sendable, Hashable {
     /// The owner's `metadata.generation`: orders Jobs, so an older one never prunes a newer one's revision.
     public let generation: Int64
     private let owner: [String]
+    /// `newJobName(staged: nil, replacing: nil)`, named once for every cluster.
+    private let firstJobName: String
+    /// `newJobName(staged: identity, replacing: nil)`, named once for every cluster.
+    private let restagedJobName: String
     private let settings: Settings
     private let labels: Value
     private let tokenManifest: Value?
@@ -70,12 +78,18 @@ public struct CacheStaging: Sendable, Hashable {
                 labels: [String: String], settings: Settings, retry: String? = nil, generation: Int64 = 0)
     {
         self.source = source
+        self.identity = source.identity
+        self.directory = source.directory
         self.token = token
         self.settings = settings
         self.retry = retry
         self.generation = generation
         self.labels = .object(Fields(labels))
         self.owner = [ownerKind, namespace, name]
+        self.firstJobName = Self.jobName(owner: owner, identity: identity, staged: nil, retry: retry, replacing: nil,
+                                         generation: generation)
+        self.restagedJobName = Self.jobName(owner: owner, identity: identity, staged: identity, retry: retry,
+                                            replacing: nil, generation: generation)
         self.claimName = Self.claimName(ownerKind: ownerKind, namespace: namespace, name: name)
         self.tokenName = childName(ownerKind, namespace, name, "token")
         self.tokenReading = token.map { [tokenName] t in
@@ -89,6 +103,11 @@ public struct CacheStaging: Sendable, Hashable {
         }
     }
 
+    /// The revision directory of a staged `identity` (this source's is hashed once).
+    public func directory(of identity: String) -> String {
+        identity == self.identity ? directory : revisionDirectory(identity)
+    }
+
     /// The claim's name: `childName(ownerKind, namespace, name)`.
     public static func claimName(ownerKind: String, namespace: String, name: String) -> String {
         childName(ownerKind, namespace, name)
@@ -100,7 +119,19 @@ public struct CacheStaging: Sendable, Hashable {
     /// earlier attempt (an old completed Job still on the cluster can never pass
     /// for a new one, even when a source comes back after its revision was pruned).
     public func newJobName(staged: String?, replacing: String?) -> String {
-        let seed = [source.identity, staged ?? "", retry ?? "", replacing ?? "", String(generation)].joined(separator: "\n")
+        // The common cases, a first Job or one after this source was staged, are named once in init.
+        if (replacing ?? "").isEmpty {
+            if (staged ?? "").isEmpty { return firstJobName }
+            if staged == identity { return restagedJobName }
+        }
+        return Self.jobName(owner: owner, identity: identity, staged: staged, retry: retry, replacing: replacing,
+                            generation: generation)
+    }
+
+    private static func jobName(owner: [String], identity: String, staged: String?, retry: String?,
+                                replacing: String?, generation: Int64) -> String
+    {
+        let seed = [identity, staged ?? "", retry ?? "", replacing ?? "", String(generation)].joined(separator: "\n")
         return childName(owner + ["hydrate", shortDigest(seed, length: 6)])
     }
 
@@ -151,7 +182,7 @@ public struct CacheStaging: Sendable, Hashable {
     public func jobManifest(_ job: HydrationJob) -> Value {
         var env: [Value] = [["name": "MODEL_REPO", "value": .string(source.repo)]]
         if let revision = source.revision { env.append(["name": "MODEL_REVISION", "value": .string(revision)]) }
-        env.append(["name": "MODEL_DIR", "value": .string(source.directory)])
+        env.append(["name": "MODEL_DIR", "value": .string(directory)])
         env.append(["name": "KEEP_DIRS", "value": .string(job.keep.joined(separator: " "))])
         env.append(["name": "MODEL_GENERATION", "value": .string(String(job.generation))])
         switch token {
@@ -178,7 +209,7 @@ public struct CacheStaging: Sendable, Hashable {
             "securityContext": ["allowPrivilegeEscalation": false, "capabilities": ["drop": ["ALL"]]],
         ]
         var metadata = Self.metadata(job.name, settings, labels)
-        metadata["labels"]?[Self.revisionLabel] = .string(source.directory)
+        metadata["labels"]?[Self.revisionLabel] = .string(directory)
         metadata["labels"]?[Self.attemptLabel] = .string(job.attempt)
         // Pods carry only what selects them, to keep 1,000-cluster responses small.
         let podLabels: Value = ["modelplane.ai/component": "hydrate", "modelplane.ai/cache": .string(claimName)]

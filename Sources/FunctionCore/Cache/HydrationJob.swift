@@ -113,7 +113,7 @@ extension CacheStaging {
         -> (job: HydrationJob, current: ObservedJob?)
     {
         let attempt = shortDigest("\(retry ?? "")\n\(sizeGiB)", length: 12)
-        if let o = observed, o.revision == source.directory, o.failure == nil || o.attempt == attempt {
+        if let o = observed, o.revision == directory, o.failure == nil || o.attempt == attempt {
             return (HydrationJob(name: o.name, keep: o.keep ?? keep, generation: o.generation ?? generation,
                                  attempt: attempt, frozenTokenEnv: o.tokenEnv), o)
         }

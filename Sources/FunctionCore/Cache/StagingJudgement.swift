@@ -58,7 +58,6 @@ extension CacheStaging {
     public func judge(cluster: String, claim: Resource?, current: ObservedJob?, jobName: String,
                       previous: PreviousStaging?, hints: FailureHints) -> ClusterStaging
     {
-        let identity = source.identity
         let staged = current?.complete == true ? identity : previous?.staged
         let serving = staged.flatMap { $0 == identity ? nil : "\($0) keeps serving" }
         let claimPhase = ProviderObject.remote(claim)?[path: "status", "phase"]?.stringValue

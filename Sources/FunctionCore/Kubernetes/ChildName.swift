@@ -21,14 +21,19 @@ public func childName(_ parts: [String]) -> String {
 
 /// The first `length` hex digits of the SHA-256 of `text`.
 public func shortDigest(_ text: String, length: Int = 8) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(length)
-    for byte in SHA256.hash(data: Array(text.utf8)) where out.count < length {
-        out.append(digits[Int(byte >> 4)])
-        if out.count < length { out.append(digits[Int(byte & 0x0F)]) }
+    let length = min(max(length, 0), 64)
+    var text = text
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digest in
+        text.withUTF8 { SHA256.hash($0, into: digest) }
+        return String(unsafeUninitializedCapacity: length) { out in
+            for i in 0..<length {
+                let byte = digest[i / 2]
+                let nibble = i % 2 == 0 ? byte >> 4 : byte & 0x0F
+                out[i] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+            }
+            return length
+        }
     }
-    return String(decoding: out, as: UTF8.self)
 }
 
 /// The directory, at the claim's root, that holds one source identity's files:

@@ -6,29 +6,58 @@
 public enum SHA256 {
     /// The 32-byte digest of `data`.
     public static func hash(data: [UInt8]) -> [UInt8] {
-        var h: [UInt32] = [
-            0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
-        ]
-        // Padding: a 1 bit, zeros up to 56 mod 64 bytes, then the length in bits, big-endian.
-        var message = data
-        message.append(0x80)
-        while message.count % 64 != 56 { message.append(0) }
-        let bits = UInt64(data.count) &* 8
-        for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+        var digest = [UInt8](repeating: 0, count: 32)
+        data.withUnsafeBufferPointer { input in digest.withUnsafeMutableBufferPointer { hash(input, into: $0) } }
+        return digest
+    }
 
-        var w = [UInt32](repeating: 0, count: 64)
-        for block in stride(from: 0, to: message.count, by: 64) {
-            for i in 0..<16 {
-                let j = block + 4 * i
-                w[i] = UInt32(message[j]) << 24 | UInt32(message[j + 1]) << 16 | UInt32(message[j + 2]) << 8
-                    | UInt32(message[j + 3])
+    /// Writes the digest of `input` to the first 32 bytes of `digest`, allocating
+    /// nothing (child names hash a few short strings per cluster).
+    static func hash(_ input: UnsafeBufferPointer<UInt8>, into digest: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(digest.count >= 32, "a SHA-256 digest has 32 bytes")
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 8 + 64) { words in
+            let h = words.baseAddress!, w = h + 8
+            (h[0], h[1], h[2], h[3]) = (0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a)
+            (h[4], h[5], h[6], h[7]) = (0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19)
+            let full = input.count / 64 * 64
+            var block = 0
+            while block < full {
+                compress(input.baseAddress! + block, h, w)
+                block += 64
             }
-            for i in 16..<64 {
-                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+            // Padding: a 1 bit, zeros up to 56 mod 64 bytes, then the length in bits, big-endian.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
+                tail.initialize(repeating: 0)
+                let rest = input.count - full
+                for i in 0..<rest { tail[i] = input[full + i] }
+                tail[rest] = 0x80
+                let length = rest + 9 <= 64 ? 64 : 128
+                let bits = UInt64(input.count) &* 8
+                for i in 0..<8 { tail[length - 1 - i] = UInt8(truncatingIfNeeded: bits >> UInt64(8 * i)) }
+                compress(tail.baseAddress!, h, w)
+                if length == 128 { compress(tail.baseAddress! + 64, h, w) }
             }
-            var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+            for i in 0..<8 {
+                for j in 0..<4 { digest[4 * i + j] = UInt8(truncatingIfNeeded: h[i] >> UInt32(24 - 8 * j)) }
+            }
+        }
+    }
+
+    /// One 64-byte block into the state `h`, with `w` (64 words) as the message schedule.
+    private static func compress(_ block: UnsafePointer<UInt8>, _ h: UnsafeMutablePointer<UInt32>,
+                                 _ w: UnsafeMutablePointer<UInt32>)
+    {
+        for i in 0..<16 {
+            let j = 4 * i
+            w[i] = UInt32(block[j]) << 24 | UInt32(block[j + 1]) << 16 | UInt32(block[j + 2]) << 8 | UInt32(block[j + 3])
+        }
+        for i in 16..<64 {
+            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+        }
+        var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+        k.withUnsafeBufferPointer { k in
             for i in 0..<64 {
                 let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
                 let ch = (e & f) ^ (~e & g)
@@ -38,21 +67,15 @@ public enum SHA256 {
                 let t2 = s0 &+ maj
                 (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
             }
-            h[0] = h[0] &+ a
-            h[1] = h[1] &+ b
-            h[2] = h[2] &+ c
-            h[3] = h[3] &+ d
-            h[4] = h[4] &+ e
-            h[5] = h[5] &+ f
-            h[6] = h[6] &+ g
-            h[7] = h[7] &+ hh
         }
-        var digest: [UInt8] = []
-        digest.reserveCapacity(32)
-        for word in h {
-            for shift in [24, 16, 8, 0] as [UInt32] { digest.append(UInt8(truncatingIfNeeded: word >> shift)) }
-        }
-        return digest
+        h[0] = h[0] &+ a
+        h[1] = h[1] &+ b
+        h[2] = h[2] &+ c
+        h[3] = h[3] &+ d
+        h[4] = h[4] &+ e
+        h[5] = h[5] &+ f
+        h[6] = h[6] &+ g
+        h[7] = h[7] &+ hh
     }
 
     private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }

@@ -75,8 +75,8 @@ struct ClusterPlanner {
         let sizing = ClaimSizing(cluster: cluster.name, claimName: staging.claimName, storageClass: rwx.storageClassName,
                                  sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB, observed: claim)
         // Pruning keeps the staged revision and every revision a consumer mounts.
-        let own = staging.source.directory
-        let keep = Set(([previous?.staged.map(revisionDirectory)].compactMap { $0 }
+        let own = staging.directory
+        let keep = Set(([previous?.staged.map(staging.directory(of:))].compactMap { $0 }
             + consumers.revisions(on: cluster.name)).filter { $0 != own }).sorted()
         let (job, current) = staging.job(observed: ObservedJob(request.observed.resources[keys.job]),
                                          staged: previous?.staged, keep: keep, sizeGiB: sizing.sizeGiB)

@@ -64,7 +64,9 @@ let package = Package(
         .testTarget(name: "FunctionYAMLTests", dependencies: ["FunctionYAML", "FunctionCore"]),
         .testTarget(name: "FunctionRenderTests", dependencies: ["FunctionRender", "FunctionYAML", "FunctionCore"]),
         .testTarget(name: "FunctionServerTests", dependencies: ["FunctionServer"]),
-        .testTarget(name: "FunctionProtoTests", dependencies: ["FunctionProto", "FunctionCore", "FunctionServer", "FunctionYAML"]),
+        .testTarget(
+            name: "FunctionProtoTests",
+            dependencies: ["FunctionProto", "FunctionCore", "FunctionServer", "FunctionYAML"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -53,9 +53,10 @@ public struct Composer: Sendable {
         let kind = xr["kind"]?.stringValue ?? ""
         guard apiVersion == Composer.apiVersion, let composer = composers[kind] else {
             let known = composers.keys.sorted().map { "\(Composer.apiVersion) \($0)" }.joined(separator: ", ")
-            response.results.append(.fatal(
-                "Cannot compose \(apiVersion.isEmpty ? "<no apiVersion>" : apiVersion) \(kind.isEmpty ? "<no kind>" : kind): "
-                    + "function-modelcache composes only \(known)"))
+            response.results.append(
+                .fatal(
+                    "Cannot compose \(apiVersion.isEmpty ? "<no apiVersion>" : apiVersion) \(kind.isEmpty ? "<no kind>" : kind): "
+                        + "function-modelcache composes only \(known)"))
             return response
         }
         let settings: Settings
@@ -66,8 +67,9 @@ public struct Composer: Sendable {
             return response
         }
         response.ttlSeconds = settings.responseTTLSeconds
-        let context = XR(object: xr, namespace: xr[path: "metadata", "namespace"]?.stringValue ?? "",
-                         name: xr[path: "metadata", "name"]?.stringValue ?? "", settings: settings)
+        let context = XR(
+            object: xr, namespace: xr[path: "metadata", "namespace"]?.stringValue ?? "",
+            name: xr[path: "metadata", "name"]?.stringValue ?? "", settings: settings)
         composer.compose(request, xr: context, into: &response)
         if !response.isFatal, let warning = ClusterAnswers.warnings(request) { response.results.append(warning) }
         return response

@@ -129,7 +129,8 @@ extension WireReader {
                     switch (field, wire) {
                     case (WireContract.MapEntry.key, 2): key = try entry.checkedString()
                     // A repeated `value` merges into the one before (a list grows, an object merges).
-                    case (WireContract.MapEntry.value, 2): value = try entry.nested { try $0.value(bytes, merging: value) }
+                    case (WireContract.MapEntry.value, 2):
+                        value = try entry.nested { try $0.value(bytes, merging: value) }
                     default: try entry.skipInMapEntry(wire, field: field)
                     }
                 }
@@ -147,7 +148,9 @@ extension WireReader {
         while pos < end {
             let (field, wire) = try tag()
             switch (field, wire) {
-            case (V.nullValue, 0): _ = try varint(); v = .null
+            case (V.nullValue, 0):
+                _ = try varint()
+                v = .null
             case (V.numberValue, 1): v = .number(Double(bitPattern: try fixed64()))
             case (V.stringValue, 2): v = .string(try checkedString())
             case (V.boolValue, 0): v = .bool(try varint() != 0)

@@ -1,6 +1,5 @@
 import FunctionCore
 
-
 /// Request bytes to response bytes, exactly as the server does it (without
 /// logging): the path the fuzzer and the regression tests drive.
 public enum Pipeline {

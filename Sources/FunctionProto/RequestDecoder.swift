@@ -1,4 +1,5 @@
 import FunctionCore
+
 import struct FoundationEssentials.Data
 
 /// Decodes a serialized RunFunctionRequest into the core model, reading what
@@ -61,15 +62,25 @@ struct RequestDecoder {
             case (F.Request.desired, 2): out.desired = try nested { try $0.state(merging: out.desired) }
             case (F.Request.input, 2): out.input = try nested { try $0.deferredStruct(merging: out.input) }
             case (F.Request.context, 2): out.context = try nested { try $0.deferredStruct(merging: out.context) }
-            case (F.Request.extraResources, 2): let (k, v) = try nested { try $0.resourcesEntry() }; extra[k] = v
+            case (F.Request.extraResources, 2):
+                let (k, v) = try nested { try $0.resourcesEntry() }
+                extra[k] = v
             case (F.Request.credentials, 2):
                 // Credentials without credential_data carry nothing: dropped, as the wire conversion does.
                 let (k, v) = try nested { try $0.credentialsEntry() }
                 out.credentials[k] = v
-            case (F.Request.requiredResources, 2): let (k, v) = try nested { try $0.resourcesEntry() }; required[k] = v
+            case (F.Request.requiredResources, 2):
+                let (k, v) = try nested { try $0.resourcesEntry() }
+                required[k] = v
             case (F.Request.requiredSchemas, 2):
                 // Unused, but checked as swift-protobuf checks it, so that both refuse the same requests.
-                _ = try nested { try $0.mapEntry { try $0.nested { try $0.eachField(F.Schema.openapiV3) { try $0.nested { try $0.r.checkStruct() } } } } }
+                _ = try nested {
+                    try $0.mapEntry {
+                        try $0.nested {
+                            try $0.eachField(F.Schema.openapiV3) { try $0.nested { try $0.r.checkStruct() } }
+                        }
+                    }
+                }
             default: try r.skip(wire, field: field)
             }
         }
@@ -83,7 +94,8 @@ struct RequestDecoder {
             let (field, wire) = try r.tag()
             switch (field, wire) {
             case (F.RequestMeta.tag, 2): out.tag = try r.string()
-            case (F.RequestMeta.capabilities, 0): out.capabilities.append(Capability(wireNumber: F.enumNumber(try r.varint())))
+            case (F.RequestMeta.capabilities, 0):
+                out.capabilities.append(Capability(wireNumber: F.enumNumber(try r.varint())))
             case (F.RequestMeta.capabilities, 2):
                 // Packed repeated enum.
                 let stop = try r.lengthLimit()
@@ -259,7 +271,7 @@ extension WireReader {
                         pos += n
                         continue
                     case Self.entryValue, Self.listItem: opens = Self.valueLevel
-                    case Self.entryLevel << 8 | 0x08 ... Self.entryLevel << 8 | 0x17 where t & 7 != 2 && t & 7 != 4:
+                    case Self.entryLevel << 8 | 0x08...Self.entryLevel << 8 | 0x17 where t & 7 != 2 && t & 7 != 4:
                         // A key or value of the wrong wire type: its tag only (see `skipInMapEntry`).
                         guard t >= 8, t & 7 <= 5 else { break }
                         pos += 1

@@ -1,4 +1,5 @@
 import FunctionCore
+
 import struct FoundationEssentials.Data
 
 /// Encodes a `RunResponse` straight to protobuf bytes, in one linear pass.
@@ -36,11 +37,31 @@ struct ResponseEncoder {
     private typealias F = WireContract
 
     private mutating func response(_ r: RunResponse) {
-        if let output = r.output { let m = mark(); structFields(output); close(m, F.Response.output) }
-        for c in r.conditions.reversed() { let m = mark(); condition(c); close(m, F.Response.conditions) }
-        if let req = r.requirements { let m = mark(); requirements(req); close(m, F.Response.requirements) }
-        if let context = r.context { let m = mark(); structFields(context); close(m, F.Response.context) }
-        for res in r.results.reversed() { let m = mark(); result(res); close(m, F.Response.results) }
+        if let output = r.output {
+            let m = mark()
+            structFields(output)
+            close(m, F.Response.output)
+        }
+        for c in r.conditions.reversed() {
+            let m = mark()
+            condition(c)
+            close(m, F.Response.conditions)
+        }
+        if let req = r.requirements {
+            let m = mark()
+            requirements(req)
+            close(m, F.Response.requirements)
+        }
+        if let context = r.context {
+            let m = mark()
+            structFields(context)
+            close(m, F.Response.context)
+        }
+        for res in r.results.reversed() {
+            let m = mark()
+            result(res)
+            close(m, F.Response.results)
+        }
         var m = mark()
         state(r.desired)
         close(m, F.Response.desired)
@@ -257,7 +278,13 @@ func sortedKeys<V>(_ map: [String: V]) -> [String] {
         var lo: UInt64 = 0
         var i = 0
         for b in key.utf8 {
-            if i < 8 { hi |= UInt64(b) << (56 - 8 * i) } else if i < 16 { lo |= UInt64(b) << (56 - 8 * (i - 8)) } else { break }
+            if i < 8 {
+                hi |= UInt64(b) << (56 - 8 * i)
+            } else if i < 16 {
+                lo |= UInt64(b) << (56 - 8 * (i - 8))
+            } else {
+                break
+            }
             i += 1
         }
         keyed.append((hi, lo, key))

@@ -38,12 +38,16 @@ extension Wire {
         r.context = w.hasContext ? Value(w.context) : nil
         r.output = w.hasOutput ? Value(w.output) : nil
         r.results = w.results.map { res in
-            FunctionResult(severity: Severity(wireNumber: res.severity.rawValue), message: res.message, reason: res.hasReason ? res.reason : nil,
-                                  target: res.hasTarget ? Target(res.target) : nil)
+            FunctionResult(
+                severity: Severity(wireNumber: res.severity.rawValue), message: res.message,
+                reason: res.hasReason ? res.reason : nil,
+                target: res.hasTarget ? Target(res.target) : nil)
         }
         r.conditions = w.conditions.map { c in
-            Condition(type: c.type, status: ConditionStatus(wireNumber: c.status.rawValue), reason: c.reason, message: c.hasMessage ? c.message : nil,
-                             target: c.hasTarget ? Target(c.target) : nil)
+            Condition(
+                type: c.type, status: ConditionStatus(wireNumber: c.status.rawValue), reason: c.reason,
+                message: c.hasMessage ? c.message : nil,
+                target: c.hasTarget ? Target(c.target) : nil)
         }
         if w.hasRequirements {
             r.requirements = Requirements(
@@ -54,8 +58,9 @@ extension Wire {
                     case .matchLabels(let l): match = .labels(l.labels)
                     case .none: match = .labels([:])
                     }
-                    return ResourceSelector(apiVersion: sel.apiVersion, kind: sel.kind, match: match,
-                                            namespace: sel.hasNamespace ? sel.namespace : nil)
+                    return ResourceSelector(
+                        apiVersion: sel.apiVersion, kind: sel.kind, match: match,
+                        namespace: sel.hasNamespace ? sel.namespace : nil)
                 },
                 schemas: w.requirements.schemas.mapValues { SchemaSelector(apiVersion: $0.apiVersion, kind: $0.kind) })
         }

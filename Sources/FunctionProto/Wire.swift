@@ -33,9 +33,10 @@ public enum Wire {
             var options = BinaryDecodingOptions()
             options.discardUnknownFields = true
             // Borrow the caller's buffer: no copy of a possibly multi-megabyte body.
-            let data = bytes.baseAddress.map {
-                Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none)
-            } ?? Data()
+            let data =
+                bytes.baseAddress.map {
+                    Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none)
+                } ?? Data()
             return RunRequest(try WireRequest(serializedBytes: data, options: options))
         } catch {
             throw DecodeError(description: "the body is not a RunFunctionRequest: \(error)")

@@ -17,7 +17,9 @@ enum WireContract {
         /// Checked (as swift-protobuf checks it) but not kept: the function never asks for schemas.
         static let requiredSchemas = 9
         /// Every field number above: what `WireContractTests` compares with the generated code.
-        static let read = [meta, observed, desired, input, context, extraResources, credentials, requiredResources, requiredSchemas]
+        static let read = [
+            meta, observed, desired, input, context, extraResources, credentials, requiredResources, requiredSchemas,
+        ]
     }
 
     /// `Schema` (an answer to a schema requirement; checked, not kept).

@@ -164,9 +164,11 @@ struct WireReader {
             }
             bits |= raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
         } else if n >= 4 {
-            bits = UInt64(raw.loadUnaligned(as: UInt32.self) | raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+            bits = UInt64(
+                raw.loadUnaligned(as: UInt32.self) | raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
         } else if n >= 2 {
-            bits = UInt64(raw.loadUnaligned(as: UInt16.self) | raw.loadUnaligned(fromByteOffset: n - 2, as: UInt16.self))
+            bits = UInt64(
+                raw.loadUnaligned(as: UInt16.self) | raw.loadUnaligned(fromByteOffset: n - 2, as: UInt16.self))
         } else {
             bits = n == 1 ? UInt64(start[0]) : 0
         }

@@ -63,7 +63,9 @@ public enum RenderFiles {
             files = [path]
         }
         return try files.map { file in
-            guard let data = FileManager.default.contents(atPath: file) else { throw RenderError("\(file): cannot read") }
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw RenderError("\(file): cannot read")
+            }
             do {
                 return (file, try YAML.parseStream(String(decoding: data, as: UTF8.self)).filter { !$0.isNull })
             } catch let error as YAMLError {

@@ -25,9 +25,10 @@ public struct RenderInput {
     public var context: Value?
 
     /// Creates render input.
-    public init(xr: Value, composition: Value, functions: [Value], observed: [Value] = [], required: [Value] = [],
-                context: Value? = nil)
-    {
+    public init(
+        xr: Value, composition: Value, functions: [Value], observed: [Value] = [], required: [Value] = [],
+        context: Value? = nil
+    ) {
         self.xr = xr
         self.composition = composition
         self.functions = functions
@@ -78,7 +79,9 @@ public struct Renderer {
     /// Renders `input`.
     public func render(_ input: RenderInput, options: RenderOptions = RenderOptions()) throws -> RenderOutput {
         guard input.composition["kind"]?.stringValue == "Composition" else {
-            throw RenderError("the composition file holds a \(input.composition["kind"]?.stringValue ?? "<no kind>"), not a Composition")
+            throw RenderError(
+                "the composition file holds a \(input.composition["kind"]?.stringValue ?? "<no kind>"), not a Composition"
+            )
         }
         if let mode = input.composition[path: "spec", "mode"]?.stringValue, mode != "Pipeline" {
             throw RenderError("Composition spec.mode \(quote(mode)) is not supported: only Pipeline")
@@ -98,14 +101,19 @@ public struct Renderer {
             let stepName = step["step"]?.stringValue ?? "<unnamed>"
             let function = step[path: "functionRef", "name"]?.stringValue ?? ""
             guard functionNames.contains(function) else {
-                throw RenderError("step \(quote(stepName)) uses function \(quote(function)), which the functions file does not define")
+                throw RenderError(
+                    "step \(quote(stepName)) uses function \(quote(function)), which the functions file does not define"
+                )
             }
             guard function == options.functionName else {
-                throw RenderError("step \(quote(stepName)) uses function \(quote(function)); this render runs only "
-                    + "\(options.functionName) in-process (use crossplane render for pipelines with other functions)")
+                throw RenderError(
+                    "step \(quote(stepName)) uses function \(quote(function)); this render runs only "
+                        + "\(options.functionName) in-process (use crossplane render for pipelines with other functions)"
+                )
             }
-            let response = try runStep(stepName, input: step["input"], observed: observed, desired: desired,
-                                       context: context, required: input.required)
+            let response = try runStep(
+                stepName, input: step["input"], observed: observed, desired: desired,
+                context: context, required: input.required)
             results += response.results.map { (stepName, $0) }
             if let fatal = response.results.first(where: { $0.severity == .fatal }) {
                 return RenderOutput(documents: [], fatal: "step \(quote(stepName)): \(fatal.message)")
@@ -115,10 +123,14 @@ public struct Renderer {
             conditions += response.conditions
         }
 
-        var documents = [RenderedObjects.xr(input.xr, desired: desired, conditions: conditions, full: options.includeFullXR)]
+        var documents = [
+            RenderedObjects.xr(input.xr, desired: desired, conditions: conditions, full: options.includeFullXR)
+        ]
         for key in desired.resources.keys.sorted(by: utf8Less) {
-            documents.append(try RenderedObjects.composed(desired.resources[key]!.object, key: key, xr: input.xr,
-                                                          observed: observed.resources[key]?.object))
+            documents.append(
+                try RenderedObjects.composed(
+                    desired.resources[key]!.object, key: key, xr: input.xr,
+                    observed: observed.resources[key]?.object))
         }
         if options.includeResults {
             documents += results.map { RenderedObjects.result($0.result, step: $0.step) }
@@ -130,14 +142,16 @@ public struct Renderer {
     }
 
     /// One step: call, answer requirements, call again until they settle.
-    private func runStep(_ name: String, input: Value?, observed: State, desired: State, context: Value?,
-                         required supplied: [Value]) throws -> RunResponse
-    {
+    private func runStep(
+        _ name: String, input: Value?, observed: State, desired: State, context: Value?,
+        required supplied: [Value]
+    ) throws -> RunResponse {
         var answered: [String: [Resource]] = [:]
         var previous: Requirements?
         for _ in 1...Self.maxCallsPerStep {
             let request = RunRequest(
-                tag: "", capabilities: [.capabilities, .requiredResources, .credentials, .conditions, .requiredSchemas],
+                tag: "",
+                capabilities: [.capabilities, .requiredResources, .credentials, .conditions, .requiredSchemas],
                 observed: observed, desired: desired, input: input, context: context, requiredResources: answered)
             let response = try run(request)
             if response.isFatal { return response }
@@ -147,8 +161,9 @@ public struct Renderer {
             previous = requirements
             answered = requirements.resources.mapValues { Self.answer($0, from: supplied) }
         }
-        throw RenderError("step \(quote(name)): requirements did not settle after \(Self.maxCallsPerStep) calls "
-            + "(the function asked for something different each time)")
+        throw RenderError(
+            "step \(quote(name)): requirements did not settle after \(Self.maxCallsPerStep) calls "
+                + "(the function asked for something different each time)")
     }
 
     /// The supplied resources a selector matches, sorted by namespace and name;
@@ -158,7 +173,9 @@ public struct Renderer {
             guard r["apiVersion"]?.stringValue == selector.apiVersion, r["kind"]?.stringValue == selector.kind else {
                 return false
             }
-            if let ns = selector.namespace, !ns.isEmpty, r[path: "metadata", "namespace"]?.stringValue != ns { return false }
+            if let ns = selector.namespace, !ns.isEmpty, r[path: "metadata", "namespace"]?.stringValue != ns {
+                return false
+            }
             switch selector.match {
             case .name(let name): return r[path: "metadata", "name"]?.stringValue == name
             case .labels(let labels):
@@ -167,7 +184,8 @@ public struct Renderer {
             }
         }
         func key(_ r: Value) -> String {
-            (r[path: "metadata", "namespace"]?.stringValue ?? "") + "/" + (r[path: "metadata", "name"]?.stringValue ?? "")
+            (r[path: "metadata", "namespace"]?.stringValue ?? "") + "/"
+                + (r[path: "metadata", "name"]?.stringValue ?? "")
         }
         return matches.sorted { utf8Less(key($0), key($1)) }.map { Resource(object: $0) }
     }
@@ -175,9 +193,12 @@ public struct Renderer {
     private static func observedState(_ input: RenderInput) throws -> State {
         var resources: [String: Resource] = [:]
         for object in input.observed {
-            guard let key = object[path: "metadata", "annotations", "crossplane.io/composition-resource-name"]?.stringValue
+            guard
+                let key = object[path: "metadata", "annotations", "crossplane.io/composition-resource-name"]?
+                    .stringValue
             else {
-                let what = "\(object["kind"]?.stringValue ?? "object") \(object[path: "metadata", "name"]?.stringValue ?? "")"
+                let what =
+                    "\(object["kind"]?.stringValue ?? "object") \(object[path: "metadata", "name"]?.stringValue ?? "")"
                 throw RenderError("observed resource \(what) has no crossplane.io/composition-resource-name annotation")
             }
             resources[key] = Resource(object: object)

@@ -57,8 +57,9 @@ enum RenderedObjects {
         case .unspecified:
             let unready = desired.resources.filter { $0.value.ready != .ready }.map(\.key).sorted(by: utf8Less)
             if unready.isEmpty { return stamped(type: "Ready", status: "True", reason: "Available") }
-            return stamped(type: "Ready", status: "False", reason: "Creating",
-                           message: "Unready resources: \(firstNAndSomeMore(unready))")
+            return stamped(
+                type: "Ready", status: "False", reason: "Creating",
+                message: "Unready resources: \(firstNAndSomeMore(unready))")
         }
     }
 
@@ -165,7 +166,8 @@ enum RenderedObjects {
         var refs: [Value] = (existing?.listValue ?? []).compactMap { v in
             guard let o = v.objectValue else { return nil }
             var r: Fields = [
-                "apiVersion": .string(o["apiVersion"]?.stringValue ?? ""), "kind": .string(o["kind"]?.stringValue ?? ""),
+                "apiVersion": .string(o["apiVersion"]?.stringValue ?? ""),
+                "kind": .string(o["kind"]?.stringValue ?? ""),
                 "name": .string(o["name"]?.stringValue ?? ""), "uid": .string(o["uid"]?.stringValue ?? ""),
             ]
             if let c = o["controller"]?.boolValue { r["controller"] = .bool(c) }

@@ -66,9 +66,14 @@ struct DERReader {
             year = number(0, 4)
             i = 4
         }
-        let month = number(i, 2), day = number(i + 2, 2)
-        let hour = number(i + 4, 2), minute = number(i + 6, 2), second = number(i + 8, 2)
-        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { throw invalid }
+        let month = number(i, 2)
+        let day = number(i + 2, 2)
+        let hour = number(i + 4, 2)
+        let minute = number(i + 6, 2)
+        let second = number(i + 8, 2)
+        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else {
+            throw invalid
+        }
         return CertificateValidity.days(year: year, month: month, day: day) * 86400 + hour * 3600 + minute * 60 + second
     }
 }

@@ -1,5 +1,5 @@
-import FoundationEssentials
 import Dispatch
+import FoundationEssentials
 import FunctionCore
 import FunctionProto
 
@@ -16,7 +16,8 @@ public final class FunctionService: CallHandler {
     }
 
     /// Handles one call (the shim has already bounded how many run at once).
-    public func handle(request bytes: UnsafeRawBufferPointer, api: APIVersion, waitedNanoseconds: UInt64) -> CallOutcome {
+    public func handle(request bytes: UnsafeRawBufferPointer, api: APIVersion, waitedNanoseconds: UInt64) -> CallOutcome
+    {
         let started = DispatchTime.now().uptimeNanoseconds
         let waitedMS = Double(waitedNanoseconds) / 1e6
         func elapsedMS() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6 }
@@ -26,10 +27,12 @@ public final class FunctionService: CallHandler {
             request = try Wire.decodeRequest(bytes)
         } catch {
             let message = "\(error)"
-            log.write(.warn, "Rejected a request", [
-                "api": .string(api.rawValue), "error": .string(message),
-                "requestBytes": .int(Int64(bytes.count)), "durationMs": .double(round3(elapsedMS())),
-            ])
+            log.write(
+                .warn, "Rejected a request",
+                [
+                    "api": .string(api.rawValue), "error": .string(message),
+                    "requestBytes": .int(Int64(bytes.count)), "durationMs": .double(round3(elapsedMS())),
+                ])
             return .failed(code: GRPCStatus.invalidArgument, message: message)
         }
 

@@ -1,6 +1,6 @@
 import CFunctionShim
-import FunctionProto
 import FoundationEssentials
+import FunctionProto
 import Glibc
 
 /// Why the server could not start.
@@ -55,18 +55,20 @@ public final class GRPCServer: @unchecked Sendable {
     /// when `tls` is nil. At most `maxConcurrentCalls` calls reach `handler` at
     /// once, on as many shim threads; the rest queue, and are answered without
     /// reaching `handler` if their client leaves or their deadline passes.
-    public init(address: String, tls: TLSMaterial?, maxReceiveBytes: Int, maxConcurrentCalls: Int,
-                handler: CallHandler) throws
-    {
+    public init(
+        address: String, tls: TLSMaterial?, maxReceiveBytes: Int, maxConcurrentCalls: Int,
+        handler: CallHandler
+    ) throws {
         let box = Unmanaged.passRetained(HandlerBox(handler))
         var error = [CChar](repeating: 0, count: 512)
         let started: OpaquePointer? = address.withCString { addr in
             withOptionalCString(tls?.certificate) { cert in
                 withOptionalCString(tls?.key) { key in
                     withOptionalCString(tls?.clientCA) { ca in
-                        fmc_server_start(addr, cert, key, ca, Int32(clamping: maxReceiveBytes),
-                                         Int32(clamping: max(1, maxConcurrentCalls)),
-                                         runFunctionTrampoline, box.toOpaque(), &error, error.count)
+                        fmc_server_start(
+                            addr, cert, key, ca, Int32(clamping: maxReceiveBytes),
+                            Int32(clamping: max(1, maxConcurrentCalls)),
+                            runFunctionTrampoline, box.toOpaque(), &error, error.count)
                     }
                 }
             }
@@ -164,7 +166,8 @@ public enum GRPCClient {
         var length = 0
         var message: UnsafeMutablePointer<CChar>?
         let code = request.withUnsafeBufferPointer { buf in
-            fmc_client_call(target, buf.baseAddress, buf.count, Int32(timeoutSeconds * 1000), &response, &length, &message)
+            fmc_client_call(
+                target, buf.baseAddress, buf.count, Int32(timeoutSeconds * 1000), &response, &length, &message)
         }
         defer {
             free(response)
@@ -175,7 +178,8 @@ public enum GRPCClient {
             if code == GRPCStatus.deadlineExceeded {
                 text += " (no answer within the timeout of \(timeoutSeconds) s; raise it with --timeout)"
             }
-            throw ServerError("RunFunction on \(target) failed with gRPC status \(code)\(text.isEmpty ? "" : ": \(text)")")
+            throw ServerError(
+                "RunFunction on \(target) failed with gRPC status \(code)\(text.isEmpty ? "" : ": \(text)")")
         }
         return Array(UnsafeBufferPointer(start: response, count: length))
     }

@@ -13,7 +13,8 @@ public struct ListenAddress: Equatable, Sendable, CustomStringConvertible {
     /// Parses `host:port` or `[ipv6]:port`; throws a message naming the value and the rule.
     public init(parsing text: String) throws {
         func fail(_ rule: String) -> ServerError {
-            ServerError("--address \"\(text)\" is not a valid listen address: \(rule) (for example 0.0.0.0:9443 or [::]:9443)")
+            ServerError(
+                "--address \"\(text)\" is not a valid listen address: \(rule) (for example 0.0.0.0:9443 or [::]:9443)")
         }
         let host: Substring
         let portText: Substring
@@ -25,7 +26,9 @@ public struct ListenAddress: Equatable, Sendable, CustomStringConvertible {
             portText = rest.dropFirst()
             // An optional zone after %, e.g. fe80::1%eth0.
             let parts = host.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false)
-            let zoneOK = parts.count == 1 || (!parts[1].isEmpty && parts[1].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })
+            let zoneOK =
+                parts.count == 1
+                || (!parts[1].isEmpty && parts[1].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })
             guard !parts[0].isEmpty, zoneOK, parts[0].allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
                 throw fail("\"\(host)\" is not an IPv6 address")
             }
@@ -40,9 +43,10 @@ public struct ListenAddress: Equatable, Sendable, CustomStringConvertible {
             }
         }
         guard !portText.isEmpty, portText.allSatisfy({ $0.isASCII && $0.isNumber }), portText.count <= 5,
-              let port = Int(portText), (1...65535).contains(port)
+            let port = Int(portText), (1...65535).contains(port)
         else {
-            throw fail(portText.isEmpty ? "a port is required" : "port \"\(portText)\" must be a number from 1 to 65535")
+            throw fail(
+                portText.isEmpty ? "a port is required" : "port \"\(portText)\" must be a number from 1 to 65535")
         }
         self.host = String(host)
         self.port = port

@@ -1,6 +1,6 @@
 import FoundationEssentials
-import Glibc
 import FunctionCore
+import Glibc
 
 /// Writes structured JSON log lines to stderr, one `write(2)` per line so
 /// that lines from concurrent calls never interleave.

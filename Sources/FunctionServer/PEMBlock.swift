@@ -13,7 +13,8 @@ struct PEMBlock: Equatable {
         var label: String?
         var body = ""
         for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            let line = String(raw.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+            let line = String(
+                raw.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
             if let open = label {
                 if line == "-----END \(open)-----" {
                     guard let data = Data(base64Encoded: body), !data.isEmpty else {

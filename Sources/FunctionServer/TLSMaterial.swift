@@ -60,13 +60,16 @@ public struct TLSMaterial: Sendable {
             return text
         }
         let source = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        return try TLSMaterial(certificate: try read("tls.crt"), key: try read("tls.key"), clientCA: try read("ca.crt"),
-                               source: source)
+        return try TLSMaterial(
+            certificate: try read("tls.crt"), key: try read("tls.key"), clientCA: try read("ca.crt"),
+            source: source)
     }
 
     /// A warning when the server certificate is not valid at `now` (seconds since 1970),
     /// or nil. The server still starts: see the README on expired certificates.
     public func validityWarning(now: Int64) -> String? {
-        validity.problem(at: now).map { "The server certificate \(certificateSource) \($0): clients will refuse the TLS handshake until it is renewed" }
+        validity.problem(at: now).map {
+            "The server certificate \(certificateSource) \($0): clients will refuse the TLS handshake until it is renewed"
+        }
     }
 }

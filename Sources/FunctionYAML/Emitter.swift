@@ -36,11 +36,13 @@ final class EventEmitter {
         yaml_emitter_set_unicode(&emitter, 1)
         yaml_emitter_set_width(&emitter, -1)
         yaml_emitter_set_indent(&emitter, 2)
-        yaml_emitter_set_output(&emitter, { context, buffer, size in
-            let out = Unmanaged<OutputBuffer>.fromOpaque(context!).takeUnretainedValue()
-            out.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
-            return 1
-        }, Unmanaged.passUnretained(output).toOpaque())
+        yaml_emitter_set_output(
+            &emitter,
+            { context, buffer, size in
+                let out = Unmanaged<OutputBuffer>.fromOpaque(context!).takeUnretainedValue()
+                out.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
+                return 1
+            }, Unmanaged.passUnretained(output).toOpaque())
     }
 
     deinit {
@@ -51,8 +53,9 @@ final class EventEmitter {
     func emit(_ make: (inout yaml_event_t) -> Int32) {
         var event = yaml_event_t()
         precondition(make(&event) == 1, "libyaml could not build an event")
-        precondition(yaml_emitter_emit(&emitter, &event) == 1,
-                     "libyaml emitter failed: \(emitter.problem.map { String(cString: $0) } ?? "unknown")")
+        precondition(
+            yaml_emitter_emit(&emitter, &event) == 1,
+            "libyaml emitter failed: \(emitter.problem.map { String(cString: $0) } ?? "unknown")")
     }
 
     func value(_ v: Value) {
@@ -83,7 +86,8 @@ final class EventEmitter {
     private func string(_ s: String) {
         if s.contains("\n") {
             // Literal blocks cannot carry trailing spaces on a line or most control characters.
-            let literalSafe = !s.contains(" \n") && !s.hasSuffix(" ")
+            let literalSafe =
+                !s.contains(" \n") && !s.hasSuffix(" ")
                 && !s.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }
             scalar(s, style: literalSafe ? YAML_LITERAL_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE)
         } else if CoreSchema.resolve(s) == .string(s) && !YAML11.readsAsNonString(s) {

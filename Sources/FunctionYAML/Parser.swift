@@ -79,8 +79,9 @@ final class EventParser {
         guard yaml_parser_parse(&parser, &event) == 1 else {
             let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
             let context = parser.context.map { String(cString: $0) + ": " } ?? ""
-            throw YAMLError(message: context + problem, line: Int(parser.problem_mark.line) + 1,
-                            column: Int(parser.problem_mark.column) + 1)
+            throw YAMLError(
+                message: context + problem, line: Int(parser.problem_mark.line) + 1,
+                column: Int(parser.problem_mark.column) + 1)
         }
         return event.type
     }
@@ -170,10 +171,13 @@ struct Builder {
                 case .int(let i): k = String(i)
                 case .bool(let b): k = b ? "true" : "false"
                 default:
-                    throw YAMLError(message: "mapping keys must be scalars", line: keyPosition.line, column: keyPosition.column)
+                    throw YAMLError(
+                        message: "mapping keys must be scalars", line: keyPosition.line, column: keyPosition.column)
                 }
                 guard seen.insert(k).inserted else {
-                    throw YAMLError(message: "duplicate mapping key \(quote(k))", line: keyPosition.line, column: keyPosition.column)
+                    throw YAMLError(
+                        message: "duplicate mapping key \(quote(k))", line: keyPosition.line, column: keyPosition.column
+                    )
                 }
                 pairs.append((k, try node()))
             }
@@ -199,8 +203,9 @@ struct Builder {
     private mutating func enterCollection(_ position: YAMLError) throws {
         depth += 1
         if depth > YAML.maxDepth {
-            throw YAMLError(message: "collections nest deeper than \(YAML.maxDepth) levels",
-                            line: position.line, column: position.column)
+            throw YAMLError(
+                message: "collections nest deeper than \(YAML.maxDepth) levels",
+                line: position.line, column: position.column)
         }
     }
 
@@ -211,7 +216,10 @@ struct Builder {
         case "tag:yaml.org,2002:null": return .null
         case "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float":
             let v = CoreSchema.resolve(text)
-            if v.isNull || v.stringValue != nil { throw YAMLError(message: "\(quote(text)) does not match its tag \(tag!)", line: error.line, column: error.column) }
+            if v.isNull || v.stringValue != nil {
+                throw YAMLError(
+                    message: "\(quote(text)) does not match its tag \(tag!)", line: error.line, column: error.column)
+            }
             return v
         default:
             return plain ? CoreSchema.resolve(text) : .string(text)

@@ -49,10 +49,16 @@ public enum CoreSchema {
         var i = 0
         if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { i += 1 }
         var mantissaDigits = 0
-        while i < b.count, isDigit(b[i]) { i += 1; mantissaDigits += 1 }
+        while i < b.count, isDigit(b[i]) {
+            i += 1
+            mantissaDigits += 1
+        }
         if i < b.count, b[i] == UInt8(ascii: ".") {
             i += 1
-            while i < b.count, isDigit(b[i]) { i += 1; mantissaDigits += 1 }
+            while i < b.count, isDigit(b[i]) {
+                i += 1
+                mantissaDigits += 1
+            }
         }
         guard mantissaDigits > 0 else { return false }
         if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {

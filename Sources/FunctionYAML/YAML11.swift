@@ -21,7 +21,10 @@ public enum YAML11 {
         var i = 0
         func digits(_ min: Int, _ max: Int) -> Bool {
             var n = 0
-            while i < b.count, n < max, isDigit(b[i]) { i += 1; n += 1 }
+            while i < b.count, n < max, isDigit(b[i]) {
+                i += 1
+                n += 1
+            }
             return n >= min
         }
         func dash() -> Bool {
@@ -30,7 +33,8 @@ public enum YAML11 {
             return true
         }
         guard digits(4, 4), dash(), digits(1, 2), dash(), digits(1, 2) else { return false }
-        return i == b.count || [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " "), UInt8(ascii: "\t")].contains(b[i])
+        return i == b.count
+            || [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " "), UInt8(ascii: "\t")].contains(b[i])
     }
 
     /// YAML 1.1 numbers the core schema does not know: digits with `_`, base 60
@@ -40,7 +44,9 @@ public enum YAML11 {
         var rest = b[...]
         if let first = rest.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") { rest = rest.dropFirst() }
         if rest.count > 2, rest.starts(with: Array("0b".utf8)),
-            rest.dropFirst(2).allSatisfy({ $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: "1") || $0 == UInt8(ascii: "_") })
+            rest.dropFirst(2).allSatisfy({
+                $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: "1") || $0 == UInt8(ascii: "_")
+            })
         {
             return true
         }

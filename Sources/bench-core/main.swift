@@ -22,7 +22,10 @@ guard args.count >= 2, let data = FileManager.default.contents(atPath: args[1]) 
 }
 let iterations = args.count > 2 ? Int(args[2]) ?? 50 : 50
 let composer = Composer()
-var decode: [Double] = [], compose: [Double] = [], encode: [Double] = [], total: [Double] = []
+var decode: [Double] = []
+var compose: [Double] = []
+var encode: [Double] = []
+var total: [Double] = []
 var bytes = 0
 // The server's allocator settings (see fmc_tune_allocator in the shim);
 // glibc's malloc.h, which names them, is not in Swift's Glibc module.
@@ -40,5 +43,8 @@ for _ in 0..<iterations {
     }
     total.append(whole)
 }
-print(String(format: "request %d B, response %d B: decode %.0f µs, compose %.0f µs, encode %.0f µs, total %.0f µs (median of %d)",
-             data.count, bytes, median(decode), median(compose), median(encode), median(total), iterations))
+print(
+    String(
+        format:
+            "request %d B, response %d B: decode %.0f µs, compose %.0f µs, encode %.0f µs, total %.0f µs (median of %d)",
+        data.count, bytes, median(decode), median(compose), median(encode), median(total), iterations))

@@ -29,7 +29,8 @@ struct Render: ParsableCommand {
     @Option(name: [.short, .long], help: "Observed composed resources (file or folder).")
     var observedResources: String?
 
-    @Option(name: [.customShort("e"), .long], help: "Resources that answer the function's requirements (file or folder).")
+    @Option(
+        name: [.customShort("e"), .long], help: "Resources that answer the function's requirements (file or folder).")
     var requiredResources: String?
 
     @Flag(name: [.customShort("r"), .long], help: "Include function results in the output.")
@@ -70,7 +71,8 @@ struct Render: ParsableCommand {
             if let target {
                 renderer = Renderer { [timeout] request in
                     try Wire.decodeResponse(
-                        GRPCClient.call(target: target, request: try Wire.encodeRequest(request), timeoutSeconds: timeout))
+                        GRPCClient.call(
+                            target: target, request: try Wire.encodeRequest(request), timeoutSeconds: timeout))
                 }
             } else {
                 let composer = Composer()

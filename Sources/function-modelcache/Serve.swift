@@ -1,9 +1,9 @@
 import ArgumentParser
 import Dispatch
 import FoundationEssentials
-import Glibc
 import FunctionCore
 import FunctionServer
+import Glibc
 
 /// `serve`: the gRPC server Crossplane calls.
 struct Serve: ParsableCommand {
@@ -46,7 +46,9 @@ struct Serve: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Calls composed at once; more wait their turn (default: one per CPU core).",
-            discussion: "Composing is CPU-bound: beyond one call per core, concurrency adds memory (each call holds its decoded request and response), not throughput."))
+            discussion:
+                "Composing is CPU-bound: beyond one call per core, concurrency adds memory (each call holds its decoded request and response), not throughput."
+        ))
     var maxConcurrentCalls: Int?
 
     func validate() throws {
@@ -57,7 +59,8 @@ struct Serve: ParsableCommand {
             throw ValidationError("--max-concurrent-calls \(n) must be between 1 and 1024")
         }
         guard gracePeriod.isFinite, (0...Serve.maxGracePeriod).contains(gracePeriod) else {
-            throw ValidationError("--grace-period \(gracePeriod) must be a number of seconds from 0 to \(Int(Serve.maxGracePeriod))")
+            throw ValidationError(
+                "--grace-period \(gracePeriod) must be a number of seconds from 0 to \(Int(Serve.maxGracePeriod))")
         }
         do {
             _ = try ListenAddress(parsing: address)
@@ -84,8 +87,10 @@ struct Serve: ParsableCommand {
             tls = try TLSMaterial.load(directory: dir)
         } else {
             // One line, no usage dump: this is what a pod's log shows when misconfigured.
-            FileHandle.standardError.write(Data(
-                "function-modelcache: refusing to serve without TLS: set TLS_SERVER_CERTS_DIR or pass --tls-certs-dir for mTLS, or pass --insecure\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "function-modelcache: refusing to serve without TLS: set TLS_SERVER_CERTS_DIR or pass --tls-certs-dir for mTLS, or pass --insecure\n"
+                        .utf8))
             throw ExitCode(2)
         }
 
@@ -107,18 +112,22 @@ struct Serve: ParsableCommand {
         // Before the Serving line: whoever waits for it may signal at once.
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP]) { [gracePeriod] signal in
             if signal == SIGHUP {
-                log.write(.info, "Ignoring SIGHUP: certificates and flags are read once, at start; restart to reload them")
+                log.write(
+                    .info, "Ignoring SIGHUP: certificates and flags are read once, at start; restart to reload them")
                 return
             }
-            log.write(.info, "Shutting down", ["signal": .int(Int64(signal)), "gracePeriodSeconds": .double(gracePeriod)])
+            log.write(
+                .info, "Shutting down", ["signal": .int(Int64(signal)), "gracePeriodSeconds": .double(gracePeriod)])
             server.shutdown(grace: gracePeriod)
         }
-        log.write(.info, "Serving", [
-            "version": .string(FunctionVersion.current), "address": .string(listen.description),
-            "port": .int(Int64(server.port)), "tls": .bool(tls != nil),
-            "maxRecvMessageSizeMB": .int(Int64(maxRecvMessageSize)),
-            "maxConcurrentCalls": .int(Int64(maxConcurrentCalls ?? ProcessInfo.processInfo.activeProcessorCount)),
-        ])
+        log.write(
+            .info, "Serving",
+            [
+                "version": .string(FunctionVersion.current), "address": .string(listen.description),
+                "port": .int(Int64(server.port)), "tls": .bool(tls != nil),
+                "maxRecvMessageSizeMB": .int(Int64(maxRecvMessageSize)),
+                "maxConcurrentCalls": .int(Int64(maxConcurrentCalls ?? ProcessInfo.processInfo.activeProcessorCount)),
+            ])
 
         let trimmer = MemoryTrimmer(every: 10)
         server.wait()

@@ -1,7 +1,6 @@
 import Foundation
 import FunctionCore
 import FunctionProto
-
 import FunctionYAML
 
 /// One fuzz input through every path that takes untrusted bytes: as a
@@ -21,8 +20,9 @@ func fuzzOne(_ bytes: UnsafeRawBufferPointer) {
         if !emitted.contains(".nan") {
             precondition((try? YAML.parseDocument(emitted)) == doc, "YAML round trip changed the value")
         }
-        let request = RunRequest(tag: "fuzz", observed: State(composite: Resource(object: doc)),
-                                 requiredResources: ["clusters": docs.map { Resource(object: $0) }])
+        let request = RunRequest(
+            tag: "fuzz", observed: State(composite: Resource(object: doc)),
+            requiredResources: ["clusters": docs.map { Resource(object: $0) }])
         _ = Wire.encodeResponse(Composer().run(request))
     }
 }
@@ -40,18 +40,20 @@ func checkDecodersAgree(_ bytes: UnsafeRawBufferPointer) {
         guard let canonical = try? Wire.encodeRequest(ref) else { return }
         precondition(sameByLookup(mine, ref), "a lookup on the fast decoder's request disagrees with swift-protobuf")
         precondition((try? Wire.encodeRequest(mine)) == canonical, "the fast decoder disagrees with swift-protobuf")
-        let seed = canonical.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 }
+        let seed = canonical.reduce(UInt64(1_469_598_103_934_665_603)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
         guard let variant = NonCanonicalEncoding.variant(of: canonical, seed: seed),
             let again = variant.withUnsafeBytes({ try? Wire.decodeRequestWithSwiftProtobuf($0) }),
             (try? Wire.encodeRequest(again)) == canonical
         else { return }
         let fastAgain = variant.withUnsafeBytes { try? Wire.decodeRequest($0) }
-        precondition(fastAgain.map { try? Wire.encodeRequest($0) } == canonical,
-                     "the fast decoder disagrees with swift-protobuf on a non-canonical encoding")
+        precondition(
+            fastAgain.map { try? Wire.encodeRequest($0) } == canonical,
+            "the fast decoder disagrees with swift-protobuf on a non-canonical encoding")
     case (.success, .failure(let error)):
         precondition("\(error)".contains("nest deeper"), "the fast decoder refuses what swift-protobuf reads: \(error)")
     case (.failure(let error), .success):
-        precondition("\(error)".contains("messageDepthLimit"), "the fast decoder reads what swift-protobuf refuses: \(error)")
+        precondition(
+            "\(error)".contains("messageDepthLimit"), "the fast decoder reads what swift-protobuf refuses: \(error)")
     case (.failure, .failure):
         break
     }
@@ -81,36 +83,39 @@ func sameByLookup(_ fast: RunRequest, _ reference: RunRequest) -> Bool {
     return sameState(fast.observed, reference.observed) && sameState(fast.desired, reference.desired)
         && same(fast.input, reference.input) && same(fast.context, reference.context)
         && reference.requiredResources.allSatisfy { key, items in
-            fast.requiredResources[key].map { $0.count == items.count && zip($0, items).allSatisfy { same($0.object, $1.object) } } ?? false
+            fast.requiredResources[key].map {
+                $0.count == items.count && zip($0, items).allSatisfy { same($0.object, $1.object) }
+            } ?? false
         }
 }
 
 #if FUZZING
-/// libFuzzer's entry point (built with `--sanitize fuzzer -Xswiftc -DFUZZING`).
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    fuzzOne(UnsafeRawBufferPointer(start: data, count: size))
-    return 0
-}
-#else
-/// Replays inputs (files or folders) through the fuzz path: how crashes found
-/// by the fuzzer are reproduced and kept as regressions.
-@main
-struct Replay {
-    static func main() throws {
-        var count = 0
-        for arg in CommandLine.arguments.dropFirst() {
-            var isDir: ObjCBool = false
-            _ = FileManager.default.fileExists(atPath: arg, isDirectory: &isDir)
-            let files = isDir.boolValue
-                ? try FileManager.default.contentsOfDirectory(atPath: arg).sorted().map { "\(arg)/\($0)" } : [arg]
-            for file in files {
-                let data = try Data(contentsOf: URL(fileURLWithPath: file))
-                data.withUnsafeBytes { fuzzOne($0) }
-                count += 1
-            }
-        }
-        print("replayed \(count) inputs without a crash")
+    /// libFuzzer's entry point (built with `--sanitize fuzzer -Xswiftc -DFUZZING`).
+    @_cdecl("LLVMFuzzerTestOneInput")
+    public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+        fuzzOne(UnsafeRawBufferPointer(start: data, count: size))
+        return 0
     }
-}
+#else
+    /// Replays inputs (files or folders) through the fuzz path: how crashes found
+    /// by the fuzzer are reproduced and kept as regressions.
+    @main
+    struct Replay {
+        static func main() throws {
+            var count = 0
+            for arg in CommandLine.arguments.dropFirst() {
+                var isDir: ObjCBool = false
+                _ = FileManager.default.fileExists(atPath: arg, isDirectory: &isDir)
+                let files =
+                    isDir.boolValue
+                    ? try FileManager.default.contentsOfDirectory(atPath: arg).sorted().map { "\(arg)/\($0)" } : [arg]
+                for file in files {
+                    let data = try Data(contentsOf: URL(fileURLWithPath: file))
+                    data.withUnsafeBytes { fuzzOne($0) }
+                    count += 1
+                }
+            }
+            print("replayed \(count) inputs without a crash")
+        }
+    }
 #endif

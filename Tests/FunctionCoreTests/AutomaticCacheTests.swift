@@ -22,8 +22,14 @@ import Testing
                 if key == "cache-pvc" { remote["status"] = ["phase": "Bound"] }
                 if key == "cache-hydrate", let name = remote[path: "metadata", "name"]?.stringValue {
                     if let c = jobOutcome[name] {
-                        remote["status"] = ["conditions": [["type": .string(c.type), "status": "True",
-                                                            "reason": .string(c.reason), "message": .string(c.message)]]]
+                        remote["status"] = [
+                            "conditions": [
+                                [
+                                    "type": .string(c.type), "status": "True",
+                                    "reason": .string(c.reason), "message": .string(c.message),
+                                ]
+                            ]
+                        ]
                         ready = c.type == "Complete"
                     } else {
                         ready = false
@@ -35,8 +41,9 @@ import Testing
                 observed[key] = object
             }
             let workers = Wx.workers(pipeline: 2, args: ["--model", .string(model), "--tensor-parallel-size=4"])
-            return Fx.request(Wx.replica(workers: workers, status: status.isNull ? nil : status),
-                              required: ["cluster": [Fx.cluster("gpu-east")]], observed: observed)
+            return Fx.request(
+                Wx.replica(workers: workers, status: status.isNull ? nil : status),
+                required: ["cluster": [Fx.cluster("gpu-east")]], observed: observed)
         }
 
         mutating func reconcile() -> RunResponse {
@@ -47,14 +54,18 @@ import Testing
         }
 
         mutating func finish(_ outcome: (type: String, reason: String, message: String)) {
-            if let name = composed["cache-hydrate"]?[path: "spec", "forProvider", "manifest", "metadata", "name"]?.stringValue {
+            if let name = composed["cache-hydrate"]?[path: "spec", "forProvider", "manifest", "metadata", "name"]?
+                .stringValue
+            {
                 jobOutcome[name] = outcome
             }
         }
 
         /// The leader's engine container.
         var engine: Value? {
-            engineOf(composed["workload"]?[path: "spec", "forProvider", "manifest", "spec", "leaderWorkerTemplate", "leaderTemplate"])
+            engineOf(
+                composed["workload"]?[
+                    path: "spec", "forProvider", "manifest", "spec", "leaderWorkerTemplate", "leaderTemplate"])
         }
 
         var cacheMount: Value? {
@@ -65,7 +76,9 @@ import Testing
     static let v7 = ArtifactSource(repo: "Qwen/Qwen2.5-7B-Instruct", revision: nil)
     static let v14 = ArtifactSource(repo: "Qwen/Qwen2.5-14B-Instruct", revision: nil)
 
-    @Test("First staging, then a --model change: the pods keep the staged revision until the new one is complete, then switch")
+    @Test(
+        "First staging, then a --model change: the pods keep the staged revision until the new one is complete, then switch"
+    )
     func updateFlow() {
         var w = ReplicaWorld()
         _ = w.reconcile()
@@ -85,25 +98,34 @@ import Testing
         #expect(w.status[path: "cache", "phase"] == "Updating")
         #expect(w.status[path: "cache", "staged"] == .string(Self.v7.identity))
         #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory), "still serving the old revision")
-        #expect(w.engine?["args"]?.listValue?.contains("--served-model-name=Qwen/Qwen2.5-7B-Instruct") == true,
-                "clients are told what is actually served")
-        let env = w.composed["cache-hydrate"]?[path: "spec", "forProvider", "manifest", "spec", "template", "spec", "containers"]?
+        #expect(
+            w.engine?["args"]?.listValue?.contains("--served-model-name=Qwen/Qwen2.5-7B-Instruct") == true,
+            "clients are told what is actually served")
+        let env =
+            w.composed["cache-hydrate"]?[
+                path: "spec", "forProvider", "manifest", "spec", "template", "spec", "containers"]?
             .listValue?.first?["env"]?.listValue ?? []
         #expect(env.first { $0["name"] == "MODEL_DIR" }?["value"] == .string(Self.v14.directory))
         #expect(env.first { $0["name"] == "KEEP_DIRS" }?["value"] == .string(Self.v7.directory))
-        #expect(started.results.map(\.message) == [
-            "Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: updating \(Self.v7.identity) → \(Self.v14.identity)"])
+        #expect(
+            started.results.map(\.message) == [
+                "Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: updating \(Self.v7.identity) → \(Self.v14.identity)"
+            ])
 
         w.finish(("Complete", "Completed", "done"))
         let switched = w.reconcile()
         #expect(w.status[path: "cache", "staged"] == .string(Self.v14.identity))
         #expect(w.cacheMount?["subPath"] == .string(Self.v14.directory))
         #expect(w.engine?["args"]?.listValue?.contains("--served-model-name=Qwen/Qwen2.5-14B-Instruct") == true)
-        #expect(switched.results.map(\.message) == [
-            "Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: switched from \(Self.v7.identity) to \(Self.v14.identity)"])
+        #expect(
+            switched.results.map(\.message) == [
+                "Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: switched from \(Self.v7.identity) to \(Self.v14.identity)"
+            ])
     }
 
-    @Test("A failed update keeps the old revision mounted and warns once, naming the replica and the cluster and what to do")
+    @Test(
+        "A failed update keeps the old revision mounted and warns once, naming the replica and the cluster and what to do"
+    )
     func failedUpdate() {
         var w = ReplicaWorld()
         _ = w.reconcile()
@@ -117,10 +139,13 @@ import Testing
         #expect(w.status[path: "cache", "staged"] == .string(Self.v7.identity))
         #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory))
         let warning = failed.results.filter { $0.severity == .warning }.map(\.message)
-        #expect(warning == ["Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: Cannot stage hf://Qwen/Typo-Instruct "
-            + "on gpu-east: the repo or revision was not found, or access was denied; check the engine's --model argument; "
-            + "gated models need an HF_TOKEN secretKeyRef in the engine's env (then set annotation modelplane.ai/retry-hydration "
-            + "on the ModelReplica to retry); \(Self.v7.identity) keeps serving"])
+        #expect(
+            warning == [
+                "Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: Cannot stage hf://Qwen/Typo-Instruct "
+                    + "on gpu-east: the repo or revision was not found, or access was denied; check the engine's --model argument; "
+                    + "gated models need an HF_TOKEN secretKeyRef in the engine's env (then set annotation modelplane.ai/retry-hydration "
+                    + "on the ModelReplica to retry); \(Self.v7.identity) keeps serving"
+            ])
         #expect(w.reconcile().results.filter { $0.severity == .warning }.isEmpty)
     }
 }

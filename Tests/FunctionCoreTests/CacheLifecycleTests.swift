@@ -37,7 +37,9 @@ import Testing
         return w
     }
 
-    @Test("First staging: Pending, then Hydrating, then Ready with staged set; the latch holds after the Job is dropped", arguments: fleets)
+    @Test(
+        "First staging: Pending, then Hydrating, then Ready with staged set; the latch holds after the Job is dropped",
+        arguments: fleets)
     func firstStaging(_ names: [String]) {
         var w = world(names)
         let first = w.reconcile()
@@ -62,7 +64,9 @@ import Testing
         #expect(Composer().run(w.request) == Composer().run(w.request), "deterministic")
     }
 
-    @Test("Update: the old revision stays staged while the new one downloads (Updating), then each cluster switches when its Job completes", arguments: fleets)
+    @Test(
+        "Update: the old revision stays staged while the new one downloads (Updating), then each cluster switches when its Job completes",
+        arguments: fleets)
     func update(_ names: [String]) {
         var w = staged(names)
         w.spec = spec(revision: "v2")
@@ -78,8 +82,11 @@ import Testing
         #expect(cond(started, "ArtifactReady")?.reason == "Updating")
         #expect(started.desired.composite?.ready == .notReady)
         let n = names.count
-        #expect(started.results.map(\.message)
-                == ["Updating \(Self.v1) → \(Self.v2) on \(n) \(n == 1 ? "cluster" : "clusters"): \(names.joined(separator: ", "))"])
+        #expect(
+            started.results.map(\.message)
+                == [
+                    "Updating \(Self.v1) → \(Self.v2) on \(n) \(n == 1 ? "cluster" : "clusters"): \(names.joined(separator: ", "))"
+                ])
         #expect(w.reconcile().results.isEmpty, "the update event is not repeated")
 
         // The first cluster's Job completes: it switches; the others keep serving v1.
@@ -96,15 +103,25 @@ import Testing
         completeAll(&w, names)
         w.reconcile()
         let cleaned = w.reconcile()
-        #expect(names.allSatisfy { w.entry($0)?["phase"] == "Ready" && w.entry($0)?["staged"] == .string(Self.v2) },
-                "the latch holds after the Jobs are cleaned up")
+        #expect(
+            names.allSatisfy { w.entry($0)?["phase"] == "Ready" && w.entry($0)?["staged"] == .string(Self.v2) },
+            "the latch holds after the Jobs are cleaned up")
         #expect(cleaned.desired.composite?.ready == .ready)
         #expect(cleaned.results.isEmpty)
     }
 
-    @Test("Failed update: the old revision still serves, the cluster is Failed with the translated message and one Warning naming it",
-          arguments: [(10, "the repo or revision was not found, or access was denied; check spec.artifact.source.huggingFace.repo and revision"),
-                      (11, "is full; the model does not fit: raise spec.storage.sizeGiB (an update needs room for two revisions)")])
+    @Test(
+        "Failed update: the old revision still serves, the cluster is Failed with the translated message and one Warning naming it",
+        arguments: [
+            (
+                10,
+                "the repo or revision was not found, or access was denied; check spec.artifact.source.huggingFace.repo and revision"
+            ),
+            (
+                11,
+                "is full; the model does not fit: raise spec.storage.sizeGiB (an update needs room for two revisions)"
+            ),
+        ])
     func failedUpdate(_ code: Int, _ words: String) {
         var w = staged(["gpu-east"])
         w.spec = spec(revision: "v2")
@@ -128,7 +145,9 @@ import Testing
         #expect(rerun.results.isEmpty)
     }
 
-    @Test("Back to an older revision still on disk: a fresh Job (never the old completed one) that keeps the staged revision, then a switch")
+    @Test(
+        "Back to an older revision still on disk: a fresh Job (never the old completed one) that keeps the staged revision, then a switch"
+    )
     func switchBack() {
         var w = staged(["gpu-east"])
         let firstV1Job = Lx.firstJob()[path: "metadata", "name"]?.stringValue
@@ -142,7 +161,8 @@ import Testing
         let back = w.reconcile()
         #expect(w.entry("gpu-east")?["phase"] == "Updating")
         #expect(w.entry("gpu-east")?["staged"] == .string(Self.v2))
-        #expect(w.jobName("gpu-east") != firstV1Job, "an old completed Job of the same source is never taken for this one")
+        #expect(
+            w.jobName("gpu-east") != firstV1Job, "an old completed Job of the same source is never taken for this one")
         #expect(env(back, "gpu-east", "MODEL_DIR") == .string(Lx.qwen.directory))
         #expect(env(back, "gpu-east", "KEEP_DIRS") == .string(Lx.qwenV2.directory))
         completeAll(&w, ["gpu-east"])
@@ -169,11 +189,14 @@ import Testing
         var w = world(["gpu-east", "gpu-west"])
         w.reconcile()
         w.reconcile()
-        let eastJob = w.jobName("gpu-east")!, westJob = w.jobName("gpu-west")!
+        let eastJob = w.jobName("gpu-east")!
+        let westJob = w.jobName("gpu-west")!
         w.finish("gpu-east", ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit"))
         let failed = w.reconcile()
         let message = w.entry("gpu-east")?["message"]?.stringValue ?? ""
-        #expect(message == "Hydration Job \(eastJob) on gpu-east failed: BackoffLimitExceeded: \"Job has reached the specified "
+        #expect(
+            message
+                == "Hydration Job \(eastJob) on gpu-east failed: BackoffLimitExceeded: \"Job has reached the specified "
                 + "backoff limit\"; set annotation modelplane.ai/retry-hydration to a new value to retry")
         #expect(failed.results.map(\.message) == [message])
         w.annotations = ["modelplane.ai/retry-hydration": "1"]
@@ -181,7 +204,8 @@ import Testing
         #expect(w.jobName("gpu-east") != eastJob, "a new Job for the Failed cluster")
         #expect(w.jobName("gpu-west") == westJob, "the running Job is kept")
         #expect(w.entry("gpu-east")?["phase"] == "Hydrating")
-        #expect(manifest(retried, "hydrate-gpu-east")?[path: "metadata", "labels", "modelplane.ai/hydration-attempt"]
+        #expect(
+            manifest(retried, "hydrate-gpu-east")?[path: "metadata", "labels", "modelplane.ai/hydration-attempt"]
                 != manifest(failed, "hydrate-gpu-east")?[path: "metadata", "labels", "modelplane.ai/hydration-attempt"])
         // The same annotation value again does not retry again.
         w.finish("gpu-east", ("Failed", "BackoffLimitExceeded", "again"))
@@ -201,7 +225,8 @@ import Testing
         #expect(r.desired.resources.keys.filter { $0.hasPrefix("hydrate-") } == ["hydrate-gpu-east"])
         #expect(w.entry("gpu-west")?["phase"] == "Updating")
         #expect(w.entry("gpu-west")?["staged"] == .string(Self.v1))
-        #expect(w.entry("gpu-west")?["message"]
+        #expect(
+            w.entry("gpu-west")?["message"]
                 == .string("Queued: at most 1 hydration Jobs run at once; \(Self.v1) keeps serving"))
     }
 
@@ -213,8 +238,16 @@ import Testing
         var responses = [w.reconcile()]
         w.finish("gpu-east", ("Complete", "Completed", "done"))
         responses.append(w.reconcile())
-        w.spec = with(tokenSpec(), "artifact", ["source": ["huggingFace": [
-            "repo": "meta-llama/Llama-3.1-8B-Instruct", "revision": "v2", "tokenSecretRef": ["name": "hf-token"]]]])
+        w.spec = with(
+            tokenSpec(), "artifact",
+            [
+                "source": [
+                    "huggingFace": [
+                        "repo": "meta-llama/Llama-3.1-8B-Instruct", "revision": "v2",
+                        "tokenSecretRef": ["name": "hf-token"],
+                    ]
+                ]
+            ])
         responses.append(w.reconcile())
         #expect(responses.last?.desired.resources["token-gpu-east"] != nil, "the copy is back while updating")
         w.finish("gpu-east", Lx.failedWith(exitCode: 10))
@@ -224,7 +257,9 @@ import Testing
         for r in responses { #expect(!r.canonicalValue.canonicalJSON().contains(secretValue)) }
     }
 
-    @Test("The control-plane token Secret vanishing while a Job runs changes neither the running Job's template nor its token copy; the next Job reads the workload cluster's Secret")
+    @Test(
+        "The control-plane token Secret vanishing while a Job runs changes neither the running Job's template nor its token copy; the next Job reads the workload cluster's Secret"
+    )
     func tokenSourceFrozenForRunningJob() {
         var w = world(["gpu-east"])
         w.spec = tokenSpec()
@@ -236,8 +271,9 @@ import Testing
         w.required = ["token-secret": []]
         let flapped = w.reconcile()
         #expect(manifest(flapped, "hydrate-gpu-east") == job, "a Job's template is immutable: it is sent as it was")
-        #expect(flapped.desired.resources["token-gpu-east"]?.object[path: "spec"] == copy?[path: "spec"],
-                "the copy the running Job reads stays")
+        #expect(
+            flapped.desired.resources["token-gpu-east"]?.object[path: "spec"] == copy?[path: "spec"],
+            "the copy the running Job reads stays")
         // The Job fails; its retry is a new Job, which reads the Secret on the workload cluster.
         w.finish("gpu-east", ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit"))
         _ = w.reconcile()

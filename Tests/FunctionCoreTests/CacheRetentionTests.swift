@@ -21,7 +21,8 @@ import Testing
 
     func claim(_ r: RunResponse, _ cluster: String) -> Value? { r.desired.resources["pvc-\(cluster)"]?.object }
 
-    @Test("Consumers are counted per cluster from the Usages' labels, in total, and their revisions are kept by pruning")
+    @Test(
+        "Consumers are counted per cluster from the Usages' labels, in total, and their revisions are kept by pruning")
     func consumersCounted() {
         let long = String(repeating: "gpu-", count: 20) + "x"
         var w = CacheWorld(clusters: [east, west, Fx.cluster(long)])
@@ -45,7 +46,9 @@ import Testing
         #expect(keep("gpu-west") == "", "a label that is not a revision directory never reaches the Job")
     }
 
-    @Test("A deselected cluster whose replicas still use the cache is Retained: its claim stays on its provider config, no Job; released with an event when the last one goes")
+    @Test(
+        "A deselected cluster whose replicas still use the cache is Retained: its claim stays on its provider config, no Job; released with an event when the last one goes"
+    )
     func retainedThenReleased() {
         var w = staged(usages: [Lx.usage("r1", cluster: "gpu-west", revision: Lx.qwen.directory)])
         let before = claim(w.reconcile(), "gpu-west")
@@ -56,7 +59,8 @@ import Testing
         #expect(retained.desired.resources["hydrate-gpu-west"] == nil)
         #expect(w.entry("gpu-west")?["phase"] == "Retained")
         #expect(w.entry("gpu-west")?["staged"] == .string(Lx.qwen.identity))
-        let message = "InferenceCluster gpu-west is no longer selected; keeping claim modelcache-ml-team-qwen-2-5-b6b9a on "
+        let message =
+            "InferenceCluster gpu-west is no longer selected; keeping claim modelcache-ml-team-qwen-2-5-b6b9a on "
             + "gpu-west while 1 replica uses it"
         #expect(w.entry("gpu-west")?["message"] == .string(message))
         #expect(retained.results.map(\.message) == [message])
@@ -68,14 +72,20 @@ import Testing
         let released = w.reconcile()
         #expect(claim(released, "gpu-west") == nil)
         #expect(w.entry("gpu-west") == nil)
-        #expect(released.results.map(\.message) == ["Released cache ml-team/qwen-2-5 on gpu-west: no replica there uses it"])
+        #expect(
+            released.results.map(\.message) == ["Released cache ml-team/qwen-2-5 on gpu-west: no replica there uses it"]
+        )
         #expect(w.reconcile().results.isEmpty)
     }
 
-    @Test("Nothing running is lost: an answer that briefly lacks every cluster keeps the claims replicas use, and a blank provider config keeps the claim")
+    @Test(
+        "Nothing running is lost: an answer that briefly lacks every cluster keeps the claims replicas use, and a blank provider config keeps the claim"
+    )
     func flaps() {
-        var w = staged(usages: [Lx.usage("r1", cluster: "gpu-east", revision: v1Dir),
-                                Lx.usage("r2", cluster: "gpu-west", revision: v1Dir)])
+        var w = staged(usages: [
+            Lx.usage("r1", cluster: "gpu-east", revision: v1Dir),
+            Lx.usage("r2", cluster: "gpu-west", revision: v1Dir),
+        ])
         let before = w.composed
         w.clusters = []
         let empty = w.reconcile()
@@ -95,26 +105,32 @@ import Testing
         #expect(w.entry("gpu-east")?["staged"] == .string(Lx.qwen.identity))
     }
 
-    @Test("A cluster that no longer declares rwxCache: Retained while used, otherwise Failed and released",
-          arguments: [true, false])
+    @Test(
+        "A cluster that no longer declares rwxCache: Retained while used, otherwise Failed and released",
+        arguments: [true, false])
     func rwxRemoved(_ used: Bool) {
         var w = staged(usages: used ? [Lx.usage("r1", cluster: "gpu-west", revision: v1Dir)] : [])
         w.clusters = [east, Fx.cluster("gpu-west", rwx: nil)]
         let r = w.reconcile()
         if used {
             #expect(w.entry("gpu-west")?["phase"] == "Retained")
-            #expect(w.entry("gpu-west")?["message"]?.stringValue?.hasPrefix(
-                "InferenceCluster gpu-west declares no spec.storage.rwxCache; keeping claim") == true)
+            #expect(
+                w.entry("gpu-west")?["message"]?.stringValue?.hasPrefix(
+                    "InferenceCluster gpu-west declares no spec.storage.rwxCache; keeping claim") == true)
             #expect(claim(r, "gpu-west") != nil)
         } else {
             #expect(w.entry("gpu-west")?["phase"] == "Failed")
             #expect(claim(r, "gpu-west") == nil)
-            #expect(r.results.contains { $0.message == "Released cache ml-team/qwen-2-5 on gpu-west: no replica there uses it" })
+            #expect(
+                r.results.contains {
+                    $0.message == "Released cache ml-team/qwen-2-5 on gpu-west: no replica there uses it"
+                })
         }
     }
 
-    @Test("Size grows by expanding the claim; a shrink keeps the current size with a message and one Warning",
-          arguments: [(500, "500Gi", false), (100, "300Gi", true), (300, "300Gi", false)])
+    @Test(
+        "Size grows by expanding the claim; a shrink keeps the current size with a message and one Warning",
+        arguments: [(500, "500Gi", false), (100, "300Gi", true), (300, "300Gi", false)])
     func resize(_ size: Int64, _ sent: String, _ refused: Bool) {
         var w = staged()
         w.spec = with(Fx.defaultSpec, "storage", ["sizeGiB": .int(size)])
@@ -125,7 +141,8 @@ import Testing
         let note = "Claim modelcache-ml-team-qwen-2-5-b6b9a on gpu-east keeps 300Gi: a claim cannot shrink to 100Gi"
         if refused {
             #expect(w.entry("gpu-east")?["message"] == .string(note))
-            #expect(r.results.filter { $0.severity == .warning }.map(\.message)
+            #expect(
+                r.results.filter { $0.severity == .warning }.map(\.message)
                     == [note, note.replacingOccurrences(of: "gpu-east", with: "gpu-west")])
             #expect(w.reconcile().results.isEmpty, "one Warning, on the transition only")
         } else {
@@ -140,7 +157,8 @@ import Testing
         w.clusters = [Fx.cluster("gpu-east", rwx: ["storageClassName": "new-rwx", "defaultSizeGiB": 300]), west]
         let r = w.reconcile()
         #expect(manifest(r, "pvc-gpu-east")?[path: "spec", "storageClassName"] == "fast-rwx")
-        let note = "Claim modelcache-ml-team-qwen-2-5-b6b9a on gpu-east keeps storage class fast-rwx: a claim's class "
+        let note =
+            "Claim modelcache-ml-team-qwen-2-5-b6b9a on gpu-east keeps storage class fast-rwx: a claim's class "
             + "cannot change; new-rwx applies to claims created later"
         #expect(w.entry("gpu-east")?["message"] == .string(note))
         #expect(r.results.map(\.message) == [note])
@@ -151,8 +169,11 @@ import Testing
     @Test("A disk-full failure is retried by raising the size: the bigger claim gets a new Job")
     func diskFullThenGrow() {
         var w = staged()
-        w.spec = with(with(Fx.defaultSpec, "artifact", ["source": ["huggingFace": ["repo": "Qwen/Qwen2.5-0.5B-Instruct", "revision": "v2"]]]),
-                      "storage", ["sizeGiB": 300])
+        w.spec = with(
+            with(
+                Fx.defaultSpec, "artifact",
+                ["source": ["huggingFace": ["repo": "Qwen/Qwen2.5-0.5B-Instruct", "revision": "v2"]]]),
+            "storage", ["sizeGiB": 300])
         w.reconcile()
         let failedJob = w.jobName("gpu-east")
         w.finish("gpu-east", Lx.failedWith(exitCode: 11))
@@ -183,8 +204,10 @@ import Testing
     func foreignKey() {
         let w = staged(usages: [Lx.usage("r1", cluster: "other", revision: v1Dir)])
         let foreign: Value = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "x"]]
-        let r = Composer().run(Fx.request(w.xr, clusters: [east, west], required: ["consumers": w.usages],
-                                          observed: w.observed.merging(["pvc-other": foreign]) { $1 }))
+        let r = Composer().run(
+            Fx.request(
+                w.xr, clusters: [east, west], required: ["consumers": w.usages],
+                observed: w.observed.merging(["pvc-other": foreign]) { $1 }))
         #expect(r.desired.resources["pvc-other"] == nil)
         #expect(!r.results.contains { $0.reason == "Released" || $0.reason == "Retained" })
     }

@@ -9,11 +9,15 @@ import Testing
     static let old = "hf://Qwen/Qwen2.5-0.5B-Instruct@v1"
     static let new = "hf://Qwen/Qwen2.5-0.5B-Instruct@v2"
 
-    func run(_ phase: String, staged: String?, replica: Value = Wx.replica(cache: "qwen-2-5"),
-             observed: [String: Value] = [:]) -> RunResponse {
+    func run(
+        _ phase: String, staged: String?, replica: Value = Wx.replica(cache: "qwen-2-5"),
+        observed: [String: Value] = [:]
+    ) -> RunResponse {
         let cache = Wx.cache(phases: [("gpu-east", phase)], staged: staged.map { ["gpu-east": $0] } ?? [:])
-        return Composer().run(Fx.request(replica, required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cache]],
-                                         observed: observed))
+        return Composer().run(
+            Fx.request(
+                replica, required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cache]],
+                observed: observed))
     }
 
     func subPath(_ r: RunResponse) -> Value? {
@@ -37,13 +41,19 @@ import Testing
         var testDescription: String { name }
     }
 
-    @Test("The pods mount the staged revision read-only; an update in progress or failed keeps the older one", arguments: [
-        Step(name: "FirstStaging", phase: "Hydrating", staged: nil, subPath: nil, cacheReason: "Hydrating"),
-        Step(name: "Staged", phase: "Ready", staged: old, subPath: revisionDirectory(old), cacheReason: "Ready"),
-        Step(name: "UpdateStarted", phase: "Updating", staged: old, subPath: revisionDirectory(old), cacheReason: "Updating"),
-        Step(name: "UpdateFailed", phase: "Failed", staged: old, subPath: revisionDirectory(old), cacheReason: "UpdateFailed"),
-        Step(name: "Switched", phase: "Ready", staged: new, subPath: revisionDirectory(new), cacheReason: "Ready"),
-    ])
+    @Test(
+        "The pods mount the staged revision read-only; an update in progress or failed keeps the older one",
+        arguments: [
+            Step(name: "FirstStaging", phase: "Hydrating", staged: nil, subPath: nil, cacheReason: "Hydrating"),
+            Step(name: "Staged", phase: "Ready", staged: old, subPath: revisionDirectory(old), cacheReason: "Ready"),
+            Step(
+                name: "UpdateStarted", phase: "Updating", staged: old, subPath: revisionDirectory(old),
+                cacheReason: "Updating"),
+            Step(
+                name: "UpdateFailed", phase: "Failed", staged: old, subPath: revisionDirectory(old),
+                cacheReason: "UpdateFailed"),
+            Step(name: "Switched", phase: "Ready", staged: new, subPath: revisionDirectory(new), cacheReason: "Ready"),
+        ])
     func steps(_ step: Step) throws {
         let r = run(step.phase, staged: step.staged)
         #expect(!r.isFatal)
@@ -61,7 +71,9 @@ import Testing
         #expect(r.desired.composite?.object[path: "status", "cache", "phase"] == .string(step.phase))
         #expect(r.desired.composite?.object[path: "status", "cache", "staged"] == step.staged.map(Value.string))
         #expect(manifest(r, "usage-modelcache") == nil, "a Usage is a control-plane resource, not an Object")
-        #expect(r.desired.resources["usage-modelcache"]?.object[path: "metadata", "labels", "modelplane.ai/cache-revision"] == .string(want))
+        #expect(
+            r.desired.resources["usage-modelcache"]?.object[path: "metadata", "labels", "modelplane.ai/cache-revision"]
+                == .string(want))
     }
 
     @Test("A switch changes only the revision in the pod template, so Kubernetes rolls the pods")
@@ -92,33 +104,49 @@ import Testing
     func usageShape() throws {
         let r = run("Ready", staged: Self.old)
         let usage = try #require(r.desired.resources["usage-modelcache"]?.object)
-        #expect(usage == [
-            "apiVersion": "protection.crossplane.io/v1beta1", "kind": "Usage",
-            "metadata": ["namespace": "ml-team", "labels": [
-                "modelplane.ai/modelcache": "qwen-2-5", "modelplane.ai/cluster": "gpu-east",
-                "modelplane.ai/cache-revision": .string(revisionDirectory(Self.old)),
-            ]],
-            "spec": [
-                "of": ["apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache", "resourceRef": ["name": "qwen-2-5"]],
-                "by": ["apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelReplica", "resourceRef": ["name": "qwen-gpu-east"]],
-                "replayDeletion": true,
-            ],
-        ])
+        #expect(
+            usage == [
+                "apiVersion": "protection.crossplane.io/v1beta1", "kind": "Usage",
+                "metadata": [
+                    "namespace": "ml-team",
+                    "labels": [
+                        "modelplane.ai/modelcache": "qwen-2-5", "modelplane.ai/cluster": "gpu-east",
+                        "modelplane.ai/cache-revision": .string(revisionDirectory(Self.old)),
+                    ],
+                ],
+                "spec": [
+                    "of": [
+                        "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
+                        "resourceRef": ["name": "qwen-2-5"],
+                    ],
+                    "by": [
+                        "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelReplica",
+                        "resourceRef": ["name": "qwen-gpu-east"],
+                    ],
+                    "replayDeletion": true,
+                ],
+            ])
         #expect(r.desired.resources["usage-modelcache"]?.ready == .notReady)
-        let observed = run("Ready", staged: Self.old, observed: [
-            "usage-modelcache": ["apiVersion": "protection.crossplane.io/v1beta1", "kind": "Usage",
-                                 "status": ["conditions": [["type": "Ready", "status": "True"]]]],
-        ])
+        let observed = run(
+            "Ready", staged: Self.old,
+            observed: [
+                "usage-modelcache": [
+                    "apiVersion": "protection.crossplane.io/v1beta1", "kind": "Usage",
+                    "status": ["conditions": [["type": "Ready", "status": "True"]]],
+                ]
+            ])
         #expect(observed.desired.resources["usage-modelcache"]?.ready == .ready)
 
         let long = "team-a." + String(repeating: "c", count: 60) + ".cache"  // a valid name, too long for a label
         let cache = Wx.cache(phases: [("gpu-east", "Ready")], name: long)
-        let l = Composer().run(Fx.request(Wx.replica(cache: long), required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cache]]))
+        let l = Composer().run(
+            Fx.request(Wx.replica(cache: long), required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cache]]))
         let labels = l.desired.resources["usage-modelcache"]?.object[path: "metadata", "labels"]
         #expect(labels?["modelplane.ai/modelcache"] == .string(labelValue(long)))
         #expect(labelValue(long).count <= 63)
-        #expect(l.desired.resources["usage-modelcache"]?.object[path: "spec", "of", "resourceRef", "name"] == .string(long),
-                "the reference keeps the real name")
+        #expect(
+            l.desired.resources["usage-modelcache"]?.object[path: "spec", "of", "resourceRef", "name"] == .string(long),
+            "the reference keeps the real name")
     }
 
     @Test("No Usage without a shared cache: single-node without one, and the automatic cache")
@@ -133,9 +161,13 @@ import Testing
     @Test("A missing cache answer with a running workload is FATAL, so neither the workload nor the Usage is deleted")
     func usageNeverDropped() throws {
         let running = run("Ready", staged: Self.old)
-        let r = Composer().run(Fx.request(Wx.replica(cache: "qwen-2-5"), required: ["cluster": [Fx.cluster("gpu-east")], "cache": []],
-                                          observed: ["workload": observedWorkload(running),
-                                                     "usage-modelcache": running.desired.resources["usage-modelcache"]!.object]))
+        let r = Composer().run(
+            Fx.request(
+                Wx.replica(cache: "qwen-2-5"), required: ["cluster": [Fx.cluster("gpu-east")], "cache": []],
+                observed: [
+                    "workload": observedWorkload(running),
+                    "usage-modelcache": running.desired.resources["usage-modelcache"]!.object,
+                ]))
         #expect(r.isFatal)
     }
 }

@@ -55,17 +55,20 @@ import Testing
     @Test("DNS subdomain names follow Kubernetes' rule, checked against a reference")
     func dnsSubdomain() {
         func reference(_ s: String) -> Bool {
-            s.utf8.count <= 253 && s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-                let b = Array(label.utf8)
-                func lowerAlnum(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7A) }
-                // k8s.io/apimachinery IsDNS1123Subdomain: no length limit per part, only 253 in all.
-                return !b.isEmpty && lowerAlnum(b.first!) && lowerAlnum(b.last!)
-                    && b.allSatisfy { lowerAlnum($0) || $0 == 0x2D }
-            }
+            s.utf8.count <= 253
+                && s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+                    let b = Array(label.utf8)
+                    func lowerAlnum(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7A) }
+                    // k8s.io/apimachinery IsDNS1123Subdomain: no length limit per part, only 253 in all.
+                    return !b.isEmpty && lowerAlnum(b.first!) && lowerAlnum(b.last!)
+                        && b.allSatisfy { lowerAlnum($0) || $0 == 0x2D }
+                }
         }
-        var cases = ["", ".", "a", "a.", ".a", "a..b", "a.b", "fast-rwx", "-a", "a-", "a.-b", "a-.b", "A", "a_b", "é",
-                     "gpu-east.example.com", String(repeating: "a", count: 63), String(repeating: "a", count: 64),
-                     String(repeating: "a.", count: 126) + "a", String(repeating: "a.", count: 127) + "a", "0", "0-0", "a b"]
+        var cases = [
+            "", ".", "a", "a.", ".a", "a..b", "a.b", "fast-rwx", "-a", "a-", "a.-b", "a-.b", "A", "a_b", "é",
+            "gpu-east.example.com", String(repeating: "a", count: 63), String(repeating: "a", count: 64),
+            String(repeating: "a.", count: 126) + "a", String(repeating: "a.", count: 127) + "a", "0", "0-0", "a b",
+        ]
         // Every string of up to 3 characters over a small alphabet.
         let alphabet = ["a", "0", "-", ".", "B"]
         var level = [""]

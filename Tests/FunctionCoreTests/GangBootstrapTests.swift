@@ -28,12 +28,15 @@ import Testing
 
     /// The leader and worker engine containers of a composed multi-node replica.
     static func containers(args: [Value], command: Value? = nil) throws -> (leader: Value, worker: Value) {
-        let r = Composer().run(Fx.request(
-            Wx.replica(cache: "qwen-2-5", workers: Wx.workers(pipeline: 2, args: args, command: command)),
-            required: ["cluster": [Fx.cluster("gpu-east")], "cache": [Wx.cache(phases: [("gpu-east", "Ready")])]]))
+        let r = Composer().run(
+            Fx.request(
+                Wx.replica(cache: "qwen-2-5", workers: Wx.workers(pipeline: 2, args: args, command: command)),
+                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [Wx.cache(phases: [("gpu-east", "Ready")])]]))
         let lws = try #require(manifest(r, "workload"))
-        return (try #require(engineOf(lws[path: "spec", "leaderWorkerTemplate", "leaderTemplate"])),
-                try #require(engineOf(lws[path: "spec", "leaderWorkerTemplate", "workerTemplate"])))
+        return (
+            try #require(engineOf(lws[path: "spec", "leaderWorkerTemplate", "leaderTemplate"])),
+            try #require(engineOf(lws[path: "spec", "leaderWorkerTemplate", "workerTemplate"]))
+        )
     }
 
     /// Writes the stand-ins. `alive` is what successive node counts answer (the
@@ -71,7 +74,8 @@ import Testing
             """
         for (name, text) in [("ray", ray), ("python3", python)] {
             try text.write(to: bin.appendingPathComponent(name), atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin.appendingPathComponent(name).path)
+            try FileManager.default.setAttributes(
+                [.posixPermissions: 0o755], ofItemAtPath: bin.appendingPathComponent(name).path)
         }
         return bin
     }
@@ -87,10 +91,13 @@ import Testing
 
     /// Runs `container`'s command and args with `env` on top of a PATH of stand-ins.
     /// `shell` replaces `/bin/sh` (images differ: dash on Debian and Ubuntu, bash elsewhere).
-    func run(_ container: Value, env: [String: String], alive: [Int] = [2], rayFailures: Int = 0, shell: String = "/bin/sh",
-             whileRunning: ((Process) throws -> Void)? = nil) throws -> Run {
+    func run(
+        _ container: Value, env: [String: String], alive: [Int] = [2], rayFailures: Int = 0, shell: String = "/bin/sh",
+        whileRunning: ((Process) throws -> Void)? = nil
+    ) throws -> Run {
         let bin = try prepare(alive: alive, rayFailures: rayFailures)
-        var argv = (container["command"]?.listValue ?? []).compactMap(\.stringValue)
+        var argv =
+            (container["command"]?.listValue ?? []).compactMap(\.stringValue)
             + (container["args"]?.listValue ?? []).compactMap(\.stringValue)
         #expect(argv.first == "/bin/sh")
         argv[0] = shell
@@ -99,7 +106,11 @@ import Testing
         // container starts with none. Perl clears the mask, then execs the container's
         // argv unchanged (same PID), or the script's `wait` would never see its child exit.
         p.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
-        p.arguments = ["-MPOSIX", "-e", #"sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die "sigprocmask: $!"; exec { $ARGV[0] } @ARGV or die "exec: $!""#]
+        p.arguments =
+            [
+                "-MPOSIX", "-e",
+                #"sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die "sigprocmask: $!"; exec { $ARGV[0] } @ARGV or die "exec: $!""#,
+            ]
             + argv
         p.currentDirectoryURL = dir
         p.environment = ["PATH": "\(bin.path):/usr/bin:/bin"].merging(env) { $1 }
@@ -113,35 +124,48 @@ import Testing
         p.waitUntilExit()
         let pid = (try? String(contentsOf: dir.appendingPathComponent("engine.pid"), encoding: .utf8))
             .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        return Run(status: p.terminationStatus, pid: p.processIdentifier,
-                   log: (try? String(contentsOf: logFile, encoding: .utf8)) ?? "",
-                   rayCalls: calls("ray.calls"), engineCalls: calls("engine.calls"), enginePID: pid,
-                   seconds: Date().timeIntervalSince(start))
+        return Run(
+            status: p.terminationStatus, pid: p.processIdentifier,
+            log: (try? String(contentsOf: logFile, encoding: .utf8)) ?? "",
+            rayCalls: calls("ray.calls"), engineCalls: calls("engine.calls"), enginePID: pid,
+            seconds: Date().timeIntervalSince(start))
     }
 
-    static let leaderEnv = ["LWS_GROUP_SIZE": "2", "MODELPLANE_GANG_POLL_SECONDS": "0", "MODELPLANE_GANG_TIMEOUT_SECONDS": "60"]
+    static let leaderEnv = [
+        "LWS_GROUP_SIZE": "2", "MODELPLANE_GANG_POLL_SECONDS": "0", "MODELPLANE_GANG_TIMEOUT_SECONDS": "60",
+    ]
 
-    @Test("Leader: starts the Ray head, waits for the gang, then execs the engine with the user's args intact plus the injected flags",
-          arguments: ["/bin/sh", "/bin/bash"])
+    @Test(
+        "Leader: starts the Ray head, waits for the gang, then execs the engine with the user's args intact plus the injected flags",
+        arguments: ["/bin/sh", "/bin/bash"])
     func leaderForms(_ shell: String) throws {
         let leader = try Self.containers(args: Self.hostileArgs.map(Value.string)).leader
         let r = try run(leader, env: Self.leaderEnv, alive: [0, 1, 2], shell: shell)
         #expect(r.status == 0, "\(r.log)")
         #expect(r.rayCalls == [["start", "--head", "--port=6379"]])
-        #expect(r.engineCalls == [["-m", "vllm.entrypoints.openai.api_server"] + Self.hostileArgs
-                + ["--model=/models/qwen", "--tensor-parallel-size=4", "--pipeline-parallel-size=2"]])
+        #expect(
+            r.engineCalls == [
+                ["-m", "vllm.entrypoints.openai.api_server"] + Self.hostileArgs
+                    + ["--model=/models/qwen", "--tensor-parallel-size=4", "--pipeline-parallel-size=2"]
+            ])
         #expect(r.enginePID == r.pid, "the engine replaces the shell (exec), so it gets the pod's signals")
         #expect(r.log.contains("waiting for the gang: 0 of 2 Ray nodes alive"))
         #expect(r.log.contains("waiting for the gang: 1 of 2 Ray nodes alive"))
         #expect(r.log.contains("gang formed: 2 of 2 Ray nodes alive"))
-        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("PWNED").path), "no user arg ran as shell")
+        #expect(
+            !FileManager.default.fileExists(atPath: dir.appendingPathComponent("PWNED").path),
+            "no user arg ran as shell")
     }
 
     @Test("Leader: gives up after the bound with a clear message and a non-zero exit; the engine never starts")
     func leaderGivesUp() throws {
         let leader = try Self.containers(args: []).leader
-        let r = try run(leader, env: ["LWS_GROUP_SIZE": "2", "MODELPLANE_GANG_TIMEOUT_SECONDS": "2",
-                                      "MODELPLANE_GANG_POLL_SECONDS": "1"], alive: [1])
+        let r = try run(
+            leader,
+            env: [
+                "LWS_GROUP_SIZE": "2", "MODELPLANE_GANG_TIMEOUT_SECONDS": "2",
+                "MODELPLANE_GANG_POLL_SECONDS": "1",
+            ], alive: [1])
         #expect(r.status == 1)
         #expect(r.engineCalls.isEmpty)
         #expect(r.log.contains("modelplane-gang-leader: giving up: only 1 of 2 Ray nodes joined within 2s"), "\(r.log)")
@@ -150,11 +174,19 @@ import Testing
         #expect(r.log.contains("waiting for the gang: 1 of 2 Ray nodes alive"))
     }
 
-    @Test("Leader: a bad bound or a missing group size stops at once, saying which variable is wrong", arguments: [
-        (["LWS_GROUP_SIZE": "2", "MODELPLANE_GANG_TIMEOUT_SECONDS": "10m"], "MODELPLANE_GANG_TIMEOUT_SECONDS must be a whole number of seconds, got '10m'"),
-        (["LWS_GROUP_SIZE": "2", "MODELPLANE_GANG_POLL_SECONDS": "-1"], "MODELPLANE_GANG_POLL_SECONDS must be a whole number of seconds, got '-1'"),
-        ([:], "LWS_GROUP_SIZE must be set by the LeaderWorkerSet"),
-    ])
+    @Test(
+        "Leader: a bad bound or a missing group size stops at once, saying which variable is wrong",
+        arguments: [
+            (
+                ["LWS_GROUP_SIZE": "2", "MODELPLANE_GANG_TIMEOUT_SECONDS": "10m"],
+                "MODELPLANE_GANG_TIMEOUT_SECONDS must be a whole number of seconds, got '10m'"
+            ),
+            (
+                ["LWS_GROUP_SIZE": "2", "MODELPLANE_GANG_POLL_SECONDS": "-1"],
+                "MODELPLANE_GANG_POLL_SECONDS must be a whole number of seconds, got '-1'"
+            ),
+            ([:], "LWS_GROUP_SIZE must be set by the LeaderWorkerSet"),
+        ])
     func leaderBadEnv(_ env: [String: String], _ message: String) throws {
         let r = try run(try Self.containers(args: []).leader, env: env)
         #expect(r.status == 2)
@@ -175,16 +207,21 @@ import Testing
     @Test("Worker: gives up after the bound; without a leader address it says so")
     func workerGivesUp() throws {
         let worker = try Self.containers(args: []).worker
-        let r = try run(worker, env: ["LWS_LEADER_ADDRESS": "qwen-0.qwen.models", "MODELPLANE_GANG_TIMEOUT_SECONDS": "0"],
-                        rayFailures: 100)
+        let r = try run(
+            worker, env: ["LWS_LEADER_ADDRESS": "qwen-0.qwen.models", "MODELPLANE_GANG_TIMEOUT_SECONDS": "0"],
+            rayFailures: 100)
         #expect(r.status == 1)
-        #expect(r.log.contains("giving up: could not stay joined to the Ray head at qwen-0.qwen.models:6379 within 0s"), "\(r.log)")
+        #expect(
+            r.log.contains("giving up: could not stay joined to the Ray head at qwen-0.qwen.models:6379 within 0s"),
+            "\(r.log)")
         let none = try run(worker, env: [:])
         #expect(none.status == 2)
         #expect(none.log.contains("LWS_LEADER_ADDRESS must be set by the LeaderWorkerSet"))
     }
 
-    @Test("Worker: a SIGTERM to the shell (PID 1 in the pod) stops the blocking ray at once", arguments: ["/bin/sh", "/bin/bash"])
+    @Test(
+        "Worker: a SIGTERM to the shell (PID 1 in the pod) stops the blocking ray at once",
+        arguments: ["/bin/sh", "/bin/bash"])
     func workerStops(_ shell: String) throws {
         let worker = try Self.containers(args: []).worker
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

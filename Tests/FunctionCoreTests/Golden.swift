@@ -11,13 +11,18 @@ import Testing
 enum Golden {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 
-    static func check(_ response: RunResponse, suite: String, name: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func check(
+        _ response: RunResponse, suite: String, name: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let actual = response.canonicalValue.prettyJSON() + "\n"
         let url = directory.appendingPathComponent(suite).appendingPathComponent("\(name).json")
         if ProcessInfo.processInfo.environment["RECORD_GOLDENS"] == "1" {
-            try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try? actual.write(to: url, atomically: true, encoding: .utf8)
-            Issue.record("Recorded \(suite)/\(name).json (RECORD_GOLDENS=1 always fails the run)", sourceLocation: sourceLocation)
+            Issue.record(
+                "Recorded \(suite)/\(name).json (RECORD_GOLDENS=1 always fails the run)", sourceLocation: sourceLocation
+            )
             return
         }
         guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
@@ -25,7 +30,9 @@ enum Golden {
             return
         }
         if expected != actual {
-            Issue.record("\(suite)/\(name) differs from its golden file:\n\(lineDiff(expected, actual))", sourceLocation: sourceLocation)
+            Issue.record(
+                "\(suite)/\(name) differs from its golden file:\n\(lineDiff(expected, actual))",
+                sourceLocation: sourceLocation)
         }
     }
 

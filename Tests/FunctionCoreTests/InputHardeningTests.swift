@@ -65,31 +65,42 @@ func named(_ name: Value, providerConfig: Value? = nil) -> Value {
 }
 
 let answerCases: [AnswerCase] = [
-    AnswerCase(name: "AllValid", reason: "Valid, distinct names: nothing to say.",
-               clusters: [Fx.cluster("gpu-east"), Fx.cluster("gpu-west")], staged: ["gpu-east", "gpu-west"], warning: []),
-    AnswerCase(name: "InvalidNameSkipped", reason: "A name that is not an object name is never composed under.",
-               clusters: [Fx.cluster("gpu-east"), named("Bad_Name")], staged: ["gpu-east"],
-               warning: [#"requirement "clusters": an InferenceCluster "Bad_Name" was skipped"#, "DNS-1123 subdomain"]),
-    AnswerCase(name: "NewlineInNameEscaped", reason: "A name with a newline is skipped, and the message stays one line.",
-               clusters: [named("gpu\nevil")], staged: [], warning: [#""gpu\nevil""#]),
-    AnswerCase(name: "NamelessSkipped", reason: "A cluster without a name is skipped.",
-               clusters: [named(.null), named(42)], staged: [], warning: ["without a name", #"InferenceCluster "42" was skipped"#]),
-    AnswerCase(name: "DuplicateReported", reason: "Two answers with one name: the later is used, and that is said.",
-               clusters: [Fx.cluster("gpu-east", providerConfig: "first"), Fx.cluster("gpu-east", providerConfig: "second")],
-               staged: ["gpu-east"], warning: ["InferenceCluster gpu-east was answered 2 times: the last answer is used"]),
-    AnswerCase(name: "InvalidProviderConfigIgnored",
-               reason: "A provider config name that is not an object name is never written into an Object.",
-               clusters: [Fx.cluster("gpu-east", providerConfig: "Bad Config\n")], staged: ["gpu-east"],
-               warning: [#"InferenceCluster gpu-east status.providerConfigRef.name "Bad Config\n" is not a valid object name"#]),
-    AnswerCase(name: "EmptyProviderConfigIsAState", reason: "An empty provider config name means none yet, not a problem.",
-               clusters: [Fx.cluster("gpu-east", providerConfig: "")], staged: ["gpu-east"], warning: []),
+    AnswerCase(
+        name: "AllValid", reason: "Valid, distinct names: nothing to say.",
+        clusters: [Fx.cluster("gpu-east"), Fx.cluster("gpu-west")], staged: ["gpu-east", "gpu-west"], warning: []),
+    AnswerCase(
+        name: "InvalidNameSkipped", reason: "A name that is not an object name is never composed under.",
+        clusters: [Fx.cluster("gpu-east"), named("Bad_Name")], staged: ["gpu-east"],
+        warning: [#"requirement "clusters": an InferenceCluster "Bad_Name" was skipped"#, "DNS-1123 subdomain"]),
+    AnswerCase(
+        name: "NewlineInNameEscaped", reason: "A name with a newline is skipped, and the message stays one line.",
+        clusters: [named("gpu\nevil")], staged: [], warning: [#""gpu\nevil""#]),
+    AnswerCase(
+        name: "NamelessSkipped", reason: "A cluster without a name is skipped.",
+        clusters: [named(.null), named(42)], staged: [],
+        warning: ["without a name", #"InferenceCluster "42" was skipped"#]),
+    AnswerCase(
+        name: "DuplicateReported", reason: "Two answers with one name: the later is used, and that is said.",
+        clusters: [Fx.cluster("gpu-east", providerConfig: "first"), Fx.cluster("gpu-east", providerConfig: "second")],
+        staged: ["gpu-east"], warning: ["InferenceCluster gpu-east was answered 2 times: the last answer is used"]),
+    AnswerCase(
+        name: "InvalidProviderConfigIgnored",
+        reason: "A provider config name that is not an object name is never written into an Object.",
+        clusters: [Fx.cluster("gpu-east", providerConfig: "Bad Config\n")], staged: ["gpu-east"],
+        warning: [#"InferenceCluster gpu-east status.providerConfigRef.name "Bad Config\n" is not a valid object name"#]
+    ),
+    AnswerCase(
+        name: "EmptyProviderConfigIsAState", reason: "An empty provider config name means none yet, not a problem.",
+        clusters: [Fx.cluster("gpu-east", providerConfig: "")], staged: ["gpu-east"], warning: []),
 ]
 
 @Suite struct InputHardeningTests {
     @Test(arguments: mountCases)
     func mountPath(_ c: MountCase) {
-        let r = Composer().run(Fx.request(Fx.modelCache(spec: with(Fx.defaultSpec, "mount", ["path": .string(c.path)])),
-                                          clusters: [gpuEast]))
+        let r = Composer().run(
+            Fx.request(
+                Fx.modelCache(spec: with(Fx.defaultSpec, "mount", ["path": .string(c.path)])),
+                clusters: [gpuEast]))
         guard let rule = c.rule else {
             #expect(!r.isFatal, "\(r.results.map(\.message))")
             return
@@ -102,11 +113,14 @@ let answerCases: [AnswerCase] = [
 
     @Test("The XRD's CEL rule reserves exactly the paths the function reserves")
     func mountPathRuleMatchesXRD() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let xrd = try String(contentsOf: root.appendingPathComponent("apis/modelcache/definition.yaml"), encoding: .utf8)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let xrd = try String(
+            contentsOf: root.appendingPathComponent("apis/modelcache/definition.yaml"), encoding: .utf8)
         let rule = try #require(xrd.split(separator: "\n").first { $0.contains("'/var/run'") })
         let exact = "!(self in [" + MountPath.reservedExact.map { "'\($0)'" }.joined(separator: ", ") + "])"
-        let trees = "[" + MountPath.reservedTrees.map { "'\($0)'" }.joined(separator: ", ")
+        let trees =
+            "[" + MountPath.reservedTrees.map { "'\($0)'" }.joined(separator: ", ")
             + "].exists(r, self == r || self.startsWith(r + '/'))"
         #expect(rule.contains(exact), "\(rule)")
         #expect(rule.contains(trees), "\(rule)")
@@ -136,14 +150,19 @@ let answerCases: [AnswerCase] = [
 
     @Test("Of duplicate clusters the later answer is the one composed for")
     func duplicateLaterWins() {
-        let r = Composer().run(Fx.request(Fx.modelCache(), clusters: [
-            Fx.cluster("gpu-east", providerConfig: "first"), Fx.cluster("gpu-east", providerConfig: "second")]))
+        let r = Composer().run(
+            Fx.request(
+                Fx.modelCache(),
+                clusters: [
+                    Fx.cluster("gpu-east", providerConfig: "first"), Fx.cluster("gpu-east", providerConfig: "second"),
+                ]))
         #expect(r.desired.resources["pvc-gpu-east"]?.object[path: "spec", "providerConfigRef", "name"] == "second")
     }
 
     @Test("A provider config with an invalid name leaves its cluster Pending, composing nothing there")
     func invalidProviderConfigPends() {
-        let r = Composer().run(Fx.request(Fx.modelCache(), clusters: [Fx.cluster("gpu-east", providerConfig: "Bad Config")]))
+        let r = Composer().run(
+            Fx.request(Fx.modelCache(), clusters: [Fx.cluster("gpu-east", providerConfig: "Bad Config")]))
         #expect(statusClusters(r).first?["phase"] == "Pending")
         #expect(r.desired.resources.isEmpty)
     }
@@ -151,16 +170,24 @@ let answerCases: [AnswerCase] = [
     @Test("Values echoed into a message are escaped and cut: no raw newline, no megabyte message")
     func boundedMessages() throws {
         let huge = String(repeating: "x", count: 1 << 20)
-        var spec = with(Fx.defaultSpec, "clusterSelector", ["matchLabels": .object(Fields(lastWins: [
-            (huge, "v"), ("gpu", .string("a\nb" + huge)), ("line\nbreak", "v"),
-        ] as [(String, Value)]))])
+        var spec = with(
+            Fx.defaultSpec, "clusterSelector",
+            [
+                "matchLabels": .object(
+                    Fields(
+                        lastWins: [
+                            (huge, "v"), ("gpu", .string("a\nb" + huge)), ("line\nbreak", "v"),
+                        ] as [(String, Value)]))
+            ])
         spec["mount"] = ["path": .string("/models\n" + huge)]
         let r = Composer().run(Fx.request(Fx.modelCache(spec: spec), clusters: [gpuEast]))
         let message = try #require(r.results.first { $0.severity == .fatal }?.message)
         #expect(message.utf8.count < 4_000, "\(message.utf8.count) bytes")
         #expect(!message.contains("\n"))
         #expect(message.contains(#"spec.clusterSelector.matchLabels.gpu "a\nbxxx"#))
-        #expect(message.contains(#"spec.clusterSelector.matchLabels.["line\nbreak"]"#) || message.contains(#""line\nbreak""#))
+        #expect(
+            message.contains(#"spec.clusterSelector.matchLabels.["line\nbreak"]"#)
+                || message.contains(#""line\nbreak""#))
         #expect(message.contains(#"..." "#), "a cut value is marked")
     }
 
@@ -172,15 +199,20 @@ let answerCases: [AnswerCase] = [
         #expect(q.unicodeScalars.count <= quoteLimit + 2 + 6 * quoteLimit, "bounded even when every scalar is escaped")
         #expect(q.hasSuffix(#"...""#))
         #expect(quote("short") == #""short""#)
-        #expect(quote(String(repeating: "y", count: quoteLimit)) == "\"" + String(repeating: "y", count: quoteLimit) + "\"")
+        #expect(
+            quote(String(repeating: "y", count: quoteLimit)) == "\"" + String(repeating: "y", count: quoteLimit) + "\"")
         #expect(quote(String(repeating: "y", count: quoteLimit + 1)).count == quoteLimit + 2)
     }
 
     @Test("A spec with thousands of errors lists ten and counts the rest")
     func manyErrors() throws {
         let labels = Fields(lastWins: (0..<1_000).map { ("k\($0)", Value.int(Int64($0))) })
-        let r = Composer().run(Fx.request(Fx.modelCache(spec: with(Fx.defaultSpec, "clusterSelector",
-                                                                   ["matchLabels": .object(labels)])), clusters: [gpuEast]))
+        let r = Composer().run(
+            Fx.request(
+                Fx.modelCache(
+                    spec: with(
+                        Fx.defaultSpec, "clusterSelector",
+                        ["matchLabels": .object(labels)])), clusters: [gpuEast]))
         let message = try #require(r.results.first { $0.severity == .fatal }?.message)
         #expect(message.hasSuffix("; and 990 more errors"), "\(message.suffix(60))")
         #expect(message.utf8.count < 2_000)

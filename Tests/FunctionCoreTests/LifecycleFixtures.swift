@@ -10,8 +10,9 @@ enum Lx {
 
     /// The ModelCache fixture's staging for `source`.
     static func staging(_ source: ArtifactSource = qwen, retry: String? = nil) -> CacheStaging {
-        CacheStaging(ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: source, token: nil,
-                     labels: [:], settings: Settings(), retry: retry)
+        CacheStaging(
+            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: source, token: nil,
+            labels: [:], settings: Settings(), retry: retry)
     }
 
     /// The Job a fresh cluster gets for `source` (nothing staged, nothing replaced).
@@ -22,20 +23,30 @@ enum Lx {
 
     /// An observed Job Object holding `manifest`, with one condition (`Complete`,
     /// or `Failed` with reason and message) or running.
-    static func observedJob(_ manifest: Value, _ condition: (type: String, reason: String, message: String)? = nil) -> Value {
+    static func observedJob(_ manifest: Value, _ condition: (type: String, reason: String, message: String)? = nil)
+        -> Value
+    {
         var remote = manifest
         remote["status"] = ["active": 1]
         if let c = condition {
-            remote["status"] = ["conditions": [["type": .string(c.type), "status": "True",
-                                                "reason": .string(c.reason), "message": .string(c.message)]]]
+            remote["status"] = [
+                "conditions": [
+                    [
+                        "type": .string(c.type), "status": "True",
+                        "reason": .string(c.reason), "message": .string(c.message),
+                    ]
+                ]
+            ]
         }
         return Fx.observedObject(remote, ready: condition?.type == "Complete")
     }
 
     /// The `Failed` condition Kubernetes writes when a podFailurePolicy FailJob rule matches.
     static func failedWith(exitCode: Int) -> (type: String, reason: String, message: String) {
-        ("Failed", "PodFailurePolicy",
-         "Container hydrate for pod default/x-abcde failed with exit code \(exitCode) matching FailJob rule at index 0")
+        (
+            "Failed", "PodFailurePolicy",
+            "Container hydrate for pod default/x-abcde failed with exit code \(exitCode) matching FailJob rule at index 0"
+        )
     }
 
     /// A Usage of the cache by a replica on `cluster`, mounting `revision`.
@@ -44,22 +55,29 @@ enum Lx {
             "apiVersion": "protection.crossplane.io/v1beta1", "kind": "Usage",
             "metadata": [
                 "name": .string("\(replica)-usage"), "namespace": "ml-team",
-                "labels": ["modelplane.ai/modelcache": .string(labelValue(cache)),
-                           "modelplane.ai/cluster": .string(labelValue(cluster)),
-                           "modelplane.ai/cache-revision": .string(revision)],
+                "labels": [
+                    "modelplane.ai/modelcache": .string(labelValue(cache)),
+                    "modelplane.ai/cluster": .string(labelValue(cluster)),
+                    "modelplane.ai/cache-revision": .string(revision),
+                ],
             ],
             "spec": ["replayDeletion": true],
         ]
     }
 
     /// An observed XR status: `(cluster, phase, staged)` entries for `source`, and optionally `ArtifactReady`.
-    static func status(_ entries: [(String, String, String?)], source: String = qwen.identity,
-                       artifactReady: (String, String)? = nil) -> Value {
-        var s: Value = ["clusters": .list(entries.map { e in
-            var o: Value = ["name": .string(e.0), "phase": .string(e.1), "source": .string(source)]
-            if let staged = e.2 { o["staged"] = .string(staged) }
-            return o
-        })]
+    static func status(
+        _ entries: [(String, String, String?)], source: String = qwen.identity,
+        artifactReady: (String, String)? = nil
+    ) -> Value {
+        var s: Value = [
+            "clusters": .list(
+                entries.map { e in
+                    var o: Value = ["name": .string(e.0), "phase": .string(e.1), "source": .string(source)]
+                    if let staged = e.2 { o["staged"] = .string(staged) }
+                    return o
+                })
+        ]
         if let a = artifactReady {
             s["conditions"] = [["type": "ArtifactReady", "status": .string(a.0), "reason": .string(a.1)]]
         }
@@ -67,11 +85,16 @@ enum Lx {
     }
 
     /// An observed claim Object as composed by the function on `providerConfig`, Bound.
-    static func observedClaim(providerConfig: String, storageClass: String = "fast-rwx", size: String = "300Gi") -> Value {
-        var object = staging().claimObject(providerConfig: providerConfig,
-                                           claim: staging().claimManifest(storageClass: storageClass, size: size))
+    static func observedClaim(providerConfig: String, storageClass: String = "fast-rwx", size: String = "300Gi")
+        -> Value
+    {
+        var object = staging().claimObject(
+            providerConfig: providerConfig,
+            claim: staging().claimManifest(storageClass: storageClass, size: size))
         object["status"] = [
-            "atProvider": ["manifest": ["apiVersion": "v1", "kind": "PersistentVolumeClaim", "status": ["phase": "Bound"]]],
+            "atProvider": [
+                "manifest": ["apiVersion": "v1", "kind": "PersistentVolumeClaim", "status": ["phase": "Bound"]]
+            ],
             "conditions": [["type": "Ready", "status": "True", "reason": "Available"]],
         ]
         return object
@@ -104,7 +127,9 @@ struct CacheWorld {
 
     var xr: Value {
         var xr = Fx.modelCache(spec: spec, status: status.isNull ? nil : status)
-        if !annotations.isEmpty { xr["metadata"]?["annotations"] = .object(Fields(annotations.mapValues(Value.string))) }
+        if !annotations.isEmpty {
+            xr["metadata"]?["annotations"] = .object(Fields(annotations.mapValues(Value.string)))
+        }
         xr["metadata"]?["generation"] = .int(generation)
         return xr
     }
@@ -123,16 +148,24 @@ struct CacheWorld {
             } else if key.hasPrefix("hydrate-") {
                 let name = remote[path: "metadata", "name"]?.stringValue ?? ""
                 if let c = jobOutcome["\(key.dropFirst("hydrate-".count))/\(name)"] {
-                    remote["status"] = ["conditions": [["type": .string(c.type), "status": "True",
-                                                        "reason": .string(c.reason), "message": .string(c.message)]]]
+                    remote["status"] = [
+                        "conditions": [
+                            [
+                                "type": .string(c.type), "status": "True",
+                                "reason": .string(c.reason), "message": .string(c.message),
+                            ]
+                        ]
+                    ]
                     ready = c.type == "Complete"
                 } else {
                     remote["status"] = ["active": 1]
                     ready = false
                 }
             }
-            object["status"] = ["atProvider": ["manifest": remote],
-                                "conditions": [["type": "Ready", "status": ready ? "True" : "False", "reason": "x"]]]
+            object["status"] = [
+                "atProvider": ["manifest": remote],
+                "conditions": [["type": "Ready", "status": ready ? "True" : "False", "reason": "x"]],
+            ]
             out[key] = object
         }
         return out
@@ -150,8 +183,9 @@ struct CacheWorld {
 
     /// The request Crossplane sends now.
     var request: RunRequest {
-        Fx.request(xr, clusters: clusters, required: required.merging(["consumers": usages]) { $1 }, observed: observed,
-                   input: input)
+        Fx.request(
+            xr, clusters: clusters, required: required.merging(["consumers": usages]) { $1 }, observed: observed,
+            input: input)
     }
 
     /// One request/response round, applying desired state as Crossplane would.
@@ -161,10 +195,13 @@ struct CacheWorld {
         let r = Composer().run(request)
         #expect(Composer().run(request) == r, "the same request gives the same response")
         var s = r.desired.composite?.object["status"] ?? [:]
-        s["conditions"] = .list(r.conditions.map { c in
-            ["type": .string(c.type), "status": .string(c.status == .true ? "True" : "False"),
-             "reason": .string(c.reason), "message": .string(c.message ?? "")]
-        })
+        s["conditions"] = .list(
+            r.conditions.map { c in
+                [
+                    "type": .string(c.type), "status": .string(c.status == .true ? "True" : "False"),
+                    "reason": .string(c.reason), "message": .string(c.message ?? ""),
+                ]
+            })
         status = s
         composed = r.desired.resources.mapValues(\.object)
         return r

@@ -30,264 +30,354 @@ let gpuEast = Fx.cluster("gpu-east")
 let gpuWest = Fx.cluster("gpu-west", rwx: ["storageClassName": "nfs-west"])
 
 let modelCacheCases: [Case] = [
-    Case(name: "FirstCallAsksForClusters",
-         reason: "Before anything is answered the function only asks for clusters and passes desired state through.",
-         request: Fx.request(Fx.modelCache(), desired: ["other": ["kind": "Keep"]]),
-         check: { r in
-             #expect(r.requirements?.resources["clusters"] == ResourceSelector(
-                 apiVersion: "modelplane.ai/v1alpha1", kind: "InferenceCluster", match: .labels([:])))
-             #expect(r.requirements?.resources["consumers"] == ResourceSelector(
-                 apiVersion: "protection.crossplane.io/v1beta1", kind: "Usage",
-                 match: .labels(["modelplane.ai/modelcache": "qwen-2-5"]), namespace: "ml-team"))
-             #expect(r.requirements?.resources.count == 2)
-             #expect(r.desired.resources.keys.sorted() == ["other"])
-             #expect(r.desired.composite == nil)
-             #expect(r.results.isEmpty)
-         }),
-    Case(name: "FirstCallWithTokenAsksForSecret",
-         reason: "A gated model also needs its token Secret, by name, in the cache's namespace.",
-         request: Fx.request(Fx.modelCache(spec: tokenSpec())),
-         check: { r in
-             #expect(r.requirements?.resources["token-secret"] == ResourceSelector(
-                 apiVersion: "v1", kind: "Secret", match: .name("hf-token"), namespace: "ml-team"))
-             #expect(r.desired.resources.isEmpty)
-         }),
-    Case(name: "OneClusterNothingObserved",
-         reason: "A matched cluster gets a claim and a Job with its storage class and default size.",
-         request: Fx.request(Fx.modelCache(), clusters: [gpuEast]),
-         check: { r in
-             #expect(r.requirements?.resources["clusters"] != nil, "requirements stay once answered")
-             #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-east", "pvc-gpu-east"])
-             let pvc = manifest(r, "pvc-gpu-east")
-             #expect(pvc?[path: "spec", "storageClassName"] == "fast-rwx")
-             #expect(pvc?[path: "spec", "resources", "requests", "storage"] == "300Gi")
-             #expect(pvc?[path: "spec", "accessModes"] == ["ReadWriteMany"])
-             #expect(pvc?[path: "metadata", "name"] == "modelcache-ml-team-qwen-2-5-b6b9a")
-             #expect(r.desired.resources["pvc-gpu-east"]?.object[path: "spec", "providerConfigRef"]
-                     == ["kind": "ClusterProviderConfig", "name": "pc-gpu-east"])
-             #expect(r.desired.composite?.object[path: "status", "summary", "ready"] == "0/1")
-             #expect(statusClusters(r).first?["phase"] == "Pending")
-             #expect(cond(r, "ArtifactReady")?.reason == "Hydrating")
-             #expect(cond(r, "ArtifactReady")?.status == .false)
-             #expect(r.results.map(\.reason) == ["Staging"])
-             #expect(r.results.first?.message == "Staging Qwen/Qwen2.5-0.5B-Instruct to 1 cluster: gpu-east")
-             #expect(r.desired.composite?.ready == .notReady)
-         }),
-    Case(name: "DefaultSizeWhenClusterGivesNone",
-         reason: "A cluster without defaultSizeGiB gets 200Gi claims.",
-         request: Fx.request(Fx.modelCache(), clusters: [gpuWest]),
-         check: { r in
-             #expect(manifest(r, "pvc-gpu-west")?[path: "spec", "resources", "requests", "storage"] == "200Gi")
-             #expect(manifest(r, "pvc-gpu-west")?[path: "spec", "storageClassName"] == "nfs-west")
-         }),
-    Case(name: "SizeOverrideAndTwoClusters",
-         reason: "spec.storage.sizeGiB overrides every cluster's default; each cluster keeps its own class.",
-         request: Fx.request(Fx.modelCache(spec: with(Fx.defaultSpec, "storage", ["sizeGiB": 50])),
-                             clusters: [gpuWest, gpuEast]),
-         check: { r in
-             #expect(manifest(r, "pvc-gpu-east")?[path: "spec", "resources", "requests", "storage"] == "50Gi")
-             #expect(manifest(r, "pvc-gpu-west")?[path: "spec", "resources", "requests", "storage"] == "50Gi")
-             #expect(manifest(r, "pvc-gpu-east")?[path: "spec", "storageClassName"] == "fast-rwx")
-             #expect(manifest(r, "pvc-gpu-west")?[path: "spec", "storageClassName"] == "nfs-west")
-             #expect(statusClusters(r).map { $0["name"] } == ["gpu-east", "gpu-west"])
-             #expect(r.results.first?.message == "Staging Qwen/Qwen2.5-0.5B-Instruct to 2 clusters: gpu-east, gpu-west")
-         }),
-    Case(name: "MatchLabelsBecomeRequirement",
-         reason: "The cluster selector is passed to Crossplane as the requirement's labels.",
-         request: Fx.request(Fx.modelCache(spec: with(Fx.defaultSpec, "clusterSelector",
-                                                      ["matchLabels": ["gpu": "h100", "region": "eu"]]))),
-         check: { r in
-             #expect(r.requirements?.resources["clusters"]?.match == .labels(["gpu": "h100", "region": "eu"]))
-         }),
-    Case(name: "ClusterWithoutRWXFails",
-         reason: "A cluster that offers no ReadWriteMany storage is Failed and gets nothing.",
-         request: Fx.request(Fx.modelCache(), clusters: [Fx.cluster("cpu-only", rwx: nil), gpuEast]),
-         check: { r in
-             #expect(!r.desired.resources.keys.contains { $0.hasSuffix("cpu-only") })
-             #expect(statusClusters(r).first?["phase"] == "Failed")
-             #expect(statusClusters(r).first?["message"]
-                     == "Cannot stage Qwen/Qwen2.5-0.5B-Instruct on cpu-only: InferenceCluster cpu-only declares no spec.storage.rwxCache")
-             #expect(cond(r, "ArtifactReady")?.reason == "Failed")
-             #expect(r.results.map(\.severity) == [.normal, .warning])
-         }),
-    Case(name: "ClusterWithoutProviderConfigPends",
-         reason: "A cluster whose provider config is not ready yet is Pending and gets nothing.",
-         request: Fx.request(Fx.modelCache(), clusters: [noProviderConfig()]),
-         check: { r in
-             #expect(r.desired.resources.isEmpty)
-             #expect(statusClusters(r).first?["phase"] == "Pending")
-             #expect(statusClusters(r).first?["message"]
-                     == "Waiting for InferenceCluster gpu-new to report status.providerConfigRef.name")
-         }),
-    Case(name: "BoundAndRunningIsHydrating",
-         reason: "A bound claim with a running Job is Hydrating.",
-         request: Fx.request(Fx.modelCache(status: Fx.status([("gpu-east", "Pending")])), clusters: [gpuEast],
-                             observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"), "hydrate-gpu-east": Lx.observedJob(firstJob)]),
-         check: { r in
-             #expect(statusClusters(r).first?["phase"] == "Hydrating")
-             #expect(r.desired.resources["pvc-gpu-east"]?.ready == .ready)
-             #expect(r.desired.resources["hydrate-gpu-east"]?.ready == .notReady)
-             #expect(r.results.isEmpty, "no event on a steady state")
-         }),
-    Case(name: "BoundAndCompleteIsReady",
-         reason: "A completed Job on a bound claim makes the cluster Ready and the Job is dropped.",
-         request: Fx.request(Fx.modelCache(status: Fx.status([("gpu-east", "Hydrating")], artifactReady: ("False", "Hydrating"))),
-                             clusters: [gpuEast],
-                             observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"),
-                                        "hydrate-gpu-east": Lx.observedJob(firstJob, ("Complete", "Completed", "done"))]),
-         check: { r in
-             #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
-             #expect(r.desired.resources["pvc-gpu-east"]?.ready == .ready)
-             #expect(statusClusters(r).first?["phase"] == "Ready")
-             #expect(statusClusters(r).first?["message"] == nil)
-             #expect(r.desired.composite?.object[path: "status", "summary", "ready"] == "1/1")
-             #expect(r.desired.composite?.ready == .ready)
-             #expect(cond(r, "ArtifactReady") == Condition(type: "ArtifactReady", status: .true, reason: "Staged",
-                                                             message: "Staged on all 1 cluster"))
-             #expect(r.results.map(\.message) == ["Artifact staged on all 1 cluster"])
-         }),
-    Case(name: "ReadyLatchedAfterJobGone",
-         reason: "Once this source is staged, the cluster stays Ready after the Job is gone, without a new event.",
-         request: Fx.request(Fx.modelCache(status: Lx.status([("gpu-east", "Ready", Lx.qwen.identity)],
-                                                             artifactReady: ("True", "Staged"))),
-                             clusters: [gpuEast], observed: ["pvc-gpu-east": Fx.claim(phase: "Bound")]),
-         check: { r in
-             #expect(statusClusters(r).first?["phase"] == "Ready")
-             #expect(statusClusters(r).first?["staged"] == .string(Lx.qwen.identity))
-             #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
-             #expect(r.results.isEmpty)
-             #expect(r.desired.composite?.ready == .ready)
-         }),
-    Case(name: "RevisionChangeStartsUpdate",
-         reason: "A new revision after Ready gets a new Job; the old revision stays staged and the phase is Updating.",
-         request: Fx.request(Fx.modelCache(spec: with(Fx.defaultSpec, "artifact",
-                                                      ["source": ["huggingFace": ["repo": "Qwen/Qwen2.5-0.5B-Instruct", "revision": "v2"]]]),
-                                           status: Lx.status([("gpu-east", "Ready", Lx.qwen.identity)], artifactReady: ("True", "Staged"))),
-                             clusters: [gpuEast],
-                             observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"),
-                                        "hydrate-gpu-east": Lx.observedJob(firstJob, ("Complete", "Completed", "old"))]),
-         check: { r in
-             #expect(statusClusters(r).first?["phase"] == "Updating")
-             #expect(statusClusters(r).first?["source"] == "hf://Qwen/Qwen2.5-0.5B-Instruct@v2")
-             #expect(statusClusters(r).first?["staged"] == "hf://Qwen/Qwen2.5-0.5B-Instruct")
-             let job = manifest(r, "hydrate-gpu-east")
-             let name = job?[path: "metadata", "name"]?.stringValue
-             #expect(name != nil && name != jobName)
-             let env = job?[path: "spec", "template", "spec", "containers"]?.listValue?.first?["env"]?.listValue ?? []
-             #expect(env.first { $0["name"] == "MODEL_DIR" }?["value"] == .string(Lx.qwenV2.directory))
-             #expect(env.first { $0["name"] == "KEEP_DIRS" }?["value"] == .string(Lx.qwen.directory))
-             #expect(cond(r, "ArtifactReady")?.reason == "Updating")
-             #expect(r.results.map(\.message) == ["Updating hf://Qwen/Qwen2.5-0.5B-Instruct → hf://Qwen/Qwen2.5-0.5B-Instruct@v2 on 1 cluster: gpu-east"])
-             #expect(r.desired.composite?.ready == .notReady)
-         }),
-    Case(name: "JobFailedWarnsOnce",
-         reason: "A failed Job makes the cluster Failed with the Job's reason and one Warning.",
-         request: Fx.request(Fx.modelCache(status: Fx.status([("gpu-east", "Hydrating")])), clusters: [gpuEast],
-                             observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"),
-                                        "hydrate-gpu-east": Lx.observedJob(firstJob, ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit"))]),
-         check: { r in
-             #expect(statusClusters(r).first?["phase"] == "Failed")
-             #expect(statusClusters(r).first?["message"]?.stringValue?.contains(#"BackoffLimitExceeded: "Job has reached the specified backoff limit""#) == true)
-             #expect(r.results.map(\.severity) == [.warning])
-             #expect(cond(r, "ArtifactReady")?.reason == "Failed")
-             #expect(cond(r, "ArtifactReady")?.message == "Staging failed on gpu-east")
-         }),
-    Case(name: "JobStillFailedNoNewWarning",
-         reason: "A cluster that was already Failed does not warn again.",
-         request: Fx.request(Fx.modelCache(status: Fx.status([("gpu-east", "Failed")], artifactReady: ("False", "Failed"))),
-                             clusters: [gpuEast],
-                             observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"),
-                                        "hydrate-gpu-east": Lx.observedJob(firstJob, ("Failed", "BackoffLimitExceeded", "x"))]),
-         check: { r in #expect(r.results.isEmpty) }),
-    Case(name: "OneOfTwoReadyIsPartial",
-         reason: "With one of two clusters Ready the artifact is Partial and the XR not ready.",
-         request: Fx.request(Fx.modelCache(status: Fx.status([("gpu-east", "Hydrating"), ("gpu-west", "Hydrating")])),
-                             clusters: [gpuEast, gpuWest],
-                             observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"), "pvc-gpu-west": Fx.claim(phase: "Bound"),
-                                        "hydrate-gpu-east": Lx.observedJob(firstJob, ("Complete", "Completed", "ok")),
-                                        "hydrate-gpu-west": Lx.observedJob(firstJob)]),
-         check: { r in
-             #expect(cond(r, "ArtifactReady")?.reason == "Partial")
-             #expect(r.desired.composite?.object[path: "status", "summary", "ready"] == "1/2")
-             #expect(r.desired.composite?.ready == .notReady)
-             #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-west", "pvc-gpu-east", "pvc-gpu-west"])
-         }),
-    Case(name: "TokenCopiedByReference",
-         reason: "A gated model's token reaches the Job through a provider-side copy; its value never appears.",
-         request: Fx.request(Fx.modelCache(spec: tokenSpec()), clusters: [gpuEast],
-                             required: ["token-secret": [tokenSecret(["HF_TOKEN": .string(secretValue)])]]),
-         check: { r in
-             #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-east", "pvc-gpu-east", "token-gpu-east"])
-             let token = r.desired.resources["token-gpu-east"]?.object
-             #expect(token?[path: "spec", "references"] == [[
-                 "patchesFrom": ["apiVersion": "v1", "kind": "Secret", "name": "hf-token", "namespace": "ml-team",
-                                 "fieldPath": "data.HF_TOKEN"],
-                 "toFieldPath": "data.HF_TOKEN",
-             ]])
-             let env = manifest(r, "hydrate-gpu-east")?[path: "spec", "template", "spec", "containers"]?.listValue?.first?["env"]
-             let hf = env?.listValue?.first { $0["name"] == "HF_TOKEN" }
-             #expect(hf?[path: "valueFrom", "secretKeyRef", "name"] == manifest(r, "token-gpu-east")?[path: "metadata", "name"])
-             #expect(!r.canonicalValue.canonicalJSON().contains(secretValue))
-             #expect(cond(r, "ArtifactReady")?.reason == "Hydrating")
-         }),
-    Case(name: "TokenSecretAbsent",
-         reason: "Without the Secret on the control plane, the Job reads it on the workload cluster (the proposal's convention).",
-         request: Fx.request(Fx.modelCache(spec: tokenSpec()), clusters: [gpuEast], required: ["token-secret": []]),
-         check: { r in
-             #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-east", "pvc-gpu-east"])
-             #expect(cond(r, "ArtifactReady")?.reason == "Hydrating")
-             #expect(!r.results.contains { $0.reason == "TokenSecretMissing" })
-         }),
-    Case(name: "TokenKeyAbsent",
-         reason: "A Secret without the key counts as missing.",
-         request: Fx.request(Fx.modelCache(spec: tokenSpec()), clusters: [gpuEast],
-                             required: ["token-secret": [tokenSecret(["OTHER": "eA=="])]]),
-         check: { r in
-             #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
-             #expect(cond(r, "ArtifactReady")?.message == "Secret ml-team/hf-token named by spec.artifact.source.huggingFace.tokenSecretRef "
-                     + "has no non-empty key HF_TOKEN: hydration waits for it")
-         }),
-    Case(name: "TokenValueEmpty",
-         reason: "An empty token counts as missing.",
-         request: Fx.request(Fx.modelCache(spec: tokenSpec()), clusters: [gpuEast],
-                             required: ["token-secret": [tokenSecret(["HF_TOKEN": ""])]]),
-         check: { r in
-             #expect(cond(r, "ArtifactReady")?.reason == "TokenSecretMissing")
-             #expect(r.desired.resources["hydrate-gpu-east"] == nil)
-         }),
-    Case(name: "NoClusters",
-         reason: "When no cluster matches, the XR says so and is not ready.",
-         request: Fx.request(Fx.modelCache(), clusters: []),
-         check: { r in
-             #expect(cond(r, "ClustersMatched")?.reason == "NoClusters")
-             #expect(cond(r, "ArtifactReady")?.reason == "NoClusters")
-             #expect(r.desired.composite?.ready == .notReady)
-             #expect(r.desired.composite?.object[path: "status", "summary", "ready"] == "0/0")
-             #expect(r.desired.resources.isEmpty)
-         }),
-    Case(name: "PassThroughUntouched",
-         reason: "Other steps' desired resources and the context come back unchanged.",
-         request: Fx.request(Fx.modelCache(), clusters: [gpuEast],
-                             desired: ["from-earlier-step": ["apiVersion": "v1", "kind": "ConfigMap", "data": ["k": "v"]]],
-                             context: ["apiextensions.crossplane.io/environment": ["region": "eu"]]),
-         check: { r in
-             #expect(r.desired.resources["from-earlier-step"]?.object
-                     == ["apiVersion": "v1", "kind": "ConfigMap", "data": ["k": "v"]])
-             #expect(r.context == ["apiextensions.crossplane.io/environment": ["region": "eu"]])
-             #expect(r.tag == "t1")
-         }),
+    Case(
+        name: "FirstCallAsksForClusters",
+        reason: "Before anything is answered the function only asks for clusters and passes desired state through.",
+        request: Fx.request(Fx.modelCache(), desired: ["other": ["kind": "Keep"]]),
+        check: { r in
+            #expect(
+                r.requirements?.resources["clusters"]
+                    == ResourceSelector(
+                        apiVersion: "modelplane.ai/v1alpha1", kind: "InferenceCluster", match: .labels([:])))
+            #expect(
+                r.requirements?.resources["consumers"]
+                    == ResourceSelector(
+                        apiVersion: "protection.crossplane.io/v1beta1", kind: "Usage",
+                        match: .labels(["modelplane.ai/modelcache": "qwen-2-5"]), namespace: "ml-team"))
+            #expect(r.requirements?.resources.count == 2)
+            #expect(r.desired.resources.keys.sorted() == ["other"])
+            #expect(r.desired.composite == nil)
+            #expect(r.results.isEmpty)
+        }),
+    Case(
+        name: "FirstCallWithTokenAsksForSecret",
+        reason: "A gated model also needs its token Secret, by name, in the cache's namespace.",
+        request: Fx.request(Fx.modelCache(spec: tokenSpec())),
+        check: { r in
+            #expect(
+                r.requirements?.resources["token-secret"]
+                    == ResourceSelector(
+                        apiVersion: "v1", kind: "Secret", match: .name("hf-token"), namespace: "ml-team"))
+            #expect(r.desired.resources.isEmpty)
+        }),
+    Case(
+        name: "OneClusterNothingObserved",
+        reason: "A matched cluster gets a claim and a Job with its storage class and default size.",
+        request: Fx.request(Fx.modelCache(), clusters: [gpuEast]),
+        check: { r in
+            #expect(r.requirements?.resources["clusters"] != nil, "requirements stay once answered")
+            #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-east", "pvc-gpu-east"])
+            let pvc = manifest(r, "pvc-gpu-east")
+            #expect(pvc?[path: "spec", "storageClassName"] == "fast-rwx")
+            #expect(pvc?[path: "spec", "resources", "requests", "storage"] == "300Gi")
+            #expect(pvc?[path: "spec", "accessModes"] == ["ReadWriteMany"])
+            #expect(pvc?[path: "metadata", "name"] == "modelcache-ml-team-qwen-2-5-b6b9a")
+            #expect(
+                r.desired.resources["pvc-gpu-east"]?.object[path: "spec", "providerConfigRef"]
+                    == ["kind": "ClusterProviderConfig", "name": "pc-gpu-east"])
+            #expect(r.desired.composite?.object[path: "status", "summary", "ready"] == "0/1")
+            #expect(statusClusters(r).first?["phase"] == "Pending")
+            #expect(cond(r, "ArtifactReady")?.reason == "Hydrating")
+            #expect(cond(r, "ArtifactReady")?.status == .false)
+            #expect(r.results.map(\.reason) == ["Staging"])
+            #expect(r.results.first?.message == "Staging Qwen/Qwen2.5-0.5B-Instruct to 1 cluster: gpu-east")
+            #expect(r.desired.composite?.ready == .notReady)
+        }),
+    Case(
+        name: "DefaultSizeWhenClusterGivesNone",
+        reason: "A cluster without defaultSizeGiB gets 200Gi claims.",
+        request: Fx.request(Fx.modelCache(), clusters: [gpuWest]),
+        check: { r in
+            #expect(manifest(r, "pvc-gpu-west")?[path: "spec", "resources", "requests", "storage"] == "200Gi")
+            #expect(manifest(r, "pvc-gpu-west")?[path: "spec", "storageClassName"] == "nfs-west")
+        }),
+    Case(
+        name: "SizeOverrideAndTwoClusters",
+        reason: "spec.storage.sizeGiB overrides every cluster's default; each cluster keeps its own class.",
+        request: Fx.request(
+            Fx.modelCache(spec: with(Fx.defaultSpec, "storage", ["sizeGiB": 50])),
+            clusters: [gpuWest, gpuEast]),
+        check: { r in
+            #expect(manifest(r, "pvc-gpu-east")?[path: "spec", "resources", "requests", "storage"] == "50Gi")
+            #expect(manifest(r, "pvc-gpu-west")?[path: "spec", "resources", "requests", "storage"] == "50Gi")
+            #expect(manifest(r, "pvc-gpu-east")?[path: "spec", "storageClassName"] == "fast-rwx")
+            #expect(manifest(r, "pvc-gpu-west")?[path: "spec", "storageClassName"] == "nfs-west")
+            #expect(statusClusters(r).map { $0["name"] } == ["gpu-east", "gpu-west"])
+            #expect(r.results.first?.message == "Staging Qwen/Qwen2.5-0.5B-Instruct to 2 clusters: gpu-east, gpu-west")
+        }),
+    Case(
+        name: "MatchLabelsBecomeRequirement",
+        reason: "The cluster selector is passed to Crossplane as the requirement's labels.",
+        request: Fx.request(
+            Fx.modelCache(
+                spec: with(
+                    Fx.defaultSpec, "clusterSelector",
+                    ["matchLabels": ["gpu": "h100", "region": "eu"]]))),
+        check: { r in
+            #expect(r.requirements?.resources["clusters"]?.match == .labels(["gpu": "h100", "region": "eu"]))
+        }),
+    Case(
+        name: "ClusterWithoutRWXFails",
+        reason: "A cluster that offers no ReadWriteMany storage is Failed and gets nothing.",
+        request: Fx.request(Fx.modelCache(), clusters: [Fx.cluster("cpu-only", rwx: nil), gpuEast]),
+        check: { r in
+            #expect(!r.desired.resources.keys.contains { $0.hasSuffix("cpu-only") })
+            #expect(statusClusters(r).first?["phase"] == "Failed")
+            #expect(
+                statusClusters(r).first?["message"]
+                    == "Cannot stage Qwen/Qwen2.5-0.5B-Instruct on cpu-only: InferenceCluster cpu-only declares no spec.storage.rwxCache"
+            )
+            #expect(cond(r, "ArtifactReady")?.reason == "Failed")
+            #expect(r.results.map(\.severity) == [.normal, .warning])
+        }),
+    Case(
+        name: "ClusterWithoutProviderConfigPends",
+        reason: "A cluster whose provider config is not ready yet is Pending and gets nothing.",
+        request: Fx.request(Fx.modelCache(), clusters: [noProviderConfig()]),
+        check: { r in
+            #expect(r.desired.resources.isEmpty)
+            #expect(statusClusters(r).first?["phase"] == "Pending")
+            #expect(
+                statusClusters(r).first?["message"]
+                    == "Waiting for InferenceCluster gpu-new to report status.providerConfigRef.name")
+        }),
+    Case(
+        name: "BoundAndRunningIsHydrating",
+        reason: "A bound claim with a running Job is Hydrating.",
+        request: Fx.request(
+            Fx.modelCache(status: Fx.status([("gpu-east", "Pending")])), clusters: [gpuEast],
+            observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"), "hydrate-gpu-east": Lx.observedJob(firstJob)]),
+        check: { r in
+            #expect(statusClusters(r).first?["phase"] == "Hydrating")
+            #expect(r.desired.resources["pvc-gpu-east"]?.ready == .ready)
+            #expect(r.desired.resources["hydrate-gpu-east"]?.ready == .notReady)
+            #expect(r.results.isEmpty, "no event on a steady state")
+        }),
+    Case(
+        name: "BoundAndCompleteIsReady",
+        reason: "A completed Job on a bound claim makes the cluster Ready and the Job is dropped.",
+        request: Fx.request(
+            Fx.modelCache(status: Fx.status([("gpu-east", "Hydrating")], artifactReady: ("False", "Hydrating"))),
+            clusters: [gpuEast],
+            observed: [
+                "pvc-gpu-east": Fx.claim(phase: "Bound"),
+                "hydrate-gpu-east": Lx.observedJob(firstJob, ("Complete", "Completed", "done")),
+            ]),
+        check: { r in
+            #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
+            #expect(r.desired.resources["pvc-gpu-east"]?.ready == .ready)
+            #expect(statusClusters(r).first?["phase"] == "Ready")
+            #expect(statusClusters(r).first?["message"] == nil)
+            #expect(r.desired.composite?.object[path: "status", "summary", "ready"] == "1/1")
+            #expect(r.desired.composite?.ready == .ready)
+            #expect(
+                cond(r, "ArtifactReady")
+                    == Condition(
+                        type: "ArtifactReady", status: .true, reason: "Staged",
+                        message: "Staged on all 1 cluster"))
+            #expect(r.results.map(\.message) == ["Artifact staged on all 1 cluster"])
+        }),
+    Case(
+        name: "ReadyLatchedAfterJobGone",
+        reason: "Once this source is staged, the cluster stays Ready after the Job is gone, without a new event.",
+        request: Fx.request(
+            Fx.modelCache(
+                status: Lx.status(
+                    [("gpu-east", "Ready", Lx.qwen.identity)],
+                    artifactReady: ("True", "Staged"))),
+            clusters: [gpuEast], observed: ["pvc-gpu-east": Fx.claim(phase: "Bound")]),
+        check: { r in
+            #expect(statusClusters(r).first?["phase"] == "Ready")
+            #expect(statusClusters(r).first?["staged"] == .string(Lx.qwen.identity))
+            #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
+            #expect(r.results.isEmpty)
+            #expect(r.desired.composite?.ready == .ready)
+        }),
+    Case(
+        name: "RevisionChangeStartsUpdate",
+        reason: "A new revision after Ready gets a new Job; the old revision stays staged and the phase is Updating.",
+        request: Fx.request(
+            Fx.modelCache(
+                spec: with(
+                    Fx.defaultSpec, "artifact",
+                    ["source": ["huggingFace": ["repo": "Qwen/Qwen2.5-0.5B-Instruct", "revision": "v2"]]]),
+                status: Lx.status([("gpu-east", "Ready", Lx.qwen.identity)], artifactReady: ("True", "Staged"))),
+            clusters: [gpuEast],
+            observed: [
+                "pvc-gpu-east": Fx.claim(phase: "Bound"),
+                "hydrate-gpu-east": Lx.observedJob(firstJob, ("Complete", "Completed", "old")),
+            ]),
+        check: { r in
+            #expect(statusClusters(r).first?["phase"] == "Updating")
+            #expect(statusClusters(r).first?["source"] == "hf://Qwen/Qwen2.5-0.5B-Instruct@v2")
+            #expect(statusClusters(r).first?["staged"] == "hf://Qwen/Qwen2.5-0.5B-Instruct")
+            let job = manifest(r, "hydrate-gpu-east")
+            let name = job?[path: "metadata", "name"]?.stringValue
+            #expect(name != nil && name != jobName)
+            let env = job?[path: "spec", "template", "spec", "containers"]?.listValue?.first?["env"]?.listValue ?? []
+            #expect(env.first { $0["name"] == "MODEL_DIR" }?["value"] == .string(Lx.qwenV2.directory))
+            #expect(env.first { $0["name"] == "KEEP_DIRS" }?["value"] == .string(Lx.qwen.directory))
+            #expect(cond(r, "ArtifactReady")?.reason == "Updating")
+            #expect(
+                r.results.map(\.message) == [
+                    "Updating hf://Qwen/Qwen2.5-0.5B-Instruct → hf://Qwen/Qwen2.5-0.5B-Instruct@v2 on 1 cluster: gpu-east"
+                ])
+            #expect(r.desired.composite?.ready == .notReady)
+        }),
+    Case(
+        name: "JobFailedWarnsOnce",
+        reason: "A failed Job makes the cluster Failed with the Job's reason and one Warning.",
+        request: Fx.request(
+            Fx.modelCache(status: Fx.status([("gpu-east", "Hydrating")])), clusters: [gpuEast],
+            observed: [
+                "pvc-gpu-east": Fx.claim(phase: "Bound"),
+                "hydrate-gpu-east": Lx.observedJob(
+                    firstJob, ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")),
+            ]),
+        check: { r in
+            #expect(statusClusters(r).first?["phase"] == "Failed")
+            #expect(
+                statusClusters(r).first?["message"]?.stringValue?.contains(
+                    #"BackoffLimitExceeded: "Job has reached the specified backoff limit""#) == true)
+            #expect(r.results.map(\.severity) == [.warning])
+            #expect(cond(r, "ArtifactReady")?.reason == "Failed")
+            #expect(cond(r, "ArtifactReady")?.message == "Staging failed on gpu-east")
+        }),
+    Case(
+        name: "JobStillFailedNoNewWarning",
+        reason: "A cluster that was already Failed does not warn again.",
+        request: Fx.request(
+            Fx.modelCache(status: Fx.status([("gpu-east", "Failed")], artifactReady: ("False", "Failed"))),
+            clusters: [gpuEast],
+            observed: [
+                "pvc-gpu-east": Fx.claim(phase: "Bound"),
+                "hydrate-gpu-east": Lx.observedJob(firstJob, ("Failed", "BackoffLimitExceeded", "x")),
+            ]),
+        check: { r in #expect(r.results.isEmpty) }),
+    Case(
+        name: "OneOfTwoReadyIsPartial",
+        reason: "With one of two clusters Ready the artifact is Partial and the XR not ready.",
+        request: Fx.request(
+            Fx.modelCache(status: Fx.status([("gpu-east", "Hydrating"), ("gpu-west", "Hydrating")])),
+            clusters: [gpuEast, gpuWest],
+            observed: [
+                "pvc-gpu-east": Fx.claim(phase: "Bound"), "pvc-gpu-west": Fx.claim(phase: "Bound"),
+                "hydrate-gpu-east": Lx.observedJob(firstJob, ("Complete", "Completed", "ok")),
+                "hydrate-gpu-west": Lx.observedJob(firstJob),
+            ]),
+        check: { r in
+            #expect(cond(r, "ArtifactReady")?.reason == "Partial")
+            #expect(r.desired.composite?.object[path: "status", "summary", "ready"] == "1/2")
+            #expect(r.desired.composite?.ready == .notReady)
+            #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-west", "pvc-gpu-east", "pvc-gpu-west"])
+        }),
+    Case(
+        name: "TokenCopiedByReference",
+        reason: "A gated model's token reaches the Job through a provider-side copy; its value never appears.",
+        request: Fx.request(
+            Fx.modelCache(spec: tokenSpec()), clusters: [gpuEast],
+            required: ["token-secret": [tokenSecret(["HF_TOKEN": .string(secretValue)])]]),
+        check: { r in
+            #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-east", "pvc-gpu-east", "token-gpu-east"])
+            let token = r.desired.resources["token-gpu-east"]?.object
+            #expect(
+                token?[path: "spec", "references"] == [
+                    [
+                        "patchesFrom": [
+                            "apiVersion": "v1", "kind": "Secret", "name": "hf-token", "namespace": "ml-team",
+                            "fieldPath": "data.HF_TOKEN",
+                        ],
+                        "toFieldPath": "data.HF_TOKEN",
+                    ]
+                ])
+            let env = manifest(r, "hydrate-gpu-east")?[path: "spec", "template", "spec", "containers"]?.listValue?
+                .first?["env"]
+            let hf = env?.listValue?.first { $0["name"] == "HF_TOKEN" }
+            #expect(
+                hf?[path: "valueFrom", "secretKeyRef", "name"]
+                    == manifest(r, "token-gpu-east")?[path: "metadata", "name"])
+            #expect(!r.canonicalValue.canonicalJSON().contains(secretValue))
+            #expect(cond(r, "ArtifactReady")?.reason == "Hydrating")
+        }),
+    Case(
+        name: "TokenSecretAbsent",
+        reason:
+            "Without the Secret on the control plane, the Job reads it on the workload cluster (the proposal's convention).",
+        request: Fx.request(Fx.modelCache(spec: tokenSpec()), clusters: [gpuEast], required: ["token-secret": []]),
+        check: { r in
+            #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-east", "pvc-gpu-east"])
+            #expect(cond(r, "ArtifactReady")?.reason == "Hydrating")
+            #expect(!r.results.contains { $0.reason == "TokenSecretMissing" })
+        }),
+    Case(
+        name: "TokenKeyAbsent",
+        reason: "A Secret without the key counts as missing.",
+        request: Fx.request(
+            Fx.modelCache(spec: tokenSpec()), clusters: [gpuEast],
+            required: ["token-secret": [tokenSecret(["OTHER": "eA=="])]]),
+        check: { r in
+            #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
+            #expect(
+                cond(r, "ArtifactReady")?.message
+                    == "Secret ml-team/hf-token named by spec.artifact.source.huggingFace.tokenSecretRef "
+                    + "has no non-empty key HF_TOKEN: hydration waits for it")
+        }),
+    Case(
+        name: "TokenValueEmpty",
+        reason: "An empty token counts as missing.",
+        request: Fx.request(
+            Fx.modelCache(spec: tokenSpec()), clusters: [gpuEast],
+            required: ["token-secret": [tokenSecret(["HF_TOKEN": ""])]]),
+        check: { r in
+            #expect(cond(r, "ArtifactReady")?.reason == "TokenSecretMissing")
+            #expect(r.desired.resources["hydrate-gpu-east"] == nil)
+        }),
+    Case(
+        name: "NoClusters",
+        reason: "When no cluster matches, the XR says so and is not ready.",
+        request: Fx.request(Fx.modelCache(), clusters: []),
+        check: { r in
+            #expect(cond(r, "ClustersMatched")?.reason == "NoClusters")
+            #expect(cond(r, "ArtifactReady")?.reason == "NoClusters")
+            #expect(r.desired.composite?.ready == .notReady)
+            #expect(r.desired.composite?.object[path: "status", "summary", "ready"] == "0/0")
+            #expect(r.desired.resources.isEmpty)
+        }),
+    Case(
+        name: "PassThroughUntouched",
+        reason: "Other steps' desired resources and the context come back unchanged.",
+        request: Fx.request(
+            Fx.modelCache(), clusters: [gpuEast],
+            desired: ["from-earlier-step": ["apiVersion": "v1", "kind": "ConfigMap", "data": ["k": "v"]]],
+            context: ["apiextensions.crossplane.io/environment": ["region": "eu"]]),
+        check: { r in
+            #expect(
+                r.desired.resources["from-earlier-step"]?.object
+                    == ["apiVersion": "v1", "kind": "ConfigMap", "data": ["k": "v"]])
+            #expect(r.context == ["apiextensions.crossplane.io/environment": ["region": "eu"]])
+            #expect(r.tag == "t1")
+        }),
 ]
 
 let secretValue = "hf_SuperSecretTokenValue123"
 
 func tokenSpec() -> Value {
-    with(Fx.defaultSpec, "artifact", ["source": ["huggingFace": [
-        "repo": "meta-llama/Llama-3.1-8B-Instruct", "tokenSecretRef": ["name": "hf-token"],
-    ]]])
+    with(
+        Fx.defaultSpec, "artifact",
+        [
+            "source": [
+                "huggingFace": [
+                    "repo": "meta-llama/Llama-3.1-8B-Instruct", "tokenSecretRef": ["name": "hf-token"],
+                ]
+            ]
+        ])
 }
 
 func tokenSecret(_ data: Fields) -> Value {
-    ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "hf-token", "namespace": "ml-team"], "data": .object(data)]
+    [
+        "apiVersion": "v1", "kind": "Secret", "metadata": ["name": "hf-token", "namespace": "ml-team"],
+        "data": .object(data),
+    ]
 }
 
 func noProviderConfig() -> Value {

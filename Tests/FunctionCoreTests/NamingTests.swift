@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FunctionCore
 
 /// Names and label values the function derives from user names.
@@ -34,17 +35,21 @@ import Testing
         #expect(dir != revisionDirectory("hf://Qwen/Qwen2.5-0.5B-Instruct@main"))
     }
 
-    @Test("A new Job's name digests identity, staged revision, retry, replaced Job and generation, in every case",
-          arguments: [(nil, nil), ("", nil), ("hf://Qwen/Qwen2.5-0.5B-Instruct", nil),
-                      ("hf://Qwen/Qwen2.5-0.5B-Instruct@v1", nil), ("hf://Qwen/Qwen2.5-0.5B-Instruct", "old-job")]
+    @Test(
+        "A new Job's name digests identity, staged revision, retry, replaced Job and generation, in every case",
+        arguments: [
+            (nil, nil), ("", nil), ("hf://Qwen/Qwen2.5-0.5B-Instruct", nil),
+            ("hf://Qwen/Qwen2.5-0.5B-Instruct@v1", nil), ("hf://Qwen/Qwen2.5-0.5B-Instruct", "old-job"),
+        ]
             as [(String?, String?)])
     func jobNames(staged: String?, replacing: String?) {
         for retry in [nil, "2"] as [String?] {
             let staging = Lx.staging(retry: retry)
             // Lx.staging is at generation 0.
             let seed = ["hf://Qwen/Qwen2.5-0.5B-Instruct", staged ?? "", retry ?? "", replacing ?? "", "0"]
-            let expected = childName("modelcache", "ml-team", "qwen-2-5", "hydrate",
-                                     shortDigest(seed.joined(separator: "\n"), length: 6))
+            let expected = childName(
+                "modelcache", "ml-team", "qwen-2-5", "hydrate",
+                shortDigest(seed.joined(separator: "\n"), length: 6))
             #expect(staging.newJobName(staged: staged, replacing: replacing) == expected)
         }
     }

@@ -23,8 +23,10 @@ import Testing
 
     @Test("A Ready replica on a NotReady cluster is kept, with no event and no second replica elsewhere")
     func readyKept() {
-        let r = compose.run(Fx.request(Wx.deployment(replicas: 1), required: ["clusters": [Self.notReady("a"), Fx.cluster("b")]],
-                                       observed: ["replica-a": replica("a", ready: true)]))
+        let r = compose.run(
+            Fx.request(
+                Wx.deployment(replicas: 1), required: ["clusters": [Self.notReady("a"), Fx.cluster("b")]],
+                observed: ["replica-a": replica("a", ready: true)]))
         #expect(r.desired.resources.keys.sorted() == ["replica-a"])
         #expect(r.results.isEmpty)
         #expect(cond(r, "ReplicasScheduled")?.reason == "Scheduled")
@@ -34,52 +36,76 @@ import Testing
     func readyKeptThroughOtherFlaps() {
         var noPC = Fx.cluster("a")
         noPC["status"]?["providerConfigRef"] = nil
-        let r = compose.run(Fx.request(Wx.deployment(replicas: 1), required: ["clusters": [noPC, Fx.cluster("b")]],
-                                       observed: ["replica-a": replica("a", ready: true)]))
+        let r = compose.run(
+            Fx.request(
+                Wx.deployment(replicas: 1), required: ["clusters": [noPC, Fx.cluster("b")]],
+                observed: ["replica-a": replica("a", ready: true)]))
         #expect(r.desired.resources.keys.sorted() == ["replica-a"])
-        let cache = compose.run(Fx.request(Wx.deployment(replicas: 1, cache: "qwen-2-5"),
-                                           required: ["cache": [Wx.cache(phases: [("a", "Failed"), ("b", "Ready")])],
-                                                      "clusters": [Fx.cluster("a"), Fx.cluster("b")]],
-                                           observed: ["replica-a": replica("a", ready: true)]))
+        let cache = compose.run(
+            Fx.request(
+                Wx.deployment(replicas: 1, cache: "qwen-2-5"),
+                required: [
+                    "cache": [Wx.cache(phases: [("a", "Failed"), ("b", "Ready")])],
+                    "clusters": [Fx.cluster("a"), Fx.cluster("b")],
+                ],
+                observed: ["replica-a": replica("a", ready: true)]))
         #expect(cache.desired.resources.keys.sorted() == ["replica-a"])
     }
 
-    @Test("A non-Ready replica on an ineligible cluster moves, with a Normal event naming the replica, the cluster and why")
+    @Test(
+        "A non-Ready replica on an ineligible cluster moves, with a Normal event naming the replica, the cluster and why"
+    )
     func notReadyMoved() {
-        let r = compose.run(Fx.request(Wx.deployment(replicas: 1), required: ["clusters": [Self.notReady("a"), Fx.cluster("b")]],
-                                       observed: ["replica-a": replica("a", ready: false)]))
+        let r = compose.run(
+            Fx.request(
+                Wx.deployment(replicas: 1), required: ["clusters": [Self.notReady("a"), Fx.cluster("b")]],
+                observed: ["replica-a": replica("a", ready: false)]))
         #expect(r.desired.resources.keys.sorted() == ["replica-b"])
         #expect(r.results.map(\.severity) == [.normal])
         #expect(r.results.first?.reason == "ReplicaMoved")
-        #expect(events(r) == ["Replica qwen-a-x7k2p leaves a: the replica is not Ready and InferenceCluster a is not Ready"])
+        #expect(
+            events(r) == ["Replica qwen-a-x7k2p leaves a: the replica is not Ready and InferenceCluster a is not Ready"]
+        )
     }
 
     @Test("A cluster where the cache is only Retained takes no new replica; a Ready one already there stays")
     func retainedTakesNoNewReplica() {
-        let cache = Wx.cache(phases: [("a", "Retained"), ("b", "Ready")], staged: ["a": "hf://Qwen/Qwen2.5-0.5B-Instruct"])
-        let fresh = compose.run(Fx.request(Wx.deployment(replicas: 1, cache: "qwen-2-5"),
-                                           required: ["cache": [cache], "clusters": [Fx.cluster("a"), Fx.cluster("b")]]))
+        let cache = Wx.cache(
+            phases: [("a", "Retained"), ("b", "Ready")], staged: ["a": "hf://Qwen/Qwen2.5-0.5B-Instruct"])
+        let fresh = compose.run(
+            Fx.request(
+                Wx.deployment(replicas: 1, cache: "qwen-2-5"),
+                required: ["cache": [cache], "clusters": [Fx.cluster("a"), Fx.cluster("b")]]))
         #expect(fresh.desired.resources.keys.sorted() == ["replica-b"])
-        let kept = compose.run(Fx.request(Wx.deployment(replicas: 1, cache: "qwen-2-5"),
-                                          required: ["cache": [cache], "clusters": [Fx.cluster("a"), Fx.cluster("b")]],
-                                          observed: ["replica-a": replica("a", ready: true)]))
+        let kept = compose.run(
+            Fx.request(
+                Wx.deployment(replicas: 1, cache: "qwen-2-5"),
+                required: ["cache": [cache], "clusters": [Fx.cluster("a"), Fx.cluster("b")]],
+                observed: ["replica-a": replica("a", ready: true)]))
         #expect(kept.desired.resources.keys.sorted() == ["replica-a"])
     }
 
     @Test("A non-Ready replica on a still-eligible cluster stays (it may be starting)")
     func notReadyEligibleKept() {
-        let r = compose.run(Fx.request(Wx.deployment(replicas: 1), required: ["clusters": [Fx.cluster("a"), Fx.cluster("b")]],
-                                       observed: ["replica-b": replica("b", ready: false)]))
+        let r = compose.run(
+            Fx.request(
+                Wx.deployment(replicas: 1), required: ["clusters": [Fx.cluster("a"), Fx.cluster("b")]],
+                observed: ["replica-b": replica("b", ready: false)]))
         #expect(r.desired.resources.keys.sorted() == ["replica-b"])
         #expect(r.results.isEmpty)
     }
 
     @Test("A cluster gone from the answer moves even a Ready replica, with an event saying it is no longer selected")
     func goneMoved() {
-        let r = compose.run(Fx.request(Wx.deployment(replicas: 1), required: ["clusters": [Fx.cluster("b")]],
-                                       observed: ["replica-a": replica("a", ready: true)]))
+        let r = compose.run(
+            Fx.request(
+                Wx.deployment(replicas: 1), required: ["clusters": [Fx.cluster("b")]],
+                observed: ["replica-a": replica("a", ready: true)]))
         #expect(r.desired.resources.keys.sorted() == ["replica-b"])
-        #expect(events(r) == ["Replica qwen-a-x7k2p leaves a: InferenceCluster a is no longer selected (deleted, or no longer matching the cluster selector)"])
+        #expect(
+            events(r) == [
+                "Replica qwen-a-x7k2p leaves a: InferenceCluster a is no longer selected (deleted, or no longer matching the cluster selector)"
+            ])
     }
 
     @Test("Unanswered or inconsistent inputs move nothing: clusters not answered, cache gone, selector conflict")
@@ -87,30 +113,40 @@ import Testing
         let observed = ["replica-a": replica("a", ready: false)]
         let unanswered = compose.run(Fx.request(Wx.deployment(replicas: 1), observed: observed))
         #expect(unanswered.desired.resources.keys.sorted() == ["replica-a"])
-        let cacheGone = compose.run(Fx.request(Wx.deployment(replicas: 1, cache: "qwen-2-5"),
-                                               required: ["cache": [], "clusters": []], observed: observed))
+        let cacheGone = compose.run(
+            Fx.request(
+                Wx.deployment(replicas: 1, cache: "qwen-2-5"),
+                required: ["cache": [], "clusters": []], observed: observed))
         #expect(cacheGone.desired.resources.keys.sorted() == ["replica-a"])
         #expect(events(cacheGone).isEmpty)
     }
 
     @Test("Scaling down keeps Ready replicas first and says which replica left")
     func scaleDown() {
-        let r = compose.run(Fx.request(Wx.deployment(replicas: 1), required: ["clusters": [Fx.cluster("a"), Fx.cluster("b")]],
-                                       observed: ["replica-a": replica("a", ready: false), "replica-b": replica("b", ready: true)]))
+        let r = compose.run(
+            Fx.request(
+                Wx.deployment(replicas: 1), required: ["clusters": [Fx.cluster("a"), Fx.cluster("b")]],
+                observed: ["replica-a": replica("a", ready: false), "replica-b": replica("b", ready: true)]))
         #expect(r.desired.resources.keys.sorted() == ["replica-b"])
         #expect(r.results.map(\.reason) == ["ReplicaRemoved"])
         #expect(events(r) == ["Replica qwen-a-x7k2p leaves a: spec.replicas is 1"])
     }
 
-    @Test("A conflict over several keys names the first keys in sorted order, whatever the hash order, and counts the rest")
+    @Test(
+        "A conflict over several keys names the first keys in sorted order, whatever the hash order, and counts the rest"
+    )
     func conflictSorted() {
         let keys = (0..<12).map { "k\($0)" + String(repeating: "x", count: $0) }
         let mine = Fields(Dictionary(uniqueKeysWithValues: keys.map { ($0, "mine") }))
         let theirs = Fields(Dictionary(uniqueKeysWithValues: keys.map { ($0, "theirs") }))
-        let r = compose.run(Fx.request(Wx.deployment(cache: "qwen-2-5", selector: mine),
-                                       required: ["cache": [Wx.cache(phases: [], selector: theirs)], "clusters": []]))
-        let expected = "spec.clusterSelector and ModelCache qwen-2-5 select different values for "
-            + keys.sorted(by: utf8Less).prefix(5).map { "label \"\($0)\" (\"mine\" and \"theirs\")" }.joined(separator: ", ")
+        let r = compose.run(
+            Fx.request(
+                Wx.deployment(cache: "qwen-2-5", selector: mine),
+                required: ["cache": [Wx.cache(phases: [], selector: theirs)], "clusters": []]))
+        let expected =
+            "spec.clusterSelector and ModelCache qwen-2-5 select different values for "
+            + keys.sorted(by: utf8Less).prefix(5).map { "label \"\($0)\" (\"mine\" and \"theirs\")" }.joined(
+                separator: ", ")
             + " and 7 more: no cluster can satisfy both"
         #expect(cond(r, "ReplicasScheduled")?.reason == "SelectorConflict")
         #expect(cond(r, "ReplicasScheduled")?.message == expected)
@@ -121,8 +157,13 @@ import Testing
         let long = "team-a." + String(repeating: "d", count: 60) + ".qwen"  // a valid name, too long for a label
         var xr = Wx.deployment(replicas: 1, cache: long)
         xr["metadata"]?["name"] = .string(long)
-        let r = compose.run(Fx.request(xr, required: ["cache": [Wx.cache(phases: [("a", "Ready")], name: long)],
-                                                      "clusters": [Fx.cluster("a")]]))
+        let r = compose.run(
+            Fx.request(
+                xr,
+                required: [
+                    "cache": [Wx.cache(phases: [("a", "Ready")], name: long)],
+                    "clusters": [Fx.cluster("a")],
+                ]))
         let labels = r.desired.resources["replica-a"]?.object[path: "metadata", "labels"]
         #expect(labels?["modelplane.ai/deployment"] == .string(labelValue(long)))
         #expect(labels?["modelplane.ai/modelcache"] == .string(labelValue(long)))
@@ -132,6 +173,8 @@ import Testing
         var replica = Wx.replica()
         replica["metadata"]?["name"] = .string(long)
         let w = compose.run(Fx.request(replica, required: ["cluster": [Fx.cluster("gpu-east")]]))
-        #expect(manifest(w, "workload")?[path: "metadata", "labels", "modelplane.ai/modelreplica"] == .string(labelValue(long)))
+        #expect(
+            manifest(w, "workload")?[path: "metadata", "labels", "modelplane.ai/modelreplica"]
+                == .string(labelValue(long)))
     }
 }

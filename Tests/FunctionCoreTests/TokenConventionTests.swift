@@ -27,56 +27,75 @@ struct TokenCase: Sendable, CustomTestStringConvertible {
 func gatedSpec(key: String?) -> Value {
     var ref: Fields = ["name": "hf-token"]
     if let key { ref["key"] = .string(key) }
-    return with(Fx.defaultSpec, "artifact", ["source": ["huggingFace": [
-        "repo": "meta-llama/Llama-3.1-8B-Instruct", "tokenSecretRef": .object(ref),
-    ]]])
+    return with(
+        Fx.defaultSpec, "artifact",
+        [
+            "source": [
+                "huggingFace": [
+                    "repo": "meta-llama/Llama-3.1-8B-Instruct", "tokenSecretRef": .object(ref),
+                ]
+            ]
+        ])
 }
 
 func controlPlaneSecret(_ data: Fields, name: String = "hf-token") -> Value {
-    ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": .string(name), "namespace": "ml-team"], "data": .object(data)]
+    [
+        "apiVersion": "v1", "kind": "Secret", "metadata": ["name": .string(name), "namespace": "ml-team"],
+        "data": .object(data),
+    ]
 }
 
 let tokenCases: [TokenCase] = [
-    TokenCase(name: "OnWorkloadClusters",
-              reason: "No Secret on the control plane: the proposal's convention, the Job reads it in the remote namespace.",
-              key: nil, answer: [], copied: false, jobSecret: "hf-token", jobKey: "HF_TOKEN", fieldPath: nil,
-              messageSays: "with HF_TOKEN from key HF_TOKEN of Secret default/hf-token on the workload cluster",
-              artifactReady: "Hydrating"),
-    TokenCase(name: "OnControlPlane",
-              reason: "A Secret on the control plane is copied to every cluster by provider-kubernetes.",
-              key: nil, answer: [controlPlaneSecret(["HF_TOKEN": .string(secretValue)])], copied: true, jobSecret: nil,
-              jobKey: "HF_TOKEN", fieldPath: "data.HF_TOKEN",
-              messageSays: "with HF_TOKEN from key HF_TOKEN of Secret ml-team/hf-token on the control plane, copied to Secret ",
-              artifactReady: "Hydrating"),
-    TokenCase(name: "DottedKeyOnControlPlane",
-              reason: "A key with dots is addressed in bracket form, which a dotted path would split.",
-              key: "hf.token", answer: [controlPlaneSecret(["hf.token": .string(secretValue)])], copied: true, jobSecret: nil,
-              jobKey: "hf.token", fieldPath: "data[hf.token]", messageSays: "key hf.token of Secret ml-team/hf-token",
-              artifactReady: "Hydrating"),
-    TokenCase(name: "DottedKeyOnWorkloadClusters",
-              reason: "A key with dots read on the workload cluster is the secretKeyRef's key as written.",
-              key: "hf.token", answer: [], copied: false, jobSecret: "hf-token", jobKey: "hf.token", fieldPath: nil,
-              messageSays: "key hf.token of Secret default/hf-token on the workload cluster", artifactReady: "Hydrating"),
-    TokenCase(name: "ControlPlaneSecretWithoutKey",
-              reason: "A control-plane Secret that lacks the key is a mistake to report, not a workload-cluster Secret.",
-              key: nil, answer: [controlPlaneSecret(["OTHER": "eA=="])], copied: false, jobSecret: nil, jobKey: "",
-              fieldPath: nil, messageSays: nil, artifactReady: "TokenSecretMissing"),
-    TokenCase(name: "ControlPlaneSecretEmptyValue",
-              reason: "An empty value counts as missing.",
-              key: nil, answer: [controlPlaneSecret(["HF_TOKEN": ""])], copied: false, jobSecret: nil, jobKey: "",
-              fieldPath: nil, messageSays: nil, artifactReady: "TokenSecretMissing"),
-    TokenCase(name: "AnswerNamesAnotherSecret",
-              reason: "Only the Secret asked for counts: another one in the answer is as good as none.",
-              key: nil, answer: [controlPlaneSecret(["HF_TOKEN": "eA=="], name: "other")], copied: false,
-              jobSecret: "hf-token", jobKey: "HF_TOKEN", fieldPath: nil,
-              messageSays: "of Secret default/hf-token on the workload cluster", artifactReady: "Hydrating"),
+    TokenCase(
+        name: "OnWorkloadClusters",
+        reason: "No Secret on the control plane: the proposal's convention, the Job reads it in the remote namespace.",
+        key: nil, answer: [], copied: false, jobSecret: "hf-token", jobKey: "HF_TOKEN", fieldPath: nil,
+        messageSays: "with HF_TOKEN from key HF_TOKEN of Secret default/hf-token on the workload cluster",
+        artifactReady: "Hydrating"),
+    TokenCase(
+        name: "OnControlPlane",
+        reason: "A Secret on the control plane is copied to every cluster by provider-kubernetes.",
+        key: nil, answer: [controlPlaneSecret(["HF_TOKEN": .string(secretValue)])], copied: true, jobSecret: nil,
+        jobKey: "HF_TOKEN", fieldPath: "data.HF_TOKEN",
+        messageSays:
+            "with HF_TOKEN from key HF_TOKEN of Secret ml-team/hf-token on the control plane, copied to Secret ",
+        artifactReady: "Hydrating"),
+    TokenCase(
+        name: "DottedKeyOnControlPlane",
+        reason: "A key with dots is addressed in bracket form, which a dotted path would split.",
+        key: "hf.token", answer: [controlPlaneSecret(["hf.token": .string(secretValue)])], copied: true, jobSecret: nil,
+        jobKey: "hf.token", fieldPath: "data[hf.token]", messageSays: "key hf.token of Secret ml-team/hf-token",
+        artifactReady: "Hydrating"),
+    TokenCase(
+        name: "DottedKeyOnWorkloadClusters",
+        reason: "A key with dots read on the workload cluster is the secretKeyRef's key as written.",
+        key: "hf.token", answer: [], copied: false, jobSecret: "hf-token", jobKey: "hf.token", fieldPath: nil,
+        messageSays: "key hf.token of Secret default/hf-token on the workload cluster", artifactReady: "Hydrating"),
+    TokenCase(
+        name: "ControlPlaneSecretWithoutKey",
+        reason: "A control-plane Secret that lacks the key is a mistake to report, not a workload-cluster Secret.",
+        key: nil, answer: [controlPlaneSecret(["OTHER": "eA=="])], copied: false, jobSecret: nil, jobKey: "",
+        fieldPath: nil, messageSays: nil, artifactReady: "TokenSecretMissing"),
+    TokenCase(
+        name: "ControlPlaneSecretEmptyValue",
+        reason: "An empty value counts as missing.",
+        key: nil, answer: [controlPlaneSecret(["HF_TOKEN": ""])], copied: false, jobSecret: nil, jobKey: "",
+        fieldPath: nil, messageSays: nil, artifactReady: "TokenSecretMissing"),
+    TokenCase(
+        name: "AnswerNamesAnotherSecret",
+        reason: "Only the Secret asked for counts: another one in the answer is as good as none.",
+        key: nil, answer: [controlPlaneSecret(["HF_TOKEN": "eA=="], name: "other")], copied: false,
+        jobSecret: "hf-token", jobKey: "HF_TOKEN", fieldPath: nil,
+        messageSays: "of Secret default/hf-token on the workload cluster", artifactReady: "Hydrating"),
 ]
 
 @Suite struct TokenConventionTests {
     @Test(arguments: tokenCases)
     func token(_ c: TokenCase) throws {
-        let r = Composer().run(Fx.request(Fx.modelCache(spec: gatedSpec(key: c.key)), clusters: [gpuEast],
-                                          required: ["token-secret": c.answer]))
+        let r = Composer().run(
+            Fx.request(
+                Fx.modelCache(spec: gatedSpec(key: c.key)), clusters: [gpuEast],
+                required: ["token-secret": c.answer]))
         #expect(!r.isFatal, "\(r.results)")
         #expect(cond(r, "ArtifactReady")?.reason == c.artifactReady, "\(c.name): \(c.reason)")
         #expect((r.desired.resources["token-gpu-east"] != nil) == c.copied, "\(c.name): \(c.reason)")
@@ -88,8 +107,9 @@ let tokenCases: [TokenCase] = [
             return
         }
         #expect(!r.results.contains { $0.reason == "TokenSecretMissing" })
-        let env = try #require(manifest(r, "hydrate-gpu-east")?[path: "spec", "template", "spec", "containers"]?
-            .listValue?.first?["env"]?.listValue)
+        let env = try #require(
+            manifest(r, "hydrate-gpu-east")?[path: "spec", "template", "spec", "containers"]?
+                .listValue?.first?["env"]?.listValue)
         let ref = try #require(env.first { $0["name"] == "HF_TOKEN" }?[path: "valueFrom", "secretKeyRef"])
         let expectedSecret = c.jobSecret ?? manifest(r, "token-gpu-east")?[path: "metadata", "name"]?.stringValue
         #expect(ref["name"]?.stringValue == expectedSecret)
@@ -102,9 +122,11 @@ let tokenCases: [TokenCase] = [
             #expect(reference?["toFieldPath"]?.stringValue == path)
         }
         // Bound claim: the cluster is Hydrating, and its message says where the token is read.
-        let bound = Composer().run(Fx.request(Fx.modelCache(spec: gatedSpec(key: c.key)), clusters: [gpuEast],
-                                              required: ["token-secret": c.answer],
-                                              observed: ["pvc-gpu-east": Fx.claim(phase: "Bound")]))
+        let bound = Composer().run(
+            Fx.request(
+                Fx.modelCache(spec: gatedSpec(key: c.key)), clusters: [gpuEast],
+                required: ["token-secret": c.answer],
+                observed: ["pvc-gpu-east": Fx.claim(phase: "Bound")]))
         let message = statusClusters(bound).first?["message"]?.stringValue ?? ""
         #expect(message.contains(c.messageSays ?? "<none>"), "\(c.name): \(message)")
     }

@@ -22,8 +22,10 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
         .init(name: "MultiNodeSharedCacheOwnCommand", pipeline: 2, cache: true, command: true),
     ]
 
-    static let userEnv: [Value] = [["name": "VLLM_LOGGING_LEVEL", "value": "INFO"],
-                                   ["name": "HF_TOKEN", "valueFrom": ["secretKeyRef": ["name": "hf", "key": "token"]]]]
+    static let userEnv: [Value] = [
+        ["name": "VLLM_LOGGING_LEVEL", "value": "INFO"],
+        ["name": "HF_TOKEN", "valueFrom": ["secretKeyRef": ["name": "hf", "key": "token"]]],
+    ]
     static let userCommand: Value = ["/opt/engine/serve.sh", "--rank-from-env"]
     /// The user's args: with a shared cache no `--model` (the function points it at the
     /// cache); without one the HuggingFace id the engine (or the automatic cache) loads.
@@ -32,8 +34,9 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
     }
 
     var workers: Value {
-        Wx.workers(pipeline: pipeline, args: userArgs.map(Value.string), command: command ? Self.userCommand : nil,
-                   env: Self.userEnv)
+        Wx.workers(
+            pipeline: pipeline, args: userArgs.map(Value.string), command: command ? Self.userCommand : nil,
+            env: Self.userEnv)
     }
 
     /// The response once the cache (if any) has a staged revision on gpu-east.
@@ -49,8 +52,10 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
             job["status"] = ["conditions": [["type": "Complete", "status": "True", "reason": "Done", "message": ""]]]
             observed = ["cache-pvc": Fx.claim(phase: "Bound"), "cache-hydrate": Fx.observedObject(job, ready: true)]
         }
-        return Composer().run(Fx.request(Wx.replica(cache: cache ? "qwen-2-5" : nil, workers: workers), required: required,
-                                         observed: observed))
+        return Composer().run(
+            Fx.request(
+                Wx.replica(cache: cache ? "qwen-2-5" : nil, workers: workers), required: required,
+                observed: observed))
     }
 }
 
@@ -59,12 +64,15 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
     func templates(_ w: Value) -> [(String, Value?)] {
         w["kind"] == "Deployment"
             ? [("serving", w[path: "spec", "template"])]
-            : [("leader", w[path: "spec", "leaderWorkerTemplate", "leaderTemplate"]),
-               ("worker", w[path: "spec", "leaderWorkerTemplate", "workerTemplate"])]
+            : [
+                ("leader", w[path: "spec", "leaderWorkerTemplate", "leaderTemplate"]),
+                ("worker", w[path: "spec", "leaderWorkerTemplate", "workerTemplate"]),
+            ]
     }
 
-    @Test("Every shape: serving port and probes, gang wiring, read-only cache mount, sidecars and pod metadata kept",
-          arguments: WorkloadShape.all)
+    @Test(
+        "Every shape: serving port and probes, gang wiring, read-only cache mount, sidecars and pod metadata kept",
+        arguments: WorkloadShape.all)
     func shape(_ s: WorkloadShape) throws {
         let r = s.compose()
         #expect(!r.isFatal, "\(r.results)")
@@ -75,7 +83,9 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
         if s.pipeline > 1 {
             selector["leaderworkerset.sigs.k8s.io/worker-index"] = "0"
             #expect(w[path: "spec", "leaderWorkerTemplate", "restartPolicy"] == "RecreateGroupOnPodRestart")
-            #expect(w[path: "spec", "startupPolicy"] == "LeaderCreated", "LeaderReady would deadlock: the leader waits for its workers")
+            #expect(
+                w[path: "spec", "startupPolicy"] == "LeaderCreated",
+                "LeaderReady would deadlock: the leader waits for its workers")
         }
         #expect(service[path: "spec", "selector"] == selector, "the Service selects serving pods only")
 
@@ -93,7 +103,9 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
                 let total = (startup["periodSeconds"]?.intValue ?? 0) * (startup["failureThreshold"]?.intValue ?? 0)
                 #expect(total >= 20 * 60, "startup allows at least 20 minutes, got \(total)s")
             } else {
-                for key in ["readinessProbe", "startupProbe", "livenessProbe", "ports"] { #expect(engine[key] == nil, "\(key)") }
+                for key in ["readinessProbe", "startupProbe", "livenessProbe", "ports"] {
+                    #expect(engine[key] == nil, "\(key)")
+                }
             }
 
             // Command and args: the user's command verbatim; else the gang bootstrap; else the image's entrypoint.
@@ -111,7 +123,9 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
                 }
             case (false, true, "leader"):
                 #expect(engine["command"] == .list(GangBootstrap.leaderCommand.map(Value.string)))
-                let want = s.cache ? ["--max-model-len=8192", "--model=/models/qwen"]
+                let want =
+                    s.cache
+                    ? ["--max-model-len=8192", "--model=/models/qwen"]
                     : ["--model=/mnt/models", "--max-model-len=8192", "--served-model-name=Qwen/Qwen2.5-7B-Instruct"]
                 #expect(args == want + ["--tensor-parallel-size=4", "--pipeline-parallel-size=2"])
             case (false, true, _):
@@ -119,7 +133,8 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
                 #expect(args == nil)
             default:
                 #expect(engine["command"] == nil)
-                #expect(args == s.userArgs + (s.cache ? ["--model=/models/qwen"] : []), "--model added only for a cache")
+                #expect(
+                    args == s.userArgs + (s.cache ? ["--model=/models/qwen"] : []), "--model added only for a cache")
             }
 
             // Env: the gang's address and rank ahead of the user's env; single-node pods unchanged.
@@ -142,8 +157,11 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
             // Everything else as written.
             let containers = template?[path: "spec", "containers"]?.listValue ?? []
             #expect(containers.count == 2)
-            #expect(containers.last == ["name": "metrics", "image": "prom/exporter:1", "env": [["name": "X", "value": "1"]]],
-                    "sidecars kept verbatim")
+            #expect(
+                containers.last == [
+                    "name": "metrics", "image": "prom/exporter:1", "env": [["name": "X", "value": "1"]],
+                ],
+                "sidecars kept verbatim")
             #expect(engine["image"] == "vllm/vllm-openai:v0.6.3")
             #expect(template?[path: "spec", "imagePullSecrets"] == [["name": "regcred"]])
             #expect(template?[path: "metadata", "labels", "team"] == "ml")
@@ -154,11 +172,16 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
     @Test("A gang engine's own MODELPLANE_* env wins: ours is not added twice")
     func ownGangEnv() throws {
         let workers = Wx.workers(pipeline: 2, args: [], env: [["name": "MODELPLANE_RANK", "value": "7"]])
-        let r = Composer().run(Fx.request(Wx.replica(cache: "qwen-2-5", workers: workers),
-                                          required: ["cluster": [Fx.cluster("gpu-east")], "cache": [Wx.cache(phases: [("gpu-east", "Ready")])]]))
+        let r = Composer().run(
+            Fx.request(
+                Wx.replica(cache: "qwen-2-5", workers: workers),
+                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [Wx.cache(phases: [("gpu-east", "Ready")])]]))
         let leader = engineOf(manifest(r, "workload")?[path: "spec", "leaderWorkerTemplate", "leaderTemplate"])
-        #expect(leader?["env"] == [["name": "MODELPLANE_LEADER_ADDRESS", "value": "$(LWS_LEADER_ADDRESS)"],
-                                   ["name": "MODELPLANE_RANK", "value": "7"]])
+        #expect(
+            leader?["env"] == [
+                ["name": "MODELPLANE_LEADER_ADDRESS", "value": "$(LWS_LEADER_ADDRESS)"],
+                ["name": "MODELPLANE_RANK", "value": "7"],
+            ])
     }
 
     @Test("User probes and ports are kept on serving pods; HTTP probes written for the leader are dropped on workers")
@@ -171,8 +194,10 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
         containers[0]["livenessProbe"] = exec
         containers[0]["ports"] = [["containerPort": 8000, "name": "api"]]
         workers["template"]?["spec"]?["containers"] = .list(containers)
-        let r = Composer().run(Fx.request(Wx.replica(cache: "qwen-2-5", workers: workers),
-                                          required: ["cluster": [Fx.cluster("gpu-east")], "cache": [Wx.cache(phases: [("gpu-east", "Ready")])]]))
+        let r = Composer().run(
+            Fx.request(
+                Wx.replica(cache: "qwen-2-5", workers: workers),
+                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [Wx.cache(phases: [("gpu-east", "Ready")])]]))
         let lws = manifest(r, "workload")
         let leader = engineOf(lws?[path: "spec", "leaderWorkerTemplate", "leaderTemplate"])
         let worker = engineOf(lws?[path: "spec", "leaderWorkerTemplate", "workerTemplate"])
@@ -186,12 +211,14 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
 }
 
 @Suite struct ModelArgumentsTests {
-    @Test("The gang's parallelism is added only when the user did not pass it, in either spelling", arguments: [
-        ([], ["--tensor-parallel-size=8", "--pipeline-parallel-size=2"]),
-        (["--tensor-parallel-size", "4"], ["--tensor-parallel-size", "4", "--pipeline-parallel-size=2"]),
-        (["-tp", "8", "-pp=2"], ["-tp", "8", "-pp=2"]),
-        (["--pipeline-parallel-size=3"], ["--pipeline-parallel-size=3", "--tensor-parallel-size=8"]),
-    ])
+    @Test(
+        "The gang's parallelism is added only when the user did not pass it, in either spelling",
+        arguments: [
+            ([], ["--tensor-parallel-size=8", "--pipeline-parallel-size=2"]),
+            (["--tensor-parallel-size", "4"], ["--tensor-parallel-size", "4", "--pipeline-parallel-size=2"]),
+            (["-tp", "8", "-pp=2"], ["-tp", "8", "-pp=2"]),
+            (["--pipeline-parallel-size=3"], ["--pipeline-parallel-size=3", "--tensor-parallel-size=8"]),
+        ])
     func parallelism(_ given: [String], _ want: [String]) {
         var args = ModelArguments(given)
         args.addParallelism(tensor: 8, pipeline: 2)

@@ -3,8 +3,10 @@ import Testing
 @testable import FunctionCore
 
 enum Wx {
-    static func workers(pipeline: Int64 = 1, args: [Value] = ["--model=Qwen/Qwen2.5-0.5B-Instruct"], command: Value? = nil,
-                        env: [Value] = []) -> Value {
+    static func workers(
+        pipeline: Int64 = 1, args: [Value] = ["--model=Qwen/Qwen2.5-0.5B-Instruct"], command: Value? = nil,
+        env: [Value] = []
+    ) -> Value {
         var engine: Value = ["name": "engine", "image": "vllm/vllm-openai:v0.6.3", "args": .list(args)]
         if let command { engine["command"] = command }
         if !env.isEmpty { engine["env"] = .list(env) }
@@ -14,29 +16,41 @@ enum Wx {
             "template": [
                 "metadata": ["labels": ["team": "ml"], "annotations": ["note": "keep"]],
                 "spec": [
-                    "containers": [engine, ["name": "metrics", "image": "prom/exporter:1", "env": [["name": "X", "value": "1"]]]],
+                    "containers": [
+                        engine, ["name": "metrics", "image": "prom/exporter:1", "env": [["name": "X", "value": "1"]]],
+                    ],
                     "imagePullSecrets": [["name": "regcred"]],
                 ],
             ],
         ]
     }
 
-    static func deployment(replicas: Int64 = 2, cache: String? = nil, selector: Fields = [:],
-                           workers: Value = Wx.workers(), status: Value? = nil) -> Value {
-        var spec: Value = ["replicas": .int(replicas), "workers": workers, "clusterSelector": ["matchLabels": .object(selector)]]
+    static func deployment(
+        replicas: Int64 = 2, cache: String? = nil, selector: Fields = [:],
+        workers: Value = Wx.workers(), status: Value? = nil
+    ) -> Value {
+        var spec: Value = [
+            "replicas": .int(replicas), "workers": workers, "clusterSelector": ["matchLabels": .object(selector)],
+        ]
         if let cache { spec["modelCacheRef"] = ["name": .string(cache)] }
-        var xr: Value = ["apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelDeployment",
-                         "metadata": ["name": "qwen", "namespace": "ml-team"], "spec": spec]
+        var xr: Value = [
+            "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelDeployment",
+            "metadata": ["name": "qwen", "namespace": "ml-team"], "spec": spec,
+        ]
         if let status { xr["status"] = status }
         return xr
     }
 
-    static func replica(cluster: String = "gpu-east", cache: String? = nil, workers: Value = Wx.workers(),
-                        status: Value? = nil) -> Value {
+    static func replica(
+        cluster: String = "gpu-east", cache: String? = nil, workers: Value = Wx.workers(),
+        status: Value? = nil
+    ) -> Value {
         var spec: Value = ["inferenceClusterRef": ["name": .string(cluster)], "workers": workers]
         if let cache { spec["modelCacheRef"] = ["name": .string(cache)] }
-        var xr: Value = ["apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelReplica",
-                         "metadata": ["name": "qwen-gpu-east", "namespace": "ml-team"], "spec": spec]
+        var xr: Value = [
+            "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelReplica",
+            "metadata": ["name": "qwen-gpu-east", "namespace": "ml-team"], "spec": spec,
+        ]
         if let status { xr["status"] = status }
         return xr
     }
@@ -46,23 +60,34 @@ enum Wx {
 
     /// A ModelCache whose `status.clusters` has `phases`; a Ready cluster has `source`
     /// staged unless `staged` says otherwise for it.
-    static func cache(phases: [(String, String)], staged: [String: String] = [:], selector: Fields = [:],
-                      name: String = "qwen-2-5") -> Value {
-        ["apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
-         "metadata": ["name": .string(name), "namespace": "ml-team"],
-         "spec": ["mount": ["path": "/models/qwen"], "clusterSelector": ["matchLabels": .object(selector)],
-                  "artifact": ["source": ["huggingFace": ["repo": "Qwen/Qwen2.5-0.5B-Instruct"]]]],
-         "status": ["clusters": .list(phases.map { c in
-             var entry: Value = ["name": .string(c.0), "phase": .string(c.1)]
-             if let s = staged[c.0] ?? (c.1 == "Ready" ? source : nil) { entry["staged"] = .string(s) }
-             return entry
-         })]]
+    static func cache(
+        phases: [(String, String)], staged: [String: String] = [:], selector: Fields = [:],
+        name: String = "qwen-2-5"
+    ) -> Value {
+        [
+            "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
+            "metadata": ["name": .string(name), "namespace": "ml-team"],
+            "spec": [
+                "mount": ["path": "/models/qwen"], "clusterSelector": ["matchLabels": .object(selector)],
+                "artifact": ["source": ["huggingFace": ["repo": "Qwen/Qwen2.5-0.5B-Instruct"]]],
+            ],
+            "status": [
+                "clusters": .list(
+                    phases.map { c in
+                        var entry: Value = ["name": .string(c.0), "phase": .string(c.1)]
+                        if let s = staged[c.0] ?? (c.1 == "Ready" ? source : nil) { entry["staged"] = .string(s) }
+                        return entry
+                    })
+            ],
+        ]
     }
 
     static func observedReplica(_ cluster: String, ready: Bool = false) -> Value {
-        ["apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelReplica",
-         "spec": ["inferenceClusterRef": ["name": .string(cluster)]],
-         "status": ["conditions": [["type": "Ready", "status": ready ? "True" : "False"]]]]
+        [
+            "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelReplica",
+            "spec": ["inferenceClusterRef": ["name": .string(cluster)]],
+            "status": ["conditions": [["type": "Ready", "status": ready ? "True" : "False"]]],
+        ]
     }
 }
 
@@ -73,29 +98,47 @@ func engineOf(_ template: Value?) -> Value? {
 @Suite struct ModelDeploymentTests {
     let compose = Composer()
 
-    @Test("modelCacheRef is copied verbatim; the cache is required in the deployment's namespace; its selector is merged")
+    @Test(
+        "modelCacheRef is copied verbatim; the cache is required in the deployment's namespace; its selector is merged")
     func cacheRef() {
-        let r = compose.run(Fx.request(Wx.deployment(cache: "qwen-2-5", selector: ["region": "us"]),
-                                       required: ["cache": [Wx.cache(phases: [("gpu-a", "Ready"), ("gpu-b", "Hydrating")], selector: ["gpu": "h100"])],
-                                                  "clusters": [Fx.cluster("gpu-a"), Fx.cluster("gpu-b"), Fx.cluster("gpu-c")]]))
-        #expect(r.requirements?.resources["cache"] == ResourceSelector(apiVersion: "modelplane.ai/v1alpha1", kind: "ModelCache",
-                                                                       match: .name("qwen-2-5"), namespace: "ml-team"))
+        let r = compose.run(
+            Fx.request(
+                Wx.deployment(cache: "qwen-2-5", selector: ["region": "us"]),
+                required: [
+                    "cache": [
+                        Wx.cache(phases: [("gpu-a", "Ready"), ("gpu-b", "Hydrating")], selector: ["gpu": "h100"])
+                    ],
+                    "clusters": [Fx.cluster("gpu-a"), Fx.cluster("gpu-b"), Fx.cluster("gpu-c")],
+                ]))
+        #expect(
+            r.requirements?.resources["cache"]
+                == ResourceSelector(
+                    apiVersion: "modelplane.ai/v1alpha1", kind: "ModelCache",
+                    match: .name("qwen-2-5"), namespace: "ml-team"))
         #expect(r.requirements?.resources["clusters"]?.match == .labels(["region": "us", "gpu": "h100"]))
-        #expect(r.desired.resources.keys.sorted() == ["replica-gpu-a", "replica-gpu-b"], "gpu-c is not listed by the cache")
+        #expect(
+            r.desired.resources.keys.sorted() == ["replica-gpu-a", "replica-gpu-b"], "gpu-c is not listed by the cache")
         let replica = r.desired.resources["replica-gpu-a"]?.object
         #expect(replica?[path: "spec", "modelCacheRef"] == ["name": "qwen-2-5"])
         #expect(replica?[path: "spec", "workers"] == Wx.workers())
-        #expect(replica?[path: "metadata", "labels"] == ["modelplane.ai/deployment": "qwen", "modelplane.ai/cluster": "gpu-a",
-                                                         "modelplane.ai/modelcache": "qwen-2-5"])
+        #expect(
+            replica?[path: "metadata", "labels"] == [
+                "modelplane.ai/deployment": "qwen", "modelplane.ai/cluster": "gpu-a",
+                "modelplane.ai/modelcache": "qwen-2-5",
+            ])
         #expect(cond(r, "ModelCacheResolved")?.reason == "Resolved")
     }
 
     @Test("Conflicting selectors: no new placement, SelectorConflict names the key")
     func conflict() {
-        let r = compose.run(Fx.request(Wx.deployment(cache: "qwen-2-5", selector: ["gpu": "a100"]),
-                                       required: ["cache": [Wx.cache(phases: [("gpu-a", "Ready")], selector: ["gpu": "h100"])],
-                                                  "clusters": [Fx.cluster("gpu-a")]],
-                                       observed: ["replica-old": Wx.observedReplica("old")]))
+        let r = compose.run(
+            Fx.request(
+                Wx.deployment(cache: "qwen-2-5", selector: ["gpu": "a100"]),
+                required: [
+                    "cache": [Wx.cache(phases: [("gpu-a", "Ready")], selector: ["gpu": "h100"])],
+                    "clusters": [Fx.cluster("gpu-a")],
+                ],
+                observed: ["replica-old": Wx.observedReplica("old")]))
         #expect(cond(r, "ReplicasScheduled")?.reason == "SelectorConflict")
         #expect(cond(r, "ReplicasScheduled")?.message?.contains(#""gpu""#) == true)
         #expect(r.desired.resources.keys.sorted() == ["replica-old"], "existing replica kept, nothing new")
@@ -104,30 +147,41 @@ func engineOf(_ template: Value?) -> Value? {
 
     @Test("Cache not yet answered: Unresolved, nothing new placed, existing kept")
     func unresolved() {
-        let r = compose.run(Fx.request(Wx.deployment(cache: "qwen-2-5"), observed: ["replica-gpu-a": Wx.observedReplica("gpu-a")]))
+        let r = compose.run(
+            Fx.request(Wx.deployment(cache: "qwen-2-5"), observed: ["replica-gpu-a": Wx.observedReplica("gpu-a")]))
         #expect(cond(r, "ModelCacheResolved")?.reason == "Unresolved")
         #expect(r.desired.resources.keys.sorted() == ["replica-gpu-a"])
     }
 
     @Test("Cache absent: NotFound, existing replicas kept, Warning once")
     func notFound() {
-        let req = Fx.request(Wx.deployment(cache: "qwen-2-5"), required: ["cache": [], "clusters": [Fx.cluster("gpu-a"), Fx.cluster("gpu-b")]],
-                             observed: ["replica-gpu-a": Wx.observedReplica("gpu-a")])
+        let req = Fx.request(
+            Wx.deployment(cache: "qwen-2-5"),
+            required: ["cache": [], "clusters": [Fx.cluster("gpu-a"), Fx.cluster("gpu-b")]],
+            observed: ["replica-gpu-a": Wx.observedReplica("gpu-a")])
         let r = compose.run(req)
         #expect(cond(r, "ModelCacheResolved")?.reason == "NotFound")
         #expect(r.desired.resources.keys.sorted() == ["replica-gpu-a"])
         #expect(r.results.map(\.severity) == [.warning])
-        let again = compose.run(Fx.request(
-            Wx.deployment(cache: "qwen-2-5", status: ["conditions": [["type": "ModelCacheResolved", "status": "False", "reason": "NotFound"]]]),
-            required: ["cache": [], "clusters": [Fx.cluster("gpu-a")]], observed: ["replica-gpu-a": Wx.observedReplica("gpu-a")]))
+        let again = compose.run(
+            Fx.request(
+                Wx.deployment(
+                    cache: "qwen-2-5",
+                    status: ["conditions": [["type": "ModelCacheResolved", "status": "False", "reason": "NotFound"]]]),
+                required: ["cache": [], "clusters": [Fx.cluster("gpu-a")]],
+                observed: ["replica-gpu-a": Wx.observedReplica("gpu-a")]))
         #expect(again.results.isEmpty, "no second warning")
     }
 
     @Test("A cluster the cache lists as Failed, or does not list, is not eligible")
     func cacheEligibility() {
-        let r = compose.run(Fx.request(Wx.deployment(replicas: 3, cache: "qwen-2-5"),
-                                       required: ["cache": [Wx.cache(phases: [("a", "Failed"), ("b", "Pending")])],
-                                                  "clusters": [Fx.cluster("a"), Fx.cluster("b"), Fx.cluster("c")]]))
+        let r = compose.run(
+            Fx.request(
+                Wx.deployment(replicas: 3, cache: "qwen-2-5"),
+                required: [
+                    "cache": [Wx.cache(phases: [("a", "Failed"), ("b", "Pending")])],
+                    "clusters": [Fx.cluster("a"), Fx.cluster("b"), Fx.cluster("c")],
+                ]))
         #expect(r.desired.resources.keys.sorted() == ["replica-b"])
         #expect(cond(r, "ReplicasScheduled")?.reason == "PartiallyScheduled")
     }
@@ -135,33 +189,53 @@ func engineOf(_ template: Value?) -> Value? {
     @Test("Multi-node without a cache only goes to clusters with rwxCache; none qualifying says so")
     func multiNodeRWX() {
         let multi = Wx.workers(pipeline: 2)
-        let r = compose.run(Fx.request(Wx.deployment(workers: multi), required: ["clusters": [Fx.cluster("a", rwx: nil), Fx.cluster("b")]]))
+        let r = compose.run(
+            Fx.request(
+                Wx.deployment(workers: multi), required: ["clusters": [Fx.cluster("a", rwx: nil), Fx.cluster("b")]]))
         #expect(r.desired.resources.keys.sorted() == ["replica-b"])
-        let none = compose.run(Fx.request(Wx.deployment(workers: multi), required: ["clusters": [Fx.cluster("a", rwx: nil)]]))
+        let none = compose.run(
+            Fx.request(Wx.deployment(workers: multi), required: ["clusters": [Fx.cluster("a", rwx: nil)]]))
         #expect(none.desired.resources.isEmpty)
         #expect(cond(none, "ReplicasScheduled")?.message?.contains("declares spec.storage.rwxCache") == true)
     }
 
     @Test("Placement is stable: existing first, then by name, one per cluster, up to replicas; status counts ready")
     func placement() {
-        let r = compose.run(Fx.request(Wx.deployment(replicas: 2),
-                                       required: ["clusters": [Fx.cluster("a"), Fx.cluster("b"), Fx.cluster("z")]],
-                                       observed: ["replica-z": Wx.observedReplica("z", ready: true)]))
+        let r = compose.run(
+            Fx.request(
+                Wx.deployment(replicas: 2),
+                required: ["clusters": [Fx.cluster("a"), Fx.cluster("b"), Fx.cluster("z")]],
+                observed: ["replica-z": Wx.observedReplica("z", ready: true)]))
         #expect(r.desired.resources.keys.sorted() == ["replica-a", "replica-z"])
         #expect(r.desired.composite?.object[path: "status", "replicas"] == ["total": 2, "ready": 1])
         #expect(r.desired.composite?.ready == .notReady)
         #expect(r.desired.resources["replica-z"]?.ready == .ready)
-        let allReady = compose.run(Fx.request(Wx.deployment(replicas: 1), required: ["clusters": [Fx.cluster("a")]],
-                                              observed: ["replica-a": Wx.observedReplica("a", ready: true)]))
+        let allReady = compose.run(
+            Fx.request(
+                Wx.deployment(replicas: 1), required: ["clusters": [Fx.cluster("a")]],
+                observed: ["replica-a": Wx.observedReplica("a", ready: true)]))
         #expect(allReady.desired.composite?.ready == .ready)
         #expect(cond(allReady, "ReplicasReady")?.status == .true)
     }
 
-    @Test("Invalid deployments are FATAL naming the field", arguments: [
-        ("spec.replicas", Wx.deployment(replicas: 11)),
-        ("spec.workers.topology.tensor", Wx.deployment(workers: ["topology": [:], "template": ["spec": ["containers": [["name": "engine", "image": "x"]]]]])),
-        ("spec.workers.template.spec.containers", Wx.deployment(workers: ["topology": ["tensor": 1], "template": ["spec": ["containers": [["name": "sidecar", "image": "x"]]]]])),
-    ])
+    @Test(
+        "Invalid deployments are FATAL naming the field",
+        arguments: [
+            ("spec.replicas", Wx.deployment(replicas: 11)),
+            (
+                "spec.workers.topology.tensor",
+                Wx.deployment(workers: [
+                    "topology": [:], "template": ["spec": ["containers": [["name": "engine", "image": "x"]]]],
+                ])
+            ),
+            (
+                "spec.workers.template.spec.containers",
+                Wx.deployment(workers: [
+                    "topology": ["tensor": 1],
+                    "template": ["spec": ["containers": [["name": "sidecar", "image": "x"]]]],
+                ])
+            ),
+        ])
     func invalid(_ field: String, _ xr: Value) {
         let r = compose.run(Fx.request(xr))
         #expect(r.isFatal)
@@ -175,10 +249,14 @@ func engineOf(_ template: Value?) -> Value? {
 
     func workload(_ r: RunResponse) -> Value? { manifest(r, "workload") }
 
-    @Test("Shared cache: the claim is mounted at the cache's path in the engine, --model added, GPUs, /dev/shm, sidecars kept")
+    @Test(
+        "Shared cache: the claim is mounted at the cache's path in the engine, --model added, GPUs, /dev/shm, sidecars kept"
+    )
     func sharedSingleNode() throws {
-        let r = compose.run(Fx.request(Wx.replica(cache: "qwen-2-5", workers: Wx.workers(args: ["--port=8000"])),
-                                       required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
+        let r = compose.run(
+            Fx.request(
+                Wx.replica(cache: "qwen-2-5", workers: Wx.workers(args: ["--port=8000"])),
+                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
         let w = try #require(workload(r))
         #expect(w["kind"] == "Deployment")
         #expect(w[path: "spec", "replicas"] == 2)
@@ -186,45 +264,67 @@ func engineOf(_ template: Value?) -> Value? {
         let engine = try #require(engineOf(template))
         #expect(engine["args"] == ["--port=8000", "--model=/models/qwen"])
         #expect(engine[path: "resources", "limits", "nvidia.com/gpu"] == 4)
-        #expect(engine["volumeMounts"] == [["name": "dshm", "mountPath": "/dev/shm"],
-                                           ["name": "model-cache", "mountPath": "/models/qwen", "readOnly": true,
-                                            "subPath": .string(revisionDirectory(Wx.source))]])
-        #expect(template?[path: "spec", "volumes"] == [
-            ["name": "dshm", "emptyDir": ["medium": "Memory"]],
-            ["name": "model-cache", "persistentVolumeClaim": ["claimName": "modelcache-ml-team-qwen-2-5-b6b9a"]],
-        ])
+        #expect(
+            engine["volumeMounts"] == [
+                ["name": "dshm", "mountPath": "/dev/shm"],
+                [
+                    "name": "model-cache", "mountPath": "/models/qwen", "readOnly": true,
+                    "subPath": .string(revisionDirectory(Wx.source)),
+                ],
+            ])
+        #expect(
+            template?[path: "spec", "volumes"] == [
+                ["name": "dshm", "emptyDir": ["medium": "Memory"]],
+                ["name": "model-cache", "persistentVolumeClaim": ["claimName": "modelcache-ml-team-qwen-2-5-b6b9a"]],
+            ])
         #expect(template?[path: "spec", "containers"]?.listValue?.count == 2)
-        #expect(template?[path: "spec", "containers"]?.listValue?.last == ["name": "metrics", "image": "prom/exporter:1", "env": [["name": "X", "value": "1"]]])
+        #expect(
+            template?[path: "spec", "containers"]?.listValue?.last == [
+                "name": "metrics", "image": "prom/exporter:1", "env": [["name": "X", "value": "1"]],
+            ])
         #expect(template?[path: "spec", "imagePullSecrets"] == [["name": "regcred"]])
         #expect(template?[path: "metadata", "labels", "team"] == "ml")
         #expect(template?[path: "metadata", "annotations"] == ["note": "keep"])
         #expect(manifest(r, "service")?[path: "spec", "ports"]?.listValue?.first?["port"] == 8000)
-        #expect(r.desired.composite?.object[path: "status", "cache"] == ["volume": "modelcache-ml-team-qwen-2-5-b6b9a", "mountPath": "/models/qwen",
-                                                                         "phase": "Ready", "revision": .string(revisionDirectory(Wx.source)),
-                                                                         "staged": .string(Wx.source)])
+        #expect(
+            r.desired.composite?.object[path: "status", "cache"] == [
+                "volume": "modelcache-ml-team-qwen-2-5-b6b9a", "mountPath": "/models/qwen",
+                "phase": "Ready", "revision": .string(revisionDirectory(Wx.source)),
+                "staged": .string(Wx.source),
+            ])
         #expect(cond(r, "CacheReady")?.status == .true)
     }
 
     @Test("--model is not added when the engine has a command; a --model elsewhere warns once")
     func modelArguments() throws {
-        let withCommand = compose.run(Fx.request(Wx.replica(cache: "qwen-2-5", workers: Wx.workers(args: [], command: ["python3", "serve.py"])),
-                                                 required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
+        let withCommand = compose.run(
+            Fx.request(
+                Wx.replica(cache: "qwen-2-5", workers: Wx.workers(args: [], command: ["python3", "serve.py"])),
+                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
         #expect(engineOf(workload(withCommand)?[path: "spec", "template"])?["args"] == [])
-        let elsewhere = compose.run(Fx.request(Wx.replica(cache: "qwen-2-5", workers: Wx.workers(args: ["--model", "/other"])),
-                                               required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
+        let elsewhere = compose.run(
+            Fx.request(
+                Wx.replica(cache: "qwen-2-5", workers: Wx.workers(args: ["--model", "/other"])),
+                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
         #expect(engineOf(workload(elsewhere)?[path: "spec", "template"])?["args"] == ["--model", "/other"])
         #expect(elsewhere.results.map(\.reason) == ["CacheUnused"])
-        let again = compose.run(Fx.request(
-            Wx.replica(cache: "qwen-2-5", workers: Wx.workers(args: ["--model", "/other"]),
-                       status: ["conditions": [["type": "CacheUsed", "status": "False", "reason": "ModelElsewhere"]]]),
-            required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
+        let again = compose.run(
+            Fx.request(
+                Wx.replica(
+                    cache: "qwen-2-5", workers: Wx.workers(args: ["--model", "/other"]),
+                    status: ["conditions": [["type": "CacheUsed", "status": "False", "reason": "ModelElsewhere"]]]),
+                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
         #expect(again.results.isEmpty)
     }
 
-    @Test("Multi-node shared cache: both LeaderWorkerSet templates mount the staged revision read-only; only the leader gets --model")
+    @Test(
+        "Multi-node shared cache: both LeaderWorkerSet templates mount the staged revision read-only; only the leader gets --model"
+    )
     func sharedMultiNode() throws {
-        let r = compose.run(Fx.request(Wx.replica(cache: "qwen-2-5", workers: Wx.workers(pipeline: 2, args: [])),
-                                       required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
+        let r = compose.run(
+            Fx.request(
+                Wx.replica(cache: "qwen-2-5", workers: Wx.workers(pipeline: 2, args: [])),
+                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
         let w = try #require(workload(r))
         #expect(w["apiVersion"] == "leaderworkerset.x-k8s.io/v1")
         #expect(w[path: "spec", "leaderWorkerTemplate", "size"] == 2)
@@ -232,8 +332,11 @@ func engineOf(_ template: Value?) -> Value? {
         let leader = engineOf(w[path: "spec", "leaderWorkerTemplate", "leaderTemplate"])
         let worker = engineOf(w[path: "spec", "leaderWorkerTemplate", "workerTemplate"])
         for e in [leader, worker] {
-            #expect(e?["volumeMounts"]?.listValue?.contains(["name": "model-cache", "mountPath": "/models/qwen", "readOnly": true,
-                                                             "subPath": .string(revisionDirectory(Wx.source))]) == true)
+            #expect(
+                e?["volumeMounts"]?.listValue?.contains([
+                    "name": "model-cache", "mountPath": "/models/qwen", "readOnly": true,
+                    "subPath": .string(revisionDirectory(Wx.source)),
+                ]) == true)
         }
         #expect(leader?["args"] == ["--model=/models/qwen", "--tensor-parallel-size=4", "--pipeline-parallel-size=2"])
         #expect(worker?["args"] == nil, "workers only join the Ray head")
@@ -242,23 +345,32 @@ func engineOf(_ template: Value?) -> Value? {
     @Test("The workload waits until the cache is Ready on this cluster, then stays composed if the phase drops")
     func gating() {
         let hydrating = Wx.cache(phases: [("gpu-east", "Hydrating")])
-        let waiting = compose.run(Fx.request(Wx.replica(cache: "qwen-2-5"), required: ["cluster": [Fx.cluster("gpu-east")], "cache": [hydrating]]))
+        let waiting = compose.run(
+            Fx.request(
+                Wx.replica(cache: "qwen-2-5"), required: ["cluster": [Fx.cluster("gpu-east")], "cache": [hydrating]]))
         #expect(waiting.desired.resources.isEmpty)
         #expect(cond(waiting, "CacheReady")?.reason == "Hydrating")
         #expect(cond(waiting, "WorkloadReady")?.reason == "WaitingForCache")
-        let running = compose.run(Fx.request(Wx.replica(cache: "qwen-2-5"), required: ["cluster": [Fx.cluster("gpu-east")], "cache": [hydrating]],
-                                             observed: ["workload": Fx.observedObject(["kind": "Deployment"], ready: true)]))
+        let running = compose.run(
+            Fx.request(
+                Wx.replica(cache: "qwen-2-5"), required: ["cluster": [Fx.cluster("gpu-east")], "cache": [hydrating]],
+                observed: ["workload": Fx.observedObject(["kind": "Deployment"], ready: true)]))
         #expect(running.desired.resources.keys.sorted() == ["service", "usage-modelcache", "workload"])
         #expect(cond(running, "CacheReady")?.reason == "Hydrating")
         #expect(running.desired.composite?.ready == .ready)
     }
 
-    @Test("Automatic cache: own claim and Job from the cluster's rwxCache, then --model=/mnt/models and --served-model-name")
+    @Test(
+        "Automatic cache: own claim and Job from the cluster's rwxCache, then --model=/mnt/models and --served-model-name"
+    )
     func automatic() throws {
-        let workers = Wx.workers(pipeline: 2, args: ["--model", "Qwen/Qwen2.5-7B-Instruct", "--tensor-parallel-size=4"],
-                                 env: [["name": "HF_TOKEN", "valueFrom": ["secretKeyRef": ["name": "hf", "key": "token"]]]])
-        let first = compose.run(Fx.request(Wx.replica(workers: workers), required: ["cluster": [Fx.cluster("gpu-east")]]))
-        #expect(first.desired.resources.keys.sorted() == ["cache-hydrate", "cache-pvc"], "workload waits for the cache")
+        let workers = Wx.workers(
+            pipeline: 2, args: ["--model", "Qwen/Qwen2.5-7B-Instruct", "--tensor-parallel-size=4"],
+            env: [["name": "HF_TOKEN", "valueFrom": ["secretKeyRef": ["name": "hf", "key": "token"]]]])
+        let first = compose.run(
+            Fx.request(Wx.replica(workers: workers), required: ["cluster": [Fx.cluster("gpu-east")]]))
+        #expect(
+            first.desired.resources.keys.sorted() == ["cache-hydrate", "cache-pvc"], "workload waits for the cache")
         let claim = manifest(first, "cache-pvc")
         #expect(claim?[path: "spec", "storageClassName"] == "fast-rwx")
         #expect(claim?[path: "spec", "resources", "requests", "storage"] == "300Gi")
@@ -266,23 +378,38 @@ func engineOf(_ template: Value?) -> Value? {
         let job = manifest(first, "cache-hydrate")
         let env = job?[path: "spec", "template", "spec", "containers"]?.listValue?.first?["env"]
         #expect(env?.listValue?.first == ["name": "MODEL_REPO", "value": "Qwen/Qwen2.5-7B-Instruct"])
-        #expect(env?.listValue?.last == ["name": "HF_TOKEN", "valueFrom": ["secretKeyRef": ["name": "hf", "key": "token"]]])
+        #expect(
+            env?.listValue?.last == [
+                "name": "HF_TOKEN", "valueFrom": ["secretKeyRef": ["name": "hf", "key": "token"]],
+            ])
         #expect(cond(first, "CacheReady")?.reason == "Pending")
 
-        let ready = compose.run(Fx.request(Wx.replica(workers: workers), required: ["cluster": [Fx.cluster("gpu-east")]],
-                                           observed: ["cache-pvc": Fx.claim(phase: "Bound"),
-                                                      "cache-hydrate": Lx.observedJob(job!, ("Complete", "Done", ""))]))
+        let ready = compose.run(
+            Fx.request(
+                Wx.replica(workers: workers), required: ["cluster": [Fx.cluster("gpu-east")]],
+                observed: [
+                    "cache-pvc": Fx.claim(phase: "Bound"),
+                    "cache-hydrate": Lx.observedJob(job!, ("Complete", "Done", "")),
+                ]))
         #expect(ready.desired.resources.keys.sorted() == ["cache-pvc", "service", "workload"])
         let leader = engineOf(manifest(ready, "workload")?[path: "spec", "leaderWorkerTemplate", "leaderTemplate"])
-        #expect(leader?["args"] == ["--model=/mnt/models", "--tensor-parallel-size=4", "--served-model-name=Qwen/Qwen2.5-7B-Instruct",
-                                    "--pipeline-parallel-size=2"])
+        #expect(
+            leader?["args"] == [
+                "--model=/mnt/models", "--tensor-parallel-size=4", "--served-model-name=Qwen/Qwen2.5-7B-Instruct",
+                "--pipeline-parallel-size=2",
+            ])
         #expect(ready.desired.composite?.object[path: "status", "cache", "source"] == "hf://Qwen/Qwen2.5-7B-Instruct")
         #expect(ready.desired.composite?.object[path: "status", "cache", "staged"] == "hf://Qwen/Qwen2.5-7B-Instruct")
     }
 
-    @Test("Automatic cache on a cluster without rwxCache: FATAL and CacheReady=False NoRWXStorage naming the cluster and the fix")
+    @Test(
+        "Automatic cache on a cluster without rwxCache: FATAL and CacheReady=False NoRWXStorage naming the cluster and the fix"
+    )
     func noRWX() {
-        let r = compose.run(Fx.request(Wx.replica(workers: Wx.workers(pipeline: 2)), required: ["cluster": [Fx.cluster("gpu-east", rwx: nil)]]))
+        let r = compose.run(
+            Fx.request(
+                Wx.replica(workers: Wx.workers(pipeline: 2)), required: ["cluster": [Fx.cluster("gpu-east", rwx: nil)]])
+        )
         #expect(r.isFatal)
         #expect(cond(r, "CacheReady")?.reason == "NoRWXStorage")
         let m = r.results.first?.message ?? ""
@@ -291,8 +418,10 @@ func engineOf(_ template: Value?) -> Value? {
 
     @Test("Automatic cache without a model id is FATAL saying so")
     func noModelID() {
-        let r = compose.run(Fx.request(Wx.replica(workers: Wx.workers(pipeline: 2, args: ["--port=8000"])),
-                                       required: ["cluster": [Fx.cluster("gpu-east")]]))
+        let r = compose.run(
+            Fx.request(
+                Wx.replica(workers: Wx.workers(pipeline: 2, args: ["--port=8000"])),
+                required: ["cluster": [Fx.cluster("gpu-east")]]))
         #expect(r.isFatal)
         #expect(r.results.first?.message.contains("no --model=<HuggingFace id>") == true)
     }
@@ -312,8 +441,10 @@ func engineOf(_ template: Value?) -> Value? {
         let gone = compose.run(Fx.request(Wx.replica(), required: ["cluster": []], observed: running))
         #expect(gone.isFatal, "FATAL: Crossplane then deletes nothing")
         #expect(gone.results.first?.message.contains("keeping the running workload") == true)
-        let cacheGone = compose.run(Fx.request(Wx.replica(cache: "qwen-2-5"), required: ["cluster": [Fx.cluster("gpu-east")], "cache": []],
-                                               observed: running))
+        let cacheGone = compose.run(
+            Fx.request(
+                Wx.replica(cache: "qwen-2-5"), required: ["cluster": [Fx.cluster("gpu-east")], "cache": []],
+                observed: running))
         #expect(cacheGone.isFatal)
     }
 

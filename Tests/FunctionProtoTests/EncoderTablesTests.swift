@@ -32,7 +32,9 @@ import Testing
     func sortedKeysOrder() {
         var keys = ["", "a", "A", "é", "z", "pvc-ic-0001", "pvc-ic-0010", "pvc-ic-00010", "hydrate-ic-0001"]
         // Longer than the 16 packed bytes, differing only after them.
-        keys += (0..<50).map { "a-very-long-shared-prefix-\($0)" } + (0..<20).map { String(repeating: "x", count: 16) + "\($0)" }
+        keys +=
+            (0..<50).map { "a-very-long-shared-prefix-\($0)" }
+            + (0..<20).map { String(repeating: "x", count: 16) + "\($0)" }
         keys += ["\u{7F}", "\u{80}", "abcdefgh", "abcdefgh\u{0}", "abcdefghi"]
         let map = Dictionary(uniqueKeysWithValues: keys.map { ($0, 0) })
         #expect(sortedKeys(map) == keys.sorted(by: utf8Less))
@@ -40,9 +42,13 @@ import Testing
 
     @Test("Shared subtrees are written once and copied: the bytes equal swift-protobuf's")
     func sharedSubtreesEncodeEqual() throws {
-        let manifest: Value = ["apiVersion": "v1", "kind": "PersistentVolumeClaim", "spec": ["accessModes": ["ReadWriteMany"]]]
+        let manifest: Value = [
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim", "spec": ["accessModes": ["ReadWriteMany"]],
+        ]
         var r = RunResponse(to: RunRequest(tag: "t"))
-        for i in 0..<300 { r.desired.resources["pvc-\(i)"] = Resource(object: ["spec": ["forProvider": ["manifest": manifest]]]) }
+        for i in 0..<300 {
+            r.desired.resources["pvc-\(i)"] = Resource(object: ["spec": ["forProvider": ["manifest": manifest]]])
+        }
         #expect(Wire.encodeResponse(r) == (try Wire.encodeResponseWithSwiftProtobuf(r)))
     }
 }
@@ -71,7 +77,8 @@ import Testing
             for t in 0..<8 {
                 group.addTask {
                     objects.enumerated().allSatisfy { i, o in
-                        o == reference.observed.resources["pvc-ic-\(i)"]!.object && (t % 2 == 0 || o.hashValue == o.hashValue)
+                        o == reference.observed.resources["pvc-ic-\(i)"]!.object
+                            && (t % 2 == 0 || o.hashValue == o.hashValue)
                     }
                 }
             }

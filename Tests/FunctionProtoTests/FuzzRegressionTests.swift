@@ -1,7 +1,7 @@
 import Foundation
+import FunctionCore
 import FunctionYAML
 import SwiftProtobuf
-import FunctionCore
 import Testing
 
 @testable import FunctionProto
@@ -14,7 +14,8 @@ import Testing
         .deletingLastPathComponent().appendingPathComponent("fuzz/regressions")
 
     static func inputs() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { !$0.hasPrefix(".") }
+            .sorted()
     }
 
     @Test("There are regression inputs") func present() { #expect(Self.inputs().count >= 3) }
@@ -49,13 +50,17 @@ import Testing
 
     @Test("Both decoders agree on every scenario, fixture and benchmark-shaped request")
     func differential() throws {
-        var r = RunRequest(tag: "t", capabilities: [.capabilities, .requiredResources, .unknown(42)],
-                           observed: State(composite: Resource(object: ["a": [1, 2.5, "x", true, .null, [:], []]]),
-                                           resources: ["k": Resource(object: ["n": ["m": 1]], connectionDetails: ["p": Data([1, 2])], ready: .ready)]),
-                           desired: State(resources: ["d": Resource(object: [:], ready: .notReady)]),
-                           input: ["i": 1], context: ["c": ["d": "e"]],
-                           requiredResources: ["clusters": [Resource(object: ["x": 1]), Resource(object: ["y": 2])], "none": []],
-                           credentials: ["creds": ["password": Data("s3cret".utf8)]])
+        var r = RunRequest(
+            tag: "t", capabilities: [.capabilities, .requiredResources, .unknown(42)],
+            observed: State(
+                composite: Resource(object: ["a": [1, 2.5, "x", true, .null, [:], []]]),
+                resources: [
+                    "k": Resource(object: ["n": ["m": 1]], connectionDetails: ["p": Data([1, 2])], ready: .ready)
+                ]),
+            desired: State(resources: ["d": Resource(object: [:], ready: .notReady)]),
+            input: ["i": 1], context: ["c": ["d": "e"]],
+            requiredResources: ["clusters": [Resource(object: ["x": 1]), Resource(object: ["y": 2])], "none": []],
+            credentials: ["creds": ["password": Data("s3cret".utf8)]])
         r.observed.composite?.object["big"] = .double(1e300)
         let bytes = try Wire.encodeRequest(r)
         let data = Data(bytes)

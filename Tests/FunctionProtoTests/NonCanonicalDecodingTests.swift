@@ -15,19 +15,31 @@ import Testing
         var r = RunRequest(
             tag: "t", capabilities: [.capabilities, .requiredResources, .conditions, .unknown(42)],
             observed: State(
-                composite: Resource(object: ["apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
-                                             "spec": ["a": [1, 2.5, "x", true, .null, [:], [], [["k": "v"]]]],
-                                             "status": ["clusters": [["name": "c1", "phase": "Ready"]]]]),
+                composite: Resource(object: [
+                    "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
+                    "spec": ["a": [1, 2.5, "x", true, .null, [:], [], [["k": "v"]]]],
+                    "status": ["clusters": [["name": "c1", "phase": "Ready"]]],
+                ]),
                 resources: [
-                    "pvc-c1": Resource(object: ["status": ["conditions": [["type": "Ready", "status": "True"]],
-                                                           "atProvider": ["manifest": ["metadata": ["name": "m"], "status": ["phase": "Bound"]]]]],
-                                       connectionDetails: ["p": Data([1, 2])], ready: .ready),
-                    "job-c1": Resource(object: ["kind": "Object", "spec": ["x": ["y": ["z": [[[]]]]]]], ready: .notReady),
+                    "pvc-c1": Resource(
+                        object: [
+                            "status": [
+                                "conditions": [["type": "Ready", "status": "True"]],
+                                "atProvider": ["manifest": ["metadata": ["name": "m"], "status": ["phase": "Bound"]]],
+                            ]
+                        ],
+                        connectionDetails: ["p": Data([1, 2])], ready: .ready),
+                    "job-c1": Resource(
+                        object: ["kind": "Object", "spec": ["x": ["y": ["z": [[[]]]]]]], ready: .notReady),
                 ]),
             desired: State(resources: ["d": Resource(object: ["é": "ü", "": ""], ready: .notReady)]),
             input: ["i": 1, "nested": ["deeper": ["list": [1, 2, 3]]]], context: ["c": ["d": "e"]],
-            requiredResources: ["clusters": [Resource(object: ["metadata": ["name": "c1", "labels": ["a": "b"]]]),
-                                             Resource(object: ["y": 2])], "none": []],
+            requiredResources: [
+                "clusters": [
+                    Resource(object: ["metadata": ["name": "c1", "labels": ["a": "b"]]]),
+                    Resource(object: ["y": 2]),
+                ], "none": [],
+            ],
             credentials: ["creds": ["password": Data("s3cret".utf8)]])
         r.observed.composite?.object["big"] = .double(1e300)
         return r
@@ -56,8 +68,9 @@ import Testing
         #expect(try Self.fast(bytes).input?["a"] == [1, 2], "a lookup on the deferred object reads the same")
     }
 
-    @Test("Objects split in two merge, the last scalar wins, value-before-key and unknown fields read as protobuf reads them",
-          arguments: 0..<150)
+    @Test(
+        "Objects split in two merge, the last scalar wins, value-before-key and unknown fields read as protobuf reads them",
+        arguments: 0..<150)
     func variants(seed: Int) throws {
         let original = try Wire.encodeRequest(Self.full)
         let variant = try #require(NonCanonicalEncoding.variant(of: original, seed: UInt64(seed)))
@@ -82,8 +95,11 @@ import Testing
     }
 
     /// Compares two requests field by field, reading the fast one's objects only by key lookups.
-    static func expectSameByLookup(_ fast: RunRequest, _ reference: RunRequest, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        #expect(fast.tag == reference.tag && fast.capabilities == reference.capabilities, sourceLocation: sourceLocation)
+    static func expectSameByLookup(
+        _ fast: RunRequest, _ reference: RunRequest, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        #expect(
+            fast.tag == reference.tag && fast.capabilities == reference.capabilities, sourceLocation: sourceLocation)
         func same(_ a: Value?, _ b: Value?, _ path: String) {
             switch b {
             case .object(let fields)?:
@@ -93,7 +109,9 @@ import Testing
             case .list(let items)?:
                 let mine = a?.listValue
                 #expect(mine?.count == items.count, "\(path)", sourceLocation: sourceLocation)
-                for (i, item) in items.enumerated() where i < (mine?.count ?? 0) { same(mine?[i], item, "\(path)[\(i)]") }
+                for (i, item) in items.enumerated() where i < (mine?.count ?? 0) {
+                    same(mine?[i], item, "\(path)[\(i)]")
+                }
             default:
                 #expect(a == b, "\(path)", sourceLocation: sourceLocation)
             }
@@ -104,15 +122,17 @@ import Testing
             #expect(Set(a.resources.keys) == Set(b.resources.keys), sourceLocation: sourceLocation)
             for (k, r) in b.resources {
                 same(a.resources[k]?.object, r.object, "\(name)[\(k)]")
-                #expect(a.resources[k]?.ready == r.ready && a.resources[k]?.connectionDetails == r.connectionDetails,
-                        sourceLocation: sourceLocation)
+                #expect(
+                    a.resources[k]?.ready == r.ready && a.resources[k]?.connectionDetails == r.connectionDetails,
+                    sourceLocation: sourceLocation)
             }
         }
         sameState(fast.observed, reference.observed, "observed")
         sameState(fast.desired, reference.desired, "desired")
         same(fast.input, reference.input, "input")
         same(fast.context, reference.context, "context")
-        #expect(Set(fast.requiredResources.keys) == Set(reference.requiredResources.keys), sourceLocation: sourceLocation)
+        #expect(
+            Set(fast.requiredResources.keys) == Set(reference.requiredResources.keys), sourceLocation: sourceLocation)
         for (k, items) in reference.requiredResources {
             #expect(fast.requiredResources[k]?.count == items.count, sourceLocation: sourceLocation)
             for (i, item) in items.enumerated() where i < (fast.requiredResources[k]?.count ?? 0) {

@@ -25,7 +25,9 @@ import Testing
         var known = Set<Int>()
         for number in 1...200 {
             // Each wire type once: a known field accepts at least its own (an empty body, a zero).
-            for encoding in [tag(number, 2) + [0], tag(number, 0) + [0], tag(number, 1) + [UInt8](repeating: 0, count: 8)] {
+            for encoding in [
+                tag(number, 2) + [0], tag(number, 0) + [0], tag(number, 1) + [UInt8](repeating: 0, count: 8),
+            ] {
                 if let m = try? M(serializedBytes: encoding), m.unknownFields.data.isEmpty { known.insert(number) }
             }
         }
@@ -34,31 +36,57 @@ import Testing
 
     static let entries: [(String, Set<Int>, Set<Int>)] = [
         ("RunFunctionRequest", generatedFields(WireRequest.self), Set(WireContract.Request.read)),
-        ("RequestMeta", generatedFields(Apiextensions_Fn_Proto_V1_RequestMeta.self), Set(WireContract.RequestMeta.read)),
+        (
+            "RequestMeta", generatedFields(Apiextensions_Fn_Proto_V1_RequestMeta.self),
+            Set(WireContract.RequestMeta.read)
+        ),
         ("State", generatedFields(Apiextensions_Fn_Proto_V1_State.self), Set(WireContract.State.all)),
         ("Resource", generatedFields(Apiextensions_Fn_Proto_V1_Resource.self), Set(WireContract.Resource.all)),
         ("Resources", generatedFields(Apiextensions_Fn_Proto_V1_Resources.self), Set(WireContract.Resources.read)),
-        ("Credentials", generatedFields(Apiextensions_Fn_Proto_V1_Credentials.self), Set(WireContract.Credentials.read)),
-        ("CredentialData", generatedFields(Apiextensions_Fn_Proto_V1_CredentialData.self), Set(WireContract.CredentialData.read)),
+        (
+            "Credentials", generatedFields(Apiextensions_Fn_Proto_V1_Credentials.self),
+            Set(WireContract.Credentials.read)
+        ),
+        (
+            "CredentialData", generatedFields(Apiextensions_Fn_Proto_V1_CredentialData.self),
+            Set(WireContract.CredentialData.read)
+        ),
         ("Schema", generatedFields(Apiextensions_Fn_Proto_V1_Schema.self), Set(WireContract.Schema.read)),
         ("RunFunctionResponse", generatedFields(WireResponse.self), Set(WireContract.Response.written)),
-        ("ResponseMeta", generatedFields(Apiextensions_Fn_Proto_V1_ResponseMeta.self), Set(WireContract.ResponseMeta.written)),
-        ("Duration", generatedFields(Google_Protobuf_Duration.self),
-         Set(WireContract.Duration.written).union(WireContract.Duration.ignored.keys)),
+        (
+            "ResponseMeta", generatedFields(Apiextensions_Fn_Proto_V1_ResponseMeta.self),
+            Set(WireContract.ResponseMeta.written)
+        ),
+        (
+            "Duration", generatedFields(Google_Protobuf_Duration.self),
+            Set(WireContract.Duration.written).union(WireContract.Duration.ignored.keys)
+        ),
         ("Result", generatedFields(Apiextensions_Fn_Proto_V1_Result.self), Set(WireContract.Result.written)),
         ("Condition", generatedFields(Apiextensions_Fn_Proto_V1_Condition.self), Set(WireContract.Condition.written)),
-        ("Requirements", generatedFields(Apiextensions_Fn_Proto_V1_Requirements.self),
-         Set(WireContract.Requirements.written).union(WireContract.Requirements.ignored.keys)),
-        ("ResourceSelector", generatedFields(Apiextensions_Fn_Proto_V1_ResourceSelector.self), Set(WireContract.ResourceSelector.written)),
-        ("MatchLabels", generatedFields(Apiextensions_Fn_Proto_V1_MatchLabels.self), Set(WireContract.MatchLabels.written)),
-        ("SchemaSelector", generatedFields(Apiextensions_Fn_Proto_V1_SchemaSelector.self), Set(WireContract.SchemaSelector.written)),
+        (
+            "Requirements", generatedFields(Apiextensions_Fn_Proto_V1_Requirements.self),
+            Set(WireContract.Requirements.written).union(WireContract.Requirements.ignored.keys)
+        ),
+        (
+            "ResourceSelector", generatedFields(Apiextensions_Fn_Proto_V1_ResourceSelector.self),
+            Set(WireContract.ResourceSelector.written)
+        ),
+        (
+            "MatchLabels", generatedFields(Apiextensions_Fn_Proto_V1_MatchLabels.self),
+            Set(WireContract.MatchLabels.written)
+        ),
+        (
+            "SchemaSelector", generatedFields(Apiextensions_Fn_Proto_V1_SchemaSelector.self),
+            Set(WireContract.SchemaSelector.written)
+        ),
         ("Struct", generatedFields(Google_Protobuf_Struct.self), Set(WireContract.Struct.all)),
         ("Value", generatedFields(Google_Protobuf_Value.self), Set(WireContract.Value.all)),
         ("ListValue", generatedFields(Google_Protobuf_ListValue.self), Set(WireContract.ListValue.all)),
     ]
 
-    @Test("Every field of the generated messages is read, written or deliberately left alone by the codecs",
-          arguments: entries.map { $0.0 })
+    @Test(
+        "Every field of the generated messages is read, written or deliberately left alone by the codecs",
+        arguments: entries.map { $0.0 })
     func fieldsAccountedFor(_ message: String) {
         let (_, generated, handled) = Self.entries.first { $0.0 == message }!
         #expect(!generated.isEmpty, "the probe finds the generated fields")
@@ -88,7 +116,9 @@ import Testing
         }
         for c in Apiextensions_Fn_Proto_V1_Capability.allCases {
             #expect(Capability(wireNumber: c.rawValue).wireNumber == c.rawValue)
-            if c != .unspecified { #expect(Capability(wireNumber: c.rawValue) != .unknown(c.rawValue), "\(c) has a name in the core") }
+            if c != .unspecified {
+                #expect(Capability(wireNumber: c.rawValue) != .unknown(c.rawValue), "\(c) has a name in the core")
+            }
         }
         // The core's cases are all reachable from the wire (no core value without a wire number).
         #expect(Set([Readiness.unspecified, .ready, .notReady].map(\.wireNumber)).count == 3)

@@ -42,8 +42,10 @@ import Testing
         #expect(absent.input == nil)
         #expect(absent.requiredResources.isEmpty)
 
-        let empty = try decode(try encodeRequest(RunRequest(
-            tag: "t", input: .object([:]), context: .object([:]), requiredResources: ["clusters": []])))
+        let empty = try decode(
+            try encodeRequest(
+                RunRequest(
+                    tag: "t", input: .object([:]), context: .object([:]), requiredResources: ["clusters": []])))
         #expect(empty.context == .object([:]))
         #expect(empty.input == .object([:]))
         #expect(empty.requiredResources == ["clusters": []])
@@ -63,7 +65,8 @@ import Testing
     func requestRoundTrip() throws {
         let request = RunRequest(
             tag: "abc",
-            observed: State(composite: Resource(object: Self.object), resources: ["pvc": Resource(object: ["kind": "Object"])]),
+            observed: State(
+                composite: Resource(object: Self.object), resources: ["pvc": Resource(object: ["kind": "Object"])]),
             desired: State(resources: ["other": Resource(object: ["x": 1], ready: .ready)]),
             context: ["k": "v"],
             requiredResources: ["clusters": [Resource(object: ["kind": "InferenceCluster"])]])
@@ -74,14 +77,20 @@ import Testing
     func encoderMatchesReference() throws {
         var r = RunResponse(to: RunRequest(tag: "t", context: ["k": [1, 2.5, "x", true, false, .null, [:], []]]))
         r.desired.composite = Resource(object: ["status": ["n": 0, "neg": -3, "big": 1e300, "s": ""]], ready: .ready)
-        r.desired.resources["a"] = Resource(object: Self.object, connectionDetails: ["pw": Data([0, 1, 2])], ready: .notReady)
+        r.desired.resources["a"] = Resource(
+            object: Self.object, connectionDetails: ["pw": Data([0, 1, 2])], ready: .notReady)
         r.desired.resources["é"] = Resource(object: [:])
         r.desired.resources["B"] = Resource(object: ["x": ["y": ["z": [[[]]]]]])
         r.results = [.fatal("boom", reason: "Bad"), FunctionResult(severity: .normal, message: "")]
-        r.conditions = [Condition(type: "A", status: .true, reason: "R", message: ""), Condition(type: "B", status: .unknown, reason: "", target: nil)]
+        r.conditions = [
+            Condition(type: "A", status: .true, reason: "R", message: ""),
+            Condition(type: "B", status: .unknown, reason: "", target: nil),
+        ]
         r.requirements = Requirements(
-            resources: ["c": ResourceSelector(apiVersion: "v", kind: "K", match: .labels([:])),
-                        "s": ResourceSelector(apiVersion: "v1", kind: "Secret", match: .name("n"), namespace: "")],
+            resources: [
+                "c": ResourceSelector(apiVersion: "v", kind: "K", match: .labels([:])),
+                "s": ResourceSelector(apiVersion: "v1", kind: "Secret", match: .name("n"), namespace: ""),
+            ],
             schemas: ["x": SchemaSelector(apiVersion: "a", kind: "b")])
         r.output = ["o": 1]
         #expect(Wire.encodeResponse(r) == (try Wire.encodeResponseWithSwiftProtobuf(r)))
@@ -123,7 +132,10 @@ import Testing
         func nest(_ levels: Int, _ inner: Value) -> Value {
             (0..<levels).reduce(inner) { v, _ in ["x": v] }
         }
-        let manifest: Value = ["apiVersion": "batch/v1", "kind": "Job", "spec": ["template": ["spec": ["containers": [["name": "hydrate"]]]]]]
+        let manifest: Value = [
+            "apiVersion": "batch/v1", "kind": "Job",
+            "spec": ["template": ["spec": ["containers": [["name": "hydrate"]]]]],
+        ]
         // The same manifest under many keys: decodes equal to what was sent, as swift-protobuf reads it.
         var many = Fields()
         for i in 0..<50 { many["c\(i)"] = ["forProvider": ["manifest": manifest]] }

@@ -11,9 +11,10 @@ enum CrossplaneRenderReference {
     static let time: Value = "2024-01-01T00:00:00Z"
 
     /// The documents render.go prints for the final response of a one-step pipeline.
-    static func documents(xr: Value, observed: [Value], final rsp: RunResponse, step: String,
-                          results allResults: [FunctionResult]) -> [Value]
-    {
+    static func documents(
+        xr: Value, observed: [Value], final rsp: RunResponse, step: String,
+        results allResults: [FunctionResult]
+    ) -> [Value] {
         // for name, dr := range d.GetResources(): unready, FromStruct, keep the observed name, SetComposedResourceMetadata.
         var unready: [String] = []
         var desired: [(String, Value)] = []
@@ -43,14 +44,18 @@ enum CrossplaneRenderReference {
         if rsp.desired.composite?.ready == .notReady {
             xrCond = ["type": "Ready", "status": "False", "reason": "Creating", "lastTransitionTime": time]
         } else if (rsp.desired.composite?.ready ?? .unspecified) == .unspecified, !unready.isEmpty {
-            xrCond = ["type": "Ready", "status": "False", "reason": "Creating", "lastTransitionTime": time,
-                      "message": .string("Unready resources: \(stableNAndSomeMore(unready))")]
+            xrCond = [
+                "type": "Ready", "status": "False", "reason": "Creating", "lastTransitionTime": time,
+                "message": .string("Unready resources: \(stableNAndSomeMore(unready))"),
+            ]
         }
         var conditions: [Value] = []
         setConditions(&conditions, xrCond)
         for c in rsp.conditions where !["Ready", "Synced", "Healthy"].contains(c.type) {
-            var v: Value = ["type": .string(c.type), "reason": .string(c.reason), "lastTransitionTime": time,
-                            "status": c.status == .true ? "True" : c.status == .false ? "False" : "Unknown"]
+            var v: Value = [
+                "type": .string(c.type), "reason": .string(c.reason), "lastTransitionTime": time,
+                "status": c.status == .true ? "True" : c.status == .false ? "False" : "Unknown",
+            ]
             if let m = c.message, !m.isEmpty { v["message"] = .string(m) }
             setConditions(&conditions, v)
         }
@@ -60,8 +65,11 @@ enum CrossplaneRenderReference {
 
         // Results: every non-fatal one, in order, with step, severity and message.
         let results: [Value] = allResults.filter { $0.severity != .fatal }.map { r in
-            ["apiVersion": "render.crossplane.io/v1beta1", "kind": "Result", "step": .string(step),
-             "severity": r.severity == .warning ? "SEVERITY_WARNING" : "SEVERITY_NORMAL", "message": .string(r.message)]
+            [
+                "apiVersion": "render.crossplane.io/v1beta1", "kind": "Result", "step": .string(step),
+                "severity": r.severity == .warning ? "SEVERITY_WARNING" : "SEVERITY_NORMAL",
+                "message": .string(r.message),
+            ]
         }
         return [out] + desired.map(\.1) + results
     }
@@ -96,10 +104,12 @@ enum CrossplaneRenderReference {
         var labels = meta["labels"] ?? .object([:])
         labels["crossplane.io/composite"] = .string(xrName)
         meta["labels"] = labels
-        meta["ownerReferences"] = [[
-            "apiVersion": xr["apiVersion"] ?? "", "kind": xr["kind"] ?? "", "name": .string(xrName),
-            "uid": xr[path: "metadata", "uid"] ?? "", "controller": true, "blockOwnerDeletion": true,
-        ]]
+        meta["ownerReferences"] = [
+            [
+                "apiVersion": xr["apiVersion"] ?? "", "kind": xr["kind"] ?? "", "name": .string(xrName),
+                "uid": xr[path: "metadata", "uid"] ?? "", "controller": true, "blockOwnerDeletion": true,
+            ]
+        ]
         cd["metadata"] = meta
         return cd
     }
@@ -117,7 +127,10 @@ enum CrossplaneRenderReference {
 @Suite struct CrossplaneRenderTests {
     @Test("Every scenario renders what classic crossplane render's algorithm prints", arguments: Scenario.all())
     func scenarioMatchesCrossplaneRender(_ s: Scenario) throws {
-        final class Last: @unchecked Sendable { var response: RunResponse?; var results: [FunctionResult] = [] }
+        final class Last: @unchecked Sendable {
+            var response: RunResponse?
+            var results: [FunctionResult] = []
+        }
         let last = Last()
         let composer = Composer()
         var options = RenderOptions()
@@ -131,36 +144,45 @@ enum CrossplaneRenderReference {
         }.render(input, options: options)
         if output.fatal != nil { return }  // Invalid scenarios print nothing; ScenarioTests checks their message.
         let step = try #require(input.composition[path: "spec", "pipeline"]?.listValue?.first?["step"]?.stringValue)
-        #expect(input.composition[path: "spec", "pipeline"]?.listValue?.count == 1, "the reference covers one-step pipelines")
+        #expect(
+            input.composition[path: "spec", "pipeline"]?.listValue?.count == 1,
+            "the reference covers one-step pipelines")
         let want = CrossplaneRenderReference.documents(
-            xr: input.xr, observed: input.observed, final: try #require(last.response), step: step, results: last.results)
+            xr: input.xr, observed: input.observed, final: try #require(last.response), step: step,
+            results: last.results)
         #expect(want.count == output.documents.count, "\(s.name): document count")
         for (i, (w, got)) in zip(want, output.documents).enumerated() where w != got {
             Issue.record("\(s.name) document \(i):\ncrossplane render:\n\(w)\nours:\n\(got)")
         }
     }
 
-    @Test("Every rendered scenario puts Ready first and stamps every condition with 2024-01-01T00:00:00Z",
-          arguments: Scenario.all())
+    @Test(
+        "Every rendered scenario puts Ready first and stamps every condition with 2024-01-01T00:00:00Z",
+        arguments: Scenario.all())
     func conditionsAsCrossplanePrintsThem(_ s: Scenario) throws {
         let output = try Renderer { Composer().run($0) }.render(try s.input())
         guard output.fatal == nil else { return }
         let conditions = try #require(output.documents[0][path: "status", "conditions"]?.listValue)
         #expect(conditions.first?["type"] == "Ready")
         #expect(conditions.allSatisfy { $0["lastTransitionTime"] == "2024-01-01T00:00:00Z" })
-        #expect(Set(conditions.compactMap { $0["type"]?.stringValue }).count == conditions.count, "one condition per type")
+        #expect(
+            Set(conditions.compactMap { $0["type"]?.stringValue }).count == conditions.count, "one condition per type")
     }
 }
 
 /// The parts of render's output that no scenario reaches, one case each.
 @Suite struct RenderedObjectsTests {
-    let xr: Value = ["apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
-                     "metadata": ["name": "c", "namespace": "ns", "uid": "u-1"]]
+    let xr: Value = [
+        "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
+        "metadata": ["name": "c", "namespace": "ns", "uid": "u-1"],
+    ]
 
-    @Test("Unready resources are named as crossplane-runtime names them", arguments: [
-        ([], ""), (["b"], "b"), (["b", "a"], "a, b"), (["c", "a", "b"], "a, b, and c"),
-        (["e", "d", "c", "b", "a"], "a, b, c, and 2 more"),
-    ] as [([String], String)])
+    @Test(
+        "Unready resources are named as crossplane-runtime names them",
+        arguments: [
+            ([], ""), (["b"], "b"), (["b", "a"], "a, b"), (["c", "a", "b"], "a, b, and c"),
+            (["e", "d", "c", "b", "a"], "a, b, c, and 2 more"),
+        ] as [([String], String)])
     func unreadyNames(_ names: [String], _ expected: String) {
         #expect(RenderedObjects.firstNAndSomeMore(names.sorted(by: utf8Less)) == expected)
     }
@@ -168,8 +190,11 @@ enum CrossplaneRenderReference {
     @Test("Ready: declared readiness wins; otherwise Creating names the unready resources")
     func ready() {
         var d = State(resources: ["a": Resource(object: [:], ready: .ready), "b": Resource(object: [:])])
-        #expect(RenderedObjects.ready(d) == ["type": "Ready", "status": "False", "reason": "Creating",
-                                             "message": "Unready resources: b", "lastTransitionTime": "2024-01-01T00:00:00Z"])
+        #expect(
+            RenderedObjects.ready(d) == [
+                "type": "Ready", "status": "False", "reason": "Creating",
+                "message": "Unready resources: b", "lastTransitionTime": "2024-01-01T00:00:00Z",
+            ])
         d.composite = Resource(object: [:], ready: .ready)
         #expect(RenderedObjects.ready(d)["reason"] == "Available")
         d.composite = Resource(object: [:], ready: .notReady)
@@ -178,8 +203,11 @@ enum CrossplaneRenderReference {
 
     @Test("A later condition of a type replaces the earlier one in place; system types are dropped")
     func conditionOrder() {
-        let cs = [Condition(type: "A", status: .false, reason: "One"), Condition(type: "B", status: .true, reason: "Two"),
-                  Condition(type: "Synced", status: .true, reason: "Mine"), Condition(type: "A", status: .true, reason: "Three")]
+        let cs = [
+            Condition(type: "A", status: .false, reason: "One"), Condition(type: "B", status: .true, reason: "Two"),
+            Condition(type: "Synced", status: .true, reason: "Mine"),
+            Condition(type: "A", status: .true, reason: "Three"),
+        ]
         let out = RenderedObjects.xr(xr, desired: State(), conditions: cs, full: false)
         #expect(out[path: "status", "conditions"]?.listValue?.map { $0["type"]!.stringValue! } == ["Ready", "A", "B"])
         #expect(out[path: "status", "conditions"]?.listValue?[1]["reason"] == "Three")
@@ -214,14 +242,24 @@ enum CrossplaneRenderReference {
     @Test("Owner references: the XR's replaces one with its UID, others stay, another controller is an error")
     func ownerReferences() throws {
         let other: Value = ["apiVersion": "v1", "kind": "ConfigMap", "name": "o", "uid": "u-2"]
-        let object: Value = ["metadata": ["ownerReferences": [other, ["apiVersion": "old", "kind": "K", "name": "c", "uid": "u-1"]]]]
+        let object: Value = [
+            "metadata": ["ownerReferences": [other, ["apiVersion": "old", "kind": "K", "name": "c", "uid": "u-1"]]]
+        ]
         let out = try RenderedObjects.composed(object, key: "k", xr: xr, observed: nil)
         let refs = try #require(out[path: "metadata", "ownerReferences"]?.listValue)
         #expect(refs.count == 2)
         #expect(refs[0] == other)
         #expect(refs[1]["apiVersion"] == "modelplane.ai/v1alpha1" && refs[1]["controller"] == true)
-        let controlled: Value = ["metadata": ["ownerReferences": [["apiVersion": "v1", "kind": "K", "name": "boss",
-                                                                   "uid": "u-9", "controller": true]]]]
+        let controlled: Value = [
+            "metadata": [
+                "ownerReferences": [
+                    [
+                        "apiVersion": "v1", "kind": "K", "name": "boss",
+                        "uid": "u-9", "controller": true,
+                    ]
+                ]
+            ]
+        ]
         #expect { try RenderedObjects.composed(controlled, key: "k", xr: xr, observed: nil) } throws: {
             "\($0)".contains("already controlled by K boss (UID u-9)")
         }
@@ -229,9 +267,10 @@ enum CrossplaneRenderReference {
 
     @Test("Results carry step, severity and message, as crossplane render prints them")
     func result() {
-        #expect(RenderedObjects.result(.warning("Careful", reason: "Why"), step: "s") == [
-            "apiVersion": "render.crossplane.io/v1beta1", "kind": "Result", "step": "s",
-            "severity": "SEVERITY_WARNING", "message": "Careful",
-        ])
+        #expect(
+            RenderedObjects.result(.warning("Careful", reason: "Why"), step: "s") == [
+                "apiVersion": "render.crossplane.io/v1beta1", "kind": "Result", "step": "s",
+                "severity": "SEVERITY_WARNING", "message": "Careful",
+            ])
     }
 }

@@ -12,7 +12,9 @@ import Testing
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var dir = me.deletingLastPathComponent()
         // The test binary may sit inside an .xctest bundle folder.
-        while dir.path != "/", !FileManager.default.fileExists(atPath: dir.appendingPathComponent("function-modelcache").path) {
+        while dir.path != "/",
+            !FileManager.default.fileExists(atPath: dir.appendingPathComponent("function-modelcache").path)
+        {
             dir = dir.deletingLastPathComponent()
         }
         return dir.appendingPathComponent("function-modelcache").path
@@ -31,9 +33,13 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         let kind = try s.input().xr["kind"]?.stringValue?.lowercased() ?? ""
-        let composition = s.file("composition.yaml")
+        let composition =
+            s.file("composition.yaml")
             ?? Scenario.root.appendingPathComponent("apis/\(kind)/composition.yaml").path
-        var args = ["render", s.file("xr.yaml")!, composition, Scenario.root.appendingPathComponent("examples/functions.yaml").path, "-r"]
+        var args = [
+            "render", s.file("xr.yaml")!, composition,
+            Scenario.root.appendingPathComponent("examples/functions.yaml").path, "-r",
+        ]
         if let o = s.file("observed.yaml") { args += ["-o", o] }
         if let e = s.file("required.yaml") { args += ["-e", e] }
         p.arguments = args
@@ -51,18 +57,22 @@ import Testing
         return Run(stdout: stdout, stderr: stderr, status: p.terminationStatus)
     }
 
-    @Test("The binary renders every scenario byte for byte the same in separate processes, and as recorded",
-          arguments: Scenario.all())
+    @Test(
+        "The binary renders every scenario byte for byte the same in separate processes, and as recorded",
+        arguments: Scenario.all())
     func sameBytesInEveryProcess(_ s: Scenario) throws {
-        #expect(FileManager.default.isExecutableFile(atPath: Self.binary),
-                "no binary at \(Self.binary): run `swift build --build-tests` (or set FUNCTION_BIN)")
+        #expect(
+            FileManager.default.isExecutableFile(atPath: Self.binary),
+            "no binary at \(Self.binary): run `swift build --build-tests` (or set FUNCTION_BIN)")
         let runs = try (1...Self.runs).map { _ in try Self.render(s) }
         for (i, run) in runs.enumerated().dropFirst() where run != runs[0] {
             Issue.record("\(s.name): process \(i + 1) printed other bytes than process 1")
         }
         if let expected = s.file("expected.yaml") {
             #expect(runs[0].status == 0, "\(s.name): \(String(decoding: runs[0].stderr, as: UTF8.self))")
-            #expect(runs[0].stdout == FileManager.default.contents(atPath: expected), "\(s.name): stdout differs from expected.yaml")
+            #expect(
+                runs[0].stdout == FileManager.default.contents(atPath: expected),
+                "\(s.name): stdout differs from expected.yaml")
         } else {
             #expect(runs[0].status == 1)
             #expect(runs[0].stdout.isEmpty)

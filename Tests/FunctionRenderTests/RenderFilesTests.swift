@@ -13,17 +13,28 @@ import Testing
     }
 
     static let rejected: [(name: String, yaml: String, problem: String)] = [
-        ("Scalar", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\njust a string\n",
-         "document 2 is not a Kubernetes object: expected a mapping with apiVersion, kind and metadata.name"),
+        (
+            "Scalar", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\njust a string\n",
+            "document 2 is not a Kubernetes object: expected a mapping with apiVersion, kind and metadata.name"
+        ),
         ("List", "- a\n- b\n", "document 1 is not a Kubernetes object: expected a mapping"),
-        ("NoAPIVersion", "kind: ConfigMap\nmetadata: {name: a}\n", "document 1 is not a Kubernetes object: apiVersion is missing"),
+        (
+            "NoAPIVersion", "kind: ConfigMap\nmetadata: {name: a}\n",
+            "document 1 is not a Kubernetes object: apiVersion is missing"
+        ),
         ("NoKind", "apiVersion: v1\nmetadata: {name: a}\n", "document 1 is not a Kubernetes object: kind is missing"),
-        ("NoName", "apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: a}\n",
-         "document 1 is not a Kubernetes object: metadata.name is missing"),
-        ("NumberKind", "apiVersion: v1\nkind: 3\nmetadata: {name: a}\n",
-         "document 1 is not a Kubernetes object: kind must be a non-empty string"),
-        ("EmptyName", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"\"}\n",
-         "document 1 is not a Kubernetes object: metadata.name must be a non-empty string"),
+        (
+            "NoName", "apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: a}\n",
+            "document 1 is not a Kubernetes object: metadata.name is missing"
+        ),
+        (
+            "NumberKind", "apiVersion: v1\nkind: 3\nmetadata: {name: a}\n",
+            "document 1 is not a Kubernetes object: kind must be a non-empty string"
+        ),
+        (
+            "EmptyName", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"\"}\n",
+            "document 1 is not a Kubernetes object: metadata.name must be a non-empty string"
+        ),
     ]
 
     @Test("A document that is not a Kubernetes object is refused, naming the file and its index", arguments: rejected)
@@ -40,7 +51,9 @@ import Testing
 
     @Test("Kubernetes objects are read in order; empty documents are skipped, not counted")
     func readsObjects() throws {
-        let path = try file("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: b}\n")
+        let path = try file(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: b}\n"
+        )
         defer { try? FileManager.default.removeItem(atPath: path) }
         let objects = try RenderFiles.objects(at: path)
         #expect(objects.map { $0[path: "metadata", "name"]?.stringValue } == ["a", "b"])

@@ -5,11 +5,17 @@ import Testing
 
 /// The render loop itself, with stand-in steps.
 @Suite struct RenderTests {
-    let xr: Value = ["apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
-                     "metadata": ["name": "c", "namespace": "ns", "uid": "u-1"]]
-    let composition: Value = ["apiVersion": "apiextensions.crossplane.io/v1", "kind": "Composition",
-                              "spec": ["mode": "Pipeline", "pipeline": [["step": "s1", "functionRef": ["name": "function-modelcache"]]]]]
-    let functions: [Value] = [["apiVersion": "pkg.crossplane.io/v1", "kind": "Function", "metadata": ["name": "function-modelcache"]]]
+    let xr: Value = [
+        "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
+        "metadata": ["name": "c", "namespace": "ns", "uid": "u-1"],
+    ]
+    let composition: Value = [
+        "apiVersion": "apiextensions.crossplane.io/v1", "kind": "Composition",
+        "spec": ["mode": "Pipeline", "pipeline": [["step": "s1", "functionRef": ["name": "function-modelcache"]]]],
+    ]
+    let functions: [Value] = [
+        ["apiVersion": "pkg.crossplane.io/v1", "kind": "Function", "metadata": ["name": "function-modelcache"]]
+    ]
 
     @Test("A step whose requirements never settle fails after 6 calls with a clear message")
     func neverSettles() {
@@ -18,8 +24,10 @@ import Testing
         let renderer = Renderer { request in
             counter.calls += 1
             var r = RunResponse(to: request)
-            r.requirements = Requirements(resources: ["x": ResourceSelector(
-                apiVersion: "v1", kind: "ConfigMap", match: .name("call-\(counter.calls)"))])
+            r.requirements = Requirements(resources: [
+                "x": ResourceSelector(
+                    apiVersion: "v1", kind: "ConfigMap", match: .name("call-\(counter.calls)"))
+            ])
             return r
         }
         #expect {
@@ -37,8 +45,10 @@ import Testing
         let renderer = Renderer { request in
             seen.answers.append(request.requiredResources)
             var r = RunResponse(to: request)
-            r.requirements = Requirements(resources: ["missing": ResourceSelector(
-                apiVersion: "v1", kind: "Secret", match: .name("nope"), namespace: "ns")])
+            r.requirements = Requirements(resources: [
+                "missing": ResourceSelector(
+                    apiVersion: "v1", kind: "Secret", match: .name("nope"), namespace: "ns")
+            ])
             return r
         }
         let out = try renderer.render(RenderInput(xr: xr, composition: composition, functions: functions))
@@ -57,11 +67,17 @@ import Testing
             ["apiVersion": "x/v1", "kind": "C", "metadata": ["name": "y", "labels": ["k": "v"]]],
             ["apiVersion": "x/v1", "kind": "C", "metadata": ["name": "w", "labels": ["k": "other"]]],
         ]
-        #expect(Renderer.answer(ResourceSelector(apiVersion: "v1", kind: "Secret", match: .name("a"), namespace: "ns"),
-                                from: supplied).count == 1)
-        let byLabels = Renderer.answer(ResourceSelector(apiVersion: "x/v1", kind: "C", match: .labels(["k": "v"])), from: supplied)
+        #expect(
+            Renderer.answer(
+                ResourceSelector(apiVersion: "v1", kind: "Secret", match: .name("a"), namespace: "ns"),
+                from: supplied
+            ).count == 1)
+        let byLabels = Renderer.answer(
+            ResourceSelector(apiVersion: "x/v1", kind: "C", match: .labels(["k": "v"])), from: supplied)
         #expect(byLabels.map { $0.object[path: "metadata", "name"] } == ["y", "z"])
-        #expect(Renderer.answer(ResourceSelector(apiVersion: "x/v1", kind: "C", match: .labels([:])), from: supplied).count == 3)
+        #expect(
+            Renderer.answer(ResourceSelector(apiVersion: "x/v1", kind: "C", match: .labels([:])), from: supplied).count
+                == 3)
     }
 
     @Test("A step naming another function is a clear error")
@@ -71,7 +87,10 @@ import Testing
         let fns = functions + [["kind": "Function", "metadata": ["name": "function-patch-and-transform"]]]
         #expect {
             try Renderer { RunResponse(to: $0) }.render(RenderInput(xr: xr, composition: c, functions: fns))
-        } throws: { "\($0)".contains("uses function \"function-patch-and-transform\"; this render runs only function-modelcache") }
+        } throws: {
+            "\($0)".contains(
+                "uses function \"function-patch-and-transform\"; this render runs only function-modelcache")
+        }
     }
 
     @Test("Composed resources get the metadata crossplane render adds, sorted by resource name")
@@ -79,20 +98,31 @@ import Testing
         let renderer = Renderer { request in
             var r = RunResponse(to: request)
             r.desired.resources["b"] = Resource(object: ["apiVersion": "v1", "kind": "ConfigMap"], ready: .ready)
-            r.desired.resources["a"] = Resource(object: ["apiVersion": "v1", "kind": "Secret", "metadata": ["labels": ["x": "y"]]], ready: .ready)
+            r.desired.resources["a"] = Resource(
+                object: ["apiVersion": "v1", "kind": "Secret", "metadata": ["labels": ["x": "y"]]], ready: .ready)
             return r
         }
         let out = try renderer.render(RenderInput(xr: xr, composition: composition, functions: functions))
         #expect(out.documents.count == 3)
-        #expect(out.documents[0][path: "status", "conditions"] == [["type": "Ready", "status": "True", "reason": "Available",
-                                                                  "lastTransitionTime": "2024-01-01T00:00:00Z"]])
+        #expect(
+            out.documents[0][path: "status", "conditions"] == [
+                [
+                    "type": "Ready", "status": "True", "reason": "Available",
+                    "lastTransitionTime": "2024-01-01T00:00:00Z",
+                ]
+            ])
         let a = out.documents[1]
         #expect(a[path: "metadata", "annotations", "crossplane.io/composition-resource-name"] == "a")
         #expect(a[path: "metadata", "generateName"] == "c-")
         #expect(a[path: "metadata", "namespace"] == "ns")
         #expect(a[path: "metadata", "labels"] == ["x": "y", "crossplane.io/composite": "c"])
-        #expect(a[path: "metadata", "ownerReferences"] == [["apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache", "name": "c",
-                                                            "uid": "u-1", "controller": true, "blockOwnerDeletion": true]])
+        #expect(
+            a[path: "metadata", "ownerReferences"] == [
+                [
+                    "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache", "name": "c",
+                    "uid": "u-1", "controller": true, "blockOwnerDeletion": true,
+                ]
+            ])
         #expect(out.documents[2][path: "metadata", "annotations", "crossplane.io/composition-resource-name"] == "b")
     }
 }

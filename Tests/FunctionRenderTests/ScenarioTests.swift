@@ -17,8 +17,10 @@ struct Scenario: CustomTestStringConvertible, Sendable {
 
     static func all() -> [Scenario] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.filter { FileManager.default.fileExists(atPath: folder.appendingPathComponent("\($0)/xr.yaml").path) }
-            .sorted().map(Scenario.init)
+        return names.filter {
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent("\($0)/xr.yaml").path)
+        }
+        .sorted().map(Scenario.init)
     }
 
     func file(_ name: String) -> String? {
@@ -30,7 +32,8 @@ struct Scenario: CustomTestStringConvertible, Sendable {
     func input() throws -> RenderInput {
         let xr = try RenderFiles.single(at: file("xr.yaml")!, what: "XR")
         let kind = (xr["kind"]?.stringValue ?? "").lowercased()
-        let composition = file("composition.yaml") ?? Self.root.appendingPathComponent("apis/\(kind)/composition.yaml").path
+        let composition =
+            file("composition.yaml") ?? Self.root.appendingPathComponent("apis/\(kind)/composition.yaml").path
         return RenderInput(
             xr: xr, composition: try RenderFiles.single(at: composition, what: "Composition"),
             functions: try RenderFiles.documents(at: Self.root.appendingPathComponent("examples/functions.yaml").path),
@@ -54,7 +57,8 @@ struct Scenario: CustomTestStringConvertible, Sendable {
         if let fatal = output.fatal {
             #expect(xrText.hasPrefix("# expect-invalid"), "\(s.name) failed unexpectedly: \(fatal)")
             if record {
-                try (fatal + "\n").write(to: s.dir.appendingPathComponent("expected-error.txt"), atomically: true, encoding: .utf8)
+                try (fatal + "\n").write(
+                    to: s.dir.appendingPathComponent("expected-error.txt"), atomically: true, encoding: .utf8)
                 Issue.record("Recorded \(s.name)/expected-error.txt")
                 return
             }
@@ -64,11 +68,13 @@ struct Scenario: CustomTestStringConvertible, Sendable {
         }
         #expect(!xrText.hasPrefix("# expect-invalid"), "\(s.name) should have been rejected")
         if record {
-            try YAML.emit(output.documents).write(to: s.dir.appendingPathComponent("expected.yaml"), atomically: true, encoding: .utf8)
+            try YAML.emit(output.documents).write(
+                to: s.dir.appendingPathComponent("expected.yaml"), atomically: true, encoding: .utf8)
             Issue.record("Recorded \(s.name)/expected.yaml (RECORD_SCENARIOS=1 always fails the run)")
             return
         }
-        let expected = try RenderFiles.documents(at: try #require(s.file("expected.yaml"), "\(s.name) has no expected.yaml"))
+        let expected = try RenderFiles.documents(
+            at: try #require(s.file("expected.yaml"), "\(s.name) has no expected.yaml"))
         #expect(expected.count == output.documents.count, "\(s.name): document count")
         for (i, (want, got)) in zip(expected, output.documents).enumerated() where want != got {
             Issue.record("\(s.name) document \(i) differs:\nexpected:\n\(YAML.emit(want))\ngot:\n\(YAML.emit(got))")

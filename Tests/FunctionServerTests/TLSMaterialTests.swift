@@ -32,7 +32,8 @@ import Testing
 
     @Test("The validity period is read from both time encodings")
     func readsValidity() throws {
-        let material = try TLSMaterial(certificate: Self.certificate, key: Self.key, clientCA: Self.certificate, source: "/certs")
+        let material = try TLSMaterial(
+            certificate: Self.certificate, key: Self.key, clientCA: Self.certificate, source: "/certs")
         #expect(material.validity == CertificateValidity(notBefore: Self.notBefore, notAfter: Self.notAfter))
     }
 
@@ -40,13 +41,21 @@ import Testing
         ("Valid", notBefore + 86400, nil),
         ("FirstSecond", notBefore, nil),
         ("LastSecond", notAfter, nil),
-        ("NotYetValid", notBefore - 1, "The server certificate /certs/tls.crt is not valid before 2024-01-01T00:00:00Z: clients will refuse the TLS handshake until it is renewed"),
-        ("Expired", notAfter + 1, "The server certificate /certs/tls.crt expired on 2060-06-30T12:34:56Z: clients will refuse the TLS handshake until it is renewed"),
+        (
+            "NotYetValid", notBefore - 1,
+            "The server certificate /certs/tls.crt is not valid before 2024-01-01T00:00:00Z: clients will refuse the TLS handshake until it is renewed"
+        ),
+        (
+            "Expired", notAfter + 1,
+            "The server certificate /certs/tls.crt expired on 2060-06-30T12:34:56Z: clients will refuse the TLS handshake until it is renewed"
+        ),
     ]
 
-    @Test("An expired or not-yet-valid server certificate gives a warning that names it and the date", arguments: moments)
+    @Test(
+        "An expired or not-yet-valid server certificate gives a warning that names it and the date", arguments: moments)
     func warnsOutsideValidity(_ c: (name: String, now: Int64, warning: String?)) throws {
-        let material = try TLSMaterial(certificate: Self.certificate, key: Self.key, clientCA: Self.certificate, source: "/certs")
+        let material = try TLSMaterial(
+            certificate: Self.certificate, key: Self.key, clientCA: Self.certificate, source: "/certs")
         #expect(material.validityWarning(now: c.now) == c.warning)
     }
 
@@ -56,15 +65,36 @@ import Testing
         return [
             ("NotPEM", "hello", key, certificate, "/certs/tls.crt holds no PEM CERTIFICATE block"),
             ("KeyAsCertificate", key, key, certificate, "/certs/tls.crt holds no PEM CERTIFICATE block"),
-            ("GarbageDER", garbage, key, certificate, "/certs/tls.crt: certificate 1 is not a DER-encoded X.509 certificate"),
-            ("NotBase64", notBase64, key, certificate, "/certs/tls.crt is not a valid PEM file: the CERTIFICATE block 1 is not valid base64"),
-            ("Unterminated", String(certificate.prefix(80)), key, certificate, "/certs/tls.crt is not a valid PEM file: the CERTIFICATE block 1 has no END line"),
-            ("SecondBad", certificate + garbage, key, certificate, "/certs/tls.crt: certificate 2 is not a DER-encoded X.509 certificate"),
-            ("CAGarbage", certificate, key, garbage, "/certs/ca.crt: certificate 1 is not a DER-encoded X.509 certificate"),
+            (
+                "GarbageDER", garbage, key, certificate,
+                "/certs/tls.crt: certificate 1 is not a DER-encoded X.509 certificate"
+            ),
+            (
+                "NotBase64", notBase64, key, certificate,
+                "/certs/tls.crt is not a valid PEM file: the CERTIFICATE block 1 is not valid base64"
+            ),
+            (
+                "Unterminated", String(certificate.prefix(80)), key, certificate,
+                "/certs/tls.crt is not a valid PEM file: the CERTIFICATE block 1 has no END line"
+            ),
+            (
+                "SecondBad", certificate + garbage, key, certificate,
+                "/certs/tls.crt: certificate 2 is not a DER-encoded X.509 certificate"
+            ),
+            (
+                "CAGarbage", certificate, key, garbage,
+                "/certs/ca.crt: certificate 1 is not a DER-encoded X.509 certificate"
+            ),
             ("CAEmpty", certificate, key, "", "/certs/ca.crt holds no PEM CERTIFICATE block"),
-            ("KeyIsCertificate", certificate, certificate, certificate, "/certs/tls.key holds no PEM PRIVATE KEY block"),
-            ("EncryptedKey", certificate, "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
-             certificate, "/certs/tls.key is encrypted: the server needs an unencrypted private key"),
+            (
+                "KeyIsCertificate", certificate, certificate, certificate,
+                "/certs/tls.key holds no PEM PRIVATE KEY block"
+            ),
+            (
+                "EncryptedKey", certificate,
+                "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
+                certificate, "/certs/tls.key is encrypted: the server needs an unencrypted private key"
+            ),
         ]
     }
 
@@ -77,10 +107,12 @@ import Testing
         }
     }
 
-    @Test("Dates format as RFC 3339 UTC across eras", arguments: [
-        (Int64(0), "1970-01-01T00:00:00Z"), (Int64(-1), "1969-12-31T23:59:59Z"),
-        (Int64(951_782_400), "2000-02-29T00:00:00Z"), (notAfter, "2060-06-30T12:34:56Z"),
-    ])
+    @Test(
+        "Dates format as RFC 3339 UTC across eras",
+        arguments: [
+            (Int64(0), "1970-01-01T00:00:00Z"), (Int64(-1), "1969-12-31T23:59:59Z"),
+            (Int64(951_782_400), "2000-02-29T00:00:00Z"), (notAfter, "2060-06-30T12:34:56Z"),
+        ])
     func formatsDates(_ c: (Int64, String)) {
         #expect(CertificateValidity.format(c.0) == c.1)
     }

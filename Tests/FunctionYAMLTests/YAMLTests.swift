@@ -38,7 +38,8 @@ import Testing
 
     @Test("Plain scalars resolve by the YAML 1.2 core schema; quoted scalars stay strings")
     func resolution() throws {
-        let doc = try YAML.parseDocument("""
+        let doc = try YAML.parseDocument(
+            """
             a: true
             b: "true"
             c: 1
@@ -84,12 +85,17 @@ import Testing
         #expect(doc["u"] == "12:30")
     }
 
-    @Test("Strings that would read back as other types are quoted, and survive a round trip", arguments: [
-        "true", "false", "True", "1", "-1", "0777", "0o17", "0x1F", "1e3", ".5", "null", "~", "", "NULL", ".inf", ".nan",
-        "yes", "no", "on", "12:30", "a: b", "# not a comment", "- item", "key:", " leading", "trailing ", "@at", "`tick`",
-        "line one\nline two\n", "trailing spaces \nnext", "tab\there", "emoji 🚀", "\"quoted\"", "'single'", "{a: 1}", "[1]",
-        "*alias", "&anchor", "!tag", "%percent", "multi\n\nblank lines", "ends without newline\nx", "\u{01}control",
-    ])
+    @Test(
+        "Strings that would read back as other types are quoted, and survive a round trip",
+        arguments: [
+            "true", "false", "True", "1", "-1", "0777", "0o17", "0x1F", "1e3", ".5", "null", "~", "", "NULL", ".inf",
+            ".nan",
+            "yes", "no", "on", "12:30", "a: b", "# not a comment", "- item", "key:", " leading", "trailing ", "@at",
+            "`tick`",
+            "line one\nline two\n", "trailing spaces \nnext", "tab\there", "emoji 🚀", "\"quoted\"", "'single'",
+            "{a: 1}", "[1]",
+            "*alias", "&anchor", "!tag", "%percent", "multi\n\nblank lines", "ends without newline\nx", "\u{01}control",
+        ])
     func trickyStrings(_ s: String) throws {
         let doc: Value = ["k": .string(s), .init(stringLiteral: s): "as key"]
         let text = YAML.emit(doc)
@@ -99,17 +105,18 @@ import Testing
     @Test("Keys are emitted sorted by UTF-8 bytes, documents separated by ---")
     func canonicalEmission() {
         let text = YAML.emit([["b": 1, "a": ["z": true, "y": .null], "B": []], ["x": "1"]])
-        #expect(text == """
-            ---
-            B: []
-            a:
-              y: null
-              z: true
-            b: 1
-            ---
-            x: "1"
+        #expect(
+            text == """
+                ---
+                B: []
+                a:
+                  y: null
+                  z: true
+                b: 1
+                ---
+                x: "1"
 
-            """)
+                """)
     }
 
     @Test("Numbers keep their type: integers stay integers")
@@ -153,7 +160,8 @@ import Testing
     func deepNesting() throws {
         #expect(throws: YAMLError.self) { try YAML.parseDocument(String(repeating: "[", count: 100_000)) }
         #expect(throws: YAMLError.self) { try YAML.parseDocument(String(repeating: "{a: ", count: 5_000)) }
-        #expect(try YAML.parseDocument(String(repeating: "[", count: 200) + String(repeating: "]", count: 200)) != .null)
+        #expect(
+            try YAML.parseDocument(String(repeating: "[", count: 200) + String(repeating: "]", count: 200)) != .null)
     }
 
     @Test("Streams: several documents, empty documents, and an empty stream")

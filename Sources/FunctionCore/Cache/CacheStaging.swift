@@ -74,9 +74,10 @@ public struct CacheStaging: Sendable, Hashable {
     public static let attemptLabel = "modelplane.ai/hydration-attempt"
 
     /// Plans the cache owned by `ownerKind` `namespace`/`name`.
-    public init(ownerKind: String, namespace: String, name: String, source: ArtifactSource, token: TokenSource?,
-                labels: [String: String], settings: Settings, retry: String? = nil, generation: Int64 = 0)
-    {
+    public init(
+        ownerKind: String, namespace: String, name: String, source: ArtifactSource, token: TokenSource?,
+        labels: [String: String], settings: Settings, retry: String? = nil, generation: Int64 = 0
+    ) {
         self.source = source
         self.identity = source.identity
         self.directory = source.directory
@@ -86,15 +87,18 @@ public struct CacheStaging: Sendable, Hashable {
         self.generation = generation
         self.labels = .object(Fields(labels))
         self.owner = [ownerKind, namespace, name]
-        self.firstJobName = Self.jobName(owner: owner, identity: identity, staged: nil, retry: retry, replacing: nil,
-                                         generation: generation)
-        self.restagedJobName = Self.jobName(owner: owner, identity: identity, staged: identity, retry: retry,
-                                            replacing: nil, generation: generation)
+        self.firstJobName = Self.jobName(
+            owner: owner, identity: identity, staged: nil, retry: retry, replacing: nil,
+            generation: generation)
+        self.restagedJobName = Self.jobName(
+            owner: owner, identity: identity, staged: identity, retry: retry,
+            replacing: nil, generation: generation)
         self.claimName = Self.claimName(ownerKind: ownerKind, namespace: namespace, name: name)
         self.tokenName = childName(ownerKind, namespace, name, "token")
-        self.tokenReading = token.map { [tokenName] t in
-            " with HF_TOKEN from " + t.location(copy: tokenName, remoteNamespace: settings.remoteNamespace)
-        } ?? ""
+        self.tokenReading =
+            token.map { [tokenName] t in
+                " with HF_TOKEN from " + t.location(copy: tokenName, remoteNamespace: settings.remoteNamespace)
+            } ?? ""
         let tokenMetadata = Self.metadata(tokenName, settings, self.labels)
         if case .controlPlane = token {
             self.tokenManifest = ["apiVersion": "v1", "kind": "Secret", "metadata": tokenMetadata, "type": "Opaque"]
@@ -124,13 +128,15 @@ public struct CacheStaging: Sendable, Hashable {
             if (staged ?? "").isEmpty { return firstJobName }
             if staged == identity { return restagedJobName }
         }
-        return Self.jobName(owner: owner, identity: identity, staged: staged, retry: retry, replacing: replacing,
-                            generation: generation)
+        return Self.jobName(
+            owner: owner, identity: identity, staged: staged, retry: retry, replacing: replacing,
+            generation: generation)
     }
 
-    private static func jobName(owner: [String], identity: String, staged: String?, retry: String?,
-                                replacing: String?, generation: Int64) -> String
-    {
+    private static func jobName(
+        owner: [String], identity: String, staged: String?, retry: String?,
+        replacing: String?, generation: Int64
+    ) -> String {
         let seed = [identity, staged ?? "", retry ?? "", replacing ?? "", String(generation)].joined(separator: "\n")
         return childName(owner + ["hydrate", shortDigest(seed, length: 6)])
     }
@@ -141,7 +147,8 @@ public struct CacheStaging: Sendable, Hashable {
 
     /// The provider-kubernetes Object holding the PersistentVolumeClaim on one cluster.
     public func claimObject(providerConfig: String, storageClass: String, sizeGiB: Int64) -> Value {
-        claimObject(providerConfig: providerConfig, claim: claimManifest(storageClass: storageClass, size: "\(sizeGiB)Gi"))
+        claimObject(
+            providerConfig: providerConfig, claim: claimManifest(storageClass: storageClass, size: "\(sizeGiB)Gi"))
     }
 
     /// The Object holding `claim` (from `claimManifest`) on one cluster. Clusters
@@ -165,12 +172,14 @@ public struct CacheStaging: Sendable, Hashable {
 
     private static let claimReadiness = ProviderObject.celReadiness(#"object.status.phase == "Bound""#)
     private static let jobReadiness = ProviderObject.celReadiness(
-        #"has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Complete" && c.status == "True")"#)
+        #"has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Complete" && c.status == "True")"#
+    )
 
     /// The provider-kubernetes Object holding a hydration Job manifest (from `jobManifest`) on one cluster.
     public func jobObject(providerConfig: String, manifest: Value) -> Value {
-        ProviderObject.wrap(manifest, providerConfig: providerConfig, readiness: Self.jobReadiness,
-                            managementPolicies: ProviderObject.noDelete)
+        ProviderObject.wrap(
+            manifest, providerConfig: providerConfig, readiness: Self.jobReadiness,
+            managementPolicies: ProviderObject.noDelete)
     }
 
     /// The hydration Job that downloads this source into its revision directory.
@@ -189,11 +198,15 @@ public struct CacheStaging: Sendable, Hashable {
         case _ where job.frozenTokenEnv != nil:
             if let frozen = job.frozenTokenEnv, frozen != .null { env.append(frozen) }
         case .controlPlane(_, _, let key)?:
-            env.append(["name": "HF_TOKEN",
-                        "valueFrom": ["secretKeyRef": ["name": .string(tokenName), "key": .string(key)]]])
+            env.append([
+                "name": "HF_TOKEN",
+                "valueFrom": ["secretKeyRef": ["name": .string(tokenName), "key": .string(key)]],
+            ])
         case .workloadCluster(let secret, let key)?:
-            env.append(["name": "HF_TOKEN",
-                        "valueFrom": ["secretKeyRef": ["name": .string(secret), "key": .string(key)]]])
+            env.append([
+                "name": "HF_TOKEN",
+                "valueFrom": ["secretKeyRef": ["name": .string(secret), "key": .string(key)]],
+            ])
         case nil: break
         }
         let container: Value = [
@@ -238,11 +251,15 @@ public struct CacheStaging: Sendable, Hashable {
 
     private static let podFailurePolicy: Value = [
         "rules": [
-            ["action": "FailJob",
-             "onExitCodes": ["containerName": .string(container), "operator": "In",
-                             "values": [.int(HydrationScript.notFoundExitCode), .int(HydrationScript.diskFullExitCode)]]],
+            [
+                "action": "FailJob",
+                "onExitCodes": [
+                    "containerName": .string(container), "operator": "In",
+                    "values": [.int(HydrationScript.notFoundExitCode), .int(HydrationScript.diskFullExitCode)],
+                ],
+            ],
             ["action": "Ignore", "onPodConditions": [["type": "DisruptionTarget", "status": "True"]]],
-        ],
+        ]
     ]
 
     /// The provider-kubernetes Object holding the token copy on one cluster, or nil

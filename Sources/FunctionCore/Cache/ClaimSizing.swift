@@ -20,8 +20,9 @@ public struct ClaimSizing: Sendable, Hashable {
         self.storageClass = storageClass
         if let current = sent?["storageClassName"]?.stringValue, !current.isEmpty, current != storageClass {
             self.storageClass = current
-            notes.append("Claim \(claimName) on \(cluster) keeps storage class \(current): a claim's class cannot "
-                + "change; \(storageClass) applies to claims created later")
+            notes.append(
+                "Claim \(claimName) on \(cluster) keeps storage class \(current): a claim's class cannot "
+                    + "change; \(storageClass) applies to claims created later")
         }
         self.sizeGiB = sizeGiB
         self.size = "\(sizeGiB)Gi"
@@ -38,7 +39,9 @@ public struct ClaimSizing: Sendable, Hashable {
     /// `<n>Gi` or `<n>Ti` in GiB; nil for any other form.
     static func gibibytes(_ quantity: String) -> Int64? {
         if quantity.hasSuffix("Gi") { return Int64(quantity.dropLast(2)) }
-        if quantity.hasSuffix("Ti") { return Int64(quantity.dropLast(2)).flatMap { $0 <= Int64.max / 1024 ? $0 * 1024 : nil } }
+        if quantity.hasSuffix("Ti") {
+            return Int64(quantity.dropLast(2)).flatMap { $0 <= Int64.max / 1024 ? $0 * 1024 : nil }
+        }
         return nil
     }
 }

@@ -55,7 +55,8 @@ public struct ObservedJob: Sendable, Hashable {
         let labels = remote[path: "metadata", "labels"]
         self.revision = labels?[CacheStaging.revisionLabel]?.stringValue
         self.attempt = labels?[CacheStaging.attemptLabel]?.stringValue
-        let env = remote[path: "spec", "template", "spec", "containers"]?.listValue?
+        let env =
+            remote[path: "spec", "template", "spec", "containers"]?.listValue?
             .first { $0["name"]?.stringValue == CacheStaging.container }?["env"]?.listValue ?? []
         func value(_ key: String) -> String? {
             env.first { $0["name"]?.stringValue == key }?["value"]?.stringValue
@@ -66,8 +67,9 @@ public struct ObservedJob: Sendable, Hashable {
         self.tokenEnv = env.first { $0["name"]?.stringValue == "HF_TOKEN" } ?? .null
         self.complete = conditionStatus(remote, "Complete") == "True"
         if let failed = condition(remote, "Failed"), failed["status"]?.stringValue == "True" {
-            self.failure = JobFailure(reason: failed["reason"]?.stringValue ?? "Failed",
-                                      message: failed["message"]?.stringValue ?? "")
+            self.failure = JobFailure(
+                reason: failed["reason"]?.stringValue ?? "Failed",
+                message: failed["message"]?.stringValue ?? "")
         } else {
             self.failure = nil
         }
@@ -83,9 +85,12 @@ public struct JobFailure: Sendable, Hashable {
 
     /// The exit code named in the message (`... failed with exit code N ...`), if any.
     public var exitCode: Int64? {
-        let bytes = Array(message.utf8), needle = Array("exit code ".utf8)
+        let bytes = Array(message.utf8)
+        let needle = Array("exit code ".utf8)
         guard bytes.count >= needle.count,
-            let start = (0...(bytes.count - needle.count)).first(where: { bytes[$0..<$0 + needle.count].elementsEqual(needle) })
+            let start = (0...(bytes.count - needle.count)).first(where: {
+                bytes[$0..<$0 + needle.count].elementsEqual(needle)
+            })
         else { return nil }
         let digits = bytes[(start + needle.count)...].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
         return Int64(String(decoding: digits, as: UTF8.self))
@@ -96,7 +101,9 @@ public struct JobFailure: Sendable, Hashable {
 public func isRevisionDirectory(_ name: String) -> Bool {
     let b = Array(name.utf8)
     guard b.count == 16, name.hasPrefix("rev-") else { return false }
-    return b[4...].allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }
+    return b[4...].allSatisfy {
+        ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f"))
+    }
 }
 
 extension CacheStaging {
@@ -114,10 +121,16 @@ extension CacheStaging {
     {
         let attempt = shortDigest("\(retry ?? "")\n\(sizeGiB)", length: 12)
         if let o = observed, o.revision == directory, o.failure == nil || o.attempt == attempt {
-            return (HydrationJob(name: o.name, keep: o.keep ?? keep, generation: o.generation ?? generation,
-                                 attempt: attempt, frozenTokenEnv: o.tokenEnv), o)
+            return (
+                HydrationJob(
+                    name: o.name, keep: o.keep ?? keep, generation: o.generation ?? generation,
+                    attempt: attempt, frozenTokenEnv: o.tokenEnv), o
+            )
         }
-        return (HydrationJob(name: newJobName(staged: staged, replacing: observed?.name), keep: keep,
-                             generation: generation, attempt: attempt), nil)
+        return (
+            HydrationJob(
+                name: newJobName(staged: staged, replacing: observed?.name), keep: keep,
+                generation: generation, attempt: attempt), nil
+        )
     }
 }

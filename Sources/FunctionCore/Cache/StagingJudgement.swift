@@ -19,9 +19,10 @@ public struct PreviousStaging: Sendable, Hashable {
 
     /// Reads a status entry (`{phase, source, staged, message}`).
     public init(_ entry: Value?) {
-        self.init(phase: entry?["phase"]?.stringValue, source: entry?["source"]?.stringValue,
-                  staged: entry?["staged"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
-                  message: entry?["message"]?.stringValue)
+        self.init(
+            phase: entry?["phase"]?.stringValue, source: entry?["source"]?.stringValue,
+            staged: entry?["staged"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
+            message: entry?["message"]?.stringValue)
     }
 }
 
@@ -34,7 +35,8 @@ public struct FailureHints: Sendable, Hashable {
 
     /// A ModelCache's hints (lifecycle.md §6).
     public static let modelCache = FailureHints(
-        notFound: "check spec.artifact.source.huggingFace.repo and revision; gated models need tokenSecretRef (then set "
+        notFound:
+            "check spec.artifact.source.huggingFace.repo and revision; gated models need tokenSecretRef (then set "
             + "annotation \(CacheStaging.retryAnnotation) to retry)",
         diskFull: "the model does not fit: raise spec.storage.sizeGiB (an update needs room for two revisions)")
 }
@@ -55,17 +57,19 @@ extension CacheStaging {
     /// status said: the latch survives the Job's cleanup, and a failed or running
     /// update leaves the older revision serving. A cluster that was Failed for this
     /// same attempt stays Failed while the provider re-creates the expired Job.
-    public func judge(cluster: String, claim: Resource?, current: ObservedJob?, jobName: String,
-                      previous: PreviousStaging?, hints: FailureHints) -> ClusterStaging
-    {
+    public func judge(
+        cluster: String, claim: Resource?, current: ObservedJob?, jobName: String,
+        previous: PreviousStaging?, hints: FailureHints
+    ) -> ClusterStaging {
         let staged = current?.complete == true ? identity : previous?.staged
         let serving = staged.flatMap { $0 == identity ? nil : "\($0) keeps serving" }
         let claimPhase = ProviderObject.remote(claim)?[path: "status", "phase"]?.stringValue
 
         if let failure = current?.failure {
             let why = translate(failure, cluster: cluster, jobName: jobName, hints: hints)
-            return ClusterStaging(report: PhaseReport(.failed, [why, serving].compactMap { $0 }.joined(separator: "; ")),
-                                  staged: staged)
+            return ClusterStaging(
+                report: PhaseReport(.failed, [why, serving].compactMap { $0 }.joined(separator: "; ")),
+                staged: staged)
         }
         if staged == identity && (claimPhase == nil || claimPhase == "Bound") {
             return ClusterStaging(report: PhaseReport(.ready), staged: staged)
@@ -76,10 +80,12 @@ extension CacheStaging {
             return ClusterStaging(report: PhaseReport(.failed, previous?.message), staged: staged)
         }
         guard claimPhase == "Bound" else {
-            let waiting = claimPhase.map { "Waiting for claim \(claimName) to bind (phase \($0))" }
+            let waiting =
+                claimPhase.map { "Waiting for claim \(claimName) to bind (phase \($0))" }
                 ?? "Waiting for claim \(claimName) to be created"
-            return ClusterStaging(report: PhaseReport(.pending, [waiting, serving].compactMap { $0 }.joined(separator: "; ")),
-                                  staged: staged)
+            return ClusterStaging(
+                report: PhaseReport(.pending, [waiting, serving].compactMap { $0 }.joined(separator: "; ")),
+                staged: staged)
         }
         let downloading = "Downloading \(identity) into claim \(claimName)\(tokenReading)"
         if let serving {

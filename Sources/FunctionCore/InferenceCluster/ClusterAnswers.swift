@@ -36,8 +36,9 @@ public enum ClusterAnswers {
             guard let name = object[path: "metadata", "name"]?.stringValue, Rules.isDNSSubdomain(name) else {
                 let given = object[path: "metadata", "name"].flatMap { $0.isNull ? nil : $0 }
                 let shown = given.map { quote($0.stringValue ?? $0.canonicalJSON()) } ?? "without a name"
-                problems.append("requirement \(quote(key)): an InferenceCluster \(shown) was skipped: "
-                    + "its metadata.name is not a valid object name (a DNS-1123 subdomain)")
+                problems.append(
+                    "requirement \(quote(key)): an InferenceCluster \(shown) was skipped: "
+                        + "its metadata.name is not a valid object name (a DNS-1123 subdomain)")
                 continue
             }
             if sorted, let last = names.last, !utf8Less(last, name) { sorted = false }
@@ -46,15 +47,19 @@ public enum ClusterAnswers {
             if let pc = object[path: "status", "providerConfigRef", "name"], !pc.isNull, pc.stringValue != "",
                 !(pc.stringValue.map(Rules.isDNSSubdomain) ?? false)
             {
-                problems.append("requirement \(quote(key)): InferenceCluster \(name) status.providerConfigRef.name "
-                    + "\(quote(pc.stringValue ?? pc.canonicalJSON())) is not a valid object name: the cluster counts as having no provider config")
+                problems.append(
+                    "requirement \(quote(key)): InferenceCluster \(name) status.providerConfigRef.name "
+                        + "\(quote(pc.stringValue ?? pc.canonicalJSON())) is not a valid object name: the cluster counts as having no provider config"
+                )
             }
         }
         guard !sorted else { return problems }
         var seen: [String: Int] = [:]
         for name in names { seen[name, default: 0] += 1 }
         for (name, count) in seen.sorted(by: { utf8Less($0.key, $1.key) }) where count > 1 {
-            problems.append("requirement \(quote(key)): InferenceCluster \(name) was answered \(count) times: the last answer is used")
+            problems.append(
+                "requirement \(quote(key)): InferenceCluster \(name) was answered \(count) times: the last answer is used"
+            )
         }
         return problems
     }

@@ -45,7 +45,8 @@ public struct InferenceClusterComposer: KindComposer {
         guard v.errors.isEmpty else {
             let message = "Invalid InferenceCluster \(name): \(FieldErrors(v.errors))"
             response.results.append(.fatal(message, reason: "InvalidSpec"))
-            response.conditions.append(Condition(type: "ProviderConfigReady", status: .false, reason: "InvalidSpec", message: message))
+            response.conditions.append(
+                Condition(type: "ProviderConfigReady", status: .false, reason: "InvalidSpec", message: message))
             return
         }
         if let ref {
@@ -64,10 +65,14 @@ public struct InferenceClusterComposer: KindComposer {
         let namespace = v.string(ref["namespace"], "\(field).namespace", required: false) ?? defaultSecretNamespace
         let key = v.string(ref["key"], "\(field).key", required: false) ?? defaultSecretKey
         if let name, !Rules.isDNSSubdomain(name) {
-            v.fail("\(field).name", .string(name), "is not a valid Secret name: use a DNS-1123 subdomain (lowercase letters, digits, '-', '.')")
+            v.fail(
+                "\(field).name", .string(name),
+                "is not a valid Secret name: use a DNS-1123 subdomain (lowercase letters, digits, '-', '.')")
         }
         if !Rules.isDNSLabel(namespace) {
-            v.fail("\(field).namespace", .string(namespace), "is not a valid namespace: use a DNS-1123 label (lowercase letters, digits, '-')")
+            v.fail(
+                "\(field).namespace", .string(namespace),
+                "is not a valid namespace: use a DNS-1123 label (lowercase letters, digits, '-')")
         }
         if !Rules.isSecretKey(key) {
             v.fail("\(field).key", .string(key), "is not a valid Secret key: use letters, digits, '-', '_', '.'")
@@ -76,18 +81,25 @@ public struct InferenceClusterComposer: KindComposer {
         return KubeconfigRef(namespace: namespace, name: name, key: key)
     }
 
-    private func composeExisting(_ ref: KubeconfigRef, request: RunRequest, xr: Value, into response: inout RunResponse) {
+    private func composeExisting(_ ref: KubeconfigRef, request: RunRequest, xr: Value, into response: inout RunResponse)
+    {
         // The kubeconfig Secret: asked for so that a missing one is reported, never read into the output.
         response.requirements = Requirements(resources: [
-            Self.kubeconfigKey: ResourceSelector(apiVersion: "v1", kind: "Secret", match: .name(ref.name), namespace: ref.namespace)
+            Self.kubeconfigKey: ResourceSelector(
+                apiVersion: "v1", kind: "Secret", match: .name(ref.name), namespace: ref.namespace)
         ])
         let observed = request.observed.resources[Self.providerConfigKey]
         response.desired.resources[Self.providerConfigKey] = Resource(
             object: [
                 "apiVersion": .string(ProviderObject.apiVersion), "kind": "ClusterProviderConfig",
-                "spec": ["credentials": ["source": "Secret", "secretRef": [
-                    "namespace": .string(ref.namespace), "name": .string(ref.name), "key": .string(ref.key),
-                ]]],
+                "spec": [
+                    "credentials": [
+                        "source": "Secret",
+                        "secretRef": [
+                            "namespace": .string(ref.namespace), "name": .string(ref.name), "key": .string(ref.key),
+                        ],
+                    ]
+                ],
             ],
             ready: observed != nil ? .ready : .notReady)
 
@@ -100,26 +112,39 @@ public struct InferenceClusterComposer: KindComposer {
             if secret == nil || value.isEmpty {
                 secretMissing = true
                 let what = secret == nil ? "does not exist" : "has no non-empty key \(ref.key)"
-                conditions.append(Condition(type: "KubeconfigFound", status: .false, reason: "SecretMissing",
-                                            message: "Secret \(ref.namespace)/\(ref.name) \(what): the cluster cannot be reached"))
+                conditions.append(
+                    Condition(
+                        type: "KubeconfigFound", status: .false, reason: "SecretMissing",
+                        message: "Secret \(ref.namespace)/\(ref.name) \(what): the cluster cannot be reached"))
             } else {
-                conditions.append(Condition(type: "KubeconfigFound", status: .true, reason: "Found",
-                                            message: "Secret \(ref.namespace)/\(ref.name) holds key \(ref.key)"))
+                conditions.append(
+                    Condition(
+                        type: "KubeconfigFound", status: .true, reason: "Found",
+                        message: "Secret \(ref.namespace)/\(ref.name) holds key \(ref.key)"))
             }
         }
         // A name Crossplane generated is a valid object name; anything else is not reported as one.
-        let pcName = observed?.object[path: "metadata", "name"]?.stringValue.flatMap { Rules.isDNSSubdomain($0) ? $0 : nil }
-        var composite = response.desired.composite ?? Resource(object: [
-            "apiVersion": xr["apiVersion"] ?? .string(Composer.apiVersion), "kind": .string(ClusterView.kind)])
+        let pcName = observed?.object[path: "metadata", "name"]?.stringValue.flatMap {
+            Rules.isDNSSubdomain($0) ? $0 : nil
+        }
+        var composite =
+            response.desired.composite
+            ?? Resource(object: [
+                "apiVersion": xr["apiVersion"] ?? .string(Composer.apiVersion), "kind": .string(ClusterView.kind),
+            ])
         if let pcName {
             var status = composite.object["status"]?.objectValue ?? [:]
             status["providerConfigRef"] = ["name": .string(pcName)]
             composite.object["status"] = .object(status)
-            conditions.append(Condition(type: "ProviderConfigReady", status: .true, reason: "Available",
-                                        message: "ClusterProviderConfig \(pcName) reaches this cluster"))
+            conditions.append(
+                Condition(
+                    type: "ProviderConfigReady", status: .true, reason: "Available",
+                    message: "ClusterProviderConfig \(pcName) reaches this cluster"))
         } else {
-            conditions.append(Condition(type: "ProviderConfigReady", status: .false, reason: "Creating",
-                                        message: "Waiting for the ClusterProviderConfig to be created"))
+            conditions.append(
+                Condition(
+                    type: "ProviderConfigReady", status: .false, reason: "Creating",
+                    message: "Waiting for the ClusterProviderConfig to be created"))
         }
         composite.ready = pcName != nil && !secretMissing ? .ready : .notReady
         response.desired.composite = composite

@@ -1,4 +1,3 @@
-
 /// The name of an object the function creates on a workload cluster.
 ///
 /// Joins `parts` with `-`, cuts the result to 57 characters, strips trailing
@@ -53,7 +52,9 @@ public func revisionDirectory(_ identity: String) -> String {
 /// matches such a label, goes through this one function.
 public func labelValue(_ value: String) -> String {
     if isLabelValue(value) { return value }
-    let allowed = value.utf8.filter { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+    let allowed = value.utf8.filter {
+        isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+    }
     var base = Array(allowed.prefix(57))
     while let last = base.last, !isAlnum(last) { base.removeLast() }
     while let first = base.first, !isAlnum(first) { base.removeFirst() }
@@ -68,7 +69,9 @@ public func isLabelValue(_ value: String) -> Bool {
     guard bytes.count <= 63, let first = bytes.first, let last = bytes.last, isAlnum(first), isAlnum(last) else {
         return false
     }
-    return bytes.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+    return bytes.allSatisfy {
+        isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+    }
 }
 
 @inline(__always) private func isAlnum(_ b: UInt8) -> Bool {

@@ -16,7 +16,8 @@ public enum SHA256 {
     static func hash(_ input: UnsafeBufferPointer<UInt8>, into digest: UnsafeMutableBufferPointer<UInt8>) {
         precondition(digest.count >= 32, "a SHA-256 digest has 32 bytes")
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 8 + 64) { words in
-            let h = words.baseAddress!, w = h + 8
+            let h = words.baseAddress!
+            let w = h + 8
             (h[0], h[1], h[2], h[3]) = (0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a)
             (h[4], h[5], h[6], h[7]) = (0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19)
             let full = input.count / 64 * 64
@@ -44,12 +45,14 @@ public enum SHA256 {
     }
 
     /// One 64-byte block into the state `h`, with `w` (64 words) as the message schedule.
-    private static func compress(_ block: UnsafePointer<UInt8>, _ h: UnsafeMutablePointer<UInt32>,
-                                 _ w: UnsafeMutablePointer<UInt32>)
-    {
+    private static func compress(
+        _ block: UnsafePointer<UInt8>, _ h: UnsafeMutablePointer<UInt32>,
+        _ w: UnsafeMutablePointer<UInt32>
+    ) {
         for i in 0..<16 {
             let j = 4 * i
-            w[i] = UInt32(block[j]) << 24 | UInt32(block[j + 1]) << 16 | UInt32(block[j + 2]) << 8 | UInt32(block[j + 3])
+            w[i] =
+                UInt32(block[j]) << 24 | UInt32(block[j + 1]) << 16 | UInt32(block[j + 2]) << 8 | UInt32(block[j + 3])
         }
         for i in 16..<64 {
             let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)

@@ -86,18 +86,21 @@ extension Requirements {
     public var canonicalValue: Value {
         var o: Fields = [:]
         if !resources.isEmpty {
-            o["resources"] = .object(Fields(resources.mapValues { sel -> Value in
-                var s: Fields = ["apiVersion": .string(sel.apiVersion), "kind": .string(sel.kind)]
-                switch sel.match {
-                case .name(let n): s["matchName"] = .string(n)
-                case .labels(let l): s["matchLabels"] = ["labels": .object(Fields(l))]
-                }
-                if let ns = sel.namespace { s["namespace"] = .string(ns) }
-                return .object(s)
-            }))
+            o["resources"] = .object(
+                Fields(
+                    resources.mapValues { sel -> Value in
+                        var s: Fields = ["apiVersion": .string(sel.apiVersion), "kind": .string(sel.kind)]
+                        switch sel.match {
+                        case .name(let n): s["matchName"] = .string(n)
+                        case .labels(let l): s["matchLabels"] = ["labels": .object(Fields(l))]
+                        }
+                        if let ns = sel.namespace { s["namespace"] = .string(ns) }
+                        return .object(s)
+                    }))
         }
         if !schemas.isEmpty {
-            o["schemas"] = .object(Fields(schemas.mapValues { ["apiVersion": .string($0.apiVersion), "kind": .string($0.kind)] as Value }))
+            o["schemas"] = .object(
+                Fields(schemas.mapValues { ["apiVersion": .string($0.apiVersion), "kind": .string($0.kind)] as Value }))
         }
         return .object(o)
     }

@@ -17,9 +17,10 @@ public struct Condition: Sendable, Hashable {
     public var target: Target?
 
     /// Creates a condition.
-    public init(type: String, status: ConditionStatus, reason: String, message: String? = nil,
-                target: Target? = .composite)
-    {
+    public init(
+        type: String, status: ConditionStatus, reason: String, message: String? = nil,
+        target: Target? = .composite
+    ) {
         self.type = type
         self.status = status
         self.reason = reason

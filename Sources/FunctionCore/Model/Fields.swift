@@ -68,7 +68,8 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
 
     /// String fields, e.g. labels.
     public init(_ strings: [String: String]) {
-        self.init(sorted: strings.sorted { utf8Less($0.key, $1.key) }.map { Entry(key: $0.key, value: .string($0.value)) })
+        self.init(
+            sorted: strings.sorted { utf8Less($0.key, $1.key) }.map { Entry(key: $0.key, value: .string($0.value)) })
     }
 
     /// Fields from pairs in any order; for a repeated key the last pair wins

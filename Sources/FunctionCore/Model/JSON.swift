@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// Canonical JSON for `Value`: keys sorted by UTF-8 bytes, no insignificant

@@ -20,10 +20,11 @@ public struct RunRequest: Sendable, Hashable {
     public var credentials: [String: [String: Data]]
 
     /// Creates a request.
-    public init(tag: String = "", capabilities: [Capability] = [], observed: State = State(),
-                desired: State = State(), input: Value? = nil, context: Value? = nil,
-                requiredResources: [String: [Resource]] = [:], credentials: [String: [String: Data]] = [:])
-    {
+    public init(
+        tag: String = "", capabilities: [Capability] = [], observed: State = State(),
+        desired: State = State(), input: Value? = nil, context: Value? = nil,
+        requiredResources: [String: [Resource]] = [:], credentials: [String: [String: Data]] = [:]
+    ) {
         self.tag = tag
         self.capabilities = capabilities
         self.observed = observed

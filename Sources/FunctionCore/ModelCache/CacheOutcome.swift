@@ -54,11 +54,14 @@ struct CacheOutcome {
     /// `ClustersMatched` and `ArtifactReady`, first applicable rule wins (modelcache.md §6, lifecycle.md §2).
     var conditions: [Condition] {
         let n = matched.count
-        let c = n == 0
-            ? Condition(type: "ClustersMatched", status: .false, reason: "NoClusters",
-                        message: "No InferenceCluster matches spec.clusterSelector")
-            : Condition(type: "ClustersMatched", status: .true, reason: "Matched",
-                        message: "Matched \(n) \(n == 1 ? "cluster" : "clusters")")
+        let c =
+            n == 0
+            ? Condition(
+                type: "ClustersMatched", status: .false, reason: "NoClusters",
+                message: "No InferenceCluster matches spec.clusterSelector")
+            : Condition(
+                type: "ClustersMatched", status: .true, reason: "Matched",
+                message: "Matched \(n) \(n == 1 ? "cluster" : "clusters")")
         return [c, artifactReady]
     }
 
@@ -75,8 +78,10 @@ struct CacheOutcome {
         if !failed.isEmpty { return c(.false, "Failed", "Staging failed on \(nameList(failed.map(\.cluster)))") }
         if allReady { return c(.true, "Staged", "Staged on all \(n) \(n == 1 ? "cluster" : "clusters")") }
         if !updating.isEmpty {
-            return c(.false, "Updating", "Updating to \(source) on \(nameList(updating.map(\.cluster))); "
-                + "the staged revision keeps serving until the new one is complete")
+            return c(
+                .false, "Updating",
+                "Updating to \(source) on \(nameList(updating.map(\.cluster))); "
+                    + "the staged revision keeps serving until the new one is complete")
         }
         if readyCount > 0 { return c(.false, "Partial", "Staged on \(readyCount) of \(n) clusters") }
         return c(.false, "Hydrating", "Staging on \(n) \(n == 1 ? "cluster" : "clusters")")
@@ -88,8 +93,10 @@ struct CacheOutcome {
         var out: [FunctionResult] = []
         let n = matched.count
         if !observed.hadClusters && n > 0 && !allReady {
-            out.append(.normal("Staging \(repo) to \(n) \(n == 1 ? "cluster" : "clusters"): \(nameList(matched.map(\.cluster)))",
-                               reason: "Staging"))
+            out.append(
+                .normal(
+                    "Staging \(repo) to \(n) \(n == 1 ? "cluster" : "clusters"): \(nameList(matched.map(\.cluster)))",
+                    reason: "Staging"))
         }
         // An update starts where an older revision is staged and the source just changed.
         var starts: [String: [String]] = [:]
@@ -102,8 +109,10 @@ struct CacheOutcome {
         }
         for old in starts.keys.sorted() {
             let names = starts[old]!
-            out.append(.normal("Updating \(old) → \(source) on \(names.count) \(names.count == 1 ? "cluster" : "clusters"): "
-                + nameList(names), reason: "UpdateStarted"))
+            out.append(
+                .normal(
+                    "Updating \(old) → \(source) on \(names.count) \(names.count == 1 ? "cluster" : "clusters"): "
+                        + nameList(names), reason: "UpdateStarted"))
         }
         // A cluster switches when its staged revision advances from an older one.
         var switches: [String: [String]] = [:]
@@ -117,12 +126,16 @@ struct CacheOutcome {
         }
         let newlyFailed = failed.filter { observed.clusters[$0.cluster]?.phase != CachePhase.failed.rawValue }
         if newlyFailed.count == 1, let only = newlyFailed.first {
-            out.append(.warning(only.report.message ?? "Staging \(source) failed on \(only.cluster)", reason: "StagingFailed"))
+            out.append(
+                .warning(only.report.message ?? "Staging \(source) failed on \(only.cluster)", reason: "StagingFailed"))
         } else if newlyFailed.count > 1 {
-            out.append(.warning("Staging \(repo) failed on \(nameList(newlyFailed.map(\.cluster))): see status.clusters",
-                                reason: "StagingFailed"))
+            out.append(
+                .warning(
+                    "Staging \(repo) failed on \(nameList(newlyFailed.map(\.cluster))): see status.clusters",
+                    reason: "StagingFailed"))
         }
-        for r in reports where r.report.phase == .retained && observed.clusters[r.cluster]?.phase != CachePhase.retained.rawValue {
+        for r in reports
+        where r.report.phase == .retained && observed.clusters[r.cluster]?.phase != CachePhase.retained.rawValue {
             out.append(.normal(r.report.message ?? "Keeping the cache on \(r.cluster)", reason: "Retained"))
         }
         for cluster in notes.keys.sorted() {

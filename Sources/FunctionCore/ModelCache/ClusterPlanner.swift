@@ -50,15 +50,17 @@ struct ClusterPlanner {
         let keys = CacheKeys(cluster: cluster.name)
         let previous = observed.clusters[cluster.name]
         func plan(_ report: PhaseReport, staged: String? = nil, kept: Resource? = nil, releases: Bool = false) -> Plan {
-            Plan(cluster: cluster.name, report: report, staged: staged, target: nil, job: nil, jobObserved: false,
-                 keys: keys, keptClaim: kept, releasesClaim: releases)
+            Plan(
+                cluster: cluster.name, report: report, staged: staged, target: nil, job: nil, jobObserved: false,
+                keys: keys, keptClaim: kept, releasesClaim: releases)
         }
         guard let providerConfig = cluster.providerConfig else {
             let waiting = "Waiting for InferenceCluster \(cluster.name) to report status.providerConfigRef.name"
             // A provider config that blinks out must not delete a staged cache: keep the claim as it is.
             if let kept = keptClaim(cluster.name) {
-                return plan(PhaseReport(.pending, "\(waiting); claim \(staging.claimName) is kept as it is"),
-                            staged: previous?.staged, kept: kept)
+                return plan(
+                    PhaseReport(.pending, "\(waiting); claim \(staging.claimName) is kept as it is"),
+                    staged: previous?.staged, kept: kept)
             }
             return plan(PhaseReport(.pending, waiting))
         }
@@ -67,24 +69,31 @@ struct ClusterPlanner {
             if let retained = retain(cluster.name, why: why) {
                 return plan(retained.report.report, staged: retained.report.staged, kept: retained.claim)
             }
-            return plan(PhaseReport(.failed, "Cannot stage \(spec.repo) on \(cluster.name): \(why)"),
-                        releases: request.observed.resources[keys.claim] != nil)
+            return plan(
+                PhaseReport(.failed, "Cannot stage \(spec.repo) on \(cluster.name): \(why)"),
+                releases: request.observed.resources[keys.claim] != nil)
         }
 
         let claim = request.observed.resources[keys.claim]
-        let sizing = ClaimSizing(cluster: cluster.name, claimName: staging.claimName, storageClass: rwx.storageClassName,
-                                 sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB, observed: claim)
+        let sizing = ClaimSizing(
+            cluster: cluster.name, claimName: staging.claimName, storageClass: rwx.storageClassName,
+            sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB, observed: claim)
         // Pruning keeps the staged revision and every revision a consumer mounts.
         let own = staging.directory
-        let keep = Set(([previous?.staged.map(staging.directory(of:))].compactMap { $0 }
-            + consumers.revisions(on: cluster.name)).filter { $0 != own }).sorted()
-        let (job, current) = staging.job(observed: ObservedJob(request.observed.resources[keys.job]),
-                                         staged: previous?.staged, keep: keep, sizeGiB: sizing.sizeGiB)
-        let judged = staging.judge(cluster: cluster.name, claim: claim, current: current, jobName: job.name,
-                                   previous: previous, hints: .modelCache)
-        return Plan(cluster: cluster.name, report: judged.report, staged: judged.staged,
-                    target: Target(providerConfig: providerConfig, sizing: sizing), job: job,
-                    jobObserved: current != nil, keys: keys, keptClaim: nil, releasesClaim: false)
+        let keep = Set(
+            ([previous?.staged.map(staging.directory(of:))].compactMap { $0 }
+                + consumers.revisions(on: cluster.name)).filter { $0 != own }
+        ).sorted()
+        let (job, current) = staging.job(
+            observed: ObservedJob(request.observed.resources[keys.job]),
+            staged: previous?.staged, keep: keep, sizeGiB: sizing.sizeGiB)
+        let judged = staging.judge(
+            cluster: cluster.name, claim: claim, current: current, jobName: job.name,
+            previous: previous, hints: .modelCache)
+        return Plan(
+            cluster: cluster.name, report: judged.report, staged: judged.staged,
+            target: Target(providerConfig: providerConfig, sizing: sizing), job: job,
+            jobObserved: current != nil, keys: keys, keptClaim: nil, releasesClaim: false)
     }
 
     /// Clusters whose claim Object is observed but that are not in the `clusters` answer, sorted.
@@ -107,10 +116,15 @@ struct ClusterPlanner {
     func retain(_ cluster: String, why: String) -> (claim: Resource, report: ClusterReport)? {
         let n = consumers.count(on: cluster)
         guard n > 0, let claim = keptClaim(cluster) else { return nil }
-        let message = "\(why); keeping claim \(staging.claimName) on \(cluster) while \(Consumers.phrase(n)) "
+        let message =
+            "\(why); keeping claim \(staging.claimName) on \(cluster) while \(Consumers.phrase(n)) "
             + "\(n == 1 ? "uses" : "use") it"
-        return (claim, ClusterReport(cluster: cluster, report: PhaseReport(.retained, message),
-                                     staged: observed.clusters[cluster]?.staged, consumers: n))
+        return (
+            claim,
+            ClusterReport(
+                cluster: cluster, report: PhaseReport(.retained, message),
+                staged: observed.clusters[cluster]?.staged, consumers: n)
+        )
     }
 
     /// The observed claim Object rebuilt as it was sent last time, on the provider
@@ -121,7 +135,8 @@ struct ClusterPlanner {
             let providerConfig = object[path: "spec", "providerConfigRef", "name"]?.stringValue,
             let manifest = object[path: "spec", "forProvider", "manifest"]
         else { return nil }
-        return Resource(object: staging.claimObject(providerConfig: providerConfig, claim: manifest),
-                        ready: ProviderObject.isReady(observedClaim) ? .ready : .notReady)
+        return Resource(
+            object: staging.claimObject(providerConfig: providerConfig, claim: manifest),
+            ready: ProviderObject.isReady(observedClaim) ? .ready : .notReady)
     }
 }

@@ -25,7 +25,9 @@ public struct Consumers: Sendable, Hashable {
         var seen = Set<String>()
         for usage in usages {
             let o = usage.object
-            let id = (o[path: "metadata", "namespace"]?.stringValue ?? "") + "/" + (o[path: "metadata", "name"]?.stringValue ?? "")
+            let id =
+                (o[path: "metadata", "namespace"]?.stringValue ?? "") + "/"
+                + (o[path: "metadata", "name"]?.stringValue ?? "")
             guard seen.insert(id).inserted || id == "/" else { continue }
             total += 1
             let labels = o[path: "metadata", "labels"]

@@ -27,7 +27,8 @@ public struct ModelCacheComposer: KindComposer {
         case .failure(let errors):
             let message = "Invalid ModelCache \(namespace)/\(name): \(errors)"
             response.results.append(.fatal(message, reason: "InvalidSpec"))
-            response.conditions.append(Condition(type: "ArtifactReady", status: .false, reason: "InvalidSpec", message: message))
+            response.conditions.append(
+                Condition(type: "ArtifactReady", status: .false, reason: "InvalidSpec", message: message))
             return
         }
 
@@ -65,8 +66,9 @@ public struct ModelCacheComposer: KindComposer {
             labels: labels, settings: settings,
             retry: xr[path: "metadata", "annotations", CacheStaging.retryAnnotation]?.stringValue,
             generation: xr[path: "metadata", "generation"]?.intValue ?? 0)
-        let planner = ClusterPlanner(spec: spec, staging: staging, observed: observed, consumers: consumers,
-                                     request: request)
+        let planner = ClusterPlanner(
+            spec: spec, staging: staging, observed: observed, consumers: consumers,
+            request: request)
         let plans = clusters.map(planner.plan)
 
         // Hydration runs in waves of at most `maxParallelHydrations` Jobs: that bounds
@@ -85,29 +87,37 @@ public struct ModelCacheComposer: KindComposer {
             if let target = plan.target {
                 var hydrate = plan.needsJob && tokenProblem == nil
                 if hydrate && !plan.jobObserved {
-                    if slots > 0 { slots -= 1 } else {
+                    if slots > 0 {
+                        slots -= 1
+                    } else {
                         hydrate = false
                         let queued = "Queued: at most \(settings.maxParallelHydrations) hydration Jobs run at once"
-                        report = plan.staged.map { PhaseReport(.updating, "\(queued); \($0) keeps serving") }
+                        report =
+                            plan.staged.map { PhaseReport(.updating, "\(queued); \($0) keeps serving") }
                             ?? PhaseReport(.pending, queued)
                     }
                 }
                 let shape = ClaimShape(storageClass: target.sizing.storageClass, size: target.sizing.size)
-                let claim = claims[shape] ?? {
-                    let built = staging.claimManifest(storageClass: shape.storageClass, size: shape.size)
-                    claims[shape] = built
-                    return built
-                }()
-                var job: Value?
-                if hydrate, let hydration = plan.job {
-                    job = jobs[hydration] ?? {
-                        let built = staging.jobManifest(hydration)
-                        jobs[hydration] = built
+                let claim =
+                    claims[shape]
+                    ?? {
+                        let built = staging.claimManifest(storageClass: shape.storageClass, size: shape.size)
+                        claims[shape] = built
                         return built
                     }()
+                var job: Value?
+                if hydrate, let hydration = plan.job {
+                    job =
+                        jobs[hydration]
+                        ?? {
+                            let built = staging.jobManifest(hydration)
+                            jobs[hydration] = built
+                            return built
+                        }()
                 }
-                compose(staging, claim: claim, job: job, on: target.providerConfig, keys: plan.keys,
-                        request: request, response: &response)
+                compose(
+                    staging, claim: claim, job: job, on: target.providerConfig, keys: plan.keys,
+                    request: request, response: &response)
                 if !target.sizing.notes.isEmpty {
                     notes[plan.cluster] = target.sizing.notes
                     report = report.adding(target.sizing.notes)
@@ -115,8 +125,10 @@ public struct ModelCacheComposer: KindComposer {
             } else if let kept = plan.keptClaim {
                 response.desired.resources[plan.keys.claim] = kept
             }
-            reports.append(ClusterReport(cluster: plan.cluster, report: report, staged: plan.staged,
-                                         consumers: consumers.count(on: plan.cluster)))
+            reports.append(
+                ClusterReport(
+                    cluster: plan.cluster, report: report, staged: plan.staged,
+                    consumers: consumers.count(on: plan.cluster)))
         }
 
         // 4. Clusters no longer matched: kept while replicas use them, released otherwise.
@@ -138,8 +150,10 @@ public struct ModelCacheComposer: KindComposer {
         response.conditions += outcome.conditions
         response.results += outcome.events(repo: spec.repo, observed: observed, notes: notes)
         for cluster in released.sorted() {
-            response.results.append(.normal("Released cache \(namespace)/\(name) on \(cluster): no replica there uses it",
-                                            reason: "Released"))
+            response.results.append(
+                .normal(
+                    "Released cache \(namespace)/\(name) on \(cluster): no replica there uses it",
+                    reason: "Released"))
         }
     }
 
@@ -152,10 +166,13 @@ public struct ModelCacheComposer: KindComposer {
     }
 
     /// Composes the claim and, while hydrating, the Job and token copy, with readiness from observed state.
-    private func compose(_ staging: CacheStaging, claim: Value, job: Value?, on providerConfig: String, keys: CacheKeys,
-                         request: RunRequest, response: inout RunResponse)
-    {
-        var composed: [(String, Value)] = [(keys.claim, staging.claimObject(providerConfig: providerConfig, claim: claim))]
+    private func compose(
+        _ staging: CacheStaging, claim: Value, job: Value?, on providerConfig: String, keys: CacheKeys,
+        request: RunRequest, response: inout RunResponse
+    ) {
+        var composed: [(String, Value)] = [
+            (keys.claim, staging.claimObject(providerConfig: providerConfig, claim: claim))
+        ]
         if let job {
             composed.append((keys.job, staging.jobObject(providerConfig: providerConfig, manifest: job)))
             if let token = staging.tokenObject(providerConfig: providerConfig) {
@@ -163,8 +180,14 @@ public struct ModelCacheComposer: KindComposer {
             } else if let kept = request.observed.resources[keys.token], let spec = kept.object["spec"] {
                 // The control-plane Secret is gone from the answer while a Job still runs: the
                 // copy it may read stays as it was (dropping it would delete it on the cluster).
-                composed.append((keys.token, ["apiVersion": kept.object["apiVersion"] ?? .null,
-                                              "kind": kept.object["kind"] ?? .null, "spec": spec]))
+                composed.append(
+                    (
+                        keys.token,
+                        [
+                            "apiVersion": kept.object["apiVersion"] ?? .null,
+                            "kind": kept.object["kind"] ?? .null, "spec": spec,
+                        ]
+                    ))
             }
         }
         for (key, object) in composed {
@@ -175,7 +198,8 @@ public struct ModelCacheComposer: KindComposer {
 
     /// The token Secret on the control plane, when the answer holds the one asked for.
     static func controlPlaneToken(_ ref: SecretKeyRef, request: RunRequest) -> Value? {
-        request.requiredResources[tokenKey]?.first { $0.object[path: "metadata", "name"]?.stringValue == ref.name }?.object
+        request.requiredResources[tokenKey]?.first { $0.object[path: "metadata", "name"]?.stringValue == ref.name }?
+            .object
     }
 
     /// Where Jobs read the token (modelcache.md §4): a Secret of that name on the
@@ -199,27 +223,33 @@ public struct ModelCacheComposer: KindComposer {
         return nil
     }
 
-    private func writeStatus(_ outcome: CacheOutcome, source: ArtifactSource, total: Int, xr: Value,
-                             response: inout RunResponse)
-    {
-        var composite = response.desired.composite ?? Resource(object: [
-            "apiVersion": xr["apiVersion"] ?? .string(Composer.apiVersion), "kind": .string(Self.kind),
-        ])
+    private func writeStatus(
+        _ outcome: CacheOutcome, source: ArtifactSource, total: Int, xr: Value,
+        response: inout RunResponse
+    ) {
+        var composite =
+            response.desired.composite
+            ?? Resource(object: [
+                "apiVersion": xr["apiVersion"] ?? .string(Composer.apiVersion), "kind": .string(Self.kind),
+            ])
         var status = composite.object["status"]?.objectValue ?? [:]
-        status["summary"] = ["ready": .string("\(outcome.readyCount)/\(outcome.matched.count)"), "consumers": .int(Int64(total))]
+        status["summary"] = [
+            "ready": .string("\(outcome.readyCount)/\(outcome.matched.count)"), "consumers": .int(Int64(total)),
+        ]
         let identity = Value.string(source.identity)
-        status["clusters"] = .list(outcome.reports.map { entry in
-            // Appended in key order: this runs once per cluster.
-            var o = Fields()
-            o.reserveCapacity(6)
-            o.appendSorted("consumers", .int(Int64(entry.consumers)))
-            if let m = entry.report.message { o.appendSorted("message", .string(m)) }
-            o.appendSorted("name", .string(entry.cluster))
-            o.appendSorted("phase", .string(entry.report.phase.rawValue))
-            o.appendSorted("source", identity)
-            if let staged = entry.staged { o.appendSorted("staged", .string(staged)) }
-            return .object(o)
-        })
+        status["clusters"] = .list(
+            outcome.reports.map { entry in
+                // Appended in key order: this runs once per cluster.
+                var o = Fields()
+                o.reserveCapacity(6)
+                o.appendSorted("consumers", .int(Int64(entry.consumers)))
+                if let m = entry.report.message { o.appendSorted("message", .string(m)) }
+                o.appendSorted("name", .string(entry.cluster))
+                o.appendSorted("phase", .string(entry.report.phase.rawValue))
+                o.appendSorted("source", identity)
+                if let staged = entry.staged { o.appendSorted("staged", .string(staged)) }
+                return .object(o)
+            })
         composite.object["status"] = .object(status)
         composite.ready = outcome.allReady ? .ready : .notReady
         response.desired.composite = composite

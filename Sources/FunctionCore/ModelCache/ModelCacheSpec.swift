@@ -27,21 +27,31 @@ public struct ModelCacheSpec: Sendable, Hashable {
         if let source {
             let others = source.objectValue!.keys.filter { $0 != "huggingFace" }
             if !others.isEmpty {
-                v.fail("spec.artifact.source", .string(others.joined(separator: ", ")),
-                       "is not a supported source: set exactly one source, and today that is huggingFace")
+                v.fail(
+                    "spec.artifact.source", .string(others.joined(separator: ", ")),
+                    "is not a supported source: set exactly one source, and today that is huggingFace")
             }
             if let hf = v.object(source["huggingFace"], "spec.artifact.source.huggingFace") {
                 let field = "spec.artifact.source.huggingFace"
                 if let r = v.string(hf["repo"], "\(field).repo") {
-                    if ArtifactSource.isRepo(r) { repo = r } else {
-                        v.fail("\(field).repo", .string(r), "is not a valid HuggingFace repo id: use owner/name or name, "
-                            + "each part up to 96 letters, digits, '-', '_', '.', not starting with '-' or '.', without '..'")
+                    if ArtifactSource.isRepo(r) {
+                        repo = r
+                    } else {
+                        v.fail(
+                            "\(field).repo", .string(r),
+                            "is not a valid HuggingFace repo id: use owner/name or name, "
+                                + "each part up to 96 letters, digits, '-', '_', '.', not starting with '-' or '.', without '..'"
+                        )
                     }
                 }
                 if let r = v.string(hf["revision"], "\(field).revision", required: false) {
-                    if ArtifactSource.isRevision(r) { revision = r } else {
-                        v.fail("\(field).revision", .string(r), "is not a valid revision: use 1 to 255 letters, digits, "
-                            + "'-', '_', '.', '/', not starting with '-', without '..'")
+                    if ArtifactSource.isRevision(r) {
+                        revision = r
+                    } else {
+                        v.fail(
+                            "\(field).revision", .string(r),
+                            "is not a valid revision: use 1 to 255 letters, digits, "
+                                + "'-', '_', '.', '/', not starting with '-', without '..'")
                     }
                 }
                 if let ref = v.object(hf["tokenSecretRef"], "\(field).tokenSecretRef", required: false) {
@@ -52,14 +62,19 @@ public struct ModelCacheSpec: Sendable, Hashable {
 
         var mountPath: String?
         if let mount = v.object(spec?["mount"], "spec.mount"), let p = v.string(mount["path"], "spec.mount.path") {
-            if let problem = MountPath.problem(p) { v.fail("spec.mount.path", .string(p), problem) } else { mountPath = p }
+            if let problem = MountPath.problem(p) {
+                v.fail("spec.mount.path", .string(p), problem)
+            } else {
+                mountPath = p
+            }
         }
         let size = v.integer(spec?[path: "storage", "sizeGiB"], "spec.storage.sizeGiB", in: 1...10_000)
         let labels = v.labels(spec?[path: "clusterSelector", "matchLabels"], "spec.clusterSelector.matchLabels")
 
         guard v.errors.isEmpty, let repo, let mountPath else { return .failure(FieldErrors(v.errors)) }
-        return .success(ModelCacheSpec(
-            repo: repo, revision: revision, token: token, mountPath: mountPath, sizeGiB: size, matchLabels: labels))
+        return .success(
+            ModelCacheSpec(
+                repo: repo, revision: revision, token: token, mountPath: mountPath, sizeGiB: size, matchLabels: labels))
     }
 }
 
@@ -74,8 +89,10 @@ public struct SecretKeyRef: Sendable, Hashable {
     static func parse(_ ref: Value, _ field: String, defaultKey: String, _ v: inout Validator) -> SecretKeyRef? {
         let name = v.string(ref["name"], "\(field).name")
         if let name, !Rules.isDNSSubdomain(name) {
-            v.fail("\(field).name", .string(name), "is not a valid Secret name: use a DNS-1123 subdomain "
-                + "(lowercase letters, digits, '-', '.')")
+            v.fail(
+                "\(field).name", .string(name),
+                "is not a valid Secret name: use a DNS-1123 subdomain "
+                    + "(lowercase letters, digits, '-', '.')")
             return nil
         }
         let key = v.string(ref["key"], "\(field).key", required: false) ?? defaultKey
@@ -111,7 +128,9 @@ public struct ArtifactSource: Sendable, Hashable {
             guard (1...96).contains(b.count), b.first != UInt8(ascii: "-"), b.first != UInt8(ascii: ".") else {
                 return false
             }
-            return b.allSatisfy { Rules.isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+            return b.allSatisfy {
+                Rules.isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+            }
         }
     }
 

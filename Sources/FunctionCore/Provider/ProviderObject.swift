@@ -15,8 +15,9 @@ public enum ProviderObject {
         _ manifest: Value, providerConfig: String, readinessQuery: String? = nil,
         managementPolicies: [Value]? = nil, references: [Value]? = nil
     ) -> Value {
-        wrap(manifest, providerConfig: providerConfig, readiness: readinessQuery.map(celReadiness),
-             managementPolicies: managementPolicies, references: references)
+        wrap(
+            manifest, providerConfig: providerConfig, readiness: readinessQuery.map(celReadiness),
+            managementPolicies: managementPolicies, references: references)
     }
 
     /// An Object wrapping `manifest`, with a prebuilt `spec.readiness` (see `celReadiness`).

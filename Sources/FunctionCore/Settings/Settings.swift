@@ -38,8 +38,11 @@ public struct Settings: Sendable, Hashable {
             }
         }
         if let ns = v.string(input["remoteNamespace"], "input.remoteNamespace", required: false) {
-            if Rules.isDNSLabel(ns) { s.remoteNamespace = ns } else {
-                v.fail("input.remoteNamespace", .string(ns), "must be a DNS-1123 label (lowercase letters, digits, '-')")
+            if Rules.isDNSLabel(ns) {
+                s.remoteNamespace = ns
+            } else {
+                v.fail(
+                    "input.remoteNamespace", .string(ns), "must be a DNS-1123 label (lowercase letters, digits, '-')")
             }
         }
         if let ttl = v.integer(input["jobTTLSeconds"], "input.jobTTLSeconds", in: 0...86_400) { s.jobTTLSeconds = ttl }

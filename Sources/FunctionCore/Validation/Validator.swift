@@ -39,10 +39,12 @@ public func quote(_ s: String) -> String {
 /// A map key as part of a field path: as it is when it is a plain key (letters,
 /// digits, `-`, `_`, `.`, `/`; at most 253 characters), otherwise quoted in brackets.
 public func pathKey(_ key: String) -> String {
-    let plain = !key.isEmpty && key.utf8.count <= 253 && key.utf8.allSatisfy {
-        Rules.isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
-            || $0 == UInt8(ascii: "/")
-    }
+    let plain =
+        !key.isEmpty && key.utf8.count <= 253
+        && key.utf8.allSatisfy {
+            Rules.isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+                || $0 == UInt8(ascii: "/")
+        }
     return plain ? key : "[\(quote(key))]"
 }
 
@@ -86,7 +88,9 @@ public struct Validator {
     }
 
     /// An integer field within `range`, or nil.
-    public mutating func integer(_ v: Value?, _ field: @autoclosure () -> String, in range: ClosedRange<Int64>, required: Bool = false)
+    public mutating func integer(
+        _ v: Value?, _ field: @autoclosure () -> String, in range: ClosedRange<Int64>, required: Bool = false
+    )
         -> Int64?
     {
         guard let v, !v.isNull else {
@@ -108,7 +112,9 @@ public struct Validator {
     public mutating func optionalName(_ v: Value?, _ field: @autoclosure () -> String, what: String) -> String? {
         guard let name = string(v, field(), required: false) else { return nil }
         if !Rules.isDNSSubdomain(name) {
-            fail(field(), .string(name), "is not a valid \(what) name: use a DNS-1123 subdomain (lowercase letters, digits, '-', '.')")
+            fail(
+                field(), .string(name),
+                "is not a valid \(what) name: use a DNS-1123 subdomain (lowercase letters, digits, '-', '.')")
         }
         return name
     }
@@ -123,15 +129,22 @@ public struct Validator {
         var out: [String: String] = [:]
         for (key, value) in o {
             guard let s = value.stringValue else {
-                fail("\(field()).\(pathKey(key))", value, "must be a string (quote it in YAML), not a \(value.typeName)")
+                fail(
+                    "\(field()).\(pathKey(key))", value, "must be a string (quote it in YAML), not a \(value.typeName)")
                 continue
             }
             if !Rules.isLabelKey(key) {
-                fail(field(), .string(key), "is not a valid label key: use an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_', '.'")
+                fail(
+                    field(), .string(key),
+                    "is not a valid label key: use an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_', '.'"
+                )
                 continue
             }
             if !Rules.isLabelValue(s) {
-                fail("\(field()).\(pathKey(key))", value, "is not a valid label value: use up to 63 letters, digits, '-', '_', '.', beginning and ending with a letter or digit")
+                fail(
+                    "\(field()).\(pathKey(key))", value,
+                    "is not a valid label value: use up to 63 letters, digits, '-', '_', '.', beginning and ending with a letter or digit"
+                )
                 continue
             }
             out[key] = s
@@ -202,7 +215,9 @@ public enum Rules {
     public static func isSecretKey(_ s: String) -> Bool {
         let b = Array(s.utf8)
         guard (1...253).contains(b.count), s != ".", s != ".." else { return false }
-        return b.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+        return b.allSatisfy {
+            isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+        }
     }
 }
 
@@ -240,11 +255,13 @@ public enum MountPath {
             return "must not contain control characters"
         }
         if let tree = reservedTrees.first(where: { p == $0 || p.hasPrefix($0 + "/") }) {
-            let why = tree == "/dev" ? "the function mounts /dev/shm there, and containers need /dev" : "a system directory"
+            let why =
+                tree == "/dev" ? "the function mounts /dev/shm there, and containers need /dev" : "a system directory"
             return "is reserved: nothing may be mounted at or under \(tree) (\(why))"
         }
         if reservedExact.contains(p) {
-            return "is reserved: a read-only cache at \(p) would hide a directory containers write to; use a path beneath it"
+            return
+                "is reserved: a read-only cache at \(p) would hide a directory containers write to; use a path beneath it"
         }
         return nil
     }

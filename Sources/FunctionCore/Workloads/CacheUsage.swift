@@ -17,19 +17,24 @@ enum CacheUsage {
     /// The Usage of cache `cache` by replica `replica` (both in `namespace`) on
     /// `cluster`, whose pods mount `revision` (nil only for a workload that
     /// predates revisions, which mounts the whole claim).
-    static func manifest(namespace: String, replica: String, cache: String, cluster: String,
-                         revision: String?) -> Value
-    {
+    static func manifest(
+        namespace: String, replica: String, cache: String, cluster: String,
+        revision: String?
+    ) -> Value {
         var labels: Fields = [cacheLabel: .string(labelValue(cache)), clusterLabel: .string(labelValue(cluster))]
         if let revision { labels[revisionLabel] = .string(revision) }
         return [
             "apiVersion": .string(apiVersion), "kind": "Usage",
             "metadata": ["namespace": .string(namespace), "labels": .object(labels)],
             "spec": [
-                "of": ["apiVersion": .string(Composer.apiVersion), "kind": .string(ModelCacheComposer.kind),
-                       "resourceRef": ["name": .string(cache)]],
-                "by": ["apiVersion": .string(Composer.apiVersion), "kind": .string(ModelReplicaComposer.kind),
-                       "resourceRef": ["name": .string(replica)]],
+                "of": [
+                    "apiVersion": .string(Composer.apiVersion), "kind": .string(ModelCacheComposer.kind),
+                    "resourceRef": ["name": .string(cache)],
+                ],
+                "by": [
+                    "apiVersion": .string(Composer.apiVersion), "kind": .string(ModelReplicaComposer.kind),
+                    "resourceRef": ["name": .string(replica)],
+                ],
                 "replayDeletion": true,
             ],
         ]

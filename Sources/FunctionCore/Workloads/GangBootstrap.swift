@@ -52,57 +52,59 @@ public enum GangBootstrap {
 
     /// The leader: start the Ray head, wait (bounded) until `$LWS_GROUP_SIZE`
     /// nodes are alive, then exec the engine server with `"$@"`.
-    public static let leaderScript = prelude + "\n" + #"""
-        size="${LWS_GROUP_SIZE:-}"
-        case "$size" in
-          ''|*[!0-9]*) log "LWS_GROUP_SIZE must be set by the LeaderWorkerSet, got '$size'"; exit 2 ;;
-        esac
-        log "starting the Ray head on port \#(rayPort) for a gang of $size nodes"
-        if ! ray start --head --port=\#(rayPort); then
-          log "ray start --head failed"
-          exit 1
-        fi
-        while :; do
-          alive=$(python3 -c 'import ray; ray.init(address="auto", logging_level="ERROR"); print(sum(1 for n in ray.nodes() if n["Alive"]))' 2>/dev/null | tail -n 1)
-          case "$alive" in ''|*[!0-9]*) alive=0 ;; esac
-          if [ "$alive" -ge "$size" ]; then
-            log "gang formed: $alive of $size Ray nodes alive; starting the engine"
-            break
-          fi
-          measure
-          if [ "$waited" -ge "$timeout" ]; then
-            log "giving up: only $alive of $size Ray nodes joined within ${timeout}s (MODELPLANE_GANG_TIMEOUT_SECONDS); check that the worker pods are scheduled and can reach this pod on port \#(rayPort)"
-            exit 1
-          fi
-          log "waiting for the gang: $alive of $size Ray nodes alive after ${waited}s"
-          sleep "$poll"
-        done
-        exec \#(engineServer.joined(separator: " ")) "$@"
-        """#
+    public static let leaderScript =
+        prelude + "\n" + #"""
+            size="${LWS_GROUP_SIZE:-}"
+            case "$size" in
+              ''|*[!0-9]*) log "LWS_GROUP_SIZE must be set by the LeaderWorkerSet, got '$size'"; exit 2 ;;
+            esac
+            log "starting the Ray head on port \#(rayPort) for a gang of $size nodes"
+            if ! ray start --head --port=\#(rayPort); then
+              log "ray start --head failed"
+              exit 1
+            fi
+            while :; do
+              alive=$(python3 -c 'import ray; ray.init(address="auto", logging_level="ERROR"); print(sum(1 for n in ray.nodes() if n["Alive"]))' 2>/dev/null | tail -n 1)
+              case "$alive" in ''|*[!0-9]*) alive=0 ;; esac
+              if [ "$alive" -ge "$size" ]; then
+                log "gang formed: $alive of $size Ray nodes alive; starting the engine"
+                break
+              fi
+              measure
+              if [ "$waited" -ge "$timeout" ]; then
+                log "giving up: only $alive of $size Ray nodes joined within ${timeout}s (MODELPLANE_GANG_TIMEOUT_SECONDS); check that the worker pods are scheduled and can reach this pod on port \#(rayPort)"
+                exit 1
+              fi
+              log "waiting for the gang: $alive of $size Ray nodes alive after ${waited}s"
+              sleep "$poll"
+            done
+            exec \#(engineServer.joined(separator: " ")) "$@"
+            """#
 
     /// A worker: join the leader's Ray head and block; retried (bounded)
     /// while the head is not up yet.
-    public static let workerScript = prelude + "\n" + #"""
-        leader="${LWS_LEADER_ADDRESS:-}"
-        if [ -z "$leader" ]; then
-          log "LWS_LEADER_ADDRESS must be set by the LeaderWorkerSet"
-          exit 2
-        fi
-        while :; do
-          log "joining the Ray head at $leader:\#(rayPort)"
-          # In the background so that a SIGTERM to this shell (PID 1) reaches ray at once.
-          ray start --address="$leader:\#(rayPort)" --block &
-          child=$!
-          trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; log "stopped by a signal"; exit 143' TERM INT
-          wait "$child" && exit 0
-          measure
-          if [ "$waited" -ge "$timeout" ]; then
-            log "giving up: could not stay joined to the Ray head at $leader:\#(rayPort) within ${timeout}s (MODELPLANE_GANG_TIMEOUT_SECONDS)"
-            exit 1
-          fi
-          sleep "$poll"
-        done
-        """#
+    public static let workerScript =
+        prelude + "\n" + #"""
+            leader="${LWS_LEADER_ADDRESS:-}"
+            if [ -z "$leader" ]; then
+              log "LWS_LEADER_ADDRESS must be set by the LeaderWorkerSet"
+              exit 2
+            fi
+            while :; do
+              log "joining the Ray head at $leader:\#(rayPort)"
+              # In the background so that a SIGTERM to this shell (PID 1) reaches ray at once.
+              ray start --address="$leader:\#(rayPort)" --block &
+              child=$!
+              trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; log "stopped by a signal"; exit 143' TERM INT
+              wait "$child" && exit 0
+              measure
+              if [ "$waited" -ge "$timeout" ]; then
+                log "giving up: could not stay joined to the Ray head at $leader:\#(rayPort) within ${timeout}s (MODELPLANE_GANG_TIMEOUT_SECONDS)"
+                exit 1
+              fi
+              sleep "$poll"
+            done
+            """#
 
     /// The environment every gang container gets ahead of the user's: the
     /// leader's address and this pod's rank, from what the LeaderWorkerSet sets

@@ -43,9 +43,10 @@ public struct ModelCacheView: Sendable, Hashable {
         for entry in entries ?? [] {
             guard let n = entry["name"]?.stringValue else { continue }
             let staged = entry["staged"]?.stringValue
-            clusters[n] = ClusterEntry(phase: entry["phase"]?.stringValue ?? "",
-                                       staged: (staged?.isEmpty ?? true) ? nil : staged,
-                                       message: entry["message"]?.stringValue)
+            clusters[n] = ClusterEntry(
+                phase: entry["phase"]?.stringValue ?? "",
+                staged: (staged?.isEmpty ?? true) ? nil : staged,
+                message: entry["message"]?.stringValue)
         }
         self.clusters = clusters
     }

@@ -17,55 +17,68 @@ public struct ModelReplicaComposer: KindComposer {
         var v = Validator()
         let clusterName = v.string(xr[path: "spec", "inferenceClusterRef", "name"], "spec.inferenceClusterRef.name")
         if let c = clusterName, !Rules.isDNSSubdomain(c) {
-            v.fail("spec.inferenceClusterRef.name", .string(c),
-                   "is not a valid InferenceCluster name: use a DNS-1123 subdomain (lowercase letters, digits, '-', '.')")
+            v.fail(
+                "spec.inferenceClusterRef.name", .string(c),
+                "is not a valid InferenceCluster name: use a DNS-1123 subdomain (lowercase letters, digits, '-', '.')")
         }
-        let cacheName = v.optionalName(xr[path: "spec", "modelCacheRef", "name"], "spec.modelCacheRef.name", what: "ModelCache")
+        let cacheName = v.optionalName(
+            xr[path: "spec", "modelCacheRef", "name"], "spec.modelCacheRef.name", what: "ModelCache")
         let workers = WorkersSpec.parse(xr[path: "spec", "workers"], &v)
         guard v.errors.isEmpty, let clusterName, let workers else {
             let message = "Invalid ModelReplica \(namespace)/\(name): \(FieldErrors(v.errors))"
             response.results.append(.fatal(message, reason: "InvalidSpec"))
-            response.conditions.append(Condition(type: "WorkloadReady", status: .false, reason: "InvalidSpec", message: message))
+            response.conditions.append(
+                Condition(type: "WorkloadReady", status: .false, reason: "InvalidSpec", message: message))
             return
         }
 
         // 1. Requirements: the cluster by name and, with a reference, the cache.
         var requirements = Requirements(resources: [
-            "cluster": ResourceSelector(apiVersion: Composer.apiVersion, kind: ClusterView.kind, match: .name(clusterName))
+            "cluster": ResourceSelector(
+                apiVersion: Composer.apiVersion, kind: ClusterView.kind, match: .name(clusterName))
         ])
         if let cacheName {
             requirements.resources["cache"] = ResourceSelector(
-                apiVersion: Composer.apiVersion, kind: ModelCacheComposer.kind, match: .name(cacheName), namespace: namespace)
+                apiVersion: Composer.apiVersion, kind: ModelCacheComposer.kind, match: .name(cacheName),
+                namespace: namespace)
         }
         response.requirements = requirements
-        let ctx = ReplicaContext(request: request, xr: xr, namespace: namespace, name: name, cluster: clusterName,
-                                 settings: settings, workers: workers)
+        let ctx = ReplicaContext(
+            request: request, xr: xr, namespace: namespace, name: name, cluster: clusterName,
+            settings: settings, workers: workers)
         guard requirements.resources.keys.allSatisfy({ request.requiredResources[$0] != nil }) else {
-            response.conditions.append(Condition(type: "WorkloadReady", status: .false, reason: "WaitingForCluster",
-                                                 message: "Waiting for InferenceCluster \(clusterName) to be resolved"))
+            response.conditions.append(
+                Condition(
+                    type: "WorkloadReady", status: .false, reason: "WaitingForCluster",
+                    message: "Waiting for InferenceCluster \(clusterName) to be resolved"))
             return
         }
 
         // 2. The cluster must exist and be reachable.
-        guard let cluster = ClusterView.answered(request, key: "cluster")?.first(where: { $0.name == clusterName }) else {
-            return ctx.missingInput("InferenceCluster \(clusterName) does not exist", reason: "ClusterNotFound", &response)
+        guard let cluster = ClusterView.answered(request, key: "cluster")?.first(where: { $0.name == clusterName })
+        else {
+            return ctx.missingInput(
+                "InferenceCluster \(clusterName) does not exist", reason: "ClusterNotFound", &response)
         }
         guard let providerConfig = cluster.providerConfig else {
-            return ctx.missingInput("InferenceCluster \(clusterName) has no status.providerConfigRef.name yet",
-                                    reason: "ClusterNotReady", &response)
+            return ctx.missingInput(
+                "InferenceCluster \(clusterName) has no status.providerConfigRef.name yet",
+                reason: "ClusterNotReady", &response)
         }
 
         // 3. Which cache the pods mount, and whether it is Ready on this cluster.
         let cache: CacheChoice
         if let cacheName {
             guard let object = request.requiredResources["cache"]?.first?.object else {
-                return ctx.missingInput("ModelCache \(namespace)/\(cacheName) does not exist", reason: "CacheNotFound",
-                                        cacheCondition: true, &response)
+                return ctx.missingInput(
+                    "ModelCache \(namespace)/\(cacheName) does not exist", reason: "CacheNotFound",
+                    cacheCondition: true, &response)
             }
             let view = ModelCacheView(object)
             guard let mountPath = view.mountPath else {
-                return ctx.missingInput("ModelCache \(namespace)/\(cacheName) has no valid spec.mount.path",
-                                        reason: "CacheInvalid", cacheCondition: true, &response)
+                return ctx.missingInput(
+                    "ModelCache \(namespace)/\(cacheName) has no valid spec.mount.path",
+                    reason: "CacheInvalid", cacheCondition: true, &response)
             }
             let entry = view.clusters[clusterName]
             // Pods mount the revision staged on this cluster (lifecycle.md §2); while an update
@@ -79,11 +92,13 @@ public struct ModelReplicaComposer: KindComposer {
             cache = .shared(mount, phase: entry?.phase ?? "NotListed", staged: staged)
         } else if workers.isMultiNode {
             guard let rwx = cluster.rwxCache else {
-                let message = "Cannot run multi-node replica \(namespace)/\(name) on \(clusterName): InferenceCluster "
+                let message =
+                    "Cannot run multi-node replica \(namespace)/\(name) on \(clusterName): InferenceCluster "
                     + "\(clusterName) declares no spec.storage.rwxCache, which the automatic model cache needs; declare "
                     + "spec.storage.rwxCache on the cluster or set spec.modelCacheRef to a ModelCache"
                 response.results.append(.fatal(message, reason: "NoRWXStorage"))
-                response.conditions.append(Condition(type: "CacheReady", status: .false, reason: "NoRWXStorage", message: message))
+                response.conditions.append(
+                    Condition(type: "CacheReady", status: .false, reason: "NoRWXStorage", message: message))
                 return
             }
             guard let auto = AutomaticCache.plan(ctx, providerConfig: providerConfig, rwx: rwx, response: &response)

@@ -35,9 +35,10 @@ struct Placement {
     ///   - placeNew: whether every input is known and consistent (else nothing moves and nothing new is placed).
     ///   - ineligibility: why a cluster cannot host a replica, or nil when it can.
     ///   - replicas: `spec.replicas`.
-    static func plan(existing: [Existing], answer: [ClusterView]?, placeNew: Bool,
-                     ineligibility: (ClusterView) -> String?, replicas: Int) -> Placement
-    {
+    static func plan(
+        existing: [Existing], answer: [ClusterView]?, placeNew: Bool,
+        ineligibility: (ClusterView) -> String?, replicas: Int
+    ) -> Placement {
         var p = Placement()
         let existing = existing.sorted { utf8Less($0.cluster, $1.cluster) }
         var kept: [Existing] = []
@@ -46,13 +47,18 @@ struct Placement {
             let byName = Dictionary(answer.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
             for e in existing {
                 guard let cluster = byName[e.cluster] else {
-                    p.moves.append(Departure(replica: e.name, cluster: e.cluster,
-                                             reason: "InferenceCluster \(e.cluster) is no longer selected (deleted, or no longer matching the cluster selector)"))
+                    p.moves.append(
+                        Departure(
+                            replica: e.name, cluster: e.cluster,
+                            reason:
+                                "InferenceCluster \(e.cluster) is no longer selected (deleted, or no longer matching the cluster selector)"
+                        ))
                     continue
                 }
                 // A Ready replica stays whatever its cluster reports right now (flaps pass).
                 if !e.ready, let why = ineligibility(cluster) {
-                    p.moves.append(Departure(replica: e.name, cluster: e.cluster, reason: "the replica is not Ready and \(why)"))
+                    p.moves.append(
+                        Departure(replica: e.name, cluster: e.cluster, reason: "the replica is not Ready and \(why)"))
                     continue
                 }
                 kept.append(e)
@@ -67,7 +73,8 @@ struct Placement {
             p.removals.append(Departure(replica: e.name, cluster: e.cluster, reason: "spec.replicas is \(replicas)"))
         }
         p.clusters = ordered.prefix(replicas).map(\.cluster).sorted(by: utf8Less)
-        for c in answer ?? [] where p.clusters.count < replicas && !p.clusters.contains(c.name) && ineligibility(c) == nil {
+        for c in answer ?? []
+        where p.clusters.count < replicas && !p.clusters.contains(c.name) && ineligibility(c) == nil {
             p.clusters.append(c.name)
         }
         return p

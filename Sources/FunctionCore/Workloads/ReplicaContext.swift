@@ -14,8 +14,10 @@ struct ReplicaContext {
 
     /// Labels on every remote object of this replica.
     var labels: [String: String] {
-        ["app.kubernetes.io/managed-by": "function-modelcache", "modelplane.ai/modelreplica": labelValue(name),
-         "modelplane.ai/modelreplica-namespace": labelValue(namespace)]
+        [
+            "app.kubernetes.io/managed-by": "function-modelcache", "modelplane.ai/modelreplica": labelValue(name),
+            "modelplane.ai/modelreplica-namespace": labelValue(namespace),
+        ]
     }
 
     /// Whether the workload was composed before (Crossplane observes it).
@@ -31,10 +33,13 @@ struct ReplicaContext {
             response.results.append(.fatal(message, reason: reason))
             response.conditions.append(Condition(type: type, status: .false, reason: reason, message: message))
         } else {
-            response.conditions.append(Condition(type: type, status: .false, reason: reason, message: "Waiting: \(what)"))
+            response.conditions.append(
+                Condition(type: type, status: .false, reason: reason, message: "Waiting: \(what)"))
             if cacheCondition {
-                response.conditions.append(Condition(type: "WorkloadReady", status: .false, reason: "WaitingForCache",
-                                                     message: "Waiting: \(what)"))
+                response.conditions.append(
+                    Condition(
+                        type: "WorkloadReady", status: .false, reason: "WaitingForCache",
+                        message: "Waiting: \(what)"))
             }
             response.desired.composite = Resource(object: compositeBase(), ready: .notReady)
         }
@@ -48,14 +53,17 @@ struct ReplicaContext {
     /// The revision directory the running workload's engine mounts (its cache
     /// volume's `subPath`), read from the observed workload Object.
     var observedRevision: String? {
-        let mount = observedEngine?["volumeMounts"]?.listValue?.first { $0["name"]?.stringValue == WorkloadBuilder.cacheVolume }
+        let mount = observedEngine?["volumeMounts"]?.listValue?.first {
+            $0["name"]?.stringValue == WorkloadBuilder.cacheVolume
+        }
         return mount?["subPath"]?.stringValue
     }
 
     /// The engine container (the leader's, for a gang) of the observed workload.
     private var observedEngine: Value? {
         let manifest = request.observed.resources[ReplicaKey.workload]?.object[path: "spec", "forProvider", "manifest"]
-        let template = manifest?[path: "spec", "template"] ?? manifest?[path: "spec", "leaderWorkerTemplate", "leaderTemplate"]
+        let template =
+            manifest?[path: "spec", "template"] ?? manifest?[path: "spec", "leaderWorkerTemplate", "leaderTemplate"]
         return template?[path: "spec", "containers"]?.listValue?.first { $0["name"]?.stringValue == "engine" }
     }
 
@@ -79,7 +87,8 @@ struct ReplicaContext {
         let phase: String?
         var sharedCache: String?
         switch cache {
-        case .shared(let m, let p, _): (mount, phase, sharedCache) = (m, p, xr[path: "spec", "modelCacheRef", "name"]?.stringValue)
+        case .shared(let m, let p, _):
+            (mount, phase, sharedCache) = (m, p, xr[path: "spec", "modelCacheRef", "name"]?.stringValue)
         case .automatic(let m, let p, _, _): (mount, phase) = (m, p)
         case .none: (mount, phase) = (nil, nil)
         }
@@ -89,9 +98,11 @@ struct ReplicaContext {
         let workloadReady = ProviderObject.isReady(request.observed.resources[ReplicaKey.workload])
 
         if servable || hasWorkload {
-            let builder = WorkloadBuilder(workers: workers, name: remoteName, labels: labels, settings: settings, mount: mount)
+            let builder = WorkloadBuilder(
+                workers: workers, name: remoteName, labels: labels, settings: settings, mount: mount)
             let (manifest, elsewhere) = builder.workload()
-            let query = #"has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Available" && c.status == "True")"#
+            let query =
+                #"has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Available" && c.status == "True")"#
             response.desired.resources[ReplicaKey.workload] = Resource(
                 object: ProviderObject.wrap(manifest, providerConfig: providerConfig, readinessQuery: query),
                 ready: workloadReady ? .ready : .notReady)
@@ -101,43 +112,59 @@ struct ReplicaContext {
                 ready: serviceReady ? .ready : .notReady)
             if let sharedCache {
                 // The Usage goes with the pods that mount the cache, and names the revision they mount.
-                let usage = CacheUsage.manifest(namespace: namespace, replica: name, cache: sharedCache, cluster: cluster,
-                                                revision: mount?.revision)
+                let usage = CacheUsage.manifest(
+                    namespace: namespace, replica: name, cache: sharedCache, cluster: cluster,
+                    revision: mount?.revision)
                 let usageReady = conditionStatus(request.observed.resources[CacheUsage.key]?.object, "Ready") == "True"
-                response.desired.resources[CacheUsage.key] = Resource(object: usage, ready: usageReady ? .ready : .notReady)
+                response.desired.resources[CacheUsage.key] = Resource(
+                    object: usage, ready: usageReady ? .ready : .notReady)
             }
             if let mount {
                 if let elsewhere {
-                    let message = "The engine's --model \(quote(elsewhere)) does not point at the cache mounted at "
+                    let message =
+                        "The engine's --model \(quote(elsewhere)) does not point at the cache mounted at "
                         + "\(mount.path): the cache is unused"
-                    response.conditions.append(Condition(type: "CacheUsed", status: .false, reason: "ModelElsewhere", message: message))
+                    response.conditions.append(
+                        Condition(type: "CacheUsed", status: .false, reason: "ModelElsewhere", message: message))
                     if condition(xr, "CacheUsed")?["reason"]?.stringValue != "ModelElsewhere" {
                         response.results.append(.warning(message, reason: "CacheUnused"))
                     }
                 } else {
-                    response.conditions.append(Condition(type: "CacheUsed", status: .true, reason: "ModelFromCache",
-                                                         message: "The engine reads the model from \(mount.path)"))
+                    response.conditions.append(
+                        Condition(
+                            type: "CacheUsed", status: .true, reason: "ModelFromCache",
+                            message: "The engine reads the model from \(mount.path)"))
                 }
             }
         }
 
         if let phase {
-            response.conditions.append(cacheCondition(phase: phase, phaseReady: phaseReady, servable: servable, mount: mount,
-                                                      staged: cache.staged))
+            response.conditions.append(
+                cacheCondition(
+                    phase: phase, phaseReady: phaseReady, servable: servable, mount: mount,
+                    staged: cache.staged))
         }
         let workload: Condition
         if workloadReady {
-            workload = Condition(type: "WorkloadReady", status: .true, reason: "Available", message: "The workload on \(cluster) is available")
+            workload = Condition(
+                type: "WorkloadReady", status: .true, reason: "Available",
+                message: "The workload on \(cluster) is available")
         } else if servable || hasWorkload {
-            workload = Condition(type: "WorkloadReady", status: .false, reason: "Creating", message: "Waiting for the workload on \(cluster) to become available")
+            workload = Condition(
+                type: "WorkloadReady", status: .false, reason: "Creating",
+                message: "Waiting for the workload on \(cluster) to become available")
         } else {
-            workload = Condition(type: "WorkloadReady", status: .false, reason: "WaitingForCache", message: "Waiting for the cache on \(cluster) to be Ready")
+            workload = Condition(
+                type: "WorkloadReady", status: .false, reason: "WaitingForCache",
+                message: "Waiting for the cache on \(cluster) to be Ready")
         }
         response.conditions.append(workload)
 
         var status: Fields = [:]
         if let mount, let phase {
-            var c: Fields = ["volume": .string(mount.claimName), "mountPath": .string(mount.path), "phase": .string(phase)]
+            var c: Fields = [
+                "volume": .string(mount.claimName), "mountPath": .string(mount.path), "phase": .string(phase),
+            ]
             if case .automatic(_, _, let source, _) = cache { c["source"] = .string(source) }
             // The revision directory the pods mount (absent until something is staged), and whose it is.
             if let revision = mount.revision { c["revision"] = .string(revision) }
@@ -154,22 +181,26 @@ struct ReplicaContext {
 
     /// `CacheReady`: True while the pods have a complete revision to read, even
     /// while a newer one downloads or after it failed (they keep the older one).
-    private func cacheCondition(phase: String, phaseReady: Bool, servable: Bool, mount: WorkloadBuilder.Mount?,
-                                staged: String?) -> Condition
-    {
+    private func cacheCondition(
+        phase: String, phaseReady: Bool, servable: Bool, mount: WorkloadBuilder.Mount?,
+        staged: String?
+    ) -> Condition {
         let serving = mount?.revision.map { r in staged.map { "\(r) (\($0))" } ?? r }
         if phaseReady {
-            return Condition(type: "CacheReady", status: .true, reason: "Ready",
-                             message: "The cache is staged on \(cluster)" + (serving.map { "; the pods read \($0)" } ?? ""))
+            return Condition(
+                type: "CacheReady", status: .true, reason: "Ready",
+                message: "The cache is staged on \(cluster)" + (serving.map { "; the pods read \($0)" } ?? ""))
         }
         if servable, let serving {
             let reason = phase == CachePhase.failed.rawValue ? "UpdateFailed" : phase
-            return Condition(type: "CacheReady", status: .true, reason: reason.isEmpty ? "Unknown" : reason,
-                             message: "The cache on \(cluster) is \(phase); the pods keep reading the staged revision \(serving)")
+            return Condition(
+                type: "CacheReady", status: .true, reason: reason.isEmpty ? "Unknown" : reason,
+                message: "The cache on \(cluster) is \(phase); the pods keep reading the staged revision \(serving)")
         }
-        return Condition(type: "CacheReady", status: .false, reason: phase.isEmpty ? "Unknown" : phase,
-                         message: "The cache on \(cluster) is \(phase)"
-                             + (hasWorkload ? "; the running workload is kept" : "; the workload waits for it"))
+        return Condition(
+            type: "CacheReady", status: .false, reason: phase.isEmpty ? "Unknown" : phase,
+            message: "The cache on \(cluster) is \(phase)"
+                + (hasWorkload ? "; the running workload is kept" : "; the workload waits for it"))
     }
 }
 
@@ -186,58 +217,79 @@ enum ReplicaKey {
 enum AutomaticCache {
     /// Composes the claim (and, until Ready, the Job) and answers the mount and phase;
     /// nil (after adding a FATAL result) when the engine names no usable model.
-    static func plan(_ ctx: ReplicaContext, providerConfig: String, rwx: ClusterView.RWXCache,
-                     response: inout RunResponse) -> CacheChoice?
-    {
+    static func plan(
+        _ ctx: ReplicaContext, providerConfig: String, rwx: ClusterView.RWXCache,
+        response: inout RunResponse
+    ) -> CacheChoice? {
         let engine = ctx.workers.engine
         let args = ModelArguments(engine["args"]?.listValue?.compactMap(\.stringValue) ?? [])
         guard let id = args.model, !id.hasPrefix("/") else {
-            let message = "Cannot run multi-node replica \(ctx.namespace)/\(ctx.name) without a ModelCache: the engine "
+            let message =
+                "Cannot run multi-node replica \(ctx.namespace)/\(ctx.name) without a ModelCache: the engine "
                 + "container has no --model=<HuggingFace id> argument to stage an automatic cache from; add one or set spec.modelCacheRef"
             response.results.append(.fatal(message, reason: "NoModelID"))
-            response.conditions.append(Condition(type: "CacheReady", status: .false, reason: "NoModelID", message: message))
+            response.conditions.append(
+                Condition(type: "CacheReady", status: .false, reason: "NoModelID", message: message))
             return nil
         }
         guard ArtifactSource.isRepo(id) else {
-            let message = "Invalid ModelReplica \(ctx.namespace)/\(ctx.name): engine argument --model \(quote(id)) is not a valid "
+            let message =
+                "Invalid ModelReplica \(ctx.namespace)/\(ctx.name): engine argument --model \(quote(id)) is not a valid "
                 + "HuggingFace repo id: use owner/name or name, each part up to 96 letters, digits, '-', '_', '.'"
             response.results.append(.fatal(message, reason: "InvalidSpec"))
-            response.conditions.append(Condition(type: "CacheReady", status: .false, reason: "InvalidSpec", message: message))
+            response.conditions.append(
+                Condition(type: "CacheReady", status: .false, reason: "InvalidSpec", message: message))
             return nil
         }
         let source = ArtifactSource(repo: id, revision: nil)
         var token: TokenSource?
         for e in engine["env"]?.listValue ?? [] where e["name"]?.stringValue == "HF_TOKEN" {
-            if let ref = e[path: "valueFrom", "secretKeyRef"], let n = ref["name"]?.stringValue, let k = ref["key"]?.stringValue {
+            if let ref = e[path: "valueFrom", "secretKeyRef"], let n = ref["name"]?.stringValue,
+                let k = ref["key"]?.stringValue
+            {
                 token = .workloadCluster(secretName: n, key: k)
             }
         }
-        let staging = CacheStaging(ownerKind: "modelreplica", namespace: ctx.namespace, name: ctx.name, source: source,
-                                   token: token, labels: ctx.labels, settings: ctx.settings,
-                                   retry: ctx.xr[path: "metadata", "annotations", CacheStaging.retryAnnotation]?.stringValue,
-                                   generation: ctx.xr[path: "metadata", "generation"]?.intValue ?? 0)
+        let staging = CacheStaging(
+            ownerKind: "modelreplica", namespace: ctx.namespace, name: ctx.name, source: source,
+            token: token, labels: ctx.labels, settings: ctx.settings,
+            retry: ctx.xr[path: "metadata", "annotations", CacheStaging.retryAnnotation]?.stringValue,
+            generation: ctx.xr[path: "metadata", "generation"]?.intValue ?? 0)
         // The replica's own status is the latch: `status.cache.staged` survives the Job's cleanup.
         let observedCache = ctx.xr[path: "status", "cache"]
-        var previous = PreviousStaging(phase: observedCache?["phase"]?.stringValue,
-                                       source: observedCache?["source"]?.stringValue,
-                                       staged: observedCache?["staged"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
+        var previous = PreviousStaging(
+            phase: observedCache?["phase"]?.stringValue,
+            source: observedCache?["source"]?.stringValue,
+            staged: observedCache?["staged"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
         // A lost or garbled status must not unmount the running pods' revision: the
         // latch is recovered from the workload, and whatever it mounts survives pruning.
         if previous.staged == nil { previous.staged = ctx.observedAutomaticStaged }
         let running = ctx.observedRevision.flatMap { isRevisionDirectory($0) ? $0 : nil }
         let observedClaim = ctx.request.observed.resources[ReplicaKey.claim]
-        let sizing = ClaimSizing(cluster: ctx.cluster, claimName: staging.claimName, storageClass: rwx.storageClassName,
-                                 sizeGiB: rwx.defaultSizeGiB, observed: observedClaim)
-        let keep = Set([previous.staged.map(revisionDirectory), running].compactMap { $0 }.filter { $0 != source.directory })
-            .sorted()
-        let (job, current) = staging.job(observed: ObservedJob(ctx.request.observed.resources[ReplicaKey.job]),
-                                         staged: previous.staged, keep: keep, sizeGiB: sizing.sizeGiB)
-        let judged = staging.judge(cluster: ctx.cluster, claim: observedClaim, current: current, jobName: job.name,
-                                   previous: previous, hints: hints)
-        var composed = [(ReplicaKey.claim, staging.claimObject(
-            providerConfig: providerConfig, claim: staging.claimManifest(storageClass: sizing.storageClass, size: sizing.size)))]
+        let sizing = ClaimSizing(
+            cluster: ctx.cluster, claimName: staging.claimName, storageClass: rwx.storageClassName,
+            sizeGiB: rwx.defaultSizeGiB, observed: observedClaim)
+        let keep = Set(
+            [previous.staged.map(revisionDirectory), running].compactMap { $0 }.filter { $0 != source.directory }
+        )
+        .sorted()
+        let (job, current) = staging.job(
+            observed: ObservedJob(ctx.request.observed.resources[ReplicaKey.job]),
+            staged: previous.staged, keep: keep, sizeGiB: sizing.sizeGiB)
+        let judged = staging.judge(
+            cluster: ctx.cluster, claim: observedClaim, current: current, jobName: job.name,
+            previous: previous, hints: hints)
+        var composed = [
+            (
+                ReplicaKey.claim,
+                staging.claimObject(
+                    providerConfig: providerConfig,
+                    claim: staging.claimManifest(storageClass: sizing.storageClass, size: sizing.size))
+            )
+        ]
         if judged.report.phase != .ready {
-            composed.append((ReplicaKey.job, staging.jobObject(providerConfig: providerConfig, manifest: staging.jobManifest(job))))
+            composed.append(
+                (ReplicaKey.job, staging.jobObject(providerConfig: providerConfig, manifest: staging.jobManifest(job))))
         }
         for (key, object) in composed {
             let ready: Readiness = ProviderObject.isReady(ctx.request.observed.resources[key]) ? .ready : .notReady
@@ -245,8 +297,9 @@ enum AutomaticCache {
         }
         response.results += events(ctx, source: source.identity, previous: previous, judged: judged)
         // Pods mount the staged revision, and are told the model id of what they actually serve.
-        var mount = WorkloadBuilder.Mount(claimName: staging.claimName, path: ModelReplicaComposer.automaticMountPath,
-                                          automaticModelID: judged.staged.map { String($0.dropFirst("hf://".count)) } ?? id)
+        var mount = WorkloadBuilder.Mount(
+            claimName: staging.claimName, path: ModelReplicaComposer.automaticMountPath,
+            automaticModelID: judged.staged.map { String($0.dropFirst("hf://".count)) } ?? id)
         mount.revision = judged.staged.map(revisionDirectory) ?? running
         return .automatic(mount, phase: judged.report.phase.rawValue, source: source.identity, staged: judged.staged)
     }

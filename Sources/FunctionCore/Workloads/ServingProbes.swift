@@ -24,8 +24,10 @@ enum ServingProbes {
 
     /// Patient while the model loads; the readiness probe takes over once it passes.
     static var startupProbe: Value {
-        ["httpGet": httpGet, "periodSeconds": .int(startupPeriodSeconds), "timeoutSeconds": 5,
-         "failureThreshold": .int(startupFailureThreshold)]
+        [
+            "httpGet": httpGet, "periodSeconds": .int(startupPeriodSeconds), "timeoutSeconds": 5,
+            "failureThreshold": .int(startupFailureThreshold),
+        ]
     }
 
     /// The probe fields of a container.

@@ -40,7 +40,9 @@ public struct WorkersSpec: Sendable, Hashable {
         if let metadata {
             labels = Fields(v.labels(metadata["labels"], "\(field).template.metadata.labels"))
             if let a = metadata["annotations"], !a.isNull {
-                if let o = a.objectValue, o.values.allSatisfy({ $0.stringValue != nil }) { annotations = o } else {
+                if let o = a.objectValue, o.values.allSatisfy({ $0.stringValue != nil }) {
+                    annotations = o
+                } else {
                     v.fail("\(field).template.metadata.annotations", a, "must be a map of strings")
                 }
             }
@@ -48,7 +50,9 @@ public struct WorkersSpec: Sendable, Hashable {
         let podSpec = v.object(template?["spec"], "\(field).template.spec")
         var containers: [Value] = []
         if let list = podSpec?["containers"] {
-            if let items = list.listValue, !items.isEmpty { containers = items } else {
+            if let items = list.listValue, !items.isEmpty {
+                containers = items
+            } else {
                 v.fail("\(field).template.spec.containers", list, "must be a list of at least one container")
             }
         } else if podSpec != nil {
@@ -84,8 +88,9 @@ public struct WorkersSpec: Sendable, Hashable {
             v.fail("\(field).template.spec.imagePullSecrets", ps, "must be a list of {name: <Secret name>}")
         }
         guard let tensor, !containers.isEmpty, names.contains("engine") else { return nil }
-        return WorkersSpec(count: count, tensor: tensor, pipeline: pipeline, labels: labels, annotations: annotations,
-                           containers: containers, imagePullSecrets: pullSecrets.flatMap { $0.isNull ? nil : $0 },
-                           raw: workers)
+        return WorkersSpec(
+            count: count, tensor: tensor, pipeline: pipeline, labels: labels, annotations: annotations,
+            containers: containers, imagePullSecrets: pullSecrets.flatMap { $0.isNull ? nil : $0 },
+            raw: workers)
     }
 }

@@ -35,8 +35,10 @@ struct WorkloadBuilder {
     /// The workload manifest, and the `--model` value that bypasses a mounted cache, if any.
     func workload() -> (manifest: Value, modelElsewhere: String?) {
         let leader = podTemplate(role: workers.isMultiNode ? .leader : .single)
-        let metadata: Value = ["name": .string(name), "namespace": .string(settings.remoteNamespace),
-                               "labels": .object(Fields(labels))]
+        let metadata: Value = [
+            "name": .string(name), "namespace": .string(settings.remoteNamespace),
+            "labels": .object(Fields(labels)),
+        ]
         if workers.isMultiNode {
             let worker = podTemplate(role: .worker)
             let lws: Value = [
@@ -74,11 +76,18 @@ struct WorkloadBuilder {
         if workers.isMultiNode { selector["leaderworkerset.sigs.k8s.io/worker-index"] = "0" }
         return [
             "apiVersion": "v1", "kind": "Service",
-            "metadata": ["name": .string(name), "namespace": .string(settings.remoteNamespace),
-                         "labels": .object(Fields(labels))],
+            "metadata": [
+                "name": .string(name), "namespace": .string(settings.remoteNamespace),
+                "labels": .object(Fields(labels)),
+            ],
             "spec": [
                 "selector": selector,
-                "ports": [["name": "http", "port": .int(Self.servicePort), "targetPort": .int(Self.servicePort), "protocol": "TCP"]],
+                "ports": [
+                    [
+                        "name": "http", "port": .int(Self.servicePort), "targetPort": .int(Self.servicePort),
+                        "protocol": "TCP",
+                    ]
+                ],
             ],
         ]
     }
@@ -112,7 +121,9 @@ struct WorkloadBuilder {
         }
         var volumes: [Value] = [["name": "dshm", "emptyDir": ["medium": "Memory"]]]
         if let mount {
-            volumes.append(["name": .string(Self.cacheVolume), "persistentVolumeClaim": ["claimName": .string(mount.claimName)]])
+            volumes.append([
+                "name": .string(Self.cacheVolume), "persistentVolumeClaim": ["claimName": .string(mount.claimName)],
+            ])
         }
         var spec: Value = ["containers": .list(containers), "volumes": .list(volumes)]
         if let secrets = workers.imagePullSecrets { spec["imagePullSecrets"] = secrets }

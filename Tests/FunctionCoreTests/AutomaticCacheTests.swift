@@ -22,14 +22,7 @@ import Testing
                 if key == "cache-pvc" { remote["status"] = ["phase": "Bound"] }
                 if key == "cache-hydrate", let name = remote[path: "metadata", "name"]?.stringValue {
                     if let c = jobOutcome[name] {
-                        remote["status"] = [
-                            "conditions": [
-                                [
-                                    "type": .string(c.type), "status": "True",
-                                    "reason": .string(c.reason), "message": .string(c.message),
-                                ]
-                            ]
-                        ]
+                        remote["status"] = Lx.jobStatus(c)
                         ready = c.type == "Complete"
                     } else {
                         ready = false

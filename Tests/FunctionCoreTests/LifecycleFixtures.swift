@@ -5,6 +5,28 @@ import Testing
 /// Fixtures for day-two tests: observed Jobs as the provider reports the ones
 /// the function composed, Usages, and a small simulated control loop.
 enum Lx {
+    /// The XR status Crossplane writes from a response: the desired status plus the function's conditions.
+    static func statusWritten(by r: RunResponse) -> Value {
+        var s = r.desired.composite?.object["status"] ?? [:]
+        s["conditions"] = .list(
+            r.conditions.map { c in
+                [
+                    "type": .string(c.type), "status": .string(c.status == .true ? "True" : "False"),
+                    "reason": .string(c.reason), "message": .string(c.message ?? ""),
+                ]
+            })
+        return s
+    }
+
+    /// A remote Job's status with one `True` condition (`Complete` or `Failed`).
+    static func jobStatus(_ c: (type: String, reason: String, message: String)) -> Value {
+        [
+            "conditions": [
+                ["type": .string(c.type), "status": "True", "reason": .string(c.reason), "message": .string(c.message)]
+            ]
+        ]
+    }
+
     static let qwen = ArtifactSource(repo: "Qwen/Qwen2.5-0.5B-Instruct", revision: nil)
     static let qwenV2 = ArtifactSource(repo: "Qwen/Qwen2.5-0.5B-Instruct", revision: "v2")
 
@@ -148,14 +170,7 @@ struct CacheWorld {
             } else if key.hasPrefix("hydrate-") {
                 let name = remote[path: "metadata", "name"]?.stringValue ?? ""
                 if let c = jobOutcome["\(key.dropFirst("hydrate-".count))/\(name)"] {
-                    remote["status"] = [
-                        "conditions": [
-                            [
-                                "type": .string(c.type), "status": "True",
-                                "reason": .string(c.reason), "message": .string(c.message),
-                            ]
-                        ]
-                    ]
+                    remote["status"] = Lx.jobStatus(c)
                     ready = c.type == "Complete"
                 } else {
                     remote["status"] = ["active": 1]
@@ -194,15 +209,7 @@ struct CacheWorld {
         let request = self.request
         let r = Composer().run(request)
         #expect(Composer().run(request) == r, "the same request gives the same response")
-        var s = r.desired.composite?.object["status"] ?? [:]
-        s["conditions"] = .list(
-            r.conditions.map { c in
-                [
-                    "type": .string(c.type), "status": .string(c.status == .true ? "True" : "False"),
-                    "reason": .string(c.reason), "message": .string(c.message ?? ""),
-                ]
-            })
-        status = s
+        status = Lx.statusWritten(by: r)
         composed = r.desired.resources.mapValues(\.object)
         return r
     }

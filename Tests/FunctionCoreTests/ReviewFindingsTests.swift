@@ -180,15 +180,7 @@ import Testing
                         xr, required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cache]],
                         observed: observed))
                 if i >= 2 { #expect(r.results.isEmpty, "\(phase): repeated \(r.results.map(\.message))") }
-                var s = r.desired.composite?.object["status"] ?? [:]
-                s["conditions"] = .list(
-                    r.conditions.map { c in
-                        [
-                            "type": .string(c.type), "status": .string(c.status == .true ? "True" : "False"),
-                            "reason": .string(c.reason), "message": .string(c.message ?? ""),
-                        ]
-                    })
-                status = s
+                status = Lx.statusWritten(by: r)
                 observed = r.desired.resources.mapValues(\.object)
             }
         }

@@ -85,15 +85,8 @@ public struct JobFailure: Sendable, Hashable {
 
     /// The exit code named in the message (`... failed with exit code N ...`), if any.
     public var exitCode: Int64? {
-        let bytes = Array(message.utf8)
-        let needle = Array("exit code ".utf8)
-        guard bytes.count >= needle.count,
-            let start = (0...(bytes.count - needle.count)).first(where: {
-                bytes[$0..<$0 + needle.count].elementsEqual(needle)
-            })
-        else { return nil }
-        let digits = bytes[(start + needle.count)...].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-        return Int64(String(decoding: digits, as: UTF8.self))
+        guard let found = message.firstRange(of: "exit code ") else { return nil }
+        return Int64(message[found.upperBound...].prefix { $0.isASCII && $0.isNumber })
     }
 }
 

@@ -72,6 +72,12 @@ public struct Composer: Sendable {
             name: xr[path: "metadata", "name"]?.stringValue ?? "", settings: settings)
         composer.compose(request, xr: context, into: &response)
         if !response.isFatal, let warning = ClusterAnswers.warnings(request) { response.results.append(warning) }
+        if let malformed = request.decoding?.failure {
+            // Part of an object read while composing was malformed: nothing composed from it may leave.
+            var refused = RunResponse(to: request)
+            refused.results.append(.fatal("Cannot compose: the request is malformed: \(malformed)"))
+            return refused
+        }
         return response
     }
 }

@@ -1,3 +1,5 @@
+import FunctionCore
+
 /// A copy of one request's bytes, owned for as long as any object deferred
 /// from it lives (objects are decoded from here on first access, possibly
 /// after the caller's buffer is gone).
@@ -7,6 +9,8 @@ final class RequestBytes: @unchecked Sendable {
     let base: UnsafePointer<UInt8>
     /// How many bytes.
     let count: Int
+    /// Where objects read later report bytes found malformed.
+    let report = DecodingReport()
 
     /// A copy of `bytes`.
     init(copying bytes: UnsafeRawBufferPointer) {

@@ -21,26 +21,38 @@ import struct FoundationEssentials.Data
 struct RequestDecoder {
     private var r: WireReader
     private let bytes: RequestBytes
+    private let checking: Bool
 
-    private init(_ r: WireReader, _ bytes: RequestBytes) {
+    private init(_ r: WireReader, _ bytes: RequestBytes, checking: Bool) {
         self.r = r
         self.bytes = bytes
+        self.checking = checking
     }
 
     /// The request in `input` (copied: deferred objects outlive the caller's buffer).
-    static func decode(_ input: UnsafeRawBufferPointer) throws -> RunRequest {
+    /// With `checking`, every object's bytes are checked here; without, each
+    /// part of an object is checked when it is first read, and problems found
+    /// then go to the request's `decoding` report.
+    static func decode(_ input: UnsafeRawBufferPointer, checking: Bool = false) throws -> RunRequest {
         guard input.count > 0 else { return RunRequest() }
+        // Deferred objects index their entries with 32-bit offsets (gRPC's own limit is lower).
+        guard input.count <= Int(Int32.max) else {
+            throw WireReader.Failure(description: "a request of \(input.count) bytes is over the 2 GiB limit")
+        }
         let bytes = RequestBytes(copying: input)
-        var d = RequestDecoder(WireReader(bytes.base, 0, bytes.count), bytes)
-        return try d.request()
+        var d = RequestDecoder(WireReader(bytes.base, 0, bytes.count), bytes, checking: checking)
+        var request = try d.request()
+        request.decoding = bytes.report
+        return request
     }
 
     /// Runs `body` with a decoder on the length-delimited message at the cursor.
     @inline(__always)
     private mutating func nested<T>(_ body: (inout RequestDecoder) throws -> T) throws -> T {
         let bytes = self.bytes
+        let checking = self.checking
         return try r.nested { inner in
-            var d = RequestDecoder(inner, bytes)
+            var d = RequestDecoder(inner, bytes, checking: checking)
             defer { inner = d.r }
             return try body(&d)
         }
@@ -181,12 +193,12 @@ struct RequestDecoder {
 
     // MARK: google.protobuf.Struct, checked and deferred
 
-    /// The Struct at hand (a message body), checked and deferred; a repeated
-    /// Struct field merges into `previous` (its later keys win).
+    /// The Struct at hand (a message body), deferred (and checked, in checking
+    /// mode); a repeated Struct field merges into `previous` (its later keys win).
     private mutating func deferredStruct(merging previous: Value?) throws -> Value {
         let start = r.pos
-        try r.checkStruct()
-        let range = DeferredStruct(bytes: bytes, start: start, end: r.end)
+        if checking { try r.checkStruct() } else { r.pos = r.end }
+        let range = DeferredStruct(bytes: bytes, start: start, end: r.end, depth: r.depth)
         if let base = previous?.objectValue {
             return .object(Fields(deferred: MergedStruct(base: base, next: range)))
         }

@@ -19,12 +19,34 @@ public enum Wire {
     }
 
     /// Decodes a serialized RunFunctionRequest (the fast path; see `RequestDecoder`).
-    public static func decodeRequest(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
+    ///
+    /// Objects are checked as they are read: a malformed part of one shows up
+    /// in the request's `decoding` report, which callers consult after
+    /// composing and encoding (`Pipeline.run` and the server do). With
+    /// `checkingEverything`, every byte is checked here, as swift-protobuf does.
+    public static func decodeRequest(_ bytes: UnsafeRawBufferPointer, checkingEverything: Bool = false) throws
+        -> RunRequest
+    {
         do {
-            return try RequestDecoder.decode(bytes)
+            return try RequestDecoder.decode(bytes, checking: checkingEverything)
         } catch {
             throw DecodeError(description: "the body is not a RunFunctionRequest: \(error)")
         }
+    }
+
+    /// Decodes lazily, then reads every field of every object (as composing and
+    /// encoding a request that uses all of it would), and throws if any part
+    /// was malformed: the verdict the fast path reaches on bytes it reads
+    /// completely. Tests and the fuzzer compare it with the other decoders.
+    public static func decodeRequestReadingEverything(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
+        let request = try decodeRequest(bytes)
+        var hasher = Hasher()
+        hasher.combine(request)
+        _ = hasher.finalize()
+        if let malformed = request.decoding?.failure {
+            throw DecodeError(description: "the body is not a RunFunctionRequest: \(malformed)")
+        }
+        return request
     }
 
     /// Decodes through swift-protobuf: the reference the fast decoder is tested against.

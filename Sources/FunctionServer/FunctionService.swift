@@ -38,6 +38,17 @@ public final class FunctionService: CallHandler {
 
         let response = composer.run(request)
         let encoded = Wire.encodeResponseMessage(response)
+        if let malformed = request.decoding?.failure {
+            // Found while reading objects (they are checked as they are read): refused as if up front.
+            let message = "the body is not a RunFunctionRequest: \(malformed)"
+            log.write(
+                .warn, "Rejected a request",
+                [
+                    "api": .string(api.rawValue), "error": .string(message),
+                    "requestBytes": .int(Int64(bytes.count)), "durationMs": .double(round3(elapsedMS())),
+                ])
+            return .failed(code: GRPCStatus.invalidArgument, message: message)
+        }
 
         var fields = CallSummary(request: request, response: response).fields
         fields["api"] = .string(api.rawValue)

@@ -27,25 +27,40 @@ func fuzzOne(_ bytes: UnsafeRawBufferPointer) {
     }
 }
 
-/// Differential, on the raw bytes: the fast decoder accepts exactly what
-/// swift-protobuf accepts (except nesting, which each bounds differently) and
-/// reads it the same, field by field through lookups and as a whole; and so
-/// for a non-canonical rewrite of every accepted request.
+/// Differential, on the raw bytes. The fast decoder checks objects as they are
+/// read, so its verdict on a request is the one it reaches having read all of
+/// it (`decodeRequestReadingEverything`): that must be exactly the up-front
+/// checker's (`checkingEverything`), and both accept exactly what swift-protobuf
+/// accepts (except nesting, which each bounds differently) and read it the
+/// same, field by field through lookups and as a whole; and so for a
+/// non-canonical rewrite of every accepted request. Lookups on a malformed
+/// request read what they can and never crash.
 func checkDecodersAgree(_ bytes: UnsafeRawBufferPointer) {
     let reference = Result { try Wire.decodeRequestWithSwiftProtobuf(bytes) }
-    let fast = Result { try Wire.decodeRequest(bytes) }
-    switch (reference, fast) {
-    case (.success(let ref), .success(let mine)):
+    let checked = Result { try Wire.decodeRequest(bytes, checkingEverything: true) }
+    let readAll = Result { try Wire.decodeRequestReadingEverything(bytes) }
+    switch (checked, readAll) {
+    case (.success, .success), (.failure, .failure): break
+    case (.success, .failure(let error)):
+        preconditionFailure("reading everything lazily refuses what the up-front check accepts: \(error)")
+    case (.failure(let error), .success):
+        preconditionFailure("reading everything lazily accepts what the up-front check refuses: \(error)")
+    }
+    switch (reference, checked) {
+    case (.success(let ref), .success):
         // Compared as canonical bytes: a NaN never equals itself as a value.
-        guard let canonical = try? Wire.encodeRequest(ref) else { return }
+        guard let canonical = try? Wire.encodeRequest(ref), let mine = try? Wire.decodeRequest(bytes) else {
+            preconditionFailure("the lazy decoder refuses what the up-front check accepts")
+        }
         precondition(sameByLookup(mine, ref), "a lookup on the fast decoder's request disagrees with swift-protobuf")
         precondition((try? Wire.encodeRequest(mine)) == canonical, "the fast decoder disagrees with swift-protobuf")
+        precondition(mine.decoding?.failure == nil, "a request swift-protobuf reads was reported malformed")
         let seed = canonical.reduce(UInt64(1_469_598_103_934_665_603)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
         guard let variant = NonCanonicalEncoding.variant(of: canonical, seed: seed),
             let again = variant.withUnsafeBytes({ try? Wire.decodeRequestWithSwiftProtobuf($0) }),
             (try? Wire.encodeRequest(again)) == canonical
         else { return }
-        let fastAgain = variant.withUnsafeBytes { try? Wire.decodeRequest($0) }
+        let fastAgain = variant.withUnsafeBytes { try? Wire.decodeRequestReadingEverything($0) }
         precondition(
             fastAgain.map { try? Wire.encodeRequest($0) } == canonical,
             "the fast decoder disagrees with swift-protobuf on a non-canonical encoding")
@@ -55,7 +70,12 @@ func checkDecodersAgree(_ bytes: UnsafeRawBufferPointer) {
         precondition(
             "\(error)".contains("messageDepthLimit"), "the fast decoder reads what swift-protobuf refuses: \(error)")
     case (.failure, .failure):
-        break
+        // Lookups on what the lazy decoder accepted read what they can, without crashing.
+        if let lazy = try? Wire.decodeRequest(bytes), let ref = try? reference.get() {
+            _ = sameByLookup(lazy, ref)
+        } else if let lazy = try? Wire.decodeRequest(bytes) {
+            _ = Composer().run(lazy)
+        }
     }
 }
 

@@ -151,8 +151,15 @@ import Testing
         let shallowOnly = try encodeRequest(RunRequest(input: ["a": deep]))
         #expect((try? decode(shallowOnly)) != nil)
         let tooDeep = try encodeRequest(RunRequest(input: ["a": deep, "b": nest(50, deep)]))
-        #expect(throws: Wire.DecodeError.self) { try decode(tooDeep) }
         let tooDeepAlone = try encodeRequest(RunRequest(input: ["b": nest(50, deep)]))
-        #expect(throws: Wire.DecodeError.self) { try decode(tooDeepAlone) }
+        for bytes in [tooDeep, tooDeepAlone] {
+            // Refused up front when checking everything, and once read when checking lazily.
+            #expect(throws: Wire.DecodeError.self) {
+                try bytes.withUnsafeBytes { try Wire.decodeRequest($0, checkingEverything: true) }
+            }
+            #expect(throws: Wire.DecodeError.self) {
+                try bytes.withUnsafeBytes { try Wire.decodeRequestReadingEverything($0) }
+            }
+        }
     }
 }

@@ -332,16 +332,24 @@ def test_thread_count_stays_bounded_under_64_concurrent_calls(server):
 
 
 def test_hostile_nesting_is_rejected_and_the_server_keeps_serving(server):
+    # Objects are decoded as far as they are read, one level at a time (so no
+    # depth can exhaust the stack): nesting beyond the bound is refused when the
+    # function reads into it, here by passing desired state through; a deep
+    # part of the spec the function never descends into is not decoded at all.
     channel, stub = stub_for(server.address)
-    for depth, ok in ((100, True), (5000, False)):
+    for where, depth, expected in (("spec", 100, "answered"), ("desired", 5000, "refused"),
+                                   ("spec", 5000, "answered")):
         req = pb.RunFunctionRequest(meta=pb.RequestMeta(tag="deep"))
         req.observed.composite.resource.update({"apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
                                                 "metadata": {"name": "x", "namespace": "y"}})
-        v = req.observed.composite.resource.fields["spec"]
+        if where == "spec":
+            v = req.observed.composite.resource.fields["spec"]
+        else:
+            v = req.desired.resources["deep"].resource.fields["spec"]
         for _ in range(depth):
             v = v.struct_value.fields["a"]
         v.string_value = "bottom"
-        if ok:
+        if expected == "answered":
             rsp = pb.RunFunctionResponse.FromString(raw_call(channel)(req.SerializeToString(), timeout=10))
             assert rsp.results[0].severity == pb.SEVERITY_FATAL  # an invalid spec, answered
         else:

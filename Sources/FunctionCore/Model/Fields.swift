@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The fields of a JSON-like object, kept sorted by the UTF-8 bytes of their keys.
 ///
 /// Why not `[String: Value]`: a Kubernetes object is a tree of small maps that
@@ -10,7 +8,7 @@ import Synchronization
 /// emission want, so writers never sort. Equal objects have equal arrays.
 ///
 /// Fields may also be *deferred*: a decoder hands over the serialized object
-/// (`DeferredFields`) and its fields are decoded on first access, once, behind
+/// (`DeferredObject`) and its fields are decoded on first access, once, behind
 /// the same API. Composers read a handful of paths of each observed object;
 /// the rest is never decoded.
 public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByDictionaryLiteral {
@@ -30,12 +28,12 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
     /// properties rather than an enum: reading `stored` directly borrows it,
     /// where a switch over an enum payload retains and releases (measured: a
     /// tenth of the encoder's instructions).
-    private var deferred: DeferredStorage?
+    private var deferred: DeferredObject?
 
     /// The fields, decoding deferred ones first.
     fileprivate var entries: [Entry] {
         @inline(__always) get {
-            if let d = deferred { return d.entries }
+            if let d = deferred { return d.fields().stored }
             return stored
         }
     }
@@ -44,7 +42,7 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
     @inline(__always)
     private mutating func mutateEntries<R>(_ body: (inout [Entry]) -> R) -> R {
         if let d = deferred {
-            stored = d.entries
+            stored = d.fields().stored
             deferred = nil
         }
         return body(&stored)
@@ -81,11 +79,11 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         self.init(normalizing: e)
     }
 
-    /// Fields that `source` decodes on first access (at most once, whichever
-    /// thread asks first; copies of these fields share the result).
-    public init(deferred source: any DeferredFields) {
+    /// Fields that `source` decodes on first access (copies of these fields
+    /// share `source`, and with it what it decoded).
+    public init(deferred source: DeferredObject) {
         stored = []
-        deferred = DeferredStorage(source)
+        deferred = source
     }
 
     /// Sorts `e` by key and keeps the last of each run of equal keys.
@@ -160,12 +158,8 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
     /// The value of `key`; setting nil removes the field.
     public subscript(key: String) -> Value? {
         get {
-            if let d = deferred {
-                // Not decoded yet: the source finds one key without decoding the rest.
-                guard let e = d.decodedEntries else { return d.source.value(forKey: key) }
-                let (found, i) = Self.search(e, key)
-                return found ? e[i].value : nil
-            }
+            // Deferred: the source finds one key without decoding the rest.
+            if let d = deferred { return d.value(forKey: key) }
             let (found, i) = Self.search(stored, key)
             return found ? stored[i].value : nil
         }
@@ -267,58 +261,27 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
 
 /// An object in serialized form, decoded only when one of its fields is read.
 ///
-/// A decoder conforms a small value (the bytes and where the object lies in
-/// them) and wraps it with `Fields(deferred:)`.
-public protocol DeferredFields: Sendable {
-    /// Decodes the object's fields. Called at most once per `Fields(deferred:)`;
-    /// it cannot fail (a decoder checks the bytes before it defers them).
-    func decodeFields() -> Fields
+/// A decoder subclasses this (it knows the bytes and where the object lies in
+/// them) and wraps an instance with `Fields(deferred:)`. A class rather than a
+/// protocol: `Fields` holds one reference, so `Value` stays two words, and
+/// calls dispatch through the class table without an existential box.
+///
+/// Subclasses must be safe to use from several threads at once (copies of a
+/// `Value` may cross threads) and must memoize: the composers read the same
+/// paths of an object several times.
+open class DeferredObject: @unchecked Sendable {
+    /// Creates the object.
+    public init() {}
 
-    /// The value of one field, without decoding the others (the composers read
-    /// a few paths of each object: a lookup scans one level of bytes instead of
-    /// building it). Must equal `decodeFields()[key]`.
-    func value(forKey key: String) -> Value?
-}
+    /// The value of one field, without decoding the others. Must equal `fields()[key]`.
+    open func value(forKey key: String) -> Value? { fields()[key] }
 
-extension DeferredFields {
-    /// By default, decodes everything and looks the key up.
-    public func value(forKey key: String) -> Value? { decodeFields()[key] }
-}
+    /// Every field, decoded (on the first call; later calls return the same fields).
+    /// Must return fields that are not themselves deferred.
+    open func fields() -> Fields { Fields() }
 
-/// The shared, decoded-once storage behind deferred fields.
-private final class DeferredStorage: Sendable {
-    /// What decodes the fields.
-    let source: any DeferredFields
-    /// Nil until first read. A request is composed on one thread, but copies
-    /// of a `Value` may cross threads: the lock keeps the decoding single.
-    let decoded = Mutex<[Fields.Entry]?>(nil)
-
-    /// Set once the entries are cached: lookups on fields nobody decoded (the
-    /// common case) then skip the lock.
-    let decodedFlag = Atomic<Bool>(false)
-
-    /// Storage for fields `source` decodes.
-    init(_ source: any DeferredFields) { self.source = source }
-
-    /// Whether the entries are cached.
-    var isDecoded: Bool { decodedFlag.load(ordering: .acquiring) }
-
-    /// The entries if they were decoded already.
-    var decodedEntries: [Fields.Entry]? {
-        guard isDecoded else { return nil }
-        return decoded.withLock { $0 }
-    }
-
-    /// The entries, decoded on the first call.
-    var entries: [Fields.Entry] {
-        decoded.withLock { cache in
-            if let cache { return cache }
-            let e = source.decodeFields().entries
-            cache = e
-            decodedFlag.store(true, ordering: .releasing)
-            return e
-        }
-    }
+    /// Whether `fields()` has run.
+    open var isDecoded: Bool { true }
 }
 
 /// `items` sorted by the UTF-8 bytes of `key`, keeping the last of items with

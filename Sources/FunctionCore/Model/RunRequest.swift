@@ -1,3 +1,5 @@
+import Synchronization
+
 import struct FoundationEssentials.Data
 
 /// What Crossplane sends: one call of one pipeline step.
@@ -18,6 +20,10 @@ public struct RunRequest: Sendable, Hashable {
     public var requiredResources: [String: [Resource]]
     /// Credentials given to the step; secret material, never logged.
     public var credentials: [String: [String: Data]]
+    /// Where a decoder that checks objects only as they are read reports bytes
+    /// found malformed after `decode` returned (nil for requests built otherwise).
+    /// Not part of the request's value: it never affects equality.
+    public var decoding: DecodingReport?
 
     /// Creates a request.
     public init(
@@ -33,5 +39,55 @@ public struct RunRequest: Sendable, Hashable {
         self.context = context
         self.requiredResources = requiredResources
         self.credentials = credentials
+    }
+
+    /// Equal content (the `decoding` report is bookkeeping, not content).
+    public static func == (a: RunRequest, b: RunRequest) -> Bool {
+        a.tag == b.tag && a.capabilities == b.capabilities && a.observed == b.observed && a.desired == b.desired
+            && a.input == b.input && a.context == b.context && a.requiredResources == b.requiredResources
+            && a.credentials == b.credentials
+    }
+
+    /// Hashes the content (see `==`).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(tag)
+        hasher.combine(capabilities)
+        hasher.combine(observed)
+        hasher.combine(desired)
+        hasher.combine(input)
+        hasher.combine(context)
+        hasher.combine(requiredResources)
+        hasher.combine(credentials)
+    }
+}
+
+/// Malformed bytes a lazily checking decoder found while the request was read.
+///
+/// The fast decoder checks each observed object's bytes only as far as they are
+/// read, so a malformed part can surface during composition. The first such
+/// problem is recorded here; whoever composed the request must then refuse it
+/// (`Composer.run` answers only a Fatal result, the server the same
+/// INVALID_ARGUMENT as for bytes refused up front): a malformed request never
+/// produces desired state.
+public final class DecodingReport: @unchecked Sendable {
+    // Written once under the lock, read after `failed` is seen set.
+    private let lock = Mutex<String?>(nil)
+    private let failed = Atomic<Bool>(false)
+
+    /// An empty report.
+    public init() {}
+
+    /// Records a problem; only the first is kept.
+    public func record(_ problem: String) {
+        lock.withLock { first in
+            if first == nil { first = problem }
+        }
+        failed.store(true, ordering: .releasing)
+    }
+
+    /// The first problem found, or nil.
+    public var failure: String? {
+        guard failed.load(ordering: .acquiring) else { return nil }
+        return lock.withLock { $0 }
     }
 }

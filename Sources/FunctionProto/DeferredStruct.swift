@@ -47,6 +47,8 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         var slots: UnsafeMutableBufferPointer<Slot>?
         /// Every field, once `fields()` ran.
         var decoded: Fields?
+        /// Lookups answered by scanning, before the level is indexed.
+        var scans = 0
     }
 
     private let lock = SpinLock()
@@ -79,6 +81,14 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         var key = key
         return key.withUTF8 { key in
             lock.withLock {
+                // Most objects are asked one or two things (a condition's type, a
+                // status phase): the first lookup scans the bytes, and the level is
+                // indexed (and its values remembered) from the second on.
+                if state.pointee.slots == nil, state.pointee.scans == 0 {
+                    state.pointee.scans += 1
+                    guard let entry = lastEntry(key: key, start: start, end: end, depth: depth) else { return nil }
+                    return entryValue(entry.start, entry.end)
+                }
                 let slots = state.pointee.slots ?? index()
                 // Of repeated keys, the last entry counts (protobuf map semantics).
                 var i = slots.count
@@ -95,6 +105,154 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                 return nil
             }
         }
+    }
+
+    override func value(forPath keys: UnsafeBufferPointer<String>) -> Value? {
+        // Once this level is indexed, its remembered values lead the way.
+        if lock.withLock({ state.pointee.slots != nil }) {
+            guard let v = value(forKey: keys[0]) else { return nil }
+            return v.value(atPath: UnsafeBufferPointer(rebasing: keys.dropFirst()))
+        }
+        // Otherwise the path is followed through the bytes: each level is scanned
+        // (and checked) for its key, and no object is built until the last step,
+        // or until a step is not one plain object (then the general reading takes over).
+        var (start, end, depth) = (self.start, self.end, self.depth)
+        var i = 0
+        while true {
+            var key = keys[i]
+            let entry = key.withUTF8 { lastEntry(key: $0, start: start, end: end, depth: depth) }
+            guard let entry else { return nil }
+            if i == keys.count - 1 { return entryValue(entry.start, entry.end, depth: depth) }
+            if let body = structBody(entry.start, entry.end, depth: depth) {
+                (start, end, depth) = body
+                i += 1
+                continue
+            }
+            let v = entryValue(entry.start, entry.end, depth: depth)
+            return v.value(atPath: UnsafeBufferPointer(rebasing: keys[(i + 1)...]))
+        }
+    }
+
+    /// The last map entry with key `key` of the Struct body `start..<end`, its
+    /// framing and keys checked as `index()` checks them; nil when there is none
+    /// or the bytes are malformed (recorded).
+    private func lastEntry(key: UnsafeBufferPointer<UInt8>, start: Int, end: Int, depth: Int) -> (start: Int, end: Int)? {
+        var r = WireReader(bytes.base, start, end, depth: depth)
+        var found: (start: Int, end: Int)?
+        do {
+            while r.pos < r.end {
+                guard let e = try Self.nextEntry(&r, checkingKey: false) else { continue }
+                if e.keyCount == key.count, Self.equal(bytes.base + e.keyStart, key) { found = (e.start, e.end) }
+            }
+        } catch {
+            bytes.report.record("\(error)")
+            return nil
+        }
+        return found
+    }
+
+    /// A length of at most four varint bytes at `p` (what the inline reading
+    /// handles), moving `p` past it; nil for anything else.
+    @inline(__always)
+    private static func shortLength(_ base: UnsafePointer<UInt8>, _ p: inout Int, _ limit: Int) -> Int? {
+        guard p < limit else { return nil }
+        let b0 = Int(base[p])
+        if b0 < 0x80 {
+            p += 1
+            return b0
+        }
+        guard p + 1 < limit, base[p + 1] < 0x80 else { return nil }
+        let n = (b0 & 0x7F) | Int(base[p + 1]) << 7
+        p += 2
+        return n
+    }
+
+    /// Reads the field at the cursor of a Struct body: for a map entry, where it
+    /// and its (last) key lie, its framing checked, and its key's UTF-8 with
+    /// `checkingKey` (a scan for one key need not: a key equal to a valid one is
+    /// valid, and the others are not read); nil for another field (skipped).
+    /// Throws on malformed bytes.
+    @inline(__always)
+    private static func nextEntry(_ r: inout WireReader, checkingKey: Bool) throws -> (
+        start: Int, end: Int, keyStart: Int, keyCount: Int
+    )? {
+        let base = r.base
+        // The usual encoding, read inline: an entry field (tag 0x0A) holding a key
+        // (0x0A) and then, filling the entry, a value (0x12), with lengths of one
+        // or two bytes. Anything else takes the general path below.
+        if base[r.pos] == 0x0A, r.depth < WireReader.maxDepth {
+            var p = r.pos + 1
+            if let n = shortLength(base, &p, r.end), n <= r.end - p, n >= 2, base[p] == 0x0A {
+                let entryStart = p
+                let stop = p + n
+                p += 1
+                if let k = shortLength(base, &p, stop), k <= stop - p {
+                    let keyStart = p
+                    p += k
+                    var whole = p == stop
+                    if !whole, base[p] == 0x12 {
+                        p += 1
+                        if let v = shortLength(base, &p, stop), v == stop - p { whole = true }
+                    }
+                    if whole {
+                        if checkingKey {
+                            guard WireReader.isValidUTF8(UnsafeBufferPointer(start: base + keyStart, count: k)) else {
+                                r.pos = keyStart
+                                throw r.failure("a string field is not valid UTF-8")
+                            }
+                        }
+                        r.pos = stop
+                        return (entryStart, stop, keyStart, k)
+                    }
+                }
+            }
+        }
+        let (field, wire) = try r.tag()
+        guard field == WireContract.Struct.fields, wire == 2 else {
+            try r.skip(wire, field: field)
+            return nil
+        }
+        let stop = try r.lengthLimit()
+        guard r.depth < WireReader.maxDepth else {
+            throw r.failure("messages nest deeper than \(WireReader.maxDepth) levels")
+        }
+        let entryStart = r.pos
+        let key = try Self.key(of: WireReader(base, r.pos, stop, depth: r.depth + 1))
+        r.pos = stop
+        return (entryStart, stop, key.start, key.count)
+    }
+
+    /// The Struct body an entry's value holds when that value is exactly one
+    /// `struct_value` (the usual encoding); nil for anything else, which the
+    /// general reading then decodes. Checks the framing it reads.
+    private func structBody(_ start: Int, _ end: Int, depth: Int) -> (start: Int, end: Int, depth: Int)? {
+        var entry = WireReader(bytes.base, start, end, depth: depth + 1)
+        var body: (start: Int, end: Int, depth: Int)?
+        do {
+            while entry.pos < entry.end {
+                let (f, w) = try entry.tag()
+                if f == WireContract.MapEntry.value, w == 2 {
+                    guard body == nil else { return nil }
+                    let stop = try entry.lengthLimit()
+                    guard entry.depth < WireReader.maxDepth else { return nil }
+                    var value = WireReader(bytes.base, entry.pos, stop, depth: entry.depth + 1)
+                    let (vf, vw) = try value.tag()
+                    guard vf == WireContract.Value.structValue, vw == 2 else { return nil }
+                    let bodyEnd = try value.lengthLimit()
+                    guard bodyEnd == stop, value.depth < WireReader.maxDepth else { return nil }
+                    body = (value.pos, bodyEnd, value.depth + 1)
+                    entry.pos = stop
+                } else if f == WireContract.MapEntry.key, w == 2 {
+                    entry.pos = try entry.lengthLimit()
+                } else {
+                    try entry.skipInMapEntry(w, field: f)
+                }
+            }
+        } catch {
+            // The general reading finds and records the problem.
+            return nil
+        }
+        return body
     }
 
     override func fields() -> Fields {
@@ -132,61 +290,19 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         var capacity = 8
         var slots = malloc(capacity * MemoryLayout<Slot>.stride)!.assumingMemoryBound(to: Slot.self)
         var n = 0
-        let base = bytes.base
-        var r = WireReader(base, start, end, depth: depth)
+        var r = WireReader(bytes.base, start, end, depth: depth)
         do {
             while r.pos < r.end {
-                var entryStart = 0
-                var keyStart = 0
-                var keyCount = -1
-                var stop = 0
-                // The usual encoding, read inline: an entry field (tag 0x0A) with a
-                // one-byte length, holding a key (0x0A) then a value (0x12), each
-                // with a one-byte length. Anything else takes the general path.
-                let p = r.pos
-                if base[p] == 0x0A, p + 1 < r.end, base[p + 1] < 0x80, depth < WireReader.maxDepth {
-                    entryStart = p + 2
-                    stop = entryStart + Int(base[p + 1])
-                    if stop <= r.end, entryStart + 2 <= stop, base[entryStart] == 0x0A, base[entryStart + 1] < 0x80 {
-                        let k = entryStart + 2
-                        let keyEnd = k + Int(base[entryStart + 1])
-                        if keyEnd + 2 <= stop, base[keyEnd] == 0x12, base[keyEnd + 1] < 0x80,
-                            keyEnd + 2 + Int(base[keyEnd + 1]) == stop
-                        {
-                            (keyStart, keyCount) = (k, keyEnd - k)
-                        } else if keyEnd == stop {
-                            (keyStart, keyCount) = (k, keyEnd - k)
-                        }
-                    }
-                }
-                if keyCount >= 0 {
-                    guard WireReader.isValidUTF8(UnsafeBufferPointer(start: base + keyStart, count: keyCount)) else {
-                        r.pos = keyStart
-                        throw r.failure("a string field is not valid UTF-8")
-                    }
-                } else {
-                    let (field, wire) = try r.tag()
-                    guard field == WireContract.Struct.fields, wire == 2 else {
-                        try r.skip(wire, field: field)
-                        continue
-                    }
-                    stop = try r.lengthLimit()
-                    guard depth < WireReader.maxDepth else {
-                        throw r.failure("messages nest deeper than \(WireReader.maxDepth) levels")
-                    }
-                    entryStart = r.pos
-                    (keyStart, keyCount) = try Self.key(of: WireReader(base, r.pos, stop, depth: depth + 1))
-                }
+                guard let e = try Self.nextEntry(&r, checkingKey: true) else { continue }
                 if n == capacity {
                     capacity *= 2
                     slots = realloc(slots, capacity * MemoryLayout<Slot>.stride)!.assumingMemoryBound(to: Slot.self)
                 }
                 (slots + n).initialize(
                     to: Slot(
-                        entryStart: Int32(entryStart), entryEnd: Int32(stop), keyStart: Int32(keyStart),
-                        keyCount: Int32(keyCount)))
+                        entryStart: Int32(e.start), entryEnd: Int32(e.end), keyStart: Int32(e.keyStart),
+                        keyCount: Int32(e.keyCount)))
                 n += 1
-                r.pos = stop
             }
         } catch {
             bytes.report.record("\(error)")
@@ -225,6 +341,11 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     /// protobuf's rule for a repeated message field); null without one, and on
     /// malformed bytes (recorded).
     private func entryValue(_ start: Int, _ end: Int) -> Value {
+        entryValue(start, end, depth: depth)
+    }
+
+    /// `entryValue` for an entry of a Struct body at `depth` (a level reached by a path walk).
+    private func entryValue(_ start: Int, _ end: Int, depth: Int) -> Value {
         var entry = WireReader(bytes.base, start, end, depth: depth + 1)
         var value: Value = .null
         do {

@@ -112,7 +112,20 @@ extension CacheStaging {
     public func job(observed: ObservedJob?, staged: String?, keep: [String], sizeGiB: Int64)
         -> (job: HydrationJob, current: ObservedJob?)
     {
-        let attempt = shortDigest("\(retry ?? "")\n\(sizeGiB)", length: 12)
+        job(observed: observed, staged: staged, keep: keep, attempt: attempt(sizeGiB: sizeGiB))
+    }
+
+    /// The attempt label of a Job on a claim of `sizeGiB` (a digest of the retry
+    /// annotation and the size): what `job` adopts an observed failed Job under.
+    public func attempt(sizeGiB: Int64) -> String {
+        shortDigest("\(retry ?? "")\n\(sizeGiB)", length: 12)
+    }
+
+    /// `job(observed:staged:keep:sizeGiB:)` with the attempt label already computed
+    /// (it is the same on every cluster whose claim has the same size).
+    public func job(observed: ObservedJob?, staged: String?, keep: [String], attempt: String)
+        -> (job: HydrationJob, current: ObservedJob?)
+    {
         if let o = observed, o.revision == directory, o.failure == nil || o.attempt == attempt {
             return (
                 HydrationJob(

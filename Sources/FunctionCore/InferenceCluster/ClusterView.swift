@@ -27,14 +27,16 @@ public struct ClusterView: Sendable, Hashable {
     /// `ClusterAnswers` reports it). A provider config name that is not a valid
     /// object name is ignored, as if the cluster had none yet.
     public init?(_ object: Value) {
-        guard let name = object[path: "metadata", "name"]?.stringValue, Rules.isDNSSubdomain(name) else { return nil }
+        // Each part read once (`ClusterAnswers` reads the same name and provider config).
+        guard let name = object["metadata"]?["name"]?.stringValue, Rules.isDNSSubdomain(name) else { return nil }
         self.name = name
-        let pc = object[path: "status", "providerConfigRef", "name"]?.stringValue
+        let status = object["status"]
+        let pc = status?[path: "providerConfigRef", "name"]?.stringValue
         self.providerConfig = pc.flatMap { Rules.isDNSSubdomain($0) ? $0 : nil }
-        self.isReady = conditionStatus(object, "Ready") == "True"
+        self.isReady = conditionStatus(in: status, "Ready") == "True"
         self.rwxCache = nil
         self.rwxProblem = nil
-        if let rwx = object[path: "spec", "storage", "rwxCache"], !rwx.isNull {
+        if let rwx = object["spec"]?[path: "storage", "rwxCache"], !rwx.isNull {
             var v = Validator()
             // Field names are built only for an error message.
             func field(_ suffix: String = "") -> String { "InferenceCluster \(name) spec.storage.rwxCache" + suffix }

@@ -181,6 +181,17 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         }
     }
 
+    /// The value at a path of keys (`keys[0]` of these fields, then `keys[1]` of
+    /// that, …); nil when any step is missing or not an object. Deferred fields
+    /// walk the path in their serialized form, without building the objects
+    /// along the way.
+    public func value(atPath keys: UnsafeBufferPointer<String>) -> Value? {
+        guard let first = keys.first else { return .object(self) }
+        if let d = deferred, keys.count > 1 { return d.value(forPath: keys) }
+        guard let v = self[first] else { return nil }
+        return v.value(atPath: UnsafeBufferPointer(rebasing: keys.dropFirst()))
+    }
+
     /// Calls `body` with each field from the last key to the first, without
     /// copying the storage (protobuf writers fill their buffers back to front).
     @inline(__always)
@@ -275,6 +286,14 @@ open class DeferredObject: @unchecked Sendable {
 
     /// The value of one field, without decoding the others. Must equal `fields()[key]`.
     open func value(forKey key: String) -> Value? { fields()[key] }
+
+    /// The value at a path of keys (at least two), as `Fields.value(atPath:)`.
+    /// By default, one lookup per key; decoders override it to walk the path
+    /// without building the objects along the way.
+    open func value(forPath keys: UnsafeBufferPointer<String>) -> Value? {
+        guard let v = value(forKey: keys[0]) else { return nil }
+        return v.value(atPath: UnsafeBufferPointer(rebasing: keys.dropFirst()))
+    }
 
     /// Every field, decoded (on the first call; later calls return the same fields).
     /// Must return fields that are not themselves deferred.

@@ -39,17 +39,29 @@ struct CacheOutcome {
     let reports: [ClusterReport]
     /// Why the token Secret cannot be used, if so.
     let tokenProblem: String?
-
     /// The matched clusters: every entry except Retained ones.
-    var matched: [ClusterReport] { reports.filter { $0.report.phase != .retained } }
+    let matched: [ClusterReport]
     /// How many matched clusters are Ready.
-    var readyCount: Int { matched.filter { $0.report.phase == .ready }.count }
+    let readyCount: Int
+    /// The matched clusters that are Failed.
+    let failed: [ClusterReport]
+    /// The matched clusters that are Updating.
+    let updating: [ClusterReport]
+
+    /// The outcome of `reports` (sorted by cluster name), counted once.
+    init(source: String, reports: [ClusterReport], tokenProblem: String?) {
+        self.source = source
+        self.reports = reports
+        self.tokenProblem = tokenProblem
+        let matched = reports.filter { $0.report.phase != .retained }
+        self.matched = matched
+        self.readyCount = matched.reduce(0) { $0 + ($1.report.phase == .ready ? 1 : 0) }
+        self.failed = matched.filter { $0.report.phase == .failed }
+        self.updating = matched.filter { $0.report.phase == .updating }
+    }
+
     /// Whether at least one cluster matched and all matched ones are Ready.
     var allReady: Bool { !matched.isEmpty && readyCount == matched.count }
-    /// The matched clusters that are Failed.
-    var failed: [ClusterReport] { matched.filter { $0.report.phase == .failed } }
-    /// The matched clusters that are Updating.
-    var updating: [ClusterReport] { matched.filter { $0.report.phase == .updating } }
 
     /// `ClustersMatched` and `ArtifactReady`, first applicable rule wins (modelcache.md §6, lifecycle.md §2).
     var conditions: [Condition] {

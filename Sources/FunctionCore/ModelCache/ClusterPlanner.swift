@@ -12,6 +12,21 @@ struct ClusterPlanner {
     let consumers: Consumers
     /// The request, for observed composed resources.
     let request: RunRequest
+    /// Attempt labels by claim size: a digest each, computed once per size, not per cluster.
+    let attempts = AttemptLabels()
+
+    /// Attempt labels by claim size, for one compose.
+    final class AttemptLabels {
+        private var bySize: [Int64: String] = [:]
+
+        /// The label for `sizeGiB`, computed by `staging` the first time.
+        func label(_ staging: CacheStaging, sizeGiB: Int64) -> String {
+            if let known = bySize[sizeGiB] { return known }
+            let label = staging.attempt(sizeGiB: sizeGiB)
+            bySize[sizeGiB] = label
+            return label
+        }
+    }
 
     /// Where on a cluster the cache goes: its provider config and claim.
     struct Target {
@@ -86,7 +101,7 @@ struct ClusterPlanner {
         ).sorted()
         let (job, current) = staging.job(
             observed: ObservedJob(request.observed.resources[keys.job]),
-            staged: previous?.staged, keep: keep, sizeGiB: sizing.sizeGiB)
+            staged: previous?.staged, keep: keep, attempt: attempts.label(staging, sizeGiB: sizing.sizeGiB))
         let judged = staging.judge(
             cluster: cluster.name, claim: claim, current: current, jobName: job.name,
             previous: previous, hints: .modelCache)

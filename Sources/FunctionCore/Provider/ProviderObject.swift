@@ -77,5 +77,15 @@ public func conditionStatus(_ object: Value?, _ type: String) -> String? {
 
 /// The condition of type `type` in `object.status.conditions`.
 public func condition(_ object: Value?, _ type: String) -> Value? {
-    object?[path: "status", "conditions"]?.listValue?.first { $0["type"]?.stringValue == type }
+    condition(in: object?["status"], type)
+}
+
+/// The `status` string of the condition of type `type` in `status.conditions`.
+public func conditionStatus(in status: Value?, _ type: String) -> String? {
+    condition(in: status, type)?["status"]?.stringValue
+}
+
+/// The condition of type `type` in `status.conditions`.
+public func condition(in status: Value?, _ type: String) -> Value? {
+    status?["conditions"]?.listValue?.first { $0["type"]?.stringValue == type }
 }

@@ -14,6 +14,13 @@ public struct XR: Sendable {
     public var name: String
     /// The step input's settings, validated.
     public var settings: Settings
+    /// The clusters answered, read once for the composer and the Warning about them.
+    public let answered = AnsweredClusters()
+
+    /// The clusters answered for `key` (`ClusterView.answered`), read once per call.
+    public func clusters(_ request: RunRequest, key: String) -> [ClusterView]? {
+        answered.views(request, key: key)
+    }
 }
 
 /// The function's entry point: dispatches on the observed XR's apiVersion and kind.
@@ -71,7 +78,9 @@ public struct Composer: Sendable {
             object: xr, namespace: xr[path: "metadata", "namespace"]?.stringValue ?? "",
             name: xr[path: "metadata", "name"]?.stringValue ?? "", settings: settings)
         composer.compose(request, xr: context, into: &response)
-        if !response.isFatal, let warning = ClusterAnswers.warnings(request) { response.results.append(warning) }
+        if !response.isFatal, let warning = ClusterAnswers.warnings(request, answered: context.answered) {
+            response.results.append(warning)
+        }
         if let malformed = request.decoding?.failure {
             // Part of an object read while composing was malformed: nothing composed from it may leave.
             var refused = RunResponse(to: request)

@@ -40,8 +40,7 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         var value: Value?
     }
 
-    /// The index and what was decoded, behind a pointer: reached through a
-    /// `let`, it needs no exclusivity checks. Guarded by `lock`.
+    /// The index and what was decoded, guarded by `lock`.
     private struct State {
         /// The level's entries in wire order; nil until the first lookup.
         var slots: UnsafeMutableBufferPointer<Slot>?
@@ -52,7 +51,8 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     }
 
     private let lock = SpinLock()
-    private let state: UnsafeMutablePointer<State>
+    /// Accessed only under `lock` (FunctionProto is built without dynamic exclusivity checks).
+    private var state = State()
     private let decodedFlag = Atomic<Bool>(false)
 
     init(bytes: RequestBytes, start: Int, end: Int, depth: Int) {
@@ -60,19 +60,13 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         self.start = start
         self.end = end
         self.depth = depth
-        // malloc rather than `allocate`: this runs for every object read, and
-        // `allocate` goes through posix_memalign.
-        state = malloc(MemoryLayout<State>.stride)!.assumingMemoryBound(to: State.self)
-        state.initialize(to: State())
     }
 
     deinit {
-        if let slots = state.pointee.slots {
+        if let slots = state.slots {
             slots.deinitialize()
             free(slots.baseAddress)
         }
-        state.deinitialize(count: 1)
-        free(state)
     }
 
     override var isDecoded: Bool { decodedFlag.load(ordering: .acquiring) }
@@ -84,12 +78,12 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                 // Most objects are asked one or two things (a condition's type, a
                 // status phase): the first lookup scans the bytes, and the level is
                 // indexed (and its values remembered) from the second on.
-                if state.pointee.slots == nil, state.pointee.scans == 0 {
-                    state.pointee.scans += 1
+                if state.slots == nil, state.scans == 0 {
+                    state.scans += 1
                     guard let entry = lastEntry(key: key, start: start, end: end, depth: depth) else { return nil }
                     return entryValue(entry.start, entry.end)
                 }
-                let slots = state.pointee.slots ?? index()
+                let slots = state.slots ?? index()
                 // Of repeated keys, the last entry counts (protobuf map semantics).
                 var i = slots.count
                 while i > 0 {
@@ -109,7 +103,7 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
 
     override func value(forPath keys: UnsafeBufferPointer<String>) -> Value? {
         // Once this level is indexed, its remembered values lead the way.
-        if lock.withLock({ state.pointee.slots != nil }) {
+        if lock.withLock({ state.slots != nil }) {
             guard let v = value(forKey: keys[0]) else { return nil }
             return v.value(atPath: UnsafeBufferPointer(rebasing: keys.dropFirst()))
         }
@@ -136,7 +130,8 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     /// The last map entry with key `key` of the Struct body `start..<end`, its
     /// framing and keys checked as `index()` checks them; nil when there is none
     /// or the bytes are malformed (recorded).
-    private func lastEntry(key: UnsafeBufferPointer<UInt8>, start: Int, end: Int, depth: Int) -> (start: Int, end: Int)? {
+    private func lastEntry(key: UnsafeBufferPointer<UInt8>, start: Int, end: Int, depth: Int) -> (start: Int, end: Int)?
+    {
         var r = WireReader(bytes.base, start, end, depth: depth)
         var found: (start: Int, end: Int)?
         do {
@@ -257,8 +252,8 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
 
     override func fields() -> Fields {
         lock.withLock {
-            if let decoded = state.pointee.decoded { return decoded }
-            let slots = state.pointee.slots ?? index()
+            if let decoded = state.decoded { return decoded }
+            let slots = state.slots ?? index()
             var builder = Fields.Builder(adding: slots.count)
             for i in slots.indices {
                 let v = slots[i].value ?? entryValue(Int(slots[i].entryStart), Int(slots[i].entryEnd))
@@ -268,7 +263,7 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
             }
             // Go and upb send map entries unordered: the builder sorts once, the last of a repeated key wins.
             let fields = builder.build()
-            state.pointee.decoded = fields
+            state.decoded = fields
             decodedFlag.store(true, ordering: .releasing)
             return fields
         }
@@ -308,7 +303,7 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
             bytes.report.record("\(error)")
         }
         let indexed = UnsafeMutableBufferPointer(start: slots, count: n)
-        state.pointee.slots = indexed
+        state.slots = indexed
         return indexed
     }
 

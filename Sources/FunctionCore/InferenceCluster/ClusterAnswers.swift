@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Checks the InferenceClusters Crossplane answered for a requirement, and says
 /// what `ClusterView.answered` had to leave out or choose.
 ///
@@ -11,11 +13,17 @@ public enum ClusterAnswers {
     /// The Warning's reason.
     public static let reason = "InvalidRequiredResource"
 
-    /// One Warning listing every problem in the clusters answered, or nil when there is none.
-    public static func warnings(_ request: RunRequest) -> FunctionResult? {
+    /// One Warning listing every problem in the clusters answered, or nil when
+    /// there is none. Requirements a composer already read through `answered`
+    /// are not read again.
+    public static func warnings(_ request: RunRequest, answered: AnsweredClusters? = nil) -> FunctionResult? {
         var problems: [String] = []
         for key in request.requiredResources.keys.sorted(by: utf8Less) {
-            problems += self.problems(request.requiredResources[key] ?? [], key: key)
+            if let known = answered?.known(key) {
+                problems += known.problems
+            } else {
+                problems += self.problems(request.requiredResources[key] ?? [], key: key)
+            }
         }
         guard !problems.isEmpty else { return nil }
         let shown = problems.prefix(FieldErrors.listed).joined(separator: "; ")
@@ -62,5 +70,57 @@ public enum ClusterAnswers {
             )
         }
         return problems
+    }
+}
+
+/// The clusters answered for each requirement, read once per call: the
+/// composer's `ClusterView`s and the problems `ClusterAnswers.warnings` reports
+/// come from one reading of each cluster.
+public final class AnsweredClusters: Sendable {
+    /// One requirement's reading.
+    public struct Reading: Sendable {
+        /// `ClusterView.answered`: sorted by name, valid names only, the later of two answers with one name.
+        public var views: [ClusterView]
+        /// `ClusterAnswers.problems`.
+        public var problems: [String]
+    }
+
+    private let readings = Mutex<[String: Reading]>([:])
+
+    /// No requirement read yet.
+    public init() {}
+
+    /// The clusters answered for `key`, read on first use; nil when `key` is unanswered.
+    public func views(_ request: RunRequest, key: String) -> [ClusterView]? {
+        if let known = known(key) { return known.views }
+        guard let items = request.requiredResources[key] else { return nil }
+        let reading = Self.read(items, key: key)
+        readings.withLock { $0[key] = reading }
+        return reading.views
+    }
+
+    /// The reading of `key`, if a composer asked for it.
+    func known(_ key: String) -> Reading? {
+        readings.withLock { $0[key] }
+    }
+
+    /// Reads each answered object once for both the views and the problems.
+    static func read(_ items: [Resource], key: String) -> Reading {
+        var views: [ClusterView] = []
+        views.reserveCapacity(items.count)
+        var clean = true
+        for item in items {
+            let view = ClusterView(item.object)
+            if let view { views.append(view) }
+            // Only the rare object whose name or provider config is not as expected
+            // is read again, for the exact problem (`ClusterAnswers.problems`).
+            if view == nil || view?.providerConfig == nil { clean = false }
+        }
+        let sorted = sortedByUTF8LastWins(views, key: \.name)
+        if clean && sorted.count == views.count {
+            // Every name valid and distinct, every provider config valid: nothing to report.
+            return Reading(views: sorted, problems: [])
+        }
+        return Reading(views: sorted, problems: ClusterAnswers.problems(items, key: key))
     }
 }

@@ -27,16 +27,14 @@ public struct ClusterView: Sendable, Hashable {
     /// `ClusterAnswers` reports it). A provider config name that is not a valid
     /// object name is ignored, as if the cluster had none yet.
     public init?(_ object: Value) {
-        // Each part read once (`ClusterAnswers` reads the same name and provider config).
-        guard let name = object["metadata"]?["name"]?.stringValue, Rules.isDNSSubdomain(name) else { return nil }
+        guard let name = object[path: "metadata", "name"]?.stringValue, Rules.isDNSSubdomain(name) else { return nil }
         self.name = name
-        let status = object["status"]
-        let pc = status?[path: "providerConfigRef", "name"]?.stringValue
+        let pc = object[path: "status", "providerConfigRef", "name"]?.stringValue
         self.providerConfig = pc.flatMap { Rules.isDNSSubdomain($0) ? $0 : nil }
-        self.isReady = conditionStatus(in: status, "Ready") == "True"
+        self.isReady = conditionStatus(object, "Ready") == "True"
         self.rwxCache = nil
         self.rwxProblem = nil
-        if let rwx = object["spec"]?[path: "storage", "rwxCache"], !rwx.isNull {
+        if let rwx = object[path: "spec", "storage", "rwxCache"], !rwx.isNull {
             var v = Validator()
             // Field names are built only for an error message.
             func field(_ suffix: String = "") -> String { "InferenceCluster \(name) spec.storage.rwxCache" + suffix }
@@ -59,6 +57,6 @@ public struct ClusterView: Sendable, Hashable {
     public static func answered(_ request: RunRequest, key: String) -> [ClusterView]? {
         guard let items = request.requiredResources[key] else { return nil }
         // Sorted by name (UTF-8 order); of two answers with one name, the later wins.
-        return sortedByUTF8LastWins(items.compactMap { ClusterView($0.object) }, key: \.name)
+        return AnsweredClusters.read(items, key: key).views
     }
 }

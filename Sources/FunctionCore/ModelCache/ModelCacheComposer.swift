@@ -46,7 +46,7 @@ public struct ModelCacheComposer: KindComposer {
         }
         response.requirements = requirements
         guard requirements.resources.keys.allSatisfy({ request.requiredResources[$0] != nil }),
-            let clusters = ClusterView.answered(request, key: Self.clustersKey)
+            let clusters = context.clusters(request, key: Self.clustersKey)
         else { return }
 
         // 2. The token: only whether it is usable; its value is never read into the output.

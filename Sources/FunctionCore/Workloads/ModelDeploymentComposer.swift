@@ -51,7 +51,7 @@ public struct ModelDeploymentComposer: KindComposer {
         }
         response.requirements = requirements
         let answered = requirements.resources.keys.allSatisfy { request.requiredResources[$0] != nil }
-        let clusters = ClusterView.answered(request, key: "clusters") ?? []
+        let clusters = context.clusters(request, key: "clusters") ?? []
 
         // 2. Whether new replicas may be placed, and where.
         var placeNew = answered

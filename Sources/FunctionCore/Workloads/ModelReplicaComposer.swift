@@ -55,7 +55,7 @@ public struct ModelReplicaComposer: KindComposer {
         }
 
         // 2. The cluster must exist and be reachable.
-        guard let cluster = ClusterView.answered(request, key: "cluster")?.first(where: { $0.name == clusterName })
+        guard let cluster = context.clusters(request, key: "cluster")?.first(where: { $0.name == clusterName })
         else {
             return ctx.missingInput(
                 "InferenceCluster \(clusterName) does not exist", reason: "ClusterNotFound", &response)

@@ -5,14 +5,14 @@ import Synchronization
     import Glibc
 #endif
 
-/// A `google.protobuf.Struct` body in the request bytes, read one level at a
-/// time as the composers ask for fields.
+/// A `google.protobuf.Struct` body in the request bytes, read as the
+/// composers ask for fields.
 ///
-/// On the first lookup the level is scanned once into an index of its map
-/// entries (where each key and entry lies; nothing is allocated per entry);
-/// each value is decoded the first time its key is asked for and remembered,
-/// so walking the same path again costs a few comparisons. Nested objects
-/// become deferred structs in turn.
+/// A lookup scans the level's bytes for its key (skipping every other value by
+/// its length) and decodes only that value; a path (`value(forPath:)`) is
+/// followed through the bytes level by level without building the objects
+/// along it. Nested objects become deferred structs in turn. Iterating or
+/// encoding the object decodes its level once, and later lookups use that.
 ///
 /// The bytes are checked as they are read, by the rules `RequestDecoder`
 /// applies up front in checking mode (lengths, wire types, UTF-8, nesting):
@@ -28,31 +28,10 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     /// How many messages enclose the body (bounds nesting, as the decoder does).
     let depth: Int
 
-    /// One map entry of the level.
-    private struct Slot {
-        /// The entry message's body.
-        var entryStart: Int32
-        var entryEnd: Int32
-        /// Its (last) key field's bytes; an entry without a key has the empty key.
-        var keyStart: Int32
-        var keyCount: Int32
-        /// The decoded value, once asked for.
-        var value: Value?
-    }
-
-    /// The index and what was decoded, guarded by `lock`.
-    private struct State {
-        /// The level's entries in wire order; nil until the first lookup.
-        var slots: UnsafeMutableBufferPointer<Slot>?
-        /// Every field, once `fields()` ran.
-        var decoded: Fields?
-        /// Lookups answered by scanning, before the level is indexed.
-        var scans = 0
-    }
-
     private let lock = SpinLock()
-    /// Accessed only under `lock` (FunctionProto is built without dynamic exclusivity checks).
-    private var state = State()
+    /// Every field, once `fields()` ran; written once under `lock`, then
+    /// `decodedFlag` is set (FunctionProto is built without dynamic exclusivity checks).
+    private var decoded: Fields?
     private let decodedFlag = Atomic<Bool>(false)
 
     init(bytes: RequestBytes, start: Int, end: Int, depth: Int) {
@@ -62,54 +41,32 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         self.depth = depth
     }
 
-    deinit {
-        if let slots = state.slots {
-            slots.deinitialize()
-            free(slots.baseAddress)
-        }
-    }
-
     override var isDecoded: Bool { decodedFlag.load(ordering: .acquiring) }
 
     override func value(forKey key: String) -> Value? {
+        // Decoded already (the object was iterated or encoded): look it up there.
+        if decodedFlag.load(ordering: .acquiring), let decoded = lock.withLock({ decoded }) {
+            return decoded[key]
+        }
+        // Otherwise scan the level's bytes for the key and decode only its value.
+        // Measured against indexing a level and remembering its values: the
+        // composers ask most objects one to three things, and a scan of a level
+        // costs less than building and keeping an index (bench/instructions.sh).
         var key = key
         return key.withUTF8 { key in
-            lock.withLock {
-                // Most objects are asked one or two things (a condition's type, a
-                // status phase): the first lookup scans the bytes, and the level is
-                // indexed (and its values remembered) from the second on.
-                if state.slots == nil, state.scans == 0 {
-                    state.scans += 1
-                    guard let entry = lastEntry(key: key, start: start, end: end, depth: depth) else { return nil }
-                    return entryValue(entry.start, entry.end)
-                }
-                let slots = state.slots ?? index()
-                // Of repeated keys, the last entry counts (protobuf map semantics).
-                var i = slots.count
-                while i > 0 {
-                    i -= 1
-                    guard Int(slots[i].keyCount) == key.count,
-                        Self.equal(bytes.base + Int(slots[i].keyStart), key)
-                    else { continue }
-                    if let v = slots[i].value { return v }
-                    let v = entryValue(Int(slots[i].entryStart), Int(slots[i].entryEnd))
-                    slots[i].value = v
-                    return v
-                }
-                return nil
-            }
+            guard let entry = lastEntry(key: key, start: start, end: end, depth: depth) else { return nil }
+            return entryValue(entry.start, entry.end)
         }
     }
 
     override func value(forPath keys: UnsafeBufferPointer<String>) -> Value? {
-        // Once this level is indexed, its remembered values lead the way.
-        if lock.withLock({ state.slots != nil }) {
+        if decodedFlag.load(ordering: .acquiring) {
             guard let v = value(forKey: keys[0]) else { return nil }
             return v.value(atPath: UnsafeBufferPointer(rebasing: keys.dropFirst()))
         }
-        // Otherwise the path is followed through the bytes: each level is scanned
-        // (and checked) for its key, and no object is built until the last step,
-        // or until a step is not one plain object (then the general reading takes over).
+        // The path is followed through the bytes: each level is scanned (and
+        // checked) for its key, and no object is built until the last step, or
+        // until a step is not one plain object (then the general reading takes over).
         var (start, end, depth) = (self.start, self.end, self.depth)
         var i = 0
         while true {
@@ -128,7 +85,7 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     }
 
     /// The last map entry with key `key` of the Struct body `start..<end`, its
-    /// framing and keys checked as `index()` checks them; nil when there is none
+    /// framing checked as `fields()` checks it; nil when there is none
     /// or the bytes are malformed (recorded).
     private func lastEntry(key: UnsafeBufferPointer<UInt8>, start: Int, end: Int, depth: Int) -> (start: Int, end: Int)?
     {
@@ -146,19 +103,19 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         return found
     }
 
-    /// A length of at most four varint bytes at `p` (what the inline reading
-    /// handles), moving `p` past it; nil for anything else.
+    /// A length of one or two varint bytes at `p` (what the inline reading
+    /// handles), moving `p` past it; nil for anything else. `p < limit` on entry.
+    /// Offsets stay far below `Int.max`, so wrapping arithmetic never wraps.
     @inline(__always)
     private static func shortLength(_ base: UnsafePointer<UInt8>, _ p: inout Int, _ limit: Int) -> Int? {
-        guard p < limit else { return nil }
         let b0 = Int(base[p])
         if b0 < 0x80 {
-            p += 1
+            p &+= 1
             return b0
         }
-        guard p + 1 < limit, base[p + 1] < 0x80 else { return nil }
-        let n = (b0 & 0x7F) | Int(base[p + 1]) << 7
-        p += 2
+        guard p &+ 1 < limit, base[p &+ 1] < 0x80 else { return nil }
+        let n = (b0 & 0x7F) | Int(base[p &+ 1]) &<< 7
+        p &+= 2
         return n
     }
 
@@ -172,33 +129,34 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         start: Int, end: Int, keyStart: Int, keyCount: Int
     )? {
         let base = r.base
+        let limit = r.end
         // The usual encoding, read inline: an entry field (tag 0x0A) holding a key
         // (0x0A) and then, filling the entry, a value (0x12), with lengths of one
         // or two bytes. Anything else takes the general path below.
-        if base[r.pos] == 0x0A, r.depth < WireReader.maxDepth {
-            var p = r.pos + 1
-            if let n = shortLength(base, &p, r.end), n <= r.end - p, n >= 2, base[p] == 0x0A {
-                let entryStart = p
-                let stop = p + n
-                p += 1
-                if let k = shortLength(base, &p, stop), k <= stop - p {
-                    let keyStart = p
-                    p += k
-                    var whole = p == stop
-                    if !whole, base[p] == 0x12 {
-                        p += 1
-                        if let v = shortLength(base, &p, stop), v == stop - p { whole = true }
-                    }
-                    if whole {
-                        if checkingKey {
-                            guard WireReader.isValidUTF8(UnsafeBufferPointer(start: base + keyStart, count: k)) else {
-                                r.pos = keyStart
-                                throw r.failure("a string field is not valid UTF-8")
-                            }
+        var p = r.pos &+ 1
+        if base[r.pos] == 0x0A, p < limit, r.depth < WireReader.maxDepth,
+            let n = shortLength(base, &p, limit), n >= 2, n <= limit &- p, base[p] == 0x0A
+        {
+            let entryStart = p
+            let stop = p &+ n
+            p &+= 1
+            if let k = shortLength(base, &p, stop), k <= stop &- p {
+                let keyStart = p
+                p &+= k
+                var whole = p == stop
+                if !whole, base[p] == 0x12 {
+                    p &+= 1
+                    if p < stop, let v = shortLength(base, &p, stop), v == stop &- p { whole = true }
+                }
+                if whole {
+                    if checkingKey {
+                        guard WireReader.isValidUTF8(UnsafeBufferPointer(start: base + keyStart, count: k)) else {
+                            r.pos = keyStart
+                            throw r.failure("a string field is not valid UTF-8")
                         }
-                        r.pos = stop
-                        return (entryStart, stop, keyStart, k)
                     }
+                    r.pos = stop
+                    return (entryStart, stop, keyStart, k)
                 }
             }
         }
@@ -252,18 +210,21 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
 
     override func fields() -> Fields {
         lock.withLock {
-            if let decoded = state.decoded { return decoded }
-            let slots = state.slots ?? index()
-            var builder = Fields.Builder(adding: slots.count)
-            for i in slots.indices {
-                let v = slots[i].value ?? entryValue(Int(slots[i].entryStart), Int(slots[i].entryEnd))
-                slots[i].value = v
-                let key = UnsafeBufferPointer(start: bytes.base + Int(slots[i].keyStart), count: Int(slots[i].keyCount))
-                builder.append(String(decoding: key, as: UTF8.self), v)
+            if let decoded { return decoded }
+            var builder = Fields.Builder()
+            var r = WireReader(bytes.base, start, end, depth: depth)
+            do {
+                while r.pos < r.end {
+                    guard let e = try Self.nextEntry(&r, checkingKey: true) else { continue }
+                    let key = UnsafeBufferPointer(start: bytes.base + e.keyStart, count: e.keyCount)
+                    builder.append(String(decoding: key, as: UTF8.self), entryValue(e.start, e.end))
+                }
+            } catch {
+                bytes.report.record("\(error)")
             }
             // Go and upb send map entries unordered: the builder sorts once, the last of a repeated key wins.
             let fields = builder.build()
-            state.decoded = fields
+            decoded = fields
             decodedFlag.store(true, ordering: .releasing)
             return fields
         }
@@ -274,37 +235,9 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         var i = 0
         while i < b.count {
             if a[i] != b[i] { return false }
-            i += 1
+            i &+= 1
         }
         return true
-    }
-
-    /// Scans the level into `state.slots`: where each map entry and its key
-    /// lie. On malformed bytes, records the problem and keeps the entries before it.
-    private func index() -> UnsafeMutableBufferPointer<Slot> {
-        var capacity = 8
-        var slots = malloc(capacity * MemoryLayout<Slot>.stride)!.assumingMemoryBound(to: Slot.self)
-        var n = 0
-        var r = WireReader(bytes.base, start, end, depth: depth)
-        do {
-            while r.pos < r.end {
-                guard let e = try Self.nextEntry(&r, checkingKey: true) else { continue }
-                if n == capacity {
-                    capacity *= 2
-                    slots = realloc(slots, capacity * MemoryLayout<Slot>.stride)!.assumingMemoryBound(to: Slot.self)
-                }
-                (slots + n).initialize(
-                    to: Slot(
-                        entryStart: Int32(e.start), entryEnd: Int32(e.end), keyStart: Int32(e.keyStart),
-                        keyCount: Int32(e.keyCount)))
-                n += 1
-            }
-        } catch {
-            bytes.report.record("\(error)")
-        }
-        let indexed = UnsafeMutableBufferPointer(start: slots, count: n)
-        state.slots = indexed
-        return indexed
     }
 
     /// Where the (last) key of the map entry at hand lies, its framing and the

@@ -49,8 +49,21 @@ public struct Composer: Sendable {
         self.composers = composers
     }
 
-    /// Runs one pipeline step.
+    /// Runs one pipeline step. A request found malformed while it was read
+    /// gets only a Fatal result, whatever else was composed.
     public func run(_ request: RunRequest) -> RunResponse {
+        let response = compose(request)
+        if let malformed = request.decoding?.failure {
+            var refused = RunResponse(to: request)
+            // Not even the earlier steps' desired state is passed on: it may be what was malformed.
+            refused.desired = State()
+            refused.results = [.fatal("Cannot compose: the request is malformed: \(malformed)")]
+            return refused
+        }
+        return response
+    }
+
+    private func compose(_ request: RunRequest) -> RunResponse {
         var response = RunResponse(to: request)
         guard let xr = request.observed.composite?.object, xr.objectValue != nil else {
             response.results.append(.fatal("Cannot compose: the request carries no observed composite resource"))
@@ -80,12 +93,6 @@ public struct Composer: Sendable {
         composer.compose(request, xr: context, into: &response)
         if !response.isFatal, let warning = ClusterAnswers.warnings(request, answered: context.answered) {
             response.results.append(warning)
-        }
-        if let malformed = request.decoding?.failure {
-            // Part of an object read while composing was malformed: nothing composed from it may leave.
-            var refused = RunResponse(to: request)
-            refused.results.append(.fatal("Cannot compose: the request is malformed: \(malformed)"))
-            return refused
         }
         return response
     }

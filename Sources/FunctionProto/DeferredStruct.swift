@@ -84,9 +84,10 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         }
     }
 
-    /// The last map entry with key `key` of the Struct body `start..<end`, its
-    /// framing checked as `fields()` checks it; nil when there is none
-    /// or the bytes are malformed (recorded).
+    /// The last map entry with key `key` of the Struct body `start..<end`, the
+    /// level's framing checked (lengths, wire types, nesting); nil when there is
+    /// none or the bytes are malformed (recorded). Other entries' keys are not
+    /// checked as UTF-8 on the usual encoding: they are not read (`fields()` checks them).
     private func lastEntry(key: UnsafeBufferPointer<UInt8>, start: Int, end: Int, depth: Int) -> (start: Int, end: Int)?
     {
         var r = WireReader(bytes.base, start, end, depth: depth)
@@ -120,10 +121,11 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     }
 
     /// Reads the field at the cursor of a Struct body: for a map entry, where it
-    /// and its (last) key lie, its framing checked, and its key's UTF-8 with
-    /// `checkingKey` (a scan for one key need not: a key equal to a valid one is
-    /// valid, and the others are not read); nil for another field (skipped).
-    /// Throws on malformed bytes.
+    /// and its (last) key lie, its framing checked, and on the usual encoding
+    /// its key's UTF-8 only with `checkingKey` (a scan for one key need not: a
+    /// key equal to a valid one is valid, and the others are not read; the
+    /// general path always checks); nil for another field (skipped). Throws on
+    /// malformed bytes.
     @inline(__always)
     private static func nextEntry(_ r: inout WireReader, checkingKey: Bool) throws -> (
         start: Int, end: Int, keyStart: Int, keyCount: Int

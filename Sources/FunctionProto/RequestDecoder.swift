@@ -13,11 +13,14 @@ import struct FoundationEssentials.Data
 /// hydrating), most of it allocating and copying intermediate messages. And
 /// why lazily: the composers read a handful of fields of each observed object
 /// (status conditions, the remote object's name and phase) out of thousands.
-/// So every object (`google.protobuf.Struct`) is *checked* here in one pass
-/// that allocates nothing — lengths, wire types, UTF-8, nesting, exactly what
-/// would make swift-protobuf refuse the request — and kept as a byte range of
-/// a copy of the request; `DeferredStruct` decodes one level of it when a
-/// field is first read. A request is refused here or never.
+/// So every object (`google.protobuf.Struct`) is kept as a byte range of a
+/// copy of the request, and `DeferredStruct` reads the parts asked for,
+/// checking them as it goes (lengths, wire types, UTF-8, nesting: what would
+/// make swift-protobuf refuse the request); a problem found then is recorded in
+/// the request's `DecodingReport` and the request is refused after composing.
+/// Bytes nobody reads are not checked. In checking mode every object is
+/// instead checked here, in one pass that allocates nothing (`checkStruct`):
+/// the reference the lazy path is tested against.
 struct RequestDecoder {
     private var r: WireReader
     private let bytes: RequestBytes
@@ -269,13 +272,22 @@ extension WireReader {
                     level = stack[sp + 1]
                     continue
                 }
-                let t = Int(base[pos])
-                let key = level << 8 | t
+                // The tag: one byte almost always; a longer (valid, if unusual) encoding
+                // of a small field number is read in full and dispatched the same way.
+                var t = Int(base[pos])
+                var tagLength = 1
+                if t >= 0x80 {
+                    var r = WireReader(base, pos, stop, depth: depth + sp / 2)
+                    let (field, wire) = try r.tag()
+                    t = field < 16 ? field << 3 | wire : -1
+                    tagLength = r.pos - pos
+                }
+                let key = t >= 0 ? level << 8 | t : -1
                 var opens = -1
-                if t < 0x80 {
+                if t >= 0 {
                     switch key {
                     case Self.valueString, Self.entryKey:
-                        pos += 1
+                        pos += tagLength
                         let n = try lengthWithin(stop)
                         guard Self.isValidUTF8(UnsafeBufferPointer(start: base + pos, count: n)) else {
                             throw failure("a string field is not valid UTF-8")
@@ -286,7 +298,7 @@ extension WireReader {
                     case Self.entryLevel << 8 | 0x08...Self.entryLevel << 8 | 0x17 where t & 7 != 2 && t & 7 != 4:
                         // A key or value of the wrong wire type: its tag only (see `skipInMapEntry`).
                         guard t >= 8, t & 7 <= 5 else { break }
-                        pos += 1
+                        pos += tagLength
                         continue
                     case Self.structEntry: opens = Self.entryLevel
                     case Self.valueStruct: opens = Self.structLevel
@@ -295,7 +307,7 @@ extension WireReader {
                     }
                 }
                 if opens >= 0 {
-                    pos += 1
+                    pos += tagLength
                     let n = try lengthWithin(stop)
                     guard depth + sp / 2 < Self.maxDepth else {
                         throw failure("messages nest deeper than \(Self.maxDepth) levels")

@@ -36,8 +36,12 @@ public enum Wire {
 
     /// Decodes lazily, then reads every field of every object (as composing and
     /// encoding a request that uses all of it would), and throws if any part
-    /// was malformed: the verdict the fast path reaches on bytes it reads
-    /// completely. Tests and the fuzzer compare it with the other decoders.
+    /// was malformed: the verdict the fast path reaches when it reads every
+    /// live field. Tests and the fuzzer compare it with the other decoders: it
+    /// accepts everything the up-front checker accepts, with the same values,
+    /// and refuses only what the checker refuses. It may accept more: an object
+    /// overwritten before it is read (a later map entry with the same key, a
+    /// later field of a oneof) is never read, so never checked.
     public static func decodeRequestReadingEverything(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
         let request = try decodeRequest(bytes)
         var hasher = Hasher()

@@ -284,7 +284,9 @@ open class DeferredObject: @unchecked Sendable {
     /// Creates the object.
     public init() {}
 
-    /// The value of one field, without decoding the others. Must equal `fields()[key]`.
+    /// The value of one field, without decoding the others. Must equal
+    /// `fields()[key]` on well-formed bytes (on malformed ones, a decoder
+    /// records the problem and the request is refused).
     open func value(forKey key: String) -> Value? { fields()[key] }
 
     /// The value at a path of keys (at least two), as `Fields.value(atPath:)`.

@@ -181,6 +181,16 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     /// `struct_value` (the usual encoding); nil for anything else, which the
     /// general reading then decodes. Checks the framing it reads.
     private func structBody(_ start: Int, _ end: Int, depth: Int) -> (start: Int, end: Int, depth: Int)? {
+        soleValue(ofEntry: start, end, depth: depth, field: WireContract.Value.structValue)
+    }
+
+    /// The body of field `field` of the map entry's value (the entry in
+    /// `start..<end` of a Struct body at `depth`) when the entry holds exactly
+    /// one value and that value exactly that one field; nil otherwise (the
+    /// general reading then decodes it, and finds any problem).
+    private func soleValue(ofEntry start: Int, _ end: Int, depth: Int, field: Int) -> (
+        start: Int, end: Int, depth: Int
+    )? {
         var entry = WireReader(bytes.base, start, end, depth: depth + 1)
         var body: (start: Int, end: Int, depth: Int)?
         do {
@@ -189,13 +199,10 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                 if f == WireContract.MapEntry.value, w == 2 {
                     guard body == nil else { return nil }
                     let stop = try entry.lengthLimit()
-                    guard entry.depth < WireReader.maxDepth else { return nil }
-                    var value = WireReader(bytes.base, entry.pos, stop, depth: entry.depth + 1)
-                    let (vf, vw) = try value.tag()
-                    guard vf == WireContract.Value.structValue, vw == 2 else { return nil }
-                    let bodyEnd = try value.lengthLimit()
-                    guard bodyEnd == stop, value.depth < WireReader.maxDepth else { return nil }
-                    body = (value.pos, bodyEnd, value.depth + 1)
+                    guard entry.depth < WireReader.maxDepth,
+                        let inner = soleField(ofValue: entry.pos, stop, depth: entry.depth + 1, field: field)
+                    else { return nil }
+                    body = inner
                     entry.pos = stop
                 } else if f == WireContract.MapEntry.key, w == 2 {
                     entry.pos = try entry.lengthLimit()
@@ -204,10 +211,97 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                 }
             }
         } catch {
-            // The general reading finds and records the problem.
             return nil
         }
         return body
+    }
+
+    /// The body of a google.protobuf.Value message (`start..<end`, at `depth`)
+    /// that is exactly one field `field`; nil otherwise.
+    private func soleField(ofValue start: Int, _ end: Int, depth: Int, field: Int) -> (
+        start: Int, end: Int, depth: Int
+    )? {
+        var value = WireReader(bytes.base, start, end, depth: depth)
+        guard value.pos < value.end, let (f, w) = try? value.tag(), f == field, w == 2,
+            let bodyEnd = try? value.lengthLimit(), bodyEnd == end, value.depth < WireReader.maxDepth
+        else { return nil }
+        return (value.pos, bodyEnd, value.depth + 1)
+    }
+
+    override func firstObject(inListAt keys: UnsafeBufferPointer<String>, where key: String, is wanted: String)
+        -> Value?
+    {
+        func general() -> Value? { super.firstObject(inListAt: keys, where: key, is: wanted) }
+        if decodedFlag.load(ordering: .acquiring) { return general() }
+        // Follow the path to the list through the bytes, as `value(forPath:)` does.
+        var (start, end, depth) = (self.start, self.end, self.depth)
+        for i in keys.indices {
+            var step = keys[i]
+            guard let entry = step.withUTF8({ lastEntry(key: $0, start: start, end: end, depth: depth) }) else {
+                return nil
+            }
+            let field = i == keys.count - 1 ? WireContract.Value.listValue : WireContract.Value.structValue
+            guard let body = soleValue(ofEntry: entry.start, entry.end, depth: depth, field: field) else {
+                return general()
+            }
+            (start, end, depth) = body
+        }
+        // Then each item: its `key` compared in place, and only the item found built.
+        var wantedBytes = wanted
+        return wantedBytes.withUTF8 { wantedBytes -> Value? in
+            var keyBytes = key
+            return keyBytes.withUTF8 { keyBytes -> Value? in
+                var list = WireReader(bytes.base, start, end, depth: depth)
+                do {
+                    while list.pos < list.end {
+                        let (f, w) = try list.tag()
+                        guard f == WireContract.ListValue.values, w == 2 else {
+                            try list.skip(w, field: f)
+                            continue
+                        }
+                        let stop = try list.lengthLimit()
+                        guard list.depth < WireReader.maxDepth else {
+                            throw list.failure("messages nest deeper than \(WireReader.maxDepth) levels")
+                        }
+                        let item = (start: list.pos, end: stop, depth: list.depth + 1)
+                        list.pos = stop
+                        if let body = soleField(
+                            ofValue: item.start, item.end, depth: item.depth, field: WireContract.Value.structValue)
+                        {
+                            guard
+                                let entry = lastEntry(
+                                    key: keyBytes, start: body.start, end: body.end, depth: body.depth)
+                            else { continue }
+                            let matches: Bool
+                            if let s = soleValue(
+                                ofEntry: entry.start, entry.end, depth: body.depth,
+                                field: WireContract.Value.stringValue)
+                            {
+                                // Equal bytes to a valid string are a valid string: nothing else to check.
+                                matches =
+                                    s.end - s.start == wantedBytes.count
+                                    && Self.equal(bytes.base + s.start, wantedBytes)
+                            } else {
+                                matches = entryValue(entry.start, entry.end, depth: body.depth).stringValue == wanted
+                            }
+                            if matches {
+                                return .object(
+                                    Fields(
+                                        deferred: DeferredStruct(
+                                            bytes: bytes, start: body.start, end: body.end, depth: body.depth)))
+                            }
+                        } else {
+                            var r = WireReader(bytes.base, item.start, item.end, depth: item.depth)
+                            let v = try r.value(bytes, merging: .null)
+                            if v[key]?.stringValue == wanted { return v }
+                        }
+                    }
+                } catch {
+                    bytes.report.record("\(error)")
+                }
+                return nil
+            }
+        }
     }
 
     override func fields() -> Fields {

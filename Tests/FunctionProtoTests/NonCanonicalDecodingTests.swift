@@ -104,6 +104,18 @@ import Testing
             switch b {
             case .object(let fields)?:
                 for (key, value) in fields { same(a?[key], value, path + "." + key) }
+                // A list of objects searched in place finds what a search of the decoded list finds.
+                for (key, value) in fields {
+                    for item in value.listValue?.prefix(2) ?? [] {
+                        for (field, v) in item.objectValue ?? [:] {
+                            guard let wanted = v.stringValue else { continue }
+                            same(
+                                a?.firstObject(inListAt: key, where: field, is: wanted),
+                                value.listValue?.first { $0[field]?.stringValue == wanted },
+                                "\(path).\(key)[\(field)=\(wanted)]")
+                        }
+                    }
+                }
                 #expect(a?["no such key"] == nil, "\(path)", sourceLocation: sourceLocation)
                 #expect(a?.objectValue?.count == fields.count, "\(path)", sourceLocation: sourceLocation)
             case .list(let items)?:

@@ -55,16 +55,13 @@ public struct ObservedJob: Sendable, Hashable {
         let labels = remote[path: "metadata", "labels"]
         self.revision = labels?[CacheStaging.revisionLabel]?.stringValue
         self.attempt = labels?[CacheStaging.attemptLabel]?.stringValue
-        let env =
-            remote[path: "spec", "template", "spec", "containers"]?.listValue?
-            .first { $0["name"]?.stringValue == CacheStaging.container }?["env"]?.listValue ?? []
-        func value(_ key: String) -> String? {
-            env.first { $0["name"]?.stringValue == key }?["value"]?.stringValue
-        }
-        let keep = value("KEEP_DIRS").map { $0.split(separator: " ").map(String.init) }
+        let container = remote.firstObject(
+            inListAt: "spec", "template", "spec", "containers", where: "name", is: CacheStaging.container)
+        func env(_ name: String) -> Value? { container?.firstObject(inListAt: "env", where: "name", is: name) }
+        let keep = env("KEEP_DIRS")?["value"]?.stringValue.map { $0.split(separator: " ").map(String.init) }
         self.keep = keep.flatMap { $0.allSatisfy(isRevisionDirectory) ? $0 : nil }
-        self.generation = value("MODEL_GENERATION").flatMap { Int64($0) }
-        self.tokenEnv = env.first { $0["name"]?.stringValue == "HF_TOKEN" } ?? .null
+        self.generation = env("MODEL_GENERATION")?["value"]?.stringValue.flatMap { Int64($0) }
+        self.tokenEnv = env("HF_TOKEN") ?? .null
         self.complete = conditionStatus(remote, "Complete") == "True"
         if let failed = condition(remote, "Failed"), failed["status"]?.stringValue == "True" {
             self.failure = JobFailure(

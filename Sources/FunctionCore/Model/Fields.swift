@@ -192,6 +192,15 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         return v.value(atPath: UnsafeBufferPointer(rebasing: keys.dropFirst()))
     }
 
+    /// The first object in the list at the path `keys` whose field `key` is the
+    /// string `value`; nil when there is none (or the path is not a list).
+    /// Deferred fields search the serialized list, building only the object found.
+    public func firstObject(inListAt keys: UnsafeBufferPointer<String>, where key: String, is value: String) -> Value? {
+        guard !keys.isEmpty else { return nil }
+        if let d = deferred { return d.firstObject(inListAt: keys, where: key, is: value) }
+        return self.value(atPath: keys)?.listValue?.first { $0[key]?.stringValue == value }
+    }
+
     /// Calls `body` with each field from the last key to the first, without
     /// copying the storage (protobuf writers fill their buffers back to front).
     @inline(__always)
@@ -295,6 +304,15 @@ open class DeferredObject: @unchecked Sendable {
     open func value(forPath keys: UnsafeBufferPointer<String>) -> Value? {
         guard let v = value(forKey: keys[0]) else { return nil }
         return v.value(atPath: UnsafeBufferPointer(rebasing: keys.dropFirst()))
+    }
+
+    /// The first object in the list at `keys` whose field `key` is the string
+    /// `value` (a condition by type, a container by name), as
+    /// `Fields.firstObject(inListAt:where:is:)`. By default, the list is read
+    /// and searched; decoders override it to search the serialized list.
+    open func firstObject(inListAt keys: UnsafeBufferPointer<String>, where key: String, is value: String) -> Value? {
+        let list = keys.count == 1 ? self.value(forKey: keys[0]) : self.value(forPath: keys)
+        return list?.listValue?.first { $0[key]?.stringValue == value }
     }
 
     /// Every field, decoded (on the first call; later calls return the same fields).

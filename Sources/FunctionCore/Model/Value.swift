@@ -126,6 +126,13 @@ extension Value {
         return o.value(atPath: keys)
     }
 
+    /// The first object in the list at the path `keys` whose field `key` is the
+    /// string `value`, e.g. `object.firstObject(inListAt: "status", "conditions", where: "type", is: "Ready")`.
+    public func firstObject(inListAt keys: String..., where key: String, is value: String) -> Value? {
+        guard case .object(let o) = self else { return nil }
+        return keys.withUnsafeBufferPointer { o.firstObject(inListAt: $0, where: key, is: value) }
+    }
+
     /// A short description of the kind of value, for error messages.
     public var typeName: String {
         switch self {

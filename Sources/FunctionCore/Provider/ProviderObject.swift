@@ -77,7 +77,7 @@ public func conditionStatus(_ object: Value?, _ type: String) -> String? {
 
 /// The condition of type `type` in `object.status.conditions`.
 public func condition(_ object: Value?, _ type: String) -> Value? {
-    object?[path: "status", "conditions"]?.listValue?.first { $0["type"]?.stringValue == type }
+    object?.firstObject(inListAt: "status", "conditions", where: "type", is: type)
 }
 
 /// The `status` string of the condition of type `type` in `status.conditions`.

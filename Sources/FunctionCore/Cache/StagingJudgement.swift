@@ -63,7 +63,7 @@ extension CacheStaging {
     ) -> ClusterStaging {
         let staged = current?.complete == true ? identity : previous?.staged
         let serving = staged.flatMap { $0 == identity ? nil : "\($0) keeps serving" }
-        let claimPhase = ProviderObject.remote(claim)?[path: "status", "phase"]?.stringValue
+        let claimPhase = claim?.object[path: "status", "atProvider", "manifest", "status", "phase"]?.stringValue
 
         if let failure = current?.failure {
             let why = translate(failure, cluster: cluster, jobName: jobName, hints: hints)

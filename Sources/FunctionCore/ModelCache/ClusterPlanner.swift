@@ -115,9 +115,10 @@ struct ClusterPlanner {
     /// Only Objects holding this cache's claim count (another step may use a `pvc-` key).
     func unmatchedClaims(answered: Set<String>) -> [String] {
         request.observed.resources.compactMap { key, resource -> String? in
-            guard key.hasPrefix("pvc-"), isOurClaim(resource) else { return nil }
+            guard key.hasPrefix("pvc-") else { return nil }
             let cluster = String(key.dropFirst(4))
-            return answered.contains(cluster) ? nil : cluster
+            // Answered clusters first: reading the claim's name is the costlier test.
+            return answered.contains(cluster) || !isOurClaim(resource) ? nil : cluster
         }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 

@@ -55,7 +55,7 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         var key = key
         return key.withUTF8 { key in
             guard let entry = lastEntry(key: key, start: start, end: end, depth: depth) else { return nil }
-            return entryValue(entry.start, entry.end)
+            return value(of: entry, depth: depth)
         }
     }
 
@@ -73,8 +73,8 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
             var key = keys[i]
             let entry = key.withUTF8 { lastEntry(key: $0, start: start, end: end, depth: depth) }
             guard let entry else { return nil }
-            if i == keys.count - 1 { return entryValue(entry.start, entry.end, depth: depth) }
-            if let body = structBody(entry.start, entry.end, depth: depth) {
+            if i == keys.count - 1 { return value(of: entry, depth: depth) }
+            if let body = structBody(entry, depth: depth) {
                 (start, end, depth) = body
                 i += 1
                 continue
@@ -88,20 +88,44 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     /// level's framing checked (lengths, wire types, nesting); nil when there is
     /// none or the bytes are malformed (recorded). Other entries' keys are not
     /// checked as UTF-8 on the usual encoding: they are not read (`fields()` checks them).
-    private func lastEntry(key: UnsafeBufferPointer<UInt8>, start: Int, end: Int, depth: Int) -> (start: Int, end: Int)?
-    {
+    private func lastEntry(key: UnsafeBufferPointer<UInt8>, start: Int, end: Int, depth: Int) -> Entry? {
         var r = WireReader(bytes.base, start, end, depth: depth)
-        var found: (start: Int, end: Int)?
+        var found: Entry?
         do {
             while r.pos < r.end {
                 guard let e = try Self.nextEntry(&r, checkingKey: false) else { continue }
-                if e.keyCount == key.count, Self.equal(bytes.base + e.keyStart, key) { found = (e.start, e.end) }
+                if e.keyCount == key.count, Self.equal(bytes.base + e.keyStart, key) {
+                    found = Entry(start: e.start, end: e.end, value: e.value)
+                }
             }
         } catch {
             bytes.report.record("\(error)")
             return nil
         }
         return found
+    }
+
+    /// A map entry found in a level: its body, and where its one Value message
+    /// body starts when it is exactly a key and a value (else -1).
+    private struct Entry {
+        var start: Int
+        var end: Int
+        var value: Int
+    }
+
+    /// The value of `entry` (of a Struct body at `depth`): a plain string read
+    /// in place, anything else by `entryValue`.
+    @inline(__always)
+    private func value(of entry: Entry, depth: Int) -> Value {
+        if entry.value >= 0, depth + 1 < WireReader.maxDepth,
+            let s = soleField(ofValue: entry.value, entry.end, depth: depth + 2, field: WireContract.Value.stringValue),
+            WireReader.isValidUTF8(UnsafeBufferPointer(start: bytes.base + s.start, count: s.end - s.start))
+        {
+            return .string(
+                String(
+                    decoding: UnsafeBufferPointer(start: bytes.base + s.start, count: s.end - s.start), as: UTF8.self))
+        }
+        return entryValue(entry.start, entry.end, depth: depth)
     }
 
     /// A length of one or two varint bytes at `p` (what the inline reading
@@ -124,11 +148,12 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     /// and its (last) key lie, its framing checked, and on the usual encoding
     /// its key's UTF-8 only with `checkingKey` (a scan for one key need not: a
     /// key equal to a valid one is valid, and the others are not read; the
-    /// general path always checks); nil for another field (skipped). Throws on
-    /// malformed bytes.
+    /// general path always checks); nil for another field (skipped). `value` is
+    /// where the entry's one Value message body starts when the entry is exactly
+    /// a key and a value (the usual encoding), else -1. Throws on malformed bytes.
     @inline(__always)
     private static func nextEntry(_ r: inout WireReader, checkingKey: Bool) throws -> (
-        start: Int, end: Int, keyStart: Int, keyCount: Int
+        start: Int, end: Int, keyStart: Int, keyCount: Int, value: Int
     )? {
         let base = r.base
         let limit = r.end
@@ -146,9 +171,13 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                 let keyStart = p
                 p &+= k
                 var whole = p == stop
+                var value = -1
                 if !whole, base[p] == 0x12 {
                     p &+= 1
-                    if p < stop, let v = shortLength(base, &p, stop), v == stop &- p { whole = true }
+                    if p < stop, let v = shortLength(base, &p, stop), v == stop &- p {
+                        whole = true
+                        value = p
+                    }
                 }
                 if whole {
                     if checkingKey {
@@ -158,7 +187,7 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                         }
                     }
                     r.pos = stop
-                    return (entryStart, stop, keyStart, k)
+                    return (entryStart, stop, keyStart, k, value)
                 }
             }
         }
@@ -174,14 +203,24 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         let entryStart = r.pos
         let key = try Self.key(of: WireReader(base, r.pos, stop, depth: r.depth + 1))
         r.pos = stop
-        return (entryStart, stop, key.start, key.count)
+        return (entryStart, stop, key.start, key.count, -1)
     }
 
     /// The Struct body an entry's value holds when that value is exactly one
     /// `struct_value` (the usual encoding); nil for anything else, which the
     /// general reading then decodes. Checks the framing it reads.
-    private func structBody(_ start: Int, _ end: Int, depth: Int) -> (start: Int, end: Int, depth: Int)? {
-        soleValue(ofEntry: start, end, depth: depth, field: WireContract.Value.structValue)
+    private func structBody(_ entry: Entry, depth: Int) -> (start: Int, end: Int, depth: Int)? {
+        soleValue(ofEntry: entry, depth: depth, field: WireContract.Value.structValue)
+    }
+
+    /// `soleValue(ofEntry:_:depth:field:)`, reading the usual encoding in place.
+    @inline(__always)
+    private func soleValue(ofEntry entry: Entry, depth: Int, field: Int) -> (start: Int, end: Int, depth: Int)? {
+        if entry.value >= 0 {
+            guard depth + 1 < WireReader.maxDepth else { return nil }
+            return soleField(ofValue: entry.value, entry.end, depth: depth + 2, field: field)
+        }
+        return soleValue(ofEntry: entry.start, entry.end, depth: depth, field: field)
     }
 
     /// The body of field `field` of the map entry's value (the entry in
@@ -241,16 +280,20 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                 return nil
             }
             let field = i == keys.count - 1 ? WireContract.Value.listValue : WireContract.Value.structValue
-            guard let body = soleValue(ofEntry: entry.start, entry.end, depth: depth, field: field) else {
+            guard let body = soleValue(ofEntry: entry, depth: depth, field: field) else {
                 return general()
             }
             (start, end, depth) = body
         }
         // Then each item: its `key` compared in place, and only the item found built.
+        // Every item is read as far as a search of the decoded list reads it (its
+        // framing, and a non-object item in full), also after the one found.
         var wantedBytes = wanted
+        let wantedIsASCII = wanted.utf8.allSatisfy { $0 < 0x80 }
         return wantedBytes.withUTF8 { wantedBytes -> Value? in
             var keyBytes = key
             return keyBytes.withUTF8 { keyBytes -> Value? in
+                var found: Value?
                 var list = WireReader(bytes.base, start, end, depth: depth)
                 do {
                     while list.pos < list.end {
@@ -265,43 +308,55 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                         }
                         let item = (start: list.pos, end: stop, depth: list.depth + 1)
                         list.pos = stop
-                        if let body = soleField(
-                            ofValue: item.start, item.end, depth: item.depth, field: WireContract.Value.structValue)
-                        {
-                            guard
-                                let entry = lastEntry(
-                                    key: keyBytes, start: body.start, end: body.end, depth: body.depth)
-                            else { continue }
-                            let matches: Bool
-                            if let s = soleValue(
-                                ofEntry: entry.start, entry.end, depth: body.depth,
-                                field: WireContract.Value.stringValue)
-                            {
-                                // Equal bytes to a valid string are a valid string: nothing else to check.
-                                matches =
-                                    s.end - s.start == wantedBytes.count
-                                    && Self.equal(bytes.base + s.start, wantedBytes)
-                            } else {
-                                matches = entryValue(entry.start, entry.end, depth: body.depth).stringValue == wanted
-                            }
-                            if matches {
-                                return .object(
-                                    Fields(
-                                        deferred: DeferredStruct(
-                                            bytes: bytes, start: body.start, end: body.end, depth: body.depth)))
-                            }
-                        } else {
+                        guard
+                            let body = soleField(
+                                ofValue: item.start, item.end, depth: item.depth, field: WireContract.Value.structValue)
+                        else {
                             var r = WireReader(bytes.base, item.start, item.end, depth: item.depth)
                             let v = try r.value(bytes, merging: .null)
-                            if v[key]?.stringValue == wanted { return v }
+                            if found == nil, v[key]?.stringValue == wanted { found = v }
+                            continue
+                        }
+                        guard found == nil,
+                            let entry = lastEntry(key: keyBytes, start: body.start, end: body.end, depth: body.depth)
+                        else { continue }
+                        let matches: Bool
+                        if let s = soleValue(ofEntry: entry, depth: body.depth, field: WireContract.Value.stringValue) {
+                            let text = UnsafeBufferPointer(start: bytes.base + s.start, count: s.end - s.start)
+                            if wantedIsASCII && Self.isASCII(text) {
+                                // Two ASCII strings are equal exactly when their bytes are.
+                                matches = text.count == wantedBytes.count && Self.equal(text.baseAddress!, wantedBytes)
+                            } else {
+                                // Otherwise as Swift compares strings (canonical equivalence).
+                                guard WireReader.isValidUTF8(text) else {
+                                    list.pos = s.start
+                                    throw list.failure("a string field is not valid UTF-8")
+                                }
+                                matches = String(decoding: text, as: UTF8.self) == wanted
+                            }
+                        } else {
+                            matches = entryValue(entry.start, entry.end, depth: body.depth).stringValue == wanted
+                        }
+                        if matches {
+                            found = .object(
+                                Fields(
+                                    deferred: DeferredStruct(
+                                        bytes: bytes, start: body.start, end: body.end, depth: body.depth)))
                         }
                     }
                 } catch {
                     bytes.report.record("\(error)")
+                    return nil
                 }
-                return nil
+                return found
             }
         }
+    }
+
+    /// Whether every byte is ASCII.
+    private static func isASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in b where byte >= 0x80 { return false }
+        return true
     }
 
     override func fields() -> Fields {

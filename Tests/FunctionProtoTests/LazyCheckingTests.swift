@@ -149,4 +149,46 @@ import Testing
         let lazy = try bytes.withUnsafeBytes { try Wire.decodeRequestReadingEverything($0) }
         #expect(lazy.input == ["a": "ok"])
     }
+
+    /// A request whose `input` is `{"l": [items…]}`, each item's bytes given raw.
+    static func listRequest(_ items: [[UInt8]]) -> [UInt8] {
+        func ld(_ field: UInt8, _ body: [UInt8]) -> [UInt8] { [field << 3 | 2, UInt8(body.count)] + body }
+        let list = items.flatMap { ld(1, $0) }  // ListValue.values
+        let entry = ld(1, [0x6C]) + ld(2, ld(6, list))  // key "l", value { list_value }
+        return ld(4, ld(1, entry))  // RunFunctionRequest.input { fields { … } }
+    }
+
+    /// A list item `{"k": <bytes as a string>}`.
+    static func item(_ text: [UInt8]) -> [UInt8] {
+        func ld(_ field: UInt8, _ body: [UInt8]) -> [UInt8] { [field << 3 | 2, UInt8(body.count)] + body }
+        return ld(5, ld(1, ld(1, [0x6B]) + ld(2, ld(3, text))))
+    }
+
+    @Test("A list searched in place compares strings as Swift does, and reads every item a search of the list reads")
+    func searchInPlace() throws {
+        func search(_ bytes: [UInt8], _ wanted: String) throws -> (found: Value?, reference: Value?, failure: String?) {
+            let lazy = try bytes.withUnsafeBytes { try Wire.decodeRequest($0) }
+            let found = lazy.input?.firstObject(inListAt: "l", where: "k", is: wanted)
+            let reference = (try? bytes.withUnsafeBytes { try Wire.decodeRequestWithSwiftProtobuf($0) })?.input?["l"]?
+                .listValue?.first { $0["k"]?.stringValue == wanted }
+            return (found, reference, lazy.decoding?.failure)
+        }
+        // Canonically equivalent strings are equal strings: e + combining acute is é; the Kelvin sign is K.
+        let decomposed = try search(Self.listRequest([Self.item(Array("e\u{301}".utf8))]), "\u{E9}")
+        #expect(decomposed.found != nil && decomposed.found == decomposed.reference)
+        let kelvin = try search(Self.listRequest([Self.item(Array("\u{212A}".utf8))]), "K")
+        #expect(kelvin.found != nil && kelvin.found == kelvin.reference)
+        let plain = try search(Self.listRequest([Self.item(Array("a".utf8)), Self.item(Array("b".utf8))]), "b")
+        #expect(plain.found == ["k": "b"] && plain.failure == nil)
+        // Invalid UTF-8 in an item that does not match, before or after the one found, is still found out.
+        for items in [
+            [Self.item([0xFF, 0x61]), Self.item(Array("b".utf8))],
+            [Self.item(Array("b".utf8)), [0x1A, 0x01, 0xFF]],  // a string item after the match
+            [Self.item(Array("b".utf8)), [0x1A, 0x05, 0x61]],  // a truncated item after the match
+        ] {
+            let malformed = try search(Self.listRequest(items), "b")
+            #expect(malformed.reference == nil, "swift-protobuf refuses it")
+            #expect(malformed.failure != nil, "the search recorded the malformed item: \(items)")
+        }
+    }
 }

@@ -107,6 +107,34 @@ extension Value {
         return self[a]?[b]?[c]
     }
 
+    /// The value at a path of four object keys.
+    public subscript(path a: String, _ b: String, _ c: String, _ d: String) -> Value? {
+        Self.withKeys((a, b, c, d, ""), count: 4) { value(atPath: $0) }
+    }
+
+    /// The value at a path of five object keys.
+    public subscript(path a: String, _ b: String, _ c: String, _ d: String, _ e: String) -> Value? {
+        Self.withKeys((a, b, c, d, e), count: 5) { value(atPath: $0) }
+    }
+
+    /// The first object in the list at `a`.`b` whose field `key` is the string `value`.
+    public func firstObject(inListAt a: String, _ b: String, where key: String, is value: String) -> Value? {
+        guard case .object(let o) = self else { return nil }
+        return Self.withKeys((a, b, "", "", ""), count: 2) { o.firstObject(inListAt: $0, where: key, is: value) }
+    }
+
+    /// Runs `body` with the first `count` keys as a buffer, on the stack (a
+    /// variadic array would be allocated on the heap for every lookup). A
+    /// homogeneous tuple is laid out as its elements in order.
+    @inline(__always)
+    private static func withKeys<R>(
+        _ keys: (String, String, String, String, String), count: Int, _ body: (UnsafeBufferPointer<String>) -> R
+    ) -> R {
+        withUnsafePointer(to: keys) { tuple in
+            tuple.withMemoryRebound(to: String.self, capacity: 5) { body(UnsafeBufferPointer(start: $0, count: count)) }
+        }
+    }
+
     /// The value at a dotted path of object keys, e.g. `value[path: "spec", "storage"]`.
     public subscript(path keys: String...) -> Value? {
         if case .object(let o) = self, o.isDeferred {

@@ -180,22 +180,23 @@ public enum Rules {
     /// start and end alphanumeric. (Kubernetes does not limit each part to 63.)
     public static func isDNSSubdomain(_ s: String) -> Bool {
         // One pass over the bytes, label by label (this runs for every cluster of every call).
-        var length = 0
-        var labelLength = 0
-        var previous: UInt8 = UInt8(ascii: ".")
-        for c in s.utf8 {
-            length += 1
-            if c == UInt8(ascii: ".") {
-                guard labelLength > 0, isLowerAlnum(previous) else { return false }
-                labelLength = 0
-            } else {
-                guard isLowerAlnum(c) || c == UInt8(ascii: "-") else { return false }
-                if labelLength == 0, !isLowerAlnum(c) { return false }
-                labelLength += 1
+        var s = s
+        return s.withUTF8 { bytes in
+            var labelLength = 0
+            var previous: UInt8 = UInt8(ascii: ".")
+            for c in bytes {
+                if c == UInt8(ascii: ".") {
+                    guard labelLength > 0, isLowerAlnum(previous) else { return false }
+                    labelLength = 0
+                } else {
+                    guard isLowerAlnum(c) || c == UInt8(ascii: "-") else { return false }
+                    if labelLength == 0, !isLowerAlnum(c) { return false }
+                    labelLength += 1
+                }
+                previous = c
             }
-            previous = c
+            return bytes.count <= 253 && labelLength > 0 && isLowerAlnum(previous)
         }
-        return length <= 253 && labelLength > 0 && isLowerAlnum(previous)
     }
 
     /// A Kubernetes label value: empty, or up to 63 of [A-Za-z0-9-_.] with alphanumeric ends.

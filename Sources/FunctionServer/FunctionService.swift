@@ -22,11 +22,8 @@ public final class FunctionService: CallHandler {
         let waitedMS = Double(waitedNanoseconds) / 1e6
         func elapsedMS() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6 }
 
-        let request: RunRequest
-        do {
-            request = try Wire.decodeRequest(bytes)
-        } catch {
-            let message = "\(error)"
+        // Refused as malformed: up front, or (objects are checked as they are read) while composing.
+        func reject(_ message: String) -> CallOutcome {
             log.write(
                 .warn, "Rejected a request",
                 [
@@ -36,18 +33,17 @@ public final class FunctionService: CallHandler {
             return .failed(code: GRPCStatus.invalidArgument, message: message)
         }
 
+        let request: RunRequest
+        do {
+            request = try Wire.decodeRequest(bytes)
+        } catch {
+            return reject("\(error)")
+        }
+
         let response = composer.run(request)
         let encoded = Wire.encodeResponseMessage(response)
         if let malformed = request.decoding?.failure {
-            // Found while reading objects (they are checked as they are read): refused as if up front.
-            let message = "the body is not a RunFunctionRequest: \(malformed)"
-            log.write(
-                .warn, "Rejected a request",
-                [
-                    "api": .string(api.rawValue), "error": .string(message),
-                    "requestBytes": .int(Int64(bytes.count)), "durationMs": .double(round3(elapsedMS())),
-                ])
-            return .failed(code: GRPCStatus.invalidArgument, message: message)
+            return reject("the body is not a RunFunctionRequest: \(malformed)")
         }
 
         var fields = CallSummary(request: request, response: response).fields

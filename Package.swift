@@ -40,11 +40,7 @@ let package = Package(
                 "FunctionCore",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
-            exclude: ["Generated/README.md"],
-            // Deferred objects keep their index in plain stored properties, guarded by
-            // their own lock; the runtime's dynamic exclusivity checks on every access
-            // cost more than the lookups they guard (bench/instructions.sh).
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+            exclude: ["Generated/README.md"]
         ),
         // crossplane render without Docker: requests, the requirements loop, rendered output.
         .target(name: "FunctionRender", dependencies: ["FunctionCore", "FunctionYAML"]),

@@ -29,8 +29,7 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     let depth: Int
 
     private let lock = SpinLock()
-    /// Every field, once `fields()` ran; written once under `lock`, then
-    /// `decodedFlag` is set (FunctionProto is built without dynamic exclusivity checks).
+    /// Every field, once `fields()` ran; written once under `lock`, then `decodedFlag` is set.
     private var decoded: Fields?
     private let decodedFlag = Atomic<Bool>(false)
 

@@ -1,10 +1,6 @@
 import FunctionCore
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// A `google.protobuf.Struct` body in the request bytes, read as the
 /// composers ask for fields.
 ///
@@ -73,7 +69,7 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
             let entry = key.withUTF8 { lastEntry(key: $0, start: start, end: end, depth: depth) }
             guard let entry else { return nil }
             if i == keys.count - 1 { return value(of: entry, depth: depth) }
-            if let body = structBody(entry, depth: depth) {
+            if let body = soleValue(ofEntry: entry, depth: depth, field: WireContract.Value.structValue) {
                 (start, end, depth) = body
                 i += 1
                 continue
@@ -81,189 +77,6 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
             let v = entryValue(entry.start, entry.end, depth: depth)
             return v.value(atPath: UnsafeBufferPointer(rebasing: keys[(i + 1)...]))
         }
-    }
-
-    /// The last map entry with key `key` of the Struct body `start..<end`, the
-    /// level's framing checked (lengths, wire types, nesting); nil when there is
-    /// none or the bytes are malformed (recorded). Other entries' keys are not
-    /// checked as UTF-8 on the usual encoding: they are not read (`fields()` checks them).
-    private func lastEntry(key: UnsafeBufferPointer<UInt8>, start: Int, end: Int, depth: Int) -> Entry? {
-        var r = WireReader(bytes.base, start, end, depth: depth)
-        var found: Entry?
-        do {
-            while r.pos < r.end {
-                guard let e = try Self.nextEntry(&r, checkingKey: false) else { continue }
-                if e.keyCount == key.count, Self.equal(bytes.base + e.keyStart, key) {
-                    found = Entry(start: e.start, end: e.end, value: e.value)
-                }
-            }
-        } catch {
-            bytes.report.record("\(error)")
-            return nil
-        }
-        return found
-    }
-
-    /// A map entry found in a level: its body, and where its one Value message
-    /// body starts when it is exactly a key and a value (else -1).
-    private struct Entry {
-        var start: Int
-        var end: Int
-        var value: Int
-    }
-
-    /// The value of `entry` (of a Struct body at `depth`): a plain string read
-    /// in place, anything else by `entryValue`.
-    @inline(__always)
-    private func value(of entry: Entry, depth: Int) -> Value {
-        if entry.value >= 0, depth + 1 < WireReader.maxDepth,
-            let s = soleField(ofValue: entry.value, entry.end, depth: depth + 2, field: WireContract.Value.stringValue),
-            WireReader.isValidUTF8(UnsafeBufferPointer(start: bytes.base + s.start, count: s.end - s.start))
-        {
-            return .string(
-                String(
-                    decoding: UnsafeBufferPointer(start: bytes.base + s.start, count: s.end - s.start), as: UTF8.self))
-        }
-        return entryValue(entry.start, entry.end, depth: depth)
-    }
-
-    /// A length of one or two varint bytes at `p` (what the inline reading
-    /// handles), moving `p` past it; nil for anything else. `p < limit` on entry.
-    /// Offsets stay far below `Int.max`, so wrapping arithmetic never wraps.
-    @inline(__always)
-    private static func shortLength(_ base: UnsafePointer<UInt8>, _ p: inout Int, _ limit: Int) -> Int? {
-        let b0 = Int(base[p])
-        if b0 < 0x80 {
-            p &+= 1
-            return b0
-        }
-        guard p &+ 1 < limit, base[p &+ 1] < 0x80 else { return nil }
-        let n = (b0 & 0x7F) | Int(base[p &+ 1]) &<< 7
-        p &+= 2
-        return n
-    }
-
-    /// Reads the field at the cursor of a Struct body: for a map entry, where it
-    /// and its (last) key lie, its framing checked, and on the usual encoding
-    /// its key's UTF-8 only with `checkingKey` (a scan for one key need not: a
-    /// key equal to a valid one is valid, and the others are not read; the
-    /// general path always checks); nil for another field (skipped). `value` is
-    /// where the entry's one Value message body starts when the entry is exactly
-    /// a key and a value (the usual encoding), else -1. Throws on malformed bytes.
-    @inline(__always)
-    private static func nextEntry(_ r: inout WireReader, checkingKey: Bool) throws -> (
-        start: Int, end: Int, keyStart: Int, keyCount: Int, value: Int
-    )? {
-        let base = r.base
-        let limit = r.end
-        // The usual encoding, read inline: an entry field (tag 0x0A) holding a key
-        // (0x0A) and then, filling the entry, a value (0x12), with lengths of one
-        // or two bytes. Anything else takes the general path below.
-        var p = r.pos &+ 1
-        if base[r.pos] == 0x0A, p < limit, r.depth < WireReader.maxDepth,
-            let n = shortLength(base, &p, limit), n >= 2, n <= limit &- p, base[p] == 0x0A
-        {
-            let entryStart = p
-            let stop = p &+ n
-            p &+= 1
-            if let k = shortLength(base, &p, stop), k <= stop &- p {
-                let keyStart = p
-                p &+= k
-                var whole = p == stop
-                var value = -1
-                if !whole, base[p] == 0x12 {
-                    p &+= 1
-                    if p < stop, let v = shortLength(base, &p, stop), v == stop &- p {
-                        whole = true
-                        value = p
-                    }
-                }
-                if whole {
-                    if checkingKey {
-                        guard WireReader.isValidUTF8(UnsafeBufferPointer(start: base + keyStart, count: k)) else {
-                            r.pos = keyStart
-                            throw r.failure("a string field is not valid UTF-8")
-                        }
-                    }
-                    r.pos = stop
-                    return (entryStart, stop, keyStart, k, value)
-                }
-            }
-        }
-        let (field, wire) = try r.tag()
-        guard field == WireContract.Struct.fields, wire == 2 else {
-            try r.skip(wire, field: field)
-            return nil
-        }
-        let stop = try r.lengthLimit()
-        guard r.depth < WireReader.maxDepth else {
-            throw r.failure("messages nest deeper than \(WireReader.maxDepth) levels")
-        }
-        let entryStart = r.pos
-        let key = try Self.key(of: WireReader(base, r.pos, stop, depth: r.depth + 1))
-        r.pos = stop
-        return (entryStart, stop, key.start, key.count, -1)
-    }
-
-    /// The Struct body an entry's value holds when that value is exactly one
-    /// `struct_value` (the usual encoding); nil for anything else, which the
-    /// general reading then decodes. Checks the framing it reads.
-    private func structBody(_ entry: Entry, depth: Int) -> (start: Int, end: Int, depth: Int)? {
-        soleValue(ofEntry: entry, depth: depth, field: WireContract.Value.structValue)
-    }
-
-    /// `soleValue(ofEntry:_:depth:field:)`, reading the usual encoding in place.
-    @inline(__always)
-    private func soleValue(ofEntry entry: Entry, depth: Int, field: Int) -> (start: Int, end: Int, depth: Int)? {
-        if entry.value >= 0 {
-            guard depth + 1 < WireReader.maxDepth else { return nil }
-            return soleField(ofValue: entry.value, entry.end, depth: depth + 2, field: field)
-        }
-        return soleValue(ofEntry: entry.start, entry.end, depth: depth, field: field)
-    }
-
-    /// The body of field `field` of the map entry's value (the entry in
-    /// `start..<end` of a Struct body at `depth`) when the entry holds exactly
-    /// one value and that value exactly that one field; nil otherwise (the
-    /// general reading then decodes it, and finds any problem).
-    private func soleValue(ofEntry start: Int, _ end: Int, depth: Int, field: Int) -> (
-        start: Int, end: Int, depth: Int
-    )? {
-        var entry = WireReader(bytes.base, start, end, depth: depth + 1)
-        var body: (start: Int, end: Int, depth: Int)?
-        do {
-            while entry.pos < entry.end {
-                let (f, w) = try entry.tag()
-                if f == WireContract.MapEntry.value, w == 2 {
-                    guard body == nil else { return nil }
-                    let stop = try entry.lengthLimit()
-                    guard entry.depth < WireReader.maxDepth,
-                        let inner = soleField(ofValue: entry.pos, stop, depth: entry.depth + 1, field: field)
-                    else { return nil }
-                    body = inner
-                    entry.pos = stop
-                } else if f == WireContract.MapEntry.key, w == 2 {
-                    entry.pos = try entry.lengthLimit()
-                } else {
-                    try entry.skipInMapEntry(w, field: f)
-                }
-            }
-        } catch {
-            return nil
-        }
-        return body
-    }
-
-    /// The body of a google.protobuf.Value message (`start..<end`, at `depth`)
-    /// that is exactly one field `field`; nil otherwise.
-    private func soleField(ofValue start: Int, _ end: Int, depth: Int, field: Int) -> (
-        start: Int, end: Int, depth: Int
-    )? {
-        var value = WireReader(bytes.base, start, end, depth: depth)
-        guard value.pos < value.end, let (f, w) = try? value.tag(), f == field, w == 2,
-            let bodyEnd = try? value.lengthLimit(), bodyEnd == end, value.depth < WireReader.maxDepth
-        else { return nil }
-        return (value.pos, bodyEnd, value.depth + 1)
     }
 
     override func firstObject(inListAt keys: UnsafeBufferPointer<String>, where key: String, is wanted: String)
@@ -284,64 +97,54 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
             }
             (start, end, depth) = body
         }
-        // Then each item: its `key` compared in place, and only the item found built.
-        // Every item is read as far as a search of the decoded list reads it (its
-        // framing, and a non-object item in full), also after the one found.
-        var wantedBytes = wanted
+        return firstItem(inList: (start, end, depth), where: key, is: wanted)
+    }
+
+    /// The first item of the ListValue body `list` that is an object whose
+    /// `key` is `wanted`: each item's `key` compared in place, and only the item
+    /// found built. Every item is read as far as a search of the decoded list
+    /// reads it (its framing, and a non-object item in full), also after the one found.
+    private func firstItem(inList list: (start: Int, end: Int, depth: Int), where key: String, is wanted: String)
+        -> Value?
+    {
+        // An ASCII `wanted` is compared as bytes (checked once here, not per item).
         let wantedIsASCII = wanted.utf8.allSatisfy { $0 < 0x80 }
-        return wantedBytes.withUTF8 { wantedBytes -> Value? in
-            var keyBytes = key
-            return keyBytes.withUTF8 { keyBytes -> Value? in
+        var (keyBytes, wantedBytes) = (key, wanted)
+        return keyBytes.withUTF8 { keyBytes in
+            wantedBytes.withUTF8 { wantedBytes -> Value? in
+                let ascii = wantedIsASCII ? wantedBytes : nil
                 var found: Value?
-                var list = WireReader(bytes.base, start, end, depth: depth)
+                var r = WireReader(bytes.base, list.start, list.end, depth: list.depth)
                 do {
-                    while list.pos < list.end {
-                        let (f, w) = try list.tag()
+                    while r.pos < r.end {
+                        let (f, w) = try r.tag()
                         guard f == WireContract.ListValue.values, w == 2 else {
-                            try list.skip(w, field: f)
+                            try r.skip(w, field: f)
                             continue
                         }
-                        let stop = try list.lengthLimit()
-                        guard list.depth < WireReader.maxDepth else {
-                            throw list.failure("messages nest deeper than \(WireReader.maxDepth) levels")
+                        let stop = try r.lengthLimit()
+                        guard r.depth < WireReader.maxDepth else {
+                            throw r.failure("messages nest deeper than \(WireReader.maxDepth) levels")
                         }
-                        let item = (start: list.pos, end: stop, depth: list.depth + 1)
-                        list.pos = stop
+                        let item = (start: r.pos, end: stop, depth: r.depth + 1)
+                        r.pos = stop
                         guard
                             let body = soleField(
                                 ofValue: item.start, item.end, depth: item.depth, field: WireContract.Value.structValue)
                         else {
-                            var r = WireReader(bytes.base, item.start, item.end, depth: item.depth)
-                            let v = try r.value(bytes, merging: .null)
+                            var general = WireReader(bytes.base, item.start, item.end, depth: item.depth)
+                            let v = try general.value(bytes, merging: .null)
                             if found == nil, v[key]?.stringValue == wanted { found = v }
                             continue
                         }
                         guard found == nil,
-                            let entry = lastEntry(key: keyBytes, start: body.start, end: body.end, depth: body.depth)
+                            let entry = lastEntry(key: keyBytes, start: body.start, end: body.end, depth: body.depth),
+                            try stringValue(of: entry, depth: body.depth, equals: wanted, ascii: ascii)
                         else { continue }
-                        let matches: Bool
-                        if let s = soleValue(ofEntry: entry, depth: body.depth, field: WireContract.Value.stringValue) {
-                            let text = UnsafeBufferPointer(start: bytes.base + s.start, count: s.end - s.start)
-                            if wantedIsASCII && Self.isASCII(text) {
-                                // Two ASCII strings are equal exactly when their bytes are.
-                                matches = text.count == wantedBytes.count && Self.equal(text.baseAddress!, wantedBytes)
-                            } else {
-                                // Otherwise as Swift compares strings (canonical equivalence).
-                                guard WireReader.isValidUTF8(text) else {
-                                    list.pos = s.start
-                                    throw list.failure("a string field is not valid UTF-8")
-                                }
-                                matches = String(decoding: text, as: UTF8.self) == wanted
-                            }
-                        } else {
-                            matches = entryValue(entry.start, entry.end, depth: body.depth).stringValue == wanted
-                        }
-                        if matches {
-                            found = .object(
-                                Fields(
-                                    deferred: DeferredStruct(
-                                        bytes: bytes, start: body.start, end: body.end, depth: body.depth)))
-                        }
+                        found = .object(
+                            Fields(
+                                deferred: DeferredStruct(
+                                    bytes: bytes, start: body.start, end: body.end, depth: body.depth)))
                     }
                 } catch {
                     bytes.report.record("\(error)")
@@ -352,10 +155,25 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         }
     }
 
-    /// Whether every byte is ASCII.
-    private static func isASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        for byte in b where byte >= 0x80 { return false }
-        return true
+    /// Whether the value of `entry` (of a Struct body at `depth`) is the string
+    /// `wanted` (whose bytes are `ascii` when it is ASCII), as Swift compares
+    /// strings; a plain string value is compared in place.
+    private func stringValue(
+        of entry: Entry, depth: Int, equals wanted: String, ascii: UnsafeBufferPointer<UInt8>?
+    ) throws -> Bool {
+        guard let s = soleValue(ofEntry: entry, depth: depth, field: WireContract.Value.stringValue) else {
+            return entryValue(entry.start, entry.end, depth: depth).stringValue == wanted
+        }
+        let text = UnsafeBufferPointer(start: bytes.base + s.start, count: s.end - s.start)
+        if let ascii, Self.isASCII(text) {
+            // Two ASCII strings are equal exactly when their bytes are.
+            return text.count == ascii.count && Self.equal(text.baseAddress!, ascii)
+        }
+        // Otherwise as Swift compares strings (canonical equivalence), once checked as UTF-8.
+        guard WireReader.isValidUTF8(text) else {
+            throw WireReader(bytes.base, s.start, s.end, depth: depth).failure("a string field is not valid UTF-8")
+        }
+        return String(decoding: text, as: UTF8.self) == wanted
     }
 
     override func fields() -> Fields {
@@ -367,7 +185,9 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                 while r.pos < r.end {
                     guard let e = try Self.nextEntry(&r, checkingKey: true) else { continue }
                     let key = UnsafeBufferPointer(start: bytes.base + e.keyStart, count: e.keyCount)
-                    builder.append(String(decoding: key, as: UTF8.self), entryValue(e.start, e.end))
+                    builder.append(
+                        String(decoding: key, as: UTF8.self),
+                        value(of: Entry(start: e.start, end: e.end, value: e.value), depth: depth))
                 }
             } catch {
                 bytes.report.record("\(error)")
@@ -380,50 +200,25 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         }
     }
 
+    /// The value of `entry` (of a Struct body at `depth`): a plain string read
+    /// in place, anything else by `entryValue`.
     @inline(__always)
-    private static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        var i = 0
-        while i < b.count {
-            if a[i] != b[i] { return false }
-            i &+= 1
+    func value(of entry: Entry, depth: Int) -> Value {
+        if entry.value >= 0, depth + 1 < WireReader.maxDepth,
+            let s = soleField(ofValue: entry.value, entry.end, depth: depth + 2, field: WireContract.Value.stringValue),
+            WireReader.isValidUTF8(UnsafeBufferPointer(start: bytes.base + s.start, count: s.end - s.start))
+        {
+            return .string(
+                String(
+                    decoding: UnsafeBufferPointer(start: bytes.base + s.start, count: s.end - s.start), as: UTF8.self))
         }
-        return true
+        return entryValue(entry.start, entry.end, depth: depth)
     }
 
-    /// Where the (last) key of the map entry at hand lies, its framing and the
-    /// key's UTF-8 checked; an entry without a key has the empty key.
-    private static func key(of entry: WireReader) throws -> (start: Int, count: Int) {
-        var entry = entry
-        var key = (start: entry.pos, count: 0)
-        while entry.pos < entry.end {
-            let (f, w) = try entry.tag()
-            if f == WireContract.MapEntry.key, w == 2 {
-                let keyEnd = try entry.lengthLimit()
-                guard
-                    WireReader.isValidUTF8(
-                        UnsafeBufferPointer(start: entry.base + entry.pos, count: keyEnd - entry.pos))
-                else { throw entry.failure("a string field is not valid UTF-8") }
-                key = (entry.pos, keyEnd - entry.pos)
-                entry.pos = keyEnd
-            } else if f == WireContract.MapEntry.value, w == 2 {
-                // The value's own bytes are checked when it is read.
-                entry.pos = try entry.lengthLimit()
-            } else {
-                try entry.skipInMapEntry(w, field: f)
-            }
-        }
-        return key
-    }
-
-    /// The value of the map entry in `start..<end` (its `value` fields merged,
-    /// protobuf's rule for a repeated message field); null without one, and on
-    /// malformed bytes (recorded).
-    private func entryValue(_ start: Int, _ end: Int) -> Value {
-        entryValue(start, end, depth: depth)
-    }
-
-    /// `entryValue` for an entry of a Struct body at `depth` (a level reached by a path walk).
-    private func entryValue(_ start: Int, _ end: Int, depth: Int) -> Value {
+    /// The value of the map entry in `start..<end` of a Struct body at `depth`
+    /// (its `value` fields merged, protobuf's rule for a repeated message
+    /// field); null without one, and on malformed bytes (recorded).
+    func entryValue(_ start: Int, _ end: Int, depth: Int) -> Value {
         var entry = WireReader(bytes.base, start, end, depth: depth + 1)
         var value: Value = .null
         do {
@@ -442,107 +237,5 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
             return .null
         }
         return value
-    }
-}
-
-/// A Struct field that appeared again: the later Struct's entries merge into
-/// the earlier fields (protobuf's rule for a repeated message field).
-final class MergedStruct: DeferredObject, @unchecked Sendable {
-    /// The fields so far.
-    let base: Fields
-    /// The Struct that merges into them.
-    let next: DeferredStruct
-    private let merged = Mutex<Fields?>(nil)
-
-    init(base: Fields, next: DeferredStruct) {
-        self.base = base
-        self.next = next
-    }
-
-    override var isDecoded: Bool { merged.withLock { $0 != nil } }
-
-    /// The merged fields.
-    override func fields() -> Fields {
-        merged.withLock { merged in
-            if let merged { return merged }
-            var fields = Fields.Builder(base)
-            for (k, v) in next.fields() { fields.append(k, v) }
-            let m = fields.build()
-            merged = m
-            return m
-        }
-    }
-
-    /// A later entry wins.
-    override func value(forKey key: String) -> Value? {
-        next.value(forKey: key) ?? base[key]
-    }
-}
-
-extension WireReader {
-    /// A google.protobuf.Value body, merged into `previous`: a oneof, whose
-    /// last field wins, except that an object or list field following one of
-    /// the same kind merges into it. Strings are checked as UTF-8 here; nested
-    /// objects are deferred (and checked when read).
-    mutating func value(_ bytes: RequestBytes, merging previous: Value) throws -> Value {
-        typealias V = WireContract.Value
-        var v = previous
-        while pos < end {
-            let (field, wire) = try tag()
-            switch (field, wire) {
-            case (V.nullValue, 0):
-                _ = try varint()
-                v = .null
-            case (V.numberValue, 1): v = .number(Double(bitPattern: try fixed64()))
-            case (V.stringValue, 2): v = .string(try string())
-            case (V.boolValue, 0): v = .bool(try varint() != 0)
-            case (V.structValue, 2):
-                let stop = try lengthLimit()
-                guard depth < Self.maxDepth else { throw failure("messages nest deeper than \(Self.maxDepth) levels") }
-                let body = DeferredStruct(bytes: bytes, start: pos, end: stop, depth: depth + 1)
-                pos = stop
-                if case .object(let base) = v {
-                    v = .object(Fields(deferred: MergedStruct(base: base, next: body)))
-                } else {
-                    v = .object(Fields(deferred: body))
-                }
-            case (V.listValue, 2):
-                var items: [Value] = if case .list(let items) = v { items } else { [] }
-                v = .null
-                try nested { list in
-                    while list.pos < list.end {
-                        let (field, wire) = try list.tag()
-                        if field == WireContract.ListValue.values, wire == 2 {
-                            items.append(try list.nested { try $0.value(bytes, merging: .null) })
-                        } else {
-                            try list.skip(wire, field: field)
-                        }
-                    }
-                }
-                v = .list(items)
-            default: try skip(wire, field: field)
-            }
-        }
-        return v
-    }
-}
-
-/// A lock for the short critical sections of a deferred object: an atomic
-/// flag, yielding while another thread holds it (composers read one request
-/// on one thread, so it is almost never contended; uncontended it costs two
-/// atomic operations, where a futex-based mutex asks the kernel for the
-/// thread's id).
-struct SpinLock: ~Copyable {
-    private let held = Atomic<Bool>(false)
-
-    init() {}
-
-    @inline(__always)
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        while !held.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
-            sched_yield()
-        }
-        defer { held.store(false, ordering: .releasing) }
-        return try body()
     }
 }

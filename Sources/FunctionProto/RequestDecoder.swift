@@ -38,10 +38,6 @@ struct RequestDecoder {
     /// then go to the request's `decoding` report.
     static func decode(_ input: UnsafeRawBufferPointer, checking: Bool = false) throws -> RunRequest {
         guard input.count > 0 else { return RunRequest() }
-        // Deferred objects index their entries with 32-bit offsets (gRPC's own limit is lower).
-        guard input.count <= Int(Int32.max) else {
-            throw WireReader.Failure(description: "a request of \(input.count) bytes is over the 2 GiB limit")
-        }
         let bytes = RequestBytes(copying: input)
         var d = RequestDecoder(WireReader(bytes.base, 0, bytes.count), bytes, checking: checking)
         var request = try d.request()

@@ -8,8 +8,9 @@
 /// emission want, so writers never sort. Equal objects have equal arrays.
 ///
 /// Fields may also be *deferred*: a decoder hands over the serialized object
-/// (`DeferredObject`) and its fields are decoded on first access, once, behind
-/// the same API. Composers read a handful of paths of each observed object;
+/// (`DeferredObject`), which reads only what is asked for (a field, a path, a
+/// list search) behind the same API, and decodes the whole object once if it
+/// is iterated. Composers read a handful of paths of each observed object;
 /// the rest is never decoded.
 public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByDictionaryLiteral {
     /// One field.
@@ -287,8 +288,8 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
 /// calls dispatch through the class table without an existential box.
 ///
 /// Subclasses must be safe to use from several threads at once (copies of a
-/// `Value` may cross threads) and must memoize: the composers read the same
-/// paths of an object several times.
+/// `Value` may cross threads), and `fields()` must decode once and return the
+/// same fields after (encoders use their storage identity).
 open class DeferredObject: @unchecked Sendable {
     /// Creates the object.
     public init() {}

@@ -82,29 +82,12 @@ extension Value {
 
     /// The value at a path of two object keys (no variadic array to allocate).
     public subscript(path a: String, _ b: String) -> Value? {
-        if case .object(let o) = self, o.isDeferred {
-            return withUnsafeTemporaryAllocation(of: String.self, capacity: 2) { keys in
-                keys.initializeElement(at: 0, to: a)
-                keys.initializeElement(at: 1, to: b)
-                defer { keys.deinitialize() }
-                return o.value(atPath: UnsafeBufferPointer(keys))
-            }
-        }
-        return self[a]?[b]
+        Self.withKeys((a, b, "", "", ""), count: 2) { value(atPath: $0) }
     }
 
     /// The value at a path of three object keys.
     public subscript(path a: String, _ b: String, _ c: String) -> Value? {
-        if case .object(let o) = self, o.isDeferred {
-            return withUnsafeTemporaryAllocation(of: String.self, capacity: 3) { keys in
-                keys.initializeElement(at: 0, to: a)
-                keys.initializeElement(at: 1, to: b)
-                keys.initializeElement(at: 2, to: c)
-                defer { keys.deinitialize() }
-                return o.value(atPath: UnsafeBufferPointer(keys))
-            }
-        }
-        return self[a]?[b]?[c]
+        Self.withKeys((a, b, c, "", ""), count: 3) { value(atPath: $0) }
     }
 
     /// The value at a path of four object keys.
@@ -137,14 +120,7 @@ extension Value {
 
     /// The value at a dotted path of object keys, e.g. `value[path: "spec", "storage"]`.
     public subscript(path keys: String...) -> Value? {
-        if case .object(let o) = self, o.isDeferred {
-            return keys.withUnsafeBufferPointer { o.value(atPath: $0) }
-        }
-        var current: Value? = self
-        for key in keys {
-            current = current?[key]
-        }
-        return current
+        keys.withUnsafeBufferPointer { value(atPath: $0) }
     }
 
     /// The value at a path of object keys; nil when any step is missing or not an object.

@@ -1,0 +1,215 @@
+import FunctionCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Reading one level of a Struct body in place: finding a map entry by key
+/// without decoding the others, and recognising the usual encodings (an entry
+/// that is exactly a key and a value, a Value that is exactly one field) so
+/// that paths and list searches can step through them without building
+/// objects. Every read checks the framing it crosses; anything unusual is left
+/// to the general reading (`entryValue`), which decodes it as protobuf does.
+extension DeferredStruct {
+    /// The last map entry with key `key` of the Struct body `start..<end`, the
+    /// level's framing checked (lengths, wire types, nesting); nil when there is
+    /// none or the bytes are malformed (recorded). Other entries' keys are not
+    /// checked as UTF-8 on the usual encoding: they are not read (`fields()` checks them).
+    func lastEntry(key: UnsafeBufferPointer<UInt8>, start: Int, end: Int, depth: Int) -> Entry? {
+        var r = WireReader(bytes.base, start, end, depth: depth)
+        var found: Entry?
+        do {
+            while r.pos < r.end {
+                guard let e = try Self.nextEntry(&r, checkingKey: false) else { continue }
+                if e.keyCount == key.count, Self.equal(bytes.base + e.keyStart, key) {
+                    found = Entry(start: e.start, end: e.end, value: e.value)
+                }
+            }
+        } catch {
+            bytes.report.record("\(error)")
+            return nil
+        }
+        return found
+    }
+
+    /// A map entry found in a level: its body, and where its one Value message
+    /// body starts when it is exactly a key and a value (else -1).
+    struct Entry {
+        var start: Int
+        var end: Int
+        var value: Int
+    }
+
+    /// A length of one or two varint bytes at `p` (what the inline reading
+    /// handles), moving `p` past it; nil for anything else. `p < limit` on entry.
+    /// Offsets stay far below `Int.max`, so wrapping arithmetic never wraps.
+    @inline(__always)
+    static func shortLength(_ base: UnsafePointer<UInt8>, _ p: inout Int, _ limit: Int) -> Int? {
+        let b0 = Int(base[p])
+        if b0 < 0x80 {
+            p &+= 1
+            return b0
+        }
+        guard p &+ 1 < limit, base[p &+ 1] < 0x80 else { return nil }
+        let n = (b0 & 0x7F) | Int(base[p &+ 1]) &<< 7
+        p &+= 2
+        return n
+    }
+
+    /// Reads the field at the cursor of a Struct body: for a map entry, where it
+    /// and its (last) key lie, its framing checked, and on the usual encoding
+    /// its key's UTF-8 only with `checkingKey` (a scan for one key need not: a
+    /// key equal to a valid one is valid, and the others are not read; the
+    /// general path always checks); nil for another field (skipped). `value` is
+    /// where the entry's one Value message body starts when the entry is exactly
+    /// a key and a value (the usual encoding), else -1. Throws on malformed bytes.
+    @inline(__always)
+    static func nextEntry(_ r: inout WireReader, checkingKey: Bool) throws -> (
+        start: Int, end: Int, keyStart: Int, keyCount: Int, value: Int
+    )? {
+        let base = r.base
+        let limit = r.end
+        // The usual encoding, read inline: an entry field (tag 0x0A) holding a key
+        // (0x0A) and then, filling the entry, a value (0x12), with lengths of one
+        // or two bytes. Anything else takes the general path below.
+        var p = r.pos &+ 1
+        if base[r.pos] == 0x0A, p < limit, r.depth < WireReader.maxDepth,
+            let n = shortLength(base, &p, limit), n >= 2, n <= limit &- p, base[p] == 0x0A
+        {
+            let entryStart = p
+            let stop = p &+ n
+            p &+= 1
+            if let k = shortLength(base, &p, stop), k <= stop &- p {
+                let keyStart = p
+                p &+= k
+                var whole = p == stop
+                var value = -1
+                if !whole, base[p] == 0x12 {
+                    p &+= 1
+                    if p < stop, let v = shortLength(base, &p, stop), v == stop &- p {
+                        whole = true
+                        value = p
+                    }
+                }
+                if whole {
+                    if checkingKey {
+                        guard WireReader.isValidUTF8(UnsafeBufferPointer(start: base + keyStart, count: k)) else {
+                            r.pos = keyStart
+                            throw r.failure("a string field is not valid UTF-8")
+                        }
+                    }
+                    r.pos = stop
+                    return (entryStart, stop, keyStart, k, value)
+                }
+            }
+        }
+        let (field, wire) = try r.tag()
+        guard field == WireContract.Struct.fields, wire == 2 else {
+            try r.skip(wire, field: field)
+            return nil
+        }
+        let stop = try r.lengthLimit()
+        guard r.depth < WireReader.maxDepth else {
+            throw r.failure("messages nest deeper than \(WireReader.maxDepth) levels")
+        }
+        let entryStart = r.pos
+        let key = try Self.key(of: WireReader(base, r.pos, stop, depth: r.depth + 1))
+        r.pos = stop
+        return (entryStart, stop, key.start, key.count, -1)
+    }
+
+    /// `soleValue(ofEntry:_:depth:field:)`, reading the usual encoding in place.
+    @inline(__always)
+    func soleValue(ofEntry entry: Entry, depth: Int, field: Int) -> (start: Int, end: Int, depth: Int)? {
+        if entry.value >= 0 {
+            guard depth + 1 < WireReader.maxDepth else { return nil }
+            return soleField(ofValue: entry.value, entry.end, depth: depth + 2, field: field)
+        }
+        return soleValue(ofEntry: entry.start, entry.end, depth: depth, field: field)
+    }
+
+    /// The body of field `field` of the map entry's value (the entry in
+    /// `start..<end` of a Struct body at `depth`) when the entry holds exactly
+    /// one value and that value exactly that one field; nil otherwise (the
+    /// general reading then decodes it, and finds any problem).
+    func soleValue(ofEntry start: Int, _ end: Int, depth: Int, field: Int) -> (
+        start: Int, end: Int, depth: Int
+    )? {
+        var entry = WireReader(bytes.base, start, end, depth: depth + 1)
+        var body: (start: Int, end: Int, depth: Int)?
+        do {
+            while entry.pos < entry.end {
+                let (f, w) = try entry.tag()
+                if f == WireContract.MapEntry.value, w == 2 {
+                    guard body == nil else { return nil }
+                    let stop = try entry.lengthLimit()
+                    guard entry.depth < WireReader.maxDepth,
+                        let inner = soleField(ofValue: entry.pos, stop, depth: entry.depth + 1, field: field)
+                    else { return nil }
+                    body = inner
+                    entry.pos = stop
+                } else if f == WireContract.MapEntry.key, w == 2 {
+                    entry.pos = try entry.lengthLimit()
+                } else {
+                    try entry.skipInMapEntry(w, field: f)
+                }
+            }
+        } catch {
+            return nil
+        }
+        return body
+    }
+
+    /// The body of a google.protobuf.Value message (`start..<end`, at `depth`)
+    /// that is exactly one field `field`; nil otherwise.
+    func soleField(ofValue start: Int, _ end: Int, depth: Int, field: Int) -> (
+        start: Int, end: Int, depth: Int
+    )? {
+        var value = WireReader(bytes.base, start, end, depth: depth)
+        guard value.pos < value.end, let (f, w) = try? value.tag(), f == field, w == 2,
+            let bodyEnd = try? value.lengthLimit(), bodyEnd == end, value.depth < WireReader.maxDepth
+        else { return nil }
+        return (value.pos, bodyEnd, value.depth + 1)
+    }
+
+    /// Whether every byte is ASCII.
+    static func isASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in b where byte >= 0x80 { return false }
+        return true
+    }
+
+    @inline(__always)
+    static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        while i < b.count {
+            if a[i] != b[i] { return false }
+            i &+= 1
+        }
+        return true
+    }
+
+    /// Where the (last) key of the map entry at hand lies, its framing and the
+    /// key's UTF-8 checked; an entry without a key has the empty key.
+    static func key(of entry: WireReader) throws -> (start: Int, count: Int) {
+        var entry = entry
+        var key = (start: entry.pos, count: 0)
+        while entry.pos < entry.end {
+            let (f, w) = try entry.tag()
+            if f == WireContract.MapEntry.key, w == 2 {
+                let keyEnd = try entry.lengthLimit()
+                guard
+                    WireReader.isValidUTF8(
+                        UnsafeBufferPointer(start: entry.base + entry.pos, count: keyEnd - entry.pos))
+                else { throw entry.failure("a string field is not valid UTF-8") }
+                key = (entry.pos, keyEnd - entry.pos)
+                entry.pos = keyEnd
+            } else if f == WireContract.MapEntry.value, w == 2 {
+                // The value's own bytes are checked when it is read.
+                entry.pos = try entry.lengthLimit()
+            } else {
+                try entry.skipInMapEntry(w, field: f)
+            }
+        }
+        return key
+    }
+}

@@ -1,0 +1,84 @@
+import FunctionCore
+import Synchronization
+
+extension WireReader {
+    /// A google.protobuf.Value body, merged into `previous`: a oneof, whose
+    /// last field wins, except that an object or list field following one of
+    /// the same kind merges into it. Strings are checked as UTF-8 here; nested
+    /// objects are deferred (and checked when read).
+    mutating func value(_ bytes: RequestBytes, merging previous: Value) throws -> Value {
+        typealias V = WireContract.Value
+        var v = previous
+        while pos < end {
+            let (field, wire) = try tag()
+            switch (field, wire) {
+            case (V.nullValue, 0):
+                _ = try varint()
+                v = .null
+            case (V.numberValue, 1): v = .number(Double(bitPattern: try fixed64()))
+            case (V.stringValue, 2): v = .string(try string())
+            case (V.boolValue, 0): v = .bool(try varint() != 0)
+            case (V.structValue, 2):
+                let stop = try lengthLimit()
+                guard depth < Self.maxDepth else { throw failure("messages nest deeper than \(Self.maxDepth) levels") }
+                let body = DeferredStruct(bytes: bytes, start: pos, end: stop, depth: depth + 1)
+                pos = stop
+                if case .object(let base) = v {
+                    v = .object(Fields(deferred: MergedStruct(base: base, next: body)))
+                } else {
+                    v = .object(Fields(deferred: body))
+                }
+            case (V.listValue, 2):
+                var items: [Value] = if case .list(let items) = v { items } else { [] }
+                v = .null
+                try nested { list in
+                    while list.pos < list.end {
+                        let (field, wire) = try list.tag()
+                        if field == WireContract.ListValue.values, wire == 2 {
+                            items.append(try list.nested { try $0.value(bytes, merging: .null) })
+                        } else {
+                            try list.skip(wire, field: field)
+                        }
+                    }
+                }
+                v = .list(items)
+            default: try skip(wire, field: field)
+            }
+        }
+        return v
+    }
+}
+
+/// A Struct field that appeared again: the later Struct's entries merge into
+/// the earlier fields (protobuf's rule for a repeated message field).
+final class MergedStruct: DeferredObject, @unchecked Sendable {
+    /// The fields so far.
+    let base: Fields
+    /// The Struct that merges into them.
+    let next: DeferredStruct
+    private let merged = Mutex<Fields?>(nil)
+
+    init(base: Fields, next: DeferredStruct) {
+        self.base = base
+        self.next = next
+    }
+
+    override var isDecoded: Bool { merged.withLock { $0 != nil } }
+
+    /// The merged fields.
+    override func fields() -> Fields {
+        merged.withLock { merged in
+            if let merged { return merged }
+            var fields = Fields.Builder(base)
+            for (k, v) in next.fields() { fields.append(k, v) }
+            let m = fields.build()
+            merged = m
+            return m
+        }
+    }
+
+    /// A later entry wins.
+    override func value(forKey key: String) -> Value? {
+        next.value(forKey: key) ?? base[key]
+    }
+}

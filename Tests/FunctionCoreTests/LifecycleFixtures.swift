@@ -40,7 +40,10 @@ enum Lx {
     /// The Job a fresh cluster gets for `source` (nothing staged, nothing replaced).
     static func firstJob(_ source: ArtifactSource = qwen, keep: [String] = [], size: Int64 = 300) -> Value {
         let s = staging(source)
-        return s.jobManifest(s.job(observed: nil, staged: nil, keep: keep, sizeGiB: size).job)
+        return s.jobManifest(
+            s.job(adopted: nil, keep: keep, attempt: s.attempt(sizeGiB: size)) {
+                s.newJobName(staged: nil, replacing: nil)
+            })
     }
 
     /// An observed Job Object holding `manifest`, with one condition (`Complete`,

@@ -46,15 +46,44 @@ public struct ObservedJob: Sendable, Hashable {
     /// Its `Failed=True` condition, when it failed.
     public var failure: JobFailure?
 
+    /// What names an observed Job and decides whether it can be adopted (its
+    /// labels), read before the rest: a Job that writes another revision is only
+    /// ever replaced, so its template and conditions are never read.
+    public struct Identity: Sendable {
+        /// The Job's name.
+        public var name: String
+        /// Its `modelplane.ai/cache-revision` label.
+        public var revision: String?
+        /// Its attempt label.
+        public var attempt: String?
+        /// The remote manifest, for the rest.
+        let remote: Value
+
+        /// Reads the observed Job Object's name and labels; nil when nothing (or nothing named) is observed.
+        public init?(_ object: Resource?) {
+            guard let remote = ProviderObject.remote(object),
+                let name = remote[path: "metadata", "name"]?.stringValue, !name.isEmpty
+            else { return nil }
+            self.name = name
+            let labels = remote[path: "metadata", "labels"]
+            self.revision = labels?[CacheStaging.revisionLabel]?.stringValue
+            self.attempt = labels?[CacheStaging.attemptLabel]?.stringValue
+            self.remote = remote
+        }
+    }
+
     /// Reads the observed Job Object; nil when nothing (or nothing named) is observed.
     public init?(_ object: Resource?) {
-        guard let remote = ProviderObject.remote(object),
-            let name = remote[path: "metadata", "name"]?.stringValue, !name.isEmpty
-        else { return nil }
-        self.name = name
-        let labels = remote[path: "metadata", "labels"]
-        self.revision = labels?[CacheStaging.revisionLabel]?.stringValue
-        self.attempt = labels?[CacheStaging.attemptLabel]?.stringValue
+        guard let identity = Identity(object) else { return nil }
+        self.init(identity)
+    }
+
+    /// Reads the rest of the Job `identity` names.
+    public init(_ identity: Identity) {
+        let remote = identity.remote
+        self.name = identity.name
+        self.revision = identity.revision
+        self.attempt = identity.attempt
         let container = remote.firstObject(
             inListAt: "spec", "template", "spec", "containers", where: "name", is: CacheStaging.container)
         func env(_ name: String) -> Value? { container?.firstObject(inListAt: "env", where: "name", is: name) }
@@ -97,43 +126,35 @@ public func isRevisionDirectory(_ name: String) -> Bool {
 }
 
 extension CacheStaging {
-    /// Which Job a cluster runs for this source, and the observed Job when it is that one.
-    ///
-    /// The observed Job is adopted (same name, same frozen template values) when
-    /// it writes this source's revision and either has not failed or failed under
-    /// the current attempt (retry annotation and claim size). Otherwise a new Job
-    /// is named from the source, the staged revision, the retry annotation and
-    /// the Job it replaces: a source change, or a retry of a failed Job, starts a
-    /// fresh attempt. A Job replaced while running is orphaned (never deleted) and
-    /// finishes on its own; the hydration program's pruning rules keep that safe.
-    public func job(observed: ObservedJob?, staged: String?, keep: [String], sizeGiB: Int64)
-        -> (job: HydrationJob, current: ObservedJob?)
-    {
-        job(observed: observed, staged: staged, keep: keep, attempt: attempt(sizeGiB: sizeGiB))
-    }
-
     /// The attempt label of a Job on a claim of `sizeGiB` (a digest of the retry
-    /// annotation and the size): what `job` adopts an observed failed Job under.
+    /// annotation and the size): what `adopt` adopts an observed failed Job under.
     public func attempt(sizeGiB: Int64) -> String {
         shortDigest("\(retry ?? "")\n\(sizeGiB)", length: 12)
     }
 
-    /// `job(observed:staged:keep:sizeGiB:)` with the attempt label already computed
-    /// (it is the same on every cluster whose claim has the same size).
-    public func job(observed: ObservedJob?, staged: String?, keep: [String], attempt: String)
-        -> (job: HydrationJob, current: ObservedJob?)
-    {
-        if let o = observed, o.revision == directory, o.failure == nil || o.attempt == attempt {
-            return (
-                HydrationJob(
-                    name: o.name, keep: o.keep ?? keep, generation: o.generation ?? generation,
-                    attempt: attempt, frozenTokenEnv: o.tokenEnv), o
-            )
+    /// The observed Job when the cluster adopts it (keeps it as its Job, same
+    /// name, same frozen template values): it writes this source's revision and
+    /// either has not failed or failed under the current `attempt` (retry
+    /// annotation and claim size). nil otherwise: a source change, or a retry of
+    /// a failed Job, starts a fresh attempt (`job(adopted:replacing:…)`).
+    public func adopt(_ observed: ObservedJob.Identity?, attempt: String) -> ObservedJob? {
+        guard let observed, observed.revision == directory else { return nil }
+        let job = ObservedJob(observed)
+        return job.failure == nil || job.attempt == attempt ? job : nil
+    }
+
+    /// The Job a cluster runs for this source: the `adopted` one (from `adopt`),
+    /// or a new one named by `newName`, which is `newJobName(staged:replacing:)`
+    /// of the revision staged and the observed Job replaced (the caller may
+    /// remember it across clusters in the same state). A Job replaced while
+    /// running is orphaned (never deleted) and finishes on its own; the
+    /// hydration program's pruning rules keep that safe.
+    public func job(adopted: ObservedJob?, keep: [String], attempt: String, newName: () -> String) -> HydrationJob {
+        if let o = adopted {
+            return HydrationJob(
+                name: o.name, keep: o.keep ?? keep, generation: o.generation ?? generation,
+                attempt: attempt, frozenTokenEnv: o.tokenEnv)
         }
-        return (
-            HydrationJob(
-                name: newJobName(staged: staged, replacing: observed?.name), keep: keep,
-                generation: generation, attempt: attempt), nil
-        )
+        return HydrationJob(name: newName(), keep: keep, generation: generation, attempt: attempt)
     }
 }

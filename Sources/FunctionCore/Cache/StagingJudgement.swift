@@ -58,15 +58,15 @@ extension CacheStaging {
     /// update leaves the older revision serving. A cluster that was Failed for this
     /// same attempt stays Failed while the provider re-creates the expired Job.
     public func judge(
-        cluster: String, claim: Resource?, current: ObservedJob?, jobName: String,
-        previous: PreviousStaging?, hints: FailureHints
+        cluster: String, claim: Resource?, current: ObservedJob?, previous: PreviousStaging?,
+        hints: FailureHints
     ) -> ClusterStaging {
         let staged = current?.complete == true ? identity : previous?.staged
         let serving = staged.flatMap { $0 == identity ? nil : "\($0) keeps serving" }
         let claimPhase = claim?.object[path: "status", "atProvider", "manifest", "status", "phase"]?.stringValue
 
-        if let failure = current?.failure {
-            let why = translate(failure, cluster: cluster, jobName: jobName, hints: hints)
+        if let current, let failure = current.failure {
+            let why = translate(failure, cluster: cluster, jobName: current.name, hints: hints)
             return ClusterStaging(
                 report: PhaseReport(.failed, [why, serving].compactMap { $0 }.joined(separator: "; ")),
                 staged: staged)

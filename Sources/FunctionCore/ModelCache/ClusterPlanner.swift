@@ -13,19 +13,15 @@ struct ClusterPlanner {
     /// The request, for observed composed resources.
     let request: RunRequest
     /// Attempt labels by claim size: a digest each, computed once per size, not per cluster.
-    let attempts = AttemptLabels()
+    let attempts = Memo<Int64, String>()
+    /// New Job names by the revision staged and the Job replaced: the same on
+    /// every cluster in the same state, so hashed once per state, not per cluster.
+    let jobNames = Memo<JobNameInputs, String>()
 
-    /// Attempt labels by claim size, for one compose.
-    final class AttemptLabels {
-        private var bySize: [Int64: String] = [:]
-
-        /// The label for `sizeGiB`, computed by `staging` the first time.
-        func label(_ staging: CacheStaging, sizeGiB: Int64) -> String {
-            if let known = bySize[sizeGiB] { return known }
-            let label = staging.attempt(sizeGiB: sizeGiB)
-            bySize[sizeGiB] = label
-            return label
-        }
+    /// What a new Job's name depends on besides the spec (`CacheStaging.newJobName`).
+    struct JobNameInputs: Hashable {
+        let staged: String?
+        let replacing: String?
     }
 
     /// Where on a cluster the cache goes: its provider config and claim.
@@ -46,7 +42,7 @@ struct ClusterPlanner {
         let staged: String?
         /// nil when nothing can be composed on the cluster.
         let target: Target?
-        /// The Job the cluster runs while it needs one.
+        /// The Job the cluster runs while it needs one (nil when Ready or nothing can be composed).
         let job: HydrationJob?
         /// Whether that Job is already observed (running or finished).
         let jobObserved: Bool
@@ -93,18 +89,25 @@ struct ClusterPlanner {
         let sizing = ClaimSizing(
             cluster: cluster.name, claimName: staging.claimName, storageClass: rwx.storageClassName,
             sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB, observed: claim)
-        // Pruning keeps the staged revision and every revision a consumer mounts.
-        let own = staging.directory
-        let keep = Set(
-            ([previous?.staged.map(staging.directory(of:))].compactMap { $0 }
-                + consumers.revisions(on: cluster.name)).filter { $0 != own }
-        ).sorted()
-        let (job, current) = staging.job(
-            observed: ObservedJob(request.observed.resources[keys.job]),
-            staged: previous?.staged, keep: keep, attempt: attempts.label(staging, sizeGiB: sizing.sizeGiB))
+        let attempt = attempts.value(sizing.sizeGiB) { staging.attempt(sizeGiB: $0) }
+        let observedJob = ObservedJob.Identity(request.observed.resources[keys.job])
+        let current = staging.adopt(observedJob, attempt: attempt)
         let judged = staging.judge(
-            cluster: cluster.name, claim: claim, current: current, jobName: job.name,
-            previous: previous, hints: .modelCache)
+            cluster: cluster.name, claim: claim, current: current, previous: previous, hints: .modelCache)
+        // A Ready cluster runs no Job: its name and pruning list are worked out only when one is needed.
+        var job: HydrationJob?
+        if judged.report.phase != .ready {
+            // Pruning keeps the staged revision and every revision a consumer mounts.
+            let own = staging.directory
+            let keep = Set(
+                ([previous?.staged.map(staging.directory(of:))].compactMap { $0 }
+                    + consumers.revisions(on: cluster.name)).filter { $0 != own }
+            ).sorted()
+            let inputs = JobNameInputs(staged: previous?.staged, replacing: observedJob?.name)
+            job = staging.job(adopted: current, keep: keep, attempt: attempt) {
+                jobNames.value(inputs) { staging.newJobName(staged: $0.staged, replacing: $0.replacing) }
+            }
+        }
         return Plan(
             cluster: cluster.name, report: judged.report, staged: judged.staged,
             target: Target(providerConfig: providerConfig, sizing: sizing), job: job,

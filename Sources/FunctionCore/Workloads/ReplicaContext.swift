@@ -273,12 +273,11 @@ enum AutomaticCache {
             [previous.staged.map(revisionDirectory), running].compactMap { $0 }.filter { $0 != source.directory }
         )
         .sorted()
-        let (job, current) = staging.job(
-            observed: ObservedJob(ctx.request.observed.resources[ReplicaKey.job]),
-            staged: previous.staged, keep: keep, sizeGiB: sizing.sizeGiB)
+        let attempt = staging.attempt(sizeGiB: sizing.sizeGiB)
+        let observedJob = ObservedJob.Identity(ctx.request.observed.resources[ReplicaKey.job])
+        let current = staging.adopt(observedJob, attempt: attempt)
         let judged = staging.judge(
-            cluster: ctx.cluster, claim: observedClaim, current: current, jobName: job.name,
-            previous: previous, hints: hints)
+            cluster: ctx.cluster, claim: observedClaim, current: current, previous: previous, hints: hints)
         var composed = [
             (
                 ReplicaKey.claim,
@@ -288,6 +287,9 @@ enum AutomaticCache {
             )
         ]
         if judged.report.phase != .ready {
+            let job = staging.job(adopted: current, keep: keep, attempt: attempt) {
+                staging.newJobName(staged: previous.staged, replacing: observedJob?.name)
+            }
             composed.append(
                 (ReplicaKey.job, staging.jobObject(providerConfig: providerConfig, manifest: staging.jobManifest(job))))
         }

@@ -8,9 +8,17 @@ struct IdentityTable {
         var count = 0
     }
 
-    private var slots = Array(repeating: Slot(), count: 1024)
+    private var slots: [Slot]
     private var used = 0
-    private var shift = 64 - 10
+    private var shift: Int
+
+    /// A table sized for about `expected` entries without regrowing (at least 1,024 slots).
+    init(expected: Int = 0) {
+        var size = 1024
+        while size < 2 * expected { size *= 2 }
+        slots = Array(repeating: Slot(), count: size)
+        shift = 64 - size.trailingZeroBitCount
+    }
 
     private func index(_ key: UInt) -> Int {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt(shift))

@@ -16,12 +16,42 @@ extension DeferredStruct {
     /// none or the bytes are malformed (recorded). Other entries' keys are not
     /// checked as UTF-8 on the usual encoding: they are not read (`fields()` checks them).
     func lastEntry(key: UnsafeBufferPointer<UInt8>, start: Int, end: Int, depth: Int) -> Entry? {
-        var r = WireReader(bytes.base, start, end, depth: depth)
+        let base = bytes.base
         var found: Entry?
+        var p = start
+        // The usual encoding (`nextEntry`'s inline case), in a tight loop: each
+        // entry's framing checked, its key compared only when the lengths agree.
+        // The first entry in any other form hands over to the general loop below.
+        if depth < WireReader.maxDepth {
+            while p < end {
+                var q = p &+ 1
+                guard base[p] == 0x0A, q < end, let n = Self.shortLength(base, &q, end), n >= 2, n <= end &- q,
+                    base[q] == 0x0A
+                else { break }
+                let entryStart = q
+                let stop = q &+ n
+                q &+= 1
+                guard let k = Self.shortLength(base, &q, stop), k <= stop &- q else { break }
+                let keyStart = q
+                q &+= k
+                var value = -1
+                if q != stop {
+                    guard base[q] == 0x12 else { break }
+                    q &+= 1
+                    guard q < stop, let v = Self.shortLength(base, &q, stop), v == stop &- q else { break }
+                    value = q
+                }
+                if k == key.count, Self.equal(base + keyStart, key) {
+                    found = Entry(start: entryStart, end: stop, value: value)
+                }
+                p = stop
+            }
+        }
+        var r = WireReader(base, p, end, depth: depth)
         do {
             while r.pos < r.end {
                 guard let e = try Self.nextEntry(&r, checkingKey: false) else { continue }
-                if e.keyCount == key.count, Self.equal(bytes.base + e.keyStart, key) {
+                if e.keyCount == key.count, Self.equal(base + e.keyStart, key) {
                     found = Entry(start: e.start, end: e.end, value: e.value)
                 }
             }
@@ -165,9 +195,17 @@ extension DeferredStruct {
     func soleField(ofValue start: Int, _ end: Int, depth: Int, field: Int) -> (
         start: Int, end: Int, depth: Int
     )? {
-        var value = WireReader(bytes.base, start, end, depth: depth)
-        guard value.pos < value.end, let (f, w) = try? value.tag(), f == field, w == 2,
-            let bodyEnd = try? value.lengthLimit(), bodyEnd == end, value.depth < WireReader.maxDepth
+        guard start < end, depth < WireReader.maxDepth else { return nil }
+        let base = bytes.base
+        // The tag of a field below 16 is one byte: read it and a short length inline.
+        // Anything else (a longer length, a tag in more bytes) takes the general reading below.
+        if field < 16, Int(base[start]) == field &<< 3 | 2 {
+            var p = start &+ 1
+            if p < end, let n = Self.shortLength(base, &p, end), n == end &- p { return (p, end, depth + 1) }
+        }
+        var value = WireReader(base, start, end, depth: depth)
+        guard let (f, w) = try? value.tag(), f == field, w == 2,
+            let bodyEnd = try? value.lengthLimit(), bodyEnd == end
         else { return nil }
         return (value.pos, bodyEnd, value.depth + 1)
     }

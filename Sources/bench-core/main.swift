@@ -1,8 +1,9 @@
 // Times the server's phases on serialized requests, in-process:
 //   swift build -c release --product bench-core
-//   .build/release/bench-core REQUEST.bin [ITERATIONS]
+//   .build/release/bench-core REQUEST.bin [ITERATIONS] [RESPONSE.bin]
 // Prints median microseconds for decode, compose, encode and the whole path
-// (which also frees the request and response, as the server does).
+// (which also frees the request and response, as the server does), and
+// writes the response's bytes to RESPONSE.bin when given.
 import Foundation
 import FunctionCore
 import FunctionProto
@@ -17,7 +18,7 @@ func time(_ body: () -> Void) -> Double {
 
 let args = CommandLine.arguments
 guard args.count >= 2, let data = FileManager.default.contents(atPath: args[1]) else {
-    FileHandle.standardError.write(Data("usage: bench-core REQUEST.bin [ITERATIONS]\n".utf8))
+    FileHandle.standardError.write(Data("usage: bench-core REQUEST.bin [ITERATIONS] [RESPONSE.bin]\n".utf8))
     exit(2)
 }
 let iterations = args.count > 2 ? Int(args[2]) ?? 50 : 50
@@ -42,6 +43,14 @@ for _ in 0..<iterations {
         encode.append(time { bytes = Wire.encodeResponseMessage(response).count })
     }
     total.append(whole)
+}
+if args.count > 3 {
+    let request = data.withUnsafeBytes { try! Wire.decodeRequest($0) }
+    let encoded = Wire.encodeResponseMessage(composer.run(request))
+    guard FileManager.default.createFile(atPath: args[3], contents: Data(encoded.bytes)) else {
+        FileHandle.standardError.write(Data("bench-core: cannot write \(args[3])\n".utf8))
+        exit(1)
+    }
 }
 print(
     String(

@@ -19,8 +19,10 @@ public struct ClusterView: Sendable, Hashable {
     public var rwxCache: RWXCache?
     /// Why a declared `rwxCache` is unusable, when it is.
     public var rwxProblem: String?
-    /// Whether the cluster reports `Ready=True`.
-    public var isReady: Bool
+    /// Whether the cluster reports `Ready=True` (read when asked: only placement asks).
+    public var isReady: Bool { conditionStatus(object, "Ready") == "True" }
+    /// The observed object, for what is read only when asked.
+    private let object: Value
 
     /// Reads an observed InferenceCluster; nil when its name is missing or not a
     /// valid object name (nothing may be composed under such a name;
@@ -31,7 +33,7 @@ public struct ClusterView: Sendable, Hashable {
         self.name = name
         let pc = object[path: "status", "providerConfigRef", "name"]?.stringValue
         self.providerConfig = pc.flatMap { Rules.isDNSSubdomain($0) ? $0 : nil }
-        self.isReady = conditionStatus(object, "Ready") == "True"
+        self.object = object
         self.rwxCache = nil
         self.rwxProblem = nil
         if let rwx = object[path: "spec", "storage", "rwxCache"], !rwx.isNull {
@@ -50,6 +52,21 @@ public struct ClusterView: Sendable, Hashable {
             }
             if !v.errors.isEmpty { self.rwxProblem = FieldErrors(v.errors).description }
         }
+    }
+
+    /// Equal when everything read from the clusters is equal.
+    public static func == (a: ClusterView, b: ClusterView) -> Bool {
+        a.name == b.name && a.providerConfig == b.providerConfig && a.rwxCache == b.rwxCache
+            && a.rwxProblem == b.rwxProblem && a.isReady == b.isReady
+    }
+
+    /// Hashes what `==` compares.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(providerConfig)
+        hasher.combine(rwxCache)
+        hasher.combine(rwxProblem)
+        hasher.combine(isReady)
     }
 
     /// The clusters answered for `key`, sorted by name, without duplicates or

@@ -114,7 +114,11 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
     /// The first position.
     public var startIndex: Int { 0 }
     /// Past the last position.
-    public var endIndex: Int { entries.count }
+    public var endIndex: Int {
+        // Read in place: going through `entries` would retain and release the array.
+        if let d = deferred { return d.fields().stored.count }
+        return stored.count
+    }
     /// The field at `position`, in key order.
     public subscript(position: Int) -> Element {
         let e = entries[position]

@@ -40,10 +40,14 @@ public struct Consumers: Sendable, Hashable {
     }
 
     /// How many replicas on `cluster` use the cache.
-    public func count(on cluster: String) -> Int { counts[labelValue(cluster)] ?? 0 }
+    public func count(on cluster: String) -> Int {
+        counts.isEmpty ? 0 : counts[labelValue(cluster)] ?? 0
+    }
 
     /// The revision directories replicas on `cluster` mount, sorted.
-    public func revisions(on cluster: String) -> [String] { (mounted[labelValue(cluster)] ?? []).sorted() }
+    public func revisions(on cluster: String) -> [String] {
+        mounted.isEmpty ? [] : (mounted[labelValue(cluster)] ?? []).sorted()
+    }
 
     /// `1 replica` or `3 replicas`.
     static func phrase(_ n: Int) -> String { n == 1 ? "1 replica" : "\(n) replicas" }

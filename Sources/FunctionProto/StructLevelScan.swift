@@ -16,12 +16,29 @@ extension DeferredStruct {
     /// none or the bytes are malformed (recorded). Other entries' keys are not
     /// checked as UTF-8 on the usual encoding: they are not read (`fields()` checks them).
     func lastEntry(key: UnsafeBufferPointer<UInt8>, start: Int, end: Int, depth: Int) -> Entry? {
-        let base = bytes.base
         var found: Entry?
+        let ok = scanLevel(
+            start: start, end: end, depth: depth,
+            wanted: { keyStart, k in k == key.count && Self.equal(keyStart, key) ? 0 : -1 },
+            found: { _, entry in found = entry })
+        return ok ? found : nil
+    }
+
+    /// Visits the map entries of the Struct body `start..<end` that `wanted`
+    /// picks (by their key's bytes and length; -1 for none), calling `found`
+    /// with its answer and the entry, the level's framing checked; false when
+    /// the bytes are malformed (recorded).
+    @inline(__always)
+    private func scanLevel(
+        start: Int, end: Int, depth: Int, wanted: (UnsafePointer<UInt8>, Int) -> Int, found: (Int, Entry) -> Void
+    ) -> Bool {
+        let base = bytes.base
         var p = start
         // The usual encoding (`nextEntry`'s inline case), in a tight loop: each
-        // entry's framing checked, its key compared only when the lengths agree.
-        // The first entry in any other form hands over to the general loop below.
+        // entry's framing checked (that it is exactly one key and one value: a
+        // second key would be the entry's key), its key compared only when the
+        // lengths agree. The first entry in any other form hands over to the
+        // general loop below.
         if depth < WireReader.maxDepth {
             while p < end {
                 var q = p &+ 1
@@ -41,9 +58,8 @@ extension DeferredStruct {
                     guard q < stop, let v = Self.shortLength(base, &q, stop), v == stop &- q else { break }
                     value = q
                 }
-                if k == key.count, Self.equal(base + keyStart, key) {
-                    found = Entry(start: entryStart, end: stop, value: value)
-                }
+                let i = wanted(base + keyStart, k)
+                if i >= 0 { found(i, Entry(start: entryStart, end: stop, value: value)) }
                 p = stop
             }
         }
@@ -51,15 +67,14 @@ extension DeferredStruct {
         do {
             while r.pos < r.end {
                 guard let e = try Self.nextEntry(&r, checkingKey: false) else { continue }
-                if e.keyCount == key.count, Self.equal(base + e.keyStart, key) {
-                    found = Entry(start: e.start, end: e.end, value: e.value)
-                }
+                let i = wanted(base + e.keyStart, e.keyCount)
+                if i >= 0 { found(i, Entry(start: e.start, end: e.end, value: e.value)) }
             }
         } catch {
             bytes.report.record("\(error)")
-            return nil
+            return false
         }
-        return found
+        return true
     }
 
     /// A map entry found in a level: its body, and where its one Value message
@@ -216,11 +231,33 @@ extension DeferredStruct {
         return true
     }
 
+    /// Whether the `b.count` bytes at `a` are those of `b`: eight, then four at a
+    /// time (keys are mostly 4 to 20 bytes), then one by one.
     @inline(__always)
     static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = b.count
+        guard n > 0, let bBase = b.baseAddress else { return true }
+        let x = UnsafeRawPointer(a)
+        let y = UnsafeRawPointer(bBase)
         var i = 0
-        while i < b.count {
-            if a[i] != b[i] { return false }
+        while i &+ 8 <= n {
+            if x.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                != y.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            {
+                return false
+            }
+            i &+= 8
+        }
+        if i &+ 4 <= n {
+            if x.loadUnaligned(fromByteOffset: i, as: UInt32.self)
+                != y.loadUnaligned(fromByteOffset: i, as: UInt32.self)
+            {
+                return false
+            }
+            i &+= 4
+        }
+        while i < n {
+            if a[i] != bBase[i] { return false }
             i &+= 1
         }
         return true

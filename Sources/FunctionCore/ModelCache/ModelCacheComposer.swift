@@ -239,16 +239,16 @@ public struct ModelCacheComposer: KindComposer {
         let identity = Value.string(source.identity)
         status["clusters"] = .list(
             outcome.reports.map { entry in
-                // Appended in key order: this runs once per cluster.
-                var o = Fields()
+                // Written in key order: this runs once per cluster.
+                var o: [Fields.Entry] = []
                 o.reserveCapacity(6)
-                o.appendSorted("consumers", .int(Int64(entry.consumers)))
-                if let m = entry.report.message { o.appendSorted("message", .string(m)) }
-                o.appendSorted("name", .string(entry.cluster))
-                o.appendSorted("phase", .string(entry.report.phase.rawValue))
-                o.appendSorted("source", identity)
-                if let staged = entry.staged { o.appendSorted("staged", .string(staged)) }
-                return .object(o)
+                o.append(Fields.Entry(key: "consumers", value: .int(Int64(entry.consumers))))
+                if let m = entry.report.message { o.append(Fields.Entry(key: "message", value: .string(m))) }
+                o.append(Fields.Entry(key: "name", value: .string(entry.cluster)))
+                o.append(Fields.Entry(key: "phase", value: .string(entry.report.phase.rawValue)))
+                o.append(Fields.Entry(key: "source", value: identity))
+                if let staged = entry.staged { o.append(Fields.Entry(key: "staged", value: .string(staged))) }
+                return .object(Fields(ordered: o))
             })
         composite.object["status"] = .object(status)
         composite.ready = outcome.allReady ? .ready : .notReady

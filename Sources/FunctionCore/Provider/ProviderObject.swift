@@ -22,32 +22,29 @@ public enum ProviderObject {
 
     /// An Object wrapping `manifest`, with a prebuilt `spec.readiness` (see `celReadiness`).
     ///
-    /// This runs for every cluster of every cache: fields are appended in key
-    /// order (no sorting) and constant parts are shared, not rebuilt.
+    /// This runs for every cluster of every cache: fields are written in key
+    /// order (no search, no sorting) and constant parts are shared, not rebuilt.
     public static func wrap(
         _ manifest: Value, providerConfig: String, readiness: Value?,
         managementPolicies: [Value]? = nil, references: [Value]? = nil
     ) -> Value {
-        var forProvider = Fields()
-        forProvider.reserveCapacity(1)
-        forProvider.appendSorted("manifest", manifest)
-        var ref = Fields()
-        ref.reserveCapacity(2)
-        ref.appendSorted("kind", clusterProviderConfig)
-        ref.appendSorted("name", .string(providerConfig))
-        var spec = Fields()
+        typealias E = Fields.Entry
+        let forProvider = Fields(ordered: [E(key: "manifest", value: manifest)])
+        let ref = Fields(ordered: [
+            E(key: "kind", value: clusterProviderConfig), E(key: "name", value: .string(providerConfig)),
+        ])
+        var spec: [E] = []
         spec.reserveCapacity(5)
-        spec.appendSorted("forProvider", .object(forProvider))
-        if let managementPolicies { spec.appendSorted("managementPolicies", .list(managementPolicies)) }
-        spec.appendSorted("providerConfigRef", .object(ref))
-        if let readiness { spec.appendSorted("readiness", readiness) }
-        if let references { spec.appendSorted("references", .list(references)) }
-        var object = Fields()
-        object.reserveCapacity(3)
-        object.appendSorted("apiVersion", apiVersionValue)
-        object.appendSorted("kind", objectKind)
-        object.appendSorted("spec", .object(spec))
-        return .object(object)
+        spec.append(E(key: "forProvider", value: .object(forProvider)))
+        if let managementPolicies { spec.append(E(key: "managementPolicies", value: .list(managementPolicies))) }
+        spec.append(E(key: "providerConfigRef", value: .object(ref)))
+        if let readiness { spec.append(E(key: "readiness", value: readiness)) }
+        if let references { spec.append(E(key: "references", value: .list(references))) }
+        return .object(
+            Fields(ordered: [
+                E(key: "apiVersion", value: apiVersionValue), E(key: "kind", value: objectKind),
+                E(key: "spec", value: .object(Fields(ordered: spec))),
+            ]))
     }
 
     /// `spec.readiness` deriving readiness from a CEL query over the remote object.

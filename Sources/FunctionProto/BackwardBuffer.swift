@@ -96,18 +96,18 @@ final class BackwardBuffer {
     }
 
     private func prependLongVarint(_ value: UInt64) {
-        var length = 1
-        var v = value >> 7
-        while v != 0 {
-            length += 1
+        // Seven bits per byte: the length follows from the highest bit set.
+        let length = (70 &- value.leadingZeroBitCount) / 7
+        head &-= length
+        let out = storage! + head
+        var v = value
+        var i = 0
+        while i < length &- 1 {
+            out[i] = UInt8(truncatingIfNeeded: v) | 0x80
             v >>= 7
+            i &+= 1
         }
-        head -= length
-        v = value
-        for i in 0..<length {
-            storage![head + i] = UInt8(truncatingIfNeeded: v) & 0x7F | (i < length - 1 ? 0x80 : 0)
-            v >>= 7
-        }
+        out[i] = UInt8(truncatingIfNeeded: v)
     }
 
 }

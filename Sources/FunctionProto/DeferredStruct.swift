@@ -82,9 +82,44 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     override func firstObject(inListAt keys: UnsafeBufferPointer<String>, where key: String, is wanted: String)
         -> Value?
     {
-        func general() -> Value? { super.firstObject(inListAt: keys, where: key, is: wanted) }
+        switch findFirst(inListAt: keys, where: key, is: wanted) {
+        case .body(let b)?:
+            return .object(Fields(deferred: DeferredStruct(bytes: bytes, start: b.start, end: b.end, depth: b.depth)))
+        case .decoded(let v)?: return v
+        case nil: return nil
+        }
+    }
+
+    override func value(
+        ofField field: String, inFirstObjectInListAt keys: UnsafeBufferPointer<String>, where key: String,
+        is wanted: String
+    ) -> Value? {
+        switch findFirst(inListAt: keys, where: key, is: wanted) {
+        case .body(let b)?:
+            // The field is read in place: the object found is not built.
+            var field = field
+            return field.withUTF8 { field in
+                lastEntry(key: field, start: b.start, end: b.end, depth: b.depth).map { value(of: $0, depth: b.depth) }
+            }
+        case .decoded(let v)?: return v[field]
+        case nil: return nil
+        }
+    }
+
+    /// An object found in a list: its Struct body in place, or, when the item
+    /// was not in the usual form, the item decoded.
+    private enum Found {
+        case body((start: Int, end: Int, depth: Int))
+        case decoded(Value)
+    }
+
+    /// The first object in the list at `keys` whose `key` is `wanted`, the path
+    /// to the list followed through the bytes as `value(forPath:)` does.
+    private func findFirst(inListAt keys: UnsafeBufferPointer<String>, where key: String, is wanted: String) -> Found? {
+        func general() -> Found? {
+            super.firstObject(inListAt: keys, where: key, is: wanted).map { .decoded($0) }
+        }
         if decodedFlag.load(ordering: .acquiring) { return general() }
-        // Follow the path to the list through the bytes, as `value(forPath:)` does.
         var (start, end, depth) = (self.start, self.end, self.depth)
         for i in keys.indices {
             var step = keys[i]
@@ -105,15 +140,15 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     /// found built. Every item is read as far as a search of the decoded list
     /// reads it (its framing, and a non-object item in full), also after the one found.
     private func firstItem(inList list: (start: Int, end: Int, depth: Int), where key: String, is wanted: String)
-        -> Value?
+        -> Found?
     {
         // An ASCII `wanted` is compared as bytes (checked once here, not per item).
         let wantedIsASCII = wanted.utf8.allSatisfy { $0 < 0x80 }
         var (keyBytes, wantedBytes) = (key, wanted)
         return keyBytes.withUTF8 { keyBytes in
-            wantedBytes.withUTF8 { wantedBytes -> Value? in
+            wantedBytes.withUTF8 { wantedBytes -> Found? in
                 let ascii = wantedIsASCII ? wantedBytes : nil
-                var found: Value?
+                var found: Found?
                 var r = WireReader(bytes.base, list.start, list.end, depth: list.depth)
                 do {
                     while r.pos < r.end {
@@ -134,17 +169,14 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                         else {
                             var general = WireReader(bytes.base, item.start, item.end, depth: item.depth)
                             let v = try general.value(bytes, merging: .null)
-                            if found == nil, v[key]?.stringValue == wanted { found = v }
+                            if found == nil, v[key]?.stringValue == wanted { found = .decoded(v) }
                             continue
                         }
                         guard found == nil,
                             let entry = lastEntry(key: keyBytes, start: body.start, end: body.end, depth: body.depth),
                             try stringValue(of: entry, depth: body.depth, equals: wanted, ascii: ascii)
                         else { continue }
-                        found = .object(
-                            Fields(
-                                deferred: DeferredStruct(
-                                    bytes: bytes, start: body.start, end: body.end, depth: body.depth)))
+                        found = .body(body)
                     }
                 } catch {
                     bytes.report.record("\(error)")

@@ -101,9 +101,14 @@ func sameByLookup(_ fast: RunRequest, _ reference: RunRequest) -> Bool {
                 && fields.allSatisfy { key, value in
                     // A list of objects searched in place finds what a search of the decoded list finds.
                     searches(value).allSatisfy { field, wanted in
-                        same(
-                            a?.firstObject(inListAt: key, where: field, is: wanted),
-                            value.listValue?.first { $0[field]?.stringValue == wanted })
+                        let first = value.listValue?.first { $0[field]?.stringValue == wanted }
+                        // The object found, and each of its fields read in place without building it.
+                        return same(a?.firstObject(inListAt: key, where: field, is: wanted), first)
+                            && (first?.objectValue ?? [:]).allSatisfy { other, expected in
+                                same(
+                                    a?.value(ofField: other, inFirstObjectInListAt: key, where: field, is: wanted),
+                                    expected)
+                            }
                     }
                 }
         case .list(let items)?:

@@ -41,9 +41,7 @@ enum Lx {
     static func firstJob(_ source: ArtifactSource = qwen, keep: [String] = [], size: Int64 = 300) -> Value {
         let s = staging(source)
         return s.jobManifest(
-            s.job(adopted: nil, keep: keep, attempt: s.attempt(sizeGiB: size)) {
-                s.newJobName(staged: nil, replacing: nil)
-            })
+            s.newJob(named: s.newJobName(staged: nil, replacing: nil), keep: keep, attempt: s.attempt(sizeGiB: size)))
     }
 
     /// An observed Job Object holding `manifest`, with one condition (`Complete`,

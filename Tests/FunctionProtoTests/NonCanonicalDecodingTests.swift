@@ -109,10 +109,16 @@ import Testing
                     for item in value.listValue?.prefix(2) ?? [] {
                         for (field, v) in item.objectValue ?? [:] {
                             guard let wanted = v.stringValue else { continue }
+                            let first = value.listValue?.first { $0[field]?.stringValue == wanted }
                             same(
-                                a?.firstObject(inListAt: key, where: field, is: wanted),
-                                value.listValue?.first { $0[field]?.stringValue == wanted },
+                                a?.firstObject(inListAt: key, where: field, is: wanted), first,
                                 "\(path).\(key)[\(field)=\(wanted)]")
+                            // Each field of that object read in place, without building it.
+                            for (other, expected) in first?.objectValue ?? [:] {
+                                same(
+                                    a?.value(ofField: other, inFirstObjectInListAt: key, where: field, is: wanted),
+                                    expected, "\(path).\(key)[\(field)=\(wanted)].\(other)")
+                            }
                         }
                     }
                 }

@@ -37,8 +37,10 @@ public enum TokenSource: Sendable, Hashable {
 ///
 /// Names and the cluster-independent parts are built once in `init` and shared
 /// (copy-on-write) by every cluster's Object: a 1,000-cluster cache hashes its
-/// names once, not 3,000 times.
-public struct CacheStaging: Sendable, Hashable {
+/// names once, not 3,000 times. A class, immutable: everything that plans a
+/// cluster shares the one instance (a struct of a dozen strings was copied per
+/// cluster, measured).
+public final class CacheStaging: Sendable {
     /// What to download.
     public let source: ArtifactSource
     /// `source.identity`, computed once.

@@ -143,18 +143,19 @@ extension CacheStaging {
         return job.failure == nil || job.attempt == attempt ? job : nil
     }
 
-    /// The Job a cluster runs for this source: the `adopted` one (from `adopt`),
-    /// or a new one named by `newName`, which is `newJobName(staged:replacing:)`
-    /// of the revision staged and the observed Job replaced (the caller may
-    /// remember it across clusters in the same state). A Job replaced while
-    /// running is orphaned (never deleted) and finishes on its own; the
+    /// The Job a cluster runs while it keeps the `adopted` one (from `adopt`):
+    /// its name and the values frozen into its template.
+    public func job(adopted o: ObservedJob, keep: [String], attempt: String) -> HydrationJob {
+        HydrationJob(
+            name: o.name, keep: o.keep ?? keep, generation: o.generation ?? generation, attempt: attempt,
+            frozenTokenEnv: o.tokenEnv)
+    }
+
+    /// A new Job for this source when none is adopted, named by `newJobName`
+    /// from the revision staged and the observed Job it replaces. A Job replaced
+    /// while running is orphaned (never deleted) and finishes on its own; the
     /// hydration program's pruning rules keep that safe.
-    public func job(adopted: ObservedJob?, keep: [String], attempt: String, newName: () -> String) -> HydrationJob {
-        if let o = adopted {
-            return HydrationJob(
-                name: o.name, keep: o.keep ?? keep, generation: o.generation ?? generation,
-                attempt: attempt, frozenTokenEnv: o.tokenEnv)
-        }
-        return HydrationJob(name: newName(), keep: keep, generation: generation, attempt: attempt)
+    public func newJob(named name: String, keep: [String], attempt: String) -> HydrationJob {
+        HydrationJob(name: name, keep: keep, generation: generation, attempt: attempt)
     }
 }

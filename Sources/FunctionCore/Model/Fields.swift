@@ -214,6 +214,17 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         return self.value(atPath: keys)?.listValue?.first { $0[key]?.stringValue == value }
     }
 
+    /// Field `field` of the first object in the list at the path `keys` whose
+    /// field `key` is the string `value`: deferred fields read it in place.
+    public func value(
+        ofField field: String, inFirstObjectInListAt keys: UnsafeBufferPointer<String>, where key: String,
+        is value: String
+    ) -> Value? {
+        guard !keys.isEmpty else { return nil }
+        if let d = deferred { return d.value(ofField: field, inFirstObjectInListAt: keys, where: key, is: value) }
+        return firstObject(inListAt: keys, where: key, is: value)?[field]
+    }
+
     /// Calls `body` with each field from the last key to the first, without
     /// copying the storage (protobuf writers fill their buffers back to front).
     @inline(__always)
@@ -326,6 +337,16 @@ open class DeferredObject: @unchecked Sendable {
     open func firstObject(inListAt keys: UnsafeBufferPointer<String>, where key: String, is value: String) -> Value? {
         let list = keys.count == 1 ? self.value(forKey: keys[0]) : self.value(forPath: keys)
         return list?.listValue?.first { $0[key]?.stringValue == value }
+    }
+
+    /// Field `field` of the first object in the list at `keys` whose field
+    /// `key` is the string `value`, as `firstObject(inListAt:where:is:)?[field]`.
+    /// Decoders override it to read the field without building the object.
+    open func value(
+        ofField field: String, inFirstObjectInListAt keys: UnsafeBufferPointer<String>, where key: String,
+        is value: String
+    ) -> Value? {
+        firstObject(inListAt: keys, where: key, is: value)?[field]
     }
 
     /// Every field, decoded (on the first call; later calls return the same fields).

@@ -3,12 +3,18 @@
 /// calls or threads.
 final class Memo<Key: Hashable, Value> {
     private var known: [Key: Value] = [:]
+    /// The key asked last and its value: consecutive clusters mostly ask the same
+    /// key, and comparing it costs less than hashing it.
+    private var last: (key: Key, value: Value)?
 
-    /// The value for `key`, computed by `compute` the first time.
-    func value(_ key: Key, _ compute: (Key) -> Value) -> Value {
-        if let value = known[key] { return value }
-        let value = compute(key)
+    /// The value for `key`, computed by `compute` from `context` the first time.
+    /// The context is passed rather than captured: a closure capturing a large
+    /// struct copies it on every call (measured).
+    func value<Context>(_ key: Key, with context: Context, _ compute: (Context, Key) -> Value) -> Value {
+        if let last, last.key == key { return last.value }
+        let value = known[key] ?? compute(context, key)
         known[key] = value
+        last = (key, value)
         return value
     }
 }

@@ -106,6 +106,18 @@ extension Value {
         return Self.withKeys((a, b, "", "", ""), count: 2) { o.firstObject(inListAt: $0, where: key, is: value) }
     }
 
+    /// Field `field` of the first object in the list at `a`.`b` whose field
+    /// `key` is the string `value`, e.g. a condition's status:
+    /// `object.value(ofField: "status", inFirstObjectInListAt: "status", "conditions", where: "type", is: "Ready")`.
+    public func value(
+        ofField field: String, inFirstObjectInListAt a: String, _ b: String, where key: String, is value: String
+    ) -> Value? {
+        guard case .object(let o) = self else { return nil }
+        return Self.withKeys((a, b, "", "", ""), count: 2) {
+            o.value(ofField: field, inFirstObjectInListAt: $0, where: key, is: value)
+        }
+    }
+
     /// Runs `body` with the first `count` keys as a buffer, on the stack (a
     /// variadic array would be allocated on the heap for every lookup). A
     /// homogeneous tuple is laid out as its elements in order.
@@ -135,6 +147,17 @@ extension Value {
     public func firstObject(inListAt keys: String..., where key: String, is value: String) -> Value? {
         guard case .object(let o) = self else { return nil }
         return keys.withUnsafeBufferPointer { o.firstObject(inListAt: $0, where: key, is: value) }
+    }
+
+    /// Field `field` of the first object in the list at the path `keys` whose
+    /// field `key` is the string `value`.
+    public func value(ofField field: String, inFirstObjectInListAt keys: String..., where key: String, is value: String)
+        -> Value?
+    {
+        guard case .object(let o) = self else { return nil }
+        return keys.withUnsafeBufferPointer {
+            o.value(ofField: field, inFirstObjectInListAt: $0, where: key, is: value)
+        }
     }
 
     /// A short description of the kind of value, for error messages.

@@ -8,8 +8,10 @@ struct ObservedCacheStatus {
     let artifactReady: (status: String?, reason: String?)
 
     init(_ xr: Value) {
+        let entries = xr[path: "status", "clusters"]?.listValue ?? []
         var clusters: [String: PreviousStaging] = [:]
-        for entry in xr[path: "status", "clusters"]?.listValue ?? [] {
+        clusters.reserveCapacity(entries.count)
+        for entry in entries {
             if let name = entry["name"]?.stringValue { clusters[name] = PreviousStaging(entry) }
         }
         self.clusters = clusters
@@ -53,7 +55,10 @@ struct CacheOutcome {
         self.source = source
         self.reports = reports
         self.tokenProblem = tokenProblem
-        let matched = reports.filter { $0.report.phase != .retained }
+        // Shared, not copied, when nothing is Retained (the usual case).
+        let matched =
+            reports.contains { $0.report.phase == .retained }
+            ? reports.filter { $0.report.phase != .retained } : reports
         self.matched = matched
         self.readyCount = matched.reduce(0) { $0 + ($1.report.phase == .ready ? 1 : 0) }
         self.failed = matched.filter { $0.report.phase == .failed }

@@ -89,7 +89,7 @@ struct ClusterPlanner {
         let sizing = ClaimSizing(
             cluster: cluster.name, claimName: staging.claimName, storageClass: rwx.storageClassName,
             sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB, observed: claim)
-        let attempt = attempts.value(sizing.sizeGiB) { staging.attempt(sizeGiB: $0) }
+        let attempt = attempts.value(sizing.sizeGiB, with: staging) { $0.attempt(sizeGiB: $1) }
         let observedJob = ObservedJob.Identity(request.observed.resources[keys.job])
         let current = staging.adopt(observedJob, attempt: attempt)
         let judged = staging.judge(
@@ -103,9 +103,13 @@ struct ClusterPlanner {
                 ([previous?.staged.map(staging.directory(of:))].compactMap { $0 }
                     + consumers.revisions(on: cluster.name)).filter { $0 != own }
             ).sorted()
-            let inputs = JobNameInputs(staged: previous?.staged, replacing: observedJob?.name)
-            job = staging.job(adopted: current, keep: keep, attempt: attempt) {
-                jobNames.value(inputs) { staging.newJobName(staged: $0.staged, replacing: $0.replacing) }
+            if let current {
+                job = staging.job(adopted: current, keep: keep, attempt: attempt)
+            } else {
+                let name = jobNames.value(
+                    JobNameInputs(staged: previous?.staged, replacing: observedJob?.name), with: staging
+                ) { $0.newJobName(staged: $1.staged, replacing: $1.replacing) }
+                job = staging.newJob(named: name, keep: keep, attempt: attempt)
             }
         }
         return Plan(

@@ -74,14 +74,15 @@ public struct ModelCacheComposer: KindComposer {
         // Hydration runs in waves of at most `maxParallelHydrations` Jobs: that bounds
         // the response size on big fleets and the load on the artifact source.
         // Jobs already running keep their slot, so nothing running is dropped.
-        var slots = settings.maxParallelHydrations - plans.filter { $0.needsJob && $0.jobObserved }.count
+        var slots = settings.maxParallelHydrations - plans.reduce(0) { $0 + ($1.needsJob && $1.jobObserved ? 1 : 0) }
         var reports: [ClusterReport] = []
         var notes: [String: [String]] = [:]
         // One claim manifest per storage class and size, one Job manifest per Job,
         // shared by every cluster's Object.
-        var claims: [ClaimShape: Value] = [:]
-        var jobs: [HydrationJob: Value] = [:]
+        let claims = Memo<ClaimShape, Value>()
+        let jobs = Memo<HydrationJob, Value>()
         response.desired.resources.reserveCapacity(response.desired.resources.count + 2 * plans.count)
+        reports.reserveCapacity(plans.count)
         for plan in plans {
             var report = plan.report
             if let target = plan.target {
@@ -98,22 +99,12 @@ public struct ModelCacheComposer: KindComposer {
                     }
                 }
                 let shape = ClaimShape(storageClass: target.sizing.storageClass, size: target.sizing.size)
-                let claim =
-                    claims[shape]
-                    ?? {
-                        let built = staging.claimManifest(storageClass: shape.storageClass, size: shape.size)
-                        claims[shape] = built
-                        return built
-                    }()
+                let claim = claims.value(shape, with: staging) {
+                    $0.claimManifest(storageClass: $1.storageClass, size: $1.size)
+                }
                 var job: Value?
                 if hydrate, let hydration = plan.job {
-                    job =
-                        jobs[hydration]
-                        ?? {
-                            let built = staging.jobManifest(hydration)
-                            jobs[hydration] = built
-                            return built
-                        }()
+                    job = jobs.value(hydration, with: staging) { $0.jobManifest($1) }
                 }
                 compose(
                     staging, claim: claim, job: job, on: target.providerConfig, keys: plan.keys,
@@ -132,8 +123,9 @@ public struct ModelCacheComposer: KindComposer {
         }
 
         // 4. Clusters no longer matched: kept while replicas use them, released otherwise.
-        let answered = Set(clusters.map(\.name))
-        var released: [String] = plans.filter(\.releasesClaim).map(\.cluster)
+        var answered = Set<String>(minimumCapacity: clusters.count)
+        for cluster in clusters { answered.insert(cluster.name) }
+        var released: [String] = plans.compactMap { $0.releasesClaim ? $0.cluster : nil }
         for cluster in planner.unmatchedClaims(answered: answered) {
             if let retained = planner.retain(cluster, why: "InferenceCluster \(cluster) is no longer selected") {
                 response.desired.resources[CacheKeys(cluster: cluster).claim] = retained.claim
@@ -142,7 +134,7 @@ public struct ModelCacheComposer: KindComposer {
                 released.append(cluster)
             }
         }
-        reports.sort { $0.cluster.utf8.lexicographicallyPrecedes($1.cluster.utf8) }
+        reports.sort { utf8Less($0.cluster, $1.cluster) }
 
         // 5. Status, conditions, readiness and events.
         let outcome = CacheOutcome(source: spec.source.identity, reports: reports, tokenProblem: tokenProblem)
@@ -170,29 +162,21 @@ public struct ModelCacheComposer: KindComposer {
         _ staging: CacheStaging, claim: Value, job: Value?, on providerConfig: String, keys: CacheKeys,
         request: RunRequest, response: inout RunResponse
     ) {
-        var composed: [(String, Value)] = [
-            (keys.claim, staging.claimObject(providerConfig: providerConfig, claim: claim))
-        ]
-        if let job {
-            composed.append((keys.job, staging.jobObject(providerConfig: providerConfig, manifest: job)))
-            if let token = staging.tokenObject(providerConfig: providerConfig) {
-                composed.append((keys.token, token))
-            } else if let kept = request.observed.resources[keys.token], let spec = kept.object["spec"] {
-                // The control-plane Secret is gone from the answer while a Job still runs: the
-                // copy it may read stays as it was (dropping it would delete it on the cluster).
-                composed.append(
-                    (
-                        keys.token,
-                        [
-                            "apiVersion": kept.object["apiVersion"] ?? .null,
-                            "kind": kept.object["kind"] ?? .null, "spec": spec,
-                        ]
-                    ))
-            }
-        }
-        for (key, object) in composed {
+        func add(_ key: String, _ object: Value) {
             let ready: Readiness = ProviderObject.isReady(request.observed.resources[key]) ? .ready : .notReady
             response.desired.resources[key] = Resource(object: object, ready: ready)
+        }
+        add(keys.claim, staging.claimObject(providerConfig: providerConfig, claim: claim))
+        guard let job else { return }
+        add(keys.job, staging.jobObject(providerConfig: providerConfig, manifest: job))
+        if let token = staging.tokenObject(providerConfig: providerConfig) {
+            add(keys.token, token)
+        } else if let kept = request.observed.resources[keys.token], let spec = kept.object["spec"] {
+            // The control-plane Secret is gone from the answer while a Job still runs: the
+            // copy it may read stays as it was (dropping it would delete it on the cluster).
+            add(
+                keys.token,
+                ["apiVersion": kept.object["apiVersion"] ?? .null, "kind": kept.object["kind"] ?? .null, "spec": spec])
         }
     }
 

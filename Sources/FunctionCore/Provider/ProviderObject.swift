@@ -69,7 +69,8 @@ public enum ProviderObject {
 
 /// The `status` string of the condition of type `type` in `object.status.conditions`.
 public func conditionStatus(_ object: Value?, _ type: String) -> String? {
-    condition(object, type)?["status"]?.stringValue
+    object?.value(ofField: "status", inFirstObjectInListAt: "status", "conditions", where: "type", is: type)?
+        .stringValue
 }
 
 /// The condition of type `type` in `object.status.conditions`.

@@ -287,9 +287,11 @@ enum AutomaticCache {
             )
         ]
         if judged.report.phase != .ready {
-            let job = staging.job(adopted: current, keep: keep, attempt: attempt) {
-                staging.newJobName(staged: previous.staged, replacing: observedJob?.name)
-            }
+            let job =
+                current.map { staging.job(adopted: $0, keep: keep, attempt: attempt) }
+                ?? staging.newJob(
+                    named: staging.newJobName(staged: previous.staged, replacing: observedJob?.name), keep: keep,
+                    attempt: attempt)
             composed.append(
                 (ReplicaKey.job, staging.jobObject(providerConfig: providerConfig, manifest: staging.jobManifest(job))))
         }

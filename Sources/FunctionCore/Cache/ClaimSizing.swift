@@ -25,7 +25,7 @@ public struct ClaimSizing: Sendable, Hashable {
                     + "change; \(storageClass) applies to claims created later")
         }
         self.sizeGiB = sizeGiB
-        self.size = "\(sizeGiB)Gi"
+        self.size = String(sizeGiB) + "Gi"
         if let current = sent?[path: "resources", "requests", "storage"]?.stringValue,
             let currentGiB = Self.gibibytes(current), currentGiB > sizeGiB
         {

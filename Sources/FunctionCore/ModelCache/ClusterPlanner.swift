@@ -33,7 +33,9 @@ struct ClusterPlanner {
     }
 
     /// One cluster's phase and, when anything can be composed there, its target.
-    struct Plan {
+    /// A class: the composer passes each plan around several times, and a
+    /// reference is cheaper to pass than a dozen strings.
+    final class Plan {
         /// The cluster's name.
         let cluster: String
         /// Its phase and message.
@@ -54,6 +56,21 @@ struct ClusterPlanner {
         let releasesClaim: Bool
         /// Whether the cluster still needs its hydration Job.
         var needsJob: Bool { target != nil && report.phase != .ready }
+
+        init(
+            cluster: String, report: PhaseReport, staged: String?, target: Target?, job: HydrationJob?,
+            jobObserved: Bool, keys: CacheKeys, keptClaim: Resource?, releasesClaim: Bool
+        ) {
+            self.cluster = cluster
+            self.report = report
+            self.staged = staged
+            self.target = target
+            self.job = job
+            self.jobObserved = jobObserved
+            self.keys = keys
+            self.keptClaim = keptClaim
+            self.releasesClaim = releasesClaim
+        }
     }
 
     /// Judges one answered cluster.
@@ -121,12 +138,14 @@ struct ClusterPlanner {
     /// Clusters whose claim Object is observed but that are not in the `clusters` answer, sorted.
     /// Only Objects holding this cache's claim count (another step may use a `pvc-` key).
     func unmatchedClaims(answered: Set<String>) -> [String] {
-        request.observed.resources.compactMap { key, resource -> String? in
-            guard key.hasPrefix("pvc-") else { return nil }
-            let cluster = String(key.dropFirst(4))
+        var unmatched: [String] = []
+        for key in request.observed.resources.keys where key.utf8.starts(with: "pvc-".utf8) {
+            // The bytes after the prefix: `CacheKeys(cluster:).claim` rebuilds exactly this key.
+            let cluster = String(decoding: key.utf8.dropFirst(4), as: UTF8.self)
             // Answered clusters first: reading the claim's name is the costlier test.
-            return answered.contains(cluster) || !isOurClaim(resource) ? nil : cluster
-        }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            if !answered.contains(cluster), isOurClaim(request.observed.resources[key]) { unmatched.append(cluster) }
+        }
+        return unmatched.sorted(by: utf8Less)
     }
 
     /// Whether an observed Object holds this cache's claim.

@@ -67,6 +67,8 @@ public final class CacheStaging: Sendable {
     private let tokenManifest: Value?
     /// ` with HF_TOKEN from …` for messages about a gated download; empty without a token.
     let tokenReading: String
+    /// The Hydrating message, the same on every cluster: `Downloading <identity> into claim <name>…`.
+    let downloading: String
 
     /// The annotation that retries Failed clusters when its value changes (lifecycle.md §4).
     public static let retryAnnotation = "modelplane.ai/retry-hydration"
@@ -101,6 +103,7 @@ public final class CacheStaging: Sendable {
             token.map { [tokenName] t in
                 " with HF_TOKEN from " + t.location(copy: tokenName, remoteNamespace: settings.remoteNamespace)
             } ?? ""
+        self.downloading = "Downloading \(identity) into claim \(claimName)\(tokenReading)"
         let tokenMetadata = Self.metadata(tokenName, settings, self.labels)
         if case .controlPlane = token {
             self.tokenManifest = ["apiVersion": "v1", "kind": "Secret", "metadata": tokenMetadata, "type": "Opaque"]

@@ -87,7 +87,6 @@ extension CacheStaging {
                 report: PhaseReport(.pending, [waiting, serving].compactMap { $0 }.joined(separator: "; ")),
                 staged: staged)
         }
-        let downloading = "Downloading \(identity) into claim \(claimName)\(tokenReading)"
         if let serving {
             return ClusterStaging(report: PhaseReport(.updating, "\(downloading); \(serving)"), staged: staged)
         }

@@ -26,13 +26,16 @@ struct ResponseEncoder {
     static func encode(_ r: RunResponse) -> EncodedMessage {
         // One to two kilobytes per desired resource (measured on the benchmark
         // requests: 0.9 to 1.5): regrowing copies everything written so far.
-        // Only the pages written are touched, so the spare costs no memory.
+        // Only the pages written are touched, so the spare costs no memory; the
+        // start is capped (16 MiB), so many tiny resources do not reserve gigabytes.
         let resources = r.desired.resources.count
-        let estimate = 16 * 1024 + 2048 * resources
+        let estimate = min(16 * 1024 + 2048 * resources, 16 << 20)
         // About four objects of two fields or more per resource (Object, spec,
-        // provider config reference, status entry) are remembered.
+        // provider config reference, status entry) are remembered; the table is
+        // zero-filled up front, so its start is capped too (it grows past that).
         var e = ResponseEncoder(
-            buf: BackwardBuffer(capacity: estimate), written: IdentityTable(expected: 16 + 4 * resources))
+            buf: BackwardBuffer(capacity: estimate),
+            written: IdentityTable(expected: min(16 + 4 * resources, 1 << 14)))
         e.response(r)
         return e.buf.finish()
     }

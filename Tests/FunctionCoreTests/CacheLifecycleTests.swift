@@ -284,4 +284,30 @@ import Testing
         #expect(manifest(retried, "hydrate-gpu-east")?[path: "metadata", "name"] != job?[path: "metadata", "name"])
         #expect(env?[path: "valueFrom", "secretKeyRef", "name"] == "hf-token")
     }
+
+    @Test(
+        "Clusters whose staged identities differ only in Unicode normalization get the Job names their own bytes give"
+    )
+    func jobNamesFollowBytes() throws {
+        // Job names are digests of bytes; Swift's == equates canonically equivalent strings,
+        // so a name worked out once for several clusters must be keyed by bytes.
+        let composed = "hf://org/caf\u{E9}"  // é, one scalar
+        let decomposed = "hf://org/cafe\u{301}"  // e + combining acute
+        #expect(composed == decomposed && !utf8Equal(composed, decomposed))
+        var w = world(["gpu-a", "gpu-b"])
+        w.reconcile()
+        // The first Jobs are gone (expired); each cluster had another revision staged.
+        w.composed = w.composed.filter { !$0.key.hasPrefix("hydrate-") }
+        w.status = Lx.status([("gpu-a", "Ready", composed), ("gpu-b", "Ready", decomposed)])
+        let r = w.reconcile()
+        // The XR's generation (1) is part of every Job name.
+        let s = CacheStaging(
+            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: Lx.qwen, token: nil,
+            labels: [:], settings: Settings(), generation: w.generation)
+        let a = try #require(manifest(r, "hydrate-gpu-a")?[path: "metadata", "name"]?.stringValue)
+        let b = try #require(manifest(r, "hydrate-gpu-b")?[path: "metadata", "name"]?.stringValue)
+        #expect(a == s.newJobName(staged: composed, replacing: nil))
+        #expect(b == s.newJobName(staged: decomposed, replacing: nil))
+        #expect(a != b)
+    }
 }

@@ -66,6 +66,18 @@ extension Value {
     }
 }
 
+/// Whether two strings have the same UTF-8 bytes (Go's and protobuf's equality;
+/// Swift's `==` also equates canonically equivalent strings).
+public func utf8Equal(_ a: String, _ b: String) -> Bool {
+    let fast = a.utf8.withContiguousStorageIfAvailable { x in
+        b.utf8.withContiguousStorageIfAvailable { y -> Bool in
+            x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+        }
+    }
+    if let result = fast ?? nil { return result }
+    return a.utf8.elementsEqual(b.utf8)
+}
+
 /// Orders strings by their UTF-8 bytes, the order Go and protobuf use for map keys.
 /// (Not `<`: Swift compares by canonical equivalence, which is another order.)
 public func utf8Less(_ a: String, _ b: String) -> Bool {

@@ -18,3 +18,19 @@ final class Memo<Key: Hashable, Value> {
         return value
     }
 }
+
+/// A string compared and hashed by its UTF-8 bytes, for memo keys whose value
+/// is computed from the bytes (a digest): Swift's `==` treats canonically
+/// equivalent strings as equal, and their digests differ.
+struct UTF8Key: Hashable {
+    let string: String
+
+    init(_ string: String) { self.string = string }
+
+    static func == (a: UTF8Key, b: UTF8Key) -> Bool { utf8Equal(a.string, b.string) }
+
+    func hash(into hasher: inout Hasher) {
+        var s = string
+        s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+}

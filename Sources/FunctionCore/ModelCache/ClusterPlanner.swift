@@ -18,10 +18,16 @@ struct ClusterPlanner {
     /// every cluster in the same state, so hashed once per state, not per cluster.
     let jobNames = Memo<JobNameInputs, String>()
 
-    /// What a new Job's name depends on besides the spec (`CacheStaging.newJobName`).
+    /// What a new Job's name depends on besides the spec (`CacheStaging.newJobName`),
+    /// compared as bytes, as the digest reads them.
     struct JobNameInputs: Hashable {
-        let staged: String?
-        let replacing: String?
+        let staged: UTF8Key?
+        let replacing: UTF8Key?
+
+        init(staged: String?, replacing: String?) {
+            self.staged = staged.map(UTF8Key.init)
+            self.replacing = replacing.map(UTF8Key.init)
+        }
     }
 
     /// Where on a cluster the cache goes: its provider config and claim.
@@ -125,7 +131,7 @@ struct ClusterPlanner {
             } else {
                 let name = jobNames.value(
                     JobNameInputs(staged: previous?.staged, replacing: observedJob?.name), with: staging
-                ) { $0.newJobName(staged: $1.staged, replacing: $1.replacing) }
+                ) { $0.newJobName(staged: $1.staged?.string, replacing: $1.replacing?.string) }
                 job = staging.newJob(named: name, keep: keep, attempt: attempt)
             }
         }

@@ -98,9 +98,10 @@ public struct ModelCacheComposer: KindComposer {
                             ?? PhaseReport(.pending, queued)
                     }
                 }
-                let shape = ClaimShape(storageClass: target.sizing.storageClass, size: target.sizing.size)
+                let shape = ClaimShape(
+                    storageClass: UTF8Key(target.sizing.storageClass), size: UTF8Key(target.sizing.size))
                 let claim = claims.value(shape, with: staging) {
-                    $0.claimManifest(storageClass: $1.storageClass, size: $1.size)
+                    $0.claimManifest(storageClass: $1.storageClass.string, size: $1.size.string)
                 }
                 var job: Value?
                 if hydrate, let hydration = plan.job {
@@ -149,12 +150,12 @@ public struct ModelCacheComposer: KindComposer {
         }
     }
 
-    /// What makes two clusters' claims differ.
+    /// What makes two clusters' claims differ, compared as bytes (the manifest carries the bytes).
     struct ClaimShape: Hashable {
         /// The storage class.
-        let storageClass: String
+        let storageClass: UTF8Key
         /// The size, e.g. `300Gi`.
-        let size: String
+        let size: UTF8Key
     }
 
     /// Composes the claim and, while hydrating, the Job and token copy, with readiness from observed state.

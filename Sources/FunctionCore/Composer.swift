@@ -17,7 +17,7 @@ public struct XR: Sendable {
     /// The clusters answered, read once for the composer and the Warning about them.
     public let answered = AnsweredClusters()
 
-    /// The clusters answered for `key` (`ClusterView.answered`), read once per call.
+    /// The clusters answered for `key` (`AnsweredClusters.views`), read once per call.
     public func clusters(_ request: RunRequest, key: String) -> [ClusterView]? {
         answered.views(request, key: key)
     }

@@ -16,65 +16,39 @@ extension DeferredStruct {
     /// none or the bytes are malformed (recorded). Other entries' keys are not
     /// checked as UTF-8 on the usual encoding: they are not read (`fields()` checks them).
     func lastEntry(key: UnsafeBufferPointer<UInt8>, start: Int, end: Int, depth: Int) -> Entry? {
-        var found: Entry?
-        let ok = scanLevel(
-            start: start, end: end, depth: depth,
-            wanted: { keyStart, k in k == key.count && Self.equal(keyStart, key) ? 0 : -1 },
-            found: { _, entry in found = entry })
-        return ok ? found : nil
-    }
-
-    /// Visits the map entries of the Struct body `start..<end` that `wanted`
-    /// picks (by their key's bytes and length; -1 for none), calling `found`
-    /// with its answer and the entry, the level's framing checked; false when
-    /// the bytes are malformed (recorded).
-    @inline(__always)
-    private func scanLevel(
-        start: Int, end: Int, depth: Int, wanted: (UnsafePointer<UInt8>, Int) -> Int, found: (Int, Entry) -> Void
-    ) -> Bool {
         let base = bytes.base
+        var found: Entry?
         var p = start
-        // The usual encoding (`nextEntry`'s inline case), in a tight loop: each
-        // entry's framing checked (that it is exactly one key and one value: a
-        // second key would be the entry's key), its key compared only when the
-        // lengths agree. The first entry in any other form hands over to the
+        // Entries in the usual encoding, in a tight loop, the key compared only when
+        // the lengths agree; the first entry in any other form hands over to the
         // general loop below.
         if depth < WireReader.maxDepth {
-            while p < end {
-                var q = p &+ 1
-                guard base[p] == 0x0A, q < end, let n = Self.shortLength(base, &q, end), n >= 2, n <= end &- q,
-                    base[q] == 0x0A
-                else { break }
-                let entryStart = q
-                let stop = q &+ n
-                q &+= 1
-                guard let k = Self.shortLength(base, &q, stop), k <= stop &- q else { break }
-                let keyStart = q
-                q &+= k
-                var value = -1
-                if q != stop {
-                    guard base[q] == 0x12 else { break }
-                    q &+= 1
-                    guard q < stop, let v = Self.shortLength(base, &q, stop), v == stop &- q else { break }
-                    value = q
+            while p < end, let e = Self.usualEntry(base, at: p, limit: end) {
+                if e.keyCount == key.count, Self.equal(base + e.keyStart, key) {
+                    found = Entry(start: e.start, end: e.end, value: e.value)
                 }
-                let i = wanted(base + keyStart, k)
-                if i >= 0 { found(i, Entry(start: entryStart, end: stop, value: value)) }
-                p = stop
+                p = e.end
             }
         }
         var r = WireReader(base, p, end, depth: depth)
         do {
             while r.pos < r.end {
                 guard let e = try Self.nextEntry(&r, checkingKey: false) else { continue }
-                let i = wanted(base + e.keyStart, e.keyCount)
-                if i >= 0 { found(i, Entry(start: e.start, end: e.end, value: e.value)) }
+                if e.keyCount == key.count, Self.equal(base + e.keyStart, key) {
+                    found = Entry(start: e.start, end: e.end, value: e.value)
+                }
             }
         } catch {
             bytes.report.record("\(error)")
-            return false
+            return nil
         }
-        return true
+        return found
+    }
+
+    /// `lastEntry(key:start:end:depth:)` for a key given as a string.
+    func lastEntry(named key: String, in body: (start: Int, end: Int, depth: Int)) -> Entry? {
+        var key = key
+        return key.withUTF8 { lastEntry(key: $0, start: body.start, end: body.end, depth: body.depth) }
     }
 
     /// A map entry found in a level: its body, and where its one Value message
@@ -101,6 +75,34 @@ extension DeferredStruct {
         return n
     }
 
+    /// The map entry at `p` of a Struct body ending at `limit` when it is in the
+    /// usual encoding: an entry field (tag 0x0A) holding a key (0x0A) and then,
+    /// filling the entry, a value (0x12) or nothing, with lengths of one or two
+    /// bytes; its framing checked. nil for anything else (a second key would be
+    /// the entry's key, so only this exact shape is read inline). `value` is where
+    /// the value's body starts, or -1 without one. `p < limit`; the nesting bound
+    /// is the caller's.
+    @inline(__always)
+    static func usualEntry(_ base: UnsafePointer<UInt8>, at p: Int, limit: Int) -> (
+        start: Int, end: Int, keyStart: Int, keyCount: Int, value: Int
+    )? {
+        var q = p &+ 1
+        guard base[p] == 0x0A, q < limit, let n = shortLength(base, &q, limit), n >= 2, n <= limit &- q,
+            base[q] == 0x0A
+        else { return nil }
+        let entryStart = q
+        let stop = q &+ n
+        q &+= 1
+        guard let k = shortLength(base, &q, stop), k <= stop &- q else { return nil }
+        let keyStart = q
+        q &+= k
+        guard q != stop else { return (entryStart, stop, keyStart, k, -1) }
+        guard base[q] == 0x12 else { return nil }
+        q &+= 1
+        guard q < stop, let v = shortLength(base, &q, stop), v == stop &- q else { return nil }
+        return (entryStart, stop, keyStart, k, q)
+    }
+
     /// Reads the field at the cursor of a Struct body: for a map entry, where it
     /// and its (last) key lie, its framing checked, and on the usual encoding
     /// its key's UTF-8 only with `checkingKey` (a scan for one key need not: a
@@ -113,40 +115,15 @@ extension DeferredStruct {
         start: Int, end: Int, keyStart: Int, keyCount: Int, value: Int
     )? {
         let base = r.base
-        let limit = r.end
-        // The usual encoding, read inline: an entry field (tag 0x0A) holding a key
-        // (0x0A) and then, filling the entry, a value (0x12), with lengths of one
-        // or two bytes. Anything else takes the general path below.
-        var p = r.pos &+ 1
-        if base[r.pos] == 0x0A, p < limit, r.depth < WireReader.maxDepth,
-            let n = shortLength(base, &p, limit), n >= 2, n <= limit &- p, base[p] == 0x0A
-        {
-            let entryStart = p
-            let stop = p &+ n
-            p &+= 1
-            if let k = shortLength(base, &p, stop), k <= stop &- p {
-                let keyStart = p
-                p &+= k
-                var whole = p == stop
-                var value = -1
-                if !whole, base[p] == 0x12 {
-                    p &+= 1
-                    if p < stop, let v = shortLength(base, &p, stop), v == stop &- p {
-                        whole = true
-                        value = p
-                    }
-                }
-                if whole {
-                    if checkingKey {
-                        guard WireReader.isValidUTF8(UnsafeBufferPointer(start: base + keyStart, count: k)) else {
-                            r.pos = keyStart
-                            throw r.failure("a string field is not valid UTF-8")
-                        }
-                    }
-                    r.pos = stop
-                    return (entryStart, stop, keyStart, k, value)
+        if r.depth < WireReader.maxDepth, let e = usualEntry(base, at: r.pos, limit: r.end) {
+            if checkingKey {
+                guard WireReader.isValidUTF8(UnsafeBufferPointer(start: base + e.keyStart, count: e.keyCount)) else {
+                    r.pos = e.keyStart
+                    throw r.failure("a string field is not valid UTF-8")
                 }
             }
+            r.pos = e.end
+            return e
         }
         let (field, wire) = try r.tag()
         guard field == WireContract.Struct.fields, wire == 2 else {

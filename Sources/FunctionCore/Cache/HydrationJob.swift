@@ -72,12 +72,6 @@ public struct ObservedJob: Sendable, Hashable {
         }
     }
 
-    /// Reads the observed Job Object; nil when nothing (or nothing named) is observed.
-    public init?(_ object: Resource?) {
-        guard let identity = Identity(object) else { return nil }
-        self.init(identity)
-    }
-
     /// Reads the rest of the Job `identity` names.
     public init(_ identity: Identity) {
         let remote = identity.remote
@@ -136,7 +130,7 @@ extension CacheStaging {
     /// name, same frozen template values): it writes this source's revision and
     /// either has not failed or failed under the current `attempt` (retry
     /// annotation and claim size). nil otherwise: a source change, or a retry of
-    /// a failed Job, starts a fresh attempt (`job(adopted:replacing:…)`).
+    /// a failed Job, starts a fresh attempt (`newJob(named:keep:attempt:)`).
     public func adopt(_ observed: ObservedJob.Identity?, attempt: String) -> ObservedJob? {
         guard let observed, observed.revision == directory else { return nil }
         let job = ObservedJob(observed)

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Checks the InferenceClusters Crossplane answered for a requirement, and says
-/// what `ClusterView.answered` had to leave out or choose.
+/// what `AnsweredClusters.views` had to leave out or choose.
 ///
 /// The API server never answers a cluster without a valid name, or two with one
 /// name; a request built by hand (`render`, tests, another tool) can. Such
@@ -79,7 +79,7 @@ public enum ClusterAnswers {
 public final class AnsweredClusters: Sendable {
     /// One requirement's reading.
     public struct Reading: Sendable {
-        /// `ClusterView.answered`: sorted by name, valid names only, the later of two answers with one name.
+        /// Sorted by name (UTF-8 order), valid names only, the later of two answers with one name.
         public var views: [ClusterView]
         /// `ClusterAnswers.problems`.
         public var problems: [String]

@@ -68,12 +68,4 @@ public struct ClusterView: Sendable, Hashable {
         hasher.combine(rwxProblem)
         hasher.combine(isReady)
     }
-
-    /// The clusters answered for `key`, sorted by name, without duplicates or
-    /// entries without a valid name (`ClusterAnswers.warnings` reports both).
-    public static func answered(_ request: RunRequest, key: String) -> [ClusterView]? {
-        guard let items = request.requiredResources[key] else { return nil }
-        // Sorted by name (UTF-8 order); of two answers with one name, the later wins.
-        return AnsweredClusters.read(items, key: key).views
-    }
 }

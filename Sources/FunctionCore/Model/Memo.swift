@@ -8,12 +8,18 @@ final class Memo<Key: Hashable, Value> {
     private var last: (key: Key, value: Value)?
 
     /// The value for `key`, computed by `compute` from `context` the first time.
-    /// The context is passed rather than captured: a closure capturing a large
-    /// struct copies it on every call (measured).
+    /// The context is passed rather than captured: a closure that reads a
+    /// property of a struct (the planner's staging) captures and copies the
+    /// whole struct on every call (measured).
     func value<Context>(_ key: Key, with context: Context, _ compute: (Context, Key) -> Value) -> Value {
         if let last, last.key == key { return last.value }
-        let value = known[key] ?? compute(context, key)
-        known[key] = value
+        let value: Value
+        if let known = known[key] {
+            value = known
+        } else {
+            value = compute(context, key)
+            known[key] = value
+        }
         last = (key, value)
         return value
     }

@@ -249,9 +249,12 @@ struct CacheKeys {
     /// Only gated models have a token copy.
     var token: String { "token-" + cluster }
 
+    /// What every claim key starts with (`pvc-<cluster>`).
+    static let claimPrefix = "pvc-"
+
     init(cluster: String) {
         self.cluster = cluster
-        claim = "pvc-" + cluster
+        claim = Self.claimPrefix + cluster
         job = "hydrate-" + cluster
     }
 }

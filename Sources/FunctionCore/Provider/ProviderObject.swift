@@ -77,13 +77,3 @@ public func conditionStatus(_ object: Value?, _ type: String) -> String? {
 public func condition(_ object: Value?, _ type: String) -> Value? {
     object?.firstObject(inListAt: "status", "conditions", where: "type", is: type)
 }
-
-/// The `status` string of the condition of type `type` in `status.conditions`.
-public func conditionStatus(in status: Value?, _ type: String) -> String? {
-    condition(in: status, type)?["status"]?.stringValue
-}
-
-/// The condition of type `type` in `status.conditions`.
-public func condition(in status: Value?, _ type: String) -> Value? {
-    status?["conditions"]?.listValue?.first { $0["type"]?.stringValue == type }
-}

@@ -150,12 +150,6 @@ public final class CacheStaging: Sendable {
         ["name": .string(name), "namespace": .string(settings.remoteNamespace), "labels": labels]
     }
 
-    /// The provider-kubernetes Object holding the PersistentVolumeClaim on one cluster.
-    public func claimObject(providerConfig: String, storageClass: String, sizeGiB: Int64) -> Value {
-        claimObject(
-            providerConfig: providerConfig, claim: claimManifest(storageClass: storageClass, size: "\(sizeGiB)Gi"))
-    }
-
     /// The Object holding `claim` (from `claimManifest`) on one cluster. Clusters
     /// with the same storage class and size can share one claim manifest.
     public func claimObject(providerConfig: String, claim: Value) -> Value {

@@ -55,8 +55,10 @@ struct ClusterPlanner {
         let job: HydrationJob?
         /// Whether that Job is already observed (running or finished).
         let jobObserved: Bool
-        /// The composed resource keys on this cluster.
-        let keys: CacheKeys
+        /// The key of the claim Object on this cluster.
+        let claimKey: ResourceKey
+        /// The key of the hydration Job Object on this cluster.
+        let jobKey: ResourceKey
         /// The existing claim, kept as it is, on a cluster that cannot be composed now.
         let keptClaim: Resource?
         /// Whether an existing claim leaves desired state (nobody uses it).
@@ -66,7 +68,7 @@ struct ClusterPlanner {
 
         init(
             cluster: String, report: PhaseReport, staged: String?, target: Target?, job: HydrationJob?,
-            jobObserved: Bool, keys: CacheKeys, keptClaim: Resource?, releasesClaim: Bool
+            jobObserved: Bool, claimKey: ResourceKey, jobKey: ResourceKey, keptClaim: Resource?, releasesClaim: Bool
         ) {
             self.cluster = cluster
             self.report = report
@@ -74,7 +76,8 @@ struct ClusterPlanner {
             self.target = target
             self.job = job
             self.jobObserved = jobObserved
-            self.keys = keys
+            self.claimKey = claimKey
+            self.jobKey = jobKey
             self.keptClaim = keptClaim
             self.releasesClaim = releasesClaim
         }
@@ -82,12 +85,12 @@ struct ClusterPlanner {
 
     /// Judges one answered cluster.
     func plan(_ cluster: ClusterView) -> Plan {
-        let keys = CacheKeys(cluster: cluster.name)
+        let (claimKey, jobKey) = (ResourceKey.claim(on: cluster.name), ResourceKey.job(on: cluster.name))
         let previous = observed.clusters[cluster.name]
         func plan(_ report: PhaseReport, staged: String? = nil, kept: Resource? = nil, releases: Bool = false) -> Plan {
             Plan(
                 cluster: cluster.name, report: report, staged: staged, target: nil, job: nil, jobObserved: false,
-                keys: keys, keptClaim: kept, releasesClaim: releases)
+                claimKey: claimKey, jobKey: jobKey, keptClaim: kept, releasesClaim: releases)
         }
         guard let providerConfig = cluster.providerConfig else {
             let waiting = "Waiting for InferenceCluster \(cluster.name) to report status.providerConfigRef.name"
@@ -106,15 +109,15 @@ struct ClusterPlanner {
             }
             return plan(
                 PhaseReport(.failed, "Cannot stage \(spec.repo) on \(cluster.name): \(why)"),
-                releases: request.observed.resources[keys.claim] != nil)
+                releases: request.observed.resources[claimKey] != nil)
         }
 
-        let claim = request.observed.resources[keys.claim]
+        let claim = request.observed.resources[claimKey]
         let sizing = ClaimSizing(
             cluster: cluster.name, claimName: staging.claimName, storageClass: rwx.storageClassName,
             sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB, observed: claim)
         let attempt = attempts.value(sizing.sizeGiB, with: staging) { $0.attempt(sizeGiB: $1) }
-        let observedJob = ObservedJob.Identity(request.observed.resources[keys.job])
+        let observedJob = ObservedJob.Identity(request.observed.resources[jobKey])
         let current = staging.adopt(observedJob, attempt: attempt)
         let judged = staging.judge(
             cluster: cluster.name, claim: claim, current: current, previous: previous, hints: .modelCache)
@@ -139,17 +142,15 @@ struct ClusterPlanner {
         return Plan(
             cluster: cluster.name, report: judged.report, staged: judged.staged,
             target: Target(providerConfig: providerConfig, sizing: sizing), job: job,
-            jobObserved: current != nil, keys: keys, keptClaim: nil, releasesClaim: false)
+            jobObserved: current != nil, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
     }
 
     /// Clusters whose claim Object is observed but that are not in the `clusters` answer, sorted.
     /// Only Objects holding this cache's claim count (another step may use a `pvc-` key).
     func unmatchedClaims(answered: Set<String>) -> [String] {
         var unmatched: [String] = []
-        let prefix = CacheKeys.claimPrefix.utf8
-        for key in request.observed.resources.keys where key.utf8.starts(with: prefix) {
-            // The bytes after the prefix: `CacheKeys(cluster:).claim` rebuilds exactly this key.
-            let cluster = String(decoding: key.utf8.dropFirst(prefix.count), as: UTF8.self)
+        for key in request.observed.resources.keys {
+            guard let cluster = ResourceKey.cluster(ofClaim: key) else { continue }
             // Answered clusters first: reading the claim's name is the costlier test.
             if !answered.contains(cluster), isOurClaim(request.observed.resources[key]) { unmatched.append(cluster) }
         }
@@ -180,7 +181,7 @@ struct ClusterPlanner {
     /// The observed claim Object rebuilt as it was sent last time, on the provider
     /// config recorded in it; nil when there is none.
     func keptClaim(_ cluster: String) -> Resource? {
-        let observedClaim = request.observed.resources[CacheKeys(cluster: cluster).claim]
+        let observedClaim = request.observed.resources[ResourceKey.claim(on: cluster)]
         guard isOurClaim(observedClaim), let object = observedClaim?.object,
             let providerConfig = object[path: "spec", "providerConfigRef", "name"]?.stringValue,
             let manifest = object[path: "spec", "forProvider", "manifest"]

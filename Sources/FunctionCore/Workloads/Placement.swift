@@ -28,6 +28,14 @@ struct Placement {
     /// Replicas removed because `spec.replicas` shrank.
     var removals: [Departure] = []
 
+    /// A Normal event per replica that leaves its cluster: moves, then removals.
+    var events: [FunctionResult] {
+        moves.map { .normal("Replica \($0.replica) leaves \($0.cluster): \($0.reason)", reason: "ReplicaMoved") }
+            + removals.map {
+                .normal("Replica \($0.replica) leaves \($0.cluster): \($0.reason)", reason: "ReplicaRemoved")
+            }
+    }
+
     /// Plans placement.
     /// - Parameters:
     ///   - existing: replicas composed before.

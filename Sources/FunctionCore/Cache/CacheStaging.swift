@@ -188,31 +188,11 @@ public final class CacheStaging: Sendable {
     /// and does not count pod disruptions; other failures are retried up to the
     /// backoff limit.
     public func jobManifest(_ job: HydrationJob) -> Value {
-        var env: [Value] = [["name": "MODEL_REPO", "value": .string(source.repo)]]
-        if let revision = source.revision { env.append(["name": "MODEL_REVISION", "value": .string(revision)]) }
-        env.append(["name": "MODEL_DIR", "value": .string(directory)])
-        env.append(["name": "KEEP_DIRS", "value": .string(job.keep.joined(separator: " "))])
-        env.append(["name": "MODEL_GENERATION", "value": .string(String(job.generation))])
-        switch token {
-        case _ where job.frozenTokenEnv != nil:
-            if let frozen = job.frozenTokenEnv, frozen != .null { env.append(frozen) }
-        case .controlPlane(_, _, let key)?:
-            env.append([
-                "name": "HF_TOKEN",
-                "valueFrom": ["secretKeyRef": ["name": .string(tokenName), "key": .string(key)]],
-            ])
-        case .workloadCluster(let secret, let key)?:
-            env.append([
-                "name": "HF_TOKEN",
-                "valueFrom": ["secretKeyRef": ["name": .string(secret), "key": .string(key)]],
-            ])
-        case nil: break
-        }
         let container: Value = [
             "name": .string(Self.container),
             "image": .string(settings.hydrationImage),
             "command": ["/bin/sh", "-c", .string(HydrationScript.text)],
-            "env": .list(env),
+            "env": .list(environment(job)),
             "volumeMounts": [["name": "cache", "mountPath": .string(HydrationScript.cacheDir)]],
             "resources": [
                 "requests": ["cpu": "500m", "memory": "1Gi"],
@@ -243,6 +223,32 @@ public final class CacheStaging: Sendable {
                 ],
             ],
         ]
+    }
+
+    /// The hydration script's environment (`HydrationScript`): what to download
+    /// where, what pruning keeps, and the token, if any, as the Job was created.
+    private func environment(_ job: HydrationJob) -> [Value] {
+        var env: [Value] = [["name": "MODEL_REPO", "value": .string(source.repo)]]
+        if let revision = source.revision { env.append(["name": "MODEL_REVISION", "value": .string(revision)]) }
+        env.append(["name": "MODEL_DIR", "value": .string(directory)])
+        env.append(["name": "KEEP_DIRS", "value": .string(job.keep.joined(separator: " "))])
+        env.append(["name": "MODEL_GENERATION", "value": .string(String(job.generation))])
+        switch token {
+        case _ where job.frozenTokenEnv != nil:
+            if let frozen = job.frozenTokenEnv, frozen != .null { env.append(frozen) }
+        case .controlPlane(_, _, let key)?:
+            env.append([
+                "name": "HF_TOKEN",
+                "valueFrom": ["secretKeyRef": ["name": .string(tokenName), "key": .string(key)]],
+            ])
+        case .workloadCluster(let secret, let key)?:
+            env.append([
+                "name": "HF_TOKEN",
+                "valueFrom": ["secretKeyRef": ["name": .string(secret), "key": .string(key)]],
+            ])
+        case nil: break
+        }
+        return env
     }
 
     /// The hydration container's name (the podFailurePolicy rule names it).

@@ -20,6 +20,19 @@ public struct InferenceClusterComposer: KindComposer {
         let namespace: String
         let name: String
         let key: String
+
+        /// The ClusterProviderConfig whose credentials are this Secret's key.
+        var providerConfig: Value {
+            [
+                "apiVersion": .string(ProviderObject.apiVersion), "kind": "ClusterProviderConfig",
+                "spec": [
+                    "credentials": [
+                        "source": "Secret",
+                        "secretRef": ["namespace": .string(namespace), "name": .string(name), "key": .string(key)],
+                    ]
+                ],
+            ]
+        }
     }
 
     /// Composes one InferenceCluster.
@@ -92,18 +105,7 @@ public struct InferenceClusterComposer: KindComposer {
         // 2. The provider config.
         let observed = request.observed.resources[.providerConfig]
         response.desired.resources[.providerConfig] = Resource(
-            object: [
-                "apiVersion": .string(ProviderObject.apiVersion), "kind": "ClusterProviderConfig",
-                "spec": [
-                    "credentials": [
-                        "source": "Secret",
-                        "secretRef": [
-                            "namespace": .string(ref.namespace), "name": .string(ref.name), "key": .string(ref.key),
-                        ],
-                    ]
-                ],
-            ],
-            ready: observed != nil ? .ready : .notReady)
+            object: ref.providerConfig, ready: observed != nil ? .ready : .notReady)
 
         // 3. Conditions, status and readiness.
         let found = kubeconfigFound(ref, request: request)

@@ -9,6 +9,20 @@ extension RunResponse {
         conditions.append(Condition(type: condition, status: .false, reason: reason, message: message))
     }
 
+    /// The spec `parsed` from the namespaced XR `xr` of kind `kind`, or nil after
+    /// refusing it (`Invalid <kind> <namespace>/<name>: <errors>`, reason
+    /// `InvalidSpec`, with a False `condition`).
+    public mutating func validSpec<Spec>(
+        _ parsed: Result<Spec, FieldErrors>, of xr: XR, kind: String, condition: String
+    ) -> Spec? {
+        switch parsed {
+        case .success(let spec): return spec
+        case .failure(let errors):
+            refuse("Invalid \(kind) \(xr.namespace)/\(xr.name): \(errors)", reason: "InvalidSpec", condition: condition)
+            return nil
+        }
+    }
+
     /// The desired composite earlier steps left, or a new one of the observed
     /// XR's apiVersion and `kind`.
     public func desiredComposite(of xr: Value, kind: String) -> Resource {

@@ -87,31 +87,9 @@ struct ClusterPlanner {
     func plan(_ cluster: ClusterView) -> Plan {
         let (claimKey, jobKey) = (ResourceKey.claim(on: cluster.name), ResourceKey.job(on: cluster.name))
         let previous = observed.clusters[cluster.name]
-        func plan(_ report: PhaseReport, staged: String? = nil, kept: Resource? = nil, releases: Bool = false) -> Plan {
-            Plan(
-                cluster: cluster.name, report: report, staged: staged, target: nil, job: nil, jobObserved: false,
-                claimKey: claimKey, jobKey: jobKey, keptClaim: kept, releasesClaim: releases)
+        guard let providerConfig = cluster.providerConfig, let rwx = cluster.rwxCache else {
+            return unreachable(cluster, previous: previous, claimKey: claimKey, jobKey: jobKey)
         }
-        guard let providerConfig = cluster.providerConfig else {
-            let waiting = "Waiting for InferenceCluster \(cluster.name) to report status.providerConfigRef.name"
-            // A provider config that blinks out must not delete a staged cache: keep the claim as it is.
-            if let kept = keptClaim(cluster.name) {
-                return plan(
-                    PhaseReport(.pending, "\(waiting); claim \(staging.claimName) is kept as it is"),
-                    staged: previous?.staged, kept: kept)
-            }
-            return plan(PhaseReport(.pending, waiting))
-        }
-        guard let rwx = cluster.rwxCache else {
-            let why = cluster.rwxProblem ?? "InferenceCluster \(cluster.name) declares no spec.storage.rwxCache"
-            if let retained = retain(cluster.name, why: why) {
-                return plan(retained.report.report, staged: retained.report.staged, kept: retained.claim)
-            }
-            return plan(
-                PhaseReport(.failed, "Cannot stage \(spec.repo) on \(cluster.name): \(why)"),
-                releases: request.observed.resources[claimKey] != nil)
-        }
-
         let claim = request.observed.resources[claimKey]
         let sizing = ClaimSizing(
             cluster: cluster.name, claimName: staging.claimName, storageClass: rwx.storageClassName,
@@ -122,27 +100,64 @@ struct ClusterPlanner {
         let judged = staging.judge(
             cluster: cluster.name, claim: claim, current: current, previous: previous, hints: .modelCache)
         // A Ready cluster runs no Job: its name and pruning list are worked out only when one is needed.
-        var job: HydrationJob?
-        if judged.report.phase != .ready {
-            // Pruning keeps the staged revision and every revision a consumer mounts.
-            let own = staging.directory
-            let keep = Set(
-                ([previous?.staged.map(staging.directory(of:))].compactMap { $0 }
-                    + consumers.revisions(on: cluster.name)).filter { $0 != own }
-            ).sorted()
-            if let current {
-                job = staging.job(adopted: current, keep: keep, attempt: attempt)
-            } else {
-                let name = jobNames.value(
-                    JobNameInputs(staged: previous?.staged, replacing: observedJob?.name), with: staging
-                ) { $0.newJobName(staged: $1.staged?.string, replacing: $1.replacing?.string) }
-                job = staging.newJob(named: name, keep: keep, attempt: attempt)
-            }
-        }
+        let job =
+            judged.report.phase == .ready
+            ? nil
+            : self.job(
+                on: cluster.name, current: current, replacing: observedJob?.name, previous: previous,
+                attempt: attempt)
         return Plan(
             cluster: cluster.name, report: judged.report, staged: judged.staged,
             target: Target(providerConfig: providerConfig, sizing: sizing), job: job,
             jobObserved: current != nil, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
+    }
+
+    /// The plan of a cluster nothing can be composed on (no provider config, or
+    /// no usable ReadWriteMany storage): an existing claim is kept as it is
+    /// while the provider config blinks out, or while replicas use it.
+    private func unreachable(
+        _ cluster: ClusterView, previous: PreviousStaging?, claimKey: ResourceKey, jobKey: ResourceKey
+    ) -> Plan {
+        func plan(_ report: PhaseReport, staged: String? = nil, kept: Resource? = nil, releases: Bool = false) -> Plan {
+            Plan(
+                cluster: cluster.name, report: report, staged: staged, target: nil, job: nil, jobObserved: false,
+                claimKey: claimKey, jobKey: jobKey, keptClaim: kept, releasesClaim: releases)
+        }
+        guard cluster.providerConfig != nil else {
+            let waiting = "Waiting for InferenceCluster \(cluster.name) to report status.providerConfigRef.name"
+            // A provider config that blinks out must not delete a staged cache: keep the claim as it is.
+            if let kept = keptClaim(cluster.name) {
+                return plan(
+                    PhaseReport(.pending, "\(waiting); claim \(staging.claimName) is kept as it is"),
+                    staged: previous?.staged, kept: kept)
+            }
+            return plan(PhaseReport(.pending, waiting))
+        }
+        let why = cluster.rwxProblem ?? "InferenceCluster \(cluster.name) declares no spec.storage.rwxCache"
+        if let retained = retain(cluster.name, why: why) {
+            return plan(retained.report.report, staged: retained.report.staged, kept: retained.claim)
+        }
+        return plan(
+            PhaseReport(.failed, "Cannot stage \(spec.repo) on \(cluster.name): \(why)"),
+            releases: request.observed.resources[claimKey] != nil)
+    }
+
+    /// The Job a cluster that is not Ready runs: the `current` (adopted) one, or
+    /// a new one replacing the observed Job named `replacing`. Pruning keeps
+    /// the staged revision and every revision a consumer mounts.
+    private func job(
+        on cluster: String, current: ObservedJob?, replacing: String?, previous: PreviousStaging?, attempt: String
+    ) -> HydrationJob {
+        let own = staging.directory
+        let keep = Set(
+            ([previous?.staged.map(staging.directory(of:))].compactMap { $0 } + consumers.revisions(on: cluster))
+                .filter { $0 != own }
+        ).sorted()
+        if let current { return staging.job(adopted: current, keep: keep, attempt: attempt) }
+        let name = jobNames.value(JobNameInputs(staged: previous?.staged, replacing: replacing), with: staging) {
+            $0.newJobName(staged: $1.staged?.string, replacing: $1.replacing?.string)
+        }
+        return staging.newJob(named: name, keep: keep, attempt: attempt)
     }
 
     /// Clusters whose claim Object is observed but that are not in the `clusters` answer, sorted.

@@ -13,14 +13,10 @@ public struct ModelCacheComposer: KindComposer {
 
     /// Composes one ModelCache.
     public func compose(_ request: RunRequest, xr: XR, into response: inout RunResponse) {
-        let spec: ModelCacheSpec
-        switch ModelCacheSpec.parse(xr.object["spec"]) {
-        case .success(let s): spec = s
-        case .failure(let errors):
-            return response.refuse(
-                "Invalid ModelCache \(xr.namespace)/\(xr.name): \(errors)", reason: "InvalidSpec",
-                condition: "ArtifactReady")
-        }
+        guard
+            let spec = response.validSpec(
+                ModelCacheSpec.parse(xr.object["spec"]), of: xr, kind: Self.kind, condition: "ArtifactReady")
+        else { return }
 
         // 1. Requirements: always the same for the same spec, so Crossplane sees them settle.
         var requirements = Requirements()
@@ -51,11 +47,8 @@ public struct ModelCacheComposer: KindComposer {
         writeStatus(outcome, source: spec.source, total: planner.consumers.total, xr: xr, response: &response)
         response.conditions += outcome.conditions
         response.results += outcome.events(repo: spec.repo, observed: observed, notes: notes)
-        for cluster in released.sorted() {
-            response.results.append(
-                .normal(
-                    "Released cache \(xr.namespace)/\(xr.name) on \(cluster): no replica there uses it",
-                    reason: "Released"))
+        response.results += released.sorted().map {
+            .normal("Released cache \(xr.namespace)/\(xr.name) on \($0): no replica there uses it", reason: "Released")
         }
     }
 

@@ -13,14 +13,10 @@ public struct ModelDeploymentComposer: KindComposer {
 
     /// Composes one ModelDeployment.
     public func compose(_ request: RunRequest, xr: XR, into response: inout RunResponse) {
-        let spec: ModelDeploymentSpec
-        switch ModelDeploymentSpec.parse(xr.object["spec"]) {
-        case .success(let s): spec = s
-        case .failure(let errors):
-            return response.refuse(
-                "Invalid ModelDeployment \(xr.namespace)/\(xr.name): \(errors)", reason: "InvalidSpec",
-                condition: "ReplicasScheduled")
-        }
+        guard
+            let spec = response.validSpec(
+                ModelDeploymentSpec.parse(xr.object["spec"]), of: xr, kind: Self.kind, condition: "ReplicasScheduled")
+        else { return }
 
         // 1. The cache (with a reference) and the clusters its selector and ours both allow.
         let cache = spec.cacheName.flatMap { _ in request.required(.cache)?.first.map { ModelCacheView($0.object) } }
@@ -32,12 +28,10 @@ public struct ModelDeploymentComposer: KindComposer {
         let answered = request.hasAnswered(requirements)
         let clusters = xr.clusters(request, .clusters) ?? []
 
-        // 2. Whether new replicas may be placed: every input known, the cache resolved.
-        var placeNew = answered && selection.conflicts.isEmpty
-        if let cacheName = spec.cacheName {
-            let resolved = resolveCache(cacheName, cache, answered: answered, xr: xr, into: &response)
-            placeNew = placeNew && resolved
-        }
+        // 2. Whether new replicas may be placed: every input known and consistent, the cache resolved.
+        let cacheResolved =
+            spec.cacheName.map { resolveCache($0, cache, answered: answered, xr: xr, into: &response) } ?? true
+        let placeNew = answered && selection.conflicts.isEmpty && cacheResolved
 
         // 3. Where the replicas go. Existing ones stay through flaps; every move is an event (lifecycle.md §5).
         let placement = Placement.plan(
@@ -52,23 +46,12 @@ public struct ModelDeploymentComposer: KindComposer {
         // 5. Status and conditions.
         let placed = placement.clusters
         response.conditions.append(
-            answered
-                ? scheduled(placed, spec, selection: selection, clusters: clusters.count)
-                : Condition(
-                    type: "ReplicasScheduled", status: .false, reason: "Unresolved",
-                    message: "Waiting for the selected clusters to be resolved"))
-        let allReady = !placed.isEmpty && ready == placed.count
-        response.conditions.append(
-            allReady
-                ? Condition(
-                    type: "ReplicasReady", status: .true, reason: "AllReady", message: "All \(ready) replicas are ready"
-                )
-                : Condition(
-                    type: "ReplicasReady", status: .false, reason: "NotReady",
-                    message: "\(ready) of \(placed.count) replicas are ready"))
+            scheduled(placed, spec, selection: selection, clusters: answered ? clusters.count : nil))
+        response.conditions.append(Self.replicasReady(ready, of: placed.count))
         response.updateDesiredComposite(
             of: xr.object, kind: Self.kind,
-            status: ["replicas": ["total": .int(Int64(placed.count)), "ready": .int(Int64(ready))]], ready: allReady)
+            status: ["replicas": ["total": .int(Int64(placed.count)), "ready": .int(Int64(ready))]],
+            ready: !placed.isEmpty && ready == placed.count)
     }
 
     /// `ModelCacheResolved` for the referenced cache, with a Warning when it
@@ -133,10 +116,15 @@ public struct ModelDeploymentComposer: KindComposer {
         return ready
     }
 
-    /// `ReplicasScheduled` once the clusters are answered.
+    /// `ReplicasScheduled`, given how many `clusters` were answered (nil while unanswered).
     private func scheduled(
-        _ placed: [String], _ spec: ModelDeploymentSpec, selection: ClusterSelection, clusters: Int
+        _ placed: [String], _ spec: ModelDeploymentSpec, selection: ClusterSelection, clusters: Int?
     ) -> Condition {
+        guard let clusters else {
+            return Condition(
+                type: "ReplicasScheduled", status: .false, reason: "Unresolved",
+                message: "Waiting for the selected clusters to be resolved")
+        }
         if !selection.conflicts.isEmpty {
             return Condition(
                 type: "ReplicasScheduled", status: .false, reason: "SelectorConflict",
@@ -151,6 +139,16 @@ public struct ModelDeploymentComposer: KindComposer {
         return Condition(
             type: "ReplicasScheduled", status: all ? .true : .false, reason: all ? "Scheduled" : "PartiallyScheduled",
             message: "Placed \(placed.count) of \(spec.replicas) replicas: \(nameList(placed))")
+    }
+
+    /// `ReplicasReady`: whether all `placed` replicas are (`ready` of them are).
+    static func replicasReady(_ ready: Int, of placed: Int) -> Condition {
+        placed > 0 && ready == placed
+            ? Condition(
+                type: "ReplicasReady", status: .true, reason: "AllReady", message: "All \(ready) replicas are ready")
+            : Condition(
+                type: "ReplicasReady", status: .false, reason: "NotReady",
+                message: "\(ready) of \(placed) replicas are ready")
     }
 
     /// The replicas this deployment composed before, from observed composed resources.

@@ -16,14 +16,10 @@ public struct ModelReplicaComposer: KindComposer {
 
     /// Composes one ModelReplica.
     public func compose(_ request: RunRequest, xr: XR, into response: inout RunResponse) {
-        let spec: ModelReplicaSpec
-        switch ModelReplicaSpec.parse(xr.object["spec"]) {
-        case .success(let s): spec = s
-        case .failure(let errors):
-            return response.refuse(
-                "Invalid ModelReplica \(xr.namespace)/\(xr.name): \(errors)", reason: "InvalidSpec",
-                condition: "WorkloadReady")
-        }
+        guard
+            let spec = response.validSpec(
+                ModelReplicaSpec.parse(xr.object["spec"]), of: xr, kind: Self.kind, condition: "WorkloadReady")
+        else { return }
 
         // 1. Requirements: the cluster by name and, with a reference, the cache.
         var requirements = Requirements()
@@ -50,20 +46,21 @@ public struct ModelReplicaComposer: KindComposer {
         }
 
         // 3. Which cache the pods mount, and whether it is Ready on this cluster.
-        let cache: CacheChoice
-        if let cacheName = spec.cacheName {
-            guard let shared = sharedCache(cacheName, replica, &response) else { return }
-            cache = shared
-        } else if spec.workers.isMultiNode {
-            guard let automatic = automaticCache(replica, cluster, providerConfig: providerConfig, &response)
-            else { return }
-            cache = automatic
-        } else {
-            cache = .noCache
-        }
+        guard let cache = chooseCache(replica, cluster, providerConfig: providerConfig, &response) else { return }
 
         // 4. The workload, its Service and the cache's Usage, with status and conditions.
         replica.composeWorkload(cache: cache, providerConfig: providerConfig, into: &response)
+    }
+
+    /// The cache the pods mount: the referenced ModelCache's, a multi-node
+    /// replica's automatic one, or none; nil (after waiting or refusing) while
+    /// the one needed cannot be mounted.
+    private func chooseCache(
+        _ replica: ReplicaContext, _ cluster: ClusterView, providerConfig: String, _ response: inout RunResponse
+    ) -> CacheChoice? {
+        if let cacheName = replica.cacheName { return sharedCache(cacheName, replica, &response) }
+        guard replica.workers.isMultiNode else { return CacheChoice.noCache }
+        return automaticCache(replica, cluster, providerConfig: providerConfig, &response)
     }
 
     /// The ModelCache `name`'s claim, mounted at its mount path; nil (after

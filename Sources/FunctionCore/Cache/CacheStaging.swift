@@ -7,12 +7,6 @@ public enum TokenSource: Sendable, Hashable {
     /// engine container's own HF_TOKEN reference, for an automatic cache).
     case workloadCluster(secretName: String, key: String)
 
-    var key: String {
-        switch self {
-        case .controlPlane(_, _, let key), .workloadCluster(_, let key): return key
-        }
-    }
-
     /// Where a Job reads the token, for messages: `copy` is the name of the
     /// copy a control-plane token gets on each workload cluster.
     func location(copy: String, remoteNamespace: String) -> String {

@@ -145,6 +145,9 @@ struct ClusterPlanner {
     /// The Job a cluster that is not Ready runs: the `current` (adopted) one, or
     /// a new one replacing the observed Job named `replacing`. Pruning keeps
     /// the staged revision and every revision a consumer mounts.
+    // Inlined, as `HydrationWaves.admit`: both run per cluster, and as calls they
+    // measured 0.14 M instructions more per call on none-n1000 and hydrating-n1000.
+    @inline(__always)
     private func job(
         on cluster: String, current: ObservedJob?, replacing: String?, previous: PreviousStaging?, attempt: String
     ) -> HydrationJob {

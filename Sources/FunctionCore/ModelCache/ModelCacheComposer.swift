@@ -188,6 +188,9 @@ private struct HydrationWaves {
 
     /// Whether the Job of `plan`'s cluster runs now: an observed one does, a new
     /// one takes a free slot; without one it queues, and `report` says so.
+    // Inlined, as `ClusterPlanner.job`: both run per cluster, and as calls they
+    // measured 0.14 M instructions more per call on none-n1000 and hydrating-n1000.
+    @inline(__always)
     mutating func admit(_ plan: ClusterPlanner.Plan, report: inout PhaseReport) -> Bool {
         guard !plan.jobObserved else { return true }
         guard slots > 0 else {

@@ -216,10 +216,14 @@ private final class SharedManifests {
         let size: UTF8Key
     }
 
+    /// What builds the manifests.
     let staging: CacheStaging
+    /// Claim manifests by storage class and size.
     let claims = Memo<ClaimShape, Value>()
+    /// Job manifests by Job.
     let jobs = Memo<HydrationJob, Value>()
 
+    /// No manifest built yet.
     init(_ staging: CacheStaging) { self.staging = staging }
 
     /// The claim manifest for a cluster's class and size.

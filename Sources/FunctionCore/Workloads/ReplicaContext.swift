@@ -1,13 +1,21 @@
 /// What a ModelReplica composition works from, and its two outcomes:
 /// waiting on a missing input, or composing the workload.
 struct ReplicaContext {
+    /// The request being composed.
     let request: RunRequest
+    /// The observed ModelReplica.
     let xr: Value
+    /// Its namespace.
     let namespace: String
+    /// Its name.
     let name: String
+    /// The InferenceCluster it runs on.
     let cluster: String
+    /// The ModelCache its pods mount, if any.
     let cacheName: String?
+    /// The step input's settings.
     let settings: Settings
+    /// Its validated `spec.workers`.
     let workers: WorkersSpec
 
     /// The replica `xr` with its validated `spec`.

@@ -18,8 +18,8 @@ public struct XR: Sendable {
     public let answered = AnsweredClusters()
 
     /// The clusters answered for `key` (`AnsweredClusters.views`), read once per call.
-    public func clusters(_ request: RunRequest, key: String) -> [ClusterView]? {
-        answered.views(request, key: key)
+    public func clusters(_ request: RunRequest, _ key: RequirementKey) -> [ClusterView]? {
+        answered.views(request, key)
     }
 }
 

@@ -22,21 +22,21 @@ import Testing
                 if key == "cache-pvc" { remote["status"] = ["phase": "Bound"] }
                 if key == "cache-hydrate", let name = remote[path: "metadata", "name"]?.stringValue {
                     if let c = jobOutcome[name] {
-                        remote["status"] = Lx.jobStatus(c)
+                        remote["status"] = Lifecycle.jobStatus(c)
                         ready = c.type == "Complete"
                     } else {
                         ready = false
                     }
                 }
                 // As Crossplane observes it: the spec that was applied, and the provider's status.
-                var object = Fx.observedObject(remote, ready: ready)
+                var object = Fixtures.observedObject(remote, ready: ready)
                 object["spec"] = sent["spec"]
                 observed[key] = object
             }
-            let workers = Wx.workers(pipeline: 2, args: ["--model", .string(model), "--tensor-parallel-size=4"])
-            return Fx.request(
-                Wx.replica(workers: workers, status: status.isNull ? nil : status),
-                required: ["cluster": [Fx.cluster("gpu-east")]], observed: observed)
+            let workers = Workloads.workers(pipeline: 2, args: ["--model", .string(model), "--tensor-parallel-size=4"])
+            return Fixtures.request(
+                Workloads.replica(workers: workers, status: status.isNull ? nil : status),
+                required: ["cluster": [Fixtures.cluster("gpu-east")]], observed: observed)
         }
 
         mutating func reconcile() -> RunResponse {
@@ -126,7 +126,7 @@ import Testing
         _ = w.reconcile()
         w.model = "Qwen/Typo-Instruct"
         _ = w.reconcile()
-        w.finish(Lx.failedWith(exitCode: 10))
+        w.finish(Lifecycle.failedWith(exitCode: 10))
         let failed = w.reconcile()
         #expect(w.status[path: "cache", "phase"] == "Failed")
         #expect(w.status[path: "cache", "staged"] == .string(Self.v7.identity))
@@ -140,5 +140,50 @@ import Testing
                     + "on the ModelReplica to retry); \(Self.v7.identity) keeps serving"
             ])
         #expect(w.reconcile().results.filter { $0.severity == .warning }.isEmpty)
+    }
+
+    /// The KEEP_DIRS of the automatic cache's Job composed now, if any.
+    static func keepDirs(_ w: ReplicaWorld) -> String? {
+        let env =
+            w.composed["cache-hydrate"]?[
+                path: "spec", "forProvider", "manifest", "spec", "template", "spec", "containers"]?
+            .listValue?.first?["env"]?.listValue ?? []
+        return env.first { $0["name"] == "KEEP_DIRS" }?["value"]?.stringValue
+    }
+
+    @Test(
+        "Automatic cache: a lost or garbled status.cache keeps the running pods on their revision and model name",
+        arguments: [Value.null, ["cache": ["phase": "Ready", "staged": 7]], ["cache": "garbled"]])
+    func automaticLatchLost(_ wiped: Value) {
+        var w = ReplicaWorld()
+        _ = w.reconcile()
+        w.finish(("Complete", "Completed", "done"))
+        _ = w.reconcile()
+        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory))
+        let before = w.composed["workload"]
+
+        w.status = wiped
+        _ = w.reconcile()
+        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory), "the pods keep reading the complete revision")
+        #expect(w.composed["workload"] == before, "the running workload is not changed by a lost status")
+        #expect(
+            w.status[path: "cache", "staged"] == .string(Self.v7.identity), "the latch is recovered from the workload")
+    }
+
+    @Test(
+        "Automatic cache: a lost status.cache during a --model change keeps the old revision mounted and out of pruning"
+    )
+    func automaticLatchLostDuringUpdate() {
+        var w = ReplicaWorld()
+        _ = w.reconcile()
+        w.finish(("Complete", "Completed", "done"))
+        _ = w.reconcile()
+        w.model = Self.v14.repo
+        w.status = .null
+        _ = w.reconcile()
+        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory), "still serving the old revision")
+        #expect(w.engine?["args"]?.listValue?.contains("--served-model-name=Qwen/Qwen2.5-7B-Instruct") == true)
+        #expect(Self.keepDirs(w) == Self.v7.directory, "the new Job's pruning keeps the revision the pods mount")
+        #expect(w.status[path: "cache", "phase"] == "Updating")
     }
 }

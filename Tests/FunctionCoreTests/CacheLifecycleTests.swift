@@ -6,15 +6,15 @@ import Testing
 /// a simulated control loop (`CacheWorld`) on one and on several clusters.
 @Suite struct CacheLifecycleTests {
     static let fleets: [[String]] = [["gpu-east"], ["gpu-east", "gpu-west"]]
-    static let v1 = Lx.qwen.identity
-    static let v2 = Lx.qwenV2.identity
+    static let v1 = Lifecycle.qwen.identity
+    static let v2 = Lifecycle.qwenV2.identity
 
-    func world(_ names: [String]) -> CacheWorld { CacheWorld(clusters: names.map { Fx.cluster($0) }) }
+    func world(_ names: [String]) -> CacheWorld { CacheWorld(clusters: names.map { Fixtures.cluster($0) }) }
 
     func spec(revision: String?) -> Value {
         var hf: Value = ["repo": "Qwen/Qwen2.5-0.5B-Instruct"]
         if let revision { hf["revision"] = .string(revision) }
-        return with(Fx.defaultSpec, "artifact", ["source": ["huggingFace": hf]])
+        return with(Fixtures.defaultSpec, "artifact", ["source": ["huggingFace": hf]])
     }
 
     func env(_ r: RunResponse, _ cluster: String, _ name: String) -> Value? {
@@ -46,7 +46,7 @@ import Testing
         #expect(names.allSatisfy { w.entry($0)?["phase"] == "Pending" }, "the claim is not observed yet")
         #expect(first.results.map(\.reason) == ["Staging"])
         for c in names {
-            #expect(env(first, c, "MODEL_DIR") == .string(Lx.qwen.directory))
+            #expect(env(first, c, "MODEL_DIR") == .string(Lifecycle.qwen.directory))
             #expect(manifest(first, "hydrate-\(c)")?[path: "spec", "template", "spec", "restartPolicy"] == "Never")
         }
         w.reconcile()
@@ -76,8 +76,9 @@ import Testing
             #expect(w.entry(c)?["staged"] == .string(Self.v1), "the old revision keeps serving")
             #expect(w.entry(c)?["source"] == .string(Self.v2))
             #expect(w.entry(c)?["message"]?.stringValue?.hasSuffix("\(Self.v1) keeps serving") == true)
-            #expect(env(started, c, "MODEL_DIR") == .string(Lx.qwenV2.directory))
-            #expect(env(started, c, "KEEP_DIRS") == .string(Lx.qwen.directory), "pruning keeps the staged revision")
+            #expect(env(started, c, "MODEL_DIR") == .string(Lifecycle.qwenV2.directory))
+            #expect(
+                env(started, c, "KEEP_DIRS") == .string(Lifecycle.qwen.directory), "pruning keeps the staged revision")
         }
         #expect(cond(started, "ArtifactReady")?.reason == "Updating")
         #expect(started.desired.composite?.ready == .notReady)
@@ -126,7 +127,7 @@ import Testing
         var w = staged(["gpu-east"])
         w.spec = spec(revision: "v2")
         w.reconcile()
-        w.finish("gpu-east", Lx.failedWith(exitCode: code))
+        w.finish("gpu-east", Lifecycle.failedWith(exitCode: code))
         let failed = w.reconcile()
         let message = w.entry("gpu-east")?["message"]?.stringValue ?? ""
         #expect(w.entry("gpu-east")?["phase"] == "Failed")
@@ -150,7 +151,7 @@ import Testing
     )
     func switchBack() {
         var w = staged(["gpu-east"])
-        let firstV1Job = Lx.firstJob()[path: "metadata", "name"]?.stringValue
+        let firstV1Job = Lifecycle.firstJob()[path: "metadata", "name"]?.stringValue
         w.spec = spec(revision: "v2")
         w.reconcile()
         completeAll(&w, ["gpu-east"])
@@ -163,8 +164,8 @@ import Testing
         #expect(w.entry("gpu-east")?["staged"] == .string(Self.v2))
         #expect(
             w.jobName("gpu-east") != firstV1Job, "an old completed Job of the same source is never taken for this one")
-        #expect(env(back, "gpu-east", "MODEL_DIR") == .string(Lx.qwen.directory))
-        #expect(env(back, "gpu-east", "KEEP_DIRS") == .string(Lx.qwenV2.directory))
+        #expect(env(back, "gpu-east", "MODEL_DIR") == .string(Lifecycle.qwen.directory))
+        #expect(env(back, "gpu-east", "KEEP_DIRS") == .string(Lifecycle.qwenV2.directory))
         completeAll(&w, ["gpu-east"])
         let switched = w.reconcile()
         #expect(w.entry("gpu-east")?["phase"] == "Ready")
@@ -178,7 +179,7 @@ import Testing
         w.spec = spec(revision: "v2")
         let started = w.reconcile()
         let job = manifest(started, "hydrate-gpu-east")
-        w.usages = [Lx.usage("r1", cluster: "gpu-east", revision: "rev-0123456789ab")]
+        w.usages = [Lifecycle.usage("r1", cluster: "gpu-east", revision: "rev-0123456789ab")]
         let later = w.reconcile()
         #expect(manifest(later, "hydrate-gpu-east") == job, "a Job's pod template is immutable")
         #expect(w.entry("gpu-east")?["consumers"] == 1)
@@ -250,7 +251,7 @@ import Testing
             ])
         responses.append(w.reconcile())
         #expect(responses.last?.desired.resources["token-gpu-east"] != nil, "the copy is back while updating")
-        w.finish("gpu-east", Lx.failedWith(exitCode: 10))
+        w.finish("gpu-east", Lifecycle.failedWith(exitCode: 10))
         responses.append(w.reconcile())
         w.annotations = ["modelplane.ai/retry-hydration": "now"]
         responses.append(w.reconcile())
@@ -298,16 +299,58 @@ import Testing
         w.reconcile()
         // The first Jobs are gone (expired); each cluster had another revision staged.
         w.composed = w.composed.filter { !$0.key.hasPrefix("hydrate-") }
-        w.status = Lx.status([("gpu-a", "Ready", composed), ("gpu-b", "Ready", decomposed)])
+        w.status = Lifecycle.status([("gpu-a", "Ready", composed), ("gpu-b", "Ready", decomposed)])
         let r = w.reconcile()
         // The XR's generation (1) is part of every Job name.
         let s = CacheStaging(
-            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: Lx.qwen, token: nil,
+            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: Lifecycle.qwen, token: nil,
             labels: [:], settings: Settings(), generation: w.generation)
         let a = try #require(manifest(r, "hydrate-gpu-a")?[path: "metadata", "name"]?.stringValue)
         let b = try #require(manifest(r, "hydrate-gpu-b")?[path: "metadata", "name"]?.stringValue)
         #expect(a == s.newJobName(staged: composed, replacing: nil))
         #expect(b == s.newJobName(staged: decomposed, replacing: nil))
         #expect(a != b)
+    }
+
+    // A source that comes back after its revision was pruned is staged again.
+
+    /// A spec that stages `repo`.
+    func spec(_ repo: String) -> Value {
+        with(Fixtures.defaultSpec, "artifact", ["source": ["huggingFace": ["repo": .string(repo)]]])
+    }
+
+    /// Changes the source (a spec change: the generation goes up) and completes the Job it starts.
+    func stage(_ w: inout CacheWorld, _ repo: String) {
+        w.spec = spec(repo)
+        w.generation += 1
+        w.reconcile()
+        w.finish("gpu-east", ("Complete", "Completed", "done"))
+        w.reconcile()
+        w.reconcile()
+    }
+
+    @Test(
+        "A → B → C → A → B while B's finished Job is still on the cluster: B is downloaded again, not taken as staged")
+    func sourceReturnsAfterPrune() {
+        var w = CacheWorld(clusters: [Fixtures.cluster("gpu-east")])
+        w.spec = spec("o/a")
+        w.reconcile()
+        w.finish("gpu-east", ("Complete", "Completed", "done"))
+        w.reconcile()
+        stage(&w, "o/b")
+        let firstB = w.jobOutcome.keys.sorted()
+        #expect(w.entry("gpu-east")?["staged"] == "hf://o/b")
+        stage(&w, "o/c")
+        stage(&w, "o/a")  // its Job prunes rev-<b>: neither staged nor mounted
+        #expect(w.entry("gpu-east")?["staged"] == "hf://o/a")
+
+        w.spec = spec("o/b")
+        w.generation += 1
+        w.reconcile()
+        w.reconcile()
+        let name = w.jobName("gpu-east")
+        #expect(name != nil && !firstB.contains("gpu-east/\(name ?? "")"), "a new Job, not B's earlier finished one")
+        #expect(w.entry("gpu-east")?["staged"] == "hf://o/a", "the pods stay on A until B is downloaded again")
+        #expect(w.entry("gpu-east")?["phase"] == "Updating")
     }
 }

@@ -5,8 +5,8 @@ import Testing
 /// Consumers, retention, release and the claim fields Kubernetes will not change
 /// (lifecycle.md §4), driven through the simulated control loop.
 @Suite struct CacheRetentionTests {
-    let east = Fx.cluster("gpu-east"), west = Fx.cluster("gpu-west")
-    let v1Dir = Lx.qwen.directory
+    let east = Fixtures.cluster("gpu-east"), west = Fixtures.cluster("gpu-west")
+    let v1Dir = Lifecycle.qwen.directory
 
     /// `v1` staged and Ready on gpu-east and gpu-west, Jobs gone.
     func staged(usages: [Value] = []) -> CacheWorld {
@@ -25,13 +25,13 @@ import Testing
         "Consumers are counted per cluster from the Usages' labels, in total, and their revisions are kept by pruning")
     func consumersCounted() {
         let long = String(repeating: "gpu-", count: 20) + "x"
-        var w = CacheWorld(clusters: [east, west, Fx.cluster(long)])
+        var w = CacheWorld(clusters: [east, west, Fixtures.cluster(long)])
         w.usages = [
-            Lx.usage("r1", cluster: "gpu-east", revision: "rev-00000000000a"),
-            Lx.usage("r2", cluster: "gpu-east", revision: "rev-00000000000b"),
-            Lx.usage("r3", cluster: "gpu-west", revision: "not-a-revision"),
-            Lx.usage("r4", cluster: long, revision: "rev-00000000000c"),
-            Lx.usage("r5", cluster: "gpu-gone", revision: "rev-00000000000d"),
+            Lifecycle.usage("r1", cluster: "gpu-east", revision: "rev-00000000000a"),
+            Lifecycle.usage("r2", cluster: "gpu-east", revision: "rev-00000000000b"),
+            Lifecycle.usage("r3", cluster: "gpu-west", revision: "not-a-revision"),
+            Lifecycle.usage("r4", cluster: long, revision: "rev-00000000000c"),
+            Lifecycle.usage("r5", cluster: "gpu-gone", revision: "rev-00000000000d"),
         ]
         let r = w.reconcile()
         #expect(w.entry("gpu-east")?["consumers"] == 2)
@@ -50,7 +50,7 @@ import Testing
         "A deselected cluster whose replicas still use the cache is Retained: its claim stays on its provider config, no Job; released with an event when the last one goes"
     )
     func retainedThenReleased() {
-        var w = staged(usages: [Lx.usage("r1", cluster: "gpu-west", revision: Lx.qwen.directory)])
+        var w = staged(usages: [Lifecycle.usage("r1", cluster: "gpu-west", revision: Lifecycle.qwen.directory)])
         let before = claim(w.reconcile(), "gpu-west")
         w.clusters = [east]
         let retained = w.reconcile()
@@ -58,7 +58,7 @@ import Testing
         #expect(claim(retained, "gpu-west")?[path: "spec", "providerConfigRef", "name"] == "pc-gpu-west")
         #expect(retained.desired.resources["hydrate-gpu-west"] == nil)
         #expect(w.entry("gpu-west")?["phase"] == "Retained")
-        #expect(w.entry("gpu-west")?["staged"] == .string(Lx.qwen.identity))
+        #expect(w.entry("gpu-west")?["staged"] == .string(Lifecycle.qwen.identity))
         let message =
             "InferenceCluster gpu-west is no longer selected; keeping claim modelcache-ml-team-qwen-2-5-b6b9a on "
             + "gpu-west while 1 replica uses it"
@@ -83,8 +83,8 @@ import Testing
     )
     func flaps() {
         var w = staged(usages: [
-            Lx.usage("r1", cluster: "gpu-east", revision: v1Dir),
-            Lx.usage("r2", cluster: "gpu-west", revision: v1Dir),
+            Lifecycle.usage("r1", cluster: "gpu-east", revision: v1Dir),
+            Lifecycle.usage("r2", cluster: "gpu-west", revision: v1Dir),
         ])
         let before = w.composed
         w.clusters = []
@@ -102,15 +102,15 @@ import Testing
         let r = w.reconcile()
         #expect(claim(r, "gpu-east") == before["pvc-gpu-east"])
         #expect(w.entry("gpu-east")?["phase"] == "Pending")
-        #expect(w.entry("gpu-east")?["staged"] == .string(Lx.qwen.identity))
+        #expect(w.entry("gpu-east")?["staged"] == .string(Lifecycle.qwen.identity))
     }
 
     @Test(
         "A cluster that no longer declares rwxCache: Retained while used, otherwise Failed and released",
         arguments: [true, false])
     func rwxRemoved(_ used: Bool) {
-        var w = staged(usages: used ? [Lx.usage("r1", cluster: "gpu-west", revision: v1Dir)] : [])
-        w.clusters = [east, Fx.cluster("gpu-west", rwx: nil)]
+        var w = staged(usages: used ? [Lifecycle.usage("r1", cluster: "gpu-west", revision: v1Dir)] : [])
+        w.clusters = [east, Fixtures.cluster("gpu-west", rwx: nil)]
         let r = w.reconcile()
         if used {
             #expect(w.entry("gpu-west")?["phase"] == "Retained")
@@ -133,7 +133,7 @@ import Testing
         arguments: [(500, "500Gi", false), (100, "300Gi", true), (300, "300Gi", false)])
     func resize(_ size: Int64, _ sent: String, _ refused: Bool) {
         var w = staged()
-        w.spec = with(Fx.defaultSpec, "storage", ["sizeGiB": .int(size)])
+        w.spec = with(Fixtures.defaultSpec, "storage", ["sizeGiB": .int(size)])
         let r = w.reconcile()
         #expect(manifest(r, "pvc-gpu-east")?[path: "spec", "resources", "requests", "storage"] == .string(sent))
         #expect(r.desired.resources["hydrate-gpu-east"] == nil, "a resize does not restage")
@@ -154,7 +154,7 @@ import Testing
     @Test("A changed rwxCache storage class keeps the existing claim's class, with a message and one Warning")
     func classChange() {
         var w = staged()
-        w.clusters = [Fx.cluster("gpu-east", rwx: ["storageClassName": "new-rwx", "defaultSizeGiB": 300]), west]
+        w.clusters = [Fixtures.cluster("gpu-east", rwx: ["storageClassName": "new-rwx", "defaultSizeGiB": 300]), west]
         let r = w.reconcile()
         #expect(manifest(r, "pvc-gpu-east")?[path: "spec", "storageClassName"] == "fast-rwx")
         let note =
@@ -171,12 +171,12 @@ import Testing
         var w = staged()
         w.spec = with(
             with(
-                Fx.defaultSpec, "artifact",
+                Fixtures.defaultSpec, "artifact",
                 ["source": ["huggingFace": ["repo": "Qwen/Qwen2.5-0.5B-Instruct", "revision": "v2"]]]),
             "storage", ["sizeGiB": 300])
         w.reconcile()
         let failedJob = w.jobName("gpu-east")
-        w.finish("gpu-east", Lx.failedWith(exitCode: 11))
+        w.finish("gpu-east", Lifecycle.failedWith(exitCode: 11))
         w.reconcile()
         #expect(w.entry("gpu-east")?["phase"] == "Failed")
         w.spec = with(w.spec, "storage", ["sizeGiB": 600])
@@ -189,7 +189,7 @@ import Testing
     @Test("A cache name longer than a label value is written and selected through labelValue")
     func longName() {
         let name = String(repeating: "qwen-", count: 14) + "x"
-        let r = Composer().run(Fx.request(Fx.modelCache(name: name), clusters: [east]))
+        let r = Composer().run(Fixtures.request(Fixtures.modelCache(name: name), clusters: [east]))
         let value = labelValue(name)
         #expect(value != name && isLabelValue(value))
         #expect(r.requirements?.resources["consumers"]?.match == .labels(["modelplane.ai/modelcache": value]))
@@ -202,10 +202,10 @@ import Testing
 
     @Test("Another step's resource under a pvc- key is neither retained nor released")
     func foreignKey() {
-        let w = staged(usages: [Lx.usage("r1", cluster: "other", revision: v1Dir)])
+        let w = staged(usages: [Lifecycle.usage("r1", cluster: "other", revision: v1Dir)])
         let foreign: Value = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "x"]]
         let r = Composer().run(
-            Fx.request(
+            Fixtures.request(
                 w.xr, clusters: [east, west], required: ["consumers": w.usages],
                 observed: w.observed.merging(["pvc-other": foreign]) { $1 }))
         #expect(r.desired.resources["pvc-other"] == nil)

@@ -10,13 +10,13 @@ import Testing
     static let new = "hf://Qwen/Qwen2.5-0.5B-Instruct@v2"
 
     func run(
-        _ phase: String, staged: String?, replica: Value = Wx.replica(cache: "qwen-2-5"),
+        _ phase: String, staged: String?, replica: Value = Workloads.replica(cache: "qwen-2-5"),
         observed: [String: Value] = [:]
     ) -> RunResponse {
-        let cache = Wx.cache(phases: [("gpu-east", phase)], staged: staged.map { ["gpu-east": $0] } ?? [:])
+        let cache = Workloads.cache(phases: [("gpu-east", phase)], staged: staged.map { ["gpu-east": $0] } ?? [:])
         return Composer().run(
-            Fx.request(
-                replica, required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cache]],
+            Fixtures.request(
+                replica, required: ["cluster": [Fixtures.cluster("gpu-east")], "cache": [cache]],
                 observed: observed))
     }
 
@@ -138,9 +138,11 @@ import Testing
         #expect(observed.desired.resources["usage-modelcache"]?.ready == .ready)
 
         let long = "team-a." + String(repeating: "c", count: 60) + ".cache"  // a valid name, too long for a label
-        let cache = Wx.cache(phases: [("gpu-east", "Ready")], name: long)
+        let cache = Workloads.cache(phases: [("gpu-east", "Ready")], name: long)
         let l = Composer().run(
-            Fx.request(Wx.replica(cache: long), required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cache]]))
+            Fixtures.request(
+                Workloads.replica(cache: long), required: ["cluster": [Fixtures.cluster("gpu-east")], "cache": [cache]])
+        )
         let labels = l.desired.resources["usage-modelcache"]?.object[path: "metadata", "labels"]
         #expect(labels?["modelplane.ai/modelcache"] == .string(labelValue(long)))
         #expect(labelValue(long).count <= 63)
@@ -151,7 +153,8 @@ import Testing
 
     @Test("No Usage without a shared cache: single-node without one, and the automatic cache")
     func noUsage() throws {
-        let plain = Composer().run(Fx.request(Wx.replica(), required: ["cluster": [Fx.cluster("gpu-east")]]))
+        let plain = Composer().run(
+            Fixtures.request(Workloads.replica(), required: ["cluster": [Fixtures.cluster("gpu-east")]]))
         #expect(plain.desired.resources.keys.sorted() == ["service", "workload"])
         let automatic = WorkloadShape.all.first { $0.name == "MultiNodeAutomaticCache" }!.compose()
         #expect(automatic.desired.resources["workload"] != nil)
@@ -162,8 +165,9 @@ import Testing
     func usageNeverDropped() throws {
         let running = run("Ready", staged: Self.old)
         let r = Composer().run(
-            Fx.request(
-                Wx.replica(cache: "qwen-2-5"), required: ["cluster": [Fx.cluster("gpu-east")], "cache": []],
+            Fixtures.request(
+                Workloads.replica(cache: "qwen-2-5"),
+                required: ["cluster": [Fixtures.cluster("gpu-east")], "cache": []],
                 observed: [
                     "workload": observedWorkload(running),
                     "usage-modelcache": running.desired.resources["usage-modelcache"]!.object,

@@ -1,7 +1,8 @@
 @testable import FunctionCore
 
-/// Builders for requests as Crossplane sends them.
-enum Fx {
+/// Builders for requests as Crossplane sends them, and for the ModelCaches and
+/// InferenceClusters in them.
+enum Fixtures {
     static let defaultSpec: Value = [
         "artifact": ["source": ["huggingFace": ["repo": "Qwen/Qwen2.5-0.5B-Instruct"]]],
         "mount": ["path": "/models/qwen"],

@@ -29,9 +29,13 @@ import Testing
     /// The leader and worker engine containers of a composed multi-node replica.
     static func containers(args: [Value], command: Value? = nil) throws -> (leader: Value, worker: Value) {
         let r = Composer().run(
-            Fx.request(
-                Wx.replica(cache: "qwen-2-5", workers: Wx.workers(pipeline: 2, args: args, command: command)),
-                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [Wx.cache(phases: [("gpu-east", "Ready")])]]))
+            Fixtures.request(
+                Workloads.replica(
+                    cache: "qwen-2-5", workers: Workloads.workers(pipeline: 2, args: args, command: command)),
+                required: [
+                    "cluster": [Fixtures.cluster("gpu-east")],
+                    "cache": [Workloads.cache(phases: [("gpu-east", "Ready")])],
+                ]))
         let lws = try #require(manifest(r, "workload"))
         return (
             try #require(engineOf(lws[path: "spec", "leaderWorkerTemplate", "leaderTemplate"])),

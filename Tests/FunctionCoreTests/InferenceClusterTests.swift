@@ -20,7 +20,7 @@ import Testing
 
     @Test("A ClusterProviderConfig from the kubeconfig Secret, with the documented defaults for namespace and key")
     func providerConfig() {
-        let r = Composer().run(Fx.request(xr(), required: ["kubeconfig": [secret]]))
+        let r = Composer().run(Fixtures.request(xr(), required: ["kubeconfig": [secret]]))
         #expect(
             r.desired.resources["provider-config"]?.object == [
                 "apiVersion": "kubernetes.m.crossplane.io/v1alpha1", "kind": "ClusterProviderConfig",
@@ -49,7 +49,7 @@ import Testing
     @Test("status.providerConfigRef.name comes from the observed composed object's name")
     func observedName() {
         let r = Composer().run(
-            Fx.request(
+            Fixtures.request(
                 xr(), required: ["kubeconfig": [secret]],
                 observed: [
                     "provider-config": ["kind": "ClusterProviderConfig", "metadata": ["name": "gpu-east-x7k2p"]]
@@ -62,7 +62,7 @@ import Testing
     @Test("A missing Secret or key is a condition that says so, and the cluster is not ready")
     func secretMissing() {
         let r = Composer().run(
-            Fx.request(
+            Fixtures.request(
                 xr(), required: ["kubeconfig": []],
                 observed: ["provider-config": ["metadata": ["name": "pc"]]]))
         #expect(
@@ -74,11 +74,11 @@ import Testing
 
     @Test("Without a secret reference, or with a bad rwxCache, the spec is FATAL naming the field")
     func invalid() {
-        let noRef = Composer().run(Fx.request(xr([:])))
+        let noRef = Composer().run(Fixtures.request(xr([:])))
         #expect(
             noRef.results.first?.message
                 == "Invalid InferenceCluster gpu-east: spec.cluster.existing.secretRef is required")
-        let badRWX = Composer().run(Fx.request(xr(rwx: ["storageClassName": "Bad_Class"])))
+        let badRWX = Composer().run(Fixtures.request(xr(rwx: ["storageClassName": "Bad_Class"])))
         #expect(badRWX.isFatal)
         #expect(badRWX.results.first?.message.contains(#"storageClassName "Bad_Class""#) == true)
     }
@@ -107,7 +107,7 @@ import Testing
                 namespace: "modelplane-system", key: "kubeconfig"),
         ])
     func kubeconfigDefaults(_ c: KubeconfigCase) {
-        let r = Composer().run(Fx.request(xr(["secretRef": c.ref])))
+        let r = Composer().run(Fixtures.request(xr(["secretRef": c.ref])))
         #expect(
             r.requirements?.resources["kubeconfig"]
                 == ResourceSelector(
@@ -132,7 +132,7 @@ import Testing
 
     @Test("A GKE cluster is accepted, nothing is composed, and a condition says whose job provisioning is")
     func gkeReported() throws {
-        let r = Composer().run(Fx.request(gke()))
+        let r = Composer().run(Fixtures.request(gke()))
         #expect(!r.isFatal)
         #expect(r.desired.resources.isEmpty)
         #expect(r.requirements == nil, "no kubeconfig to ask for")
@@ -148,13 +148,13 @@ import Testing
     @Test("A GKE cluster whose provider config another composition set is ready, and caches stage on it")
     func gkeWithProviderConfig() {
         let cluster = gke(["providerConfigRef": ["name": "gke-us-central-pc"]])
-        let r = Composer().run(Fx.request(cluster))
+        let r = Composer().run(Fixtures.request(cluster))
         #expect(cond(r, "ProviderConfigReady")?.status == .true)
         #expect(r.desired.composite?.ready == .ready)
         #expect(
             r.desired.composite?.object[path: "status", "providerConfigRef"] == nil, "never rewritten by this package")
 
-        let cache = Composer().run(Fx.request(Fx.modelCache(), clusters: [cluster]))
+        let cache = Composer().run(Fixtures.request(Fixtures.modelCache(), clusters: [cluster]))
         #expect(
             cache.desired.resources["pvc-gke-us-central"]?.object[path: "spec", "providerConfigRef", "name"]
                 == "gke-us-central-pc")
@@ -167,18 +167,18 @@ import Testing
         var noBlock = gke()
         noBlock["spec"]?["cluster"] = ["source": "GKE"]
         #expect(
-            Composer().run(Fx.request(noBlock)).results.first?.message
+            Composer().run(Fixtures.request(noBlock)).results.first?.message
                 == "Invalid InferenceCluster gke-us-central: spec.cluster.gke is required")
         var shortProject = gke()
         shortProject["spec"]?["cluster"]?["gke"]?["project"] = "abc"
         #expect(
-            Composer().run(Fx.request(shortProject)).results.first?.message
+            Composer().run(Fixtures.request(shortProject)).results.first?.message
                 == #"Invalid InferenceCluster gke-us-central: spec.cluster.gke.project "abc" must be 6 to 30 characters long (a Google Cloud project ID)"#
         )
         var other = gke()
         other["spec"]?["cluster"]?["source"] = "EKS"
         #expect(
-            Composer().run(Fx.request(other)).results.first?.message
+            Composer().run(Fixtures.request(other)).results.first?.message
                 == #"Invalid InferenceCluster gke-us-central: spec.cluster.source "EKS" is not a valid source: use GKE or Existing"#
         )
     }
@@ -195,7 +195,7 @@ import Testing
                 ]
             ],
         ]
-        let r = Composer().run(Fx.request(gke(), observed: ["provider-config": observed]))
+        let r = Composer().run(Fixtures.request(gke(), observed: ["provider-config": observed]))
         #expect(
             r.desired.resources["provider-config"]?.object == [
                 "apiVersion": "kubernetes.m.crossplane.io/v1alpha1", "kind": "ClusterProviderConfig",
@@ -213,7 +213,7 @@ import Testing
     func otherSecretIgnored() {
         var other = secret
         other["metadata"]?["name"] = "someone-else"
-        let r = Composer().run(Fx.request(xr(), required: ["kubeconfig": [other]]))
+        let r = Composer().run(Fixtures.request(xr(), required: ["kubeconfig": [other]]))
         #expect(cond(r, "KubeconfigFound")?.reason == "SecretMissing")
     }
 }

@@ -58,7 +58,7 @@ struct AnswerCase: Sendable, CustomTestStringConvertible {
 }
 
 func named(_ name: Value, providerConfig: Value? = nil) -> Value {
-    var c = Fx.cluster("placeholder")
+    var c = Fixtures.cluster("placeholder")
     c["metadata"]?["name"] = name
     if let providerConfig { c["status"]?["providerConfigRef"] = ["name": providerConfig] }
     return c
@@ -67,10 +67,11 @@ func named(_ name: Value, providerConfig: Value? = nil) -> Value {
 let answerCases: [AnswerCase] = [
     AnswerCase(
         name: "AllValid", reason: "Valid, distinct names: nothing to say.",
-        clusters: [Fx.cluster("gpu-east"), Fx.cluster("gpu-west")], staged: ["gpu-east", "gpu-west"], warning: []),
+        clusters: [Fixtures.cluster("gpu-east"), Fixtures.cluster("gpu-west")], staged: ["gpu-east", "gpu-west"],
+        warning: []),
     AnswerCase(
         name: "InvalidNameSkipped", reason: "A name that is not an object name is never composed under.",
-        clusters: [Fx.cluster("gpu-east"), named("Bad_Name")], staged: ["gpu-east"],
+        clusters: [Fixtures.cluster("gpu-east"), named("Bad_Name")], staged: ["gpu-east"],
         warning: [#"requirement "clusters": an InferenceCluster "Bad_Name" was skipped"#, "DNS-1123 subdomain"]),
     AnswerCase(
         name: "NewlineInNameEscaped", reason: "A name with a newline is skipped, and the message stays one line.",
@@ -81,25 +82,28 @@ let answerCases: [AnswerCase] = [
         warning: ["without a name", #"InferenceCluster "42" was skipped"#]),
     AnswerCase(
         name: "DuplicateReported", reason: "Two answers with one name: the later is used, and that is said.",
-        clusters: [Fx.cluster("gpu-east", providerConfig: "first"), Fx.cluster("gpu-east", providerConfig: "second")],
+        clusters: [
+            Fixtures.cluster("gpu-east", providerConfig: "first"),
+            Fixtures.cluster("gpu-east", providerConfig: "second"),
+        ],
         staged: ["gpu-east"], warning: ["InferenceCluster gpu-east was answered 2 times: the last answer is used"]),
     AnswerCase(
         name: "InvalidProviderConfigIgnored",
         reason: "A provider config name that is not an object name is never written into an Object.",
-        clusters: [Fx.cluster("gpu-east", providerConfig: "Bad Config\n")], staged: ["gpu-east"],
+        clusters: [Fixtures.cluster("gpu-east", providerConfig: "Bad Config\n")], staged: ["gpu-east"],
         warning: [#"InferenceCluster gpu-east status.providerConfigRef.name "Bad Config\n" is not a valid object name"#]
     ),
     AnswerCase(
         name: "EmptyProviderConfigIsAState", reason: "An empty provider config name means none yet, not a problem.",
-        clusters: [Fx.cluster("gpu-east", providerConfig: "")], staged: ["gpu-east"], warning: []),
+        clusters: [Fixtures.cluster("gpu-east", providerConfig: "")], staged: ["gpu-east"], warning: []),
 ]
 
 @Suite struct InputHardeningTests {
     @Test(arguments: mountCases)
     func mountPath(_ c: MountCase) {
         let r = Composer().run(
-            Fx.request(
-                Fx.modelCache(spec: with(Fx.defaultSpec, "mount", ["path": .string(c.path)])),
+            Fixtures.request(
+                Fixtures.modelCache(spec: with(Fixtures.defaultSpec, "mount", ["path": .string(c.path)])),
                 clusters: [gpuEast]))
         guard let rule = c.rule else {
             #expect(!r.isFatal, "\(r.results.map(\.message))")
@@ -128,7 +132,7 @@ let answerCases: [AnswerCase] = [
 
     @Test(arguments: answerCases)
     func clusterAnswers(_ c: AnswerCase) {
-        let request = Fx.request(Fx.modelCache(), clusters: c.clusters)
+        let request = Fixtures.request(Fixtures.modelCache(), clusters: c.clusters)
         let r = Composer().run(request)
         #expect(statusClusters(r).compactMap { $0["name"]?.stringValue } == c.staged, "\(c.name): \(c.reason)")
         let warnings = r.results.filter { $0.reason == ClusterAnswers.reason }
@@ -151,10 +155,11 @@ let answerCases: [AnswerCase] = [
     @Test("Of duplicate clusters the later answer is the one composed for")
     func duplicateLaterWins() {
         let r = Composer().run(
-            Fx.request(
-                Fx.modelCache(),
+            Fixtures.request(
+                Fixtures.modelCache(),
                 clusters: [
-                    Fx.cluster("gpu-east", providerConfig: "first"), Fx.cluster("gpu-east", providerConfig: "second"),
+                    Fixtures.cluster("gpu-east", providerConfig: "first"),
+                    Fixtures.cluster("gpu-east", providerConfig: "second"),
                 ]))
         #expect(r.desired.resources["pvc-gpu-east"]?.object[path: "spec", "providerConfigRef", "name"] == "second")
     }
@@ -162,7 +167,8 @@ let answerCases: [AnswerCase] = [
     @Test("A provider config with an invalid name leaves its cluster Pending, composing nothing there")
     func invalidProviderConfigPends() {
         let r = Composer().run(
-            Fx.request(Fx.modelCache(), clusters: [Fx.cluster("gpu-east", providerConfig: "Bad Config")]))
+            Fixtures.request(
+                Fixtures.modelCache(), clusters: [Fixtures.cluster("gpu-east", providerConfig: "Bad Config")]))
         #expect(statusClusters(r).first?["phase"] == "Pending")
         #expect(r.desired.resources.isEmpty)
     }
@@ -171,7 +177,7 @@ let answerCases: [AnswerCase] = [
     func boundedMessages() throws {
         let huge = String(repeating: "x", count: 1 << 20)
         var spec = with(
-            Fx.defaultSpec, "clusterSelector",
+            Fixtures.defaultSpec, "clusterSelector",
             [
                 "matchLabels": .object(
                     Fields(
@@ -180,7 +186,7 @@ let answerCases: [AnswerCase] = [
                         ] as [(String, Value)]))
             ])
         spec["mount"] = ["path": .string("/models\n" + huge)]
-        let r = Composer().run(Fx.request(Fx.modelCache(spec: spec), clusters: [gpuEast]))
+        let r = Composer().run(Fixtures.request(Fixtures.modelCache(spec: spec), clusters: [gpuEast]))
         let message = try #require(r.results.first { $0.severity == .fatal }?.message)
         #expect(message.utf8.count < 4_000, "\(message.utf8.count) bytes")
         #expect(!message.contains("\n"))
@@ -208,10 +214,10 @@ let answerCases: [AnswerCase] = [
     func manyErrors() throws {
         let labels = Fields(lastWins: (0..<1_000).map { ("k\($0)", Value.int(Int64($0))) })
         let r = Composer().run(
-            Fx.request(
-                Fx.modelCache(
+            Fixtures.request(
+                Fixtures.modelCache(
                     spec: with(
-                        Fx.defaultSpec, "clusterSelector",
+                        Fixtures.defaultSpec, "clusterSelector",
                         ["matchLabels": .object(labels)])), clusters: [gpuEast]))
         let message = try #require(r.results.first { $0.severity == .fatal }?.message)
         #expect(message.hasSuffix("; and 990 more errors"), "\(message.suffix(60))")

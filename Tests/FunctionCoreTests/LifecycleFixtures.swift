@@ -3,8 +3,9 @@ import Testing
 @testable import FunctionCore
 
 /// Fixtures for day-two tests: observed Jobs as the provider reports the ones
-/// the function composed, Usages, and a small simulated control loop.
-enum Lx {
+/// the function composed, Usages, and the status Crossplane writes (the
+/// simulated control loop is `CacheWorld`).
+enum Lifecycle {
     /// The XR status Crossplane writes from a response: the desired status plus the function's conditions.
     static func statusWritten(by r: RunResponse) -> Value {
         var s = r.desired.composite?.object["status"] ?? [:]
@@ -61,7 +62,7 @@ enum Lx {
                 ]
             ]
         }
-        return Fx.observedObject(remote, ready: condition?.type == "Complete")
+        return Fixtures.observedObject(remote, ready: condition?.type == "Complete")
     }
 
     /// The `Failed` condition Kubernetes writes when a podFailurePolicy FailJob rule matches.
@@ -128,7 +129,7 @@ enum Lx {
 /// function what Crossplane would (the XR with the status it wrote last time,
 /// the composed resources it observes) and applies the answer.
 struct CacheWorld {
-    var spec: Value = Fx.defaultSpec
+    var spec: Value = Fixtures.defaultSpec
     var annotations: [String: String] = [:]
     /// The XR's `metadata.generation` (bumped by the API server on every spec change).
     var generation: Int64 = 1
@@ -149,7 +150,7 @@ struct CacheWorld {
     init(clusters: [Value]) { self.clusters = clusters }
 
     var xr: Value {
-        var xr = Fx.modelCache(spec: spec, status: status.isNull ? nil : status)
+        var xr = Fixtures.modelCache(spec: spec, status: status.isNull ? nil : status)
         if !annotations.isEmpty {
             xr["metadata"]?["annotations"] = .object(Fields(annotations.mapValues(Value.string)))
         }
@@ -171,7 +172,7 @@ struct CacheWorld {
             } else if key.hasPrefix("hydrate-") {
                 let name = remote[path: "metadata", "name"]?.stringValue ?? ""
                 if let c = jobOutcome["\(key.dropFirst("hydrate-".count))/\(name)"] {
-                    remote["status"] = Lx.jobStatus(c)
+                    remote["status"] = Lifecycle.jobStatus(c)
                     ready = c.type == "Complete"
                 } else {
                     remote["status"] = ["active": 1]
@@ -199,7 +200,7 @@ struct CacheWorld {
 
     /// The request Crossplane sends now.
     var request: RunRequest {
-        Fx.request(
+        Fixtures.request(
             xr, clusters: clusters, required: required.merging(["consumers": usages]) { $1 }, observed: observed,
             input: input)
     }
@@ -210,7 +211,7 @@ struct CacheWorld {
         let request = self.request
         let r = Composer().run(request)
         #expect(Composer().run(request) == r, "the same request gives the same response")
-        status = Lx.statusWritten(by: r)
+        status = Lifecycle.statusWritten(by: r)
         composed = r.desired.resources.mapValues(\.object)
         return r
     }

@@ -13,7 +13,7 @@ struct Case: Sendable, CustomTestStringConvertible {
 }
 
 /// The first Job's manifest for the default source on a 300 GiB cluster.
-let firstJob = Lx.firstJob()
+let firstJob = Lifecycle.firstJob()
 let jobName = firstJob[path: "metadata", "name"]!.stringValue!
 
 func manifest(_ r: RunResponse, _ key: String) -> Value? {
@@ -26,14 +26,14 @@ func statusClusters(_ r: RunResponse) -> [Value] {
 
 func cond(_ r: RunResponse, _ type: String) -> Condition? { r.conditions.first { $0.type == type } }
 
-let gpuEast = Fx.cluster("gpu-east")
-let gpuWest = Fx.cluster("gpu-west", rwx: ["storageClassName": "nfs-west"])
+let gpuEast = Fixtures.cluster("gpu-east")
+let gpuWest = Fixtures.cluster("gpu-west", rwx: ["storageClassName": "nfs-west"])
 
 let modelCacheCases: [Case] = [
     Case(
         name: "FirstCallAsksForClusters",
         reason: "Before anything is answered the function only asks for clusters and passes desired state through.",
-        request: Fx.request(Fx.modelCache(), desired: ["other": ["kind": "Keep"]]),
+        request: Fixtures.request(Fixtures.modelCache(), desired: ["other": ["kind": "Keep"]]),
         check: { r in
             #expect(
                 r.requirements?.resources["clusters"]
@@ -52,7 +52,7 @@ let modelCacheCases: [Case] = [
     Case(
         name: "FirstCallWithTokenAsksForSecret",
         reason: "A gated model also needs its token Secret, by name, in the cache's namespace.",
-        request: Fx.request(Fx.modelCache(spec: tokenSpec())),
+        request: Fixtures.request(Fixtures.modelCache(spec: tokenSpec())),
         check: { r in
             #expect(
                 r.requirements?.resources["token-secret"]
@@ -63,7 +63,7 @@ let modelCacheCases: [Case] = [
     Case(
         name: "OneClusterNothingObserved",
         reason: "A matched cluster gets a claim and a Job with its storage class and default size.",
-        request: Fx.request(Fx.modelCache(), clusters: [gpuEast]),
+        request: Fixtures.request(Fixtures.modelCache(), clusters: [gpuEast]),
         check: { r in
             #expect(r.requirements?.resources["clusters"] != nil, "requirements stay once answered")
             #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-east", "pvc-gpu-east"])
@@ -86,7 +86,7 @@ let modelCacheCases: [Case] = [
     Case(
         name: "DefaultSizeWhenClusterGivesNone",
         reason: "A cluster without defaultSizeGiB gets 200Gi claims.",
-        request: Fx.request(Fx.modelCache(), clusters: [gpuWest]),
+        request: Fixtures.request(Fixtures.modelCache(), clusters: [gpuWest]),
         check: { r in
             #expect(manifest(r, "pvc-gpu-west")?[path: "spec", "resources", "requests", "storage"] == "200Gi")
             #expect(manifest(r, "pvc-gpu-west")?[path: "spec", "storageClassName"] == "nfs-west")
@@ -94,8 +94,8 @@ let modelCacheCases: [Case] = [
     Case(
         name: "SizeOverrideAndTwoClusters",
         reason: "spec.storage.sizeGiB overrides every cluster's default; each cluster keeps its own class.",
-        request: Fx.request(
-            Fx.modelCache(spec: with(Fx.defaultSpec, "storage", ["sizeGiB": 50])),
+        request: Fixtures.request(
+            Fixtures.modelCache(spec: with(Fixtures.defaultSpec, "storage", ["sizeGiB": 50])),
             clusters: [gpuWest, gpuEast]),
         check: { r in
             #expect(manifest(r, "pvc-gpu-east")?[path: "spec", "resources", "requests", "storage"] == "50Gi")
@@ -108,10 +108,10 @@ let modelCacheCases: [Case] = [
     Case(
         name: "MatchLabelsBecomeRequirement",
         reason: "The cluster selector is passed to Crossplane as the requirement's labels.",
-        request: Fx.request(
-            Fx.modelCache(
+        request: Fixtures.request(
+            Fixtures.modelCache(
                 spec: with(
-                    Fx.defaultSpec, "clusterSelector",
+                    Fixtures.defaultSpec, "clusterSelector",
                     ["matchLabels": ["gpu": "h100", "region": "eu"]]))),
         check: { r in
             #expect(r.requirements?.resources["clusters"]?.match == .labels(["gpu": "h100", "region": "eu"]))
@@ -119,7 +119,7 @@ let modelCacheCases: [Case] = [
     Case(
         name: "ClusterWithoutRWXFails",
         reason: "A cluster that offers no ReadWriteMany storage is Failed and gets nothing.",
-        request: Fx.request(Fx.modelCache(), clusters: [Fx.cluster("cpu-only", rwx: nil), gpuEast]),
+        request: Fixtures.request(Fixtures.modelCache(), clusters: [Fixtures.cluster("cpu-only", rwx: nil), gpuEast]),
         check: { r in
             #expect(!r.desired.resources.keys.contains { $0.hasSuffix("cpu-only") })
             #expect(statusClusters(r).first?["phase"] == "Failed")
@@ -133,7 +133,7 @@ let modelCacheCases: [Case] = [
     Case(
         name: "ClusterWithoutProviderConfigPends",
         reason: "A cluster whose provider config is not ready yet is Pending and gets nothing.",
-        request: Fx.request(Fx.modelCache(), clusters: [noProviderConfig()]),
+        request: Fixtures.request(Fixtures.modelCache(), clusters: [noProviderConfig()]),
         check: { r in
             #expect(r.desired.resources.isEmpty)
             #expect(statusClusters(r).first?["phase"] == "Pending")
@@ -144,9 +144,11 @@ let modelCacheCases: [Case] = [
     Case(
         name: "BoundAndRunningIsHydrating",
         reason: "A bound claim with a running Job is Hydrating.",
-        request: Fx.request(
-            Fx.modelCache(status: Fx.status([("gpu-east", "Pending")])), clusters: [gpuEast],
-            observed: ["pvc-gpu-east": Fx.claim(phase: "Bound"), "hydrate-gpu-east": Lx.observedJob(firstJob)]),
+        request: Fixtures.request(
+            Fixtures.modelCache(status: Fixtures.status([("gpu-east", "Pending")])), clusters: [gpuEast],
+            observed: [
+                "pvc-gpu-east": Fixtures.claim(phase: "Bound"), "hydrate-gpu-east": Lifecycle.observedJob(firstJob),
+            ]),
         check: { r in
             #expect(statusClusters(r).first?["phase"] == "Hydrating")
             #expect(r.desired.resources["pvc-gpu-east"]?.ready == .ready)
@@ -156,12 +158,13 @@ let modelCacheCases: [Case] = [
     Case(
         name: "BoundAndCompleteIsReady",
         reason: "A completed Job on a bound claim makes the cluster Ready and the Job is dropped.",
-        request: Fx.request(
-            Fx.modelCache(status: Fx.status([("gpu-east", "Hydrating")], artifactReady: ("False", "Hydrating"))),
+        request: Fixtures.request(
+            Fixtures.modelCache(
+                status: Fixtures.status([("gpu-east", "Hydrating")], artifactReady: ("False", "Hydrating"))),
             clusters: [gpuEast],
             observed: [
-                "pvc-gpu-east": Fx.claim(phase: "Bound"),
-                "hydrate-gpu-east": Lx.observedJob(firstJob, ("Complete", "Completed", "done")),
+                "pvc-gpu-east": Fixtures.claim(phase: "Bound"),
+                "hydrate-gpu-east": Lifecycle.observedJob(firstJob, ("Complete", "Completed", "done")),
             ]),
         check: { r in
             #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
@@ -180,15 +183,15 @@ let modelCacheCases: [Case] = [
     Case(
         name: "ReadyLatchedAfterJobGone",
         reason: "Once this source is staged, the cluster stays Ready after the Job is gone, without a new event.",
-        request: Fx.request(
-            Fx.modelCache(
-                status: Lx.status(
-                    [("gpu-east", "Ready", Lx.qwen.identity)],
+        request: Fixtures.request(
+            Fixtures.modelCache(
+                status: Lifecycle.status(
+                    [("gpu-east", "Ready", Lifecycle.qwen.identity)],
                     artifactReady: ("True", "Staged"))),
-            clusters: [gpuEast], observed: ["pvc-gpu-east": Fx.claim(phase: "Bound")]),
+            clusters: [gpuEast], observed: ["pvc-gpu-east": Fixtures.claim(phase: "Bound")]),
         check: { r in
             #expect(statusClusters(r).first?["phase"] == "Ready")
-            #expect(statusClusters(r).first?["staged"] == .string(Lx.qwen.identity))
+            #expect(statusClusters(r).first?["staged"] == .string(Lifecycle.qwen.identity))
             #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
             #expect(r.results.isEmpty)
             #expect(r.desired.composite?.ready == .ready)
@@ -196,16 +199,17 @@ let modelCacheCases: [Case] = [
     Case(
         name: "RevisionChangeStartsUpdate",
         reason: "A new revision after Ready gets a new Job; the old revision stays staged and the phase is Updating.",
-        request: Fx.request(
-            Fx.modelCache(
+        request: Fixtures.request(
+            Fixtures.modelCache(
                 spec: with(
-                    Fx.defaultSpec, "artifact",
+                    Fixtures.defaultSpec, "artifact",
                     ["source": ["huggingFace": ["repo": "Qwen/Qwen2.5-0.5B-Instruct", "revision": "v2"]]]),
-                status: Lx.status([("gpu-east", "Ready", Lx.qwen.identity)], artifactReady: ("True", "Staged"))),
+                status: Lifecycle.status(
+                    [("gpu-east", "Ready", Lifecycle.qwen.identity)], artifactReady: ("True", "Staged"))),
             clusters: [gpuEast],
             observed: [
-                "pvc-gpu-east": Fx.claim(phase: "Bound"),
-                "hydrate-gpu-east": Lx.observedJob(firstJob, ("Complete", "Completed", "old")),
+                "pvc-gpu-east": Fixtures.claim(phase: "Bound"),
+                "hydrate-gpu-east": Lifecycle.observedJob(firstJob, ("Complete", "Completed", "old")),
             ]),
         check: { r in
             #expect(statusClusters(r).first?["phase"] == "Updating")
@@ -215,8 +219,8 @@ let modelCacheCases: [Case] = [
             let name = job?[path: "metadata", "name"]?.stringValue
             #expect(name != nil && name != jobName)
             let env = job?[path: "spec", "template", "spec", "containers"]?.listValue?.first?["env"]?.listValue ?? []
-            #expect(env.first { $0["name"] == "MODEL_DIR" }?["value"] == .string(Lx.qwenV2.directory))
-            #expect(env.first { $0["name"] == "KEEP_DIRS" }?["value"] == .string(Lx.qwen.directory))
+            #expect(env.first { $0["name"] == "MODEL_DIR" }?["value"] == .string(Lifecycle.qwenV2.directory))
+            #expect(env.first { $0["name"] == "KEEP_DIRS" }?["value"] == .string(Lifecycle.qwen.directory))
             #expect(cond(r, "ArtifactReady")?.reason == "Updating")
             #expect(
                 r.results.map(\.message) == [
@@ -227,11 +231,11 @@ let modelCacheCases: [Case] = [
     Case(
         name: "JobFailedWarnsOnce",
         reason: "A failed Job makes the cluster Failed with the Job's reason and one Warning.",
-        request: Fx.request(
-            Fx.modelCache(status: Fx.status([("gpu-east", "Hydrating")])), clusters: [gpuEast],
+        request: Fixtures.request(
+            Fixtures.modelCache(status: Fixtures.status([("gpu-east", "Hydrating")])), clusters: [gpuEast],
             observed: [
-                "pvc-gpu-east": Fx.claim(phase: "Bound"),
-                "hydrate-gpu-east": Lx.observedJob(
+                "pvc-gpu-east": Fixtures.claim(phase: "Bound"),
+                "hydrate-gpu-east": Lifecycle.observedJob(
                     firstJob, ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")),
             ]),
         check: { r in
@@ -246,24 +250,24 @@ let modelCacheCases: [Case] = [
     Case(
         name: "JobStillFailedNoNewWarning",
         reason: "A cluster that was already Failed does not warn again.",
-        request: Fx.request(
-            Fx.modelCache(status: Fx.status([("gpu-east", "Failed")], artifactReady: ("False", "Failed"))),
+        request: Fixtures.request(
+            Fixtures.modelCache(status: Fixtures.status([("gpu-east", "Failed")], artifactReady: ("False", "Failed"))),
             clusters: [gpuEast],
             observed: [
-                "pvc-gpu-east": Fx.claim(phase: "Bound"),
-                "hydrate-gpu-east": Lx.observedJob(firstJob, ("Failed", "BackoffLimitExceeded", "x")),
+                "pvc-gpu-east": Fixtures.claim(phase: "Bound"),
+                "hydrate-gpu-east": Lifecycle.observedJob(firstJob, ("Failed", "BackoffLimitExceeded", "x")),
             ]),
         check: { r in #expect(r.results.isEmpty) }),
     Case(
         name: "OneOfTwoReadyIsPartial",
         reason: "With one of two clusters Ready the artifact is Partial and the XR not ready.",
-        request: Fx.request(
-            Fx.modelCache(status: Fx.status([("gpu-east", "Hydrating"), ("gpu-west", "Hydrating")])),
+        request: Fixtures.request(
+            Fixtures.modelCache(status: Fixtures.status([("gpu-east", "Hydrating"), ("gpu-west", "Hydrating")])),
             clusters: [gpuEast, gpuWest],
             observed: [
-                "pvc-gpu-east": Fx.claim(phase: "Bound"), "pvc-gpu-west": Fx.claim(phase: "Bound"),
-                "hydrate-gpu-east": Lx.observedJob(firstJob, ("Complete", "Completed", "ok")),
-                "hydrate-gpu-west": Lx.observedJob(firstJob),
+                "pvc-gpu-east": Fixtures.claim(phase: "Bound"), "pvc-gpu-west": Fixtures.claim(phase: "Bound"),
+                "hydrate-gpu-east": Lifecycle.observedJob(firstJob, ("Complete", "Completed", "ok")),
+                "hydrate-gpu-west": Lifecycle.observedJob(firstJob),
             ]),
         check: { r in
             #expect(cond(r, "ArtifactReady")?.reason == "Partial")
@@ -274,8 +278,8 @@ let modelCacheCases: [Case] = [
     Case(
         name: "TokenCopiedByReference",
         reason: "A gated model's token reaches the Job through a provider-side copy; its value never appears.",
-        request: Fx.request(
-            Fx.modelCache(spec: tokenSpec()), clusters: [gpuEast],
+        request: Fixtures.request(
+            Fixtures.modelCache(spec: tokenSpec()), clusters: [gpuEast],
             required: ["token-secret": [tokenSecret(["HF_TOKEN": .string(secretValue)])]]),
         check: { r in
             #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-east", "pvc-gpu-east", "token-gpu-east"])
@@ -303,7 +307,8 @@ let modelCacheCases: [Case] = [
         name: "TokenSecretAbsent",
         reason:
             "Without the Secret on the control plane, the Job reads it on the workload cluster (the proposal's convention).",
-        request: Fx.request(Fx.modelCache(spec: tokenSpec()), clusters: [gpuEast], required: ["token-secret": []]),
+        request: Fixtures.request(
+            Fixtures.modelCache(spec: tokenSpec()), clusters: [gpuEast], required: ["token-secret": []]),
         check: { r in
             #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-east", "pvc-gpu-east"])
             #expect(cond(r, "ArtifactReady")?.reason == "Hydrating")
@@ -312,8 +317,8 @@ let modelCacheCases: [Case] = [
     Case(
         name: "TokenKeyAbsent",
         reason: "A Secret without the key counts as missing.",
-        request: Fx.request(
-            Fx.modelCache(spec: tokenSpec()), clusters: [gpuEast],
+        request: Fixtures.request(
+            Fixtures.modelCache(spec: tokenSpec()), clusters: [gpuEast],
             required: ["token-secret": [tokenSecret(["OTHER": "eA=="])]]),
         check: { r in
             #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
@@ -325,8 +330,8 @@ let modelCacheCases: [Case] = [
     Case(
         name: "TokenValueEmpty",
         reason: "An empty token counts as missing.",
-        request: Fx.request(
-            Fx.modelCache(spec: tokenSpec()), clusters: [gpuEast],
+        request: Fixtures.request(
+            Fixtures.modelCache(spec: tokenSpec()), clusters: [gpuEast],
             required: ["token-secret": [tokenSecret(["HF_TOKEN": ""])]]),
         check: { r in
             #expect(cond(r, "ArtifactReady")?.reason == "TokenSecretMissing")
@@ -335,7 +340,7 @@ let modelCacheCases: [Case] = [
     Case(
         name: "NoClusters",
         reason: "When no cluster matches, the XR says so and is not ready.",
-        request: Fx.request(Fx.modelCache(), clusters: []),
+        request: Fixtures.request(Fixtures.modelCache(), clusters: []),
         check: { r in
             #expect(cond(r, "ClustersMatched")?.reason == "NoClusters")
             #expect(cond(r, "ArtifactReady")?.reason == "NoClusters")
@@ -346,8 +351,8 @@ let modelCacheCases: [Case] = [
     Case(
         name: "PassThroughUntouched",
         reason: "Other steps' desired resources and the context come back unchanged.",
-        request: Fx.request(
-            Fx.modelCache(), clusters: [gpuEast],
+        request: Fixtures.request(
+            Fixtures.modelCache(), clusters: [gpuEast],
             desired: ["from-earlier-step": ["apiVersion": "v1", "kind": "ConfigMap", "data": ["k": "v"]]],
             context: ["apiextensions.crossplane.io/environment": ["region": "eu"]]),
         check: { r in
@@ -363,7 +368,7 @@ let secretValue = "hf_SuperSecretTokenValue123"
 
 func tokenSpec() -> Value {
     with(
-        Fx.defaultSpec, "artifact",
+        Fixtures.defaultSpec, "artifact",
         [
             "source": [
                 "huggingFace": [
@@ -381,7 +386,7 @@ func tokenSecret(_ data: Fields) -> Value {
 }
 
 func noProviderConfig() -> Value {
-    var c = Fx.cluster("gpu-new")
+    var c = Fixtures.cluster("gpu-new")
     c["status"] = ["conditions": []]
     return c
 }
@@ -400,5 +405,32 @@ func with(_ v: Value, _ key: String, _ field: Value) -> Value {
         Golden.check(response, suite: "ModelCache", name: c.name)
         // Determinism: the same request, composed again, gives the same response.
         #expect(Composer().run(c.request) == response, "\(c.name): \(c.reason)")
+    }
+
+    @Test("ModelCache: the same request with clusters and Usages in another order gives the same response")
+    func cachePermutation() {
+        let clusters = ["gpu-west", "gpu-east", "gpu-north"].map { Fixtures.cluster($0) }
+        let usages = [
+            Lifecycle.usage("b", cluster: "gpu-west", revision: Lifecycle.qwenV2.directory),
+            Lifecycle.usage("a", cluster: "gpu-east", revision: Lifecycle.qwen.directory),
+            Lifecycle.usage("c", cluster: "gpu-gone", revision: Lifecycle.qwen.directory),
+        ]
+        let observed: [String: Value] = [
+            "pvc-gpu-gone": Lifecycle.observedClaim(providerConfig: "gpu-gone"),
+            "pvc-gpu-east": Lifecycle.observedClaim(providerConfig: "gpu-east"),
+        ]
+        let xr = Fixtures.modelCache(
+            status: Lifecycle.status([
+                ("gpu-east", "Ready", Lifecycle.qwen.identity), ("gpu-gone", "Ready", Lifecycle.qwen.identity),
+            ]))
+        let a = Composer().run(
+            Fixtures.request(xr, clusters: clusters, required: ["consumers": usages], observed: observed))
+        let b = Composer().run(
+            Fixtures.request(
+                xr, clusters: clusters.reversed(), required: ["consumers": usages.reversed()],
+                observed: observed))
+        #expect(a == b)
+        #expect(
+            a.desired.resources["pvc-gpu-gone"] != nil, "a deselected cluster's claim is kept while a replica uses it")
     }
 }

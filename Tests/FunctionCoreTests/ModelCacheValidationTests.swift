@@ -14,20 +14,21 @@ struct Invalid: Sendable, CustomTestStringConvertible {
 func hf(_ fields: Fields) -> Value {
     var source: Fields = ["repo": "Qwen/Qwen2.5-0.5B-Instruct"]
     for (k, v) in fields { source[k] = v }
-    return with(Fx.defaultSpec, "artifact", ["source": ["huggingFace": .object(source)]])
+    return with(Fixtures.defaultSpec, "artifact", ["source": ["huggingFace": .object(source)]])
 }
 
 let invalidSpecs: [Invalid] = [
-    Invalid(name: "NoSource", spec: with(Fx.defaultSpec, "artifact", [:]), field: "spec.artifact.source", value: nil),
     Invalid(
-        name: "UnknownSource", spec: with(Fx.defaultSpec, "artifact", ["source": ["s3": ["bucket": "b"]]]),
+        name: "NoSource", spec: with(Fixtures.defaultSpec, "artifact", [:]), field: "spec.artifact.source", value: nil),
+    Invalid(
+        name: "UnknownSource", spec: with(Fixtures.defaultSpec, "artifact", ["source": ["s3": ["bucket": "b"]]]),
         field: "spec.artifact.source", value: "s3"),
     Invalid(
         name: "TwoSources",
-        spec: with(Fx.defaultSpec, "artifact", ["source": ["s3": [:], "huggingFace": ["repo": "a/b"]]]),
+        spec: with(Fixtures.defaultSpec, "artifact", ["source": ["s3": [:], "huggingFace": ["repo": "a/b"]]]),
         field: "spec.artifact.source", value: "s3"),
     Invalid(
-        name: "RepoMissing", spec: with(Fx.defaultSpec, "artifact", ["source": ["huggingFace": [:]]]),
+        name: "RepoMissing", spec: with(Fixtures.defaultSpec, "artifact", ["source": ["huggingFace": [:]]]),
         field: "spec.artifact.source.huggingFace.repo", value: nil),
     Invalid(
         name: "RepoShellMetacharacters", spec: hf(["repo": "Qwen/x; rm -rf /"]),
@@ -77,45 +78,47 @@ let invalidSpecs: [Invalid] = [
     Invalid(
         name: "TokenKeyInvalid", spec: hf(["tokenSecretRef": ["name": "hf", "key": "a/b"]]),
         field: "spec.artifact.source.huggingFace.tokenSecretRef.key", value: "a/b"),
-    Invalid(name: "MountMissing", spec: with(Fx.defaultSpec, "mount", [:]), field: "spec.mount.path", value: nil),
+    Invalid(name: "MountMissing", spec: with(Fixtures.defaultSpec, "mount", [:]), field: "spec.mount.path", value: nil),
     Invalid(
-        name: "MountRelative", spec: with(Fx.defaultSpec, "mount", ["path": "models"]), field: "spec.mount.path",
+        name: "MountRelative", spec: with(Fixtures.defaultSpec, "mount", ["path": "models"]), field: "spec.mount.path",
         value: "models"),
     Invalid(
-        name: "MountRoot", spec: with(Fx.defaultSpec, "mount", ["path": "/"]), field: "spec.mount.path", value: "/"),
+        name: "MountRoot", spec: with(Fixtures.defaultSpec, "mount", ["path": "/"]), field: "spec.mount.path",
+        value: "/"),
     Invalid(
-        name: "MountDotDot", spec: with(Fx.defaultSpec, "mount", ["path": "/models/../etc"]),
+        name: "MountDotDot", spec: with(Fixtures.defaultSpec, "mount", ["path": "/models/../etc"]),
         field: "spec.mount.path", value: "/models/../etc"),
     Invalid(
-        name: "MountDoubleSlash", spec: with(Fx.defaultSpec, "mount", ["path": "/models//qwen"]),
+        name: "MountDoubleSlash", spec: with(Fixtures.defaultSpec, "mount", ["path": "/models//qwen"]),
         field: "spec.mount.path", value: "/models//qwen"),
     Invalid(
-        name: "MountColon", spec: with(Fx.defaultSpec, "mount", ["path": "/models:rw"]),
+        name: "MountColon", spec: with(Fixtures.defaultSpec, "mount", ["path": "/models:rw"]),
         field: "spec.mount.path", value: "/models:rw"),
     Invalid(
-        name: "SizeZero", spec: with(Fx.defaultSpec, "storage", ["sizeGiB": 0]), field: "spec.storage.sizeGiB",
+        name: "SizeZero", spec: with(Fixtures.defaultSpec, "storage", ["sizeGiB": 0]), field: "spec.storage.sizeGiB",
         value: "0"),
     Invalid(
-        name: "SizeTooLarge", spec: with(Fx.defaultSpec, "storage", ["sizeGiB": 10_001]),
+        name: "SizeTooLarge", spec: with(Fixtures.defaultSpec, "storage", ["sizeGiB": 10_001]),
         field: "spec.storage.sizeGiB", value: "10001"),
     Invalid(
-        name: "SizeFraction", spec: with(Fx.defaultSpec, "storage", ["sizeGiB": 1.5]), field: "spec.storage.sizeGiB",
+        name: "SizeFraction", spec: with(Fixtures.defaultSpec, "storage", ["sizeGiB": 1.5]),
+        field: "spec.storage.sizeGiB",
         value: "1.5"),
     Invalid(
-        name: "LabelNotString", spec: with(Fx.defaultSpec, "clusterSelector", ["matchLabels": ["gpu": true]]),
+        name: "LabelNotString", spec: with(Fixtures.defaultSpec, "clusterSelector", ["matchLabels": ["gpu": true]]),
         field: "spec.clusterSelector.matchLabels.gpu", value: "true"),
     Invalid(
-        name: "LabelValueInvalid", spec: with(Fx.defaultSpec, "clusterSelector", ["matchLabels": ["gpu": "a b"]]),
+        name: "LabelValueInvalid", spec: with(Fixtures.defaultSpec, "clusterSelector", ["matchLabels": ["gpu": "a b"]]),
         field: "spec.clusterSelector.matchLabels.gpu", value: "a b"),
     Invalid(
-        name: "MatchLabelsNotMap", spec: with(Fx.defaultSpec, "clusterSelector", ["matchLabels": ["x"]]),
+        name: "MatchLabelsNotMap", spec: with(Fixtures.defaultSpec, "clusterSelector", ["matchLabels": ["x"]]),
         field: "spec.clusterSelector.matchLabels", value: nil),
 ]
 
 @Suite struct ModelCacheValidationTests {
     @Test(arguments: invalidSpecs)
     func rejected(_ c: Invalid) throws {
-        let r = Composer().run(Fx.request(Fx.modelCache(spec: c.spec), clusters: [gpuEast]))
+        let r = Composer().run(Fixtures.request(Fixtures.modelCache(spec: c.spec), clusters: [gpuEast]))
         let fatal = try #require(r.results.first { $0.severity == .fatal })
         #expect(fatal.message.hasPrefix("Invalid ModelCache ml-team/qwen-2-5: "))
         #expect(fatal.message.contains(c.field + " "), "\(c.name): \(fatal.message)")
@@ -128,7 +131,7 @@ let invalidSpecs: [Invalid] = [
 
     @Test("The documented revision example reads as the spec shows it")
     func documentedMessage() throws {
-        let r = Composer().run(Fx.request(Fx.modelCache(spec: hf(["revision": "main; curl x|sh"]))))
+        let r = Composer().run(Fixtures.request(Fixtures.modelCache(spec: hf(["revision": "main; curl x|sh"]))))
         #expect(
             r.results.first?.message
                 == #"Invalid ModelCache ml-team/qwen-2-5: spec.artifact.source.huggingFace.revision "main; curl x|sh" is not a valid revision: use 1 to 255 letters, digits, '-', '_', '.', '/', not starting with '-', without '..'"#
@@ -139,7 +142,7 @@ let invalidSpecs: [Invalid] = [
     func allErrors() {
         var spec = hf(["revision": "`x`"])
         spec["mount"] = ["path": "rel"]
-        let r = Composer().run(Fx.request(Fx.modelCache(spec: spec)))
+        let r = Composer().run(Fixtures.request(Fixtures.modelCache(spec: spec)))
         let message = r.results.first?.message ?? ""
         #expect(message.contains("huggingFace.revision") && message.contains("spec.mount.path"))
     }
@@ -148,19 +151,19 @@ let invalidSpecs: [Invalid] = [
         "Valid edge values are accepted",
         arguments: [
             hf(["repo": "gpt2"]), hf(["revision": "refs/pr/1"]), hf(["revision": "a1b2c3d4e5f6"]),
-            hf(["repo": "org_1/model.v2-gguf"]), with(Fx.defaultSpec, "storage", ["sizeGiB": 10_000]),
-            with(Fx.defaultSpec, "mount", ["path": "/a"]),
+            hf(["repo": "org_1/model.v2-gguf"]), with(Fixtures.defaultSpec, "storage", ["sizeGiB": 10_000]),
+            with(Fixtures.defaultSpec, "mount", ["path": "/a"]),
         ])
     func accepted(_ spec: Value) {
-        let r = Composer().run(Fx.request(Fx.modelCache(spec: spec), clusters: [gpuEast]))
+        let r = Composer().run(Fixtures.request(Fixtures.modelCache(spec: spec), clusters: [gpuEast]))
         #expect(!r.isFatal, "\(r.results.map(\.message))")
     }
 
     @Test("A bad step input is FATAL naming the field")
     func badInput() {
         let r = Composer().run(
-            Fx.request(
-                Fx.modelCache(), clusters: [gpuEast],
+            Fixtures.request(
+                Fixtures.modelCache(), clusters: [gpuEast],
                 input: [
                     "apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input",
                     "remoteNamespace": "Not_A_Namespace",
@@ -172,8 +175,8 @@ let invalidSpecs: [Invalid] = [
     @Test("Step input settings reach the composed Job")
     func inputSettings() {
         let r = Composer().run(
-            Fx.request(
-                Fx.modelCache(), clusters: [gpuEast],
+            Fixtures.request(
+                Fixtures.modelCache(), clusters: [gpuEast],
                 input: [
                     "apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input",
                     "remoteNamespace": "models", "hydrationImage": "registry.example/hf:1",
@@ -223,8 +226,8 @@ let invalidSpecs: [Invalid] = [
         var s = spec
         s["mount"] = ["path": "/evil/mount"]
         let r = Composer().run(
-            Fx.request(
-                Fx.modelCache(spec: s), clusters: [gpuEast],
+            Fixtures.request(
+                Fixtures.modelCache(spec: s), clusters: [gpuEast],
                 required: ["token-secret": [tokenSecret(["EVIL_KEY": "eA=="])]].mapValues {
                     $0.map { with($0, "metadata", ["name": "evil-secret", "namespace": "ml-team"]) }
                 }))
@@ -242,8 +245,8 @@ let invalidSpecs: [Invalid] = [
 @Suite struct ModelCacheScaleTests {
     @Test("1,000 matched clusters compose correctly and deterministically, well under 4 MiB")
     func thousandClusters() {
-        let clusters = (0..<1000).map { Fx.cluster(String(format: "gpu-%04d", $0)) }
-        let request = Fx.request(Fx.modelCache(), clusters: clusters.reversed())
+        let clusters = (0..<1000).map { Fixtures.cluster(String(format: "gpu-%04d", $0)) }
+        let request = Fixtures.request(Fixtures.modelCache(), clusters: clusters.reversed())
         let r = Composer().run(request)
         // Every claim, and Jobs for the first wave only.
         #expect(r.desired.resources.keys.filter { $0.hasPrefix("pvc-") }.count == 1000)
@@ -261,15 +264,15 @@ let invalidSpecs: [Invalid] = [
 
     @Test("Running Jobs keep their slot in the hydration wave; free slots go to clusters by name")
     func waves() {
-        let clusters = ["c-1", "c-2", "c-3", "c-4"].map { Fx.cluster($0) }
+        let clusters = ["c-1", "c-2", "c-3", "c-4"].map { Fixtures.cluster($0) }
         let r = Composer().run(
-            Fx.request(
-                Fx.modelCache(
-                    status: Fx.status([
+            Fixtures.request(
+                Fixtures.modelCache(
+                    status: Fixtures.status([
                         ("c-1", "Pending"), ("c-2", "Pending"), ("c-3", "Pending"), ("c-4", "Hydrating"),
                     ])),
                 clusters: clusters,
-                observed: ["hydrate-c-4": Lx.observedJob(firstJob), "pvc-c-4": Fx.claim(phase: "Bound")],
+                observed: ["hydrate-c-4": Lifecycle.observedJob(firstJob), "pvc-c-4": Fixtures.claim(phase: "Bound")],
                 input: [
                     "apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input", "maxParallelHydrations": 2,
                 ]))

@@ -44,8 +44,8 @@ import Testing
             as [(String?, String?)])
     func jobNames(staged: String?, replacing: String?) {
         for retry in [nil, "2"] as [String?] {
-            let staging = Lx.staging(retry: retry)
-            // Lx.staging is at generation 0.
+            let staging = Lifecycle.staging(retry: retry)
+            // Lifecycle.staging is at generation 0.
             let seed = ["hf://Qwen/Qwen2.5-0.5B-Instruct", staged ?? "", retry ?? "", replacing ?? "", "0"]
             let expected = childName(
                 "modelcache", "ml-team", "qwen-2-5", "hydrate",

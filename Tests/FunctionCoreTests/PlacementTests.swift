@@ -8,13 +8,13 @@ import Testing
     let compose = Composer()
 
     func replica(_ cluster: String, ready: Bool) -> Value {
-        var r = Wx.observedReplica(cluster, ready: ready)
+        var r = Workloads.observedReplica(cluster, ready: ready)
         r["metadata"] = ["name": .string("qwen-\(cluster)-x7k2p")]
         return r
     }
 
     static func notReady(_ name: String) -> Value {
-        var c = Fx.cluster(name)
+        var c = Fixtures.cluster(name)
         c["status"]?["conditions"] = [["type": "Ready", "status": "False", "reason": "Unavailable"]]
         return c
     }
@@ -24,8 +24,8 @@ import Testing
     @Test("A Ready replica on a NotReady cluster is kept, with no event and no second replica elsewhere")
     func readyKept() {
         let r = compose.run(
-            Fx.request(
-                Wx.deployment(replicas: 1), required: ["clusters": [Self.notReady("a"), Fx.cluster("b")]],
+            Fixtures.request(
+                Workloads.deployment(replicas: 1), required: ["clusters": [Self.notReady("a"), Fixtures.cluster("b")]],
                 observed: ["replica-a": replica("a", ready: true)]))
         #expect(r.desired.resources.keys.sorted() == ["replica-a"])
         #expect(r.results.isEmpty)
@@ -34,19 +34,19 @@ import Testing
 
     @Test("A Ready replica stays on a cluster that lost its provider config, or whose cache phase went Failed")
     func readyKeptThroughOtherFlaps() {
-        var noPC = Fx.cluster("a")
+        var noPC = Fixtures.cluster("a")
         noPC["status"]?["providerConfigRef"] = nil
         let r = compose.run(
-            Fx.request(
-                Wx.deployment(replicas: 1), required: ["clusters": [noPC, Fx.cluster("b")]],
+            Fixtures.request(
+                Workloads.deployment(replicas: 1), required: ["clusters": [noPC, Fixtures.cluster("b")]],
                 observed: ["replica-a": replica("a", ready: true)]))
         #expect(r.desired.resources.keys.sorted() == ["replica-a"])
         let cache = compose.run(
-            Fx.request(
-                Wx.deployment(replicas: 1, cache: "qwen-2-5"),
+            Fixtures.request(
+                Workloads.deployment(replicas: 1, cache: "qwen-2-5"),
                 required: [
-                    "cache": [Wx.cache(phases: [("a", "Failed"), ("b", "Ready")])],
-                    "clusters": [Fx.cluster("a"), Fx.cluster("b")],
+                    "cache": [Workloads.cache(phases: [("a", "Failed"), ("b", "Ready")])],
+                    "clusters": [Fixtures.cluster("a"), Fixtures.cluster("b")],
                 ],
                 observed: ["replica-a": replica("a", ready: true)]))
         #expect(cache.desired.resources.keys.sorted() == ["replica-a"])
@@ -57,8 +57,8 @@ import Testing
     )
     func notReadyMoved() {
         let r = compose.run(
-            Fx.request(
-                Wx.deployment(replicas: 1), required: ["clusters": [Self.notReady("a"), Fx.cluster("b")]],
+            Fixtures.request(
+                Workloads.deployment(replicas: 1), required: ["clusters": [Self.notReady("a"), Fixtures.cluster("b")]],
                 observed: ["replica-a": replica("a", ready: false)]))
         #expect(r.desired.resources.keys.sorted() == ["replica-b"])
         #expect(r.results.map(\.severity) == [.normal])
@@ -70,17 +70,17 @@ import Testing
 
     @Test("A cluster where the cache is only Retained takes no new replica; a Ready one already there stays")
     func retainedTakesNoNewReplica() {
-        let cache = Wx.cache(
+        let cache = Workloads.cache(
             phases: [("a", "Retained"), ("b", "Ready")], staged: ["a": "hf://Qwen/Qwen2.5-0.5B-Instruct"])
         let fresh = compose.run(
-            Fx.request(
-                Wx.deployment(replicas: 1, cache: "qwen-2-5"),
-                required: ["cache": [cache], "clusters": [Fx.cluster("a"), Fx.cluster("b")]]))
+            Fixtures.request(
+                Workloads.deployment(replicas: 1, cache: "qwen-2-5"),
+                required: ["cache": [cache], "clusters": [Fixtures.cluster("a"), Fixtures.cluster("b")]]))
         #expect(fresh.desired.resources.keys.sorted() == ["replica-b"])
         let kept = compose.run(
-            Fx.request(
-                Wx.deployment(replicas: 1, cache: "qwen-2-5"),
-                required: ["cache": [cache], "clusters": [Fx.cluster("a"), Fx.cluster("b")]],
+            Fixtures.request(
+                Workloads.deployment(replicas: 1, cache: "qwen-2-5"),
+                required: ["cache": [cache], "clusters": [Fixtures.cluster("a"), Fixtures.cluster("b")]],
                 observed: ["replica-a": replica("a", ready: true)]))
         #expect(kept.desired.resources.keys.sorted() == ["replica-a"])
     }
@@ -88,8 +88,9 @@ import Testing
     @Test("A non-Ready replica on a still-eligible cluster stays (it may be starting)")
     func notReadyEligibleKept() {
         let r = compose.run(
-            Fx.request(
-                Wx.deployment(replicas: 1), required: ["clusters": [Fx.cluster("a"), Fx.cluster("b")]],
+            Fixtures.request(
+                Workloads.deployment(replicas: 1),
+                required: ["clusters": [Fixtures.cluster("a"), Fixtures.cluster("b")]],
                 observed: ["replica-b": replica("b", ready: false)]))
         #expect(r.desired.resources.keys.sorted() == ["replica-b"])
         #expect(r.results.isEmpty)
@@ -98,8 +99,8 @@ import Testing
     @Test("A cluster gone from the answer moves even a Ready replica, with an event saying it is no longer selected")
     func goneMoved() {
         let r = compose.run(
-            Fx.request(
-                Wx.deployment(replicas: 1), required: ["clusters": [Fx.cluster("b")]],
+            Fixtures.request(
+                Workloads.deployment(replicas: 1), required: ["clusters": [Fixtures.cluster("b")]],
                 observed: ["replica-a": replica("a", ready: true)]))
         #expect(r.desired.resources.keys.sorted() == ["replica-b"])
         #expect(
@@ -111,11 +112,11 @@ import Testing
     @Test("Unanswered or inconsistent inputs move nothing: clusters not answered, cache gone, selector conflict")
     func frozen() {
         let observed = ["replica-a": replica("a", ready: false)]
-        let unanswered = compose.run(Fx.request(Wx.deployment(replicas: 1), observed: observed))
+        let unanswered = compose.run(Fixtures.request(Workloads.deployment(replicas: 1), observed: observed))
         #expect(unanswered.desired.resources.keys.sorted() == ["replica-a"])
         let cacheGone = compose.run(
-            Fx.request(
-                Wx.deployment(replicas: 1, cache: "qwen-2-5"),
+            Fixtures.request(
+                Workloads.deployment(replicas: 1, cache: "qwen-2-5"),
                 required: ["cache": [], "clusters": []], observed: observed))
         #expect(cacheGone.desired.resources.keys.sorted() == ["replica-a"])
         #expect(events(cacheGone).isEmpty)
@@ -124,8 +125,9 @@ import Testing
     @Test("Scaling down keeps Ready replicas first and says which replica left")
     func scaleDown() {
         let r = compose.run(
-            Fx.request(
-                Wx.deployment(replicas: 1), required: ["clusters": [Fx.cluster("a"), Fx.cluster("b")]],
+            Fixtures.request(
+                Workloads.deployment(replicas: 1),
+                required: ["clusters": [Fixtures.cluster("a"), Fixtures.cluster("b")]],
                 observed: ["replica-a": replica("a", ready: false), "replica-b": replica("b", ready: true)]))
         #expect(r.desired.resources.keys.sorted() == ["replica-b"])
         #expect(r.results.map(\.reason) == ["ReplicaRemoved"])
@@ -140,9 +142,9 @@ import Testing
         let mine = Fields(Dictionary(uniqueKeysWithValues: keys.map { ($0, "mine") }))
         let theirs = Fields(Dictionary(uniqueKeysWithValues: keys.map { ($0, "theirs") }))
         let r = compose.run(
-            Fx.request(
-                Wx.deployment(cache: "qwen-2-5", selector: mine),
-                required: ["cache": [Wx.cache(phases: [], selector: theirs)], "clusters": []]))
+            Fixtures.request(
+                Workloads.deployment(cache: "qwen-2-5", selector: mine),
+                required: ["cache": [Workloads.cache(phases: [], selector: theirs)], "clusters": []]))
         let expected =
             "spec.clusterSelector and ModelCache qwen-2-5 select different values for "
             + keys.sorted(by: utf8Less).prefix(5).map { "label \"\($0)\" (\"mine\" and \"theirs\")" }.joined(
@@ -155,14 +157,14 @@ import Testing
     @Test("Labels written from user names go through labelValue")
     func labelValues() {
         let long = "team-a." + String(repeating: "d", count: 60) + ".qwen"  // a valid name, too long for a label
-        var xr = Wx.deployment(replicas: 1, cache: long)
+        var xr = Workloads.deployment(replicas: 1, cache: long)
         xr["metadata"]?["name"] = .string(long)
         let r = compose.run(
-            Fx.request(
+            Fixtures.request(
                 xr,
                 required: [
-                    "cache": [Wx.cache(phases: [("a", "Ready")], name: long)],
-                    "clusters": [Fx.cluster("a")],
+                    "cache": [Workloads.cache(phases: [("a", "Ready")], name: long)],
+                    "clusters": [Fixtures.cluster("a")],
                 ]))
         let labels = r.desired.resources["replica-a"]?.object[path: "metadata", "labels"]
         #expect(labels?["modelplane.ai/deployment"] == .string(labelValue(long)))
@@ -170,11 +172,46 @@ import Testing
         #expect(labels?["modelplane.ai/cluster"] == "a")
         #expect(labelValue(long) != long)
 
-        var replica = Wx.replica()
+        var replica = Workloads.replica()
         replica["metadata"]?["name"] = .string(long)
-        let w = compose.run(Fx.request(replica, required: ["cluster": [Fx.cluster("gpu-east")]]))
+        let w = compose.run(Fixtures.request(replica, required: ["cluster": [Fixtures.cluster("gpu-east")]]))
         #expect(
             manifest(w, "workload")?[path: "metadata", "labels", "modelplane.ai/modelreplica"]
                 == .string(labelValue(long)))
+    }
+
+    // A ModelCache whose status is lost is an unknown input for a deployment, not an ineligible cache.
+
+    @Test(
+        "A ModelCache with no status.clusters (lost or garbled) moves no replica that is still starting, and places none",
+        arguments: [Value.null, "garbled", ["clusters": "x"]])
+    func cacheStatusLost(_ status: Value) {
+        var cache = Workloads.cache(phases: [("gpu-east", "Ready"), ("gpu-west", "Ready")])
+        cache["status"] = status
+        let r = Composer().run(
+            Fixtures.request(
+                Workloads.deployment(replicas: 2, cache: "qwen-2-5"),
+                required: [
+                    "clusters": [Fixtures.cluster("gpu-east"), Fixtures.cluster("gpu-west")],
+                    "cache": [cache],
+                ],
+                observed: ["replica-gpu-east": Workloads.observedReplica("gpu-east", ready: false)]))
+        #expect(r.desired.resources["replica-gpu-east"] != nil, "the starting replica is kept")
+        #expect(r.desired.resources["replica-gpu-west"] == nil, "nothing is placed on an unknown cache status")
+        #expect(!r.results.contains { $0.reason == "ReplicaMoved" })
+    }
+
+    @Test(
+        "A ModelCache that reports an empty status.clusters still moves a starting replica off a cluster it does not stage"
+    )
+    func cacheStatusEmpty() {
+        let cache = Workloads.cache(phases: [])
+        let r = Composer().run(
+            Fixtures.request(
+                Workloads.deployment(replicas: 1, cache: "qwen-2-5"),
+                required: ["clusters": [Fixtures.cluster("gpu-east")], "cache": [cache]],
+                observed: ["replica-gpu-east": Workloads.observedReplica("gpu-east", ready: false)]))
+        #expect(r.desired.resources["replica-gpu-east"] == nil)
+        #expect(r.results.contains { $0.reason == "ReplicaMoved" })
     }
 }

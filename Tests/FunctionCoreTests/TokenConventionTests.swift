@@ -28,7 +28,7 @@ func gatedSpec(key: String?) -> Value {
     var ref: Fields = ["name": "hf-token"]
     if let key { ref["key"] = .string(key) }
     return with(
-        Fx.defaultSpec, "artifact",
+        Fixtures.defaultSpec, "artifact",
         [
             "source": [
                 "huggingFace": [
@@ -93,8 +93,8 @@ let tokenCases: [TokenCase] = [
     @Test(arguments: tokenCases)
     func token(_ c: TokenCase) throws {
         let r = Composer().run(
-            Fx.request(
-                Fx.modelCache(spec: gatedSpec(key: c.key)), clusters: [gpuEast],
+            Fixtures.request(
+                Fixtures.modelCache(spec: gatedSpec(key: c.key)), clusters: [gpuEast],
                 required: ["token-secret": c.answer]))
         #expect(!r.isFatal, "\(r.results)")
         #expect(cond(r, "ArtifactReady")?.reason == c.artifactReady, "\(c.name): \(c.reason)")
@@ -123,10 +123,10 @@ let tokenCases: [TokenCase] = [
         }
         // Bound claim: the cluster is Hydrating, and its message says where the token is read.
         let bound = Composer().run(
-            Fx.request(
-                Fx.modelCache(spec: gatedSpec(key: c.key)), clusters: [gpuEast],
+            Fixtures.request(
+                Fixtures.modelCache(spec: gatedSpec(key: c.key)), clusters: [gpuEast],
                 required: ["token-secret": c.answer],
-                observed: ["pvc-gpu-east": Fx.claim(phase: "Bound")]))
+                observed: ["pvc-gpu-east": Fixtures.claim(phase: "Bound")]))
         let message = statusClusters(bound).first?["message"]?.stringValue ?? ""
         #expect(message.contains(c.messageSays ?? "<none>"), "\(c.name): \(message)")
     }

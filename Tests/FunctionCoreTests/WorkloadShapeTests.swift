@@ -34,27 +34,29 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
     }
 
     var workers: Value {
-        Wx.workers(
+        Workloads.workers(
             pipeline: pipeline, args: userArgs.map(Value.string), command: command ? Self.userCommand : nil,
             env: Self.userEnv)
     }
 
     /// The response once the cache (if any) has a staged revision on gpu-east.
     func compose() -> RunResponse {
-        var required: [String: [Value]] = ["cluster": [Fx.cluster("gpu-east")]]
+        var required: [String: [Value]] = ["cluster": [Fixtures.cluster("gpu-east")]]
         var observed: [String: Value] = [:]
         if cache {
-            required["cache"] = [Wx.cache(phases: [("gpu-east", "Ready")])]
+            required["cache"] = [Workloads.cache(phases: [("gpu-east", "Ready")])]
         } else if pipeline > 1 {
             // The automatic cache: the Job the first reconcile composes, observed complete.
-            let first = Composer().run(Fx.request(Wx.replica(workers: workers), required: required))
+            let first = Composer().run(Fixtures.request(Workloads.replica(workers: workers), required: required))
             var job = manifest(first, "cache-hydrate") ?? [:]
             job["status"] = ["conditions": [["type": "Complete", "status": "True", "reason": "Done", "message": ""]]]
-            observed = ["cache-pvc": Fx.claim(phase: "Bound"), "cache-hydrate": Fx.observedObject(job, ready: true)]
+            observed = [
+                "cache-pvc": Fixtures.claim(phase: "Bound"), "cache-hydrate": Fixtures.observedObject(job, ready: true),
+            ]
         }
         return Composer().run(
-            Fx.request(
-                Wx.replica(cache: cache ? "qwen-2-5" : nil, workers: workers), required: required,
+            Fixtures.request(
+                Workloads.replica(cache: cache ? "qwen-2-5" : nil, workers: workers), required: required,
                 observed: observed))
     }
 }
@@ -149,7 +151,7 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
             let mount = engine["volumeMounts"]?.listValue?.first { $0["name"] == "model-cache" }
             if s.cache || gang {
                 #expect(mount?["readOnly"] == true)
-                if s.cache { #expect(mount?["subPath"] == .string(revisionDirectory(Wx.source))) }
+                if s.cache { #expect(mount?["subPath"] == .string(revisionDirectory(Workloads.source))) }
             } else {
                 #expect(mount == nil)
             }
@@ -171,11 +173,14 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
 
     @Test("A gang engine's own MODELPLANE_* env wins: ours is not added twice")
     func ownGangEnv() throws {
-        let workers = Wx.workers(pipeline: 2, args: [], env: [["name": "MODELPLANE_RANK", "value": "7"]])
+        let workers = Workloads.workers(pipeline: 2, args: [], env: [["name": "MODELPLANE_RANK", "value": "7"]])
         let r = Composer().run(
-            Fx.request(
-                Wx.replica(cache: "qwen-2-5", workers: workers),
-                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [Wx.cache(phases: [("gpu-east", "Ready")])]]))
+            Fixtures.request(
+                Workloads.replica(cache: "qwen-2-5", workers: workers),
+                required: [
+                    "cluster": [Fixtures.cluster("gpu-east")],
+                    "cache": [Workloads.cache(phases: [("gpu-east", "Ready")])],
+                ]))
         let leader = engineOf(manifest(r, "workload")?[path: "spec", "leaderWorkerTemplate", "leaderTemplate"])
         #expect(
             leader?["env"] == [
@@ -186,7 +191,7 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
 
     @Test("User probes and ports are kept on serving pods; HTTP probes written for the leader are dropped on workers")
     func userProbes() throws {
-        var workers = Wx.workers(pipeline: 2, args: [])
+        var workers = Workloads.workers(pipeline: 2, args: [])
         let probe: Value = ["httpGet": ["path": "/v1/models", "port": 8000], "periodSeconds": 5]
         let exec: Value = ["exec": ["command": ["true"]]]
         var containers = workers[path: "template", "spec", "containers"]?.listValue ?? []
@@ -195,9 +200,12 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
         containers[0]["ports"] = [["containerPort": 8000, "name": "api"]]
         workers["template"]?["spec"]?["containers"] = .list(containers)
         let r = Composer().run(
-            Fx.request(
-                Wx.replica(cache: "qwen-2-5", workers: workers),
-                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [Wx.cache(phases: [("gpu-east", "Ready")])]]))
+            Fixtures.request(
+                Workloads.replica(cache: "qwen-2-5", workers: workers),
+                required: [
+                    "cluster": [Fixtures.cluster("gpu-east")],
+                    "cache": [Workloads.cache(phases: [("gpu-east", "Ready")])],
+                ]))
         let lws = manifest(r, "workload")
         let leader = engineOf(lws?[path: "spec", "leaderWorkerTemplate", "leaderTemplate"])
         let worker = engineOf(lws?[path: "spec", "leaderWorkerTemplate", "workerTemplate"])

@@ -2,95 +2,6 @@ import Testing
 
 @testable import FunctionCore
 
-enum Wx {
-    static func workers(
-        pipeline: Int64 = 1, args: [Value] = ["--model=Qwen/Qwen2.5-0.5B-Instruct"], command: Value? = nil,
-        env: [Value] = []
-    ) -> Value {
-        var engine: Value = ["name": "engine", "image": "vllm/vllm-openai:v0.6.3", "args": .list(args)]
-        if let command { engine["command"] = command }
-        if !env.isEmpty { engine["env"] = .list(env) }
-        return [
-            "count": 2,
-            "topology": ["tensor": 4, "pipeline": .int(pipeline)],
-            "template": [
-                "metadata": ["labels": ["team": "ml"], "annotations": ["note": "keep"]],
-                "spec": [
-                    "containers": [
-                        engine, ["name": "metrics", "image": "prom/exporter:1", "env": [["name": "X", "value": "1"]]],
-                    ],
-                    "imagePullSecrets": [["name": "regcred"]],
-                ],
-            ],
-        ]
-    }
-
-    static func deployment(
-        replicas: Int64 = 2, cache: String? = nil, selector: Fields = [:],
-        workers: Value = Wx.workers(), status: Value? = nil
-    ) -> Value {
-        var spec: Value = [
-            "replicas": .int(replicas), "workers": workers, "clusterSelector": ["matchLabels": .object(selector)],
-        ]
-        if let cache { spec["modelCacheRef"] = ["name": .string(cache)] }
-        var xr: Value = [
-            "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelDeployment",
-            "metadata": ["name": "qwen", "namespace": "ml-team"], "spec": spec,
-        ]
-        if let status { xr["status"] = status }
-        return xr
-    }
-
-    static func replica(
-        cluster: String = "gpu-east", cache: String? = nil, workers: Value = Wx.workers(),
-        status: Value? = nil
-    ) -> Value {
-        var spec: Value = ["inferenceClusterRef": ["name": .string(cluster)], "workers": workers]
-        if let cache { spec["modelCacheRef"] = ["name": .string(cache)] }
-        var xr: Value = [
-            "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelReplica",
-            "metadata": ["name": "qwen-gpu-east", "namespace": "ml-team"], "spec": spec,
-        ]
-        if let status { xr["status"] = status }
-        return xr
-    }
-
-    /// The identity of the cache's default source (what a Ready cluster has staged).
-    static let source = "hf://Qwen/Qwen2.5-0.5B-Instruct"
-
-    /// A ModelCache whose `status.clusters` has `phases`; a Ready cluster has `source`
-    /// staged unless `staged` says otherwise for it.
-    static func cache(
-        phases: [(String, String)], staged: [String: String] = [:], selector: Fields = [:],
-        name: String = "qwen-2-5"
-    ) -> Value {
-        [
-            "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache",
-            "metadata": ["name": .string(name), "namespace": "ml-team"],
-            "spec": [
-                "mount": ["path": "/models/qwen"], "clusterSelector": ["matchLabels": .object(selector)],
-                "artifact": ["source": ["huggingFace": ["repo": "Qwen/Qwen2.5-0.5B-Instruct"]]],
-            ],
-            "status": [
-                "clusters": .list(
-                    phases.map { c in
-                        var entry: Value = ["name": .string(c.0), "phase": .string(c.1)]
-                        if let s = staged[c.0] ?? (c.1 == "Ready" ? source : nil) { entry["staged"] = .string(s) }
-                        return entry
-                    })
-            ],
-        ]
-    }
-
-    static func observedReplica(_ cluster: String, ready: Bool = false) -> Value {
-        [
-            "apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelReplica",
-            "spec": ["inferenceClusterRef": ["name": .string(cluster)]],
-            "status": ["conditions": [["type": "Ready", "status": ready ? "True" : "False"]]],
-        ]
-    }
-}
-
 func engineOf(_ template: Value?) -> Value? {
     template?[path: "spec", "containers"]?.listValue?.first { $0["name"] == "engine" }
 }
@@ -102,13 +13,14 @@ func engineOf(_ template: Value?) -> Value? {
         "modelCacheRef is copied verbatim; the cache is required in the deployment's namespace; its selector is merged")
     func cacheRef() {
         let r = compose.run(
-            Fx.request(
-                Wx.deployment(cache: "qwen-2-5", selector: ["region": "us"]),
+            Fixtures.request(
+                Workloads.deployment(cache: "qwen-2-5", selector: ["region": "us"]),
                 required: [
                     "cache": [
-                        Wx.cache(phases: [("gpu-a", "Ready"), ("gpu-b", "Hydrating")], selector: ["gpu": "h100"])
+                        Workloads.cache(
+                            phases: [("gpu-a", "Ready"), ("gpu-b", "Hydrating")], selector: ["gpu": "h100"])
                     ],
-                    "clusters": [Fx.cluster("gpu-a"), Fx.cluster("gpu-b"), Fx.cluster("gpu-c")],
+                    "clusters": [Fixtures.cluster("gpu-a"), Fixtures.cluster("gpu-b"), Fixtures.cluster("gpu-c")],
                 ]))
         #expect(
             r.requirements?.resources["cache"]
@@ -120,7 +32,7 @@ func engineOf(_ template: Value?) -> Value? {
             r.desired.resources.keys.sorted() == ["replica-gpu-a", "replica-gpu-b"], "gpu-c is not listed by the cache")
         let replica = r.desired.resources["replica-gpu-a"]?.object
         #expect(replica?[path: "spec", "modelCacheRef"] == ["name": "qwen-2-5"])
-        #expect(replica?[path: "spec", "workers"] == Wx.workers())
+        #expect(replica?[path: "spec", "workers"] == Workloads.workers())
         #expect(
             replica?[path: "metadata", "labels"] == [
                 "modelplane.ai/deployment": "qwen", "modelplane.ai/cluster": "gpu-a",
@@ -132,13 +44,13 @@ func engineOf(_ template: Value?) -> Value? {
     @Test("Conflicting selectors: no new placement, SelectorConflict names the key")
     func conflict() {
         let r = compose.run(
-            Fx.request(
-                Wx.deployment(cache: "qwen-2-5", selector: ["gpu": "a100"]),
+            Fixtures.request(
+                Workloads.deployment(cache: "qwen-2-5", selector: ["gpu": "a100"]),
                 required: [
-                    "cache": [Wx.cache(phases: [("gpu-a", "Ready")], selector: ["gpu": "h100"])],
-                    "clusters": [Fx.cluster("gpu-a")],
+                    "cache": [Workloads.cache(phases: [("gpu-a", "Ready")], selector: ["gpu": "h100"])],
+                    "clusters": [Fixtures.cluster("gpu-a")],
                 ],
-                observed: ["replica-old": Wx.observedReplica("old")]))
+                observed: ["replica-old": Workloads.observedReplica("old")]))
         #expect(cond(r, "ReplicasScheduled")?.reason == "SelectorConflict")
         #expect(cond(r, "ReplicasScheduled")?.message?.contains(#""gpu""#) == true)
         #expect(r.desired.resources.keys.sorted() == ["replica-old"], "existing replica kept, nothing new")
@@ -148,39 +60,41 @@ func engineOf(_ template: Value?) -> Value? {
     @Test("Cache not yet answered: Unresolved, nothing new placed, existing kept")
     func unresolved() {
         let r = compose.run(
-            Fx.request(Wx.deployment(cache: "qwen-2-5"), observed: ["replica-gpu-a": Wx.observedReplica("gpu-a")]))
+            Fixtures.request(
+                Workloads.deployment(cache: "qwen-2-5"), observed: ["replica-gpu-a": Workloads.observedReplica("gpu-a")]
+            ))
         #expect(cond(r, "ModelCacheResolved")?.reason == "Unresolved")
         #expect(r.desired.resources.keys.sorted() == ["replica-gpu-a"])
     }
 
     @Test("Cache absent: NotFound, existing replicas kept, Warning once")
     func notFound() {
-        let req = Fx.request(
-            Wx.deployment(cache: "qwen-2-5"),
-            required: ["cache": [], "clusters": [Fx.cluster("gpu-a"), Fx.cluster("gpu-b")]],
-            observed: ["replica-gpu-a": Wx.observedReplica("gpu-a")])
+        let req = Fixtures.request(
+            Workloads.deployment(cache: "qwen-2-5"),
+            required: ["cache": [], "clusters": [Fixtures.cluster("gpu-a"), Fixtures.cluster("gpu-b")]],
+            observed: ["replica-gpu-a": Workloads.observedReplica("gpu-a")])
         let r = compose.run(req)
         #expect(cond(r, "ModelCacheResolved")?.reason == "NotFound")
         #expect(r.desired.resources.keys.sorted() == ["replica-gpu-a"])
         #expect(r.results.map(\.severity) == [.warning])
         let again = compose.run(
-            Fx.request(
-                Wx.deployment(
+            Fixtures.request(
+                Workloads.deployment(
                     cache: "qwen-2-5",
                     status: ["conditions": [["type": "ModelCacheResolved", "status": "False", "reason": "NotFound"]]]),
-                required: ["cache": [], "clusters": [Fx.cluster("gpu-a")]],
-                observed: ["replica-gpu-a": Wx.observedReplica("gpu-a")]))
+                required: ["cache": [], "clusters": [Fixtures.cluster("gpu-a")]],
+                observed: ["replica-gpu-a": Workloads.observedReplica("gpu-a")]))
         #expect(again.results.isEmpty, "no second warning")
     }
 
     @Test("A cluster the cache lists as Failed, or does not list, is not eligible")
     func cacheEligibility() {
         let r = compose.run(
-            Fx.request(
-                Wx.deployment(replicas: 3, cache: "qwen-2-5"),
+            Fixtures.request(
+                Workloads.deployment(replicas: 3, cache: "qwen-2-5"),
                 required: [
-                    "cache": [Wx.cache(phases: [("a", "Failed"), ("b", "Pending")])],
-                    "clusters": [Fx.cluster("a"), Fx.cluster("b"), Fx.cluster("c")],
+                    "cache": [Workloads.cache(phases: [("a", "Failed"), ("b", "Pending")])],
+                    "clusters": [Fixtures.cluster("a"), Fixtures.cluster("b"), Fixtures.cluster("c")],
                 ]))
         #expect(r.desired.resources.keys.sorted() == ["replica-b"])
         #expect(cond(r, "ReplicasScheduled")?.reason == "PartiallyScheduled")
@@ -188,13 +102,15 @@ func engineOf(_ template: Value?) -> Value? {
 
     @Test("Multi-node without a cache only goes to clusters with rwxCache; none qualifying says so")
     func multiNodeRWX() {
-        let multi = Wx.workers(pipeline: 2)
+        let multi = Workloads.workers(pipeline: 2)
         let r = compose.run(
-            Fx.request(
-                Wx.deployment(workers: multi), required: ["clusters": [Fx.cluster("a", rwx: nil), Fx.cluster("b")]]))
+            Fixtures.request(
+                Workloads.deployment(workers: multi),
+                required: ["clusters": [Fixtures.cluster("a", rwx: nil), Fixtures.cluster("b")]]))
         #expect(r.desired.resources.keys.sorted() == ["replica-b"])
         let none = compose.run(
-            Fx.request(Wx.deployment(workers: multi), required: ["clusters": [Fx.cluster("a", rwx: nil)]]))
+            Fixtures.request(
+                Workloads.deployment(workers: multi), required: ["clusters": [Fixtures.cluster("a", rwx: nil)]]))
         #expect(none.desired.resources.isEmpty)
         #expect(cond(none, "ReplicasScheduled")?.message?.contains("declares spec.storage.rwxCache") == true)
     }
@@ -202,18 +118,18 @@ func engineOf(_ template: Value?) -> Value? {
     @Test("Placement is stable: existing first, then by name, one per cluster, up to replicas; status counts ready")
     func placement() {
         let r = compose.run(
-            Fx.request(
-                Wx.deployment(replicas: 2),
-                required: ["clusters": [Fx.cluster("a"), Fx.cluster("b"), Fx.cluster("z")]],
-                observed: ["replica-z": Wx.observedReplica("z", ready: true)]))
+            Fixtures.request(
+                Workloads.deployment(replicas: 2),
+                required: ["clusters": [Fixtures.cluster("a"), Fixtures.cluster("b"), Fixtures.cluster("z")]],
+                observed: ["replica-z": Workloads.observedReplica("z", ready: true)]))
         #expect(r.desired.resources.keys.sorted() == ["replica-a", "replica-z"])
         #expect(r.desired.composite?.object[path: "status", "replicas"] == ["total": 2, "ready": 1])
         #expect(r.desired.composite?.ready == .notReady)
         #expect(r.desired.resources["replica-z"]?.ready == .ready)
         let allReady = compose.run(
-            Fx.request(
-                Wx.deployment(replicas: 1), required: ["clusters": [Fx.cluster("a")]],
-                observed: ["replica-a": Wx.observedReplica("a", ready: true)]))
+            Fixtures.request(
+                Workloads.deployment(replicas: 1), required: ["clusters": [Fixtures.cluster("a")]],
+                observed: ["replica-a": Workloads.observedReplica("a", ready: true)]))
         #expect(allReady.desired.composite?.ready == .ready)
         #expect(cond(allReady, "ReplicasReady")?.status == .true)
     }
@@ -221,23 +137,23 @@ func engineOf(_ template: Value?) -> Value? {
     @Test(
         "Invalid deployments are FATAL naming the field",
         arguments: [
-            ("spec.replicas", Wx.deployment(replicas: 11)),
+            ("spec.replicas", Workloads.deployment(replicas: 11)),
             (
                 "spec.workers.topology.tensor",
-                Wx.deployment(workers: [
+                Workloads.deployment(workers: [
                     "topology": [:], "template": ["spec": ["containers": [["name": "engine", "image": "x"]]]],
                 ])
             ),
             (
                 "spec.workers.template.spec.containers",
-                Wx.deployment(workers: [
+                Workloads.deployment(workers: [
                     "topology": ["tensor": 1],
                     "template": ["spec": ["containers": [["name": "sidecar", "image": "x"]]]],
                 ])
             ),
         ])
     func invalid(_ field: String, _ xr: Value) {
-        let r = compose.run(Fx.request(xr))
+        let r = compose.run(Fixtures.request(xr))
         #expect(r.isFatal)
         #expect(r.results.first?.message.contains(field) == true, "\(r.results.map(\.message))")
     }
@@ -245,7 +161,7 @@ func engineOf(_ template: Value?) -> Value? {
 
 @Suite struct ModelReplicaTests {
     let compose = Composer()
-    let cacheReady = Wx.cache(phases: [("gpu-east", "Ready")])
+    let cacheReady = Workloads.cache(phases: [("gpu-east", "Ready")])
 
     func workload(_ r: RunResponse) -> Value? { manifest(r, "workload") }
 
@@ -254,9 +170,9 @@ func engineOf(_ template: Value?) -> Value? {
     )
     func sharedSingleNode() throws {
         let r = compose.run(
-            Fx.request(
-                Wx.replica(cache: "qwen-2-5", workers: Wx.workers(args: ["--port=8000"])),
-                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
+            Fixtures.request(
+                Workloads.replica(cache: "qwen-2-5", workers: Workloads.workers(args: ["--port=8000"])),
+                required: ["cluster": [Fixtures.cluster("gpu-east")], "cache": [cacheReady]]))
         let w = try #require(workload(r))
         #expect(w["kind"] == "Deployment")
         #expect(w[path: "spec", "replicas"] == 2)
@@ -269,7 +185,7 @@ func engineOf(_ template: Value?) -> Value? {
                 ["name": "dshm", "mountPath": "/dev/shm"],
                 [
                     "name": "model-cache", "mountPath": "/models/qwen", "readOnly": true,
-                    "subPath": .string(revisionDirectory(Wx.source)),
+                    "subPath": .string(revisionDirectory(Workloads.source)),
                 ],
             ])
         #expect(
@@ -289,8 +205,8 @@ func engineOf(_ template: Value?) -> Value? {
         #expect(
             r.desired.composite?.object[path: "status", "cache"] == [
                 "volume": "modelcache-ml-team-qwen-2-5-b6b9a", "mountPath": "/models/qwen",
-                "phase": "Ready", "revision": .string(revisionDirectory(Wx.source)),
-                "staged": .string(Wx.source),
+                "phase": "Ready", "revision": .string(revisionDirectory(Workloads.source)),
+                "staged": .string(Workloads.source),
             ])
         #expect(cond(r, "CacheReady")?.status == .true)
     }
@@ -298,22 +214,23 @@ func engineOf(_ template: Value?) -> Value? {
     @Test("--model is not added when the engine has a command; a --model elsewhere warns once")
     func modelArguments() throws {
         let withCommand = compose.run(
-            Fx.request(
-                Wx.replica(cache: "qwen-2-5", workers: Wx.workers(args: [], command: ["python3", "serve.py"])),
-                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
+            Fixtures.request(
+                Workloads.replica(
+                    cache: "qwen-2-5", workers: Workloads.workers(args: [], command: ["python3", "serve.py"])),
+                required: ["cluster": [Fixtures.cluster("gpu-east")], "cache": [cacheReady]]))
         #expect(engineOf(workload(withCommand)?[path: "spec", "template"])?["args"] == [])
         let elsewhere = compose.run(
-            Fx.request(
-                Wx.replica(cache: "qwen-2-5", workers: Wx.workers(args: ["--model", "/other"])),
-                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
+            Fixtures.request(
+                Workloads.replica(cache: "qwen-2-5", workers: Workloads.workers(args: ["--model", "/other"])),
+                required: ["cluster": [Fixtures.cluster("gpu-east")], "cache": [cacheReady]]))
         #expect(engineOf(workload(elsewhere)?[path: "spec", "template"])?["args"] == ["--model", "/other"])
         #expect(elsewhere.results.map(\.reason) == ["CacheUnused"])
         let again = compose.run(
-            Fx.request(
-                Wx.replica(
-                    cache: "qwen-2-5", workers: Wx.workers(args: ["--model", "/other"]),
+            Fixtures.request(
+                Workloads.replica(
+                    cache: "qwen-2-5", workers: Workloads.workers(args: ["--model", "/other"]),
                     status: ["conditions": [["type": "CacheUsed", "status": "False", "reason": "ModelElsewhere"]]]),
-                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
+                required: ["cluster": [Fixtures.cluster("gpu-east")], "cache": [cacheReady]]))
         #expect(again.results.isEmpty)
     }
 
@@ -322,9 +239,9 @@ func engineOf(_ template: Value?) -> Value? {
     )
     func sharedMultiNode() throws {
         let r = compose.run(
-            Fx.request(
-                Wx.replica(cache: "qwen-2-5", workers: Wx.workers(pipeline: 2, args: [])),
-                required: ["cluster": [Fx.cluster("gpu-east")], "cache": [cacheReady]]))
+            Fixtures.request(
+                Workloads.replica(cache: "qwen-2-5", workers: Workloads.workers(pipeline: 2, args: [])),
+                required: ["cluster": [Fixtures.cluster("gpu-east")], "cache": [cacheReady]]))
         let w = try #require(workload(r))
         #expect(w["apiVersion"] == "leaderworkerset.x-k8s.io/v1")
         #expect(w[path: "spec", "leaderWorkerTemplate", "size"] == 2)
@@ -335,7 +252,7 @@ func engineOf(_ template: Value?) -> Value? {
             #expect(
                 e?["volumeMounts"]?.listValue?.contains([
                     "name": "model-cache", "mountPath": "/models/qwen", "readOnly": true,
-                    "subPath": .string(revisionDirectory(Wx.source)),
+                    "subPath": .string(revisionDirectory(Workloads.source)),
                 ]) == true)
         }
         #expect(leader?["args"] == ["--model=/models/qwen", "--tensor-parallel-size=4", "--pipeline-parallel-size=2"])
@@ -344,17 +261,19 @@ func engineOf(_ template: Value?) -> Value? {
 
     @Test("The workload waits until the cache is Ready on this cluster, then stays composed if the phase drops")
     func gating() {
-        let hydrating = Wx.cache(phases: [("gpu-east", "Hydrating")])
+        let hydrating = Workloads.cache(phases: [("gpu-east", "Hydrating")])
         let waiting = compose.run(
-            Fx.request(
-                Wx.replica(cache: "qwen-2-5"), required: ["cluster": [Fx.cluster("gpu-east")], "cache": [hydrating]]))
+            Fixtures.request(
+                Workloads.replica(cache: "qwen-2-5"),
+                required: ["cluster": [Fixtures.cluster("gpu-east")], "cache": [hydrating]]))
         #expect(waiting.desired.resources.isEmpty)
         #expect(cond(waiting, "CacheReady")?.reason == "Hydrating")
         #expect(cond(waiting, "WorkloadReady")?.reason == "WaitingForCache")
         let running = compose.run(
-            Fx.request(
-                Wx.replica(cache: "qwen-2-5"), required: ["cluster": [Fx.cluster("gpu-east")], "cache": [hydrating]],
-                observed: ["workload": Fx.observedObject(["kind": "Deployment"], ready: true)]))
+            Fixtures.request(
+                Workloads.replica(cache: "qwen-2-5"),
+                required: ["cluster": [Fixtures.cluster("gpu-east")], "cache": [hydrating]],
+                observed: ["workload": Fixtures.observedObject(["kind": "Deployment"], ready: true)]))
         #expect(running.desired.resources.keys.sorted() == ["service", "usage-modelcache", "workload"])
         #expect(cond(running, "CacheReady")?.reason == "Hydrating")
         #expect(running.desired.composite?.ready == .ready)
@@ -364,11 +283,12 @@ func engineOf(_ template: Value?) -> Value? {
         "Automatic cache: own claim and Job from the cluster's rwxCache, then --model=/mnt/models and --served-model-name"
     )
     func automatic() throws {
-        let workers = Wx.workers(
+        let workers = Workloads.workers(
             pipeline: 2, args: ["--model", "Qwen/Qwen2.5-7B-Instruct", "--tensor-parallel-size=4"],
             env: [["name": "HF_TOKEN", "valueFrom": ["secretKeyRef": ["name": "hf", "key": "token"]]]])
         let first = compose.run(
-            Fx.request(Wx.replica(workers: workers), required: ["cluster": [Fx.cluster("gpu-east")]]))
+            Fixtures.request(Workloads.replica(workers: workers), required: ["cluster": [Fixtures.cluster("gpu-east")]])
+        )
         #expect(
             first.desired.resources.keys.sorted() == ["cache-hydrate", "cache-pvc"], "workload waits for the cache")
         let claim = manifest(first, "cache-pvc")
@@ -385,11 +305,11 @@ func engineOf(_ template: Value?) -> Value? {
         #expect(cond(first, "CacheReady")?.reason == "Pending")
 
         let ready = compose.run(
-            Fx.request(
-                Wx.replica(workers: workers), required: ["cluster": [Fx.cluster("gpu-east")]],
+            Fixtures.request(
+                Workloads.replica(workers: workers), required: ["cluster": [Fixtures.cluster("gpu-east")]],
                 observed: [
-                    "cache-pvc": Fx.claim(phase: "Bound"),
-                    "cache-hydrate": Lx.observedJob(job!, ("Complete", "Done", "")),
+                    "cache-pvc": Fixtures.claim(phase: "Bound"),
+                    "cache-hydrate": Lifecycle.observedJob(job!, ("Complete", "Done", "")),
                 ]))
         #expect(ready.desired.resources.keys.sorted() == ["cache-pvc", "service", "workload"])
         let leader = engineOf(manifest(ready, "workload")?[path: "spec", "leaderWorkerTemplate", "leaderTemplate"])
@@ -407,8 +327,9 @@ func engineOf(_ template: Value?) -> Value? {
     )
     func noRWX() {
         let r = compose.run(
-            Fx.request(
-                Wx.replica(workers: Wx.workers(pipeline: 2)), required: ["cluster": [Fx.cluster("gpu-east", rwx: nil)]])
+            Fixtures.request(
+                Workloads.replica(workers: Workloads.workers(pipeline: 2)),
+                required: ["cluster": [Fixtures.cluster("gpu-east", rwx: nil)]])
         )
         #expect(r.isFatal)
         #expect(cond(r, "CacheReady")?.reason == "NoRWXStorage")
@@ -419,41 +340,60 @@ func engineOf(_ template: Value?) -> Value? {
     @Test("Automatic cache without a model id is FATAL saying so")
     func noModelID() {
         let r = compose.run(
-            Fx.request(
-                Wx.replica(workers: Wx.workers(pipeline: 2, args: ["--port=8000"])),
-                required: ["cluster": [Fx.cluster("gpu-east")]]))
+            Fixtures.request(
+                Workloads.replica(workers: Workloads.workers(pipeline: 2, args: ["--port=8000"])),
+                required: ["cluster": [Fixtures.cluster("gpu-east")]]))
         #expect(r.isFatal)
         #expect(r.results.first?.message.contains("no --model=<HuggingFace id>") == true)
     }
 
     @Test("Cluster not resolved on a first reconcile waits; a missing input never drops an existing workload")
     func missingInputs() {
-        let first = compose.run(Fx.request(Wx.replica()))
+        let first = compose.run(Fixtures.request(Workloads.replica()))
         #expect(!first.isFatal)
         #expect(cond(first, "WorkloadReady")?.reason == "WaitingForCluster")
         #expect(first.desired.resources.isEmpty)
 
-        let goneFirstTime = compose.run(Fx.request(Wx.replica(), required: ["cluster": []]))
+        let goneFirstTime = compose.run(Fixtures.request(Workloads.replica(), required: ["cluster": []]))
         #expect(!goneFirstTime.isFatal)
         #expect(cond(goneFirstTime, "WorkloadReady")?.reason == "ClusterNotFound")
 
-        let running = ["workload": Fx.observedObject(["kind": "Deployment"], ready: true)]
-        let gone = compose.run(Fx.request(Wx.replica(), required: ["cluster": []], observed: running))
+        let running = ["workload": Fixtures.observedObject(["kind": "Deployment"], ready: true)]
+        let gone = compose.run(Fixtures.request(Workloads.replica(), required: ["cluster": []], observed: running))
         #expect(gone.isFatal, "FATAL: Crossplane then deletes nothing")
         #expect(gone.results.first?.message.contains("keeping the running workload") == true)
         let cacheGone = compose.run(
-            Fx.request(
-                Wx.replica(cache: "qwen-2-5"), required: ["cluster": [Fx.cluster("gpu-east")], "cache": []],
+            Fixtures.request(
+                Workloads.replica(cache: "qwen-2-5"),
+                required: ["cluster": [Fixtures.cluster("gpu-east")], "cache": []],
                 observed: running))
         #expect(cacheGone.isFatal)
     }
 
     @Test("No cache: single-node without a reference runs the engine as written")
     func noCache() {
-        let r = compose.run(Fx.request(Wx.replica(), required: ["cluster": [Fx.cluster("gpu-east")]]))
+        let r = compose.run(
+            Fixtures.request(Workloads.replica(), required: ["cluster": [Fixtures.cluster("gpu-east")]]))
         let engine = engineOf(manifest(r, "workload")?[path: "spec", "template"])
         #expect(engine?["args"] == ["--model=Qwen/Qwen2.5-0.5B-Instruct"])
         #expect(engine?["volumeMounts"] == [["name": "dshm", "mountPath": "/dev/shm"]])
         #expect(cond(r, "CacheReady") == nil)
+    }
+
+    // A ModelReplica's cluster reference is validated like its cache reference.
+
+    @Test(
+        "An invalid spec.inferenceClusterRef.name is a FATAL naming the field, with the value quoted and no raw newline",
+        arguments: ["gpu\neast", "", "GPU_East", String(repeating: "a", count: 300)])
+    func invalidClusterRef(_ name: String) {
+        let r = Composer().run(Fixtures.request(Workloads.replica(cluster: name), required: ["cluster": []]))
+        let fatal = r.results.filter { $0.severity == .fatal }
+        #expect(fatal.count == 1)
+        let message = fatal.first?.message ?? ""
+        #expect(message.contains("spec.inferenceClusterRef.name"))
+        #expect(!message.contains("\n"))
+        #expect(message.count < 600, "the message stays bounded")
+        #expect(
+            r.requirements == nil || r.requirements?.resources.isEmpty == true, "nothing is asked for an invalid name")
     }
 }

@@ -7,12 +7,6 @@ public enum TokenSource: Sendable, Hashable {
     /// engine container's own HF_TOKEN reference, for an automatic cache).
     case workloadCluster(secretName: String, key: String)
 
-    var key: String {
-        switch self {
-        case .controlPlane(_, _, let key), .workloadCluster(_, let key): return key
-        }
-    }
-
     /// Where a Job reads the token, for messages: `copy` is the name of the
     /// copy a control-plane token gets on each workload cluster.
     func location(copy: String, remoteNamespace: String) -> String {
@@ -150,12 +144,6 @@ public final class CacheStaging: Sendable {
         ["name": .string(name), "namespace": .string(settings.remoteNamespace), "labels": labels]
     }
 
-    /// The provider-kubernetes Object holding the PersistentVolumeClaim on one cluster.
-    public func claimObject(providerConfig: String, storageClass: String, sizeGiB: Int64) -> Value {
-        claimObject(
-            providerConfig: providerConfig, claim: claimManifest(storageClass: storageClass, size: "\(sizeGiB)Gi"))
-    }
-
     /// The Object holding `claim` (from `claimManifest`) on one cluster. Clusters
     /// with the same storage class and size can share one claim manifest.
     public func claimObject(providerConfig: String, claim: Value) -> Value {
@@ -194,31 +182,11 @@ public final class CacheStaging: Sendable {
     /// and does not count pod disruptions; other failures are retried up to the
     /// backoff limit.
     public func jobManifest(_ job: HydrationJob) -> Value {
-        var env: [Value] = [["name": "MODEL_REPO", "value": .string(source.repo)]]
-        if let revision = source.revision { env.append(["name": "MODEL_REVISION", "value": .string(revision)]) }
-        env.append(["name": "MODEL_DIR", "value": .string(directory)])
-        env.append(["name": "KEEP_DIRS", "value": .string(job.keep.joined(separator: " "))])
-        env.append(["name": "MODEL_GENERATION", "value": .string(String(job.generation))])
-        switch token {
-        case _ where job.frozenTokenEnv != nil:
-            if let frozen = job.frozenTokenEnv, frozen != .null { env.append(frozen) }
-        case .controlPlane(_, _, let key)?:
-            env.append([
-                "name": "HF_TOKEN",
-                "valueFrom": ["secretKeyRef": ["name": .string(tokenName), "key": .string(key)]],
-            ])
-        case .workloadCluster(let secret, let key)?:
-            env.append([
-                "name": "HF_TOKEN",
-                "valueFrom": ["secretKeyRef": ["name": .string(secret), "key": .string(key)]],
-            ])
-        case nil: break
-        }
         let container: Value = [
             "name": .string(Self.container),
             "image": .string(settings.hydrationImage),
             "command": ["/bin/sh", "-c", .string(HydrationScript.text)],
-            "env": .list(env),
+            "env": .list(environment(job)),
             "volumeMounts": [["name": "cache", "mountPath": .string(HydrationScript.cacheDir)]],
             "resources": [
                 "requests": ["cpu": "500m", "memory": "1Gi"],
@@ -249,6 +217,32 @@ public final class CacheStaging: Sendable {
                 ],
             ],
         ]
+    }
+
+    /// The hydration script's environment (`HydrationScript`): what to download
+    /// where, what pruning keeps, and the token, if any, as the Job was created.
+    private func environment(_ job: HydrationJob) -> [Value] {
+        var env: [Value] = [["name": "MODEL_REPO", "value": .string(source.repo)]]
+        if let revision = source.revision { env.append(["name": "MODEL_REVISION", "value": .string(revision)]) }
+        env.append(["name": "MODEL_DIR", "value": .string(directory)])
+        env.append(["name": "KEEP_DIRS", "value": .string(job.keep.joined(separator: " "))])
+        env.append(["name": "MODEL_GENERATION", "value": .string(String(job.generation))])
+        switch token {
+        case _ where job.frozenTokenEnv != nil:
+            if let frozen = job.frozenTokenEnv, frozen != .null { env.append(frozen) }
+        case .controlPlane(_, _, let key)?:
+            env.append([
+                "name": "HF_TOKEN",
+                "valueFrom": ["secretKeyRef": ["name": .string(tokenName), "key": .string(key)]],
+            ])
+        case .workloadCluster(let secret, let key)?:
+            env.append([
+                "name": "HF_TOKEN",
+                "valueFrom": ["secretKeyRef": ["name": .string(secret), "key": .string(key)]],
+            ])
+        case nil: break
+        }
+        return env
     }
 
     /// The hydration container's name (the podFailurePolicy rule names it).

@@ -91,11 +91,11 @@ public final class AnsweredClusters: Sendable {
     public init() {}
 
     /// The clusters answered for `key`, read on first use; nil when `key` is unanswered.
-    public func views(_ request: RunRequest, key: String) -> [ClusterView]? {
-        if let known = known(key) { return known.views }
-        guard let items = request.requiredResources[key] else { return nil }
-        let reading = Self.read(items, key: key)
-        readings.withLock { $0[key] = reading }
+    public func views(_ request: RunRequest, _ key: RequirementKey) -> [ClusterView]? {
+        if let known = known(key.rawValue) { return known.views }
+        guard let items = request.required(key) else { return nil }
+        let reading = Self.read(items, key: key.rawValue)
+        readings.withLock { $0[key.rawValue] = reading }
         return reading.views
     }
 

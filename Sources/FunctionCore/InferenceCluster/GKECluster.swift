@@ -27,39 +27,23 @@ enum GKECluster {
     /// Reports the cluster. A provider config composed earlier (the cluster was
     /// `Existing` before) stays composed as observed, so nothing on the workload
     /// cluster loses its credentials because the source changed.
-    static func report(_ request: RunRequest, xr context: XR, into response: inout RunResponse) {
-        let (xr, name) = (context.object, context.name)
-        var composite =
-            response.desired.composite
-            ?? Resource(object: [
-                "apiVersion": xr["apiVersion"] ?? .string(Composer.apiVersion), "kind": .string(ClusterView.kind),
-            ])
-        let key = InferenceClusterComposer.providerConfigKey
-        let kept = request.observed.resources[key].flatMap { observed -> String? in
-            guard let spec = observed.object["spec"], !spec.isNull else { return nil }
-            response.desired.resources[key] = Resource(
-                object: [
-                    "apiVersion": observed.object["apiVersion"] ?? .string(ProviderObject.apiVersion),
-                    "kind": observed.object["kind"] ?? "ClusterProviderConfig", "spec": spec,
-                ],
-                ready: .ready)
-            return observed.object[path: "metadata", "name"]?.stringValue ?? ""
-        }
-        let providerConfig = ClusterView(xr)?.providerConfig
-        let condition: Condition
+    static func report(_ request: RunRequest, xr: XR, into response: inout RunResponse) {
+        let kept = keepProviderConfig(request, into: &response)
+        let providerConfig = ClusterView(xr.object)?.providerConfig
         if let providerConfig {
-            condition = Condition(
-                type: "ProviderConfigReady", status: .true, reason: "Available",
-                message: "InferenceCluster \(name) has source GKE and reports ClusterProviderConfig "
-                    + "\(providerConfig): caches and workloads use it")
+            response.conditions.append(
+                Condition(
+                    type: "ProviderConfigReady", status: .true, reason: "Available",
+                    message: "InferenceCluster \(xr.name) has source GKE and reports ClusterProviderConfig "
+                        + "\(providerConfig): caches and workloads use it"))
         } else {
-            condition = Condition(
-                type: "ProviderConfigReady", status: .false, reason: reason,
-                message: "InferenceCluster \(name) has source GKE: provisioning it is the job of "
-                    + "Modelplane's cluster composition, and this package's composition composes nothing "
-                    + "for it; caches and workloads use the cluster once status.providerConfigRef.name is set")
+            response.conditions.append(
+                Condition(
+                    type: "ProviderConfigReady", status: .false, reason: reason,
+                    message: "InferenceCluster \(xr.name) has source GKE: provisioning it is the job of "
+                        + "Modelplane's cluster composition, and this package's composition composes nothing "
+                        + "for it; caches and workloads use the cluster once status.providerConfigRef.name is set"))
         }
-        response.conditions.append(condition)
         if let kept {
             response.conditions.append(
                 Condition(
@@ -68,7 +52,21 @@ enum GKECluster {
                         "Keeping ClusterProviderConfig \(kept.isEmpty ? "" : kept + " ")composed while source was Existing, "
                         + "so that nothing on the cluster loses its credentials"))
         }
-        composite.ready = providerConfig != nil ? .ready : .notReady
-        response.desired.composite = composite
+        response.updateDesiredComposite(of: xr.object, kind: ClusterView.kind, ready: providerConfig != nil)
+    }
+
+    /// Composes the observed provider config again, as it is; answers its name
+    /// ("" when it has none), or nil when none is observed.
+    private static func keepProviderConfig(_ request: RunRequest, into response: inout RunResponse) -> String? {
+        guard let observed = request.observed.resources[.providerConfig], let spec = observed.object["spec"],
+            !spec.isNull
+        else { return nil }
+        response.desired.resources[.providerConfig] = Resource(
+            object: [
+                "apiVersion": observed.object["apiVersion"] ?? .string(ProviderObject.apiVersion),
+                "kind": observed.object["kind"] ?? "ClusterProviderConfig", "spec": spec,
+            ],
+            ready: .ready)
+        return observed.object[path: "metadata", "name"]?.stringValue ?? ""
     }
 }

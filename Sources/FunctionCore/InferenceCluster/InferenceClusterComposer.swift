@@ -7,10 +7,6 @@
 /// Modelplane's cluster composition's job, so nothing is composed and a
 /// condition says so (see `GKECluster`).
 public struct InferenceClusterComposer: KindComposer {
-    /// Composed resource key of the provider config.
-    public static let providerConfigKey = "provider-config"
-    /// Requirement key of the kubeconfig Secret.
-    public static let kubeconfigKey = "kubeconfig"
     /// Where the kubeconfig Secret is when `secretRef.namespace` is unset (the proposal's convention).
     public static let defaultSecretNamespace = "modelplane-system"
     /// The kubeconfig Secret's data key when `secretRef.key` is unset.
@@ -24,16 +20,43 @@ public struct InferenceClusterComposer: KindComposer {
         let namespace: String
         let name: String
         let key: String
+
+        /// The ClusterProviderConfig whose credentials are this Secret's key.
+        var providerConfig: Value {
+            [
+                "apiVersion": .string(ProviderObject.apiVersion), "kind": "ClusterProviderConfig",
+                "spec": [
+                    "credentials": [
+                        "source": "Secret",
+                        "secretRef": ["namespace": .string(namespace), "name": .string(name), "key": .string(key)],
+                    ]
+                ],
+            ]
+        }
     }
 
     /// Composes one InferenceCluster.
-    public func compose(_ request: RunRequest, xr context: XR, into response: inout RunResponse) {
-        let (xr, name) = (context.object, context.name)
+    public func compose(_ request: RunRequest, xr: XR, into response: inout RunResponse) {
         var v = Validator()
-        let source = v.string(xr[path: "spec", "cluster", "source"], "spec.cluster.source")
+        let ref = Self.validate(xr.object, &v)
+        guard v.errors.isEmpty else {
+            return response.refuse(
+                "Invalid InferenceCluster \(xr.name): \(FieldErrors(v.errors))", reason: "InvalidSpec",
+                condition: "ProviderConfigReady")
+        }
+        if let ref {
+            composeExisting(ref, request: request, xr: xr.object, into: &response)
+        } else {
+            GKECluster.report(request, xr: xr, into: &response)
+        }
+    }
+
+    /// Checks the source and its settings, and the storage declaration; answers
+    /// the kubeconfig Secret of an Existing cluster.
+    static func validate(_ xr: Value, _ v: inout Validator) -> KubeconfigRef? {
         var ref: KubeconfigRef?
-        switch source {
-        case "Existing"?: ref = Self.kubeconfigRef(xr, &v)
+        switch v.string(xr[path: "spec", "cluster", "source"], "spec.cluster.source") {
+        case "Existing"?: ref = kubeconfigRef(xr, &v)
         case "GKE"?: GKECluster.validate(xr, &v)
         case let other?: v.fail("spec.cluster.source", .string(other), "is not a valid source: use GKE or Existing")
         case nil: break
@@ -42,18 +65,7 @@ public struct InferenceClusterComposer: KindComposer {
         if let view = ClusterView(xr), let problem = view.rwxProblem {
             v.fail("spec.storage.rwxCache", nil, "is invalid: \(problem)")
         }
-        guard v.errors.isEmpty else {
-            let message = "Invalid InferenceCluster \(name): \(FieldErrors(v.errors))"
-            response.results.append(.fatal(message, reason: "InvalidSpec"))
-            response.conditions.append(
-                Condition(type: "ProviderConfigReady", status: .false, reason: "InvalidSpec", message: message))
-            return
-        }
-        if let ref {
-            composeExisting(ref, request: request, xr: xr, into: &response)
-        } else {
-            GKECluster.report(request, xr: context, into: &response)
-        }
+        return ref
     }
 
     /// Reads `spec.cluster.existing.secretRef` with its defaults.
@@ -81,73 +93,55 @@ public struct InferenceClusterComposer: KindComposer {
         return KubeconfigRef(namespace: namespace, name: name, key: key)
     }
 
+    /// Composes the ClusterProviderConfig of an Existing cluster and reports
+    /// its name once Crossplane created it.
     private func composeExisting(_ ref: KubeconfigRef, request: RunRequest, xr: Value, into response: inout RunResponse)
     {
-        // The kubeconfig Secret: asked for so that a missing one is reported, never read into the output.
-        response.requirements = Requirements(resources: [
-            Self.kubeconfigKey: ResourceSelector(
-                apiVersion: "v1", kind: "Secret", match: .name(ref.name), namespace: ref.namespace)
-        ])
-        let observed = request.observed.resources[Self.providerConfigKey]
-        response.desired.resources[Self.providerConfigKey] = Resource(
-            object: [
-                "apiVersion": .string(ProviderObject.apiVersion), "kind": "ClusterProviderConfig",
-                "spec": [
-                    "credentials": [
-                        "source": "Secret",
-                        "secretRef": [
-                            "namespace": .string(ref.namespace), "name": .string(ref.name), "key": .string(ref.key),
-                        ],
-                    ]
-                ],
-            ],
-            ready: observed != nil ? .ready : .notReady)
+        // 1. The kubeconfig Secret: asked for so that a missing one is reported, never read into the output.
+        var requirements = Requirements()
+        requirements[.kubeconfig] = .secret(named: ref.name, in: ref.namespace)
+        response.requirements = requirements
 
-        var conditions: [Condition] = []
-        var secretMissing = false
-        if let answer = request.requiredResources[Self.kubeconfigKey] {
-            // Only the Secret asked for counts: an answer naming another is treated as no answer.
-            let secret = answer.first { $0.object[path: "metadata", "name"]?.stringValue == ref.name }?.object
-            let value = secret?[path: "data", ref.key]?.stringValue ?? ""
-            if secret == nil || value.isEmpty {
-                secretMissing = true
-                let what = secret == nil ? "does not exist" : "has no non-empty key \(ref.key)"
-                conditions.append(
-                    Condition(
-                        type: "KubeconfigFound", status: .false, reason: "SecretMissing",
-                        message: "Secret \(ref.namespace)/\(ref.name) \(what): the cluster cannot be reached"))
-            } else {
-                conditions.append(
-                    Condition(
-                        type: "KubeconfigFound", status: .true, reason: "Found",
-                        message: "Secret \(ref.namespace)/\(ref.name) holds key \(ref.key)"))
-            }
-        }
+        // 2. The provider config.
+        let observed = request.observed.resources[.providerConfig]
+        response.desired.resources[.providerConfig] = Resource(
+            object: ref.providerConfig, ready: observed != nil ? .ready : .notReady)
+
+        // 3. Conditions, status and readiness.
+        let found = kubeconfigFound(ref, request: request)
+        if let found { response.conditions.append(found) }
         // A name Crossplane generated is a valid object name; anything else is not reported as one.
         let pcName = observed?.object[path: "metadata", "name"]?.stringValue.flatMap {
             Rules.isDNSSubdomain($0) ? $0 : nil
         }
-        var composite =
-            response.desired.composite
-            ?? Resource(object: [
-                "apiVersion": xr["apiVersion"] ?? .string(Composer.apiVersion), "kind": .string(ClusterView.kind),
-            ])
-        if let pcName {
-            var status = composite.object["status"]?.objectValue ?? [:]
-            status["providerConfigRef"] = ["name": .string(pcName)]
-            composite.object["status"] = .object(status)
-            conditions.append(
+        response.conditions.append(
+            pcName.map {
                 Condition(
                     type: "ProviderConfigReady", status: .true, reason: "Available",
-                    message: "ClusterProviderConfig \(pcName) reaches this cluster"))
-        } else {
-            conditions.append(
-                Condition(
+                    message: "ClusterProviderConfig \($0) reaches this cluster")
+            }
+                ?? Condition(
                     type: "ProviderConfigReady", status: .false, reason: "Creating",
                     message: "Waiting for the ClusterProviderConfig to be created"))
+        response.updateDesiredComposite(
+            of: xr, kind: ClusterView.kind, status: pcName.map { ["providerConfigRef": ["name": .string($0)]] } ?? [:],
+            ready: pcName != nil && found?.status != .false)
+    }
+
+    /// `KubeconfigFound` once the Secret is answered: whether it holds a non-empty key.
+    /// Only the Secret asked for counts: an answer naming another is treated as no answer.
+    private func kubeconfigFound(_ ref: KubeconfigRef, request: RunRequest) -> Condition? {
+        guard let answer = request.required(.kubeconfig) else { return nil }
+        let secret = answer.first { $0.object[path: "metadata", "name"]?.stringValue == ref.name }?.object
+        let value = secret?[path: "data", ref.key]?.stringValue ?? ""
+        guard secret == nil || value.isEmpty else {
+            return Condition(
+                type: "KubeconfigFound", status: .true, reason: "Found",
+                message: "Secret \(ref.namespace)/\(ref.name) holds key \(ref.key)")
         }
-        composite.ready = pcName != nil && !secretMissing ? .ready : .notReady
-        response.desired.composite = composite
-        response.conditions += conditions
+        let what = secret == nil ? "does not exist" : "has no non-empty key \(ref.key)"
+        return Condition(
+            type: "KubeconfigFound", status: .false, reason: "SecretMissing",
+            message: "Secret \(ref.namespace)/\(ref.name) \(what): the cluster cannot be reached")
     }
 }

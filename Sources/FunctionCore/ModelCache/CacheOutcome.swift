@@ -115,42 +115,7 @@ struct CacheOutcome {
                     "Staging \(repo) to \(n) \(n == 1 ? "cluster" : "clusters"): \(nameList(matched.map(\.cluster)))",
                     reason: "Staging"))
         }
-        // An update starts where an older revision is staged and the source just changed.
-        var starts: [String: [String]] = [:]
-        for r in matched {
-            if let staged = r.staged, staged != source, observed.clusters[r.cluster]?.source != source,
-                r.report.phase != .failed
-            {
-                starts[staged, default: []].append(r.cluster)
-            }
-        }
-        for old in starts.keys.sorted() {
-            let names = starts[old]!
-            out.append(
-                .normal(
-                    "Updating \(old) → \(source) on \(names.count) \(names.count == 1 ? "cluster" : "clusters"): "
-                        + nameList(names), reason: "UpdateStarted"))
-        }
-        // A cluster switches when its staged revision advances from an older one.
-        var switches: [String: [String]] = [:]
-        for r in reports {
-            if let before = observed.clusters[r.cluster]?.staged, let now = r.staged, before != now {
-                switches["\(before) to \(now)", default: []].append(r.cluster)
-            }
-        }
-        for change in switches.keys.sorted() {
-            out.append(.normal("Switched \(nameList(switches[change]!)) from \(change)", reason: "RevisionSwitched"))
-        }
-        let newlyFailed = failed.filter { observed.clusters[$0.cluster]?.phase != CachePhase.failed.rawValue }
-        if newlyFailed.count == 1, let only = newlyFailed.first {
-            out.append(
-                .warning(only.report.message ?? "Staging \(source) failed on \(only.cluster)", reason: "StagingFailed"))
-        } else if newlyFailed.count > 1 {
-            out.append(
-                .warning(
-                    "Staging \(repo) failed on \(nameList(newlyFailed.map(\.cluster))): see status.clusters",
-                    reason: "StagingFailed"))
-        }
+        out += updatesStarted(observed) + revisionsSwitched(observed) + failures(repo: repo, observed)
         for r in reports
         where r.report.phase == .retained && observed.clusters[r.cluster]?.phase != CachePhase.retained.rawValue {
             out.append(.normal(r.report.message ?? "Keeping the cache on \(r.cluster)", reason: "Retained"))
@@ -168,6 +133,55 @@ struct CacheOutcome {
             out.append(.normal("Artifact staged on all \(n) \(n == 1 ? "cluster" : "clusters")", reason: "Staged"))
         }
         return out
+    }
+
+    /// An update starts where an older revision is staged and the source just
+    /// changed: one event per revision updated from.
+    private func updatesStarted(_ observed: ObservedCacheStatus) -> [FunctionResult] {
+        var starts: [String: [String]] = [:]
+        for r in matched {
+            if let staged = r.staged, staged != source, observed.clusters[r.cluster]?.source != source,
+                r.report.phase != .failed
+            {
+                starts[staged, default: []].append(r.cluster)
+            }
+        }
+        return starts.keys.sorted().map { old in
+            let names = starts[old]!
+            return .normal(
+                "Updating \(old) → \(source) on \(names.count) \(names.count == 1 ? "cluster" : "clusters"): "
+                    + nameList(names), reason: "UpdateStarted")
+        }
+    }
+
+    /// A cluster switches when its staged revision advances from an older one:
+    /// one event per change.
+    private func revisionsSwitched(_ observed: ObservedCacheStatus) -> [FunctionResult] {
+        var switches: [String: [String]] = [:]
+        for r in reports {
+            if let before = observed.clusters[r.cluster]?.staged, let now = r.staged, before != now {
+                switches["\(before) to \(now)", default: []].append(r.cluster)
+            }
+        }
+        return switches.keys.sorted().map {
+            .normal("Switched \(nameList(switches[$0]!)) from \($0)", reason: "RevisionSwitched")
+        }
+    }
+
+    /// One Warning for the clusters that newly failed: its own message for one cluster.
+    private func failures(repo: String, _ observed: ObservedCacheStatus) -> [FunctionResult] {
+        let newlyFailed = failed.filter { observed.clusters[$0.cluster]?.phase != CachePhase.failed.rawValue }
+        if newlyFailed.count == 1, let only = newlyFailed.first {
+            return [
+                .warning(only.report.message ?? "Staging \(source) failed on \(only.cluster)", reason: "StagingFailed")
+            ]
+        }
+        guard newlyFailed.count > 1 else { return [] }
+        return [
+            .warning(
+                "Staging \(repo) failed on \(nameList(newlyFailed.map(\.cluster))): see status.clusters",
+                reason: "StagingFailed")
+        ]
     }
 }
 

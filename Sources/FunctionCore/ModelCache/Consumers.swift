@@ -1,18 +1,7 @@
 /// The ModelReplicas that mount a ModelCache, from their Crossplane Usages
 /// (lifecycle.md §4): each Usage is labelled with the cache, the cluster and
-/// the revision directory its pods mount.
+/// the revision directory its pods mount (`CacheUsage` writes them).
 public struct Consumers: Sendable, Hashable {
-    /// The Usage kind's apiVersion.
-    public static let apiVersion = "protection.crossplane.io/v1beta1"
-    /// The Usage kind.
-    public static let kind = "Usage"
-    /// The label naming the cache (through `labelValue`).
-    public static let cacheLabel = "modelplane.ai/modelcache"
-    /// The label naming the cluster (through `labelValue`).
-    public static let clusterLabel = "modelplane.ai/cluster"
-    /// The label naming the mounted revision directory.
-    public static let revisionLabel = "modelplane.ai/cache-revision"
-
     /// Usages per cluster label value.
     private var counts: [String: Int] = [:]
     /// Mounted revision directories per cluster label value.
@@ -31,9 +20,9 @@ public struct Consumers: Sendable, Hashable {
             guard seen.insert(id).inserted || id == "/" else { continue }
             total += 1
             let labels = o[path: "metadata", "labels"]
-            guard let cluster = labels?[Self.clusterLabel]?.stringValue else { continue }
+            guard let cluster = labels?[CacheUsage.clusterLabel]?.stringValue else { continue }
             counts[cluster, default: 0] += 1
-            if let revision = labels?[Self.revisionLabel]?.stringValue, isRevisionDirectory(revision) {
+            if let revision = labels?[CacheUsage.revisionLabel]?.stringValue, isRevisionDirectory(revision) {
                 mounted[cluster, default: []].insert(revision)
             }
         }

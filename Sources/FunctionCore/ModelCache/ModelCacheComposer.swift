@@ -7,222 +7,150 @@
 public struct ModelCacheComposer: KindComposer {
     /// The XR kind.
     public static let kind = "ModelCache"
-    /// Requirement key for the matched clusters.
-    public static let clustersKey = "clusters"
-    /// Requirement key for the token Secret.
-    public static let tokenKey = "token-secret"
-    /// Requirement key for the cache's Usages (its consumers).
-    public static let consumersKey = "consumers"
 
     /// Creates the composer.
     public init() {}
 
     /// Composes one ModelCache.
-    public func compose(_ request: RunRequest, xr context: XR, into response: inout RunResponse) {
-        let (xr, namespace, name, settings) = (context.object, context.namespace, context.name, context.settings)
-
-        let spec: ModelCacheSpec
-        switch ModelCacheSpec.parse(xr["spec"]) {
-        case .success(let s): spec = s
-        case .failure(let errors):
-            let message = "Invalid ModelCache \(namespace)/\(name): \(errors)"
-            response.results.append(.fatal(message, reason: "InvalidSpec"))
-            response.conditions.append(
-                Condition(type: "ArtifactReady", status: .false, reason: "InvalidSpec", message: message))
-            return
-        }
-
-        // 1. Requirements: always the same for the same spec, so Crossplane sees them settle.
-        var requirements = Requirements(resources: [
-            Self.clustersKey: ResourceSelector(
-                apiVersion: Composer.apiVersion, kind: ClusterView.kind, match: .labels(spec.matchLabels))
-        ])
-        requirements.resources[Self.consumersKey] = ResourceSelector(
-            apiVersion: Consumers.apiVersion, kind: Consumers.kind,
-            match: .labels([Consumers.cacheLabel: labelValue(name)]), namespace: namespace)
-        if let token = spec.token {
-            requirements.resources[Self.tokenKey] = ResourceSelector(
-                apiVersion: "v1", kind: "Secret", match: .name(token.name), namespace: namespace)
-        }
-        response.requirements = requirements
-        guard requirements.resources.keys.allSatisfy({ request.requiredResources[$0] != nil }),
-            let clusters = context.clusters(request, key: Self.clustersKey)
+    public func compose(_ request: RunRequest, xr: XR, into response: inout RunResponse) {
+        guard
+            let spec = response.validSpec(
+                ModelCacheSpec.parse(xr.object["spec"]), of: xr, kind: Self.kind, condition: "ArtifactReady")
         else { return }
 
+        // 1. Requirements: always the same for the same spec, so Crossplane sees them settle.
+        var requirements = Requirements()
+        requirements[.clusters] = .inferenceClusters(matching: spec.matchLabels)
+        requirements[.consumers] = .usages(of: xr.name, in: xr.namespace)
+        if let token = spec.token { requirements[.tokenSecret] = .secret(named: token.name, in: xr.namespace) }
+        response.requirements = requirements
+        guard request.hasAnswered(requirements), let clusters = xr.clusters(request, .clusters) else { return }
+
         // 2. The token: only whether it is usable; its value is never read into the output.
-        let tokenProblem = spec.token.flatMap { Self.tokenProblem($0, namespace: namespace, request: request) }
+        let tokenProblem = spec.token.flatMap { Self.tokenProblem($0, namespace: xr.namespace, request: request) }
 
-        // 3. Per matched cluster, sorted by name.
-        let observed = ObservedCacheStatus(xr)
-        let consumers = Consumers(request.requiredResources[Self.consumersKey] ?? [])
-        let labels = [
-            "app.kubernetes.io/managed-by": "function-modelcache",
-            "modelplane.ai/modelcache": labelValue(name),
-            "modelplane.ai/modelcache-namespace": labelValue(namespace),
-        ]
-        let staging = CacheStaging(
-            ownerKind: "modelcache", namespace: namespace, name: name, source: spec.source,
-            token: spec.token.map { Self.tokenSource($0, namespace: namespace, request: request) },
-            labels: labels, settings: settings,
-            retry: xr[path: "metadata", "annotations", CacheStaging.retryAnnotation]?.stringValue,
-            generation: xr[path: "metadata", "generation"]?.intValue ?? 0)
+        // 3. Per matched cluster, sorted by name: judge the phase, then compose.
+        let observed = ObservedCacheStatus(xr.object)
         let planner = ClusterPlanner(
-            spec: spec, staging: staging, observed: observed, consumers: consumers,
-            request: request)
+            spec: spec, staging: Self.staging(spec, xr: xr, request: request), observed: observed,
+            consumers: Consumers(request.required(.consumers) ?? []), request: request)
         let plans = clusters.map(planner.plan)
+        var (reports, notes) = composeClusters(
+            plans, planner, settings: xr.settings, tokenProblem: tokenProblem, into: &response)
 
-        // Hydration runs in waves of at most `maxParallelHydrations` Jobs: that bounds
-        // the response size on big fleets and the load on the artifact source.
-        // Jobs already running keep their slot, so nothing running is dropped.
-        var slots = settings.maxParallelHydrations - plans.reduce(0) { $0 + ($1.needsJob && $1.jobObserved ? 1 : 0) }
+        // 4. Clusters no longer matched: kept while replicas use them, released otherwise.
+        let released = retainUnmatched(clusters, plans: plans, planner, reports: &reports, into: &response)
+        reports.sort { utf8Less($0.cluster, $1.cluster) }
+
+        // 5. Status, conditions, readiness and events.
+        let outcome = CacheOutcome(source: spec.source.identity, reports: reports, tokenProblem: tokenProblem)
+        writeStatus(outcome, source: spec.source, total: planner.consumers.total, xr: xr, response: &response)
+        response.conditions += outcome.conditions
+        response.results += outcome.events(repo: spec.repo, observed: observed, notes: notes)
+        response.results += released.sorted().map {
+            .normal("Released cache \(xr.namespace)/\(xr.name) on \($0): no replica there uses it", reason: "Released")
+        }
+    }
+
+    /// Names and manifests shared by every cluster of the cache `xr`.
+    static func staging(_ spec: ModelCacheSpec, xr: XR, request: RunRequest) -> CacheStaging {
+        CacheStaging(
+            ownerKind: "modelcache", namespace: xr.namespace, name: xr.name, source: spec.source,
+            token: spec.token.map { tokenSource($0, namespace: xr.namespace, request: request) },
+            labels: [
+                "app.kubernetes.io/managed-by": "function-modelcache",
+                "modelplane.ai/modelcache": labelValue(xr.name),
+                "modelplane.ai/modelcache-namespace": labelValue(xr.namespace),
+            ], settings: xr.settings,
+            retry: xr.object[path: "metadata", "annotations", CacheStaging.retryAnnotation]?.stringValue,
+            generation: xr.object[path: "metadata", "generation"]?.intValue ?? 0)
+    }
+
+    /// Composes every planned cluster; answers each cluster's line and the claim notes by cluster.
+    private func composeClusters(
+        _ plans: [ClusterPlanner.Plan], _ planner: ClusterPlanner, settings: Settings, tokenProblem: String?,
+        into response: inout RunResponse
+    ) -> (reports: [ClusterReport], notes: [String: [String]]) {
+        var waves = HydrationWaves(plans, limit: settings.maxParallelHydrations)
         var reports: [ClusterReport] = []
         var notes: [String: [String]] = [:]
-        // One claim manifest per storage class and size, one Job manifest per Job,
-        // shared by every cluster's Object.
-        let claims = Memo<ClaimShape, Value>()
-        let jobs = Memo<HydrationJob, Value>()
+        let manifests = SharedManifests(planner.staging)
         response.desired.resources.reserveCapacity(response.desired.resources.count + 2 * plans.count)
         reports.reserveCapacity(plans.count)
         for plan in plans {
             var report = plan.report
             if let target = plan.target {
-                var hydrate = plan.needsJob && tokenProblem == nil
-                if hydrate && !plan.jobObserved {
-                    if slots > 0 {
-                        slots -= 1
-                    } else {
-                        hydrate = false
-                        let queued = "Queued: at most \(settings.maxParallelHydrations) hydration Jobs run at once"
-                        report =
-                            plan.staged.map { PhaseReport(.updating, "\(queued); \($0) keeps serving") }
-                            ?? PhaseReport(.pending, queued)
-                    }
-                }
-                let shape = ClaimShape(
-                    storageClass: UTF8Key(target.sizing.storageClass), size: UTF8Key(target.sizing.size))
-                let claim = claims.value(shape, with: staging) {
-                    $0.claimManifest(storageClass: $1.storageClass.string, size: $1.size.string)
-                }
-                var job: Value?
-                if hydrate, let hydration = plan.job {
-                    job = jobs.value(hydration, with: staging) { $0.jobManifest($1) }
-                }
+                let hydrate = plan.needsJob && tokenProblem == nil && waves.admit(plan, report: &report)
                 compose(
-                    staging, claim: claim, job: job, on: target.providerConfig, keys: plan.keys,
-                    request: request, response: &response)
+                    planner.staging, claim: manifests.claim(target.sizing),
+                    job: hydrate ? plan.job.map(manifests.job) : nil,
+                    on: target.providerConfig, plan: plan, request: planner.request, response: &response)
                 if !target.sizing.notes.isEmpty {
                     notes[plan.cluster] = target.sizing.notes
                     report = report.adding(target.sizing.notes)
                 }
             } else if let kept = plan.keptClaim {
-                response.desired.resources[plan.keys.claim] = kept
+                response.desired.resources[plan.claimKey] = kept
             }
             reports.append(
                 ClusterReport(
                     cluster: plan.cluster, report: report, staged: plan.staged,
-                    consumers: consumers.count(on: plan.cluster)))
+                    consumers: planner.consumers.count(on: plan.cluster)))
         }
+        return (reports, notes)
+    }
 
-        // 4. Clusters no longer matched: kept while replicas use them, released otherwise.
+    /// Keeps the claim on each cluster that is no longer matched while replicas
+    /// there use it (adding its Retained line to `reports`); answers the
+    /// clusters whose claim is released, here or by their plan.
+    private func retainUnmatched(
+        _ clusters: [ClusterView], plans: [ClusterPlanner.Plan], _ planner: ClusterPlanner,
+        reports: inout [ClusterReport], into response: inout RunResponse
+    ) -> [String] {
         var answered = Set<String>(minimumCapacity: clusters.count)
         for cluster in clusters { answered.insert(cluster.name) }
         var released: [String] = plans.compactMap { $0.releasesClaim ? $0.cluster : nil }
         for cluster in planner.unmatchedClaims(answered: answered) {
             if let retained = planner.retain(cluster, why: "InferenceCluster \(cluster) is no longer selected") {
-                response.desired.resources[CacheKeys(cluster: cluster).claim] = retained.claim
+                response.desired.resources[ResourceKey.claim(on: cluster)] = retained.claim
                 reports.append(retained.report)
             } else {
                 released.append(cluster)
             }
         }
-        reports.sort { utf8Less($0.cluster, $1.cluster) }
-
-        // 5. Status, conditions, readiness and events.
-        let outcome = CacheOutcome(source: spec.source.identity, reports: reports, tokenProblem: tokenProblem)
-        writeStatus(outcome, source: spec.source, total: consumers.total, xr: xr, response: &response)
-        response.conditions += outcome.conditions
-        response.results += outcome.events(repo: spec.repo, observed: observed, notes: notes)
-        for cluster in released.sorted() {
-            response.results.append(
-                .normal(
-                    "Released cache \(namespace)/\(name) on \(cluster): no replica there uses it",
-                    reason: "Released"))
-        }
-    }
-
-    /// What makes two clusters' claims differ, compared as bytes (the manifest carries the bytes).
-    struct ClaimShape: Hashable {
-        /// The storage class.
-        let storageClass: UTF8Key
-        /// The size, e.g. `300Gi`.
-        let size: UTF8Key
+        return released
     }
 
     /// Composes the claim and, while hydrating, the Job and token copy, with readiness from observed state.
     private func compose(
-        _ staging: CacheStaging, claim: Value, job: Value?, on providerConfig: String, keys: CacheKeys,
+        _ staging: CacheStaging, claim: Value, job: Value?, on providerConfig: String, plan: ClusterPlanner.Plan,
         request: RunRequest, response: inout RunResponse
     ) {
-        func add(_ key: String, _ object: Value) {
+        func add(_ key: ResourceKey, _ object: Value) {
             let ready: Readiness = ProviderObject.isReady(request.observed.resources[key]) ? .ready : .notReady
             response.desired.resources[key] = Resource(object: object, ready: ready)
         }
-        add(keys.claim, staging.claimObject(providerConfig: providerConfig, claim: claim))
+        add(plan.claimKey, staging.claimObject(providerConfig: providerConfig, claim: claim))
         guard let job else { return }
-        add(keys.job, staging.jobObject(providerConfig: providerConfig, manifest: job))
+        add(plan.jobKey, staging.jobObject(providerConfig: providerConfig, manifest: job))
+        let tokenKey = ResourceKey.token(on: plan.cluster)
         if let token = staging.tokenObject(providerConfig: providerConfig) {
-            add(keys.token, token)
-        } else if let kept = request.observed.resources[keys.token], let spec = kept.object["spec"] {
+            add(tokenKey, token)
+        } else if let kept = request.observed.resources[tokenKey], let spec = kept.object["spec"] {
             // The control-plane Secret is gone from the answer while a Job still runs: the
             // copy it may read stays as it was (dropping it would delete it on the cluster).
             add(
-                keys.token,
+                tokenKey,
                 ["apiVersion": kept.object["apiVersion"] ?? .null, "kind": kept.object["kind"] ?? .null, "spec": spec])
         }
     }
 
-    /// The token Secret on the control plane, when the answer holds the one asked for.
-    static func controlPlaneToken(_ ref: SecretKeyRef, request: RunRequest) -> Value? {
-        request.requiredResources[tokenKey]?.first { $0.object[path: "metadata", "name"]?.stringValue == ref.name }?
-            .object
-    }
-
-    /// Where Jobs read the token (modelcache.md §4): a Secret of that name on the
-    /// control plane is copied to every cluster; without one, the proposal's
-    /// convention applies and each workload cluster holds it in the remote namespace.
-    static func tokenSource(_ ref: SecretKeyRef, namespace: String, request: RunRequest) -> TokenSource {
-        controlPlaneToken(ref, request: request) == nil
-            ? .workloadCluster(secretName: ref.name, key: ref.key)
-            : .controlPlane(secretName: ref.name, namespace: namespace, key: ref.key)
-    }
-
-    /// Why the control-plane token Secret cannot be used (it lacks the key, or
-    /// its value is empty), or nil when it can or when there is none.
-    static func tokenProblem(_ ref: SecretKeyRef, namespace: String, request: RunRequest) -> String? {
-        guard let secret = controlPlaneToken(ref, request: request) else { return nil }
-        let value = secret[path: "data", ref.key]?.stringValue ?? secret[path: "stringData", ref.key]?.stringValue
-        guard let value, !value.isEmpty else {
-            return "Secret \(namespace)/\(ref.name) named by spec.artifact.source.huggingFace.tokenSecretRef has no "
-                + "non-empty key \(ref.key)"
-        }
-        return nil
-    }
-
+    /// `status.summary` and `status.clusters`, and the cache's readiness.
     private func writeStatus(
-        _ outcome: CacheOutcome, source: ArtifactSource, total: Int, xr: Value,
-        response: inout RunResponse
+        _ outcome: CacheOutcome, source: ArtifactSource, total: Int, xr: XR, response: inout RunResponse
     ) {
-        var composite =
-            response.desired.composite
-            ?? Resource(object: [
-                "apiVersion": xr["apiVersion"] ?? .string(Composer.apiVersion), "kind": .string(Self.kind),
-            ])
-        var status = composite.object["status"]?.objectValue ?? [:]
-        status["summary"] = [
-            "ready": .string("\(outcome.readyCount)/\(outcome.matched.count)"), "consumers": .int(Int64(total)),
-        ]
         let identity = Value.string(source.identity)
-        status["clusters"] = .list(
+        let clusters = Value.list(
             outcome.reports.map { entry in
                 // Written in key order: this runs once per cluster.
                 var o: [Fields.Entry] = []
@@ -235,26 +163,79 @@ public struct ModelCacheComposer: KindComposer {
                 if let staged = entry.staged { o.append(Fields.Entry(key: "staged", value: .string(staged))) }
                 return .object(Fields(ordered: o))
             })
-        composite.object["status"] = .object(status)
-        composite.ready = outcome.allReady ? .ready : .notReady
-        response.desired.composite = composite
+        let summary: Value = [
+            "ready": .string("\(outcome.readyCount)/\(outcome.matched.count)"), "consumers": .int(Int64(total)),
+        ]
+        response.updateDesiredComposite(
+            of: xr.object, kind: Self.kind, status: ["summary": summary, "clusters": clusters], ready: outcome.allReady)
     }
 }
 
-/// The composed resource keys for one cluster.
-struct CacheKeys {
-    let cluster: String
-    let claim: String
-    let job: String
-    /// Only gated models have a token copy.
-    var token: String { "token-" + cluster }
+/// Hydration runs in waves of at most `maxParallelHydrations` Jobs: that bounds
+/// the response size on big fleets and the load on the artifact source. Jobs
+/// already running keep their slot, so nothing running is dropped.
+private struct HydrationWaves {
+    /// The most Jobs that run at once.
+    let limit: Int
+    /// Slots still free for new Jobs.
+    var slots: Int
 
-    /// What every claim key starts with (`pvc-<cluster>`).
-    static let claimPrefix = "pvc-"
+    /// The slots left for new Jobs once the observed ones that still run keep theirs.
+    init(_ plans: [ClusterPlanner.Plan], limit: Int) {
+        self.limit = limit
+        self.slots = limit - plans.reduce(0) { $0 + ($1.needsJob && $1.jobObserved ? 1 : 0) }
+    }
 
-    init(cluster: String) {
-        self.cluster = cluster
-        claim = Self.claimPrefix + cluster
-        job = "hydrate-" + cluster
+    /// Whether the Job of `plan`'s cluster runs now: an observed one does, a new
+    /// one takes a free slot; without one it queues, and `report` says so.
+    // Inlined, as `ClusterPlanner.job`: both run per cluster, and as calls they
+    // measured 0.14 M instructions more per call on none-n1000 and hydrating-n1000.
+    @inline(__always)
+    mutating func admit(_ plan: ClusterPlanner.Plan, report: inout PhaseReport) -> Bool {
+        guard !plan.jobObserved else { return true }
+        guard slots > 0 else {
+            let queued = "Queued: at most \(limit) hydration Jobs run at once"
+            report =
+                plan.staged.map { PhaseReport(.updating, "\(queued); \($0) keeps serving") }
+                ?? PhaseReport(.pending, queued)
+            return false
+        }
+        slots -= 1
+        return true
+    }
+}
+
+/// The claim and Job manifests of one cache, built once per storage class and
+/// size and once per Job, and shared by every cluster's Object.
+private final class SharedManifests {
+    /// What makes two clusters' claims differ, compared as bytes (the manifest carries the bytes).
+    struct ClaimShape: Hashable {
+        /// The storage class.
+        let storageClass: UTF8Key
+        /// The size, e.g. `300Gi`.
+        let size: UTF8Key
+    }
+
+    /// What builds the manifests.
+    let staging: CacheStaging
+    /// Claim manifests by storage class and size.
+    let claims = Memo<ClaimShape, Value>()
+    /// Job manifests by Job.
+    let jobs = Memo<HydrationJob, Value>()
+
+    /// No manifest built yet.
+    init(_ staging: CacheStaging) { self.staging = staging }
+
+    /// The claim manifest for a cluster's class and size.
+    func claim(_ sizing: ClaimSizing) -> Value {
+        let shape = ClaimShape(storageClass: UTF8Key(sizing.storageClass), size: UTF8Key(sizing.size))
+        return claims.value(shape, with: staging) {
+            $0.claimManifest(storageClass: $1.storageClass.string, size: $1.size.string)
+        }
+    }
+
+    /// The manifest of a hydration Job.
+    func job(_ job: HydrationJob) -> Value {
+        jobs.value(job, with: staging) { $0.jobManifest($1) }
     }
 }

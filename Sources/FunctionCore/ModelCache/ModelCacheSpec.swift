@@ -20,46 +20,7 @@ public struct ModelCacheSpec: Sendable, Hashable {
     public static func parse(_ spec: Value?) -> Result<ModelCacheSpec, FieldErrors> {
         var v = Validator()
         let spec = v.object(spec, "spec")
-        let source = v.object(spec?[path: "artifact", "source"], "spec.artifact.source")
-        var repo: String?
-        var revision: String?
-        var token: SecretKeyRef?
-        if let source {
-            let others = source.objectValue!.keys.filter { $0 != "huggingFace" }
-            if !others.isEmpty {
-                v.fail(
-                    "spec.artifact.source", .string(others.joined(separator: ", ")),
-                    "is not a supported source: set exactly one source, and today that is huggingFace")
-            }
-            if let hf = v.object(source["huggingFace"], "spec.artifact.source.huggingFace") {
-                let field = "spec.artifact.source.huggingFace"
-                if let r = v.string(hf["repo"], "\(field).repo") {
-                    if ArtifactSource.isRepo(r) {
-                        repo = r
-                    } else {
-                        v.fail(
-                            "\(field).repo", .string(r),
-                            "is not a valid HuggingFace repo id: use owner/name or name, "
-                                + "each part up to 96 letters, digits, '-', '_', '.', not starting with '-' or '.', without '..'"
-                        )
-                    }
-                }
-                if let r = v.string(hf["revision"], "\(field).revision", required: false) {
-                    if ArtifactSource.isRevision(r) {
-                        revision = r
-                    } else {
-                        v.fail(
-                            "\(field).revision", .string(r),
-                            "is not a valid revision: use 1 to 255 letters, digits, "
-                                + "'-', '_', '.', '/', not starting with '-', without '..'")
-                    }
-                }
-                if let ref = v.object(hf["tokenSecretRef"], "\(field).tokenSecretRef", required: false) {
-                    token = SecretKeyRef.parse(ref, "\(field).tokenSecretRef", defaultKey: "HF_TOKEN", &v)
-                }
-            }
-        }
-
+        let source = v.object(spec?[path: "artifact", "source"], "spec.artifact.source").map { parseSource($0, &v) }
         var mountPath: String?
         if let mount = v.object(spec?["mount"], "spec.mount"), let p = v.string(mount["path"], "spec.mount.path") {
             if let problem = MountPath.problem(p) {
@@ -71,10 +32,56 @@ public struct ModelCacheSpec: Sendable, Hashable {
         let size = v.integer(spec?[path: "storage", "sizeGiB"], "spec.storage.sizeGiB", in: 1...10_000)
         let labels = v.labels(spec?[path: "clusterSelector", "matchLabels"], "spec.clusterSelector.matchLabels")
 
-        guard v.errors.isEmpty, let repo, let mountPath else { return .failure(FieldErrors(v.errors)) }
+        guard v.errors.isEmpty, let repo = source?.repo, let mountPath else { return .failure(FieldErrors(v.errors)) }
         return .success(
             ModelCacheSpec(
-                repo: repo, revision: revision, token: token, mountPath: mountPath, sizeGiB: size, matchLabels: labels))
+                repo: repo, revision: source?.revision, token: source?.token, mountPath: mountPath, sizeGiB: size,
+                matchLabels: labels))
+    }
+
+    /// What `spec.artifact.source` names, as far as it is valid.
+    private struct Source {
+        var repo: String?
+        var revision: String?
+        var token: SecretKeyRef?
+    }
+
+    /// Reads `spec.artifact.source`: exactly one source, and today that is huggingFace.
+    private static func parseSource(_ source: Value, _ v: inout Validator) -> Source {
+        var out = Source()
+        let others = source.objectValue!.keys.filter { $0 != "huggingFace" }
+        if !others.isEmpty {
+            v.fail(
+                "spec.artifact.source", .string(others.joined(separator: ", ")),
+                "is not a supported source: set exactly one source, and today that is huggingFace")
+        }
+        let field = "spec.artifact.source.huggingFace"
+        guard let hf = v.object(source["huggingFace"], field) else { return out }
+        if let r = v.string(hf["repo"], "\(field).repo") {
+            if ArtifactSource.isRepo(r) {
+                out.repo = r
+            } else {
+                v.fail(
+                    "\(field).repo", .string(r),
+                    "is not a valid HuggingFace repo id: use owner/name or name, "
+                        + "each part up to 96 letters, digits, '-', '_', '.', not starting with '-' or '.', without '..'"
+                )
+            }
+        }
+        if let r = v.string(hf["revision"], "\(field).revision", required: false) {
+            if ArtifactSource.isRevision(r) {
+                out.revision = r
+            } else {
+                v.fail(
+                    "\(field).revision", .string(r),
+                    "is not a valid revision: use 1 to 255 letters, digits, "
+                        + "'-', '_', '.', '/', not starting with '-', without '..'")
+            }
+        }
+        if let ref = v.object(hf["tokenSecretRef"], "\(field).tokenSecretRef", required: false) {
+            out.token = SecretKeyRef.parse(ref, "\(field).tokenSecretRef", defaultKey: "HF_TOKEN", &v)
+        }
+        return out
     }
 }
 

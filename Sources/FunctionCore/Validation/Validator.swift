@@ -108,9 +108,13 @@ public struct Validator {
         return i
     }
 
-    /// An optional object name (a DNS-1123 subdomain), e.g. `spec.modelCacheRef.name`.
-    public mutating func optionalName(_ v: Value?, _ field: @autoclosure () -> String, what: String) -> String? {
-        guard let name = string(v, field(), required: false) else { return nil }
+    /// The name of an object of kind `kind` (a DNS-1123 subdomain), e.g.
+    /// `spec.modelCacheRef.name`; optional unless `required`. An invalid name is
+    /// returned too, with its error recorded.
+    public mutating func name(
+        _ v: Value?, _ field: @autoclosure () -> String, of what: String, required: Bool = false
+    ) -> String? {
+        guard let name = string(v, field(), required: required) else { return nil }
         if !Rules.isDNSSubdomain(name) {
             fail(
                 field(), .string(name),

@@ -3,10 +3,10 @@
 /// the replica exists, and replays the deletion once the last user is gone.
 /// A control-plane resource, next to the replica (not wrapped in an Object).
 enum CacheUsage {
-    /// The composed resource key.
-    static let key = "usage-modelcache"
     /// The Usage kind's apiVersion.
     static let apiVersion = "protection.crossplane.io/v1beta1"
+    /// The Usage kind.
+    static let kind = "Usage"
     /// The label naming the cache (the ModelCache's `consumers` requirement matches it).
     static let cacheLabel = "modelplane.ai/modelcache"
     /// The label naming the cluster the replica runs on.
@@ -24,7 +24,7 @@ enum CacheUsage {
         var labels: Fields = [cacheLabel: .string(labelValue(cache)), clusterLabel: .string(labelValue(cluster))]
         if let revision { labels[revisionLabel] = .string(revision) }
         return [
-            "apiVersion": .string(apiVersion), "kind": "Usage",
+            "apiVersion": .string(apiVersion), "kind": .string(kind),
             "metadata": ["namespace": .string(namespace), "labels": .object(labels)],
             "spec": [
                 "of": [

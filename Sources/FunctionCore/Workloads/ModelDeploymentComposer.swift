@@ -1,5 +1,9 @@
 /// Composes a ModelDeployment: one ModelReplica per selected, eligible cluster,
 /// up to spec.replicas, placed stably. See ../shared/spec/workloads.md.
+///
+/// Reads top to bottom: validate, ask for the clusters (and the cache), decide
+/// whether new replicas may be placed, place them, compose them, then status
+/// and conditions.
 public struct ModelDeploymentComposer: KindComposer {
     /// The XR kind.
     public static let kind = "ModelDeployment"
@@ -8,183 +12,150 @@ public struct ModelDeploymentComposer: KindComposer {
     public init() {}
 
     /// Composes one ModelDeployment.
-    public func compose(_ request: RunRequest, xr context: XR, into response: inout RunResponse) {
-        let (xr, namespace, name) = (context.object, context.namespace, context.name)
-        var v = Validator()
-        let replicas = v.integer(xr[path: "spec", "replicas"], "spec.replicas", in: 1...10, required: true)
-        let selector = v.labels(xr[path: "spec", "clusterSelector", "matchLabels"], "spec.clusterSelector.matchLabels")
-        let cacheName = v.optionalName(
-            xr[path: "spec", "modelCacheRef", "name"], "spec.modelCacheRef.name", what: "ModelCache")
-        let workers = WorkersSpec.parse(xr[path: "spec", "workers"], &v)
-        guard v.errors.isEmpty, let replicas, let workers else {
-            let message = "Invalid ModelDeployment \(namespace)/\(name): \(FieldErrors(v.errors))"
-            response.results.append(.fatal(message, reason: "InvalidSpec"))
-            response.conditions.append(
-                Condition(type: "ReplicasScheduled", status: .false, reason: "InvalidSpec", message: message))
-            return
-        }
-
-        var conditions: [Condition] = []
+    public func compose(_ request: RunRequest, xr: XR, into response: inout RunResponse) {
+        guard
+            let spec = response.validSpec(
+                ModelDeploymentSpec.parse(xr.object["spec"]), of: xr, kind: Self.kind, condition: "ReplicasScheduled")
+        else { return }
 
         // 1. The cache (with a reference) and the clusters its selector and ours both allow.
-        let cacheAnswer = cacheName.map { _ in request.requiredResources["cache"] }
-        let cache = cacheAnswer??.first.map { ModelCacheView($0.object) }
-        var merged = selector
-        // Every conflicting key, in UTF-8 order, so the message never depends on hash order.
-        var conflicts: [String] = []
-        if let cache {
-            for k in cache.matchLabels.keys.sorted(by: utf8Less) {
-                let value = cache.matchLabels[k]!
-                if let mine = merged[k], mine != value { conflicts.append(k) } else { merged[k] = value }
-            }
-        }
-        let conflict = conflicts.isEmpty ? nil : conflicts
-        var requirements = Requirements(resources: [
-            "clusters": ResourceSelector(
-                apiVersion: Composer.apiVersion, kind: ClusterView.kind,
-                match: .labels(conflict == nil ? merged : selector))
-        ])
-        if let cacheName {
-            requirements.resources["cache"] = ResourceSelector(
-                apiVersion: Composer.apiVersion, kind: ModelCacheComposer.kind, match: .name(cacheName),
-                namespace: namespace)
-        }
+        let cache = spec.cacheName.flatMap { _ in request.required(.cache)?.first.map { ModelCacheView($0.object) } }
+        let selection = ClusterSelection(own: spec.matchLabels, cache: cache)
+        var requirements = Requirements()
+        requirements[.clusters] = .inferenceClusters(matching: selection.labels)
+        if let cacheName = spec.cacheName { requirements[.cache] = .modelCache(named: cacheName, in: xr.namespace) }
         response.requirements = requirements
-        let answered = requirements.resources.keys.allSatisfy { request.requiredResources[$0] != nil }
-        let clusters = context.clusters(request, key: "clusters") ?? []
+        let answered = request.hasAnswered(requirements)
+        let clusters = xr.clusters(request, .clusters) ?? []
 
-        // 2. Whether new replicas may be placed, and where.
-        var placeNew = answered
-        if let cacheName {
-            if !answered {
-                conditions.append(
-                    Condition(
-                        type: "ModelCacheResolved", status: .false, reason: "Unresolved",
-                        message: "Waiting for ModelCache \(namespace)/\(cacheName) to be resolved"))
-            } else if cache == nil {
-                placeNew = false
-                let message =
-                    "ModelCache \(namespace)/\(cacheName) does not exist; existing replicas are kept, none are placed"
-                conditions.append(
-                    Condition(type: "ModelCacheResolved", status: .false, reason: "NotFound", message: message))
-                if condition(xr, "ModelCacheResolved")?["reason"]?.stringValue != "NotFound" {
-                    response.results.append(.warning(message, reason: "ModelCacheNotFound"))
-                }
-            } else if cache?.reportsClusters != true {
-                // Unknown is not ineligible: a lost status must not move replicas that are still starting.
-                placeNew = false
-                conditions.append(
-                    Condition(
-                        type: "ModelCacheResolved", status: .false, reason: "NoStatus",
-                        message: "ModelCache \(namespace)/\(cacheName) reports no status.clusters yet; "
-                            + "existing replicas are kept, none are placed"))
-            } else {
-                conditions.append(
-                    Condition(
-                        type: "ModelCacheResolved", status: .true, reason: "Resolved",
-                        message: "ModelCache \(namespace)/\(cacheName) found"))
+        // 2. Whether new replicas may be placed: every input known and consistent, the cache resolved.
+        let cacheResolved =
+            spec.cacheName.map { resolveCache($0, cache, answered: answered, xr: xr, into: &response) } ?? true
+        let placeNew = answered && selection.conflicts.isEmpty && cacheResolved
+
+        // 3. Where the replicas go. Existing ones stay through flaps; every move is an event (lifecycle.md §5).
+        let placement = Placement.plan(
+            existing: Self.existingReplicas(request), answer: answered ? clusters : nil, placeNew: placeNew,
+            ineligibility: { Self.ineligibility($0, cache: cache, workers: spec.workers) },
+            replicas: Int(spec.replicas))
+        response.results += placement.events
+
+        // 4. The replicas.
+        let ready = composeReplicas(on: placement.clusters, spec, xr: xr, request: request, into: &response)
+
+        // 5. Status and conditions.
+        let placed = placement.clusters
+        response.conditions.append(
+            scheduled(placed, spec, selection: selection, clusters: answered ? clusters.count : nil))
+        response.conditions.append(Self.replicasReady(ready, of: placed.count))
+        response.updateDesiredComposite(
+            of: xr.object, kind: Self.kind,
+            status: ["replicas": ["total": .int(Int64(placed.count)), "ready": .int(Int64(ready))]],
+            ready: !placed.isEmpty && ready == placed.count)
+    }
+
+    /// `ModelCacheResolved` for the referenced cache, with a Warning when it
+    /// newly goes missing; answers whether new replicas may be placed on it.
+    /// Unknown is not ineligible: a lost status must not move replicas that are still starting.
+    private func resolveCache(
+        _ name: String, _ cache: ModelCacheView?, answered: Bool, xr: XR, into response: inout RunResponse
+    ) -> Bool {
+        let cacheName = "\(xr.namespace)/\(name)"
+        func resolved(_ status: ConditionStatus, _ reason: String, _ message: String) {
+            response.conditions.append(
+                Condition(type: "ModelCacheResolved", status: status, reason: reason, message: message))
+        }
+        guard answered else {
+            resolved(.false, "Unresolved", "Waiting for ModelCache \(cacheName) to be resolved")
+            return false
+        }
+        guard let cache else {
+            let message = "ModelCache \(cacheName) does not exist; existing replicas are kept, none are placed"
+            resolved(.false, "NotFound", message)
+            if condition(xr.object, "ModelCacheResolved")?["reason"]?.stringValue != "NotFound" {
+                response.results.append(.warning(message, reason: "ModelCacheNotFound"))
             }
+            return false
         }
-        // Existing replicas stay through flaps; every move is an event (lifecycle.md §5).
-        let plan = Placement.plan(
-            existing: Self.existingReplicas(request), answer: answered ? clusters : nil,
-            placeNew: placeNew && conflict == nil,
-            ineligibility: { Self.ineligibility($0, cache: cache, workers: workers) }, replicas: Int(replicas))
-        let placed = plan.clusters
-        for m in plan.moves {
-            response.results.append(
-                .normal("Replica \(m.replica) leaves \(m.cluster): \(m.reason)", reason: "ReplicaMoved"))
+        guard cache.reportsClusters else {
+            resolved(
+                .false, "NoStatus",
+                "ModelCache \(cacheName) reports no status.clusters yet; existing replicas are kept, none are placed")
+            return false
         }
-        for m in plan.removals {
-            response.results.append(
-                .normal("Replica \(m.replica) leaves \(m.cluster): \(m.reason)", reason: "ReplicaRemoved"))
-        }
+        resolved(.true, "Resolved", "ModelCache \(cacheName) found")
+        return true
+    }
 
-        // 3. The replicas.
+    /// Composes one ModelReplica per cluster in `clusters`; answers how many are Ready.
+    private func composeReplicas(
+        on clusters: [String], _ spec: ModelDeploymentSpec, xr: XR, request: RunRequest,
+        into response: inout RunResponse
+    ) -> Int {
         var ready = 0
-        for cluster in placed {
-            let key = "replica-\(cluster)"
+        for cluster in clusters {
+            let key = ResourceKey.replica(on: cluster)
             var labels: Value = [
-                "modelplane.ai/deployment": .string(labelValue(name)),
+                "modelplane.ai/deployment": .string(labelValue(xr.name)),
                 "modelplane.ai/cluster": .string(labelValue(cluster)),
             ]
-            var spec: Value = ["inferenceClusterRef": ["name": .string(cluster)], "workers": workers.raw]
-            if let cacheName {
+            var replica: Value = ["inferenceClusterRef": ["name": .string(cluster)], "workers": spec.workers.raw]
+            if let cacheName = spec.cacheName {
                 labels["modelplane.ai/modelcache"] = .string(labelValue(cacheName))
-                spec["modelCacheRef"] = xr[path: "spec", "modelCacheRef"] ?? ["name": .string(cacheName)]
+                replica["modelCacheRef"] = spec.cacheRef ?? ["name": .string(cacheName)]
             }
             let isReady = conditionStatus(request.observed.resources[key]?.object, "Ready") == "True"
             if isReady { ready += 1 }
             response.desired.resources[key] = Resource(
                 object: [
                     "apiVersion": .string(Composer.apiVersion), "kind": .string(ModelReplicaComposer.kind),
-                    "metadata": ["labels": labels], "spec": spec,
+                    "metadata": ["labels": labels], "spec": replica,
                 ],
                 ready: isReady ? .ready : .notReady)
         }
-
-        // 4. Status and conditions.
-        if !answered {
-            conditions.append(
-                Condition(
-                    type: "ReplicasScheduled", status: .false, reason: "Unresolved",
-                    message: "Waiting for the selected clusters to be resolved"))
-        } else if let conflict {
-            // The first few keys in UTF-8 order (the message stays bounded), and how many more.
-            let pairs = conflict.prefix(Self.conflictsShown).map { k in
-                "label \(quote(k)) (\(quote(selector[k] ?? "")) and \(quote(cache?.matchLabels[k] ?? "")))"
-            }
-            let more = conflict.count > Self.conflictsShown ? " and \(conflict.count - Self.conflictsShown) more" : ""
-            conditions.append(
-                Condition(
-                    type: "ReplicasScheduled", status: .false, reason: "SelectorConflict",
-                    message: "spec.clusterSelector and ModelCache \(cacheName ?? "") select different values for "
-                        + pairs.joined(separator: ", ") + more + ": no cluster can satisfy both"))
-        } else if placed.isEmpty {
-            conditions.append(
-                Condition(
-                    type: "ReplicasScheduled", status: .false, reason: "NoEligibleClusters",
-                    message: Self.noEligibleMessage(cache: cacheName, workers: workers, clusters: clusters.count)))
-        } else {
-            conditions.append(
-                Condition(
-                    type: "ReplicasScheduled", status: placed.count == Int(replicas) ? .true : .false,
-                    reason: placed.count == Int(replicas) ? "Scheduled" : "PartiallyScheduled",
-                    message: "Placed \(placed.count) of \(replicas) replicas: \(nameList(placed))"))
-        }
-        let allReady = !placed.isEmpty && ready == placed.count
-        conditions.append(
-            allReady
-                ? Condition(
-                    type: "ReplicasReady", status: .true, reason: "AllReady", message: "All \(ready) replicas are ready"
-                )
-                : Condition(
-                    type: "ReplicasReady", status: .false, reason: "NotReady",
-                    message: "\(ready) of \(placed.count) replicas are ready"))
-        response.conditions += conditions
-
-        var composite =
-            response.desired.composite
-            ?? Resource(object: [
-                "apiVersion": xr["apiVersion"] ?? .string(Composer.apiVersion), "kind": .string(Self.kind),
-            ])
-        var status = composite.object["status"]?.objectValue ?? [:]
-        status["replicas"] = ["total": .int(Int64(placed.count)), "ready": .int(Int64(ready))]
-        composite.object["status"] = .object(status)
-        composite.ready = allReady ? .ready : .notReady
-        response.desired.composite = composite
+        return ready
     }
 
-    /// How many conflicting selector keys a message names.
-    static let conflictsShown = 5
+    /// `ReplicasScheduled`, given how many `clusters` were answered (nil while unanswered).
+    private func scheduled(
+        _ placed: [String], _ spec: ModelDeploymentSpec, selection: ClusterSelection, clusters: Int?
+    ) -> Condition {
+        guard let clusters else {
+            return Condition(
+                type: "ReplicasScheduled", status: .false, reason: "Unresolved",
+                message: "Waiting for the selected clusters to be resolved")
+        }
+        if !selection.conflicts.isEmpty {
+            return Condition(
+                type: "ReplicasScheduled", status: .false, reason: "SelectorConflict",
+                message: selection.conflictMessage(cacheName: spec.cacheName ?? ""))
+        }
+        if placed.isEmpty {
+            return Condition(
+                type: "ReplicasScheduled", status: .false, reason: "NoEligibleClusters",
+                message: Self.noEligibleMessage(cache: spec.cacheName, workers: spec.workers, clusters: clusters))
+        }
+        let all = placed.count == Int(spec.replicas)
+        return Condition(
+            type: "ReplicasScheduled", status: all ? .true : .false, reason: all ? "Scheduled" : "PartiallyScheduled",
+            message: "Placed \(placed.count) of \(spec.replicas) replicas: \(nameList(placed))")
+    }
+
+    /// `ReplicasReady`: whether all `placed` replicas are (`ready` of them are).
+    static func replicasReady(_ ready: Int, of placed: Int) -> Condition {
+        placed > 0 && ready == placed
+            ? Condition(
+                type: "ReplicasReady", status: .true, reason: "AllReady", message: "All \(ready) replicas are ready")
+            : Condition(
+                type: "ReplicasReady", status: .false, reason: "NotReady",
+                message: "\(ready) of \(placed) replicas are ready")
+    }
 
     /// The replicas this deployment composed before, from observed composed resources.
     static func existingReplicas(_ request: RunRequest) -> [Placement.Existing] {
         request.observed.resources.compactMap { key, resource in
-            guard key.hasPrefix("replica-") else { return nil }
-            let cluster =
-                resource.object[path: "spec", "inferenceClusterRef", "name"]?.stringValue
-                ?? String(key.dropFirst("replica-".count))
+            guard let named = ResourceKey.cluster(ofReplica: key) else { return nil }
+            let cluster = resource.object[path: "spec", "inferenceClusterRef", "name"]?.stringValue ?? named
             return Placement.Existing(
                 cluster: cluster, name: resource.object[path: "metadata", "name"]?.stringValue ?? key,
                 ready: conditionStatus(resource.object, "Ready") == "True")
@@ -215,6 +186,7 @@ public struct ModelDeploymentComposer: KindComposer {
         return nil
     }
 
+    /// The `NoEligibleClusters` message: why none of `clusters` selected clusters can host a replica.
     static func noEligibleMessage(cache: String?, workers: WorkersSpec, clusters: Int) -> String {
         if clusters == 0 { return "No InferenceCluster matches the cluster selector" }
         if let cache {

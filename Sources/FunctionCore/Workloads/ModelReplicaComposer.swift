@@ -1,6 +1,10 @@
 /// Composes a ModelReplica: the serving workload on one cluster, mounting a
 /// shared ModelCache, an automatic per-replica cache (multi-node without a
 /// reference), or no cache. See ../shared/spec/workloads.md.
+///
+/// Reads top to bottom: validate, ask for the cluster (and the cache), wait or
+/// refuse while an input is missing, choose the cache the pods mount, then
+/// compose the workload with its status and conditions.
 public struct ModelReplicaComposer: KindComposer {
     /// The XR kind.
     public static let kind = "ModelReplica"
@@ -11,104 +15,98 @@ public struct ModelReplicaComposer: KindComposer {
     public init() {}
 
     /// Composes one ModelReplica.
-    public func compose(_ request: RunRequest, xr context: XR, into response: inout RunResponse) {
-        let (xr, namespace, name, settings) = (context.object, context.namespace, context.name, context.settings)
-
-        var v = Validator()
-        let clusterName = v.string(xr[path: "spec", "inferenceClusterRef", "name"], "spec.inferenceClusterRef.name")
-        if let c = clusterName, !Rules.isDNSSubdomain(c) {
-            v.fail(
-                "spec.inferenceClusterRef.name", .string(c),
-                "is not a valid InferenceCluster name: use a DNS-1123 subdomain (lowercase letters, digits, '-', '.')")
-        }
-        let cacheName = v.optionalName(
-            xr[path: "spec", "modelCacheRef", "name"], "spec.modelCacheRef.name", what: "ModelCache")
-        let workers = WorkersSpec.parse(xr[path: "spec", "workers"], &v)
-        guard v.errors.isEmpty, let clusterName, let workers else {
-            let message = "Invalid ModelReplica \(namespace)/\(name): \(FieldErrors(v.errors))"
-            response.results.append(.fatal(message, reason: "InvalidSpec"))
-            response.conditions.append(
-                Condition(type: "WorkloadReady", status: .false, reason: "InvalidSpec", message: message))
-            return
-        }
+    public func compose(_ request: RunRequest, xr: XR, into response: inout RunResponse) {
+        guard
+            let spec = response.validSpec(
+                ModelReplicaSpec.parse(xr.object["spec"]), of: xr, kind: Self.kind, condition: "WorkloadReady")
+        else { return }
 
         // 1. Requirements: the cluster by name and, with a reference, the cache.
-        var requirements = Requirements(resources: [
-            "cluster": ResourceSelector(
-                apiVersion: Composer.apiVersion, kind: ClusterView.kind, match: .name(clusterName))
-        ])
-        if let cacheName {
-            requirements.resources["cache"] = ResourceSelector(
-                apiVersion: Composer.apiVersion, kind: ModelCacheComposer.kind, match: .name(cacheName),
-                namespace: namespace)
-        }
+        var requirements = Requirements()
+        requirements[.cluster] = .inferenceCluster(named: spec.clusterName)
+        if let cacheName = spec.cacheName { requirements[.cache] = .modelCache(named: cacheName, in: xr.namespace) }
         response.requirements = requirements
-        let ctx = ReplicaContext(
-            request: request, xr: xr, namespace: namespace, name: name, cluster: clusterName,
-            settings: settings, workers: workers)
-        guard requirements.resources.keys.allSatisfy({ request.requiredResources[$0] != nil }) else {
-            response.conditions.append(
+        guard request.hasAnswered(requirements) else {
+            return response.conditions.append(
                 Condition(
                     type: "WorkloadReady", status: .false, reason: "WaitingForCluster",
-                    message: "Waiting for InferenceCluster \(clusterName) to be resolved"))
-            return
+                    message: "Waiting for InferenceCluster \(spec.clusterName) to be resolved"))
         }
+        let replica = ReplicaContext(request: request, xr: xr, spec: spec)
 
         // 2. The cluster must exist and be reachable.
-        guard let cluster = context.clusters(request, key: "cluster")?.first(where: { $0.name == clusterName })
-        else {
-            return ctx.missingInput(
-                "InferenceCluster \(clusterName) does not exist", reason: "ClusterNotFound", &response)
+        guard let cluster = xr.clusters(request, .cluster)?.first(where: { $0.name == spec.clusterName }) else {
+            return replica.missingInput(
+                "InferenceCluster \(spec.clusterName) does not exist", reason: "ClusterNotFound", &response)
         }
         guard let providerConfig = cluster.providerConfig else {
-            return ctx.missingInput(
-                "InferenceCluster \(clusterName) has no status.providerConfigRef.name yet",
+            return replica.missingInput(
+                "InferenceCluster \(spec.clusterName) has no status.providerConfigRef.name yet",
                 reason: "ClusterNotReady", &response)
         }
 
         // 3. Which cache the pods mount, and whether it is Ready on this cluster.
-        let cache: CacheChoice
-        if let cacheName {
-            guard let object = request.requiredResources["cache"]?.first?.object else {
-                return ctx.missingInput(
-                    "ModelCache \(namespace)/\(cacheName) does not exist", reason: "CacheNotFound",
-                    cacheCondition: true, &response)
-            }
-            let view = ModelCacheView(object)
-            guard let mountPath = view.mountPath else {
-                return ctx.missingInput(
-                    "ModelCache \(namespace)/\(cacheName) has no valid spec.mount.path",
-                    reason: "CacheInvalid", cacheCondition: true, &response)
-            }
-            let entry = view.clusters[clusterName]
-            // Pods mount the revision staged on this cluster (lifecycle.md §2); while an update
-            // downloads or after it failed, that is still the older one. Without a staged
-            // revision (the cache's status was lost), the revision the running pods mount is kept.
-            let staged = entry?.staged
-            var mount = WorkloadBuilder.Mount(
-                claimName: CacheStaging.claimName(ownerKind: "modelcache", namespace: namespace, name: cacheName),
-                path: mountPath)
-            mount.revision = staged.map(revisionDirectory) ?? ctx.observedRevision
-            cache = .shared(mount, phase: entry?.phase ?? "NotListed", staged: staged)
-        } else if workers.isMultiNode {
-            guard let rwx = cluster.rwxCache else {
-                let message =
-                    "Cannot run multi-node replica \(namespace)/\(name) on \(clusterName): InferenceCluster "
-                    + "\(clusterName) declares no spec.storage.rwxCache, which the automatic model cache needs; declare "
-                    + "spec.storage.rwxCache on the cluster or set spec.modelCacheRef to a ModelCache"
-                response.results.append(.fatal(message, reason: "NoRWXStorage"))
-                response.conditions.append(
-                    Condition(type: "CacheReady", status: .false, reason: "NoRWXStorage", message: message))
-                return
-            }
-            guard let auto = AutomaticCache.plan(ctx, providerConfig: providerConfig, rwx: rwx, response: &response)
-            else { return }
-            cache = auto
-        } else {
-            cache = .none
-        }
+        guard let cache = chooseCache(replica, cluster, providerConfig: providerConfig, &response) else { return }
 
-        ctx.composeWorkload(cache: cache, providerConfig: providerConfig, into: &response)
+        // 4. The workload, its Service and the cache's Usage, with status and conditions.
+        replica.composeWorkload(cache: cache, providerConfig: providerConfig, into: &response)
+    }
+
+    /// The cache the pods mount: the referenced ModelCache's, a multi-node
+    /// replica's automatic one, or none; nil (after waiting or refusing) while
+    /// the one needed cannot be mounted.
+    private func chooseCache(
+        _ replica: ReplicaContext, _ cluster: ClusterView, providerConfig: String, _ response: inout RunResponse
+    ) -> CacheChoice? {
+        if let cacheName = replica.cacheName { return sharedCache(cacheName, replica, &response) }
+        guard replica.workers.isMultiNode else { return CacheChoice.noCache }
+        return automaticCache(replica, cluster, providerConfig: providerConfig, &response)
+    }
+
+    /// The ModelCache `name`'s claim, mounted at its mount path; nil (after
+    /// waiting or refusing) while the cache does not exist or is invalid.
+    private func sharedCache(_ name: String, _ replica: ReplicaContext, _ response: inout RunResponse)
+        -> CacheChoice?
+    {
+        let cacheName = "\(replica.namespace)/\(name)"
+        guard let object = replica.request.required(.cache)?.first?.object else {
+            replica.missingInput(
+                "ModelCache \(cacheName) does not exist", reason: "CacheNotFound", cacheCondition: true, &response)
+            return nil
+        }
+        let view = ModelCacheView(object)
+        guard let mountPath = view.mountPath else {
+            replica.missingInput(
+                "ModelCache \(cacheName) has no valid spec.mount.path", reason: "CacheInvalid",
+                cacheCondition: true, &response)
+            return nil
+        }
+        let entry = view.clusters[replica.cluster]
+        // Pods mount the revision staged on this cluster (lifecycle.md §2); while an update
+        // downloads or after it failed, that is still the older one. Without a staged
+        // revision (the cache's status was lost), the revision the running pods mount is kept.
+        let staged = entry?.staged
+        var mount = WorkloadBuilder.Mount(
+            claimName: CacheStaging.claimName(ownerKind: "modelcache", namespace: replica.namespace, name: name),
+            path: mountPath)
+        mount.revision = staged.map(revisionDirectory) ?? replica.observedRevision
+        return .shared(mount, phase: entry?.phase ?? "NotListed", staged: staged)
+    }
+
+    /// The replica's own cache on the cluster's ReadWriteMany storage; nil
+    /// (after refusing) when the cluster declares none or the engine names no usable model.
+    private func automaticCache(
+        _ replica: ReplicaContext, _ cluster: ClusterView, providerConfig: String, _ response: inout RunResponse
+    ) -> CacheChoice? {
+        guard let rwx = cluster.rwxCache else {
+            response.refuse(
+                "Cannot run multi-node replica \(replica.namespace)/\(replica.name) on \(cluster.name): "
+                    + "InferenceCluster \(cluster.name) declares no spec.storage.rwxCache, which the automatic model "
+                    + "cache needs; declare spec.storage.rwxCache on the cluster or set spec.modelCacheRef to a "
+                    + "ModelCache", reason: "NoRWXStorage", condition: "CacheReady")
+            return nil
+        }
+        return AutomaticCache.plan(replica, providerConfig: providerConfig, rwx: rwx, response: &response)
     }
 }
 
@@ -121,15 +119,31 @@ enum CacheChoice {
     /// of the revision staged on it, if any.
     case automatic(WorkloadBuilder.Mount, phase: String, source: String, staged: String? = nil)
     /// None: single-node without a reference.
-    case none
+    case noCache
 }
 
 extension CacheChoice {
+    /// The claim the pods mount, if any.
+    var mount: WorkloadBuilder.Mount? {
+        switch self {
+        case .shared(let mount, _, _), .automatic(let mount, _, _, _): return mount
+        case .noCache: return nil
+        }
+    }
+
+    /// The cache's phase on the cluster, if there is a cache.
+    var phase: String? {
+        switch self {
+        case .shared(_, let phase, _), .automatic(_, let phase, _, _): return phase
+        case .noCache: return nil
+        }
+    }
+
     /// The identity of the revision staged on the cluster, when known.
     var staged: String? {
         switch self {
         case .shared(_, _, let staged), .automatic(_, _, _, let staged): return staged
-        case .none: return nil
+        case .noCache: return nil
         }
     }
 }

@@ -28,6 +28,14 @@ struct Placement {
     /// Replicas removed because `spec.replicas` shrank.
     var removals: [Departure] = []
 
+    /// A Normal event per replica that leaves its cluster: moves, then removals.
+    var events: [FunctionResult] {
+        moves.map { .normal("Replica \($0.replica) leaves \($0.cluster): \($0.reason)", reason: "ReplicaMoved") }
+            + removals.map {
+                .normal("Replica \($0.replica) leaves \($0.cluster): \($0.reason)", reason: "ReplicaRemoved")
+            }
+    }
+
     /// Plans placement.
     /// - Parameters:
     ///   - existing: replicas composed before.
@@ -41,32 +49,9 @@ struct Placement {
     ) -> Placement {
         var p = Placement()
         let existing = existing.sorted { utf8Less($0.cluster, $1.cluster) }
-        var kept: [Existing] = []
         let answer = placeNew ? answer : nil
-        if let answer {
-            let byName = Dictionary(answer.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
-            for e in existing {
-                guard let cluster = byName[e.cluster] else {
-                    p.moves.append(
-                        Departure(
-                            replica: e.name, cluster: e.cluster,
-                            reason:
-                                "InferenceCluster \(e.cluster) is no longer selected (deleted, or no longer matching the cluster selector)"
-                        ))
-                    continue
-                }
-                // A Ready replica stays whatever its cluster reports right now (flaps pass).
-                if !e.ready, let why = ineligibility(cluster) {
-                    p.moves.append(
-                        Departure(replica: e.name, cluster: e.cluster, reason: "the replica is not Ready and \(why)"))
-                    continue
-                }
-                kept.append(e)
-            }
-        } else {
-            // An input is missing or inconsistent: nothing running is lost to it, nothing new is placed.
-            kept = existing
-        }
+        // An input missing or inconsistent: nothing running is lost to it, nothing new is placed.
+        let kept = answer.map { p.keep(existing, on: $0, ineligibility: ineligibility) } ?? existing
         // Scaling down keeps Ready replicas first, then by cluster name.
         let ordered = kept.filter(\.ready) + kept.filter { !$0.ready }
         for e in ordered.dropFirst(replicas) {
@@ -78,5 +63,32 @@ struct Placement {
             p.clusters.append(c.name)
         }
         return p
+    }
+
+    /// The `existing` replicas that stay on the `answer`ed clusters; the others move.
+    private mutating func keep(
+        _ existing: [Existing], on answer: [ClusterView], ineligibility: (ClusterView) -> String?
+    ) -> [Existing] {
+        var kept: [Existing] = []
+        let byName = Dictionary(answer.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        for e in existing {
+            guard let cluster = byName[e.cluster] else {
+                moves.append(
+                    Departure(
+                        replica: e.name, cluster: e.cluster,
+                        reason:
+                            "InferenceCluster \(e.cluster) is no longer selected (deleted, or no longer matching the cluster selector)"
+                    ))
+                continue
+            }
+            // A Ready replica stays whatever its cluster reports right now (flaps pass).
+            if !e.ready, let why = ineligibility(cluster) {
+                moves.append(
+                    Departure(replica: e.name, cluster: e.cluster, reason: "the replica is not Ready and \(why)"))
+                continue
+            }
+            kept.append(e)
+        }
+        return kept
     }
 }

@@ -1,13 +1,34 @@
 /// What a ModelReplica composition works from, and its two outcomes:
 /// waiting on a missing input, or composing the workload.
 struct ReplicaContext {
+    /// The request being composed.
     let request: RunRequest
+    /// The observed ModelReplica.
     let xr: Value
+    /// Its namespace.
     let namespace: String
+    /// Its name.
     let name: String
+    /// The InferenceCluster it runs on.
     let cluster: String
+    /// The ModelCache its pods mount, if any.
+    let cacheName: String?
+    /// The step input's settings.
     let settings: Settings
+    /// Its validated `spec.workers`.
     let workers: WorkersSpec
+
+    /// The replica `xr` with its validated `spec`.
+    init(request: RunRequest, xr: XR, spec: ModelReplicaSpec) {
+        self.request = request
+        self.xr = xr.object
+        self.namespace = xr.namespace
+        self.name = xr.name
+        self.cluster = spec.clusterName
+        self.cacheName = spec.cacheName
+        self.settings = xr.settings
+        self.workers = spec.workers
+    }
 
     /// The remote name of the workload and Service.
     var remoteName: String { childName("modelreplica", namespace, name) }
@@ -21,7 +42,7 @@ struct ReplicaContext {
     }
 
     /// Whether the workload was composed before (Crossplane observes it).
-    var hasWorkload: Bool { request.observed.resources[ReplicaKey.workload] != nil }
+    var hasWorkload: Bool { request.observed.resources[.workload] != nil }
 
     /// An input is missing. A first-time composition waits with a condition; a
     /// replica whose workload exists answers FATAL, because dropping the workload
@@ -29,25 +50,17 @@ struct ReplicaContext {
     func missingInput(_ what: String, reason: String, cacheCondition: Bool = false, _ response: inout RunResponse) {
         let type = cacheCondition ? "CacheReady" : "WorkloadReady"
         if hasWorkload {
-            let message = "Cannot compose replica \(namespace)/\(name): \(what); keeping the running workload unchanged"
-            response.results.append(.fatal(message, reason: reason))
-            response.conditions.append(Condition(type: type, status: .false, reason: reason, message: message))
-        } else {
-            response.conditions.append(
-                Condition(type: type, status: .false, reason: reason, message: "Waiting: \(what)"))
-            if cacheCondition {
-                response.conditions.append(
-                    Condition(
-                        type: "WorkloadReady", status: .false, reason: "WaitingForCache",
-                        message: "Waiting: \(what)"))
-            }
-            response.desired.composite = Resource(object: compositeBase(), ready: .notReady)
+            return response.refuse(
+                "Cannot compose replica \(namespace)/\(name): \(what); keeping the running workload unchanged",
+                reason: reason, condition: type)
         }
-    }
-
-    /// The desired XR before status: apiVersion and kind.
-    func compositeBase() -> Value {
-        ["apiVersion": xr["apiVersion"] ?? .string(Composer.apiVersion), "kind": .string(ModelReplicaComposer.kind)]
+        response.conditions.append(Condition(type: type, status: .false, reason: reason, message: "Waiting: \(what)"))
+        if cacheCondition {
+            response.conditions.append(
+                Condition(type: "WorkloadReady", status: .false, reason: "WaitingForCache", message: "Waiting: \(what)")
+            )
+        }
+        response.resetDesiredComposite(of: xr, kind: ModelReplicaComposer.kind)
     }
 
     /// The revision directory the running workload's engine mounts (its cache
@@ -61,7 +74,7 @@ struct ReplicaContext {
 
     /// The engine container (the leader's, for a gang) of the observed workload.
     private var observedEngine: Value? {
-        let manifest = request.observed.resources[ReplicaKey.workload]?.object[path: "spec", "forProvider", "manifest"]
+        let manifest = request.observed.resources[.workload]?.object[path: "spec", "forProvider", "manifest"]
         let template =
             manifest?[path: "spec", "template"] ?? manifest?[path: "spec", "leaderWorkerTemplate", "leaderTemplate"]
         return template?[path: "spec", "containers"]?.listValue?.first { $0["name"]?.stringValue == "engine" }
@@ -83,100 +96,72 @@ struct ReplicaContext {
     /// Composes the workload (once something complete is staged, or because it
     /// already runs), the Service, the cache's Usage, and status, conditions and events.
     func composeWorkload(cache: CacheChoice, providerConfig: String, into response: inout RunResponse) {
-        let mount: WorkloadBuilder.Mount?
-        let phase: String?
-        var sharedCache: String?
-        switch cache {
-        case .shared(let m, let p, _):
-            (mount, phase, sharedCache) = (m, p, xr[path: "spec", "modelCacheRef", "name"]?.stringValue)
-        case .automatic(let m, let p, _, _): (mount, phase) = (m, p)
-        case .none: (mount, phase) = (nil, nil)
-        }
-        let phaseReady = phase == nil || phase == CachePhase.ready.rawValue
+        let phaseReady = cache.phase == nil || cache.phase == CachePhase.ready.rawValue
         // Something complete to serve: a staged revision, or a Ready cache that predates revisions.
-        let servable = phaseReady || mount?.revision != nil
-        let workloadReady = ProviderObject.isReady(request.observed.resources[ReplicaKey.workload])
+        let servable = phaseReady || cache.mount?.revision != nil
+        let workloadReady = ProviderObject.isReady(request.observed.resources[.workload])
 
+        // 1. The workload, its Service and the cache's Usage.
         if servable || hasWorkload {
-            let builder = WorkloadBuilder(
-                workers: workers, name: remoteName, labels: labels, settings: settings, mount: mount)
-            let (manifest, elsewhere) = builder.workload()
-            let query =
-                #"has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Available" && c.status == "True")"#
-            response.desired.resources[ReplicaKey.workload] = Resource(
-                object: ProviderObject.wrap(manifest, providerConfig: providerConfig, readinessQuery: query),
-                ready: workloadReady ? .ready : .notReady)
-            let serviceReady = ProviderObject.isReady(request.observed.resources[ReplicaKey.service])
-            response.desired.resources[ReplicaKey.service] = Resource(
-                object: ProviderObject.wrap(builder.service(), providerConfig: providerConfig),
-                ready: serviceReady ? .ready : .notReady)
-            if let sharedCache {
-                // The Usage goes with the pods that mount the cache, and names the revision they mount.
-                let usage = CacheUsage.manifest(
-                    namespace: namespace, replica: name, cache: sharedCache, cluster: cluster,
-                    revision: mount?.revision)
-                let usageReady = conditionStatus(request.observed.resources[CacheUsage.key]?.object, "Ready") == "True"
-                response.desired.resources[CacheUsage.key] = Resource(
-                    object: usage, ready: usageReady ? .ready : .notReady)
-            }
-            if let mount {
-                if let elsewhere {
-                    let message =
-                        "The engine's --model \(quote(elsewhere)) does not point at the cache mounted at "
-                        + "\(mount.path): the cache is unused"
-                    response.conditions.append(
-                        Condition(type: "CacheUsed", status: .false, reason: "ModelElsewhere", message: message))
-                    if condition(xr, "CacheUsed")?["reason"]?.stringValue != "ModelElsewhere" {
-                        response.results.append(.warning(message, reason: "CacheUnused"))
-                    }
-                } else {
-                    response.conditions.append(
-                        Condition(
-                            type: "CacheUsed", status: .true, reason: "ModelFromCache",
-                            message: "The engine reads the model from \(mount.path)"))
-                }
-            }
+            composeServing(cache: cache, providerConfig: providerConfig, workloadReady: workloadReady, &response)
         }
 
-        if let phase {
+        // 2. Conditions: the cache's, then the workload's.
+        if let phase = cache.phase {
             response.conditions.append(
                 cacheCondition(
-                    phase: phase, phaseReady: phaseReady, servable: servable, mount: mount,
-                    staged: cache.staged))
+                    phase: phase, phaseReady: phaseReady, servable: servable, mount: cache.mount, staged: cache.staged))
         }
-        let workload: Condition
-        if workloadReady {
-            workload = Condition(
-                type: "WorkloadReady", status: .true, reason: "Available",
-                message: "The workload on \(cluster) is available")
-        } else if servable || hasWorkload {
-            workload = Condition(
-                type: "WorkloadReady", status: .false, reason: "Creating",
-                message: "Waiting for the workload on \(cluster) to become available")
-        } else {
-            workload = Condition(
-                type: "WorkloadReady", status: .false, reason: "WaitingForCache",
-                message: "Waiting for the cache on \(cluster) to be Ready")
-        }
-        response.conditions.append(workload)
+        response.conditions.append(workloadCondition(ready: workloadReady, started: servable || hasWorkload))
 
-        var status: Fields = [:]
-        if let mount, let phase {
-            var c: Fields = [
-                "volume": .string(mount.claimName), "mountPath": .string(mount.path), "phase": .string(phase),
-            ]
-            if case .automatic(_, _, let source, _) = cache { c["source"] = .string(source) }
-            // The revision directory the pods mount (absent until something is staged), and whose it is.
-            if let revision = mount.revision { c["revision"] = .string(revision) }
-            if let staged = cache.staged { c["staged"] = .string(staged) }
-            status["cache"] = .object(c)
+        // 3. Status: the cache the pods mount.
+        response.updateDesiredComposite(
+            of: xr, kind: ModelReplicaComposer.kind, status: cacheStatus(cache), ready: workloadReady)
+    }
+
+    /// The workload and Service Objects, the Usage of a shared cache, and `CacheUsed`.
+    private func composeServing(
+        cache: CacheChoice, providerConfig: String, workloadReady: Bool, _ response: inout RunResponse
+    ) {
+        let mount = cache.mount
+        let builder = WorkloadBuilder(
+            workers: workers, name: remoteName, labels: labels, settings: settings, mount: mount)
+        let (manifest, elsewhere) = builder.workload()
+        let query =
+            #"has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Available" && c.status == "True")"#
+        response.desired.resources[.workload] = Resource(
+            object: ProviderObject.wrap(manifest, providerConfig: providerConfig, readinessQuery: query),
+            ready: workloadReady ? .ready : .notReady)
+        let serviceReady = ProviderObject.isReady(request.observed.resources[.service])
+        response.desired.resources[.service] = Resource(
+            object: ProviderObject.wrap(builder.service(), providerConfig: providerConfig),
+            ready: serviceReady ? .ready : .notReady)
+        if case .shared = cache, let cacheName {
+            // The Usage goes with the pods that mount the cache, and names the revision they mount.
+            let usage = CacheUsage.manifest(
+                namespace: namespace, replica: name, cache: cacheName, cluster: cluster, revision: mount?.revision)
+            let usageReady = conditionStatus(request.observed.resources[.cacheUsage]?.object, "Ready") == "True"
+            response.desired.resources[.cacheUsage] = Resource(object: usage, ready: usageReady ? .ready : .notReady)
         }
-        var composite = response.desired.composite ?? Resource(object: compositeBase())
-        var existing = composite.object["status"]?.objectValue ?? [:]
-        for (k, v) in status { existing[k] = v }
-        if !existing.isEmpty { composite.object["status"] = .object(existing) }
-        composite.ready = workloadReady ? .ready : .notReady
-        response.desired.composite = composite
+        if let mount { cacheUsed(mount, modelElsewhere: elsewhere, &response) }
+    }
+
+    /// `CacheUsed`: whether the engine reads the model from the mounted cache,
+    /// with a Warning when it newly does not.
+    private func cacheUsed(_ mount: WorkloadBuilder.Mount, modelElsewhere: String?, _ response: inout RunResponse) {
+        guard let elsewhere = modelElsewhere else {
+            return response.conditions.append(
+                Condition(
+                    type: "CacheUsed", status: .true, reason: "ModelFromCache",
+                    message: "The engine reads the model from \(mount.path)"))
+        }
+        let message =
+            "The engine's --model \(quote(elsewhere)) does not point at the cache mounted at \(mount.path): the cache is unused"
+        response.conditions.append(
+            Condition(type: "CacheUsed", status: .false, reason: "ModelElsewhere", message: message))
+        if condition(xr, "CacheUsed")?["reason"]?.stringValue != "ModelElsewhere" {
+            response.results.append(.warning(message, reason: "CacheUnused"))
+        }
     }
 
     /// `CacheReady`: True while the pods have a complete revision to read, even
@@ -202,134 +187,32 @@ struct ReplicaContext {
             message: "The cache on \(cluster) is \(phase)"
                 + (hasWorkload ? "; the running workload is kept" : "; the workload waits for it"))
     }
-}
 
-/// Composed resource keys of a ModelReplica.
-enum ReplicaKey {
-    static let workload = "workload"
-    static let service = "service"
-    static let claim = "cache-pvc"
-    static let job = "cache-hydrate"
-}
-
-/// The automatic cache of a multi-node replica without a ModelCache: its own
-/// claim and hydration Job, built by the same `CacheStaging` as a ModelCache's.
-enum AutomaticCache {
-    /// Composes the claim (and, until Ready, the Job) and answers the mount and phase;
-    /// nil (after adding a FATAL result) when the engine names no usable model.
-    static func plan(
-        _ ctx: ReplicaContext, providerConfig: String, rwx: ClusterView.RWXCache,
-        response: inout RunResponse
-    ) -> CacheChoice? {
-        let engine = ctx.workers.engine
-        let args = ModelArguments(engine["args"]?.listValue?.compactMap(\.stringValue) ?? [])
-        guard let id = args.model, !id.hasPrefix("/") else {
-            let message =
-                "Cannot run multi-node replica \(ctx.namespace)/\(ctx.name) without a ModelCache: the engine "
-                + "container has no --model=<HuggingFace id> argument to stage an automatic cache from; add one or set spec.modelCacheRef"
-            response.results.append(.fatal(message, reason: "NoModelID"))
-            response.conditions.append(
-                Condition(type: "CacheReady", status: .false, reason: "NoModelID", message: message))
-            return nil
+    /// `WorkloadReady`: available, starting (`started`: composed), or waiting for the cache.
+    private func workloadCondition(ready: Bool, started: Bool) -> Condition {
+        if ready {
+            return Condition(
+                type: "WorkloadReady", status: .true, reason: "Available",
+                message: "The workload on \(cluster) is available")
         }
-        guard ArtifactSource.isRepo(id) else {
-            let message =
-                "Invalid ModelReplica \(ctx.namespace)/\(ctx.name): engine argument --model \(quote(id)) is not a valid "
-                + "HuggingFace repo id: use owner/name or name, each part up to 96 letters, digits, '-', '_', '.'"
-            response.results.append(.fatal(message, reason: "InvalidSpec"))
-            response.conditions.append(
-                Condition(type: "CacheReady", status: .false, reason: "InvalidSpec", message: message))
-            return nil
+        if started {
+            return Condition(
+                type: "WorkloadReady", status: .false, reason: "Creating",
+                message: "Waiting for the workload on \(cluster) to become available")
         }
-        let source = ArtifactSource(repo: id, revision: nil)
-        var token: TokenSource?
-        for e in engine["env"]?.listValue ?? [] where e["name"]?.stringValue == "HF_TOKEN" {
-            if let ref = e[path: "valueFrom", "secretKeyRef"], let n = ref["name"]?.stringValue,
-                let k = ref["key"]?.stringValue
-            {
-                token = .workloadCluster(secretName: n, key: k)
-            }
-        }
-        let staging = CacheStaging(
-            ownerKind: "modelreplica", namespace: ctx.namespace, name: ctx.name, source: source,
-            token: token, labels: ctx.labels, settings: ctx.settings,
-            retry: ctx.xr[path: "metadata", "annotations", CacheStaging.retryAnnotation]?.stringValue,
-            generation: ctx.xr[path: "metadata", "generation"]?.intValue ?? 0)
-        // The replica's own status is the latch: `status.cache.staged` survives the Job's cleanup.
-        let observedCache = ctx.xr[path: "status", "cache"]
-        var previous = PreviousStaging(
-            phase: observedCache?["phase"]?.stringValue,
-            source: observedCache?["source"]?.stringValue,
-            staged: observedCache?["staged"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
-        // A lost or garbled status must not unmount the running pods' revision: the
-        // latch is recovered from the workload, and whatever it mounts survives pruning.
-        if previous.staged == nil { previous.staged = ctx.observedAutomaticStaged }
-        let running = ctx.observedRevision.flatMap { isRevisionDirectory($0) ? $0 : nil }
-        let observedClaim = ctx.request.observed.resources[ReplicaKey.claim]
-        let sizing = ClaimSizing(
-            cluster: ctx.cluster, claimName: staging.claimName, storageClass: rwx.storageClassName,
-            sizeGiB: rwx.defaultSizeGiB, observed: observedClaim)
-        let keep = Set(
-            [previous.staged.map(revisionDirectory), running].compactMap { $0 }.filter { $0 != source.directory }
-        )
-        .sorted()
-        let attempt = staging.attempt(sizeGiB: sizing.sizeGiB)
-        let observedJob = ObservedJob.Identity(ctx.request.observed.resources[ReplicaKey.job])
-        let current = staging.adopt(observedJob, attempt: attempt)
-        let judged = staging.judge(
-            cluster: ctx.cluster, claim: observedClaim, current: current, previous: previous, hints: hints)
-        var composed = [
-            (
-                ReplicaKey.claim,
-                staging.claimObject(
-                    providerConfig: providerConfig,
-                    claim: staging.claimManifest(storageClass: sizing.storageClass, size: sizing.size))
-            )
-        ]
-        if judged.report.phase != .ready {
-            let job =
-                current.map { staging.job(adopted: $0, keep: keep, attempt: attempt) }
-                ?? staging.newJob(
-                    named: staging.newJobName(staged: previous.staged, replacing: observedJob?.name), keep: keep,
-                    attempt: attempt)
-            composed.append(
-                (ReplicaKey.job, staging.jobObject(providerConfig: providerConfig, manifest: staging.jobManifest(job))))
-        }
-        for (key, object) in composed {
-            let ready: Readiness = ProviderObject.isReady(ctx.request.observed.resources[key]) ? .ready : .notReady
-            response.desired.resources[key] = Resource(object: object, ready: ready)
-        }
-        response.results += events(ctx, source: source.identity, previous: previous, judged: judged)
-        // Pods mount the staged revision, and are told the model id of what they actually serve.
-        var mount = WorkloadBuilder.Mount(
-            claimName: staging.claimName, path: ModelReplicaComposer.automaticMountPath,
-            automaticModelID: judged.staged.map { String($0.dropFirst("hf://".count)) } ?? id)
-        mount.revision = judged.staged.map(revisionDirectory) ?? running
-        return .automatic(mount, phase: judged.report.phase.rawValue, source: source.identity, staged: judged.staged)
+        return Condition(
+            type: "WorkloadReady", status: .false, reason: "WaitingForCache",
+            message: "Waiting for the cache on \(cluster) to be Ready")
     }
 
-    /// What the user should do about a permanent failure of an automatic cache.
-    static let hints = FailureHints(
-        notFound: "check the engine's --model argument; gated models need an HF_TOKEN secretKeyRef in the engine's env "
-            + "(then set annotation \(CacheStaging.retryAnnotation) on the ModelReplica to retry)",
-        diskFull: "the model does not fit: raise the InferenceCluster's spec.storage.rwxCache.defaultSizeGiB "
-            + "(an update needs room for two revisions)")
-
-    /// Events on transitions of the automatic cache: an update starts, the pods switch, hydration fails.
-    static func events(_ ctx: ReplicaContext, source: String, previous: PreviousStaging, judged: ClusterStaging)
-        -> [FunctionResult]
-    {
-        let owner = "Automatic cache of ModelReplica \(ctx.namespace)/\(ctx.name) on \(ctx.cluster)"
-        var out: [FunctionResult] = []
-        if let staged = judged.staged, staged != source, previous.source != source, judged.report.phase != .failed {
-            out.append(.normal("\(owner): updating \(staged) → \(source)", reason: "UpdateStarted"))
-        }
-        if let before = previous.staged, let now = judged.staged, before != now {
-            out.append(.normal("\(owner): switched from \(before) to \(now)", reason: "RevisionSwitched"))
-        }
-        if judged.report.phase == .failed, previous.phase != CachePhase.failed.rawValue {
-            out.append(.warning("\(owner): \(judged.report.message ?? "hydration failed")", reason: "StagingFailed"))
-        }
-        return out
+    /// `status.cache`: the claim the pods mount, where, its phase and what is staged; empty without a cache.
+    private func cacheStatus(_ cache: CacheChoice) -> Fields {
+        guard let mount = cache.mount, let phase = cache.phase else { return [:] }
+        var c: Fields = ["volume": .string(mount.claimName), "mountPath": .string(mount.path), "phase": .string(phase)]
+        if case .automatic(_, _, let source, _) = cache { c["source"] = .string(source) }
+        // The revision directory the pods mount (absent until something is staged), and whose it is.
+        if let revision = mount.revision { c["revision"] = .string(revision) }
+        if let staged = cache.staged { c["staged"] = .string(staged) }
+        return ["cache": .object(c)]
     }
 }

@@ -48,19 +48,37 @@ public struct WorkersSpec: Sendable, Hashable {
             }
         }
         let podSpec = v.object(template?["spec"], "\(field).template.spec")
+        let containers = parseContainers(podSpec, &v)
+        let pullSecrets = podSpec?["imagePullSecrets"]
+        if let ps = pullSecrets, !ps.isNull,
+            !(ps.listValue?.allSatisfy { $0["name"]?.stringValue.map(Rules.isDNSSubdomain) ?? false } ?? false)
+        {
+            v.fail("\(field).template.spec.imagePullSecrets", ps, "must be a list of {name: <Secret name>}")
+        }
+        guard let tensor, let containers else { return nil }
+        return WorkersSpec(
+            count: count, tensor: tensor, pipeline: pipeline, labels: labels, annotations: annotations,
+            containers: containers, imagePullSecrets: pullSecrets.flatMap { $0.isNull ? nil : $0 },
+            raw: workers)
+    }
+
+    /// The pod template's containers, validated; nil unless there is at least
+    /// one and exactly one is named `engine`.
+    private static func parseContainers(_ podSpec: Value?, _ v: inout Validator) -> [Value]? {
+        let field = "spec.workers.template.spec.containers"
         var containers: [Value] = []
         if let list = podSpec?["containers"] {
             if let items = list.listValue, !items.isEmpty {
                 containers = items
             } else {
-                v.fail("\(field).template.spec.containers", list, "must be a list of at least one container")
+                v.fail(field, list, "must be a list of at least one container")
             }
         } else if podSpec != nil {
-            v.fail("\(field).template.spec.containers", nil, "is required")
+            v.fail(field, nil, "is required")
         }
         var names = Set<String>()
         for (i, c) in containers.enumerated() {
-            let path = "\(field).template.spec.containers[\(i)]"
+            let path = "\(field)[\(i)]"
             guard v.object(c, path) != nil else { continue }
             if let name = v.string(c["name"], "\(path).name") {
                 if !Rules.isDNSLabel(name) {
@@ -79,18 +97,8 @@ public struct WorkersSpec: Sendable, Hashable {
             }
         }
         if !containers.isEmpty, !names.contains("engine") {
-            v.fail("\(field).template.spec.containers", nil, "must include exactly one container named engine")
+            v.fail(field, nil, "must include exactly one container named engine")
         }
-        let pullSecrets = podSpec?["imagePullSecrets"]
-        if let ps = pullSecrets, !ps.isNull,
-            !(ps.listValue?.allSatisfy { $0["name"]?.stringValue.map(Rules.isDNSSubdomain) ?? false } ?? false)
-        {
-            v.fail("\(field).template.spec.imagePullSecrets", ps, "must be a list of {name: <Secret name>}")
-        }
-        guard let tensor, !containers.isEmpty, names.contains("engine") else { return nil }
-        return WorkersSpec(
-            count: count, tensor: tensor, pipeline: pipeline, labels: labels, annotations: annotations,
-            containers: containers, imagePullSecrets: pullSecrets.flatMap { $0.isNull ? nil : $0 },
-            raw: workers)
+        return containers.isEmpty || !names.contains("engine") ? nil : containers
     }
 }

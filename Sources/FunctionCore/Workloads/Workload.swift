@@ -130,9 +130,8 @@ struct WorkloadBuilder {
         return (["metadata": metadata, "spec": spec], modelElsewhere)
     }
 
-    /// The engine container with GPUs, shared memory, the cache mount, its model
-    /// arguments and, per role, the gang wiring and the serving port and probes.
-    private func engine(_ container: Value, role: Role) -> (Value, String?) {
+    /// `container` with the GPUs of one node, shared memory and the cache mount.
+    private func withGPUsAndMounts(_ container: Value) -> Value {
         var c = container
         var resources = c["resources"]?.objectValue ?? [:]
         var limits = resources["limits"]?.objectValue ?? [:]
@@ -150,6 +149,13 @@ struct WorkloadBuilder {
             mounts.append(m)
         }
         c["volumeMounts"] = .list(mounts)
+        return c
+    }
+
+    /// The engine container with GPUs, shared memory, the cache mount, its model
+    /// arguments and, per role, the gang wiring and the serving port and probes.
+    private func engine(_ container: Value, role: Role) -> (Value, String?) {
+        var c = withGPUsAndMounts(container)
 
         // A gang engine without its own command is started by the constant bootstrap.
         let bootstrap = role != .single && c["command"] == nil

@@ -1,0 +1,78 @@
+/// The name of a composed resource in desired and observed state (Crossplane's
+/// composition resource name): every key the function composes under, in one place.
+///
+/// A String underneath: keys are built for every cluster of every call, and a
+/// wrapper of one String costs nothing over the String itself.
+struct ResourceKey: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The key as it appears in the request and the response.
+    let rawValue: String
+
+    /// A key as it appears in the request and the response.
+    init(rawValue: String) { self.rawValue = rawValue }
+
+    /// The key itself.
+    var description: String { rawValue }
+
+    // MARK: ModelDeployment
+
+    /// What every replica key starts with.
+    static let replicaPrefix = "replica-"
+
+    /// The ModelReplica a deployment places on `cluster`.
+    static func replica(on cluster: String) -> ResourceKey { ResourceKey(rawValue: replicaPrefix + cluster) }
+
+    /// The cluster a replica key names (`replica-<cluster>`), or nil for any other key.
+    /// Compared as characters, as the replica keys always were.
+    static func cluster(ofReplica key: String) -> String? {
+        guard key.hasPrefix(replicaPrefix) else { return nil }
+        return String(key.dropFirst(replicaPrefix.count))
+    }
+
+    // MARK: ModelCache, per cluster
+
+    /// What every claim key starts with.
+    static let claimPrefix = "pvc-"
+
+    /// The Object holding a ModelCache's claim on `cluster`.
+    static func claim(on cluster: String) -> ResourceKey { ResourceKey(rawValue: claimPrefix + cluster) }
+
+    /// The Object holding a ModelCache's hydration Job on `cluster`.
+    static func job(on cluster: String) -> ResourceKey { ResourceKey(rawValue: "hydrate-" + cluster) }
+
+    /// The Object holding a ModelCache's token copy on `cluster` (gated models only).
+    static func token(on cluster: String) -> ResourceKey { ResourceKey(rawValue: "token-" + cluster) }
+
+    /// The cluster a claim key names (`pvc-<cluster>`), or nil for any other key.
+    /// Compared as bytes: `claim(on:)` rebuilds exactly this key.
+    static func cluster(ofClaim key: String) -> String? {
+        let prefix = claimPrefix.utf8
+        guard key.utf8.starts(with: prefix) else { return nil }
+        return String(decoding: key.utf8.dropFirst(prefix.count), as: UTF8.self)
+    }
+
+    // MARK: ModelReplica
+
+    /// The Object holding the serving workload (Deployment or LeaderWorkerSet).
+    static let workload = ResourceKey(rawValue: "workload")
+    /// The Object holding the Service in front of the serving pods.
+    static let service = ResourceKey(rawValue: "service")
+    /// The Object holding an automatic cache's claim.
+    static let automaticClaim = ResourceKey(rawValue: "cache-pvc")
+    /// The Object holding an automatic cache's hydration Job.
+    static let automaticJob = ResourceKey(rawValue: "cache-hydrate")
+    /// The Usage of the ModelCache the pods mount.
+    static let cacheUsage = ResourceKey(rawValue: "usage-modelcache")
+
+    // MARK: InferenceCluster
+
+    /// The ClusterProviderConfig of an Existing cluster.
+    static let providerConfig = ResourceKey(rawValue: "provider-config")
+}
+
+extension Dictionary where Key == String {
+    /// The entry under a composed resource key.
+    subscript(key: ResourceKey) -> Value? {
+        get { self[key.rawValue] }
+        set { self[key.rawValue] = newValue }
+    }
+}

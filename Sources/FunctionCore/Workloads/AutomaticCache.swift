@@ -1,0 +1,151 @@
+/// The automatic cache of a multi-node replica without a ModelCache: its own
+/// claim and hydration Job, built by the same `CacheStaging` as a ModelCache's.
+enum AutomaticCache {
+    /// Composes the claim (and, until Ready, the Job) and answers the mount and phase;
+    /// nil (after refusing) when the engine names no usable model.
+    static func plan(
+        _ ctx: ReplicaContext, providerConfig: String, rwx: ClusterView.RWXCache,
+        response: inout RunResponse
+    ) -> CacheChoice? {
+        // 1. What to stage: the engine's --model, a HuggingFace id.
+        guard let id = modelID(ctx, &response) else { return nil }
+        let source = ArtifactSource(repo: id, revision: nil)
+        let staging = CacheStaging(
+            ownerKind: "modelreplica", namespace: ctx.namespace, name: ctx.name, source: source,
+            token: token(ctx.workers.engine), labels: ctx.labels, settings: ctx.settings,
+            retry: ctx.xr[path: "metadata", "annotations", CacheStaging.retryAnnotation]?.stringValue,
+            generation: ctx.xr[path: "metadata", "generation"]?.intValue ?? 0)
+
+        // 2. What is staged and mounted now.
+        let previous = previousStaging(ctx)
+        let running = ctx.observedRevision.flatMap { isRevisionDirectory($0) ? $0 : nil }
+
+        // 3. The claim and, until Ready, the Job; events on transitions.
+        let judged = compose(
+            staging, ctx, previous: previous, running: running, providerConfig: providerConfig, rwx: rwx, &response)
+        response.results += events(ctx, source: source.identity, previous: previous, judged: judged)
+
+        // 4. Pods mount the staged revision, and are told the model id of what they actually serve.
+        var mount = WorkloadBuilder.Mount(
+            claimName: staging.claimName, path: ModelReplicaComposer.automaticMountPath,
+            automaticModelID: judged.staged.map { String($0.dropFirst("hf://".count)) } ?? id)
+        mount.revision = judged.staged.map(revisionDirectory) ?? running
+        return .automatic(mount, phase: judged.report.phase.rawValue, source: source.identity, staged: judged.staged)
+    }
+
+    /// The engine's `--model`, when it is a HuggingFace repo id; nil (after refusing) otherwise.
+    static func modelID(_ ctx: ReplicaContext, _ response: inout RunResponse) -> String? {
+        let args = ModelArguments(ctx.workers.engine["args"]?.listValue?.compactMap(\.stringValue) ?? [])
+        guard let id = args.model, !id.hasPrefix("/") else {
+            response.refuse(
+                "Cannot run multi-node replica \(ctx.namespace)/\(ctx.name) without a ModelCache: the engine "
+                    + "container has no --model=<HuggingFace id> argument to stage an automatic cache from; add one "
+                    + "or set spec.modelCacheRef", reason: "NoModelID", condition: "CacheReady")
+            return nil
+        }
+        guard ArtifactSource.isRepo(id) else {
+            response.refuse(
+                "Invalid ModelReplica \(ctx.namespace)/\(ctx.name): engine argument --model \(quote(id)) is not a "
+                    + "valid HuggingFace repo id: use owner/name or name, each part up to 96 letters, digits, '-', "
+                    + "'_', '.'", reason: "InvalidSpec", condition: "CacheReady")
+            return nil
+        }
+        return id
+    }
+
+    /// The token the engine itself reads (its `HF_TOKEN` secretKeyRef, the last one
+    /// if repeated), in the remote namespace of the workload cluster.
+    static func token(_ engine: Value) -> TokenSource? {
+        var token: TokenSource?
+        for e in engine["env"]?.listValue ?? [] where e["name"]?.stringValue == "HF_TOKEN" {
+            if let ref = e[path: "valueFrom", "secretKeyRef"], let n = ref["name"]?.stringValue,
+                let k = ref["key"]?.stringValue
+            {
+                token = .workloadCluster(secretName: n, key: k)
+            }
+        }
+        return token
+    }
+
+    /// What was staged before. The replica's own status is the latch:
+    /// `status.cache.staged` survives the Job's cleanup. A lost or garbled status
+    /// must not unmount the running pods' revision: the latch is then recovered
+    /// from the workload.
+    static func previousStaging(_ ctx: ReplicaContext) -> PreviousStaging {
+        let observedCache = ctx.xr[path: "status", "cache"]
+        var previous = PreviousStaging(
+            phase: observedCache?["phase"]?.stringValue,
+            source: observedCache?["source"]?.stringValue,
+            staged: observedCache?["staged"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
+        if previous.staged == nil { previous.staged = ctx.observedAutomaticStaged }
+        return previous
+    }
+
+    /// Judges the cache and composes its claim and, until Ready, its Job.
+    /// Whatever the running pods mount survives pruning.
+    private static func compose(
+        _ staging: CacheStaging, _ ctx: ReplicaContext, previous: PreviousStaging, running: String?,
+        providerConfig: String, rwx: ClusterView.RWXCache, _ response: inout RunResponse
+    ) -> ClusterStaging {
+        let observedClaim = ctx.request.observed.resources[.automaticClaim]
+        let sizing = ClaimSizing(
+            cluster: ctx.cluster, claimName: staging.claimName, storageClass: rwx.storageClassName,
+            sizeGiB: rwx.defaultSizeGiB, observed: observedClaim)
+        let keep = Set(
+            [previous.staged.map(revisionDirectory), running].compactMap { $0 }.filter { $0 != staging.directory }
+        )
+        .sorted()
+        let attempt = staging.attempt(sizeGiB: sizing.sizeGiB)
+        let observedJob = ObservedJob.Identity(ctx.request.observed.resources[.automaticJob])
+        let current = staging.adopt(observedJob, attempt: attempt)
+        let judged = staging.judge(
+            cluster: ctx.cluster, claim: observedClaim, current: current, previous: previous, hints: hints)
+        var composed: [(ResourceKey, Value)] = [
+            (
+                .automaticClaim,
+                staging.claimObject(
+                    providerConfig: providerConfig,
+                    claim: staging.claimManifest(storageClass: sizing.storageClass, size: sizing.size))
+            )
+        ]
+        if judged.report.phase != .ready {
+            let job =
+                current.map { staging.job(adopted: $0, keep: keep, attempt: attempt) }
+                ?? staging.newJob(
+                    named: staging.newJobName(staged: previous.staged, replacing: observedJob?.name), keep: keep,
+                    attempt: attempt)
+            composed.append(
+                (.automaticJob, staging.jobObject(providerConfig: providerConfig, manifest: staging.jobManifest(job))))
+        }
+        for (key, object) in composed {
+            let ready: Readiness = ProviderObject.isReady(ctx.request.observed.resources[key]) ? .ready : .notReady
+            response.desired.resources[key] = Resource(object: object, ready: ready)
+        }
+        return judged
+    }
+
+    /// What the user should do about a permanent failure of an automatic cache.
+    static let hints = FailureHints(
+        notFound: "check the engine's --model argument; gated models need an HF_TOKEN secretKeyRef in the engine's env "
+            + "(then set annotation \(CacheStaging.retryAnnotation) on the ModelReplica to retry)",
+        diskFull: "the model does not fit: raise the InferenceCluster's spec.storage.rwxCache.defaultSizeGiB "
+            + "(an update needs room for two revisions)")
+
+    /// Events on transitions of the automatic cache: an update starts, the pods switch, hydration fails.
+    static func events(_ ctx: ReplicaContext, source: String, previous: PreviousStaging, judged: ClusterStaging)
+        -> [FunctionResult]
+    {
+        let owner = "Automatic cache of ModelReplica \(ctx.namespace)/\(ctx.name) on \(ctx.cluster)"
+        var out: [FunctionResult] = []
+        if let staged = judged.staged, staged != source, previous.source != source, judged.report.phase != .failed {
+            out.append(.normal("\(owner): updating \(staged) → \(source)", reason: "UpdateStarted"))
+        }
+        if let before = previous.staged, let now = judged.staged, before != now {
+            out.append(.normal("\(owner): switched from \(before) to \(now)", reason: "RevisionSwitched"))
+        }
+        if judged.report.phase == .failed, previous.phase != CachePhase.failed.rawValue {
+            out.append(.warning("\(owner): \(judged.report.message ?? "hydration failed")", reason: "StagingFailed"))
+        }
+        return out
+    }
+}

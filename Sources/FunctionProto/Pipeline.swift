@@ -68,17 +68,37 @@ public struct Pipeline: Sendable {
     public func run(_ bytes: UnsafeRawBufferPointer, timing timer: some StageTimer) -> Outcome {
         let request: RunRequest
         do {
-            request = try timer.time(.decode) { try Wire.decodeRequest(bytes) }
+            request = try timer.time(.decode) { try Self.decode(bytes) }
         } catch {
             return .rejected("\(error)")
         }
-        let response = timer.time(.compose) { composer.run(request) }
-        let encoded = timer.time(.encode) { Wire.encodeResponseMessage(response) }
+        let response = timer.time(.compose) { compose(request) }
+        let encoded = timer.time(.encode) { Self.encode(response) }
         // Last: composing and encoding both read the request, and either may find a malformed part.
         if let malformed = RequestPipeline.verdict(on: request) {
             return .rejected("the body is not a RunFunctionRequest: \(malformed)")
         }
         return .answered(Answer(request: request, response: response, encoded: encoded))
+    }
+
+    // Each stage a function of its own, never inlined: bench/instructions.sh counts each by its name.
+
+    /// Bytes to request.
+    @inline(never)
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
+        try Wire.decodeRequest(bytes)
+    }
+
+    /// Request to response.
+    @inline(never)
+    func compose(_ request: RunRequest) -> RunResponse {
+        composer.run(request)
+    }
+
+    /// Response to bytes.
+    @inline(never)
+    static func encode(_ response: RunResponse) -> EncodedMessage {
+        Wire.encodeResponseMessage(response)
     }
 
     /// The response's bytes, or nil when the call is rejected: the fuzzer's

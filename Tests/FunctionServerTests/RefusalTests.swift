@@ -1,6 +1,5 @@
 import FunctionCore
 import FunctionProto
-import Synchronization
 import Testing
 
 @testable import FunctionServer
@@ -51,24 +50,4 @@ struct RefusalTests {
         // The well-formed request is still answered.
         #expect(AnsweringTests.answer(AnsweringTests.call(service, good)) != nil)
     }
-}
-
-/// A composer that counts the requests it is given (and composes nothing).
-final class ComposeCounter: Sendable {
-    private struct Counting: KindComposer {
-        let counter: ComposeCounter
-        func compose(_ request: RunRequest, xr: XR, into response: inout RunResponse) { counter.add() }
-    }
-
-    private let calls = Mutex(0)
-
-    /// A composer for every kind this function knows, counting instead of composing.
-    var composer: Composer {
-        Composer(composers: ["ModelCache": Counting(counter: self), "ModelReplica": Counting(counter: self)])
-    }
-
-    /// How many requests reached a kind's composer.
-    var count: Int { calls.withLock { $0 } }
-
-    private func add() { calls.withLock { $0 += 1 } }
 }

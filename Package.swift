@@ -63,7 +63,12 @@ let package = Package(
         .testTarget(name: "FunctionCoreTests", dependencies: ["FunctionCore"], exclude: ["Golden"]),
         .testTarget(name: "FunctionYAMLTests", dependencies: ["FunctionYAML", "FunctionCore"]),
         .testTarget(name: "FunctionRenderTests", dependencies: ["FunctionRender", "FunctionYAML", "FunctionCore"]),
-        .testTarget(name: "FunctionServerTests", dependencies: ["FunctionServer"]),
+        .testTarget(
+            name: "FunctionServerTests",
+            dependencies: [
+                "FunctionServer", "FunctionProto", "FunctionCore", "FunctionRender", "FunctionYAML",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
         .testTarget(
             name: "FunctionProtoTests",
             dependencies: ["FunctionProto", "FunctionCore", "FunctionServer", "FunctionYAML"]),

@@ -22,9 +22,9 @@ objcopy --strip-debug "$binary" "$stripped"
 total() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}'; }
 for phase in decode compose encode; do
   case $phase in
-    decode) fn='*RequestDecoderV6decode*' ;;
-    compose) fn='*ComposerV3run*' ;;
-    encode) fn='*Wire*encodeResponse*' ;;
+    decode) fn='*8PipelineV6decode*' ;;
+    compose) fn='*8PipelineV7compose*' ;;
+    encode) fn='*8PipelineV6encode*' ;;
   esac
   valgrind --tool=callgrind --callgrind-out-file="$stripped.cg.$phase" --toggle-collect="$fn" \
     "$stripped" "$request" "$iterations" >/dev/null 2>&1

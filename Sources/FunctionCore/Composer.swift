@@ -49,18 +49,11 @@ public struct Composer: Sendable {
         self.composers = composers
     }
 
-    /// Runs one pipeline step. A request found malformed while it was read
-    /// gets only a Fatal result, whatever else was composed.
+    /// Runs one pipeline step through the request-level pipeline
+    /// (`RequestPipeline`): a request found malformed while it was read gets
+    /// only a Fatal result, whatever else was composed.
     public func run(_ request: RunRequest) -> RunResponse {
-        let response = compose(request)
-        if let malformed = request.decoding?.failure {
-            var refused = RunResponse(to: request)
-            // Not even the earlier steps' desired state is passed on: it may be what was malformed.
-            refused.desired = State()
-            refused.results = [.fatal("Cannot compose: the request is malformed: \(malformed)")]
-            return refused
-        }
-        return response
+        RequestPipeline.respond(to: request, compose: compose)
     }
 
     private func compose(_ request: RunRequest) -> RunResponse {

@@ -128,8 +128,9 @@ private func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?
 }
 
 /// The C callback. A plain global function, so it carries no actor isolation
-/// (a closure in main.swift would be @MainActor and trap on a gRPC thread).
-private func runFunctionTrampoline(
+/// (a closure in main.swift would be @MainActor and trap on a gRPC thread);
+/// internal, so that the tests call it as the shim does.
+func runFunctionTrampoline(
     context: UnsafeMutableRawPointer?, api: fmc_api_version,
     request: UnsafePointer<UInt8>?, requestLength: Int, waitedNanoseconds: UInt64,
     response: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,

@@ -80,37 +80,62 @@ struct Serve: ParsableCommand {
         configureGRPCLogging(debug: debug)
         tuneAllocator()
 
-        let tls: TLSMaterial?
-        if insecure {
-            tls = nil
-        } else if let dir = tlsCertsDir ?? ProcessInfo.processInfo.environment["TLS_SERVER_CERTS_DIR"], !dir.isEmpty {
-            tls = try TLSMaterial.load(directory: dir)
-        } else {
-            // One line, no usage dump: this is what a pod's log shows when misconfigured.
-            FileHandle.standardError.write(
-                Data(
-                    "function-modelcache: refusing to serve without TLS: set TLS_SERVER_CERTS_DIR or pass --tls-certs-dir for mTLS, or pass --insecure\n"
-                        .utf8))
-            throw ExitCode(2)
-        }
-
+        let tls = try tlsMaterial()
         if let warning = tls?.validityWarning(now: Int64(Date().timeIntervalSince1970)) {
             log.write(.warn, warning)
         }
-
         let listen = try ListenAddress(parsing: address)
-        let server: GRPCServer
+        let server = try start(listen, tls: tls, log: log)
+        // Before the Serving line: whoever waits for it may signal at once.
+        let signals = watchSignals(stopping: server, log: log)
+        log.write(
+            .info, "Serving",
+            [
+                "version": .string(FunctionVersion.current), "address": .string(listen.description),
+                "port": .int(Int64(server.port)), "tls": .bool(tls != nil),
+                "maxRecvMessageSizeMB": .int(Int64(maxRecvMessageSize)),
+                "maxConcurrentCalls": .int(Int64(concurrentCalls)),
+            ])
+
+        let trimmer = MemoryTrimmer(every: 10)
+        server.wait()
+        trimmer.cancel()
+        signals.cancel()
+        log.write(.info, "Stopped")
+    }
+
+    /// Calls composed at once: --max-concurrent-calls, or one per CPU core.
+    private var concurrentCalls: Int { maxConcurrentCalls ?? ProcessInfo.processInfo.activeProcessorCount }
+
+    /// The mTLS material, or nil with --insecure; with neither, one line on stderr and exit code 2.
+    private func tlsMaterial() throws -> TLSMaterial? {
+        if insecure { return nil }
+        if let dir = tlsCertsDir ?? ProcessInfo.processInfo.environment["TLS_SERVER_CERTS_DIR"], !dir.isEmpty {
+            return try TLSMaterial.load(directory: dir)
+        }
+        // One line, no usage dump: this is what a pod's log shows when misconfigured.
+        FileHandle.standardError.write(
+            Data(
+                "function-modelcache: refusing to serve without TLS: set TLS_SERVER_CERTS_DIR or pass --tls-certs-dir for mTLS, or pass --insecure\n"
+                    .utf8))
+        throw ExitCode(2)
+    }
+
+    /// Starts serving RunFunction on `listen`; a server that cannot start is logged and exits 1.
+    private func start(_ listen: ListenAddress, tls: TLSMaterial?, log: Logger) throws -> GRPCServer {
         do {
-            server = try GRPCServer(
+            return try GRPCServer(
                 address: listen.description, tls: tls, maxReceiveBytes: maxRecvMessageSize * 1024 * 1024,
-                maxConcurrentCalls: maxConcurrentCalls ?? ProcessInfo.processInfo.activeProcessorCount,
-                handler: FunctionService(log: log))
+                maxConcurrentCalls: concurrentCalls, handler: FunctionService(log: log))
         } catch {
             log.write(.error, "Cannot start", ["error": .string("\(error)")])
             throw ExitCode.failure
         }
-        // Before the Serving line: whoever waits for it may signal at once.
-        let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP]) { [gracePeriod] signal in
+    }
+
+    /// SIGTERM and SIGINT shut `server` down within --grace-period; SIGHUP is logged and ignored.
+    private func watchSignals(stopping server: GRPCServer, log: Logger) -> SignalWatcher {
+        SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP]) { [gracePeriod] signal in
             if signal == SIGHUP {
                 log.write(
                     .info, "Ignoring SIGHUP: certificates and flags are read once, at start; restart to reload them")
@@ -120,20 +145,6 @@ struct Serve: ParsableCommand {
                 .info, "Shutting down", ["signal": .int(Int64(signal)), "gracePeriodSeconds": .double(gracePeriod)])
             server.shutdown(grace: gracePeriod)
         }
-        log.write(
-            .info, "Serving",
-            [
-                "version": .string(FunctionVersion.current), "address": .string(listen.description),
-                "port": .int(Int64(server.port)), "tls": .bool(tls != nil),
-                "maxRecvMessageSizeMB": .int(Int64(maxRecvMessageSize)),
-                "maxConcurrentCalls": .int(Int64(maxConcurrentCalls ?? ProcessInfo.processInfo.activeProcessorCount)),
-            ])
-
-        let trimmer = MemoryTrimmer(every: 10)
-        server.wait()
-        trimmer.cancel()
-        signals.cancel()
-        log.write(.info, "Stopped")
     }
 }
 

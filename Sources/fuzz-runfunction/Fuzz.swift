@@ -52,7 +52,7 @@ func checkDecodersAgree(_ bytes: UnsafeRawBufferPointer) {
         }
         precondition(sameByLookup(mine, ref), "a lookup on the fast decoder's request disagrees with swift-protobuf")
         precondition((try? Wire.encodeRequest(mine)) == canonical, "the fast decoder disagrees with swift-protobuf")
-        precondition(mine.decoding?.failure == nil, "a request swift-protobuf reads was reported malformed")
+        precondition(RequestPipeline.verdict(on: mine) == nil, "a request swift-protobuf reads was reported malformed")
         let seed = canonical.reduce(UInt64(1_469_598_103_934_665_603)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
         guard let variant = NonCanonicalEncoding.variant(of: canonical, seed: seed),
             let again = variant.withUnsafeBytes({ try? Wire.decodeRequestWithSwiftProtobuf($0) }),

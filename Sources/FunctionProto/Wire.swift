@@ -24,7 +24,7 @@ public enum Wire {
     /// in the request's `decoding` report, which callers consult after
     /// composing and encoding (`Pipeline.run` and the server do). With
     /// `checkingEverything`, every byte is checked here, as swift-protobuf does.
-    public static func decodeRequest(_ bytes: UnsafeRawBufferPointer, checkingEverything: Bool = false) throws
+    package static func decodeRequest(_ bytes: UnsafeRawBufferPointer, checkingEverything: Bool = false) throws
         -> RunRequest
     {
         do {
@@ -42,7 +42,7 @@ public enum Wire {
     /// and refuses only what the checker refuses. It may accept more: an object
     /// overwritten before it is read (a later map entry with the same key, a
     /// later field of a oneof) is never read, so never checked.
-    public static func decodeRequestReadingEverything(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
+    package static func decodeRequestReadingEverything(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
         let request = try decodeRequest(bytes)
         var hasher = Hasher()
         hasher.combine(request)
@@ -54,7 +54,7 @@ public enum Wire {
     }
 
     /// Decodes through swift-protobuf: the reference the fast decoder is tested against.
-    public static func decodeRequestWithSwiftProtobuf(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
+    package static func decodeRequestWithSwiftProtobuf(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
         do {
             var options = BinaryDecodingOptions()
             options.discardUnknownFields = true

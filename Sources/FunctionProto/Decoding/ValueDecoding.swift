@@ -21,7 +21,7 @@ extension WireReader {
             case (V.structValue, 2):
                 let stop = try lengthLimit()
                 guard depth < Self.maxDepth else { throw failure("messages nest deeper than \(Self.maxDepth) levels") }
-                let body = DeferredStruct(bytes: bytes, start: pos, end: stop, depth: depth + 1)
+                let body = DeferredStruct(bytes: bytes, body: MessageBody(start: pos, end: stop, depth: depth + 1))
                 pos = stop
                 if case .object(let base) = v {
                     v = .object(Fields(deferred: MergedStruct(base: base, next: body)))

@@ -132,22 +132,6 @@ struct WireReader {
         return String(decoding: buffer, as: UTF8.self)
     }
 
-    /// Moves past a string field, checking it as UTF-8.
-    mutating func checkString() throws {
-        let stop = try lengthLimit()
-        let buffer = UnsafeBufferPointer(start: base + pos, count: stop - pos)
-        pos = stop
-        guard Self.isValidUTF8(buffer) else { throw failure("a string field is not valid UTF-8") }
-    }
-
-    /// A string field already checked (in a deferred object).
-    mutating func checkedString() throws -> String {
-        let stop = try lengthLimit()
-        let buffer = UnsafeBufferPointer(start: base + pos, count: stop - pos)
-        pos = stop
-        return String(decoding: buffer, as: UTF8.self)
-    }
-
     /// Whether `b` is valid UTF-8, by the same parser swift-protobuf uses; ASCII,
     /// almost all of a Kubernetes object, is checked eight bytes at a time.
     static func isValidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {

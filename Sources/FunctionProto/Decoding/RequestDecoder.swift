@@ -197,7 +197,7 @@ struct RequestDecoder {
     private mutating func deferredStruct(merging previous: Value?) throws -> Value {
         let start = r.pos
         if checking { try r.checkStruct() } else { r.pos = r.end }
-        let range = DeferredStruct(bytes: bytes, start: start, end: r.end, depth: r.depth)
+        let range = DeferredStruct(bytes: bytes, body: MessageBody(start: start, end: r.end, depth: r.depth))
         if let base = previous?.objectValue {
             return .object(Fields(deferred: MergedStruct(base: base, next: range)))
         }

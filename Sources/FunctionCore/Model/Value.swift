@@ -122,14 +122,20 @@ extension Value {
         }
     }
 
-    /// Runs `body` with the keys up to the first nil, on the stack.
+    /// Runs `body` with the keys up to the first nil, on the stack. A tuple
+    /// rather than an `InlineArray`: the array's elements are destroyed through
+    /// a generic loop (measured: +2 % instructions per call); a homogeneous
+    /// tuple is laid out as its elements in order.
     @inline(__always)
     private static func withPath<R>(
         _ a: String, _ b: String?, _ c: String?, _ d: String?, _ e: String?, _ body: (Span<String>) -> R
     ) -> R {
-        let keys: InlineArray<5, String> = [a, b ?? "", c ?? "", d ?? "", e ?? ""]
         let count = b == nil ? 1 : c == nil ? 2 : d == nil ? 3 : e == nil ? 4 : 5
-        return body(keys.span.extracting(first: count))
+        return withUnsafePointer(to: (a, b ?? "", c ?? "", d ?? "", e ?? "")) { tuple in
+            tuple.withMemoryRebound(to: String.self, capacity: 5) {
+                body(Span(_unsafeElements: UnsafeBufferPointer(start: $0, count: count)))
+            }
+        }
     }
 
     /// The value at a path of object keys (all the path lookups end here).

@@ -15,6 +15,7 @@ extension DeferredStruct {
     /// level's framing checked (lengths, wire types, nesting); nil when there is
     /// none or the bytes are malformed (recorded). Other entries' keys are not
     /// checked as UTF-8 on the usual encoding: they are not read (`fields()` checks them).
+    @inline(__always)
     func lastEntry(key: UnsafeBufferPointer<UInt8>, in level: MessageBody) -> Entry? {
         let base = bytes.base
         var found: Entry?
@@ -42,6 +43,7 @@ extension DeferredStruct {
     }
 
     /// `lastEntry(key:in:)` for a key given as a string.
+    @inline(__always)
     func lastEntry(named key: String, in level: MessageBody) -> Entry? {
         var key = key
         return key.withUTF8 { lastEntry(key: $0, in: level) }

@@ -130,14 +130,9 @@ extension DeferredStruct {
             try r.skip(wire, field: field)
             return nil
         }
-        let stop = try r.lengthLimit()
-        guard r.depth < WireReader.maxDepth else {
-            throw r.failure("messages nest deeper than \(WireReader.maxDepth) levels")
-        }
-        let entryStart = r.pos
-        let key = try Self.key(of: WireReader(base, r.pos, stop, depth: r.depth + 1))
-        r.pos = stop
-        return Entry(start: entryStart, end: stop, keyStart: key.start, keyCount: key.count)
+        let entry = try r.messageBody()
+        let key = try Self.key(of: WireReader(base, entry.start, entry.end, depth: entry.depth))
+        return Entry(start: entry.start, end: entry.end, keyStart: key.start, keyCount: key.count)
     }
 
     /// `soleValue(ofEntry:_:depth:field:)`, reading the usual encoding in place.

@@ -124,7 +124,8 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
         var (keyBytes, wantedBytes) = (key, wanted)
         return keyBytes.withUTF8 { keyBytes in
             wantedBytes.withUTF8 { wantedBytes -> Found? in
-                let ascii = wantedIsASCII ? wantedBytes : nil
+                let search = ItemSearch(
+                    key: key, keyBytes: keyBytes, wanted: wanted, ascii: wantedIsASCII ? wantedBytes : nil)
                 var found: Found?
                 var r = WireReader(bytes.base, list.start, list.end, depth: list.depth)
                 do {
@@ -134,26 +135,8 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                             try r.skip(w, field: f)
                             continue
                         }
-                        let stop = try r.lengthLimit()
-                        guard r.depth < WireReader.maxDepth else {
-                            throw r.failure("messages nest deeper than \(WireReader.maxDepth) levels")
-                        }
-                        let item = MessageBody(start: r.pos, end: stop, depth: r.depth + 1)
-                        r.pos = stop
-                        guard
-                            let body = soleField(
-                                ofValue: item.start, item.end, depth: item.depth, field: WireContract.Value.structValue)
-                        else {
-                            var general = WireReader(bytes.base, item.start, item.end, depth: item.depth)
-                            let v = try general.value(bytes, merging: .null)
-                            if found == nil, v[key]?.stringValue == wanted { found = .decoded(v) }
-                            continue
-                        }
-                        guard found == nil,
-                            let entry = lastEntry(key: keyBytes, in: body),
-                            try stringValue(of: entry, depth: body.depth, equals: wanted, ascii: ascii)
-                        else { continue }
-                        found = .body(body)
+                        let hit = try match(r.messageBody(), against: search, searching: found == nil)
+                        if found == nil { found = hit }
                     }
                 } catch {
                     bytes.report.record("\(error)")
@@ -162,6 +145,37 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                 return found
             }
         }
+    }
+
+    /// What a list search looks for: items whose field `key` is the string `wanted`.
+    private struct ItemSearch {
+        /// The field compared.
+        let key: String
+        /// Its UTF-8 bytes.
+        let keyBytes: UnsafeBufferPointer<UInt8>
+        /// The string wanted.
+        let wanted: String
+        /// Its UTF-8 bytes when it is ASCII (then compared as bytes), else nil.
+        let ascii: UnsafeBufferPointer<UInt8>?
+    }
+
+    /// Reads the list item `item` (a Value body) as a search of the decoded list
+    /// reads it; the item when `searching` and it is an object that `search` looks for.
+    @inline(__always)
+    private func match(_ item: MessageBody, against search: ItemSearch, searching: Bool) throws -> Found? {
+        guard
+            let body = soleField(
+                ofValue: item.start, item.end, depth: item.depth, field: WireContract.Value.structValue)
+        else {
+            // Not the usual encoding of an object: decoded (and so read in full).
+            var general = WireReader(bytes.base, item.start, item.end, depth: item.depth)
+            let v = try general.value(bytes, merging: .null)
+            return searching && v[search.key]?.stringValue == search.wanted ? .decoded(v) : nil
+        }
+        guard searching, let entry = lastEntry(key: search.keyBytes, in: body),
+            try stringValue(of: entry, depth: body.depth, equals: search.wanted, ascii: search.ascii)
+        else { return nil }
+        return .body(body)
     }
 
     /// Whether the value of `entry` (of a Struct body at `depth`) is the string

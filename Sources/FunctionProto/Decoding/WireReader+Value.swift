@@ -18,10 +18,7 @@ extension WireReader {
             case (V.stringValue, 2): v = .string(try string())
             case (V.boolValue, 0): v = .bool(try varint() != 0)
             case (V.structValue, 2):
-                let stop = try lengthLimit()
-                guard depth < Self.maxDepth else { throw failure("messages nest deeper than \(Self.maxDepth) levels") }
-                let body = DeferredStruct(bytes: bytes, body: MessageBody(start: pos, end: stop, depth: depth + 1))
-                pos = stop
+                let body = DeferredStruct(bytes: bytes, body: try messageBody())
                 if case .object(let base) = v {
                     v = .object(Fields(deferred: MergedStruct(base: base, next: body)))
                 } else {

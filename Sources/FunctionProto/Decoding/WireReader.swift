@@ -54,6 +54,15 @@ struct WireReader {
         return result
     }
 
+    /// The body of the length-delimited message at the cursor, which moves past it.
+    @inline(__always)
+    mutating func messageBody() throws -> MessageBody {
+        let stop = try lengthLimit()
+        guard depth < Self.maxDepth else { throw failure("messages nest deeper than \(Self.maxDepth) levels") }
+        defer { pos = stop }
+        return MessageBody(start: pos, end: stop, depth: depth + 1)
+    }
+
     /// Reads a length and returns where the delimited bytes end.
     @inline(__always)
     mutating func lengthLimit() throws -> Int {

@@ -237,11 +237,6 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         }
     }
 
-    /// Makes room for `n` fields, for builders that know how many they add.
-    public mutating func reserveCapacity(_ n: Int) {
-        mutateEntries { $0.reserveCapacity(n) }
-    }
-
     /// The keys, in order.
     public var keys: [String] { entries.map(\.key) }
 

@@ -1,9 +1,5 @@
 import FunctionCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Reading one level of a Struct body in place: finding a map entry by key
 /// without decoding the others, and recognising the usual encodings (an entry
 /// that is exactly a key and a value, a Value that is exactly one field) so

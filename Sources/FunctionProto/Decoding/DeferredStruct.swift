@@ -10,10 +10,10 @@ import Synchronization
 /// along it. Nested objects become deferred structs in turn. Iterating or
 /// encoding the object decodes its level once, and later lookups use that.
 ///
-/// The bytes are checked as they are read, by the rules `RequestDecoder`
-/// applies up front in checking mode (lengths, wire types, UTF-8, nesting):
-/// the first problem is recorded in the request's `DecodingReport`, the
-/// malformed part reads as absent, and the caller refuses the request.
+/// The bytes are checked as they are read, by the rules `checkStruct` applies
+/// up front in checking mode (lengths, wire types, UTF-8, nesting): the first
+/// problem is recorded in the request's `DecodingReport`, the malformed part
+/// reads as absent, and the pipeline refuses the request (see RequestDecoder.swift).
 final class DeferredStruct: DeferredObject, @unchecked Sendable {
     /// The request the Struct is in.
     let bytes: RequestBytes

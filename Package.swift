@@ -56,8 +56,11 @@ let package = Package(
         // libFuzzer target (scripts/fuzz.sh); without -DFUZZING it replays inputs.
         .executableTarget(
             name: "fuzz-runfunction",
-            dependencies: ["FunctionProto", "FunctionCore", "FunctionYAML"]
+            dependencies: ["FunctionProto", "FunctionCore", "FunctionYAML", "WireTestSupport"]
         ),
+        // Test support, never shipped: other valid encodings of a request, for the
+        // differential checks of the tests and the fuzzer.
+        .target(name: "WireTestSupport", path: "Tests/WireTestSupport"),
         // Phase timings for profiling (bench/README.md).
         .executableTarget(name: "bench-core", dependencies: ["FunctionProto", "FunctionCore"]),
         .testTarget(name: "FunctionCoreTests", dependencies: ["FunctionCore"], exclude: ["Golden"]),
@@ -71,7 +74,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "FunctionProtoTests",
-            dependencies: ["FunctionProto", "FunctionCore", "FunctionServer", "FunctionYAML"]),
+            dependencies: ["FunctionProto", "FunctionCore", "FunctionServer", "FunctionYAML", "WireTestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -117,7 +117,7 @@ public final class EncodedMessage: @unchecked Sendable {
     // Immutable after init; ownership moves out at most once, in release().
     private var owner: UnsafeMutableRawPointer?
     /// The message bytes.
-    public let bytes: UnsafeBufferPointer<UInt8>
+    package let bytes: UnsafeBufferPointer<UInt8>
 
     init(owner: UnsafeMutableRawPointer, start: UnsafePointer<UInt8>, count: Int) {
         self.owner = owner
@@ -133,7 +133,7 @@ public final class EncodedMessage: @unchecked Sendable {
     public var array: [UInt8] { Array(bytes) }
 
     /// Gives up ownership: the caller must `free` the returned block, which holds `bytes`.
-    public func release() -> UnsafeMutableRawPointer? {
+    package func release() -> UnsafeMutableRawPointer? {
         defer { owner = nil }
         return owner
     }

@@ -24,7 +24,7 @@ public enum Wire {
     /// in the request's `decoding` report, which callers consult after
     /// composing and encoding (`Pipeline.run` and the server do). With
     /// `checkingEverything`, every byte is checked here, as swift-protobuf does.
-    public static func decodeRequest(_ bytes: UnsafeRawBufferPointer, checkingEverything: Bool = false) throws
+    package static func decodeRequest(_ bytes: UnsafeRawBufferPointer, checkingEverything: Bool = false) throws
         -> RunRequest
     {
         do {
@@ -42,7 +42,7 @@ public enum Wire {
     /// and refuses only what the checker refuses. It may accept more: an object
     /// overwritten before it is read (a later map entry with the same key, a
     /// later field of a oneof) is never read, so never checked.
-    public static func decodeRequestReadingEverything(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
+    package static func decodeRequestReadingEverything(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
         let request = try decodeRequest(bytes)
         var hasher = Hasher()
         hasher.combine(request)
@@ -54,7 +54,7 @@ public enum Wire {
     }
 
     /// Decodes through swift-protobuf: the reference the fast decoder is tested against.
-    public static func decodeRequestWithSwiftProtobuf(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
+    package static func decodeRequestWithSwiftProtobuf(_ bytes: UnsafeRawBufferPointer) throws -> RunRequest {
         do {
             var options = BinaryDecodingOptions()
             options.discardUnknownFields = true
@@ -178,46 +178,63 @@ extension WireResponse {
             meta.ttl = d
         }
         desired = r.desired.wire
-        results = r.results.map { res in
-            var w = Apiextensions_Fn_Proto_V1_Result()
-            w.severity = res.severity.wire
-            w.message = res.message
-            if let reason = res.reason { w.reason = reason }
-            if let target = res.target { w.target = target.wire }
-            return w
-        }
+        results = r.results.map(\.wire)
         if let context = r.context { self.context = context.protoStruct }
         if let output = r.output { self.output = output.protoStruct }
-        if let req = r.requirements {
-            requirements.resources = req.resources.mapValues { sel in
-                var w = Apiextensions_Fn_Proto_V1_ResourceSelector()
-                w.apiVersion = sel.apiVersion
-                w.kind = sel.kind
-                switch sel.match {
-                case .name(let n): w.matchName = n
-                case .labels(let l):
-                    var m = Apiextensions_Fn_Proto_V1_MatchLabels()
-                    m.labels = l
-                    w.matchLabels = m
-                }
-                if let ns = sel.namespace { w.namespace = ns }
-                return w
+        if let req = r.requirements { requirements = req.wire }
+        conditions = r.conditions.map(\.wire)
+    }
+}
+
+extension FunctionResult {
+    /// This result on the wire.
+    var wire: Apiextensions_Fn_Proto_V1_Result {
+        var w = Apiextensions_Fn_Proto_V1_Result()
+        w.severity = severity.wire
+        w.message = message
+        if let reason { w.reason = reason }
+        if let target { w.target = target.wire }
+        return w
+    }
+}
+
+extension Requirements {
+    /// These requirements on the wire.
+    var wire: Apiextensions_Fn_Proto_V1_Requirements {
+        var w = Apiextensions_Fn_Proto_V1_Requirements()
+        w.resources = resources.mapValues { sel in
+            var s = Apiextensions_Fn_Proto_V1_ResourceSelector()
+            s.apiVersion = sel.apiVersion
+            s.kind = sel.kind
+            switch sel.match {
+            case .name(let n): s.matchName = n
+            case .labels(let l):
+                var m = Apiextensions_Fn_Proto_V1_MatchLabels()
+                m.labels = l
+                s.matchLabels = m
             }
-            requirements.schemas = req.schemas.mapValues { sel in
-                var w = Apiextensions_Fn_Proto_V1_SchemaSelector()
-                w.apiVersion = sel.apiVersion
-                w.kind = sel.kind
-                return w
-            }
+            if let ns = sel.namespace { s.namespace = ns }
+            return s
         }
-        conditions = r.conditions.map { c in
-            var w = Apiextensions_Fn_Proto_V1_Condition()
-            w.type = c.type
-            w.status = c.status.wire
-            w.reason = c.reason
-            if let m = c.message { w.message = m }
-            if let t = c.target { w.target = t.wire }
-            return w
+        w.schemas = schemas.mapValues { sel in
+            var s = Apiextensions_Fn_Proto_V1_SchemaSelector()
+            s.apiVersion = sel.apiVersion
+            s.kind = sel.kind
+            return s
         }
+        return w
+    }
+}
+
+extension Condition {
+    /// This condition on the wire.
+    var wire: Apiextensions_Fn_Proto_V1_Condition {
+        var w = Apiextensions_Fn_Proto_V1_Condition()
+        w.type = type
+        w.status = status.wire
+        w.reason = reason
+        if let message { w.message = message }
+        if let target { w.target = target.wire }
+        return w
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import FunctionCore
 import FunctionProto
 import FunctionYAML
+import WireTestSupport
 
 /// One fuzz input through every path that takes untrusted bytes: as a
 /// serialized RunFunctionRequest (the server's path), and as a YAML/JSON XR

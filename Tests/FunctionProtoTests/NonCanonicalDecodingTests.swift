@@ -2,6 +2,7 @@ import Foundation
 import FunctionCore
 import SwiftProtobuf
 import Testing
+import WireTestSupport
 
 @testable import FunctionProto
 

@@ -198,17 +198,17 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
     /// that, …); nil when any step is missing or not an object. Deferred fields
     /// walk the path in their serialized form, without building the objects
     /// along the way.
-    public func value(atPath keys: UnsafeBufferPointer<String>) -> Value? {
-        guard let first = keys.first else { return .object(self) }
+    package func value(atPath keys: Span<String>) -> Value? {
+        guard !keys.isEmpty else { return .object(self) }
         if let d = deferred, keys.count > 1 { return d.value(forPath: keys) }
-        guard let v = self[first] else { return nil }
-        return v.value(atPath: UnsafeBufferPointer(rebasing: keys.dropFirst()))
+        guard let v = self[keys[0]] else { return nil }
+        return v.value(atPath: keys.extracting(droppingFirst: 1))
     }
 
     /// The first object in the list at the path `keys` whose field `key` is the
     /// string `value`; nil when there is none (or the path is not a list).
     /// Deferred fields search the serialized list, building only the object found.
-    public func firstObject(inListAt keys: UnsafeBufferPointer<String>, where key: String, is value: String) -> Value? {
+    package func firstObject(inListAt keys: Span<String>, where key: String, is value: String) -> Value? {
         guard !keys.isEmpty else { return nil }
         if let d = deferred { return d.firstObject(inListAt: keys, where: key, is: value) }
         return self.value(atPath: keys)?.listValue?.first { $0[key]?.stringValue == value }
@@ -216,9 +216,8 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
 
     /// Field `field` of the first object in the list at the path `keys` whose
     /// field `key` is the string `value`: deferred fields read it in place.
-    public func value(
-        ofField field: String, inFirstObjectInListAt keys: UnsafeBufferPointer<String>, where key: String,
-        is value: String
+    package func value(
+        ofField field: String, inFirstObjectInListAt keys: Span<String>, where key: String, is value: String
     ) -> Value? {
         guard !keys.isEmpty else { return nil }
         if let d = deferred { return d.value(ofField: field, inFirstObjectInListAt: keys, where: key, is: value) }
@@ -238,18 +237,6 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         }
     }
 
-    /// Sets a field, for builders whose keys are constants written in key
-    /// order: then it appends without a search. Keys out of order, or repeated,
-    /// are still placed correctly (the order is checked, in every build).
-    public mutating func appendSorted(_ key: String, _ value: Value) {
-        self[key] = value
-    }
-
-    /// Makes room for `n` fields, for builders that know how many they add.
-    public mutating func reserveCapacity(_ n: Int) {
-        mutateEntries { $0.reserveCapacity(n) }
-    }
-
     /// The keys, in order.
     public var keys: [String] { entries.map(\.key) }
 
@@ -261,9 +248,8 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
         private var entries: [Entry]
 
         /// Starts from `fields` (a repeated message field merges into what came before).
-        public init(_ fields: Fields? = nil, adding count: Int = 0) {
+        public init(_ fields: Fields? = nil) {
             entries = fields?.entries ?? []
-            if count > 0 { entries.reserveCapacity(entries.count + count) }
         }
 
         /// Adds a field; a later one with the same key wins.
@@ -275,7 +261,7 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
 
     /// An identity for this storage: equal identities (while both are alive)
     /// mean the same stored fields. Encoders use it to write a shared subtree once.
-    public var storageIdentity: UnsafeRawPointer? {
+    package var storageIdentity: UnsafeRawPointer? {
         entries.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
     }
 
@@ -325,16 +311,16 @@ open class DeferredObject: @unchecked Sendable {
     /// The value at a path of keys (at least two), as `Fields.value(atPath:)`.
     /// By default, one lookup per key; decoders override it to walk the path
     /// without building the objects along the way.
-    open func value(forPath keys: UnsafeBufferPointer<String>) -> Value? {
+    open func value(forPath keys: Span<String>) -> Value? {
         guard let v = value(forKey: keys[0]) else { return nil }
-        return v.value(atPath: UnsafeBufferPointer(rebasing: keys.dropFirst()))
+        return v.value(atPath: keys.extracting(droppingFirst: 1))
     }
 
     /// The first object in the list at `keys` whose field `key` is the string
     /// `value` (a condition by type, a container by name), as
     /// `Fields.firstObject(inListAt:where:is:)`. By default, the list is read
     /// and searched; decoders override it to search the serialized list.
-    open func firstObject(inListAt keys: UnsafeBufferPointer<String>, where key: String, is value: String) -> Value? {
+    open func firstObject(inListAt keys: Span<String>, where key: String, is value: String) -> Value? {
         let list = keys.count == 1 ? self.value(forKey: keys[0]) : self.value(forPath: keys)
         return list?.listValue?.first { $0[key]?.stringValue == value }
     }
@@ -343,8 +329,7 @@ open class DeferredObject: @unchecked Sendable {
     /// `key` is the string `value`, as `firstObject(inListAt:where:is:)?[field]`.
     /// Decoders override it to read the field without building the object.
     open func value(
-        ofField field: String, inFirstObjectInListAt keys: UnsafeBufferPointer<String>, where key: String,
-        is value: String
+        ofField field: String, inFirstObjectInListAt keys: Span<String>, where key: String, is value: String
     ) -> Value? {
         firstObject(inListAt: keys, where: key, is: value)?[field]
     }

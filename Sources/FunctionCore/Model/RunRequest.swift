@@ -65,10 +65,9 @@ public struct RunRequest: Sendable, Hashable {
 ///
 /// The fast decoder checks each observed object's bytes only as far as they are
 /// read, so a malformed part can surface during composition. The first such
-/// problem is recorded here; whoever composed the request must then refuse it
-/// (`Composer.run` answers only a Fatal result, the server the same
-/// INVALID_ARGUMENT as for bytes refused up front): a malformed request never
-/// produces desired state.
+/// problem is recorded here; whoever runs the request must then refuse it (the
+/// request pipeline answers the same INVALID_ARGUMENT as for bytes refused up
+/// front): a malformed request never produces desired state.
 public final class DecodingReport: @unchecked Sendable {
     // Written once under the lock, read after `failed` is seen set.
     private let lock = Mutex<String?>(nil)

@@ -10,59 +10,53 @@ import Synchronization
 /// along it. Nested objects become deferred structs in turn. Iterating or
 /// encoding the object decodes its level once, and later lookups use that.
 ///
-/// The bytes are checked as they are read, by the rules `RequestDecoder`
-/// applies up front in checking mode (lengths, wire types, UTF-8, nesting):
-/// the first problem is recorded in the request's `DecodingReport`, the
-/// malformed part reads as absent, and the caller refuses the request.
+/// The bytes are checked as they are read, by the rules `checkStruct` applies
+/// up front in checking mode (lengths, wire types, UTF-8, nesting): the first
+/// problem is recorded in the request's `DecodingReport`, the malformed part
+/// reads as absent, and the pipeline refuses the request (see RequestDecoder.swift).
 final class DeferredStruct: DeferredObject, @unchecked Sendable {
     /// The request the Struct is in.
     let bytes: RequestBytes
-    /// Where the Struct's body starts.
-    let start: Int
-    /// Where it ends.
-    let end: Int
-    /// How many messages enclose the body (bounds nesting, as the decoder does).
-    let depth: Int
+    /// The Struct's body (its depth bounds nesting, as the decoder does).
+    let body: MessageBody
 
-    private let lock = SpinLock()
-    /// Every field, once `fields()` ran; written once under `lock`, then `decodedFlag` is set.
-    private var decoded: Fields?
+    /// Every field, once `fields()` ran; written once, then `decodedFlag` is set.
+    private let decoded = Mutex<Fields?>(nil)
+    /// Whether `decoded` is set: read without the lock by every lookup.
     private let decodedFlag = Atomic<Bool>(false)
 
-    init(bytes: RequestBytes, start: Int, end: Int, depth: Int) {
+    init(bytes: RequestBytes, body: MessageBody) {
         self.bytes = bytes
-        self.start = start
-        self.end = end
-        self.depth = depth
+        self.body = body
     }
 
     override var isDecoded: Bool { decodedFlag.load(ordering: .acquiring) }
 
     override func value(forKey key: String) -> Value? {
         // Decoded already (the object was iterated or encoded): look it up there.
-        if decodedFlag.load(ordering: .acquiring), let decoded = lock.withLock({ decoded }) {
+        if decodedFlag.load(ordering: .acquiring), let decoded = decoded.withLock({ $0 }) {
             return decoded[key]
         }
         // Otherwise scan the level's bytes for the key and decode only its value.
         // Measured against indexing a level and remembering its values: the
         // composers ask most objects one to three things, and a scan of a level
         // costs less than building and keeping an index (bench/instructions.sh).
-        guard let entry = lastEntry(named: key, in: (start, end, depth)) else { return nil }
-        return value(of: entry, depth: depth)
+        guard let entry = lastEntry(named: key, in: body) else { return nil }
+        return value(of: entry, depth: body.depth)
     }
 
-    override func value(forPath keys: UnsafeBufferPointer<String>) -> Value? {
+    override func value(forPath keys: Span<String>) -> Value? {
         if decodedFlag.load(ordering: .acquiring) { return super.value(forPath: keys) }
         // The path is followed through the bytes: each level is scanned (and
         // checked) for its key, and no object is built until the last step, or
         // until a step is not one plain object (then the general reading takes
         // over). The hottest loop of a call: the key's bytes are taken here, not
         // through `lastEntry(named:in:)`, which measured 1 % more per call.
-        var level = (start: start, end: end, depth: depth)
+        var level = body
         var i = 0
         while true {
             var key = keys[i]
-            let entry = key.withUTF8 { lastEntry(key: $0, start: level.start, end: level.end, depth: level.depth) }
+            let entry = key.withUTF8 { lastEntry(key: $0, in: level) }
             guard let entry else { return nil }
             if i == keys.count - 1 { return value(of: entry, depth: level.depth) }
             if let body = soleValue(ofEntry: entry, depth: level.depth, field: WireContract.Value.structValue) {
@@ -71,24 +65,21 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                 continue
             }
             let v = entryValue(entry.start, entry.end, depth: level.depth)
-            return v.value(atPath: UnsafeBufferPointer(rebasing: keys[(i + 1)...]))
+            return v.value(atPath: keys.extracting(droppingFirst: i + 1))
         }
     }
 
-    override func firstObject(inListAt keys: UnsafeBufferPointer<String>, where key: String, is wanted: String)
-        -> Value?
-    {
+    override func firstObject(inListAt keys: Span<String>, where key: String, is wanted: String) -> Value? {
         switch findFirst(inListAt: keys, where: key, is: wanted) {
         case .body(let b)?:
-            return .object(Fields(deferred: DeferredStruct(bytes: bytes, start: b.start, end: b.end, depth: b.depth)))
+            return .object(Fields(deferred: DeferredStruct(bytes: bytes, body: b)))
         case .decoded(let v)?: return v
         case nil: return nil
         }
     }
 
     override func value(
-        ofField field: String, inFirstObjectInListAt keys: UnsafeBufferPointer<String>, where key: String,
-        is wanted: String
+        ofField field: String, inFirstObjectInListAt keys: Span<String>, where key: String, is wanted: String
     ) -> Value? {
         switch findFirst(inListAt: keys, where: key, is: wanted) {
         case .body(let b)?:
@@ -102,18 +93,18 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     /// An object found in a list: its Struct body in place, or, when the item
     /// was not in the usual form, the item decoded.
     private enum Found {
-        case body((start: Int, end: Int, depth: Int))
+        case body(MessageBody)
         case decoded(Value)
     }
 
     /// The first object in the list at `keys` whose `key` is `wanted`, the path
     /// to the list followed through the bytes as `value(forPath:)` does.
-    private func findFirst(inListAt keys: UnsafeBufferPointer<String>, where key: String, is wanted: String) -> Found? {
+    private func findFirst(inListAt keys: Span<String>, where key: String, is wanted: String) -> Found? {
         func general() -> Found? {
             super.firstObject(inListAt: keys, where: key, is: wanted).map { .decoded($0) }
         }
         if decodedFlag.load(ordering: .acquiring) { return general() }
-        var level = (start: start, end: end, depth: depth)
+        var level = body
         for i in keys.indices {
             guard let entry = lastEntry(named: keys[i], in: level) else { return nil }
             let field = i == keys.count - 1 ? WireContract.Value.listValue : WireContract.Value.structValue
@@ -127,15 +118,14 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     /// `key` is `wanted`: each item's `key` compared in place, and only the item
     /// found built. Every item is read as far as a search of the decoded list
     /// reads it (its framing, and a non-object item in full), also after the one found.
-    private func firstItem(inList list: (start: Int, end: Int, depth: Int), where key: String, is wanted: String)
-        -> Found?
-    {
+    private func firstItem(inList list: MessageBody, where key: String, is wanted: String) -> Found? {
         // An ASCII `wanted` is compared as bytes (checked once here, not per item).
         let wantedIsASCII = wanted.utf8.allSatisfy { $0 < 0x80 }
         var (keyBytes, wantedBytes) = (key, wanted)
         return keyBytes.withUTF8 { keyBytes in
             wantedBytes.withUTF8 { wantedBytes -> Found? in
-                let ascii = wantedIsASCII ? wantedBytes : nil
+                let search = ItemSearch(
+                    key: key, keyBytes: keyBytes, wanted: wanted, ascii: wantedIsASCII ? wantedBytes : nil)
                 var found: Found?
                 var r = WireReader(bytes.base, list.start, list.end, depth: list.depth)
                 do {
@@ -145,26 +135,8 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                             try r.skip(w, field: f)
                             continue
                         }
-                        let stop = try r.lengthLimit()
-                        guard r.depth < WireReader.maxDepth else {
-                            throw r.failure("messages nest deeper than \(WireReader.maxDepth) levels")
-                        }
-                        let item = (start: r.pos, end: stop, depth: r.depth + 1)
-                        r.pos = stop
-                        guard
-                            let body = soleField(
-                                ofValue: item.start, item.end, depth: item.depth, field: WireContract.Value.structValue)
-                        else {
-                            var general = WireReader(bytes.base, item.start, item.end, depth: item.depth)
-                            let v = try general.value(bytes, merging: .null)
-                            if found == nil, v[key]?.stringValue == wanted { found = .decoded(v) }
-                            continue
-                        }
-                        guard found == nil,
-                            let entry = lastEntry(key: keyBytes, start: body.start, end: body.end, depth: body.depth),
-                            try stringValue(of: entry, depth: body.depth, equals: wanted, ascii: ascii)
-                        else { continue }
-                        found = .body(body)
+                        let hit = try match(r.messageBody(), against: search, searching: found == nil)
+                        if found == nil { found = hit }
                     }
                 } catch {
                     bytes.report.record("\(error)")
@@ -173,6 +145,37 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
                 return found
             }
         }
+    }
+
+    /// What a list search looks for: items whose field `key` is the string `wanted`.
+    private struct ItemSearch {
+        /// The field compared.
+        let key: String
+        /// Its UTF-8 bytes.
+        let keyBytes: UnsafeBufferPointer<UInt8>
+        /// The string wanted.
+        let wanted: String
+        /// Its UTF-8 bytes when it is ASCII (then compared as bytes), else nil.
+        let ascii: UnsafeBufferPointer<UInt8>?
+    }
+
+    /// Reads the list item `item` (a Value body) as a search of the decoded list
+    /// reads it; the item when `searching` and it is an object that `search` looks for.
+    @inline(__always)
+    private func match(_ item: MessageBody, against search: ItemSearch, searching: Bool) throws -> Found? {
+        guard
+            let body = soleField(
+                ofValue: item.start, item.end, depth: item.depth, field: WireContract.Value.structValue)
+        else {
+            // Not the usual encoding of an object: decoded (and so read in full).
+            var general = WireReader(bytes.base, item.start, item.end, depth: item.depth)
+            let v = try general.value(bytes, merging: .null)
+            return searching && v[search.key]?.stringValue == search.wanted ? .decoded(v) : nil
+        }
+        guard searching, let entry = lastEntry(key: search.keyBytes, in: body),
+            try stringValue(of: entry, depth: body.depth, equals: search.wanted, ascii: search.ascii)
+        else { return nil }
+        return .body(body)
     }
 
     /// Whether the value of `entry` (of a Struct body at `depth`) is the string
@@ -197,17 +200,15 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     }
 
     override func fields() -> Fields {
-        lock.withLock {
+        decoded.withLock { decoded in
             if let decoded { return decoded }
             var builder = Fields.Builder()
-            var r = WireReader(bytes.base, start, end, depth: depth)
+            var r = WireReader(bytes.base, body.start, body.end, depth: body.depth)
             do {
                 while r.pos < r.end {
                     guard let e = try Self.nextEntry(&r, checkingKey: true) else { continue }
                     let key = UnsafeBufferPointer(start: bytes.base + e.keyStart, count: e.keyCount)
-                    builder.append(
-                        String(decoding: key, as: UTF8.self),
-                        value(of: Entry(start: e.start, end: e.end, value: e.value), depth: depth))
+                    builder.append(String(decoding: key, as: UTF8.self), value(of: e, depth: body.depth))
                 }
             } catch {
                 bytes.report.record("\(error)")
@@ -224,8 +225,8 @@ final class DeferredStruct: DeferredObject, @unchecked Sendable {
     /// in place, anything else by `entryValue`.
     @inline(__always)
     func value(of entry: Entry, depth: Int) -> Value {
-        if entry.value >= 0, depth + 1 < WireReader.maxDepth,
-            let s = soleField(ofValue: entry.value, entry.end, depth: depth + 2, field: WireContract.Value.stringValue),
+        if let valueBody = entry.valueBody, depth + 1 < WireReader.maxDepth,
+            let s = soleField(ofValue: valueBody, entry.end, depth: depth + 2, field: WireContract.Value.stringValue),
             WireReader.isValidUTF8(UnsafeBufferPointer(start: bytes.base + s.start, count: s.end - s.start))
         {
             return .string(

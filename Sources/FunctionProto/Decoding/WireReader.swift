@@ -54,6 +54,15 @@ struct WireReader {
         return result
     }
 
+    /// The body of the length-delimited message at the cursor, which moves past it.
+    @inline(__always)
+    mutating func messageBody() throws -> MessageBody {
+        let stop = try lengthLimit()
+        guard depth < Self.maxDepth else { throw failure("messages nest deeper than \(Self.maxDepth) levels") }
+        defer { pos = stop }
+        return MessageBody(start: pos, end: stop, depth: depth + 1)
+    }
+
     /// Reads a length and returns where the delimited bytes end.
     @inline(__always)
     mutating func lengthLimit() throws -> Int {
@@ -129,22 +138,6 @@ struct WireReader {
         let buffer = UnsafeBufferPointer(start: base + pos, count: stop - pos)
         pos = stop
         guard Self.isValidUTF8(buffer) else { throw failure("a string field is not valid UTF-8") }
-        return String(decoding: buffer, as: UTF8.self)
-    }
-
-    /// Moves past a string field, checking it as UTF-8.
-    mutating func checkString() throws {
-        let stop = try lengthLimit()
-        let buffer = UnsafeBufferPointer(start: base + pos, count: stop - pos)
-        pos = stop
-        guard Self.isValidUTF8(buffer) else { throw failure("a string field is not valid UTF-8") }
-    }
-
-    /// A string field already checked (in a deferred object).
-    mutating func checkedString() throws -> String {
-        let stop = try lengthLimit()
-        let buffer = UnsafeBufferPointer(start: base + pos, count: stop - pos)
-        pos = stop
         return String(decoding: buffer, as: UTF8.self)
     }
 

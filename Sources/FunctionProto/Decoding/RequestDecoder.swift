@@ -2,25 +2,65 @@ import FunctionCore
 
 import struct FoundationEssentials.Data
 
-/// Decodes a serialized RunFunctionRequest into the core model, reading what
-/// swift-protobuf reads (proto3 semantics: a repeated message field merges
-/// into the one before it, the last scalar wins, a later map entry replaces an
-/// earlier one with the same key, unknown fields are skipped, map entries may
-/// hold their value before their key).
-///
-/// Why not swift-protobuf: decoding into `Google_Protobuf_Struct` and then
-/// converting to `Value` took 38 ms for a 370 KB request (100 clusters, all
-/// hydrating), most of it allocating and copying intermediate messages. And
-/// why lazily: the composers read a handful of fields of each observed object
-/// (status conditions, the remote object's name and phase) out of thousands.
-/// So every object (`google.protobuf.Struct`) is kept as a byte range of a
-/// copy of the request, and `DeferredStruct` reads the parts asked for,
-/// checking them as it goes (lengths, wire types, UTF-8, nesting: what would
-/// make swift-protobuf refuse the request); a problem found then is recorded in
-/// the request's `DecodingReport` and the request is refused after composing.
-/// Bytes nobody reads are not checked. In checking mode every object is
-/// instead checked here, in one pass that allocates nothing (`checkStruct`):
-/// the reference the lazy path is tested against.
+// The request decoder: bytes of a RunFunctionRequest to the core's `RunRequest`,
+// with the objects in it read lazily. Every reader here follows swift-protobuf's
+// binary decoder (the reference the tests and the fuzzer compare against):
+// proto3 semantics (a repeated message field merges into the one before it, the
+// last scalar wins, a later map entry replaces an earlier one with the same key,
+// unknown fields are skipped, map entries may hold their value before their key)
+// and its refusals (lengths, wire types, tags, varints, UTF-8 of strings,
+// nesting up to `WireReader.maxDepth`).
+//
+// Why not swift-protobuf: decoding into `Google_Protobuf_Struct` and then
+// converting to `Value` took 38 ms for a 370 KB request (100 clusters, all
+// hydrating), most of it allocating and copying intermediate messages. Why
+// lazily: the composers read a handful of fields of each observed object
+// (status conditions, the remote object's name and phase) out of thousands.
+//
+// The readers, each over a copy of the request's bytes (`RequestBytes`):
+//
+// - `WireReader` (WireReader.swift): the cursor every reader uses: tags,
+//   varints, lengths, skipping unknown fields and groups, UTF-8 checks. It keeps
+//   the invariant that a read never leaves the message at hand (`end`) and never
+//   nests deeper than `maxDepth`; anything else throws a `WireReader.Failure`.
+// - `RequestDecoder` (this file): the request's own messages (meta, states,
+//   resources, maps, credentials), read and checked in full, up front. Each
+//   object (`google.protobuf.Struct`: a composite or composed resource, the input,
+//   the context, a required resource) is not decoded: it becomes a
+//   `DeferredStruct`, a byte range of the copy (in checking mode, after the check below).
+// - `WireReader.checkStruct` (WireReader+CheckStruct.swift): checks a whole
+//   Struct in one pass that builds nothing. It runs up front on required schemas
+//   (unused, but refused as swift-protobuf refuses them) and, in checking mode
+//   (`Wire.decodeRequest(_:checkingEverything:)`), on every object: the
+//   reference the lazy path is tested against.
+// - `DeferredStruct` (DeferredStruct.swift, with its level scan in
+//   DeferredStruct+LevelScan.swift): reads an object's bytes as the composers
+//   ask: one key of a level (scanning the level's entries, skipping each other
+//   value by its length), a path level by level, a list searched in place, or
+//   the whole level once when the object is iterated or encoded. It recognises
+//   the usual encoding (an entry that is exactly a key and a value, a Value that
+//   is exactly one field) and steps through it without building objects;
+//   anything unusual goes to the general reading below. It keeps the invariant
+//   that every byte it reads is checked by the rules above, before it is used.
+// - `WireReader.value(_:merging:)` (WireReader+Value.swift): the general
+//   reading of one google.protobuf.Value (a oneof, merged by protobuf's rules);
+//   a nested object becomes a `DeferredStruct` again, and a Struct field that
+//   appears twice a `MergedStruct` (MergedStruct.swift).
+//
+// What is checked when: the request's messages, up front (a malformed one
+// refuses the request before composing). Each object, as far as it is read,
+// by a composer or by the encoder (which reads every desired object it writes):
+// the first malformed byte read is recorded in the request's `DecodingReport`,
+// the part reads as absent, and the pipeline refuses the request with the same
+// error as an up-front refusal, so no desired state ever leaves from it. The one
+// leniency, against swift-protobuf: bytes nothing reads are never checked. A
+// request whose only malformed bytes lie in a part that is never read (a field
+// of an observed object no composer asks for, or an object overwritten by a
+// later entry with the same key or a later field of the same oneof) is answered
+// as the well-formed request would be (`LazyCheckingTests`).
+
+/// Decodes a serialized RunFunctionRequest into the core model: the request's
+/// messages up front, its objects deferred (see the comment above).
 struct RequestDecoder {
     private var r: WireReader
     private let bytes: RequestBytes
@@ -197,7 +237,7 @@ struct RequestDecoder {
     private mutating func deferredStruct(merging previous: Value?) throws -> Value {
         let start = r.pos
         if checking { try r.checkStruct() } else { r.pos = r.end }
-        let range = DeferredStruct(bytes: bytes, start: start, end: r.end, depth: r.depth)
+        let range = DeferredStruct(bytes: bytes, body: MessageBody(start: start, end: r.end, depth: r.depth))
         if let base = previous?.objectValue {
             return .object(Fields(deferred: MergedStruct(base: base, next: range)))
         }
@@ -228,115 +268,5 @@ struct RequestDecoder {
             let (field, wire) = try r.tag()
             if field == number, wire == 2 { try body(&self) } else { try r.skip(wire, field: field) }
         }
-    }
-}
-
-extension WireReader {
-    /// The one-byte tag of a length-delimited field.
-    private static func lengthDelimited(_ field: Int) -> Int { field << 3 | 2 }
-
-    // Dispatch keys of `checkStruct`: the level (which message the cursor is
-    // in) times 256, plus the field's tag byte. Derived from `WireContract`.
-    private static let structLevel = 0, entryLevel = 1, valueLevel = 2, listLevel = 3
-    private static let structEntry = structLevel << 8 | lengthDelimited(WireContract.Struct.fields)
-    private static let entryKey = entryLevel << 8 | lengthDelimited(WireContract.MapEntry.key)
-    private static let entryValue = entryLevel << 8 | lengthDelimited(WireContract.MapEntry.value)
-    private static let valueString = valueLevel << 8 | lengthDelimited(WireContract.Value.stringValue)
-    private static let valueStruct = valueLevel << 8 | lengthDelimited(WireContract.Value.structValue)
-    private static let valueList = valueLevel << 8 | lengthDelimited(WireContract.Value.listValue)
-    private static let listItem = listLevel << 8 | lengthDelimited(WireContract.ListValue.values)
-
-    /// Checks the Struct body at hand and moves to its end: everything that
-    /// would make swift-protobuf refuse it (lengths, wire types, UTF-8, nesting)
-    /// is refused here, without building anything.
-    ///
-    /// One loop over raw bytes with an explicit stack, not a function per
-    /// message: this pass reads every byte of the request, so it is most of the
-    /// decoder's cost (callgrind: 100 instructions per field recursively, see
-    /// the README's performance notes, against about 20 here).
-    mutating func checkStruct() throws {
-        let levels = Self.maxDepth - depth + 1
-        try withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * max(levels, 1)) { stack in
-            var sp = 0
-            var stop = end
-            var level = Self.structLevel
-            while true {
-                if pos == stop {
-                    guard sp > 0 else { return }
-                    sp -= 2
-                    stop = stack[sp]
-                    level = stack[sp + 1]
-                    continue
-                }
-                // The tag: one byte almost always; a longer (valid, if unusual) encoding
-                // of a small field number is read in full and dispatched the same way.
-                var t = Int(base[pos])
-                var tagLength = 1
-                if t >= 0x80 {
-                    var r = WireReader(base, pos, stop, depth: depth + sp / 2)
-                    let (field, wire) = try r.tag()
-                    t = field < 16 ? field << 3 | wire : -1
-                    tagLength = r.pos - pos
-                }
-                let key = t >= 0 ? level << 8 | t : -1
-                var opens = -1
-                if t >= 0 {
-                    switch key {
-                    case Self.valueString, Self.entryKey:
-                        pos += tagLength
-                        let n = try lengthWithin(stop)
-                        guard Self.isValidUTF8(UnsafeBufferPointer(start: base + pos, count: n)) else {
-                            throw failure("a string field is not valid UTF-8")
-                        }
-                        pos += n
-                        continue
-                    case Self.entryValue, Self.listItem: opens = Self.valueLevel
-                    case Self.entryLevel << 8 | 0x08...Self.entryLevel << 8 | 0x17 where t & 7 != 2 && t & 7 != 4:
-                        // A key or value of the wrong wire type: its tag only (see `skipInMapEntry`).
-                        guard t >= 8, t & 7 <= 5 else { break }
-                        pos += tagLength
-                        continue
-                    case Self.structEntry: opens = Self.entryLevel
-                    case Self.valueStruct: opens = Self.structLevel
-                    case Self.valueList: opens = Self.listLevel
-                    default: break
-                    }
-                }
-                if opens >= 0 {
-                    pos += tagLength
-                    let n = try lengthWithin(stop)
-                    guard depth + sp / 2 < Self.maxDepth else {
-                        throw failure("messages nest deeper than \(Self.maxDepth) levels")
-                    }
-                    stack[sp] = stop
-                    stack[sp + 1] = level
-                    sp += 2
-                    stop = pos + n
-                    level = opens
-                } else {
-                    // Scalars (numbers, booleans, nulls) and unknown fields: checked and skipped.
-                    var r = WireReader(base, pos, stop, depth: depth + sp / 2)
-                    let (field, wire) = try r.tag()
-                    try r.skip(wire, field: field)
-                    pos = r.pos
-                }
-            }
-        }
-    }
-
-    /// Reads a length at the cursor; the bytes it covers must end by `stop`.
-    @inline(__always)
-    private mutating func lengthWithin(_ stop: Int) throws -> Int {
-        var n: UInt64
-        if pos < stop, base[pos] < 0x80 {
-            n = UInt64(base[pos])
-            pos += 1
-        } else {
-            var r = WireReader(base, pos, stop, depth: depth)
-            n = try r.varint()
-            pos = r.pos
-        }
-        guard n <= UInt64(stop - pos) else { throw failure("truncated message") }
-        return Int(n)
     }
 }

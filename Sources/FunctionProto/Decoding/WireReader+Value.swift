@@ -1,5 +1,4 @@
 import FunctionCore
-import Synchronization
 
 extension WireReader {
     /// A google.protobuf.Value body, merged into `previous`: a oneof, whose
@@ -19,10 +18,7 @@ extension WireReader {
             case (V.stringValue, 2): v = .string(try string())
             case (V.boolValue, 0): v = .bool(try varint() != 0)
             case (V.structValue, 2):
-                let stop = try lengthLimit()
-                guard depth < Self.maxDepth else { throw failure("messages nest deeper than \(Self.maxDepth) levels") }
-                let body = DeferredStruct(bytes: bytes, start: pos, end: stop, depth: depth + 1)
-                pos = stop
+                let body = DeferredStruct(bytes: bytes, body: try messageBody())
                 if case .object(let base) = v {
                     v = .object(Fields(deferred: MergedStruct(base: base, next: body)))
                 } else {
@@ -46,39 +42,5 @@ extension WireReader {
             }
         }
         return v
-    }
-}
-
-/// A Struct field that appeared again: the later Struct's entries merge into
-/// the earlier fields (protobuf's rule for a repeated message field).
-final class MergedStruct: DeferredObject, @unchecked Sendable {
-    /// The fields so far.
-    let base: Fields
-    /// The Struct that merges into them.
-    let next: DeferredStruct
-    private let merged = Mutex<Fields?>(nil)
-
-    init(base: Fields, next: DeferredStruct) {
-        self.base = base
-        self.next = next
-    }
-
-    override var isDecoded: Bool { merged.withLock { $0 != nil } }
-
-    /// The merged fields.
-    override func fields() -> Fields {
-        merged.withLock { merged in
-            if let merged { return merged }
-            var fields = Fields.Builder(base)
-            for (k, v) in next.fields() { fields.append(k, v) }
-            let m = fields.build()
-            merged = m
-            return m
-        }
-    }
-
-    /// A later entry wins.
-    override func value(forKey key: String) -> Value? {
-        next.value(forKey: key) ?? base[key]
     }
 }

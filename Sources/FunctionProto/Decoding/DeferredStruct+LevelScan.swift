@@ -1,9 +1,5 @@
 import FunctionCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Reading one level of a Struct body in place: finding a map entry by key
 /// without decoding the others, and recognising the usual encodings (an entry
 /// that is exactly a key and a value, a Value that is exactly one field) so
@@ -11,32 +7,29 @@ import FunctionCore
 /// objects. Every read checks the framing it crosses; anything unusual is left
 /// to the general reading (`entryValue`), which decodes it as protobuf does.
 extension DeferredStruct {
-    /// The last map entry with key `key` of the Struct body `start..<end`, the
+    /// The last map entry with key `key` of the Struct body `level`, the
     /// level's framing checked (lengths, wire types, nesting); nil when there is
     /// none or the bytes are malformed (recorded). Other entries' keys are not
     /// checked as UTF-8 on the usual encoding: they are not read (`fields()` checks them).
-    func lastEntry(key: UnsafeBufferPointer<UInt8>, start: Int, end: Int, depth: Int) -> Entry? {
+    @inline(__always)
+    func lastEntry(key: UnsafeBufferPointer<UInt8>, in level: MessageBody) -> Entry? {
         let base = bytes.base
         var found: Entry?
-        var p = start
+        var p = level.start
         // Entries in the usual encoding, in a tight loop, the key compared only when
         // the lengths agree; the first entry in any other form hands over to the
         // general loop below.
-        if depth < WireReader.maxDepth {
-            while p < end, let e = Self.usualEntry(base, at: p, limit: end) {
-                if e.keyCount == key.count, Self.equal(base + e.keyStart, key) {
-                    found = Entry(start: e.start, end: e.end, value: e.value)
-                }
+        if level.depth < WireReader.maxDepth {
+            while p < level.end, let e = Self.usualEntry(base, at: p, limit: level.end) {
+                if e.keyCount == key.count, Self.equal(base + e.keyStart, key) { found = e }
                 p = e.end
             }
         }
-        var r = WireReader(base, p, end, depth: depth)
+        var r = WireReader(base, p, level.end, depth: level.depth)
         do {
             while r.pos < r.end {
                 guard let e = try Self.nextEntry(&r, checkingKey: false) else { continue }
-                if e.keyCount == key.count, Self.equal(base + e.keyStart, key) {
-                    found = Entry(start: e.start, end: e.end, value: e.value)
-                }
+                if e.keyCount == key.count, Self.equal(base + e.keyStart, key) { found = e }
             }
         } catch {
             bytes.report.record("\(error)")
@@ -45,18 +38,27 @@ extension DeferredStruct {
         return found
     }
 
-    /// `lastEntry(key:start:end:depth:)` for a key given as a string.
-    func lastEntry(named key: String, in body: (start: Int, end: Int, depth: Int)) -> Entry? {
+    /// `lastEntry(key:in:)` for a key given as a string.
+    @inline(__always)
+    func lastEntry(named key: String, in level: MessageBody) -> Entry? {
         var key = key
-        return key.withUTF8 { lastEntry(key: $0, start: body.start, end: body.end, depth: body.depth) }
+        return key.withUTF8 { lastEntry(key: $0, in: level) }
     }
 
-    /// A map entry found in a level: its body, and where its one Value message
-    /// body starts when it is exactly a key and a value (else -1).
+    /// A map entry of a Struct level, where the scan found it.
     struct Entry {
+        /// Where the entry's body starts.
         var start: Int
+        /// Where it ends.
         var end: Int
-        var value: Int
+        /// Where its (last) key's bytes start.
+        var keyStart: Int
+        /// How many bytes the key has.
+        var keyCount: Int
+        /// Where its one Value message's body starts when the entry is exactly a
+        /// key and then a value (the usual encoding); nil otherwise, and then the
+        /// general reading (`entryValue`) reads the entry.
+        var valueBody: Int?
     }
 
     /// A length of one or two varint bytes at `p` (what the inline reading
@@ -79,13 +81,10 @@ extension DeferredStruct {
     /// usual encoding: an entry field (tag 0x0A) holding a key (0x0A) and then,
     /// filling the entry, a value (0x12) or nothing, with lengths of one or two
     /// bytes; its framing checked. nil for anything else (a second key would be
-    /// the entry's key, so only this exact shape is read inline). `value` is where
-    /// the value's body starts, or -1 without one. `p < limit`; the nesting bound
-    /// is the caller's.
+    /// the entry's key, so only this exact shape is read inline). An entry
+    /// without a value has no `valueBody`. `p < limit`; the nesting bound is the caller's.
     @inline(__always)
-    static func usualEntry(_ base: UnsafePointer<UInt8>, at p: Int, limit: Int) -> (
-        start: Int, end: Int, keyStart: Int, keyCount: Int, value: Int
-    )? {
+    static func usualEntry(_ base: UnsafePointer<UInt8>, at p: Int, limit: Int) -> Entry? {
         var q = p &+ 1
         guard base[p] == 0x0A, q < limit, let n = shortLength(base, &q, limit), n >= 2, n <= limit &- q,
             base[q] == 0x0A
@@ -96,24 +95,21 @@ extension DeferredStruct {
         guard let k = shortLength(base, &q, stop), k <= stop &- q else { return nil }
         let keyStart = q
         q &+= k
-        guard q != stop else { return (entryStart, stop, keyStart, k, -1) }
+        guard q != stop else { return Entry(start: entryStart, end: stop, keyStart: keyStart, keyCount: k) }
         guard base[q] == 0x12 else { return nil }
         q &+= 1
         guard q < stop, let v = shortLength(base, &q, stop), v == stop &- q else { return nil }
-        return (entryStart, stop, keyStart, k, q)
+        return Entry(start: entryStart, end: stop, keyStart: keyStart, keyCount: k, valueBody: q)
     }
 
     /// Reads the field at the cursor of a Struct body: for a map entry, where it
     /// and its (last) key lie, its framing checked, and on the usual encoding
     /// its key's UTF-8 only with `checkingKey` (a scan for one key need not: a
     /// key equal to a valid one is valid, and the others are not read; the
-    /// general path always checks); nil for another field (skipped). `value` is
-    /// where the entry's one Value message body starts when the entry is exactly
-    /// a key and a value (the usual encoding), else -1. Throws on malformed bytes.
+    /// general path always checks); nil for another field (skipped). Throws on
+    /// malformed bytes.
     @inline(__always)
-    static func nextEntry(_ r: inout WireReader, checkingKey: Bool) throws -> (
-        start: Int, end: Int, keyStart: Int, keyCount: Int, value: Int
-    )? {
+    static func nextEntry(_ r: inout WireReader, checkingKey: Bool) throws -> Entry? {
         let base = r.base
         if r.depth < WireReader.maxDepth, let e = usualEntry(base, at: r.pos, limit: r.end) {
             if checkingKey {
@@ -130,22 +126,17 @@ extension DeferredStruct {
             try r.skip(wire, field: field)
             return nil
         }
-        let stop = try r.lengthLimit()
-        guard r.depth < WireReader.maxDepth else {
-            throw r.failure("messages nest deeper than \(WireReader.maxDepth) levels")
-        }
-        let entryStart = r.pos
-        let key = try Self.key(of: WireReader(base, r.pos, stop, depth: r.depth + 1))
-        r.pos = stop
-        return (entryStart, stop, key.start, key.count, -1)
+        let entry = try r.messageBody()
+        let key = try Self.key(of: WireReader(base, entry.start, entry.end, depth: entry.depth))
+        return Entry(start: entry.start, end: entry.end, keyStart: key.start, keyCount: key.count)
     }
 
     /// `soleValue(ofEntry:_:depth:field:)`, reading the usual encoding in place.
     @inline(__always)
-    func soleValue(ofEntry entry: Entry, depth: Int, field: Int) -> (start: Int, end: Int, depth: Int)? {
-        if entry.value >= 0 {
+    func soleValue(ofEntry entry: Entry, depth: Int, field: Int) -> MessageBody? {
+        if let valueBody = entry.valueBody {
             guard depth + 1 < WireReader.maxDepth else { return nil }
-            return soleField(ofValue: entry.value, entry.end, depth: depth + 2, field: field)
+            return soleField(ofValue: valueBody, entry.end, depth: depth + 2, field: field)
         }
         return soleValue(ofEntry: entry.start, entry.end, depth: depth, field: field)
     }
@@ -154,11 +145,9 @@ extension DeferredStruct {
     /// `start..<end` of a Struct body at `depth`) when the entry holds exactly
     /// one value and that value exactly that one field; nil otherwise (the
     /// general reading then decodes it, and finds any problem).
-    func soleValue(ofEntry start: Int, _ end: Int, depth: Int, field: Int) -> (
-        start: Int, end: Int, depth: Int
-    )? {
+    func soleValue(ofEntry start: Int, _ end: Int, depth: Int, field: Int) -> MessageBody? {
         var entry = WireReader(bytes.base, start, end, depth: depth + 1)
-        var body: (start: Int, end: Int, depth: Int)?
+        var body: MessageBody?
         do {
             while entry.pos < entry.end {
                 let (f, w) = try entry.tag()
@@ -184,22 +173,22 @@ extension DeferredStruct {
 
     /// The body of a google.protobuf.Value message (`start..<end`, at `depth`)
     /// that is exactly one field `field`; nil otherwise.
-    func soleField(ofValue start: Int, _ end: Int, depth: Int, field: Int) -> (
-        start: Int, end: Int, depth: Int
-    )? {
+    func soleField(ofValue start: Int, _ end: Int, depth: Int, field: Int) -> MessageBody? {
         guard start < end, depth < WireReader.maxDepth else { return nil }
         let base = bytes.base
         // The tag of a field below 16 is one byte: read it and a short length inline.
         // Anything else (a longer length, a tag in more bytes) takes the general reading below.
         if field < 16, Int(base[start]) == field &<< 3 | 2 {
             var p = start &+ 1
-            if p < end, let n = Self.shortLength(base, &p, end), n == end &- p { return (p, end, depth + 1) }
+            if p < end, let n = Self.shortLength(base, &p, end), n == end &- p {
+                return MessageBody(start: p, end: end, depth: depth + 1)
+            }
         }
         var value = WireReader(base, start, end, depth: depth)
         guard let (f, w) = try? value.tag(), f == field, w == 2,
             let bodyEnd = try? value.lengthLimit(), bodyEnd == end
         else { return nil }
-        return (value.pos, bodyEnd, value.depth + 1)
+        return MessageBody(start: value.pos, end: bodyEnd, depth: value.depth + 1)
     }
 
     /// Whether every byte is ASCII.

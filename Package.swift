@@ -64,6 +64,7 @@ let package = Package(
         .testTarget(name: "FunctionYAMLTests", dependencies: ["FunctionYAML", "FunctionCore"]),
         .testTarget(name: "FunctionRenderTests", dependencies: ["FunctionRender", "FunctionYAML", "FunctionCore"]),
         .testTarget(name: "FunctionServerTests", dependencies: ["FunctionServer"]),
+        .testTarget(name: "FunctionSequenceTests", dependencies: ["FunctionCore", "FunctionYAML"]),
         .testTarget(
             name: "FunctionProtoTests",
             dependencies: ["FunctionProto", "FunctionCore", "FunctionServer", "FunctionYAML"]),

@@ -122,6 +122,39 @@ import Testing
         w.expectNoOtherViolations()
     }
 
+    @Test("A Usage missing from one consumers answer does not release a Retained claim that pods still mount")
+    func consumersMissingFromOneAnswer() {
+        var w = World(clusters: [
+            Build.cluster("gpu-east", labels: ["tier": "a"]), Build.cluster("gpu-west", labels: ["tier": "b"]),
+        ])
+        w.add(.cache("qwen-2-5"), spec: Build.cacheSpec())
+        w.add(.replica("solo"), spec: Build.replicaSpec(cluster: "gpu-east", cache: "qwen-2-5"))
+        w.run(until: "the replica serves") { $0.xrs[.replica("solo")]?.isReady == true }
+        w.setSpec(.cache("qwen-2-5"), Build.cacheSpec(selector: ["tier": "b"]))
+        w.run(until: "gpu-east is Retained") {
+            $0.entry(cache: "qwen-2-5", cluster: "gpu-east")?["phase"] == "Retained"
+        }
+        let flap = w.step + 1
+        w.answerEdit = { step, _, key, items in step == flap && key == "consumers" ? [] : items }
+        w.step(3)
+        #expect(w.xrs[.replica("solo")]?.isReady == true)
+        withKnownIssue(
+            Comment(
+                rawValue: "One short consumers answer releases the Retained claim under running pods: "
+                    + "workloads.md (nothing running is lost to a missing input), lifecycle.md §4; fixed by #23")
+        ) {
+            w.expectNone(.claimInUseKept)
+        }
+        withKnownIssue(
+            Comment(
+                rawValue: "The replica then says CacheReady=True for a cache that no longer lists its cluster: "
+                    + "lifecycle.md §7 rule 3; fixed by #23")
+        ) {
+            w.expectNone(.cacheReadyOnlyWhenStaged)
+        }
+        w.expectNoOtherViolations()
+    }
+
     @Test("Automatic cache: a second model change while the first one's rollout runs keeps what the old gang reads")
     func automaticCacheSecondUpdateDuringRollout() {
         var w = World(clusters: [Build.cluster("gpu-east")])

@@ -19,18 +19,26 @@ enum Invariant: String, CaseIterable, Sendable {
 
 /// One broken invariant: where, when and what.
 struct Violation: CustomStringConvertible {
+    /// Which invariant.
     var invariant: Invariant
+    /// The step it broke at.
     var step: Int
+    /// The object it broke on.
     var object: String
+    /// What broke.
     var message: String
 
+    /// `step N: <object>: <message> [<invariant>]`.
     var description: String { "step \(step): \(object): \(message) [\(invariant.rawValue)]" }
 }
 
 /// One volume mount of a pod template.
 struct CacheMount {
+    /// The container that mounts.
     var container: String
+    /// The claim mounted.
     var claim: String
+    /// The directory of the claim mounted, if not the whole claim.
     var subPath: String?
 }
 

@@ -4,7 +4,9 @@ import Testing
 /// The sequences of issue #23 that take serving replicas down, each driven
 /// through a `World` and checked against every invariant after every step.
 @Suite struct SequenceCases {
+    /// The default source's identity.
     static let v1 = "hf://\(Build.repo)"
+    /// The identity of revision v3.
     static let v3 = "hf://\(Build.repo)@v3"
 
     @Test("A second update while the first one's rollout still runs keeps the revision the old pods read")

@@ -10,8 +10,9 @@ enum Invariant: String, CaseIterable, Sendable {
     case claimInUseKept
     /// A placement change never leaves a ModelDeployment with fewer Ready replicas.
     case readyCapacityKept
-    /// After a Job fails permanently (exit 10 or 11), no Job for that revision on
-    /// that claim is created again while nothing changed.
+    /// After a Job fails for good (exit 10 or 11 at once through its podFailurePolicy,
+    /// or any other exit code once its backoff is exhausted: lifecycle.md §7 rule 5), no
+    /// Job for that revision on that claim is created again while nothing changed.
     case noJobAfterPermanentFailure
     /// A replica never says `CacheReady=True` while its cache has nothing staged on its cluster.
     case cacheReadyOnlyWhenStaged

@@ -102,6 +102,26 @@ import Testing
         w.expectNoViolations()
     }
 
+    @Test("A download that exhausts its backoff (exit 1) is not started again when the TTL removes the failed Job")
+    func backoffExhaustedAndTTL() {
+        var w = World(clusters: [Build.cluster("gpu-east")])
+        w.hydration = { _ in .fail(exitCode: 1, after: 3) }
+        w.add(.cache("flaky"), spec: Build.cacheSpec())
+        w.run(until: "the cluster is Failed") { $0.entry(cache: "flaky", cluster: "gpu-east")?["phase"] == "Failed" }
+        #expect(
+            w.entry(cache: "flaky", cluster: "gpu-east")?["message"]?.stringValue?.contains("BackoffLimitExceeded")
+                == true)
+        w.step(2 * w.ttlSteps + 2)
+        withKnownIssue(
+            Comment(
+                rawValue: "The failed Job stays in desired state and provider-kubernetes creates it again after its "
+                    + "TTL: lifecycle.md §7 rule 5; fixed by #23")
+        ) {
+            w.expectNone(.noJobAfterPermanentFailure)
+        }
+        w.expectNoOtherViolations()
+    }
+
     @Test(
         "A cluster deleted while its replica is Ready: the replacement is placed first, the old one goes once it is Ready"
     )

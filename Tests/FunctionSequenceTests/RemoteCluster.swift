@@ -29,7 +29,9 @@ struct Claim {
 enum JobOutcome {
     /// Completes `after` steps once its claim is bound.
     case complete(after: Int = 1)
-    /// Fails with `exitCode` after `after` steps: 10 and 11 at once (podFailurePolicy), others after the backoff.
+    /// Fails with `exitCode` after `after` steps: a code the Job's podFailurePolicy names (FailJob) fails
+    /// it with reason `PodFailurePolicy`; any other code is retried and ends in `BackoffLimitExceeded`
+    /// (`after` then counts the retries too).
     case fail(exitCode: Int, after: Int = 1)
     /// Never ends.
     case running

@@ -231,7 +231,7 @@ extension World {
             record(
                 .noJobAfterPermanentFailure, object: "Job \(name) on \(cluster(pc))",
                 "created again (creation \(jobCreations["\(pc)/\(name)"]!)) for \(identity) on claim \(claim) after Job "
-                    + "\(failed.job) failed permanently (exit \(failed.exitCode)) at step \(failed.step), "
+                    + "\(failed.job) failed for good (\(failed.why)) at step \(failed.step), "
                     + "with nothing changed since (\(owner) spec, annotations and claim size)")
         }
         var outcome = hydration(

@@ -76,19 +76,29 @@ extension World {
             job.condition = ["type": "Complete", "status": "True", "reason": "Completed", "message": ""]
         case .fail(let code, let after):
             guard job.age >= after else { return }
-            if code == 10 || code == 11 {
+            // The Job's own podFailurePolicy decides: a FailJob rule on the exit code fails it at once;
+            // any other code is retried until the backoff limit is exhausted (`after` steps in all).
+            let rules = job.manifest[path: "spec", "podFailurePolicy", "rules"]?.listValue ?? []
+            if let index = rules.firstIndex(where: {
+                $0["action"] == "FailJob"
+                    && ($0[path: "onExitCodes", "values"]?.listValue ?? []).contains(.int(Int64(code)))
+            }) {
                 job.condition = [
                     "type": "Failed", "status": "True", "reason": "PodFailurePolicy",
                     "message": .string(
                         "Container hydrate for pod default/\(name)-x7k2p failed with exit code \(code) matching "
-                            + "FailJob rule at index 0"),
+                            + "FailJob rule at index \(index)"),
                 ]
-                permanentFailures["\(pc)/\(job.claim)/\(job.dir)"] = (step, name, code, job.fingerprint)
+                permanentFailures["\(pc)/\(job.claim)/\(job.dir)"] = (step, name, "exit \(code)", job.fingerprint)
             } else {
                 job.condition = [
                     "type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
                     "message": "Job has reached the specified backoff limit",
                 ]
+                // lifecycle.md §7 rule 5: a Job whose backoff is exhausted is as final as a permanent failure.
+                permanentFailures["\(pc)/\(job.claim)/\(job.dir)"] = (
+                    step, name, "exit \(code), backoff limit exhausted", job.fingerprint
+                )
             }
         }
         job.finishedAt = step

@@ -146,8 +146,8 @@ struct World {
     var responses: [XRID: RunResponse] = [:]
     /// Every result (event) per step, for failure messages.
     var events: [(step: Int, xr: XRID, result: FunctionResult)] = []
-    /// Permanent Job failures by `<provider config>/<claim>/<revision dir>`.
-    var permanentFailures: [String: (step: Int, job: String, exitCode: Int, fingerprint: String)] = [:]
+    /// Final Job failures (a FailJob exit code, or the backoff exhausted) by `<provider config>/<claim>/<revision dir>`.
+    var permanentFailures: [String: (step: Int, job: String, why: String, fingerprint: String)] = [:]
     /// Creations per `<provider config>/<Job name>`.
     var jobCreations: [String: Int] = [:]
 

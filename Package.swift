@@ -72,6 +72,7 @@ let package = Package(
                 "FunctionServer", "FunctionProto", "FunctionCore", "FunctionRender", "FunctionYAML",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]),
+        .testTarget(name: "FunctionSequenceTests", dependencies: ["FunctionCore", "FunctionYAML"]),
         .testTarget(
             name: "FunctionProtoTests",
             dependencies: ["FunctionProto", "FunctionCore", "FunctionServer", "FunctionYAML", "WireTestSupport"]),

@@ -1,0 +1,121 @@
+import FunctionCore
+
+// What a workload cluster holds in a `World`: claims and the revision directories on them,
+// hydration Jobs, and workloads with the pods of every template still running.
+
+/// A revision directory at a claim's root.
+struct RevisionDir {
+    /// The source identity the Job writing it downloads.
+    var identity: String
+    /// Whether the completion marker is written.
+    var complete: Bool
+    /// The newest owner generation that wrote to it.
+    var generation: Int64
+}
+
+/// A PersistentVolumeClaim on a workload cluster and the files on it.
+struct Claim {
+    /// The manifest as last applied.
+    var manifest: Value
+    /// Whether it is Bound.
+    var bound = false
+    /// The revision directories at its root, by name.
+    var dirs: [String: RevisionDir] = [:]
+    /// Deleted while pods still mount it: Kubernetes keeps it (pvc-protection) until they are gone.
+    var deleting = false
+}
+
+/// How a hydration Job ends.
+enum JobOutcome {
+    /// Completes `after` steps once its claim is bound.
+    case complete(after: Int = 1)
+    /// Fails with `exitCode` after `after` steps: a code the Job's podFailurePolicy names (FailJob) fails
+    /// it with reason `PodFailurePolicy`; any other code is retried and ends in `BackoffLimitExceeded`
+    /// (`after` then counts the retries too).
+    case fail(exitCode: Int, after: Int = 1)
+    /// Never ends.
+    case running
+}
+
+/// What decides a Job's outcome (`World.hydration`).
+struct JobRun {
+    /// The cluster it runs on.
+    var cluster: String
+    /// The Job's name.
+    var name: String
+    /// The source identity it downloads.
+    var identity: String
+    /// The claim it writes to.
+    var claim: String
+    /// The claim's requested size in GiB when the Job was created.
+    var claimGiB: Int64
+    /// 1 for the first creation of this Job name on this cluster, 2 when re-created, …
+    var run: Int
+}
+
+/// A hydration Job on a workload cluster.
+struct RemoteJob {
+    /// The manifest it was created from (immutable).
+    var manifest: Value
+    /// How it ends.
+    var outcome: JobOutcome
+    /// The claim it writes to.
+    var claim: String
+    /// The revision directory it writes (`MODEL_DIR`).
+    var dir: String
+    /// The source identity it downloads.
+    var identity: String
+    /// The revision directories its pruning keeps (`KEEP_DIRS`).
+    var keep: [String]
+    /// The owner's generation it was created under (`MODEL_GENERATION`).
+    var generation: Int64
+    /// The XR whose desired state created it.
+    var owner: XRID
+    /// The owner's spec, annotations and the claim size when it was created.
+    var fingerprint: String
+    /// Steps it has run while its claim was bound.
+    var age = 0
+    /// The step it finished at.
+    var finishedAt: Int?
+    /// Its `Complete` or `Failed` condition once finished.
+    var condition: Value?
+}
+
+/// A set of pods of one template (a ReplicaSet, or an LWS revision).
+struct PodSet {
+    /// The pod template (Deployment) or leader and worker templates (LWS).
+    var template: Value
+    /// The step the template was rolled out at.
+    var startedAt: Int
+    /// Whether its pods are available.
+    var available = false
+}
+
+/// A Deployment or LeaderWorkerSet on a workload cluster, with the pods of every template still running.
+struct RemoteWorkload {
+    /// The manifest as last applied.
+    var manifest: Value
+    /// `metadata.generation`: bumped on every change of the manifest.
+    var generation: Int64 = 1
+    /// The pods of every template still running, oldest first.
+    var podSets: [PodSet]
+    /// The ModelReplica that composes it.
+    var owner: XRID
+
+    /// The pod template(s) a rollout compares: Deployment `spec.template`, LWS `spec.leaderWorkerTemplate`.
+    static func template(_ manifest: Value) -> Value {
+        manifest[path: "spec", "template"] ?? manifest[path: "spec", "leaderWorkerTemplate"] ?? .null
+    }
+}
+
+/// One workload cluster, reached through its provider config.
+struct Remote {
+    /// Claims by name.
+    var claims: [String: Claim] = [:]
+    /// Jobs by name.
+    var jobs: [String: RemoteJob] = [:]
+    /// Deployments and LeaderWorkerSets by name.
+    var workloads: [String: RemoteWorkload] = [:]
+    /// Everything else (Services, Secrets), by `Kind/name`.
+    var others: [String: Value] = [:]
+}

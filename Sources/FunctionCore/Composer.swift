@@ -49,14 +49,10 @@ public struct Composer: Sendable {
         self.composers = composers
     }
 
-    /// Runs one pipeline step through the request-level pipeline
-    /// (`RequestPipeline`): a request found malformed while it was read gets
-    /// only a Fatal result, whatever else was composed.
+    /// Composes one pipeline step. It does not read the decoding verdict: a
+    /// lazily decoded request goes through `RequestPipeline` (or FunctionProto's
+    /// `Pipeline`), which refuses one found malformed while it was composed.
     public func run(_ request: RunRequest) -> RunResponse {
-        RequestPipeline.respond(to: request, compose: compose)
-    }
-
-    private func compose(_ request: RunRequest) -> RunResponse {
         var response = RunResponse(to: request)
         guard let xr = request.observed.composite?.object, xr.objectValue != nil else {
             response.results.append(.fatal("Cannot compose: the request carries no observed composite resource"))

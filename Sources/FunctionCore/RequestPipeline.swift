@@ -1,7 +1,7 @@
 /// The request-level half of the function's one pipeline: compose a request,
 /// then the verdict on how it was read. FunctionProto's `Pipeline` runs it
 /// between the wire stages (decode → compose → encode → verdict);
-/// `Composer.run`, and so `render`, runs it as it is.
+/// `render`, which has no bytes, runs it as it is.
 ///
 /// The fast decoder checks each object's bytes only as they are read, so a
 /// malformed part can surface while composing or encoding: the first one goes
@@ -14,11 +14,11 @@ public enum RequestPipeline {
         request.decoding?.failure
     }
 
-    /// Composes `request` with `compose`; a request found malformed meanwhile
+    /// Composes `request` with `composer`; a request found malformed meanwhile
     /// gets only a Fatal result, whatever else was composed (the answer for a
     /// caller with no gRPC status to refuse it with).
-    public static func respond(to request: RunRequest, compose: (RunRequest) -> RunResponse) -> RunResponse {
-        let response = compose(request)
+    public static func respond(to request: RunRequest, composer: Composer) -> RunResponse {
+        let response = composer.run(request)
         guard let malformed = verdict(on: request) else { return response }
         var refused = RunResponse(to: request)
         // Not even the earlier steps' desired state is passed on: it may be what was malformed.

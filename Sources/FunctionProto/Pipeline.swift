@@ -3,8 +3,7 @@ import FunctionCore
 /// The function's one request pipeline, from request bytes to response bytes:
 /// decode → compose → encode → verdict. The server runs it (adding only its
 /// log line), and so do the fuzzer and bench-core; `render`, which has no
-/// bytes, runs its request-level half (`RequestPipeline`, through
-/// `Composer.run`).
+/// bytes, runs its request-level half (`RequestPipeline`).
 public struct Pipeline: Sendable {
     /// The stages, in order (the verdict is not timed: it reads one flag).
     public enum Stage: Sendable {
@@ -60,12 +59,12 @@ public struct Pipeline: Sendable {
     }
 
     /// Runs one call.
-    public func run(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+    package func run(_ bytes: UnsafeRawBufferPointer) -> Outcome {
         run(bytes, timing: Untimed())
     }
 
     /// Runs one call, each stage's work through `timer`.
-    public func run(_ bytes: UnsafeRawBufferPointer, timing timer: some StageTimer) -> Outcome {
+    package func run(_ bytes: UnsafeRawBufferPointer, timing timer: some StageTimer) -> Outcome {
         let request: RunRequest
         do {
             request = try timer.time(.decode) { try Self.decode(bytes) }
@@ -103,7 +102,7 @@ public struct Pipeline: Sendable {
 
     /// The response's bytes, or nil when the call is rejected: the fuzzer's
     /// and the regression tests' view of `run`.
-    public static func run(_ bytes: UnsafeRawBufferPointer, composer: Composer = Composer()) -> [UInt8]? {
+    package static func run(_ bytes: UnsafeRawBufferPointer, composer: Composer = Composer()) -> [UInt8]? {
         guard case .answered(let answer) = Pipeline(composer: composer).run(bytes) else { return nil }
         return answer.encoded.array
     }

@@ -76,7 +76,7 @@ struct Render: ParsableCommand {
                 }
             } else {
                 let composer = Composer()
-                renderer = Renderer { composer.run($0) }
+                renderer = Renderer { RequestPipeline.respond(to: $0, composer: composer) }
             }
             let output = try renderer.render(input, options: options)
             if let fatal = output.fatal {

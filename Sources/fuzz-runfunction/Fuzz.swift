@@ -73,7 +73,7 @@ func checkDecodersAgree(_ bytes: UnsafeRawBufferPointer) {
         if let lazy = try? Wire.decodeRequest(bytes), let ref = try? reference.get() {
             _ = sameByLookup(lazy, ref)
         } else if let lazy = try? Wire.decodeRequest(bytes) {
-            _ = Composer().run(lazy)
+            _ = RequestPipeline.respond(to: lazy, composer: Composer())
         }
     }
 }

@@ -41,7 +41,7 @@ import Testing
         // Lazily it decodes, and the read finds it.
         let request = try bad.withUnsafeBytes { try Wire.decodeRequest($0) }
         #expect(request.decoding?.failure == nil)
-        let response = Composer().run(request)
+        let response = RequestPipeline.respond(to: request, composer: Composer())
         let failure = try #require(request.decoding?.failure)
         #expect(failure.contains("not valid UTF-8"), "\(failure)")
         #expect(response.isFatal && response.results.count == 1)
@@ -101,7 +101,7 @@ import Testing
                 if let checked, readAll != checked { mismatches.append("byte \(i)") }
                 // A composer reading a malformed request never crashes, and never answers with desired state.
                 if let lazy = variant.withUnsafeBytes({ try? Wire.decodeRequest($0) }) {
-                    let response = Composer().run(lazy)
+                    let response = RequestPipeline.respond(to: lazy, composer: Composer())
                     if lazy.decoding?.failure != nil, !response.desired.resources.isEmpty {
                         mismatches.append("byte \(i): desired state from a malformed request")
                     }

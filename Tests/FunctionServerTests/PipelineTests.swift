@@ -10,7 +10,7 @@ import Testing
 
 /// The server and `render` run one pipeline: the server's from bytes
 /// (decode → compose → encode → verdict), render's from a request built out of
-/// YAML (its request-level half, compose → verdict, through `Composer.run`).
+/// YAML (its request-level half, compose → verdict, `RequestPipeline`).
 @Suite("The server and render answer a request the same, and refuse a malformed one")
 struct PipelineTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -52,7 +52,7 @@ struct PipelineTests {
         var calls = 0
         let renderer = Renderer { request in
             calls += 1
-            let rendered = composer.run(request)
+            let rendered = RequestPipeline.respond(to: request, composer: composer)
             let bytes = try Wire.encodeRequest(request)
             let served = try #require(AnsweringTests.answer(AnsweringTests.call(service, bytes)))
             #expect(served == Wire.encodeResponse(rendered), "\(scenario), call \(calls)")
@@ -79,7 +79,7 @@ struct PipelineTests {
         #expect(bad.withUnsafeBytes { Pipeline.run($0) } == nil)
 
         let lazily = try bad.withUnsafeBytes { try Wire.decodeRequest($0) }
-        let response = Composer().run(lazily)
+        let response = RequestPipeline.respond(to: lazily, composer: Composer())
         let malformed = try #require(RequestPipeline.verdict(on: lazily))
         #expect(response.results.map(\.severity) == [.fatal])
         #expect(response.results.first?.message == "Cannot compose: the request is malformed: \(malformed)")

@@ -29,7 +29,12 @@ for phase in decode compose encode; do
   valgrind --tool=callgrind --callgrind-out-file="$stripped.cg.$phase" --toggle-collect="$fn" \
     "$stripped" "$request" "$iterations" >/dev/null 2>&1
   t=$(total "$stripped.cg.$phase")
-  printf "%-8s %12d instructions per call\n" "$phase" $(( ${t:-0} / iterations ))
+  # A binary built before the stages had these names collects nothing: say so rather than divide a blank.
+  if [[ "$t" =~ ^[0-9]+$ ]]; then
+    printf "%-8s %12d instructions per call\n" "$phase" $(( t / iterations ))
+  else
+    printf "%-8s %12s (no function matches %s in this binary)\n" "$phase" "n/a" "$fn"
+  fi
 done
 valgrind --tool=callgrind --callgrind-out-file="$stripped.cg.short" "$stripped" "$request" "$iterations" >/dev/null 2>&1
 valgrind --tool=callgrind --callgrind-out-file="$stripped.cg.long" "$stripped" "$request" $((3 * iterations)) >/dev/null 2>&1

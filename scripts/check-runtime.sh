@@ -27,7 +27,7 @@ echo "check-runtime: stripped binary $size bytes ($(( size / 1048576 )) MiB; uns
 # Importing Foundation anywhere (directly, or through a dependency) links ICU's data.
 foundation=$(nm "$built" | grep -c '\$s10Foundation\|30FoundationInternationalization\|swift_ucnv_' || true)
 if [ "$foundation" != 0 ]; then
-    echo "FAIL: Foundation or ICU is linked in; import FoundationEssentials, never Foundation (README, 'Installing it for real')"
+    echo "FAIL: Foundation or ICU is linked in; import FoundationEssentials, never Foundation (docs/operating.md, 'The runtime image')"
     exit 1
 fi
 echo "check-runtime: no Foundation or ICU in the binary"

@@ -66,7 +66,7 @@ public struct TLSMaterial: Sendable {
     }
 
     /// A warning when the server certificate is not valid at `now` (seconds since 1970),
-    /// or nil. The server still starts: see the README on expired certificates.
+    /// or nil. The server still starts: see docs/operating.md, "TLS", on expired certificates.
     public func validityWarning(now: Int64) -> String? {
         validity.problem(at: now).map {
             "The server certificate \(certificateSource) \($0): clients will refuse the TLS handshake until it is renewed"

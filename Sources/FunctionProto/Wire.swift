@@ -22,7 +22,8 @@ public enum Wire {
     ///
     /// Objects are checked as they are read: a malformed part of one shows up
     /// in the request's `decoding` report, which callers consult after
-    /// composing and encoding (`Pipeline.run` and the server do). With
+    /// composing and encoding (only the pipeline does, through
+    /// `RequestPipeline.verdict`). With
     /// `checkingEverything`, every byte is checked here, as swift-protobuf does.
     package static func decodeRequest(_ bytes: UnsafeRawBufferPointer, checkingEverything: Bool = false) throws
         -> RunRequest
@@ -47,7 +48,7 @@ public enum Wire {
         var hasher = Hasher()
         hasher.combine(request)
         _ = hasher.finalize()
-        if let malformed = request.decoding?.failure {
+        if let malformed = RequestPipeline.verdict(on: request) {
             throw DecodeError(description: "the body is not a RunFunctionRequest: \(malformed)")
         }
         return request

@@ -19,12 +19,7 @@ import Testing
         w.step()
         w.clusters["gpu-east"] = Build.cluster("gpu-east", labels: serving)
         w.run(until: "a replica serves again") { $0.readyClusters(of: "qwen").count == 1 }
-        withKnownIssue(
-            "A label edited for one reconcile moves the Ready replica at once: lifecycle.md §7 rule 4; fixed by #23"
-        ) {
-            w.expectNone(.readyCapacityKept)
-        }
-        w.expectNoOtherViolations()
+        w.expectNoViolations()
     }
 
     @Test("A provider config blank for one reconcile keeps the replica, the claim and the cluster's phase")
@@ -131,15 +126,7 @@ import Testing
         w.run(until: "the replica serves on gpu-west") { $0.readyClusters(of: "qwen") == ["gpu-west"] }
         w.step(2)
         #expect(w.replicas(of: "qwen").keys.sorted() == ["gpu-west"])
-        withKnownIssue(
-            Comment(
-                rawValue:
-                    "A deleted cluster's Ready replica is removed before its replacement is Ready: lifecycle.md §7 rule 4; "
-                    + "fixed by #23")
-        ) {
-            w.expectNone(.readyCapacityKept)
-        }
-        w.expectNoOtherViolations()
+        w.expectNoViolations()
     }
 
     @Test("A Usage missing from one consumers answer does not release a Retained claim that pods still mount")

@@ -44,12 +44,7 @@ import Testing
         }
         w.step()
         w.run(until: "a replica serves again") { $0.readyClusters(of: "qwen").count == 1 }
-        withKnownIssue(
-            "A cluster missing from one answer moves its Ready replica at once: lifecycle.md §7 rule 4; fixed by #23"
-        ) {
-            w.expectNone(.readyCapacityKept)
-        }
-        w.expectNoOtherViolations()
+        w.expectNoViolations()
     }
 
     @Test("Narrowing a cache's selector under a ModelDeployment moves the Ready replica make-before-break")
@@ -61,14 +56,7 @@ import Testing
         w.run(until: "the replica serves on gpu-west") { $0.readyClusters(of: "qwen") == ["gpu-west"] }
         w.step(2)
         #expect(w.replicas(of: "qwen").keys.sorted() == ["gpu-west"])
-        withKnownIssue(
-            Comment(
-                rawValue: "Narrowing the cache's selector drops the Ready replica before its replacement is Ready: "
-                    + "lifecycle.md §7 rule 4; fixed by #23")
-        ) {
-            w.expectNone(.readyCapacityKept)
-        }
-        w.expectNoOtherViolations()
+        w.expectNoViolations()
     }
 
     @Test("A permanent hydration failure (exit 10) is not downloaded again when the TTL removes the failed Job")

@@ -39,19 +39,39 @@ public struct ModelDeploymentComposer: KindComposer {
             ineligibility: { Self.ineligibility($0, cache: cache, workers: spec.workers) },
             replicas: Int(spec.replicas))
         response.results += placement.events
+        response.results += Self.strandedWarning(placement, xr: xr)
 
-        // 4. The replicas.
-        let ready = composeReplicas(on: placement.clusters, spec, xr: xr, request: request, into: &response)
+        // 4. The replicas: the target placement, and the Ready ones still serving while they move (§7 rule 4).
+        let composed = placement.composed
+        let ready = composeReplicas(on: composed, spec, xr: xr, request: request, into: &response)
 
         // 5. Status and conditions.
-        let placed = placement.clusters
         response.conditions.append(
-            scheduled(placed, spec, selection: selection, clusters: answered ? clusters.count : nil))
-        response.conditions.append(Self.replicasReady(ready, of: placed.count))
+            scheduled(placement, spec, selection: selection, clusters: answered ? clusters.count : nil))
+        response.conditions.append(Self.replicasReady(ready, of: composed.count))
         response.updateDesiredComposite(
             of: xr.object, kind: Self.kind,
-            status: ["replicas": ["total": .int(Int64(placed.count)), "ready": .int(Int64(ready))]],
-            ready: !placed.isEmpty && ready == placed.count)
+            status: ["replicas": ["total": .int(Int64(composed.count)), "ready": .int(Int64(ready))]],
+            ready: !composed.isEmpty && ready == composed.count)
+    }
+
+    /// The `ReplicasScheduled` reason while a Ready replica cannot move for want of an eligible cluster.
+    static let noReplacement = "NoReplacement"
+
+    /// A Warning when Ready replicas first stay on clusters that left the
+    /// selection because no cluster can take a replacement (once: not while
+    /// the XR already says `NoReplacement`).
+    static func strandedWarning(_ placement: Placement, xr: XR) -> [FunctionResult] {
+        let stranded = placement.stranded
+        guard !stranded.isEmpty,
+            condition(xr.object, "ReplicasScheduled")?["reason"]?.stringValue != noReplacement
+        else { return [] }
+        return stranded.map {
+            .warning(
+                "Replica \(echo($0.from.replica)) stays on \(echo($0.from.cluster)): \($0.from.reason), "
+                    + "and no other selected cluster is eligible for a replacement",
+                reason: "ReplicaNotMoved")
+        }
     }
 
     /// `ModelCacheResolved` for the referenced cache, with a Warning when it
@@ -118,8 +138,9 @@ public struct ModelDeploymentComposer: KindComposer {
 
     /// `ReplicasScheduled`, given how many `clusters` were answered (nil while unanswered).
     private func scheduled(
-        _ placed: [String], _ spec: ModelDeploymentSpec, selection: ClusterSelection, clusters: Int?
+        _ placement: Placement, _ spec: ModelDeploymentSpec, selection: ClusterSelection, clusters: Int?
     ) -> Condition {
+        let placed = placement.clusters
         guard let clusters else {
             return Condition(
                 type: "ReplicasScheduled", status: .false, reason: "Unresolved",
@@ -130,6 +151,13 @@ public struct ModelDeploymentComposer: KindComposer {
                 type: "ReplicasScheduled", status: .false, reason: "SelectorConflict",
                 message: selection.conflictMessage(cacheName: spec.cacheName ?? ""))
         }
+        let message =
+            "Placed \(placed.count) of \(spec.replicas) replicas" + (placed.isEmpty ? "" : ": \(nameList(placed))")
+        if !placement.stranded.isEmpty {
+            return Condition(
+                type: "ReplicasScheduled", status: .false, reason: Self.noReplacement,
+                message: message + Self.movingMessage(placement))
+        }
         if placed.isEmpty {
             return Condition(
                 type: "ReplicasScheduled", status: .false, reason: "NoEligibleClusters",
@@ -138,7 +166,20 @@ public struct ModelDeploymentComposer: KindComposer {
         let all = placed.count == Int(spec.replicas)
         return Condition(
             type: "ReplicasScheduled", status: all ? .true : .false, reason: all ? "Scheduled" : "PartiallyScheduled",
-            message: "Placed \(placed.count) of \(spec.replicas) replicas: \(nameList(placed))")
+            message: message + Self.movingMessage(placement))
+    }
+
+    /// What `ReplicasScheduled` adds about replicas that move make-before-break: empty when none moves.
+    static func movingMessage(_ placement: Placement) -> String {
+        placement.moving.map { m in
+            let replica = echo(m.from.replica)
+            let from = echo(m.from.cluster)
+            guard let to = m.to else {
+                return "; replica \(replica) stays on \(from), which left the selection, "
+                    + "until a selected cluster is eligible for its replacement"
+            }
+            return "; moving replica \(replica) from \(from) to \(to): it serves on \(from) until \(to) is Ready"
+        }.joined()
     }
 
     /// `ReplicasReady`: whether all `placed` replicas are (`ready` of them are).
@@ -168,15 +209,16 @@ public struct ModelDeploymentComposer: KindComposer {
         guard c.isReady else { return "InferenceCluster \(c.name) is not Ready" }
         guard c.providerConfig != nil else { return "InferenceCluster \(c.name) has no provider config" }
         if let cache {
+            // The cache's name is read back from the observed ModelCache (lifecycle.md §7 rule 8).
             guard let phase = cache.phases[c.name] else {
-                return "ModelCache \(cache.name) is neither staged nor staging on \(c.name)"
+                return "ModelCache \(echo(cache.name)) is neither staged nor staging on \(c.name)"
             }
             switch phase {
-            case CachePhase.failed.rawValue: return "ModelCache \(cache.name) failed on \(c.name)"
+            case CachePhase.failed.rawValue: return "ModelCache \(echo(cache.name)) failed on \(c.name)"
             // A deselected cluster keeps the claim only for the replicas already there (lifecycle.md §4).
             case CachePhase.retained.rawValue:
                 return
-                    "ModelCache \(cache.name) no longer selects \(c.name); it is kept there only for its current consumers"
+                    "ModelCache \(echo(cache.name)) no longer selects \(c.name); it is kept there only for its current consumers"
             default: return nil
             }
         }

@@ -101,12 +101,20 @@ struct ReplicaContext {
         let servable = phaseReady || cache.mount?.revision != nil
         let workloadReady = ProviderObject.isReady(request.observed.resources[.workload])
 
-        // 1. The workload, its Service and the cache's Usage.
+        // 1. A pod with two mounts at the cache's path would be rejected: refuse, naming the container.
+        if let mount = cache.mount, let conflict = WorkloadBuilder.mountConflict(workers, path: mount.path) {
+            return response.refuse(
+                "Cannot compose replica \(namespace)/\(name): container \(conflict.container) already mounts volume "
+                    + "\(quote(conflict.volume)) at \(mount.path), where the cache is mounted; remove that mount or "
+                    + "mount the cache elsewhere", reason: "MountConflict", condition: "WorkloadReady")
+        }
+
+        // 2. The workload, its Service and the cache's Usage.
         if servable || hasWorkload {
             composeServing(cache: cache, providerConfig: providerConfig, workloadReady: workloadReady, &response)
         }
 
-        // 2. Conditions: the cache's, then the workload's.
+        // 3. Conditions: the cache's, then the workload's.
         if let phase = cache.phase {
             response.conditions.append(
                 cacheCondition(
@@ -114,7 +122,7 @@ struct ReplicaContext {
         }
         response.conditions.append(workloadCondition(ready: workloadReady, started: servable || hasWorkload))
 
-        // 3. Status: the cache the pods mount.
+        // 4. Status: the cache the pods mount.
         response.updateDesiredComposite(
             of: xr, kind: ModelReplicaComposer.kind, status: cacheStatus(cache), ready: workloadReady)
     }

@@ -165,13 +165,6 @@ import Testing
         ) {
             w.expectNone(.claimInUseKept)
         }
-        withKnownIssue(
-            Comment(
-                rawValue: "The replica then says CacheReady=True for a cache that no longer lists its cluster: "
-                    + "lifecycle.md §7 rule 3; fixed by #23")
-        ) {
-            w.expectNone(.cacheReadyOnlyWhenStaged)
-        }
         w.expectNoOtherViolations()
     }
 

@@ -107,19 +107,10 @@ import Testing
             $0.entry(cache: "qwen-large", cluster: "gpu-east")?["staged"]?.stringValue == "hf://\(large)"
                 && $0.readyClusters(of: "qwen") == ["gpu-east"] && !$0.rollingOut("qwen-gpu-east", on: "gpu-east")
         }
-        withKnownIssue(
-            Comment(
-                rawValue: "The replica mounts the old cache's revision subPath on the new cache's claim: "
-                    + "lifecycle.md §7 rule 2; fixed by #23")
-        ) {
-            w.expectNone(.podMountsCompleteRevision)
-        }
-        withKnownIssue(
-            "The replica says CacheReady=True while the new cache has nothing staged: lifecycle.md §7 rule 3; fixed by #23"
-        ) {
-            w.expectNone(.cacheReadyOnlyWhenStaged)
-        }
-        w.expectNoOtherViolations()
+        // Once the rollout is over, only the new cache's Usage is left.
+        w.step(2)
+        #expect(w.usages.values.map { $0[path: "spec", "of", "resourceRef", "name"] } == ["qwen-large"])
+        w.expectNoViolations()
     }
 }
 

@@ -188,7 +188,8 @@ import Testing
             Comment(
                 rawValue:
                     "The automatic cache keeps only the staged and the template's revision, so the second update prunes what "
-                    + "the old gang reads: lifecycle.md §7 rule 1; fixed by #23")
+                    + "the old gang reads: lifecycle.md §7 rule 1; fixed by #23 once the staging takes "
+                    + "ReplicaContext.stillMounted(claim:) as its keep set (branch life)")
         ) {
             w.expectNone(.podMountsCompleteRevision)
         }

@@ -26,8 +26,9 @@ import Testing
         withKnownIssue(
             Comment(
                 rawValue:
-                    "The Usage names only the pod template's revision, so the second update prunes what old pods read: "
-                    + "lifecycle.md §7 rule 1; fixed by #23")
+                    "The Usage lists every revision the pods may mount (replica side done), but the ModelCache still "
+                    + "reads only its label, so the second update prunes what old pods read: lifecycle.md §7 rule 1; "
+                    + "fixed by #23 once Consumers reads modelplane.ai/cache-revisions (branch life)")
         ) {
             w.expectNone(.podMountsCompleteRevision)
         }

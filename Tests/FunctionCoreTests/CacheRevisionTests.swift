@@ -91,13 +91,17 @@ import Testing
         #expect(a == b, "nothing else differs")
     }
 
-    @Test("A running workload keeps its revision when the cache's status lost what is staged")
+    @Test(
+        "A running workload keeps its revision when the cache's status lost what is staged, and says CacheReady=False"
+    )
     func stagedLost() throws {
         let running = run("Ready", staged: Self.old)
         let r = run("Pending", staged: nil, observed: ["workload": observedWorkload(running)])
         #expect(subPath(r) == .string(revisionDirectory(Self.old)))
         #expect(r.desired.resources.keys.sorted() == ["service", "usage-modelcache", "workload"])
-        #expect(cond(r, "CacheReady")?.status == .true)
+        // lifecycle.md §7 rule 3: no staged revision, no CacheReady=True; the workload is kept unchanged.
+        #expect(cond(r, "CacheReady")?.status == .false)
+        #expect(manifest(r, "workload") == manifest(running, "workload"))
     }
 
     @Test("The Usage: exact shape of lifecycle.md §4, in the replica's namespace, labels from labelValue")
@@ -113,6 +117,7 @@ import Testing
                         "modelplane.ai/modelcache": "qwen-2-5", "modelplane.ai/cluster": "gpu-east",
                         "modelplane.ai/cache-revision": .string(revisionDirectory(Self.old)),
                     ],
+                    "annotations": ["modelplane.ai/cache-revisions": .string(revisionDirectory(Self.old))],
                 ],
                 "spec": [
                     "of": [

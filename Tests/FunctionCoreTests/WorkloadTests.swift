@@ -206,7 +206,7 @@ func engineOf(_ template: Value?) -> Value? {
             r.desired.composite?.object[path: "status", "cache"] == [
                 "volume": "modelcache-ml-team-qwen-2-5-b6b9a", "mountPath": "/models/qwen",
                 "phase": "Ready", "revision": .string(revisionDirectory(Workloads.source)),
-                "staged": .string(Workloads.source),
+                "staged": .string(Workloads.source), "revisions": [.string(revisionDirectory(Workloads.source))],
             ])
         #expect(cond(r, "CacheReady")?.status == .true)
     }

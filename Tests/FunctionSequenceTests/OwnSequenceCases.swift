@@ -152,13 +152,6 @@ import Testing
         ) {
             w.expectNone(.claimInUseKept)
         }
-        withKnownIssue(
-            Comment(
-                rawValue: "The replica then says CacheReady=True for a cache that no longer lists its cluster: "
-                    + "lifecycle.md §7 rule 3; fixed by #23")
-        ) {
-            w.expectNone(.cacheReadyOnlyWhenStaged)
-        }
         w.expectNoOtherViolations()
     }
 
@@ -182,7 +175,8 @@ import Testing
             Comment(
                 rawValue:
                     "The automatic cache keeps only the staged and the template's revision, so the second update prunes what "
-                    + "the old gang reads: lifecycle.md §7 rule 1; fixed by #23")
+                    + "the old gang reads: lifecycle.md §7 rule 1; fixed by #23 once the staging takes "
+                    + "ReplicaContext.stillMounted(claim:) as its keep set (branch life)")
         ) {
             w.expectNone(.podMountsCompleteRevision)
         }

@@ -26,8 +26,9 @@ import Testing
         withKnownIssue(
             Comment(
                 rawValue:
-                    "The Usage names only the pod template's revision, so the second update prunes what old pods read: "
-                    + "lifecycle.md §7 rule 1; fixed by #23")
+                    "The Usage lists every revision the pods may mount (replica side done), but the ModelCache still "
+                    + "reads only its label, so the second update prunes what old pods read: lifecycle.md §7 rule 1; "
+                    + "fixed by #23 once Consumers reads modelplane.ai/cache-revisions (branch life)")
         ) {
             w.expectNone(.podMountsCompleteRevision)
         }
@@ -95,19 +96,10 @@ import Testing
             $0.entry(cache: "qwen-large", cluster: "gpu-east")?["staged"]?.stringValue == "hf://\(large)"
                 && $0.readyClusters(of: "qwen") == ["gpu-east"] && !$0.rollingOut("qwen-gpu-east", on: "gpu-east")
         }
-        withKnownIssue(
-            Comment(
-                rawValue: "The replica mounts the old cache's revision subPath on the new cache's claim: "
-                    + "lifecycle.md §7 rule 2; fixed by #23")
-        ) {
-            w.expectNone(.podMountsCompleteRevision)
-        }
-        withKnownIssue(
-            "The replica says CacheReady=True while the new cache has nothing staged: lifecycle.md §7 rule 3; fixed by #23"
-        ) {
-            w.expectNone(.cacheReadyOnlyWhenStaged)
-        }
-        w.expectNoOtherViolations()
+        // Once the rollout is over, only the new cache's Usage is left.
+        w.step(2)
+        #expect(w.usages.values.map { $0[path: "spec", "of", "resourceRef", "name"] } == ["qwen-large"])
+        w.expectNoViolations()
     }
 }
 

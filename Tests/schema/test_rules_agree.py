@@ -28,7 +28,7 @@ CASES = [
         "/", "/dev", "/dev/shm", "/dev/shm/x", "/proc", "/sys/fs", "/etc", "/etc/models", "/usr/share/m", "/bin",
         "/lib", "/lib64/x", "/run", "/var/run", "/var/run/secrets", "/tmp", "/var", "/root", "/home", "/opt", "/boot",
         "/sbin", "/models/../etc", "/models//x", "/models/", "/models/.", "/a:b", "models", "/a\tb",
-        "/" + "x" * 1023, "/" + "x" * 1024]],
+        "/" + "x" * 1023, "/" + "x" * 1024, "/models/$(HF_TOKEN)", "/models/$x"]],
     # Repo ids and revisions.
     *[(f"repo {r!r}", cache(repo=r)) for r in ["gpt2", "a/b", "org_1/model.v2-gguf", "a/..b", "-rf", "a/.h", "a/b/c",
                                               "a b", "a/" + "x" * 96, "a/" + "x" * 97]],

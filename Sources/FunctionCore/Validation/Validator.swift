@@ -251,6 +251,9 @@ public enum MountPath {
         guard p != "/" else { return "must not be '/': mounting over the root would hide the container's files" }
         guard p.utf8.count <= 1024 else { return "must be at most 1024 bytes long" }
         guard !p.contains(":") else { return "must not contain ':'" }
+        guard !p.contains("$") else {
+            return "must not contain '$': Kubernetes expands $(VAR) in command and args, where the path is passed"
+        }
         guard !p.contains("//") else { return "must be normalised: no '//'" }
         guard !p.hasSuffix("/") else { return "must be normalised: no trailing '/'" }
         let segments = p.split(separator: "/")

@@ -11,21 +11,28 @@ enum CacheUsage {
     static let cacheLabel = "modelplane.ai/modelcache"
     /// The label naming the cluster the replica runs on.
     static let clusterLabel = "modelplane.ai/cluster"
-    /// The label naming the revision directory the replica's pods mount.
+    /// The label naming the newest revision directory the replica's pods mount.
     static let revisionLabel = "modelplane.ai/cache-revision"
+    /// The annotation listing every revision directory the replica's pods may
+    /// still mount, space-separated and sorted (lifecycle.md §7 rule 1).
+    static let revisionsAnnotation = "modelplane.ai/cache-revisions"
 
     /// The Usage of cache `cache` by replica `replica` (both in `namespace`) on
-    /// `cluster`, whose pods mount `revision` (nil only for a workload that
-    /// predates revisions, which mounts the whole claim).
+    /// `cluster`, whose pods mount `revision` (the new template's; nil before the
+    /// pods mount this cache, or for a workload that predates revisions) and may
+    /// still mount every one of `revisions`.
     static func manifest(
         namespace: String, replica: String, cache: String, cluster: String,
-        revision: String?
+        revision: String?, revisions: [String] = []
     ) -> Value {
         var labels: Fields = [cacheLabel: .string(labelValue(cache)), clusterLabel: .string(labelValue(cluster))]
-        if let revision { labels[revisionLabel] = .string(revision) }
+        if let revision = revision ?? revisions.last { labels[revisionLabel] = .string(revision) }
+        var metadata: Value = ["namespace": .string(namespace), "labels": .object(labels)]
+        let all = Set(revisions + [revision].compactMap { $0 }).sorted()
+        if !all.isEmpty { metadata["annotations"] = [revisionsAnnotation: .string(all.joined(separator: " "))] }
         return [
             "apiVersion": .string(apiVersion), "kind": .string(kind),
-            "metadata": ["namespace": .string(namespace), "labels": .object(labels)],
+            "metadata": metadata,
             "spec": [
                 "of": [
                     "apiVersion": .string(Composer.apiVersion), "kind": .string(ModelCacheComposer.kind),
@@ -38,5 +45,13 @@ enum CacheUsage {
                 "replayDeletion": true,
             ],
         ]
+    }
+
+    /// The revision directories an observed Usage lists (its annotation and its label), sorted.
+    static func revisions(of usage: Value) -> [String] {
+        let listed = usage[path: "metadata", "annotations", revisionsAnnotation]?.stringValue ?? ""
+        var out = Set(listed.split(separator: " ").map(String.init))
+        if let label = usage[path: "metadata", "labels", revisionLabel]?.stringValue { out.insert(label) }
+        return out.filter(isRevisionDirectory).sorted()
     }
 }

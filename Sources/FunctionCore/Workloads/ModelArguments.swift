@@ -31,9 +31,9 @@ struct ModelArguments {
         while i < items.count {
             let a = items[i]
             if a.hasPrefix("--model=") {
-                out.append("--model=\(path)")
+                out.append("--model=\(Self.literal(path))")
             } else if a == "--model" {
-                out.append("--model=\(path)")
+                out.append("--model=\(Self.literal(path))")
                 i += 1
             } else {
                 out.append(a)
@@ -53,13 +53,13 @@ struct ModelArguments {
     mutating func point(at mount: WorkloadBuilder.Mount, serving: Bool, ownCommand: Bool) -> String? {
         if let id = mount.automaticModelID {
             replaceModel(with: mount.path)
-            if serving && !has("--served-model-name") { append("--served-model-name=\(id)") }
+            if serving && !has("--served-model-name") { append("--served-model-name=\(Self.literal(id))") }
             return nil
         }
         if let model {
             return model == mount.path ? nil : model
         }
-        if serving && !ownCommand { append("--model=\(mount.path)") }
+        if serving && !ownCommand { append("--model=\(Self.literal(mount.path))") }
         return nil
     }
 
@@ -67,5 +67,18 @@ struct ModelArguments {
     mutating func addParallelism(tensor: Int64, pipeline: Int64) {
         if !has("--tensor-parallel-size") && !has("-tp") { append("--tensor-parallel-size=\(tensor)") }
         if !has("--pipeline-parallel-size") && !has("-pp") { append("--pipeline-parallel-size=\(pipeline)") }
+    }
+
+    /// `value` written so that Kubernetes expands nothing in it when it stands in
+    /// `command` or `args` (lifecycle.md §7 rule 9): every `$` doubled, since
+    /// Kubernetes turns `$$` into `$` and would otherwise replace `$(VAR)` with a
+    /// variable of the container (a consumer's secret, say).
+    static func literal(_ value: String) -> String {
+        guard value.utf8.contains(UInt8(ascii: "$")) else { return value }
+        var out = ""
+        for ch in value {
+            if ch == "$" { out += "$$" } else { out.append(ch) }
+        }
+        return out
     }
 }

@@ -82,15 +82,23 @@ public struct ModelReplicaComposer: KindComposer {
             return nil
         }
         let entry = view.clusters[replica.cluster]
+        let phase = entry?.phase ?? "NotListed"
+        let claim = CacheStaging.claimName(ownerKind: "modelcache", namespace: replica.namespace, name: name)
+        let running = replica.running
+        // Switching caches is make-before-break (lifecycle.md §7 rule 2): until the new cache
+        // has a revision staged here, the pods keep the old cache's claim and revision.
+        if entry?.staged == nil, replica.hasWorkload, let old = running.claim, old != claim {
+            var mount = WorkloadBuilder.Mount(claimName: old, path: running.path ?? mountPath)
+            mount.revision = running.revision
+            let from = replica.observedUsages.first { $0.claim == old }.map { "cache \($0.cache)" } ?? "claim \(old)"
+            return .shared(mount, phase: phase, staged: nil, servingOther: from)
+        }
         // Pods mount the revision staged on this cluster (lifecycle.md §2); while an update
         // downloads or after it failed, that is still the older one. Without a staged
         // revision (the cache's status was lost), the revision the running pods mount is kept.
-        let staged = entry?.staged
-        var mount = WorkloadBuilder.Mount(
-            claimName: CacheStaging.claimName(ownerKind: "modelcache", namespace: replica.namespace, name: name),
-            path: mountPath)
-        mount.revision = staged.map(revisionDirectory) ?? replica.observedRevision
-        return .shared(mount, phase: entry?.phase ?? "NotListed", staged: staged)
+        var mount = WorkloadBuilder.Mount(claimName: claim, path: mountPath)
+        mount.revision = entry?.staged.map(revisionDirectory) ?? (running.claim == claim ? running.revision : nil)
+        return .shared(mount, phase: phase, staged: entry?.staged)
     }
 
     /// The replica's own cache on the cluster's ReadWriteMany storage; nil
@@ -106,6 +114,9 @@ public struct ModelReplicaComposer: KindComposer {
                     + "ModelCache", reason: "NoRWXStorage", condition: "CacheReady")
             return nil
         }
+        // TODO(#23 rule 1, keep set): pass `replica.stillMounted(claim:)` of the automatic claim as the
+        // staging's keep set once the one staging lifecycle (branch `life`) takes one; until then the
+        // set is computed and stored in `status.cache.revisions` only.
         return AutomaticCache.plan(replica, providerConfig: providerConfig, rwx: rwx, response: &response)
     }
 }
@@ -113,8 +124,9 @@ public struct ModelReplicaComposer: KindComposer {
 /// The cache a replica's pods mount.
 enum CacheChoice {
     /// A ModelCache's claim, with the cache's phase on this cluster and the
-    /// identity of the revision staged there, if any.
-    case shared(WorkloadBuilder.Mount, phase: String, staged: String?)
+    /// identity of the revision staged there, if any; `servingOther` names the
+    /// cache (or claim) the pods keep reading while the referenced one stages.
+    case shared(WorkloadBuilder.Mount, phase: String, staged: String?, servingOther: String? = nil)
     /// The replica's own claim, with its phase, source identity and the identity
     /// of the revision staged on it, if any.
     case automatic(WorkloadBuilder.Mount, phase: String, source: String, staged: String? = nil)
@@ -126,7 +138,7 @@ extension CacheChoice {
     /// The claim the pods mount, if any.
     var mount: WorkloadBuilder.Mount? {
         switch self {
-        case .shared(let mount, _, _), .automatic(let mount, _, _, _): return mount
+        case .shared(let mount, _, _, _), .automatic(let mount, _, _, _): return mount
         case .noCache: return nil
         }
     }
@@ -134,7 +146,7 @@ extension CacheChoice {
     /// The cache's phase on the cluster, if there is a cache.
     var phase: String? {
         switch self {
-        case .shared(_, let phase, _), .automatic(_, let phase, _, _): return phase
+        case .shared(_, let phase, _, _), .automatic(_, let phase, _, _): return phase
         case .noCache: return nil
         }
     }
@@ -142,7 +154,7 @@ extension CacheChoice {
     /// The identity of the revision staged on the cluster, when known.
     var staged: String? {
         switch self {
-        case .shared(_, _, let staged), .automatic(_, _, _, let staged): return staged
+        case .shared(_, _, let staged, _), .automatic(_, _, _, let staged): return staged
         case .noCache: return nil
         }
     }

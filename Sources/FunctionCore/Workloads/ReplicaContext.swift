@@ -96,30 +96,33 @@ struct ReplicaContext {
     /// Composes the workload (once something complete is staged, or because it
     /// already runs), the Service, the cache's Usage, and status, conditions and events.
     func composeWorkload(cache: CacheChoice, providerConfig: String, into response: inout RunResponse) {
-        let phaseReady = cache.phase == nil || cache.phase == CachePhase.ready.rawValue
-        // Something complete to serve: a staged revision, or a Ready cache that predates revisions.
-        let servable = phaseReady || cache.mount?.revision != nil
+        // Something complete to serve: no cache, a staged revision, or a cache served while another stages.
+        let servable = cache.phase == nil || cache.staged != nil
         let workloadReady = ProviderObject.isReady(request.observed.resources[.workload])
 
-        // 1. The workload, its Service and the cache's Usage.
+        // 1. A pod with two mounts at the cache's path would be rejected: refuse, naming the container.
+        if let mount = cache.mount, let conflict = WorkloadBuilder.mountConflict(workers, path: mount.path) {
+            return response.refuse(
+                "Cannot compose replica \(namespace)/\(name): container \(conflict.container) already mounts volume "
+                    + "\(quote(conflict.volume)) at \(mount.path), where the cache is mounted; remove that mount or "
+                    + "mount the cache elsewhere", reason: "MountConflict", condition: "WorkloadReady")
+        }
+
+        // 2. The workload, its Service and the cache's Usages.
         if servable || hasWorkload {
             composeServing(cache: cache, providerConfig: providerConfig, workloadReady: workloadReady, &response)
         }
 
-        // 2. Conditions: the cache's, then the workload's.
-        if let phase = cache.phase {
-            response.conditions.append(
-                cacheCondition(
-                    phase: phase, phaseReady: phaseReady, servable: servable, mount: cache.mount, staged: cache.staged))
-        }
+        // 3. Conditions: the cache's, then the workload's.
+        if let condition = cacheCondition(cache) { response.conditions.append(condition) }
         response.conditions.append(workloadCondition(ready: workloadReady, started: servable || hasWorkload))
 
-        // 3. Status: the cache the pods mount.
+        // 4. Status: the cache the pods mount.
         response.updateDesiredComposite(
             of: xr, kind: ModelReplicaComposer.kind, status: cacheStatus(cache), ready: workloadReady)
     }
 
-    /// The workload and Service Objects, the Usage of a shared cache, and `CacheUsed`.
+    /// The workload and Service Objects, the Usages of shared caches, and `CacheUsed`.
     private func composeServing(
         cache: CacheChoice, providerConfig: String, workloadReady: Bool, _ response: inout RunResponse
     ) {
@@ -136,14 +139,30 @@ struct ReplicaContext {
         response.desired.resources[.service] = Resource(
             object: ProviderObject.wrap(builder.service(), providerConfig: providerConfig),
             ready: serviceReady ? .ready : .notReady)
-        if case .shared = cache, let cacheName {
-            // The Usage goes with the pods that mount the cache, and names the revision they mount.
-            let usage = CacheUsage.manifest(
-                namespace: namespace, replica: name, cache: cacheName, cluster: cluster, revision: mount?.revision)
-            let usageReady = conditionStatus(request.observed.resources[.cacheUsage]?.object, "Ready") == "True"
-            response.desired.resources[.cacheUsage] = Resource(object: usage, ready: usageReady ? .ready : .notReady)
-        }
+        if case .shared = cache, let cacheName { composeUsages(cacheName, mount: mount, &response) }
         if let mount { cacheUsed(mount, modelElsewhere: elsewhere, &response) }
+    }
+
+    /// The Usage of the referenced cache, naming every revision of it the pods may
+    /// mount (lifecycle.md §7 rule 1), and the Usage of a cache switched away from
+    /// while pods may still mount it (rule 2).
+    private func composeUsages(_ cacheName: String, mount: WorkloadBuilder.Mount?, _ response: inout RunResponse) {
+        let claim = CacheStaging.claimName(ownerKind: "modelcache", namespace: namespace, name: cacheName)
+        func usage(_ key: ResourceKey, _ cache: String, _ of: String) -> (ResourceKey, String, String?, [String]) {
+            guard let mount, mount.claimName == of else { return (key, cache, nil, stillMounted(claim: of)) }
+            return (key, cache, mount.revision, mayMount(mount))
+        }
+        var usages = [usage(.cacheUsage, cacheName, claim)]
+        let other = observedUsages.first {
+            $0.claim != claim && ($0.claim == mount?.claimName || !stillMounted(claim: $0.claim).isEmpty)
+        }
+        if let other { usages.append(usage(.previousCacheUsage, other.cache, other.claim)) }
+        for (key, cache, revision, all) in usages {
+            let usage = CacheUsage.manifest(
+                namespace: namespace, replica: name, cache: cache, cluster: cluster, revision: revision, revisions: all)
+            let ready = conditionStatus(request.observed.resources[key]?.object, "Ready") == "True"
+            response.desired.resources[key] = Resource(object: usage, ready: ready ? .ready : .notReady)
+        }
     }
 
     /// `CacheUsed`: whether the engine reads the model from the mounted cache,
@@ -164,28 +183,39 @@ struct ReplicaContext {
         }
     }
 
-    /// `CacheReady`: True while the pods have a complete revision to read, even
-    /// while a newer one downloads or after it failed (they keep the older one).
-    private func cacheCondition(
-        phase: String, phaseReady: Bool, servable: Bool, mount: WorkloadBuilder.Mount?,
-        staged: String?
-    ) -> Condition {
-        let serving = mount?.revision.map { r in staged.map { "\(r) (\($0))" } ?? r }
-        if phaseReady {
+    /// `CacheReady`: True only while a revision is staged on this cluster for the
+    /// pods to read (lifecycle.md §7 rule 3), even while a newer one downloads or
+    /// after it failed (they keep the older one); nil without a cache. What the
+    /// cache's status says reaches it through `echo(_:)` (rule 8).
+    private func cacheCondition(_ cache: CacheChoice) -> Condition? {
+        guard let raw = cache.phase else { return nil }
+        let phase = echo(raw)
+        let known = CachePhase(rawValue: raw) != nil || raw == "NotListed"
+        if case .shared(let mount, _, _, let other?) = cache, let cacheName {
+            return Condition(
+                type: "CacheReady", status: .false, reason: "Switching",
+                message: "Serving \(other) \(mount.revision ?? "(the whole claim)") while cache \(cacheName) stages on "
+                    + "\(cluster) (phase \(phase)); the pods switch once it is staged there")
+        }
+        guard let staged = cache.staged.map(echo), let revision = cache.mount?.revision else {
+            let reason = raw == CachePhase.ready.rawValue ? "NotStaged" : known ? raw : "Unknown"
+            return Condition(
+                type: "CacheReady", status: .false, reason: reason,
+                message: "The cache on \(cluster) is \(phase)"
+                    + (raw == CachePhase.ready.rawValue ? " with nothing staged" : "")
+                    + (hasWorkload ? "; the running workload is kept" : "; the workload waits for it"))
+        }
+        if raw == CachePhase.ready.rawValue {
             return Condition(
                 type: "CacheReady", status: .true, reason: "Ready",
-                message: "The cache is staged on \(cluster)" + (serving.map { "; the pods read \($0)" } ?? ""))
+                message: "The cache is staged on \(cluster); the pods read \(revision) (\(staged))")
         }
-        if servable, let serving {
-            let reason = phase == CachePhase.failed.rawValue ? "UpdateFailed" : phase
-            return Condition(
-                type: "CacheReady", status: .true, reason: reason.isEmpty ? "Unknown" : reason,
-                message: "The cache on \(cluster) is \(phase); the pods keep reading the staged revision \(serving)")
-        }
+        let reason = raw == CachePhase.failed.rawValue ? "UpdateFailed" : known ? raw : "Unknown"
         return Condition(
-            type: "CacheReady", status: .false, reason: phase.isEmpty ? "Unknown" : phase,
-            message: "The cache on \(cluster) is \(phase)"
-                + (hasWorkload ? "; the running workload is kept" : "; the workload waits for it"))
+            type: "CacheReady", status: .true, reason: reason,
+            message:
+                "The cache on \(cluster) is \(phase); the pods keep reading the staged revision \(revision) (\(staged))"
+        )
     }
 
     /// `WorkloadReady`: available, starting (`started`: composed), or waiting for the cache.
@@ -205,14 +235,20 @@ struct ReplicaContext {
             message: "Waiting for the cache on \(cluster) to be Ready")
     }
 
-    /// `status.cache`: the claim the pods mount, where, its phase and what is staged; empty without a cache.
+    /// `status.cache`: the claim the pods mount, where, its phase, what is staged
+    /// and every revision the pods may mount (`revisions`, remembered for the next
+    /// reconcile: lifecycle.md §7 rule 1); empty without a cache.
     private func cacheStatus(_ cache: CacheChoice) -> Fields {
         guard let mount = cache.mount, let phase = cache.phase else { return [:] }
-        var c: Fields = ["volume": .string(mount.claimName), "mountPath": .string(mount.path), "phase": .string(phase)]
+        var c: Fields = [
+            "volume": .string(mount.claimName), "mountPath": .string(mount.path), "phase": .string(echo(phase)),
+        ]
         if case .automatic(_, _, let source, _) = cache { c["source"] = .string(source) }
         // The revision directory the pods mount (absent until something is staged), and whose it is.
         if let revision = mount.revision { c["revision"] = .string(revision) }
-        if let staged = cache.staged { c["staged"] = .string(staged) }
+        if let staged = cache.staged { c["staged"] = .string(echo(staged)) }
+        let revisions = mayMount(mount)
+        if !revisions.isEmpty { c["revisions"] = .list(revisions.map(Value.string)) }
         return ["cache": .object(c)]
     }
 }

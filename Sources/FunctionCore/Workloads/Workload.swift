@@ -114,7 +114,7 @@ struct WorkloadBuilder {
 
         var modelElsewhere: String?
         let containers: [Value] = workers.containers.map { c in
-            guard c["name"]?.stringValue == "engine" else { return c }
+            guard c["name"]?.stringValue == "engine" else { return withCacheMountsServed(c) }
             let (engine, elsewhere) = self.engine(c, role: role)
             modelElsewhere = elsewhere
             return engine
@@ -130,9 +130,44 @@ struct WorkloadBuilder {
         return (["metadata": metadata, "spec": spec], modelElsewhere)
     }
 
-    /// `container` with the GPUs of one node, shared memory and the cache mount.
-    private func withGPUsAndMounts(_ container: Value) -> Value {
+    /// `container` with every mount of the cache volume the user wrote (a sidecar
+    /// reading the model, say) read-only and on the served revision's `subPath`
+    /// (lifecycle.md §7 rule 9): no container ever writes to the cache or sees
+    /// another revision.
+    private func withCacheMountsServed(_ container: Value) -> Value {
+        guard let mount, let mounts = container["volumeMounts"]?.listValue,
+            mounts.contains(where: { $0["name"]?.stringValue == Self.cacheVolume })
+        else { return container }
         var c = container
+        c["volumeMounts"] = .list(
+            mounts.map { m in
+                guard m["name"]?.stringValue == Self.cacheVolume else { return m }
+                var served = m
+                served["readOnly"] = true
+                served["subPath"] = mount.revision.map(Value.string)
+                return served
+            })
+        return c
+    }
+
+    /// The first container that mounts another volume where the cache goes
+    /// (`path`), as `(container, volume)`: the pod would have two mounts at one
+    /// path, which the API server rejects (lifecycle.md §7 rule 9).
+    static func mountConflict(_ workers: WorkersSpec, path: String) -> (container: String, volume: String)? {
+        let mounts = workers.engine["volumeMounts"]?.listValue ?? []
+        guard
+            let m = mounts.first(where: {
+                $0["mountPath"]?.stringValue == path && $0["name"]?.stringValue != cacheVolume
+            })
+        else { return nil }
+        return ("engine", m["name"]?.stringValue ?? "")
+    }
+
+    /// `container` with the GPUs of one node, shared memory (unless it mounts its
+    /// own at `/dev/shm`, as vLLM manifests do) and the cache mount (unless it
+    /// already mounts the cache volume there).
+    private func withGPUsAndMounts(_ container: Value) -> Value {
+        var c = withCacheMountsServed(container)
         var resources = c["resources"]?.objectValue ?? [:]
         var limits = resources["limits"]?.objectValue ?? [:]
         limits["nvidia.com/gpu"] = .int(workers.tensor)
@@ -140,8 +175,9 @@ struct WorkloadBuilder {
         c["resources"] = .object(resources)
 
         var mounts = c["volumeMounts"]?.listValue ?? []
-        mounts.append(["name": "dshm", "mountPath": "/dev/shm"])
-        if let mount {
+        let paths = Set(mounts.compactMap { $0["mountPath"]?.stringValue })
+        if !paths.contains(Self.sharedMemoryPath) { mounts.append(["name": "dshm", "mountPath": "/dev/shm"]) }
+        if let mount, !paths.contains(mount.path) {
             // Read-only, and with a staged revision only that revision's directory: pods
             // never see another revision's files or a partial download, and never write.
             var m: Value = ["name": .string(Self.cacheVolume), "mountPath": .string(mount.path), "readOnly": true]
@@ -151,6 +187,9 @@ struct WorkloadBuilder {
         c["volumeMounts"] = .list(mounts)
         return c
     }
+
+    /// Where pods get memory-backed shared memory.
+    static let sharedMemoryPath = "/dev/shm"
 
     /// The engine container with GPUs, shared memory, the cache mount, its model
     /// arguments and, per role, the gang wiring and the serving port and probes.

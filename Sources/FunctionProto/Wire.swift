@@ -82,7 +82,7 @@ public enum Wire {
 
     /// The same bytes through swift-protobuf's deterministic serializer: the
     /// reference the fast encoder is tested against.
-    public static func encodeResponseWithSwiftProtobuf(_ response: RunResponse) throws -> [UInt8] {
+    package static func encodeResponseWithSwiftProtobuf(_ response: RunResponse) throws -> [UInt8] {
         var options = BinaryEncodingOptions()
         options.useDeterministicOrdering = true
         return try WireResponse(response).serializedBytes(options: options)

@@ -198,7 +198,7 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
     /// that, …); nil when any step is missing or not an object. Deferred fields
     /// walk the path in their serialized form, without building the objects
     /// along the way.
-    package func value(atPath keys: Span<String>) -> Value? {
+    func value(atPath keys: Span<String>) -> Value? {
         guard !keys.isEmpty else { return .object(self) }
         if let d = deferred, keys.count > 1 { return d.value(forPath: keys) }
         guard let v = self[keys[0]] else { return nil }
@@ -208,7 +208,7 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
     /// The first object in the list at the path `keys` whose field `key` is the
     /// string `value`; nil when there is none (or the path is not a list).
     /// Deferred fields search the serialized list, building only the object found.
-    package func firstObject(inListAt keys: Span<String>, where key: String, is value: String) -> Value? {
+    func firstObject(inListAt keys: Span<String>, where key: String, is value: String) -> Value? {
         guard !keys.isEmpty else { return nil }
         if let d = deferred { return d.firstObject(inListAt: keys, where: key, is: value) }
         return self.value(atPath: keys)?.listValue?.first { $0[key]?.stringValue == value }
@@ -216,7 +216,7 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection, ExpressibleByD
 
     /// Field `field` of the first object in the list at the path `keys` whose
     /// field `key` is the string `value`: deferred fields read it in place.
-    package func value(
+    func value(
         ofField field: String, inFirstObjectInListAt keys: Span<String>, where key: String, is value: String
     ) -> Value? {
         guard !keys.isEmpty else { return nil }

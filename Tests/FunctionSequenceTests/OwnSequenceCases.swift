@@ -39,9 +39,7 @@ import Testing
         w.step(3)
         #expect(w.readyClusters(of: "qwen") == ["gpu-east"])
         #expect(w.entry(cache: "qwen-2-5", cluster: "gpu-east")?["phase"] == "Ready")
-        withKnownIssue("A blank provider config turns a Ready cluster Pending: lifecycle.md §7 rule 7; fixed by #23") {
-            #expect(phase == "Ready", "the cluster keeps its previous phase")
-        }
+        #expect(phase == "Ready", "the cluster keeps its previous phase")
         w.expectNoViolations()
     }
 
@@ -59,14 +57,7 @@ import Testing
             ["gpu-east", "gpu-west"].allSatisfy { w.entry(cache: "qwen-2-5", cluster: $0)?["phase"] == "Ready" }
         }
         #expect(w.readyClusters(of: "qwen") == ["gpu-east"])
-        withKnownIssue(
-            Comment(
-                rawValue:
-                    "A cluster released because it no longer declares rwxCache is reported Failed: lifecycle.md §7 rule 7; "
-                    + "fixed by #23")
-        ) {
-            #expect(released != "Failed", "a cluster released on purpose is not a failure")
-        }
+        #expect(released != "Failed", "a cluster released on purpose is not a failure")
         w.expectNoViolations()
     }
 
@@ -112,14 +103,8 @@ import Testing
             w.entry(cache: "flaky", cluster: "gpu-east")?["message"]?.stringValue?.contains("BackoffLimitExceeded")
                 == true)
         w.step(2 * w.ttlSteps + 2)
-        withKnownIssue(
-            Comment(
-                rawValue: "The failed Job stays in desired state and provider-kubernetes creates it again after its "
-                    + "TTL: lifecycle.md §7 rule 5; fixed by #23")
-        ) {
-            w.expectNone(.noJobAfterPermanentFailure)
-        }
-        w.expectNoOtherViolations()
+        #expect(w.entry(cache: "flaky", cluster: "gpu-east")?["phase"] == "Failed")
+        w.expectNoViolations()
     }
 
     @Test(
@@ -158,21 +143,8 @@ import Testing
         w.answerEdit = { step, _, key, items in step == flap && key == "consumers" ? [] : items }
         w.step(3)
         #expect(w.xrs[.replica("solo")]?.isReady == true)
-        withKnownIssue(
-            Comment(
-                rawValue: "One short consumers answer releases the Retained claim under running pods: "
-                    + "workloads.md (nothing running is lost to a missing input), lifecycle.md §4; fixed by #23")
-        ) {
-            w.expectNone(.claimInUseKept)
-        }
-        withKnownIssue(
-            Comment(
-                rawValue: "The replica then says CacheReady=True for a cache that no longer lists its cluster: "
-                    + "lifecycle.md §7 rule 3; fixed by #23")
-        ) {
-            w.expectNone(.cacheReadyOnlyWhenStaged)
-        }
-        w.expectNoOtherViolations()
+        #expect(w.entry(cache: "qwen-2-5", cluster: "gpu-east")?["phase"] == "Retained")
+        w.expectNoViolations()
     }
 
     @Test("Automatic cache: a second model change while the first one's rollout runs keeps what the old gang reads")

@@ -79,15 +79,8 @@ import Testing
         w.run(until: "the cluster is Failed") { $0.entry(cache: "missing", cluster: "gpu-east")?["phase"] == "Failed" }
         w.step(2 * w.ttlSteps + 2)
         #expect(w.entry(cache: "missing", cluster: "gpu-east")?["phase"] == "Failed")
-        withKnownIssue(
-            Comment(
-                rawValue:
-                    "The failed Job stays in desired state and provider-kubernetes creates it again after its TTL: "
-                    + "lifecycle.md §7 rule 5; fixed by #23")
-        ) {
-            w.expectNone(.noJobAfterPermanentFailure)
-        }
-        w.expectNoOtherViolations()
+        #expect(w.entry(cache: "missing", cluster: "gpu-east")?[path: "failure", "reason"] == "PodFailurePolicy")
+        w.expectNoViolations()
     }
 
     @Test("A ModelDeployment switched to another cache keeps the old claim and revision until the new cache is staged")

@@ -90,7 +90,7 @@ public struct ModelReplicaComposer: KindComposer {
             claimName: CacheStaging.claimName(ownerKind: "modelcache", namespace: replica.namespace, name: name),
             path: mountPath)
         mount.revision = staged.map(revisionDirectory) ?? replica.observedRevision
-        return .shared(mount, phase: entry?.phase ?? "NotListed", staged: staged)
+        return .shared(mount, phase: entry?.phase?.rawValue ?? "NotListed", staged: staged)
     }
 
     /// The replica's own cache on the cluster's ReadWriteMany storage; nil
@@ -115,9 +115,9 @@ enum CacheChoice {
     /// A ModelCache's claim, with the cache's phase on this cluster and the
     /// identity of the revision staged there, if any.
     case shared(WorkloadBuilder.Mount, phase: String, staged: String?)
-    /// The replica's own claim, with its phase, source identity and the identity
-    /// of the revision staged on it, if any.
-    case automatic(WorkloadBuilder.Mount, phase: String, source: String, staged: String? = nil)
+    /// The replica's own claim, with its phase, its staging status entry (source,
+    /// latched failure) and the identity of the revision staged on it, if any.
+    case automatic(WorkloadBuilder.Mount, phase: String, entry: StagingEntry, staged: String? = nil)
     /// None: single-node without a reference.
     case noCache
 }

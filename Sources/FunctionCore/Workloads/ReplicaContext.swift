@@ -209,7 +209,10 @@ struct ReplicaContext {
     private func cacheStatus(_ cache: CacheChoice) -> Fields {
         guard let mount = cache.mount, let phase = cache.phase else { return [:] }
         var c: Fields = ["volume": .string(mount.claimName), "mountPath": .string(mount.path), "phase": .string(phase)]
-        if case .automatic(_, _, let source, _) = cache { c["source"] = .string(source) }
+        if case .automatic(_, _, let entry, _) = cache {
+            if let source = entry.source { c["source"] = .string(source) }
+            if let failure = entry.failure { c["failure"] = failure.value }
+        }
         // The revision directory the pods mount (absent until something is staged), and whose it is.
         if let revision = mount.revision { c["revision"] = .string(revision) }
         if let staged = cache.staged { c["staged"] = .string(staged) }

@@ -26,3 +26,24 @@ import Testing
         #expect(r.results.isEmpty, "no transition, no event")
     }
 }
+
+/// lifecycle.md §7 rule 7: a message never describes a Job that is not in desired state.
+@Suite struct MessagesDescribeDesiredStateTests {
+    @Test(
+        "A Job held back for an unusable token is not described as downloading",
+        arguments: [(nil, "Pending"), (Lifecycle.qwen.identity, "Updating")])
+    func tokenHeldBack(_ staged: String?, _ phase: String) {
+        let r = Composer().run(
+            Fixtures.request(
+                Fixtures.modelCache(
+                    spec: tokenSpec(), status: Lifecycle.status([("gpu-east", "Hydrating", staged)], source: "hf://x")),
+                clusters: [Fixtures.cluster("gpu-east")],
+                required: ["token-secret": [tokenSecret(["OTHER": "eA=="])]],
+                observed: ["pvc-gpu-east": Fixtures.claim(phase: "Bound")]))
+        let entry = r.desired.composite?.object[path: "status", "clusters"]?.listValue?.first
+        #expect(r.desired.resources["hydrate-gpu-east"] == nil)
+        #expect(entry?["phase"] == .string(phase))
+        #expect(entry?["message"]?.stringValue?.contains("Downloading") == false)
+        #expect(entry?["message"]?.stringValue?.contains("hydration waits for it") == true)
+    }
+}

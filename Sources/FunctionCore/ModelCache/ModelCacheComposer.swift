@@ -82,6 +82,10 @@ public struct ModelCacheComposer: KindComposer {
             var report = judged.report
             if let target = plan.target {
                 let hydrate = plan.needsJob && tokenProblem == nil && waves.admit(plan, report: &report)
+                if plan.needsJob, let tokenProblem, report.phase == .hydrating || report.phase == .updating {
+                    // The Job is held back: the message must not describe it (lifecycle.md §7 rule 7).
+                    report = HydrationWaves.waiting("\(tokenProblem): hydration waits for it", staged: judged.staged)
+                }
                 compose(
                     planner.staging, claim: manifests.claim(target.sizing),
                     job: hydrate ? plan.job.map(manifests.job) : nil,
@@ -176,6 +180,11 @@ private struct HydrationWaves {
     /// Slots still free for new Jobs.
     var slots: Int
 
+    /// A cluster whose Job is held back for `why`: Updating while `staged` serves, Pending otherwise.
+    static func waiting(_ why: String, staged: String?) -> PhaseReport {
+        staged.map { PhaseReport(.updating, "\(why); \($0) keeps serving") } ?? PhaseReport(.pending, why)
+    }
+
     /// The slots left for new Jobs once the observed ones that still run keep theirs.
     init(_ plans: [ClusterPlanner.Plan], limit: Int) {
         self.limit = limit
@@ -190,10 +199,7 @@ private struct HydrationWaves {
     mutating func admit(_ plan: ClusterPlanner.Plan, report: inout PhaseReport) -> Bool {
         guard !plan.jobObserved else { return true }
         guard slots > 0 else {
-            let queued = "Queued: at most \(limit) hydration Jobs run at once"
-            report =
-                plan.judged?.staged.map { PhaseReport(.updating, "\(queued); \($0) keeps serving") }
-                ?? PhaseReport(.pending, queued)
+            report = Self.waiting("Queued: at most \(limit) hydration Jobs run at once", staged: plan.judged?.staged)
             return false
         }
         slots -= 1

@@ -12,6 +12,12 @@ public enum CachePhase: String, Sendable, Hashable {
     case failed = "Failed"
     /// The cluster is no longer selected but replicas there still use the cache: the claim is kept.
     case retained = "Retained"
+
+    /// The phase `name` spells, nil for any other string; `Ready`, the usual one, compared first
+    /// (a phase is read back for every cluster of a cache).
+    static func parse(_ name: String) -> CachePhase? {
+        name == "Ready" ? .ready : CachePhase(rawValue: name)
+    }
 }
 
 /// A phase and, when there is something to say, why.

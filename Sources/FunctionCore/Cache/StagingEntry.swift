@@ -2,13 +2,16 @@
 /// lifecycle.md §7 rule 5): which Job, under which attempt, and its `Failed`
 /// condition, echoed (rule 8). The phase stays `Failed` while this attempt
 /// is current, and the Job is not created again.
-public struct StagingFailure: Sendable, Hashable {
+///
+/// A class, immutable: an entry without a failure (the usual case) then carries
+/// one nil pointer, cheaper to copy per cluster than five optional strings.
+public final class StagingFailure: Sendable, Hashable {
     /// The failed Job's name.
-    public var job: String
+    public let job: String
     /// The attempt it ran under (`CacheStaging.attempt(sizeGiB:)`).
-    public var attempt: String
+    public let attempt: String
     /// Its `Failed` condition, echoed.
-    public var condition: JobFailure
+    public let condition: JobFailure
 
     /// Creates a failure; the condition's strings are echoed here, once.
     public init(job: String, attempt: String, condition: JobFailure) {
@@ -17,8 +20,20 @@ public struct StagingFailure: Sendable, Hashable {
         self.condition = JobFailure(reason: echo(condition.reason), message: echo(condition.message))
     }
 
+    /// Whether two failures name the same Job, attempt and condition.
+    public static func == (a: StagingFailure, b: StagingFailure) -> Bool {
+        a.job == b.job && a.attempt == b.attempt && a.condition == b.condition
+    }
+
+    /// Hashes the Job, attempt and condition.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(job)
+        hasher.combine(attempt)
+        hasher.combine(condition)
+    }
+
     /// Reads `failure` from a status entry; nil without a Job name and an attempt.
-    init?(_ value: Value?) {
+    convenience init?(_ value: Value?) {
         guard let job = value?["job"]?.stringValue, let attempt = value?["attempt"]?.stringValue,
             !job.isEmpty, !attempt.isEmpty
         else { return nil }
@@ -66,13 +81,15 @@ public struct StagingEntry: Sendable, Hashable {
         self.failure = failure
     }
 
-    /// Reads an observed entry (`{phase, message, source, staged, failure}`); an empty `staged` is none.
+    /// Reads an observed entry (`{phase, message, source, staged, failure}`); an empty `staged` is
+    /// none, and `failure` is read only with phase `Failed` (the only phase written with one).
     public init(_ entry: Value?) {
         let staged = entry?["staged"]?.stringValue.map(echo)
+        let phase = entry?["phase"]?.stringValue.flatMap(CachePhase.parse)
         self.init(
-            phase: entry?["phase"]?.stringValue.flatMap(CachePhase.init(rawValue:)),
-            message: entry?["message"]?.stringValue.map(echo), source: entry?["source"]?.stringValue.map(echo),
-            staged: (staged?.isEmpty ?? true) ? nil : staged, failure: StagingFailure(entry?["failure"]))
+            phase: phase, message: entry?["message"]?.stringValue.map(echo),
+            source: entry?["source"]?.stringValue.map(echo), staged: (staged?.isEmpty ?? true) ? nil : staged,
+            failure: phase == .failed ? StagingFailure(entry?["failure"]) : nil)
     }
 
     /// Appends the entry's fields, in key order, to `o`, with `consumers` first and

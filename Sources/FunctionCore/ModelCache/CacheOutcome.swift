@@ -2,7 +2,7 @@
 struct ObservedCacheStatus {
     /// The entry per cluster, from `status.clusters`.
     let clusters: [String: StagingEntry]
-    /// The consumers each entry counted.
+    /// The consumers each Retained entry counted.
     let consumers: [String: Int]
     /// Whether `status.clusters` had any entry.
     let hadClusters: Bool
@@ -16,8 +16,12 @@ struct ObservedCacheStatus {
         clusters.reserveCapacity(entries.count)
         for entry in entries {
             guard let name = entry["name"]?.stringValue else { continue }
-            clusters[name] = StagingEntry(entry)
-            if let n = entry["consumers"]?.intValue, n > 0 { consumers[name] = Int(clamping: n) }
+            let read = StagingEntry(entry)
+            clusters[name] = read
+            // Read only where it matters (a Retained claim's grace): one key less per cluster.
+            if read.phase == .retained, let n = entry["consumers"]?.intValue, n > 0 {
+                consumers[name] = Int(clamping: n)
+            }
         }
         self.clusters = clusters
         self.consumers = consumers

@@ -60,8 +60,13 @@ public final class StagingFailure: Sendable, Hashable {
 public struct StagingEntry: Sendable, Hashable {
     /// The phase; nil when absent or not a phase this function writes.
     public var phase: CachePhase?
-    /// Why the cache is in this phase.
-    public var message: String?
+    /// Why the cache is in this phase (echoed when read back: `stored` is kept as it came,
+    /// and echoed only if someone reads it, since most reconciles never do).
+    public var message: String? {
+        get { stored.map(echo) }
+        set { stored = newValue }
+    }
+    private var stored: String?
     /// The identity the phase refers to (what the spec asked for).
     public var source: String?
     /// The newest completely staged identity (the Ready latch).
@@ -75,7 +80,7 @@ public struct StagingEntry: Sendable, Hashable {
         failure: StagingFailure? = nil
     ) {
         self.phase = phase
-        self.message = message
+        self.stored = message
         self.source = source
         self.staged = staged
         self.failure = failure
@@ -87,17 +92,18 @@ public struct StagingEntry: Sendable, Hashable {
         let staged = entry?["staged"]?.stringValue.map(echo)
         let phase = entry?["phase"]?.stringValue.flatMap(CachePhase.parse)
         self.init(
-            phase: phase, message: entry?["message"]?.stringValue.map(echo),
+            phase: phase, message: entry?["message"]?.stringValue,
             source: entry?["source"]?.stringValue.map(echo), staged: (staged?.isEmpty ?? true) ? nil : staged,
             failure: phase == .failed ? StagingFailure(entry?["failure"]) : nil)
     }
 
-    /// Appends the entry's fields, in key order, to `o`, with `consumers` first and
+    /// Appends the entry's fields, in key order, to `o` (an entry this reconcile judged: its
+    /// message is the function's own, written as it is), with `consumers` first and
     /// `name` in its place when given (a ModelCache's `status.clusters[]` entry).
     func write(into o: inout [Fields.Entry], name: String? = nil, consumers: Int? = nil) {
         if let consumers { o.append(Fields.Entry(key: "consumers", value: .int(Int64(consumers)))) }
         if let failure { o.append(Fields.Entry(key: "failure", value: failure.value)) }
-        if let message { o.append(Fields.Entry(key: "message", value: .string(message))) }
+        if let stored { o.append(Fields.Entry(key: "message", value: .string(stored))) }
         if let name { o.append(Fields.Entry(key: "name", value: .string(name))) }
         if let phase { o.append(Fields.Entry(key: "phase", value: .string(phase.rawValue))) }
         if let source { o.append(Fields.Entry(key: "source", value: .string(source))) }

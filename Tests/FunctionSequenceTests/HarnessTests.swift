@@ -12,7 +12,12 @@ import Testing
     @Test("Structural pruning drops undeclared status fields and keeps Crossplane's conditions")
     func pruning() {
         let written: Value = [
-            "clusters": [["name": "gpu-east", "phase": "Failed", "failure": ["attempt": "a1"], "staged": "hf://x"]],
+            "clusters": [
+                [
+                    "name": "gpu-east", "phase": "Failed", "failure": ["attempt": "a1", "extra": 2], "staged": "hf://x",
+                    "x": 1,
+                ]
+            ],
             "summary": ["ready": "0/1", "extra": 1],
             "undeclared": true,
             "conditions": [["type": "Ready", "status": "False", "reason": "Creating"]],
@@ -20,7 +25,9 @@ import Testing
         let pruned = XRDSchemas.prune(written, XRDSchemas.status["ModelCache"])
         #expect(
             pruned == [
-                "clusters": [["name": "gpu-east", "phase": "Failed", "staged": "hf://x"]],
+                "clusters": [
+                    ["name": "gpu-east", "phase": "Failed", "failure": ["attempt": "a1"], "staged": "hf://x"]
+                ],
                 "summary": ["ready": "0/1"],
                 "conditions": [["type": "Ready", "status": "False", "reason": "Creating"]],
             ])
@@ -76,8 +83,9 @@ import Testing
         w.add(.cache("big"), spec: Build.cacheSpec())
         w.run(until: "the cluster is Failed") { $0.entry(cache: "big", cluster: "gpu-east")?["phase"] == "Failed" }
         let pc = Build.providerConfig("gpu-east")
-        w.remotes[pc]!.jobs = [:]  // as if the TTL had removed it; the provider creates it again
-        w.step()
+        let failed = w.remotes[pc]!.jobs.values.first!.manifest
+        w.remotes[pc]!.jobs = [:]  // as if the TTL had removed it, and a provider created it again
+        w.provide(failed, on: pc, owner: .cache("big"))
         #expect(w.violations.map(\.invariant) == [.noJobAfterPermanentFailure])
     }
 }

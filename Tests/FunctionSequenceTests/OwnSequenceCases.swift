@@ -34,9 +34,7 @@ import Testing
         w.step(3)
         #expect(w.readyClusters(of: "qwen") == ["gpu-east"])
         #expect(w.entry(cache: "qwen-2-5", cluster: "gpu-east")?["phase"] == "Ready")
-        withKnownIssue("A blank provider config turns a Ready cluster Pending: lifecycle.md §7 rule 7; fixed by #23") {
-            #expect(phase == "Ready", "the cluster keeps its previous phase")
-        }
+        #expect(phase == "Ready", "the cluster keeps its previous phase")
         w.expectNoViolations()
     }
 
@@ -54,14 +52,7 @@ import Testing
             ["gpu-east", "gpu-west"].allSatisfy { w.entry(cache: "qwen-2-5", cluster: $0)?["phase"] == "Ready" }
         }
         #expect(w.readyClusters(of: "qwen") == ["gpu-east"])
-        withKnownIssue(
-            Comment(
-                rawValue:
-                    "A cluster released because it no longer declares rwxCache is reported Failed: lifecycle.md §7 rule 7; "
-                    + "fixed by #23")
-        ) {
-            #expect(released != "Failed", "a cluster released on purpose is not a failure")
-        }
+        #expect(released != "Failed", "a cluster released on purpose is not a failure")
         w.expectNoViolations()
     }
 
@@ -107,14 +98,8 @@ import Testing
             w.entry(cache: "flaky", cluster: "gpu-east")?["message"]?.stringValue?.contains("BackoffLimitExceeded")
                 == true)
         w.step(2 * w.ttlSteps + 2)
-        withKnownIssue(
-            Comment(
-                rawValue: "The failed Job stays in desired state and provider-kubernetes creates it again after its "
-                    + "TTL: lifecycle.md §7 rule 5; fixed by #23")
-        ) {
-            w.expectNone(.noJobAfterPermanentFailure)
-        }
-        w.expectNoOtherViolations()
+        #expect(w.entry(cache: "flaky", cluster: "gpu-east")?["phase"] == "Failed")
+        w.expectNoViolations()
     }
 
     @Test(
@@ -145,14 +130,8 @@ import Testing
         w.answerEdit = { step, _, key, items in step == flap && key == "consumers" ? [] : items }
         w.step(3)
         #expect(w.xrs[.replica("solo")]?.isReady == true)
-        withKnownIssue(
-            Comment(
-                rawValue: "One short consumers answer releases the Retained claim under running pods: "
-                    + "workloads.md (nothing running is lost to a missing input), lifecycle.md §4; fixed by #23")
-        ) {
-            w.expectNone(.claimInUseKept)
-        }
-        w.expectNoOtherViolations()
+        #expect(w.entry(cache: "qwen-2-5", cluster: "gpu-east")?["phase"] == "Retained")
+        w.expectNoViolations()
     }
 
     @Test("Automatic cache: a second model change while the first one's rollout runs keeps what the old gang reads")
@@ -171,15 +150,7 @@ import Testing
             $0.xrs[.replica("gang")]?.status[path: "cache", "staged"] == "hf://Qwen/Qwen2.5-3B-Instruct"
                 && !$0.rollingOut("gang", on: "gpu-east") && $0.xrs[.replica("gang")]?.isReady == true
         }
-        withKnownIssue(
-            Comment(
-                rawValue:
-                    "The automatic cache keeps only the staged and the template's revision, so the second update prunes what "
-                    + "the old gang reads: lifecycle.md §7 rule 1; fixed by #23 once the staging takes "
-                    + "ReplicaContext.stillMounted(claim:) as its keep set (branch life)")
-        ) {
-            w.expectNone(.podMountsCompleteRevision)
-        }
+        w.expectNone(.podMountsCompleteRevision)
         w.expectNoOtherViolations()
     }
 }

@@ -23,15 +23,7 @@ import Testing
             $0.entry(cache: "qwen-2-5", cluster: "gpu-east")?["staged"]?.stringValue == Self.v3
                 && !$0.rollingOut("solo", on: "gpu-east") && $0.xrs[.replica("solo")]?.isReady == true
         }
-        withKnownIssue(
-            Comment(
-                rawValue:
-                    "The Usage lists every revision the pods may mount (replica side done), but the ModelCache still "
-                    + "reads only its label, so the second update prunes what old pods read: lifecycle.md §7 rule 1; "
-                    + "fixed by #23 once Consumers reads modelplane.ai/cache-revisions (branch life)")
-        ) {
-            w.expectNone(.podMountsCompleteRevision)
-        }
+        w.expectNone(.podMountsCompleteRevision)
         w.expectNoOtherViolations()
     }
 
@@ -68,15 +60,8 @@ import Testing
         w.run(until: "the cluster is Failed") { $0.entry(cache: "missing", cluster: "gpu-east")?["phase"] == "Failed" }
         w.step(2 * w.ttlSteps + 2)
         #expect(w.entry(cache: "missing", cluster: "gpu-east")?["phase"] == "Failed")
-        withKnownIssue(
-            Comment(
-                rawValue:
-                    "The failed Job stays in desired state and provider-kubernetes creates it again after its TTL: "
-                    + "lifecycle.md §7 rule 5; fixed by #23")
-        ) {
-            w.expectNone(.noJobAfterPermanentFailure)
-        }
-        w.expectNoOtherViolations()
+        #expect(w.entry(cache: "missing", cluster: "gpu-east")?[path: "failure", "reason"] == "PodFailurePolicy")
+        w.expectNoViolations()
     }
 
     @Test("A ModelDeployment switched to another cache keeps the old claim and revision until the new cache is staged")

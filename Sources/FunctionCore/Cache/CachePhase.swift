@@ -12,6 +12,22 @@ public enum CachePhase: String, Sendable, Hashable {
     case failed = "Failed"
     /// The cluster is no longer selected but replicas there still use the cache: the claim is kept.
     case retained = "Retained"
+
+    /// The phase `name` spells, nil for any other string. A phase is read back for every
+    /// cluster of a cache: its length picks the one candidate to compare (a string switch
+    /// compares them all).
+    static func parse(_ name: String) -> CachePhase? {
+        let candidate: CachePhase
+        switch name.utf8.count {
+        case 5: candidate = .ready
+        case 6: candidate = .failed
+        case 7: candidate = .pending
+        case 9: candidate = .hydrating
+        case 8: return name == "Updating" ? .updating : name == "Retained" ? .retained : nil
+        default: return nil
+        }
+        return name == candidate.rawValue ? candidate : nil
+    }
 }
 
 /// A phase and, when there is something to say, why.

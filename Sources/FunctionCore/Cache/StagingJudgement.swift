@@ -1,31 +1,3 @@
-/// A cluster's entry in the observed owner's status: what the function said last time.
-public struct PreviousStaging: Sendable, Hashable {
-    /// The phase reported last time.
-    public var phase: String?
-    /// The source the phase referred to.
-    public var source: String?
-    /// The staged identity (the Ready latch).
-    public var staged: String?
-    /// The message reported last time.
-    public var message: String?
-
-    /// Creates an entry.
-    public init(phase: String? = nil, source: String? = nil, staged: String? = nil, message: String? = nil) {
-        self.phase = phase
-        self.source = source
-        self.staged = staged
-        self.message = message
-    }
-
-    /// Reads a status entry (`{phase, source, staged, message}`).
-    public init(_ entry: Value?) {
-        self.init(
-            phase: entry?["phase"]?.stringValue, source: entry?["source"]?.stringValue,
-            staged: entry?["staged"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
-            message: entry?["message"]?.stringValue)
-    }
-}
-
 /// What the user should do about a permanent hydration failure, in the owner's own terms.
 public struct FailureHints: Sendable, Hashable {
     /// For exit code 10: not found or access denied.
@@ -47,37 +19,42 @@ public struct ClusterStaging: Sendable, Hashable {
     public var report: PhaseReport
     /// The newest completely staged identity; nil until the first one completes.
     public var staged: String?
+    /// The failure latched for the current attempt, if the cluster is Failed by a Job.
+    public var failure: StagingFailure?
+
+    /// The cluster's status entry for `source`.
+    func entry(source: String) -> StagingEntry {
+        StagingEntry(phase: report.phase, message: report.message, source: source, staged: staged, failure: failure)
+    }
 }
 
 extension CacheStaging {
-    /// The phase machine of lifecycle.md §2 for one cluster.
+    /// The phase machine of lifecycle.md §2 and §7 for one cluster.
     ///
     /// `staged` advances to this source only when this source's Job (`current`,
     /// the adopted observed Job) completed, and otherwise keeps what the previous
-    /// status said: the latch survives the Job's cleanup, and a failed or running
-    /// update leaves the older revision serving. A cluster that was Failed for this
-    /// same attempt stays Failed while the provider re-creates the expired Job.
+    /// status said (the latch survives the Job's cleanup), unless an observed Job
+    /// of the current `attempt` still writes that same revision (rule 6: evidence
+    /// over belief). A failure latches: the cluster stays Failed for this source
+    /// and attempt after the failed Job is gone (rule 5).
     public func judge(
-        cluster: String, claim: Resource?, current: ObservedJob?, previous: PreviousStaging?,
+        cluster: String, claim: Resource?, current: ObservedJob?, attempt: String, previous: StagingEntry?,
         hints: FailureHints
     ) -> ClusterStaging {
-        let staged = current?.complete == true ? identity : previous?.staged
+        let contrary = current.map { !$0.complete && $0.attempt == attempt && previous?.staged == identity } ?? false
+        let believed = contrary ? nil : previous?.staged
+        let staged = current?.complete == true ? identity : believed
         let serving = staged.flatMap { $0 == identity ? nil : "\($0) keeps serving" }
         let claimPhase = claim?.object[path: "status", "atProvider", "manifest", "status", "phase"]?.stringValue
 
-        if let current, let failure = current.failure {
-            let why = translate(failure, cluster: cluster, jobName: current.name, hints: hints)
+        if let failure = failure(current, attempt: attempt, previous: previous) {
+            let why = translate(failure.condition, cluster: cluster, jobName: failure.job, hints: hints)
             return ClusterStaging(
                 report: PhaseReport(.failed, [why, serving].compactMap { $0 }.joined(separator: "; ")),
-                staged: staged)
+                staged: staged, failure: failure)
         }
         if staged == identity && (claimPhase == nil || claimPhase == "Bound") {
             return ClusterStaging(report: PhaseReport(.ready), staged: staged)
-        }
-        if current != nil, current?.complete != true, previous?.phase == CachePhase.failed.rawValue,
-            previous?.source == identity
-        {
-            return ClusterStaging(report: PhaseReport(.failed, previous?.message), staged: staged)
         }
         guard claimPhase == "Bound" else {
             let waiting =
@@ -93,7 +70,21 @@ extension CacheStaging {
         return ClusterStaging(report: PhaseReport(.hydrating, downloading), staged: staged)
     }
 
-    /// A failed Job's condition in words that say what to do (lifecycle.md §6).
+    /// The failure of this source's current attempt: the adopted Job's, or the one
+    /// latched in the previous status while no Job of this attempt runs.
+    private func failure(_ current: ObservedJob?, attempt: String, previous: StagingEntry?) -> StagingFailure? {
+        if let current {
+            guard let failed = current.failure else { return nil }
+            return StagingFailure(job: current.name, attempt: current.attempt ?? attempt, condition: failed)
+        }
+        guard previous?.source == identity, let latched = previous?.failure, latched.attempt == attempt else {
+            return nil
+        }
+        return latched
+    }
+
+    /// A failed Job's condition in words that say what to do (lifecycle.md §6); the
+    /// condition's strings are echoed already (`StagingFailure`).
     func translate(_ failure: JobFailure, cluster: String, jobName: String, hints: FailureHints) -> String {
         switch failure.exitCode {
         case HydrationScript.notFoundExitCode?:
@@ -102,7 +93,6 @@ extension CacheStaging {
         case HydrationScript.diskFullExitCode?:
             return "Cannot stage \(source.identity) on \(cluster): claim \(claimName) is full; \(hints.diskFull)"
         default:
-            // The Job's condition comes from the cluster: escaped and bounded like a user value.
             let detail = failure.message.isEmpty ? "" : ": \(quote(failure.message))"
             return "Hydration Job \(jobName) on \(cluster) failed: \(failure.reason)\(detail); set annotation "
                 + "\(Self.retryAnnotation) to a new value to retry"

@@ -1,7 +1,9 @@
 /// What the observed XR said last time: the base for judging transitions and the staged latch.
 struct ObservedCacheStatus {
     /// The entry per cluster, from `status.clusters`.
-    let clusters: [String: PreviousStaging]
+    let clusters: [String: StagingEntry]
+    /// The consumers each Retained entry counted.
+    let consumers: [String: Int]
     /// Whether `status.clusters` had any entry.
     let hadClusters: Bool
     /// The observed `ArtifactReady` condition's status and reason.
@@ -9,12 +11,20 @@ struct ObservedCacheStatus {
 
     init(_ xr: Value) {
         let entries = xr[path: "status", "clusters"]?.listValue ?? []
-        var clusters: [String: PreviousStaging] = [:]
+        var clusters: [String: StagingEntry] = [:]
+        var consumers: [String: Int] = [:]
         clusters.reserveCapacity(entries.count)
         for entry in entries {
-            if let name = entry["name"]?.stringValue { clusters[name] = PreviousStaging(entry) }
+            guard let name = entry["name"]?.stringValue else { continue }
+            let read = StagingEntry(entry)
+            clusters[name] = read
+            // Read only where it matters (a Retained claim's grace): one key less per cluster.
+            if read.phase == .retained, let n = entry["consumers"]?.intValue, n > 0 {
+                consumers[name] = Int(clamping: n)
+            }
         }
         self.clusters = clusters
+        self.consumers = consumers
         self.hadClusters = !clusters.isEmpty
         let c = condition(xr, "ArtifactReady")
         self.artifactReady = (c?["status"]?.stringValue, c?["reason"]?.stringValue)
@@ -25,12 +35,15 @@ struct ObservedCacheStatus {
 struct ClusterReport {
     /// The cluster's name.
     let cluster: String
-    /// Its phase and message.
-    var report: PhaseReport
-    /// The newest completely staged identity.
-    let staged: String?
+    /// Its phase, message, staged identity and latched failure.
+    var judged: ClusterStaging
     /// Replicas on the cluster that mount the cache.
     let consumers: Int
+
+    /// Its phase and message.
+    var report: PhaseReport { judged.report }
+    /// The newest completely staged identity.
+    var staged: String? { judged.staged }
 }
 
 /// The phases of all clusters and what follows from them: counts, conditions, events.
@@ -117,7 +130,7 @@ struct CacheOutcome {
         }
         out += updatesStarted(observed) + revisionsSwitched(observed) + failures(repo: repo, observed)
         for r in reports
-        where r.report.phase == .retained && observed.clusters[r.cluster]?.phase != CachePhase.retained.rawValue {
+        where r.report.phase == .retained && observed.clusters[r.cluster]?.phase != .retained {
             out.append(.normal(r.report.message ?? "Keeping the cache on \(r.cluster)", reason: "Retained"))
         }
         for cluster in notes.keys.sorted() {
@@ -170,7 +183,7 @@ struct CacheOutcome {
 
     /// One Warning for the clusters that newly failed: its own message for one cluster.
     private func failures(repo: String, _ observed: ObservedCacheStatus) -> [FunctionResult] {
-        let newlyFailed = failed.filter { observed.clusters[$0.cluster]?.phase != CachePhase.failed.rawValue }
+        let newlyFailed = failed.filter { observed.clusters[$0.cluster]?.phase != .failed }
         if newlyFailed.count == 1, let only = newlyFailed.first {
             return [
                 .warning(only.report.message ?? "Staging \(source) failed on \(only.cluster)", reason: "StagingFailed")

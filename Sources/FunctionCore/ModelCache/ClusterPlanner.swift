@@ -4,31 +4,16 @@
 struct ClusterPlanner {
     /// The validated spec.
     let spec: ModelCacheSpec
-    /// Names and manifests shared by every cluster.
-    let staging: CacheStaging
     /// What the XR's status said last time.
     let observed: ObservedCacheStatus
     /// The replicas that mount the cache.
     let consumers: Consumers
     /// The request, for observed composed resources.
     let request: RunRequest
-    /// Attempt labels by claim size: a digest each, computed once per size, not per cluster.
-    let attempts = Memo<Int64, String>()
-    /// New Job names by the revision staged and the Job replaced: the same on
-    /// every cluster in the same state, so hashed once per state, not per cluster.
-    let jobNames = Memo<JobNameInputs, String>()
-
-    /// What a new Job's name depends on besides the spec (`CacheStaging.newJobName`),
-    /// compared as bytes, as the digest reads them.
-    struct JobNameInputs: Hashable {
-        let staged: UTF8Key?
-        let replacing: UTF8Key?
-
-        init(staged: String?, replacing: String?) {
-            self.staged = staged.map(UTF8Key.init)
-            self.replacing = replacing.map(UTF8Key.init)
-        }
-    }
+    /// The one staging lifecycle, per cluster.
+    let stager: ClusterStager
+    /// Names and manifests shared by every cluster.
+    var staging: CacheStaging { stager.staging }
 
     /// Where on a cluster the cache goes: its provider config and claim.
     struct Target {
@@ -45,13 +30,12 @@ struct ClusterPlanner {
     final class Plan {
         /// The cluster's name.
         let cluster: String
-        /// Its phase and message.
-        let report: PhaseReport
-        /// The staged identity after this reconcile.
-        let staged: String?
+        /// Its phase, message, staged identity and latched failure; nil when the cluster
+        /// is not listed (released on purpose: not matched, lifecycle.md §7 rule 7).
+        let judged: ClusterStaging?
         /// nil when nothing can be composed on the cluster.
         let target: Target?
-        /// The Job the cluster runs while it needs one (nil when Ready or nothing can be composed).
+        /// The Job the cluster runs while it needs one (nil when Ready, Failed or nothing can be composed).
         let job: HydrationJob?
         /// Whether that Job is already observed (running or finished).
         let jobObserved: Bool
@@ -64,15 +48,14 @@ struct ClusterPlanner {
         /// Whether an existing claim leaves desired state (nobody uses it).
         let releasesClaim: Bool
         /// Whether the cluster still needs its hydration Job.
-        var needsJob: Bool { target != nil && report.phase != .ready }
+        var needsJob: Bool { target != nil && job != nil }
 
         init(
-            cluster: String, report: PhaseReport, staged: String?, target: Target?, job: HydrationJob?,
+            cluster: String, judged: ClusterStaging?, target: Target?, job: HydrationJob?,
             jobObserved: Bool, claimKey: ResourceKey, jobKey: ResourceKey, keptClaim: Resource?, releasesClaim: Bool
         ) {
             self.cluster = cluster
-            self.report = report
-            self.staged = staged
+            self.judged = judged
             self.target = target
             self.job = job
             self.jobObserved = jobObserved
@@ -83,84 +66,63 @@ struct ClusterPlanner {
         }
     }
 
-    /// Judges one answered cluster.
+    /// Judges one answered cluster through the one staging lifecycle; pruning keeps
+    /// the staged revision and every revision a consumer on the cluster lists.
     func plan(_ cluster: ClusterView) -> Plan {
         let (claimKey, jobKey) = (ResourceKey.claim(on: cluster.name), ResourceKey.job(on: cluster.name))
         let previous = observed.clusters[cluster.name]
         guard let providerConfig = cluster.providerConfig, let rwx = cluster.rwxCache else {
             return unreachable(cluster, previous: previous, claimKey: claimKey, jobKey: jobKey)
         }
-        let claim = request.observed.resources[claimKey]
-        let sizing = ClaimSizing(
-            cluster: cluster.name, claimName: staging.claimName, storageClass: rwx.storageClassName,
-            sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB, observed: claim)
-        let attempt = attempts.value(sizing.sizeGiB, with: staging) { $0.attempt(sizeGiB: $1) }
-        let observedJob = ObservedJob.Identity(request.observed.resources[jobKey])
-        let current = staging.adopt(observedJob, attempt: attempt)
-        let judged = staging.judge(
-            cluster: cluster.name, claim: claim, current: current, previous: previous, hints: .modelCache)
-        // A Ready cluster runs no Job: its name and pruning list are worked out only when one is needed.
-        let job =
-            judged.report.phase == .ready
-            ? nil
-            : self.job(
-                on: cluster.name, current: current, replacing: observedJob?.name, previous: previous,
-                attempt: attempt)
+        let stage = stager.stage(
+            cluster: cluster.name, storageClass: rwx.storageClassName, sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB,
+            claim: request.observed.resources[claimKey], job: request.observed.resources[jobKey],
+            previous: previous, keep: { consumers.revisions(on: cluster.name) })
         return Plan(
-            cluster: cluster.name, report: judged.report, staged: judged.staged,
-            target: Target(providerConfig: providerConfig, sizing: sizing), job: job,
-            jobObserved: current != nil, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
+            cluster: cluster.name, judged: stage.judged,
+            target: Target(providerConfig: providerConfig, sizing: stage.sizing), job: stage.job,
+            jobObserved: stage.jobObserved, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
     }
 
     /// The plan of a cluster nothing can be composed on (no provider config, or
     /// no usable ReadWriteMany storage): an existing claim is kept as it is
     /// while the provider config blinks out, or while replicas use it.
     private func unreachable(
-        _ cluster: ClusterView, previous: PreviousStaging?, claimKey: ResourceKey, jobKey: ResourceKey
+        _ cluster: ClusterView, previous: StagingEntry?, claimKey: ResourceKey, jobKey: ResourceKey
     ) -> Plan {
-        func plan(_ report: PhaseReport, staged: String? = nil, kept: Resource? = nil, releases: Bool = false) -> Plan {
+        func plan(_ judged: ClusterStaging?, kept: Resource? = nil, releases: Bool = false) -> Plan {
             Plan(
-                cluster: cluster.name, report: report, staged: staged, target: nil, job: nil, jobObserved: false,
+                cluster: cluster.name, judged: judged, target: nil, job: nil, jobObserved: false,
                 claimKey: claimKey, jobKey: jobKey, keptClaim: kept, releasesClaim: releases)
         }
         guard cluster.providerConfig != nil else {
-            let waiting = "Waiting for InferenceCluster \(cluster.name) to report status.providerConfigRef.name"
-            // A provider config that blinks out must not delete a staged cache: keep the claim as it is.
-            if let kept = keptClaim(cluster.name) {
-                return plan(
-                    PhaseReport(.pending, "\(waiting); claim \(staging.claimName) is kept as it is"),
-                    staged: previous?.staged, kept: kept)
-            }
-            return plan(PhaseReport(.pending, waiting))
+            let kept = keptClaim(cluster.name)
+            return plan(blankProviderConfig(cluster.name, previous: previous, kept: kept != nil), kept: kept)
         }
         let why = cluster.rwxProblem ?? "InferenceCluster \(cluster.name) declares no spec.storage.rwxCache"
         if let retained = retain(cluster.name, why: why) {
-            return plan(retained.report.report, staged: retained.report.staged, kept: retained.claim)
+            return plan(retained.report.judged, kept: retained.claim)
+        }
+        // Released on purpose (its claim leaves now, or left before): not matched, not a failure (rule 7).
+        let releases = isOurClaim(request.observed.resources[claimKey])
+        if releases || (observed.hadClusters && previous?.phase != .failed) {
+            return plan(nil, releases: releases)
         }
         return plan(
-            PhaseReport(.failed, "Cannot stage \(spec.repo) on \(cluster.name): \(why)"),
-            releases: request.observed.resources[claimKey] != nil)
+            ClusterStaging(report: PhaseReport(.failed, "Cannot stage \(spec.repo) on \(cluster.name): \(why)")))
     }
 
-    /// The Job a cluster that is not Ready runs: the `current` (adopted) one, or
-    /// a new one replacing the observed Job named `replacing`. Pruning keeps
-    /// the staged revision and every revision a consumer mounts.
-    // Inlined, as `HydrationWaves.admit`: both run per cluster, and as calls they
-    // measured 0.14 M instructions more per call on none-n1000 and hydrating-n1000.
-    @inline(__always)
-    private func job(
-        on cluster: String, current: ObservedJob?, replacing: String?, previous: PreviousStaging?, attempt: String
-    ) -> HydrationJob {
-        let own = staging.directory
-        let keep = Set(
-            ([previous?.staged.map(staging.directory(of:))].compactMap { $0 } + consumers.revisions(on: cluster))
-                .filter { $0 != own }
-        ).sorted()
-        if let current { return staging.job(adopted: current, keep: keep, attempt: attempt) }
-        let name = jobNames.value(JobNameInputs(staged: previous?.staged, replacing: replacing), with: staging) {
-            $0.newJobName(staged: $1.staged?.string, replacing: $1.replacing?.string)
-        }
-        return staging.newJob(named: name, keep: keep, attempt: attempt)
+    /// A cluster whose provider config is blank for now: an existing claim is kept
+    /// as it is (dropping it would delete a staged cache) and the cluster keeps its
+    /// previous phase, staged revision and failure (lifecycle.md §7 rule 7); its Job
+    /// leaves desired state, so the message says only what is true.
+    private func blankProviderConfig(_ cluster: String, previous: StagingEntry?, kept: Bool) -> ClusterStaging {
+        let waiting = "Waiting for InferenceCluster \(cluster) to report status.providerConfigRef.name"
+        guard kept else { return ClusterStaging(report: PhaseReport(.pending, waiting)) }
+        let phase = previous?.source == staging.identity ? previous?.phase ?? .pending : .pending
+        return ClusterStaging(
+            report: PhaseReport(phase, "\(waiting); claim \(staging.claimName) is kept as it is"),
+            staged: previous?.staged, failure: previous?.source == staging.identity ? previous?.failure : nil)
     }
 
     /// Clusters whose claim Object is observed but that are not in the `clusters` answer, sorted.
@@ -182,18 +144,24 @@ struct ClusterPlanner {
 
     /// The kept claim and Retained report for a cluster that can no longer be
     /// staged on, when replicas there still use the cache; nil otherwise.
+    ///
+    /// A cluster Retained last time with consumers that no Usage lists now is kept
+    /// one more reconcile (an answer may come back short once: workloads.md, nothing
+    /// running is lost to a missing input); it is released when the next answer
+    /// lists none either.
     func retain(_ cluster: String, why: String) -> (claim: Resource, report: ClusterReport)? {
         let n = consumers.count(on: cluster)
-        guard n > 0, let claim = keptClaim(cluster) else { return nil }
+        let graced =
+            n == 0 && observed.clusters[cluster]?.phase == .retained && observed.consumers[cluster, default: 0] > 0
+        guard n > 0 || graced, let claim = keptClaim(cluster) else { return nil }
         let message =
-            "\(why); keeping claim \(staging.claimName) on \(cluster) while \(Consumers.phrase(n)) "
-            + "\(n == 1 ? "uses" : "use") it"
-        return (
-            claim,
-            ClusterReport(
-                cluster: cluster, report: PhaseReport(.retained, message),
-                staged: observed.clusters[cluster]?.staged, consumers: n)
-        )
+            graced
+            ? "\(why); keeping claim \(staging.claimName) on \(cluster): no Usage lists it now; released at the next "
+                + "reconcile unless one does"
+            : "\(why); keeping claim \(staging.claimName) on \(cluster) while \(Consumers.phrase(n)) "
+                + "\(n == 1 ? "uses" : "use") it"
+        let judged = ClusterStaging(report: PhaseReport(.retained, message), staged: observed.clusters[cluster]?.staged)
+        return (claim, ClusterReport(cluster: cluster, judged: judged, consumers: n))
     }
 
     /// The observed claim Object rebuilt as it was sent last time, on the provider

@@ -1,6 +1,8 @@
 /// The ModelReplicas that mount a ModelCache, from their Crossplane Usages
 /// (lifecycle.md §4): each Usage is labelled with the cache, the cluster and
-/// the revision directory its pods mount (`CacheUsage` writes them).
+/// the revision directory its pod template mounts, and annotated with every
+/// revision its pods may still mount during a rollout (lifecycle.md §7 rule 1;
+/// `CacheUsage` writes them). Pruning keeps every revision listed either way.
 public struct Consumers: Sendable, Hashable {
     /// Usages per cluster label value.
     private var counts: [String: Int] = [:]
@@ -22,9 +24,7 @@ public struct Consumers: Sendable, Hashable {
             let labels = o[path: "metadata", "labels"]
             guard let cluster = labels?[CacheUsage.clusterLabel]?.stringValue else { continue }
             counts[cluster, default: 0] += 1
-            if let revision = labels?[CacheUsage.revisionLabel]?.stringValue, isRevisionDirectory(revision) {
-                mounted[cluster, default: []].insert(revision)
-            }
+            mounted[cluster, default: []].formUnion(CacheUsage.revisions(of: o))
         }
     }
 

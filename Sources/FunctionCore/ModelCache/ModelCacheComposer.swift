@@ -32,8 +32,8 @@ public struct ModelCacheComposer: KindComposer {
         // 3. Per matched cluster, sorted by name: judge the phase, then compose.
         let observed = ObservedCacheStatus(xr.object)
         let planner = ClusterPlanner(
-            spec: spec, staging: Self.staging(spec, xr: xr, request: request), observed: observed,
-            consumers: Consumers(request.required(.consumers) ?? []), request: request)
+            spec: spec, observed: observed, consumers: Consumers(request.required(.consumers) ?? []),
+            request: request, stager: ClusterStager(Self.staging(spec, xr: xr, request: request), hints: .modelCache))
         let plans = clusters.map(planner.plan)
         var (reports, notes) = composeClusters(
             plans, planner, settings: xr.settings, tokenProblem: tokenProblem, into: &response)
@@ -78,9 +78,14 @@ public struct ModelCacheComposer: KindComposer {
         response.desired.resources.reserveCapacity(response.desired.resources.count + 2 * plans.count)
         reports.reserveCapacity(plans.count)
         for plan in plans {
-            var report = plan.report
+            guard var judged = plan.judged else { continue }
+            var report = judged.report
             if let target = plan.target {
                 let hydrate = plan.needsJob && tokenProblem == nil && waves.admit(plan, report: &report)
+                if plan.needsJob, let tokenProblem, report.phase == .hydrating || report.phase == .updating {
+                    // The Job is held back: the message must not describe it (lifecycle.md §7 rule 7).
+                    report = HydrationWaves.waiting("\(tokenProblem): hydration waits for it", staged: judged.staged)
+                }
                 compose(
                     planner.staging, claim: manifests.claim(target.sizing),
                     job: hydrate ? plan.job.map(manifests.job) : nil,
@@ -92,10 +97,10 @@ public struct ModelCacheComposer: KindComposer {
             } else if let kept = plan.keptClaim {
                 response.desired.resources[plan.claimKey] = kept
             }
+            judged.report = report
             reports.append(
                 ClusterReport(
-                    cluster: plan.cluster, report: report, staged: plan.staged,
-                    consumers: planner.consumers.count(on: plan.cluster)))
+                    cluster: plan.cluster, judged: judged, consumers: planner.consumers.count(on: plan.cluster)))
         }
         return (reports, notes)
     }
@@ -149,18 +154,13 @@ public struct ModelCacheComposer: KindComposer {
     private func writeStatus(
         _ outcome: CacheOutcome, source: ArtifactSource, total: Int, xr: XR, response: inout RunResponse
     ) {
-        let identity = Value.string(source.identity)
+        let identity = source.identity
         let clusters = Value.list(
             outcome.reports.map { entry in
                 // Written in key order: this runs once per cluster.
                 var o: [Fields.Entry] = []
-                o.reserveCapacity(6)
-                o.append(Fields.Entry(key: "consumers", value: .int(Int64(entry.consumers))))
-                if let m = entry.report.message { o.append(Fields.Entry(key: "message", value: .string(m))) }
-                o.append(Fields.Entry(key: "name", value: .string(entry.cluster)))
-                o.append(Fields.Entry(key: "phase", value: .string(entry.report.phase.rawValue)))
-                o.append(Fields.Entry(key: "source", value: identity))
-                if let staged = entry.staged { o.append(Fields.Entry(key: "staged", value: .string(staged))) }
+                o.reserveCapacity(7)
+                entry.judged.entry(source: identity).write(into: &o, name: entry.cluster, consumers: entry.consumers)
                 return .object(Fields(ordered: o))
             })
         let summary: Value = [
@@ -180,6 +180,11 @@ private struct HydrationWaves {
     /// Slots still free for new Jobs.
     var slots: Int
 
+    /// A cluster whose Job is held back for `why`: Updating while `staged` serves, Pending otherwise.
+    static func waiting(_ why: String, staged: String?) -> PhaseReport {
+        staged.map { PhaseReport(.updating, "\(why); \($0) keeps serving") } ?? PhaseReport(.pending, why)
+    }
+
     /// The slots left for new Jobs once the observed ones that still run keep theirs.
     init(_ plans: [ClusterPlanner.Plan], limit: Int) {
         self.limit = limit
@@ -194,10 +199,7 @@ private struct HydrationWaves {
     mutating func admit(_ plan: ClusterPlanner.Plan, report: inout PhaseReport) -> Bool {
         guard !plan.jobObserved else { return true }
         guard slots > 0 else {
-            let queued = "Queued: at most \(limit) hydration Jobs run at once"
-            report =
-                plan.staged.map { PhaseReport(.updating, "\(queued); \($0) keeps serving") }
-                ?? PhaseReport(.pending, queued)
+            report = Self.waiting("Queued: at most \(limit) hydration Jobs run at once", staged: plan.judged?.staged)
             return false
         }
         slots -= 1

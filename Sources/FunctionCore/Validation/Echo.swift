@@ -10,6 +10,16 @@ public let echoLimit = 1024
 /// bounds a string of one base and a million combining marks too. Plain text
 /// comes back unchanged, so a well-behaved cluster's messages read as written.
 public func echo(_ s: String) -> String {
+    // The usual case first, byte by byte: at most `echoLimit` UTF-8 bytes (so at most as many
+    // scalars) and no byte of a control character (C0, DEL, or the 0xC2 lead of C1 and of
+    // U+00A0–U+00BF, which the full check below tells apart). Counting scalars costs more.
+    if s.utf8.count <= echoLimit,
+        s.utf8.withContiguousStorageIfAvailable({ bytes in
+            !bytes.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }
+        }) == true
+    {
+        return s
+    }
     let scalars = s.unicodeScalars
     if scalars.count <= echoLimit, !scalars.contains(where: isControl) { return s }
     var shown = String.UnicodeScalarView()

@@ -30,7 +30,9 @@ enum AutomaticCache {
             claimName: staging.claimName, path: ModelReplicaComposer.automaticMountPath,
             automaticModelID: judged.staged.map { String($0.dropFirst("hf://".count)) } ?? id)
         mount.revision = judged.staged.map(revisionDirectory) ?? running
-        return .automatic(mount, phase: judged.report.phase.rawValue, source: source.identity, staged: judged.staged)
+        return .automatic(
+            mount, phase: judged.report.phase.rawValue, entry: judged.entry(source: source.identity),
+            staged: judged.staged)
     }
 
     /// The engine's `--model`, when it is a HuggingFace repo id; nil (after refusing) otherwise.
@@ -67,53 +69,37 @@ enum AutomaticCache {
         return token
     }
 
-    /// What was staged before. The replica's own status is the latch:
-    /// `status.cache.staged` survives the Job's cleanup. A lost or garbled status
-    /// must not unmount the running pods' revision: the latch is then recovered
-    /// from the workload.
-    static func previousStaging(_ ctx: ReplicaContext) -> PreviousStaging {
-        let observedCache = ctx.xr[path: "status", "cache"]
-        var previous = PreviousStaging(
-            phase: observedCache?["phase"]?.stringValue,
-            source: observedCache?["source"]?.stringValue,
-            staged: observedCache?["staged"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
+    /// What was staged before. The replica's own status (`status.cache`, the one
+    /// staging entry type) is the latch: `staged` survives the Job's cleanup. A lost
+    /// or garbled status must not unmount the running pods' revision: the latch is
+    /// then recovered from the workload.
+    static func previousStaging(_ ctx: ReplicaContext) -> StagingEntry {
+        var previous = StagingEntry(ctx.xr[path: "status", "cache"])
         if previous.staged == nil { previous.staged = ctx.observedAutomaticStaged }
         return previous
     }
 
-    /// Judges the cache and composes its claim and, until Ready, its Job.
-    /// Whatever the running pods mount survives pruning.
+    /// Stages the cache through the one staging lifecycle (`ClusterStager`) and
+    /// composes its claim and, while it needs one, its Job. Pruning keeps whatever
+    /// the running pods mount, and every revision pods of an unfinished rollout may
+    /// still mount (lifecycle.md §7 rule 1).
     private static func compose(
-        _ staging: CacheStaging, _ ctx: ReplicaContext, previous: PreviousStaging, running: String?,
+        _ staging: CacheStaging, _ ctx: ReplicaContext, previous: StagingEntry, running: String?,
         providerConfig: String, rwx: ClusterView.RWXCache, _ response: inout RunResponse
     ) -> ClusterStaging {
-        let observedClaim = ctx.request.observed.resources[.automaticClaim]
-        let sizing = ClaimSizing(
-            cluster: ctx.cluster, claimName: staging.claimName, storageClass: rwx.storageClassName,
-            sizeGiB: rwx.defaultSizeGiB, observed: observedClaim)
-        let keep = Set(
-            [previous.staged.map(revisionDirectory), running].compactMap { $0 }.filter { $0 != staging.directory }
-        )
-        .sorted()
-        let attempt = staging.attempt(sizeGiB: sizing.sizeGiB)
-        let observedJob = ObservedJob.Identity(ctx.request.observed.resources[.automaticJob])
-        let current = staging.adopt(observedJob, attempt: attempt)
-        let judged = staging.judge(
-            cluster: ctx.cluster, claim: observedClaim, current: current, previous: previous, hints: hints)
+        let stage = ClusterStager(staging, hints: hints).stage(
+            cluster: ctx.cluster, storageClass: rwx.storageClassName, sizeGiB: rwx.defaultSizeGiB,
+            claim: ctx.request.observed.resources[.automaticClaim], job: ctx.request.observed.resources[.automaticJob],
+            previous: previous, keep: { [running].compactMap { $0 } + ctx.stillMounted(claim: staging.claimName) })
         var composed: [(ResourceKey, Value)] = [
             (
                 .automaticClaim,
                 staging.claimObject(
                     providerConfig: providerConfig,
-                    claim: staging.claimManifest(storageClass: sizing.storageClass, size: sizing.size))
+                    claim: staging.claimManifest(storageClass: stage.sizing.storageClass, size: stage.sizing.size))
             )
         ]
-        if judged.report.phase != .ready {
-            let job =
-                current.map { staging.job(adopted: $0, keep: keep, attempt: attempt) }
-                ?? staging.newJob(
-                    named: staging.newJobName(staged: previous.staged, replacing: observedJob?.name), keep: keep,
-                    attempt: attempt)
+        if let job = stage.job {
             composed.append(
                 (.automaticJob, staging.jobObject(providerConfig: providerConfig, manifest: staging.jobManifest(job))))
         }
@@ -121,7 +107,7 @@ enum AutomaticCache {
             let ready: Readiness = ProviderObject.isReady(ctx.request.observed.resources[key]) ? .ready : .notReady
             response.desired.resources[key] = Resource(object: object, ready: ready)
         }
-        return judged
+        return stage.judged
     }
 
     /// What the user should do about a permanent failure of an automatic cache.
@@ -132,7 +118,7 @@ enum AutomaticCache {
             + "(an update needs room for two revisions)")
 
     /// Events on transitions of the automatic cache: an update starts, the pods switch, hydration fails.
-    static func events(_ ctx: ReplicaContext, source: String, previous: PreviousStaging, judged: ClusterStaging)
+    static func events(_ ctx: ReplicaContext, source: String, previous: StagingEntry, judged: ClusterStaging)
         -> [FunctionResult]
     {
         let owner = "Automatic cache of ModelReplica \(ctx.namespace)/\(ctx.name) on \(ctx.cluster)"
@@ -143,7 +129,7 @@ enum AutomaticCache {
         if let before = previous.staged, let now = judged.staged, before != now {
             out.append(.normal("\(owner): switched from \(before) to \(now)", reason: "RevisionSwitched"))
         }
-        if judged.report.phase == .failed, previous.phase != CachePhase.failed.rawValue {
+        if judged.report.phase == .failed, previous.phase != .failed {
             out.append(.warning("\(owner): \(judged.report.message ?? "hydration failed")", reason: "StagingFailed"))
         }
         return out

@@ -47,11 +47,26 @@ enum CacheUsage {
         ]
     }
 
-    /// The revision directories an observed Usage lists (its annotation and its label), sorted.
+    /// The most names read from one annotation: a replica's pods mount a few revisions at most.
+    static let revisionsLimit = 16
+
+    /// The revision directories an observed Usage lists (its annotation and its
+    /// label), sorted. Names that are not `rev-` and 12 hex digits are ignored,
+    /// and at most `revisionsLimit` names of the annotation are read (a hostile
+    /// 100 KB value costs one bounded scan).
     static func revisions(of usage: Value) -> [String] {
         let listed = usage[path: "metadata", "annotations", revisionsAnnotation]?.stringValue ?? ""
-        var out = Set(listed.split(separator: " ").map(String.init))
-        if let label = usage[path: "metadata", "labels", revisionLabel]?.stringValue { out.insert(label) }
-        return out.filter(isRevisionDirectory).sorted()
+        var out = Set<String>()
+        if !listed.isEmpty {
+            for name in listed.utf8.split(separator: UInt8(ascii: " "), maxSplits: revisionsLimit).prefix(
+                revisionsLimit)
+            {
+                if let s = String(name), isRevisionDirectory(s) { out.insert(s) }
+            }
+        }
+        if let label = usage[path: "metadata", "labels", revisionLabel]?.stringValue, isRevisionDirectory(label) {
+            out.insert(label)
+        }
+        return out.sorted()
     }
 }

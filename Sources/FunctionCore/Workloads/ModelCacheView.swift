@@ -1,15 +1,7 @@
 /// What the function reads of an observed ModelCache (for deployments and replicas).
 public struct ModelCacheView: Sendable, Hashable {
-    /// One entry of `status.clusters`.
-    public struct ClusterEntry: Sendable, Hashable {
-        /// The cluster's phase (`Pending`, `Hydrating`, `Updating`, `Ready`, `Failed`, `Retained`).
-        public var phase: String
-        /// The identity of the newest revision completely staged there, if any
-        /// (lifecycle.md §2): what workloads on that cluster mount.
-        public var staged: String?
-        /// The cluster's message, if any.
-        public var message: String?
-    }
+    /// One entry of `status.clusters`: the one staging status entry type, read in one place.
+    public typealias ClusterEntry = StagingEntry
 
     /// The cache's name.
     public var name: String
@@ -24,8 +16,8 @@ public struct ModelCacheView: Sendable, Hashable {
     /// it (not composed yet, or the status was lost) no cluster's phase is known.
     public var reportsClusters: Bool
 
-    /// Phase per cluster from `status.clusters`.
-    public var phases: [String: String] { clusters.mapValues(\.phase) }
+    /// Phase per cluster from `status.clusters` (entries without a known phase left out).
+    public var phases: [String: CachePhase] { clusters.compactMapValues(\.phase) }
 
     /// Reads an observed ModelCache.
     public init(_ object: Value) {
@@ -42,11 +34,7 @@ public struct ModelCacheView: Sendable, Hashable {
         reportsClusters = entries != nil
         for entry in entries ?? [] {
             guard let n = entry["name"]?.stringValue else { continue }
-            let staged = entry["staged"]?.stringValue
-            clusters[n] = ClusterEntry(
-                phase: entry["phase"]?.stringValue ?? "",
-                staged: (staged?.isEmpty ?? true) ? nil : staged,
-                message: entry["message"]?.stringValue)
+            clusters[n] = StagingEntry(entry)
         }
         self.clusters = clusters
     }

@@ -214,9 +214,9 @@ public struct ModelDeploymentComposer: KindComposer {
                 return "ModelCache \(echo(cache.name)) is neither staged nor staging on \(c.name)"
             }
             switch phase {
-            case CachePhase.failed.rawValue: return "ModelCache \(echo(cache.name)) failed on \(c.name)"
+            case .failed: return "ModelCache \(echo(cache.name)) failed on \(c.name)"
             // A deselected cluster keeps the claim only for the replicas already there (lifecycle.md §4).
-            case CachePhase.retained.rawValue:
+            case .retained:
                 return
                     "ModelCache \(echo(cache.name)) no longer selects \(c.name); it is kept there only for its current consumers"
             default: return nil

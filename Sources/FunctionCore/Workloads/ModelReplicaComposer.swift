@@ -82,7 +82,8 @@ public struct ModelReplicaComposer: KindComposer {
             return nil
         }
         let entry = view.clusters[replica.cluster]
-        let phase = entry?.phase ?? "NotListed"
+        // A phase this function does not write (a garbled status) is not passed on: Unknown.
+        let phase = entry.map { $0.phase?.rawValue ?? "Unknown" } ?? "NotListed"
         let claim = CacheStaging.claimName(ownerKind: "modelcache", namespace: replica.namespace, name: name)
         let running = replica.running
         // Switching caches is make-before-break (lifecycle.md §7 rule 2): until the new cache
@@ -114,9 +115,6 @@ public struct ModelReplicaComposer: KindComposer {
                     + "ModelCache", reason: "NoRWXStorage", condition: "CacheReady")
             return nil
         }
-        // TODO(#23 rule 1, keep set): pass `replica.stillMounted(claim:)` of the automatic claim as the
-        // staging's keep set once the one staging lifecycle (branch `life`) takes one; until then the
-        // set is computed and stored in `status.cache.revisions` only.
         return AutomaticCache.plan(replica, providerConfig: providerConfig, rwx: rwx, response: &response)
     }
 }
@@ -127,9 +125,9 @@ enum CacheChoice {
     /// identity of the revision staged there, if any; `servingOther` names the
     /// cache (or claim) the pods keep reading while the referenced one stages.
     case shared(WorkloadBuilder.Mount, phase: String, staged: String?, servingOther: String? = nil)
-    /// The replica's own claim, with its phase, source identity and the identity
-    /// of the revision staged on it, if any.
-    case automatic(WorkloadBuilder.Mount, phase: String, source: String, staged: String? = nil)
+    /// The replica's own claim, with its phase, its staging status entry (source,
+    /// latched failure) and the identity of the revision staged on it, if any.
+    case automatic(WorkloadBuilder.Mount, phase: String, entry: StagingEntry, staged: String? = nil)
     /// None: single-node without a reference.
     case noCache
 }

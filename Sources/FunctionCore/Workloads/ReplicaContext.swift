@@ -243,7 +243,10 @@ struct ReplicaContext {
         var c: Fields = [
             "volume": .string(mount.claimName), "mountPath": .string(mount.path), "phase": .string(echo(phase)),
         ]
-        if case .automatic(_, _, let source, _) = cache { c["source"] = .string(source) }
+        if case .automatic(_, _, let entry, _) = cache {
+            if let source = entry.source { c["source"] = .string(source) }
+            if let failure = entry.failure { c["failure"] = failure.value }
+        }
         // The revision directory the pods mount (absent until something is staged), and whose it is.
         if let revision = mount.revision { c["revision"] = .string(revision) }
         if let staged = cache.staged { c["staged"] = .string(echo(staged)) }

@@ -46,3 +46,33 @@ struct EchoTests {
         #expect(echo(s).unicodeScalars.count <= echoLimit)
     }
 }
+
+/// The eight-bytes-at-a-time check agrees with the scalar-by-scalar definition on every kind of byte.
+struct EchoFastPathTests {
+    /// The definition: control characters escaped, at most `echoLimit` scalars.
+    static func plain(_ s: String) -> Bool {
+        s.unicodeScalars.count <= echoLimit
+            && !s.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+    }
+
+    @Test("Every byte value at every position of an eight-byte word is judged as the definition judges it")
+    func everyByte() {
+        let printable = Array("abcdefghijklmnopqrstuvwxyz0123456789-./:@_~".unicodeScalars)
+        for length in [1, 7, 8, 9, 15, 16, 17, 40] {
+            for position in 0..<length {
+                for value in [
+                    0x00, 0x09, 0x0A, 0x1B, 0x1F, 0x20, 0x21, 0x7E, 0x7F, 0x80, 0x85, 0x9F, 0xA0, 0xE9, 0x301,
+                ] {
+                    var scalars = (0..<length).map { printable[$0 % printable.count] }
+                    scalars[position] = Unicode.Scalar(UInt32(value))!
+                    var view = String.UnicodeScalarView()
+                    view.append(contentsOf: scalars)
+                    let s = String(view)
+                    #expect(
+                        (echo(s) == s) == Self.plain(s),
+                        "length \(length), U+\(String(value, radix: 16)) at \(position)")
+                }
+            }
+        }
+    }
+}

@@ -69,9 +69,7 @@ final class ClusterStager {
         guard judged.report.phase != .ready, judged.report.phase != .failed else {
             return Stage(sizing: sizing, judged: judged, job: nil, jobObserved: current != nil)
         }
-        let own = staging.directory
-        let kept = Set(([judged.staged.map(staging.directory(of:))].compactMap { $0 } + keep()).filter { $0 != own })
-            .sorted()
+        let kept = Self.kept(staged: judged.staged.map(staging.directory(of:)), keep(), own: staging.directory)
         if let current {
             return Stage(
                 sizing: sizing, judged: judged, job: staging.job(adopted: current, keep: kept, attempt: attempt),
@@ -86,5 +84,13 @@ final class ClusterStager {
         return Stage(
             sizing: sizing, judged: judged, job: staging.newJob(named: name, keep: kept, attempt: attempt),
             jobObserved: false)
+    }
+
+    /// The directories pruning keeps besides `own`: the staged one and `extra`,
+    /// sorted, each once. Without extras (the usual case) nothing is hashed or sorted.
+    @inline(__always)
+    static func kept(staged: String?, _ extra: [String], own: String) -> [String] {
+        guard !extra.isEmpty else { return staged.flatMap { $0 == own ? nil : [$0] } ?? [] }
+        return Set(([staged].compactMap { $0 } + extra).filter { $0 != own }).sorted()
     }
 }

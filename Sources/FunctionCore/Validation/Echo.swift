@@ -13,11 +13,7 @@ public func echo(_ s: String) -> String {
     // The usual case first, byte by byte: at most `echoLimit` UTF-8 bytes (so at most as many
     // scalars) and no byte of a control character (C0, DEL, or the 0xC2 lead of C1 and of
     // U+00A0–U+00BF, which the full check below tells apart). Counting scalars costs more.
-    if s.utf8.count <= echoLimit,
-        s.utf8.withContiguousStorageIfAvailable({ bytes in
-            !bytes.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }
-        }) == true
-    {
+    if s.utf8.count <= echoLimit, s.utf8.withContiguousStorageIfAvailable(isPlainASCII) == true {
         return s
     }
     let scalars = s.unicodeScalars
@@ -36,6 +32,32 @@ public func echo(_ s: String) -> String {
         count += width
     }
     return String(shown)
+}
+
+/// Whether `bytes` are printable ASCII (no control character, DEL or non-ASCII
+/// byte), read eight at a time: this runs for every string read back from
+/// status, on every cluster.
+private func isPlainASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    // A byte of `w` is below 0x20, or 0x7F, or at least 0x80: each test sets that byte's high bit.
+    func clean(_ w: UInt64) -> Bool {
+        let below20 = (w &- ones &* 0x20) & ~w
+        let del = (w ^ (ones &* 0x7F)) &- ones & ~(w ^ (ones &* 0x7F))
+        return (below20 | del | w) & highs == 0
+    }
+    let raw = UnsafeRawBufferPointer(bytes)
+    var i = 0
+    while i + 8 <= raw.count {
+        if !clean(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return false }
+        i += 8
+    }
+    while i < raw.count {
+        let b = raw[i]
+        if b < 0x20 || b >= 0x7F { return false }
+        i += 1
+    }
+    return true
 }
 
 /// Whether `scalar` is a control character (C0, DEL or C1).

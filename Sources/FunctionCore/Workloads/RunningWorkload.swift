@@ -83,7 +83,8 @@ extension ReplicaContext {
         out.formUnion(now.mounted[claim] ?? [])
         if !now.rolledOut {
             if xr[path: "status", "cache", "volume"]?.stringValue == claim {
-                for r in xr[path: "status", "cache", "revisions"]?.listValue ?? [] {
+                // At most as many as a Usage's annotation is read for: status read back may be hostile.
+                for r in (xr[path: "status", "cache", "revisions"]?.listValue ?? []).prefix(CacheUsage.revisionsLimit) {
                     if let s = r.stringValue, isRevisionDirectory(s) { out.insert(s) }
                 }
             }

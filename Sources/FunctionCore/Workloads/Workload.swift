@@ -145,6 +145,8 @@ struct WorkloadBuilder {
                 var served = m
                 served["readOnly"] = true
                 served["subPath"] = mount.revision.map(Value.string)
+                // subPathExpr and subPath are mutually exclusive (the API server rejects both).
+                served["subPathExpr"] = nil
                 return served
             })
         return c

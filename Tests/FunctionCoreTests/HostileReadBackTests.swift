@@ -105,4 +105,25 @@ import Testing
         #expect(mount?["subPath"] == .string(revisionDirectory(Self.v1)))
         #expect(mount?["subPathExpr"] == nil, "the API server rejects subPath together with subPathExpr")
     }
+
+    @Test("A switch whose observed remote workload is garbage keeps the last applied claim and revision")
+    func switchWithGarbageRemote() throws {
+        let onA = run(status: nil)
+        var workload = onA.desired.resources["workload"]!.object
+        workload["status"] = ["atProvider": ["manifest": ["kind": "Deployment", "status": ["replicas": 1]]]]
+        var usage = onA.desired.resources["usage-modelcache"]!.object
+        usage["status"] = ["conditions": [["type": "Ready", "status": "True"]]]
+        let cacheB = Workloads.cache(phases: [("gpu-east", "Hydrating")], name: "cache-b")
+        let r = Composer().run(
+            Fixtures.request(
+                Workloads.replica(cache: "cache-b"),
+                required: ["cluster": [Fixtures.cluster("gpu-east")], "cache": [cacheB]],
+                observed: ["workload": workload, "usage-modelcache": usage]))
+        let spec = manifest(r, "workload")?[path: "spec", "template", "spec"]
+        let volume = spec?["volumes"]?.listValue?.first { $0["name"] == "model-cache" }
+        #expect(volume?[path: "persistentVolumeClaim", "claimName"] == .string(Self.claim), "still cache A's claim")
+        let engine = spec?["containers"]?.listValue?.first { $0["name"] == "engine" }
+        let mount = engine?["volumeMounts"]?.listValue?.first { $0["name"] == "model-cache" }
+        #expect(mount?["subPath"] == .string(revisionDirectory(Self.v1)), "never cache B's claim without a subPath")
+    }
 }

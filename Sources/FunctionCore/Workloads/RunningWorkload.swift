@@ -22,7 +22,9 @@ struct RunningWorkload {
         }
         let applied = resource?.object[path: "spec", "forProvider", "manifest"]
         let read = [remote, applied].compactMap { $0 }.map(Self.cacheMount)
-        (claim, path, revision) = read.first ?? (nil, nil, nil)
+        // A remote object read back without a cache mount (garbled, or of another shape) does
+        // not hide the one last applied: pods may still mount it (lifecycle.md §7 rule 2).
+        (claim, path, revision) = read.first { $0.claim != nil } ?? (nil, nil, nil)
         for m in read {
             if let c = m.claim, let r = m.revision { mounted[c, default: []].insert(r) }
         }

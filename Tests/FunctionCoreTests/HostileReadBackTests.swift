@@ -126,4 +126,27 @@ import Testing
         let mount = engine?["volumeMounts"]?.listValue?.first { $0["name"] == "model-cache" }
         #expect(mount?["subPath"] == .string(revisionDirectory(Self.v1)), "never cache B's claim without a subPath")
     }
+
+    /// The engine's mounts composed for a user engine that mounts `mounts` itself.
+    func engineMounts(_ mounts: Value) -> (RunResponse, [Value]) {
+        var workers = Workloads.workers()
+        workers["template"]?["spec"]?["containers"] = [
+            ["name": "engine", "image": "vllm/vllm-openai:v0.6.3", "volumeMounts": mounts]
+        ]
+        let r = run(status: nil, workers: workers)
+        let containers = manifest(r, "workload")?[path: "spec", "template", "spec", "containers"]?.listValue ?? []
+        return (r, containers.first { $0["name"] == "engine" }?["volumeMounts"]?.listValue ?? [])
+    }
+
+    @Test("A user's /dev/shm/ mount (trailing slash) gets no second shared-memory mount at the same directory")
+    func sharedMemoryTrailingSlash() throws {
+        let (_, mounts) = engineMounts([["name": "dshm", "mountPath": "/dev/shm/"]])
+        #expect(mounts.filter { $0["name"] == "dshm" }.count == 1, "\(mounts)")
+    }
+
+    @Test("Another volume at the cache path spelled with a trailing slash is FATAL like the exact spelling")
+    func conflictTrailingSlash() throws {
+        let (r, _) = engineMounts([["name": "weights", "mountPath": "/models/qwen/"]])
+        #expect(r.isFatal, "two mounts at /models/qwen in one container")
+    }
 }

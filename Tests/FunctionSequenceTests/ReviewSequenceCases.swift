@@ -71,4 +71,40 @@ import Testing
         #expect(w.jobCreations.values.allSatisfy { $0 == 1 }, "each created once: \(w.jobCreations)")
         w.expectNoViolations()
     }
+
+    @Test("A cluster that leaves and rejoins the answer every other reconcile never drops Ready capacity")
+    func clusterFlapsRepeatedly() {
+        var w = World.servingDeployment()
+        w.startupSteps = 2
+        w.answerEdit = { step, _, key, items in
+            step % 2 == 0 && (key == "clusters" || key == "cluster")
+                ? items.filter { $0[path: "metadata", "name"]?.stringValue != "gpu-east" } : items
+        }
+        w.step(12)
+        w.answerEdit = { _, _, _, items in items }
+        w.run(until: "one Ready replica and no other") {
+            $0.readyClusters(of: "qwen").count == 1 && $0.replicas(of: "qwen").count == 1
+        }
+        w.expectNoViolations()
+    }
+
+    @Test("A move while the cache updates: the replacement mounts a complete revision, capacity never drops")
+    func moveWhileCacheUpdates() {
+        let serving = ["pool": "serving"]
+        var w = World.servingDeployment(
+            clusters: [Build.cluster("gpu-east", labels: serving), Build.cluster("gpu-west", labels: serving)],
+            deploymentSelector: serving)
+        w.startupSteps = 2
+        w.hydration = { $0.identity.hasSuffix("@v2") ? .complete(after: 4) : .complete() }
+        w.setSpec(.cache("qwen-2-5"), Build.cacheSpec(revision: "v2"))
+        w.step()
+        w.clusters["gpu-east"] = Build.cluster("gpu-east", labels: ["pool": "maintenance"])
+        w.run(until: "the replica serves on gpu-west") { $0.readyClusters(of: "qwen") == ["gpu-west"] }
+        w.run(until: "v2 is staged on gpu-west and rolled out") {
+            $0.entry(cache: "qwen-2-5", cluster: "gpu-west")?["phase"] == "Ready"
+                && $0.replicas(of: "qwen").count == 1 && $0.readyClusters(of: "qwen") == ["gpu-west"]
+        }
+        w.step(3)
+        w.expectNoViolations()
+    }
 }

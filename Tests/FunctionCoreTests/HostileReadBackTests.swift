@@ -149,4 +149,26 @@ import Testing
         let (r, _) = engineMounts([["name": "weights", "mountPath": "/models/qwen/"]])
         #expect(r.isFatal, "two mounts at /models/qwen in one container")
     }
+
+    @Test(
+        "An automatic cache's status of the wrong shape read back: no crash, a valid Job, bounded revisions",
+        arguments: [
+            ["cache": ["phase": "Failed", "failure": ["job": 1, "attempt": ["x"]]]],
+            ["cache": ["phase": "Failed", "failure": ["job": "j", "attempt": "a", "reason": 7]]],
+            ["cache": ["phase": ["Ready"], "staged": ["x"], "source": 1, "revisions": "rev-000000000001"]],
+            ["cache": ["phase": "Updating", "staged": .string(String(repeating: "x\n", count: 60_000))]],
+        ] as [Value])
+    func automaticGarbage(_ status: Value) throws {
+        let workers = Workloads.workers(pipeline: 2, args: ["--model", "Qwen/Qwen2.5-7B-Instruct"])
+        let r = Composer().run(
+            Fixtures.request(
+                Workloads.replica(workers: workers, status: status),
+                required: ["cluster": [Fixtures.cluster("gpu-east")]]))
+        #expect(!r.isFatal, "\(r.results.map(\.message))")
+        let written = r.desired.composite?.object[path: "status", "cache"]
+        for key in ["staged", "source", "phase"] {
+            #expect((written?[key]?.stringValue?.unicodeScalars.count ?? 0) <= echoLimit, "\(key)")
+        }
+        #expect(r.desired.resources["cache-pvc"] != nil)
+    }
 }

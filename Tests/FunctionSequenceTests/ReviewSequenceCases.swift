@@ -107,4 +107,46 @@ import Testing
         w.step(3)
         w.expectNoViolations()
     }
+
+    @Test("A switch taken back after the new cache is staged, mid-rollout: every pod reads a complete revision")
+    func switchTakenBackMidRollout() {
+        var w = World(clusters: [Build.cluster("gpu-east")])
+        w.startupSteps = 3
+        let large = "Qwen/Qwen2.5-1.5B-Instruct"
+        w.add(.cache("qwen-small"), spec: Build.cacheSpec())
+        w.add(.cache("qwen-large"), spec: Build.cacheSpec(repo: large))
+        w.add(.replica("solo"), spec: Build.replicaSpec(cluster: "gpu-east", cache: "qwen-small"))
+        w.run(until: "the replica serves from qwen-small") { $0.xrs[.replica("solo")]?.isReady == true }
+        w.setSpec(.replica("solo"), Build.replicaSpec(cluster: "gpu-east", cache: "qwen-large"))
+        w.run(until: "the rollout to qwen-large starts") { $0.rollingOut("solo", on: "gpu-east") }
+        w.setSpec(.replica("solo"), Build.replicaSpec(cluster: "gpu-east", cache: "qwen-small"))
+        w.run(until: "the replica serves from qwen-small again, rolled out") {
+            $0.xrs[.replica("solo")]?.status[path: "cache", "staged"]?.stringValue?.contains(large) == false
+                && !$0.rollingOut("solo", on: "gpu-east") && $0.xrs[.replica("solo")]?.isReady == true
+        }
+        w.step(3)
+        #expect(w.usages.values.map { $0[path: "spec", "of", "resourceRef", "name"] } == ["qwen-small"])
+        w.expectNoViolations()
+    }
+
+    @Test("Scaling down while a Ready replica moves keeps the Ready capacity the new count asks for")
+    func scaleDownDuringMove() {
+        let serving = ["pool": "serving"]
+        let names = ["gpu-a", "gpu-b", "gpu-c"]
+        var w = World(clusters: names.map { Build.cluster($0, labels: serving) })
+        w.startupSteps = 2
+        w.add(.cache("qwen-2-5"), spec: Build.cacheSpec())
+        w.add(.deployment("qwen"), spec: Build.deploymentSpec(replicas: 2, cache: "qwen-2-5", selector: serving))
+        w.run(until: "two Ready replicas") { $0.readyClusters(of: "qwen").count == 2 }
+        let first = w.readyClusters(of: "qwen")[0]
+        w.clusters[first] = Build.cluster(first, labels: ["pool": "maintenance"])
+        w.step()
+        w.setSpec(.deployment("qwen"), Build.deploymentSpec(replicas: 1, cache: "qwen-2-5", selector: serving))
+        w.run(until: "one Ready replica and no other") {
+            $0.readyClusters(of: "qwen").count == 1 && $0.replicas(of: "qwen").count == 1
+        }
+        w.step(2)
+        #expect(!w.readyClusters(of: "qwen").contains(first))
+        w.expectNoViolations()
+    }
 }

@@ -149,4 +149,21 @@ import Testing
         #expect(!w.readyClusters(of: "qwen").contains(first))
         w.expectNoViolations()
     }
+
+    @Test("From the automatic cache to a shared one that is still staging: the claim in use stays, then one rollout")
+    func automaticToSharedSwitch() {
+        var w = World(clusters: [Build.cluster("gpu-east")])
+        w.startupSteps = 2
+        w.add(.replica("solo"), spec: Build.replicaSpec(cluster: "gpu-east"))
+        w.run(until: "the replica serves from its own cache") { $0.xrs[.replica("solo")]?.isReady == true }
+        w.hydration = { _ in .complete(after: 4) }
+        w.add(.cache("qwen-2-5"), spec: Build.cacheSpec())
+        w.setSpec(.replica("solo"), Build.replicaSpec(cluster: "gpu-east", cache: "qwen-2-5"))
+        w.run(until: "the replica serves from qwen-2-5, rolled out") {
+            $0.entry(cache: "qwen-2-5", cluster: "gpu-east")?["phase"] == "Ready"
+                && !$0.rollingOut("solo", on: "gpu-east") && $0.xrs[.replica("solo")]?.isReady == true
+        }
+        w.step(3)
+        w.expectNoViolations()
+    }
 }

@@ -22,7 +22,9 @@ struct RunningWorkload {
         }
         let applied = resource?.object[path: "spec", "forProvider", "manifest"]
         let read = [remote, applied].compactMap { $0 }.map(Self.cacheMount)
-        (claim, path, revision) = read.first ?? (nil, nil, nil)
+        // A remote object read back without a cache mount (garbled, or of another shape) does
+        // not hide the one last applied: pods may still mount it (lifecycle.md §7 rule 2).
+        (claim, path, revision) = read.first { $0.claim != nil } ?? (nil, nil, nil)
         for m in read {
             if let c = m.claim, let r = m.revision { mounted[c, default: []].insert(r) }
         }
@@ -83,7 +85,8 @@ extension ReplicaContext {
         out.formUnion(now.mounted[claim] ?? [])
         if !now.rolledOut {
             if xr[path: "status", "cache", "volume"]?.stringValue == claim {
-                for r in xr[path: "status", "cache", "revisions"]?.listValue ?? [] {
+                // At most as many as a Usage's annotation is read for: status read back may be hostile.
+                for r in (xr[path: "status", "cache", "revisions"]?.listValue ?? []).prefix(CacheUsage.revisionsLimit) {
                     if let s = r.stringValue, isRevisionDirectory(s) { out.insert(s) }
                 }
             }

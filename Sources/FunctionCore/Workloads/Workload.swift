@@ -145,6 +145,8 @@ struct WorkloadBuilder {
                 var served = m
                 served["readOnly"] = true
                 served["subPath"] = mount.revision.map(Value.string)
+                // subPathExpr and subPath are mutually exclusive (the API server rejects both).
+                served["subPathExpr"] = nil
                 return served
             })
         return c
@@ -157,7 +159,7 @@ struct WorkloadBuilder {
         let mounts = workers.engine["volumeMounts"]?.listValue ?? []
         guard
             let m = mounts.first(where: {
-                $0["mountPath"]?.stringValue == path && $0["name"]?.stringValue != cacheVolume
+                $0["mountPath"]?.stringValue.map(directory) == path && $0["name"]?.stringValue != cacheVolume
             })
         else { return nil }
         return ("engine", m["name"]?.stringValue ?? "")
@@ -175,7 +177,7 @@ struct WorkloadBuilder {
         c["resources"] = .object(resources)
 
         var mounts = c["volumeMounts"]?.listValue ?? []
-        let paths = Set(mounts.compactMap { $0["mountPath"]?.stringValue })
+        let paths = Set(mounts.compactMap { $0["mountPath"]?.stringValue.map(Self.directory) })
         if !paths.contains(Self.sharedMemoryPath) { mounts.append(["name": "dshm", "mountPath": "/dev/shm"]) }
         if let mount, !paths.contains(mount.path) {
             // Read-only, and with a staged revision only that revision's directory: pods
@@ -186,6 +188,15 @@ struct WorkloadBuilder {
         }
         c["volumeMounts"] = .list(mounts)
         return c
+    }
+
+    /// The directory a user's `mountPath` names: without trailing slashes, so that
+    /// `/dev/shm/` is `/dev/shm` (the cache path is normalised already).
+    static func directory(_ path: String) -> String {
+        guard path.utf8.count > 1, path.utf8.last == UInt8(ascii: "/") else { return path }
+        var p = Substring(path)
+        while p.count > 1, p.last == "/" { p.removeLast() }
+        return String(p)
     }
 
     /// Where pods get memory-backed shared memory.

@@ -87,7 +87,9 @@ struct ReplicaContext {
     var observedAutomaticStaged: String? {
         guard let revision = observedRevision,
             let id = ModelArguments(observedEngine?["args"]?.listValue?.compactMap(\.stringValue) ?? [])
-                .value(of: "--served-model-name")
+                .value(of: "--served-model-name"),
+            // Read back from the cluster: only a repo id this function could have written (rule 8).
+            ArtifactSource.isRepo(id)
         else { return nil }
         let identity = ArtifactSource(repo: id, revision: nil).identity
         return revisionDirectory(identity) == revision ? identity : nil

@@ -184,6 +184,38 @@ import Testing
         #expect(done.desired.resources["usage-modelcache-previous"] == nil)
     }
 
+    @Test("A cache reference removed: the old cache's Usage stays until the rollout that unmounts it completes")
+    func cacheRemoved() throws {
+        let onA = run("Ready", staged: Self.v1, ref: "cache-a", cacheName: "cache-a")
+        func withoutCache(_ observed: [String: Value]) -> RunResponse {
+            Composer().run(
+                Fixtures.request(
+                    Workloads.replica(), required: ["cluster": [Fixtures.cluster("gpu-east")]], observed: observed))
+        }
+        // The reference goes; the running pods still mount cache-a.
+        let first = withoutCache([
+            "workload": observed(onA, status: Self.complete), "usage-modelcache": observedUsage(onA),
+        ])
+        let kept = try #require(first.desired.resources["usage-modelcache"]?.object, "old pods still read cache-a")
+        #expect(kept[path: "spec", "of", "resourceRef", "name"] == "cache-a")
+        #expect(
+            kept[path: "metadata", "annotations", "modelplane.ai/cache-revisions"]
+                == .string(revisionDirectory(Self.v1)))
+
+        // The new template (no cache) rolls out: old pods may still run, so the Usage stays.
+        let rolling: Value = ["observedGeneration": 2, "replicas": 2, "updatedReplicas": 1, "availableReplicas": 2]
+        let during = withoutCache([
+            "workload": observed(first, status: rolling), "usage-modelcache": observedUsage(first),
+        ])
+        #expect(during.desired.resources["usage-modelcache"] != nil, "the rollout is not complete")
+
+        // The rollout completes: nothing mounts cache-a, and its Usage goes.
+        let done = withoutCache([
+            "workload": observed(first, status: Self.complete), "usage-modelcache": observedUsage(during),
+        ])
+        #expect(done.desired.resources["usage-modelcache"] == nil)
+    }
+
     /// A cache phase with nothing staged, and the CacheReady reason it gives.
     struct NothingStaged: Sendable, CustomTestStringConvertible {
         let name: String

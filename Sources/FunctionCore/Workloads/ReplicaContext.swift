@@ -141,8 +141,32 @@ struct ReplicaContext {
         response.desired.resources[.service] = Resource(
             object: ProviderObject.wrap(builder.service(), providerConfig: providerConfig),
             ready: serviceReady ? .ready : .notReady)
-        if case .shared = cache, let cacheName { composeUsages(cacheName, mount: mount, &response) }
+        if case .shared = cache, let cacheName {
+            composeUsages(cacheName, mount: mount, &response)
+        } else {
+            keepUsagesOfCachesLeft(&response)
+        }
         if let mount { cacheUsed(mount, modelElsewhere: elsewhere, &response) }
+    }
+
+    /// Without a ModelCache reference now: the Usage of a cache the pods of the
+    /// earlier template may still mount stays, under the key it had, until the
+    /// rollout completes (lifecycle.md §7 rule 2: nothing serving loses what it reads).
+    private func keepUsagesOfCachesLeft(_ response: inout RunResponse) {
+        for key in [ResourceKey.cacheUsage, .previousCacheUsage] {
+            guard let observed = request.observed.resources[key]?.object,
+                let cache = observed[path: "spec", "of", "resourceRef", "name"]?.stringValue,
+                Rules.isDNSSubdomain(cache)
+            else { continue }
+            let revisions = stillMounted(
+                claim: CacheStaging.claimName(ownerKind: "modelcache", namespace: namespace, name: cache))
+            guard !revisions.isEmpty else { continue }
+            let usage = CacheUsage.manifest(
+                namespace: namespace, replica: name, cache: cache, cluster: cluster, revision: nil,
+                revisions: revisions)
+            let ready = conditionStatus(observed, "Ready") == "True"
+            response.desired.resources[key] = Resource(object: usage, ready: ready ? .ready : .notReady)
+        }
     }
 
     /// The Usage of the referenced cache, naming every revision of it the pods may

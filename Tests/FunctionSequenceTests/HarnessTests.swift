@@ -42,19 +42,7 @@ import Testing
 
     @Test("An update after the previous rollout completed keeps every pod on a complete revision")
     func updateAfterRollout() {
-        var w = World(clusters: [Build.cluster("gpu-east")])
-        w.startupSteps = 2
-        w.add(.cache("qwen-2-5"), spec: Build.cacheSpec())
-        w.add(.replica("solo"), spec: Build.replicaSpec(cluster: "gpu-east", cache: "qwen-2-5"))
-        w.run(until: "the replica serves v1") { $0.xrs[.replica("solo")]?.isReady == true }
-        for revision in ["v2", "v3"] {
-            w.setSpec(.cache("qwen-2-5"), Build.cacheSpec(revision: revision))
-            w.run(until: "\(revision) serves and the rollout is over") {
-                $0.entry(cache: "qwen-2-5", cluster: "gpu-east")?["staged"]?.stringValue
-                    == "hf://\(Build.repo)@\(revision)" && !$0.rollingOut("solo", on: "gpu-east")
-                    && $0.xrs[.replica("solo")]?.isReady == true
-            }
-        }
+        var w = World.servingUpdates(["v2", "v3"])
         let claim = w.remotes[Build.providerConfig("gpu-east")]?.claims.values.first
         let onDisk = Set(claim?.dirs.values.map(\.identity) ?? [])
         #expect(

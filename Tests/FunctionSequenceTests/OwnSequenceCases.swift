@@ -58,15 +58,7 @@ import Testing
 
     @Test("The retry annotation after a permanent failure runs one new Job, and nothing runs again after it")
     func retryAfterPermanentFailure() {
-        var w = World(clusters: [Build.cluster("gpu-east")])
-        let granted = Switch()
-        w.hydration = { _ in granted.on ? .complete() : .fail(exitCode: 10) }
-        w.add(.cache("gated"), spec: Build.cacheSpec(repo: "meta-llama/Llama-3.1-8B"))
-        w.run(until: "the cluster is Failed") { $0.entry(cache: "gated", cluster: "gpu-east")?["phase"] == "Failed" }
-        w.step()
-        granted.on = true
-        w.xrs[.cache("gated")]?.annotations["modelplane.ai/retry-hydration"] = "1"
-        w.run(until: "the cluster is Ready") { $0.entry(cache: "gated", cluster: "gpu-east")?["phase"] == "Ready" }
+        var w = World.retriedAfterPermanentFailure(pauseBeforeRetry: true)
         w.step(2 * w.ttlSteps + 2)
         #expect(w.entry(cache: "gated", cluster: "gpu-east")?["phase"] == "Ready")
         #expect(w.jobCreations.count == 2, "the failed Job and the retry: \(w.jobCreations)")

@@ -28,19 +28,7 @@ import Testing
     @Test(
         "Two updates of a shared cache in a row, each after the previous rollout: every pod reads a complete revision")
     func updatesInARow() {
-        var w = World(clusters: [Build.cluster("gpu-east")])
-        w.startupSteps = 2
-        w.add(.cache("qwen-2-5"), spec: Build.cacheSpec())
-        w.add(.replica("solo"), spec: Build.replicaSpec(cluster: "gpu-east", cache: "qwen-2-5"))
-        w.run(until: "the replica serves v1") { $0.xrs[.replica("solo")]?.isReady == true }
-        for revision in ["v2", "v3"] {
-            w.setSpec(.cache("qwen-2-5"), Build.cacheSpec(revision: revision))
-            w.run(until: "\(revision) serves and the rollout is over") {
-                $0.entry(cache: "qwen-2-5", cluster: "gpu-east")?["staged"]?.stringValue
-                    == "hf://\(Build.repo)@\(revision)" && !$0.rollingOut("solo", on: "gpu-east")
-                    && $0.xrs[.replica("solo")]?.isReady == true
-            }
-        }
+        var w = World.servingUpdates(["v2", "v3"])
         w.step(2)
         #expect(
             w.xrs[.replica("solo")]?.status[path: "cache", "revisions"]?.listValue?.count == 1,

@@ -104,4 +104,45 @@ extension World {
         }
         return w
     }
+
+    /// One replica on `qwen-2-5` serving v1, then the cache updated to each of
+    /// `revisions` in turn, each once the previous one serves and its rollout is over.
+    static func servingUpdates(
+        _ revisions: [String] = ["v2", "v3"], sourceLocation: SourceLocation = #_sourceLocation
+    ) -> World {
+        var w = World(clusters: [Build.cluster("gpu-east")])
+        w.startupSteps = 2
+        w.add(.cache("qwen-2-5"), spec: Build.cacheSpec())
+        w.add(.replica("solo"), spec: Build.replicaSpec(cluster: "gpu-east", cache: "qwen-2-5"))
+        w.run(until: "the replica serves v1", sourceLocation: sourceLocation) {
+            $0.xrs[.replica("solo")]?.isReady == true
+        }
+        for revision in revisions {
+            w.setSpec(.cache("qwen-2-5"), Build.cacheSpec(revision: revision))
+            w.run(until: "\(revision) serves and the rollout is over", sourceLocation: sourceLocation) {
+                $0.entry(cache: "qwen-2-5", cluster: "gpu-east")?["staged"]?.stringValue
+                    == "hf://\(Build.repo)@\(revision)" && !$0.rollingOut("solo", on: "gpu-east")
+                    && $0.xrs[.replica("solo")]?.isReady == true
+            }
+        }
+        return w
+    }
+
+    /// A gated model that fails for good (exit 10) on gpu-east, then, once access is
+    /// granted, the retry annotation; returns when the cluster is Ready. `ttlSteps`
+    /// sets how long the failed Job stays observed; `pauseBeforeRetry` steps once
+    /// between the failure and the retry.
+    static func retriedAfterPermanentFailure(ttlSteps: Int? = nil, pauseBeforeRetry: Bool) -> World {
+        var w = World(clusters: [Build.cluster("gpu-east")])
+        if let ttlSteps { w.ttlSteps = ttlSteps }
+        let granted = OwnSequenceCases.Switch()
+        w.hydration = { _ in granted.on ? .complete() : .fail(exitCode: 10) }
+        w.add(.cache("gated"), spec: Build.cacheSpec(repo: "meta-llama/Llama-3.1-8B"))
+        w.run(until: "the cluster is Failed") { $0.entry(cache: "gated", cluster: "gpu-east")?["phase"] == "Failed" }
+        if pauseBeforeRetry { w.step() }
+        granted.on = true
+        w.xrs[.cache("gated")]?.annotations["modelplane.ai/retry-hydration"] = "1"
+        w.run(until: "the cluster is Ready") { $0.entry(cache: "gated", cluster: "gpu-east")?["phase"] == "Ready" }
+        return w
+    }
 }

@@ -47,6 +47,10 @@ public final class CacheStaging: Sendable {
     public let claimName: String
     /// The token copy's name on every cluster.
     public let tokenName: String
+    /// The hydration report ConfigMap's name on every cluster (hydrator.md §4).
+    public let reportName: String
+    /// The name of the hydration Job's ServiceAccount, and of its Role and RoleBinding, on every cluster.
+    public let accountName: String
     /// The value of the owner's `modelplane.ai/retry-hydration` annotation, if any.
     public let retry: String?
     /// The owner's `metadata.generation`: orders Jobs, so an older one never prunes a newer one's revision.
@@ -93,6 +97,8 @@ public final class CacheStaging: Sendable {
             replacing: nil, generation: generation)
         self.claimName = Self.claimName(ownerKind: ownerKind, namespace: namespace, name: name)
         self.tokenName = childName(ownerKind, namespace, name, "token")
+        self.reportName = childName(ownerKind, namespace, name, "report")
+        self.accountName = childName(ownerKind, namespace, name, "hydrate")
         self.tokenReading =
             token.map { [tokenName] t in
                 " with HF_TOKEN from " + t.location(copy: tokenName, remoteNamespace: settings.remoteNamespace)

@@ -15,14 +15,23 @@ public struct HydrationJob: Sendable, Hashable {
     /// of where the token is read (the control-plane Secret appearing or going)
     /// applies to the next Job, never to a running one. nil for a new Job.
     public var frozenTokenEnv: Value?
+    /// The pinned 40-hex commit it stages (`MODELCACHE_COMMIT`), nil before a pin (hydrator.md §2).
+    public var commit: String?
+    /// The staging epoch `<generation>.<n>` it runs under (`MODELCACHE_EPOCH`, hydrator.md §3).
+    public var epoch: String?
 
     /// Creates a Job identity.
-    public init(name: String, keep: [String], generation: Int64, attempt: String, frozenTokenEnv: Value? = nil) {
+    public init(
+        name: String, keep: [String], generation: Int64, attempt: String, frozenTokenEnv: Value? = nil,
+        commit: String? = nil, epoch: String? = nil
+    ) {
         self.name = name
         self.keep = keep
         self.generation = generation
         self.attempt = attempt
         self.frozenTokenEnv = frozenTokenEnv
+        self.commit = commit
+        self.epoch = epoch
     }
 }
 

@@ -12,22 +12,22 @@ public enum HydrationScript {
     public static let huggingFaceHubVersion = "0.35.3"
 
     /// Where the claim is mounted inside the Job.
-    public static let cacheDir = "/cache"
+    public static let cacheDir = HydrationProgram.root
 
     /// The file, inside a revision directory, that records which source was completely downloaded.
-    public static let markerFile = ".modelcache-complete"
+    public static let markerFile = HydrationProgram.markerFile
 
     /// The file, inside a revision directory, touched every 30 s while a download runs.
-    public static let activeFile = ".modelcache-active"
+    public static let activeFile = HydrationProgram.activeFile
 
     /// The file, inside a revision directory, holding the newest owner generation that wrote to it.
-    public static let generationFile = ".modelcache-generation"
+    public static let generationFile = HydrationProgram.generationFile
 
     /// Exit code for a permanent "not found or access denied" failure (lifecycle.md §6).
-    public static let notFoundExitCode: Int64 = 10
+    public static let notFoundExitCode = HydrationProgram.notFoundExitCode
 
     /// Exit code for a full claim (lifecycle.md §6).
-    public static let diskFullExitCode: Int64 = 11
+    public static let diskFullExitCode = HydrationProgram.diskFullExitCode
 
     /// The script, run as `sh -c SCRIPT`. Kept terse: it is repeated in every
     /// Job of a 1,000-cluster response.

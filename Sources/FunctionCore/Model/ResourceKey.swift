@@ -42,6 +42,20 @@ struct ResourceKey: RawRepresentable, Hashable, Sendable, CustomStringConvertibl
     /// The Object holding a ModelCache's token copy on `cluster` (gated models only).
     static func token(on cluster: String) -> ResourceKey { ResourceKey(rawValue: "token-" + cluster) }
 
+    /// The Object holding the hydration report's ConfigMap on `cluster` (while a Job runs there).
+    static func report(on cluster: String) -> ResourceKey { ResourceKey(rawValue: "report-" + cluster) }
+
+    /// The Object holding the hydration Job's ServiceAccount on `cluster` (while a Job runs there).
+    static func hydrateAccount(on cluster: String) -> ResourceKey { ResourceKey(rawValue: "hydrate-sa-" + cluster) }
+
+    /// The Object holding the Role that lets the Job write its report on `cluster`.
+    static func hydrateRole(on cluster: String) -> ResourceKey { ResourceKey(rawValue: "hydrate-role-" + cluster) }
+
+    /// The Object binding that Role to the Job's ServiceAccount on `cluster`.
+    static func hydrateRoleBinding(on cluster: String) -> ResourceKey {
+        ResourceKey(rawValue: "hydrate-rolebinding-" + cluster)
+    }
+
     /// The cluster a claim key names (`pvc-<cluster>`), or nil for any other key.
     /// Compared as bytes: `claim(on:)` rebuilds exactly this key.
     static func cluster(ofClaim key: String) -> String? {
@@ -60,6 +74,14 @@ struct ResourceKey: RawRepresentable, Hashable, Sendable, CustomStringConvertibl
     static let automaticClaim = ResourceKey(rawValue: "cache-pvc")
     /// The Object holding an automatic cache's hydration Job.
     static let automaticJob = ResourceKey(rawValue: "cache-hydrate")
+    /// The Object holding an automatic cache's report ConfigMap (while a Job runs).
+    static let automaticReport = ResourceKey(rawValue: "cache-report")
+    /// The Object holding an automatic cache's hydration ServiceAccount (while a Job runs).
+    static let automaticAccount = ResourceKey(rawValue: "cache-hydrate-sa")
+    /// The Object holding an automatic cache's hydration Role (while a Job runs).
+    static let automaticRole = ResourceKey(rawValue: "cache-hydrate-role")
+    /// The Object holding an automatic cache's hydration RoleBinding (while a Job runs).
+    static let automaticRoleBinding = ResourceKey(rawValue: "cache-hydrate-rolebinding")
     /// The Usage of the ModelCache the pods mount.
     static let cacheUsage = ResourceKey(rawValue: "usage-modelcache")
 

@@ -1,0 +1,64 @@
+/// The pin of hydrator.md §2: the one commit every cluster stages for a source,
+/// as `status.resolved: {source, commit, refresh, epoch}` carries it (a
+/// ModelCache's, and a ModelDeployment's for its automatic caches; a
+/// ModelReplica gets a copy in `spec.cachePin`).
+public struct ResolvedPin: Sendable, Hashable {
+    /// The source identity the commit was resolved for (`hf://<repo>` or `hf://<repo>@<revision>`).
+    public var source: String
+    /// The 40-hex commit.
+    public var commit: String
+    /// The value of `modelplane.ai/refresh-revision` when the pin was set, if any.
+    public var refresh: String?
+    /// `<n>` of the staging epoch `<generation>.<n>`: how many times the pin changed.
+    public var epoch: Int64
+
+    /// Creates a pin.
+    public init(source: String, commit: String, refresh: String? = nil, epoch: Int64 = 0) {
+        self.source = source
+        self.commit = commit
+        self.refresh = refresh
+        self.epoch = epoch
+    }
+
+    /// Reads `status.resolved` (or `spec.cachePin`); nil unless it has a source and a 40-hex commit.
+    /// Strings are echoed (a status is read back from the API server, rule 8).
+    public init?(_ value: Value?) {
+        guard let source = value?["source"]?.stringValue, !source.isEmpty,
+            let commit = value?["commit"]?.stringValue, isCommit(commit)
+        else { return nil }
+        let epoch = value?["epoch"]?.intValue ?? 0
+        self.init(
+            source: echo(source), commit: commit, refresh: value?["refresh"]?.stringValue.map(echo),
+            epoch: epoch >= 0 ? epoch : 0)
+    }
+
+    /// The object as status carries it, keys in order.
+    public var value: Value {
+        var fields: [Fields.Entry] = [
+            Fields.Entry(key: "commit", value: .string(commit)),
+            Fields.Entry(key: "epoch", value: .int(epoch)),
+        ]
+        if let refresh { fields.append(Fields.Entry(key: "refresh", value: .string(refresh))) }
+        fields.append(Fields.Entry(key: "source", value: .string(source)))
+        return .object(Fields(ordered: fields))
+    }
+
+    /// The pinned identity `hf://<repo>@<commit>`: the source with its revision replaced by the commit.
+    public var identity: String { Self.identity(of: source, at: commit) }
+
+    /// `source` (`hf://<repo>` or `hf://<repo>@<revision>`) at `commit`: `hf://<repo>@<commit>`.
+    /// A repo id has no `@`, so the first one starts the revision (which may contain `/`).
+    public static func identity(of source: String, at commit: String) -> String {
+        let base = source.firstIndex(of: "@").map { String(source[..<$0]) } ?? source
+        return base + "@" + commit
+    }
+}
+
+/// Whether `text` is a commit id: exactly 40 lowercase hex digits.
+public func isCommit(_ text: String) -> Bool {
+    let b = text.utf8
+    return b.count == 40
+        && b.allSatisfy {
+            ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f"))
+        }
+}

@@ -116,7 +116,7 @@ public struct ModelReplicaComposer: KindComposer {
             return nil
         }
         return AutomaticCache.plan(
-            replica, pin: replica.cachePin, providerConfig: providerConfig, rwx: rwx, response: &response)
+            replica, providerConfig: providerConfig, rwx: rwx, pin: replica.cachePin, response: &response)
     }
 }
 

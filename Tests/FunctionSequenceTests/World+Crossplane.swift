@@ -163,6 +163,10 @@ extension World {
             } else {
                 xrs[id]?.spec = spec
             }
+            // Annotations the owner composes (e.g. modelplane.ai/refresh-revision) are applied too.
+            for (k, v) in object[path: "metadata", "annotations"]?.objectValue ?? [:] {
+                xrs[id]?.annotations[k] = v.stringValue
+            }
         default: break
         }
     }

@@ -3,8 +3,10 @@
 enum AutomaticCache {
     /// Composes the claim (and, until Ready, the Job) and answers the mount and phase;
     /// nil (after refusing) when the engine names no usable model.
+    ///
+    /// `pin` is the ModelDeployment's pin (`spec.cachePin`), when it has one (not used yet).
     static func plan(
-        _ ctx: ReplicaContext, providerConfig: String, rwx: ClusterView.RWXCache,
+        _ ctx: ReplicaContext, providerConfig: String, rwx: ClusterView.RWXCache, pin: ResolvedPin? = nil,
         response: inout RunResponse
     ) -> CacheChoice? {
         // 1. What to stage: the engine's --model, a HuggingFace id.

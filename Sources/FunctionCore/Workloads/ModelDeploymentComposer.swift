@@ -41,18 +41,26 @@ public struct ModelDeploymentComposer: KindComposer {
         response.results += placement.events
         response.results += Self.strandedWarning(placement, xr: xr)
 
-        // 4. The replicas: the target placement, and the Ready ones still serving while they move (§7 rule 4).
+        // 4. The replicas (the target placement and Ready ones serving while they move, §7 rule 4), pinned (§2).
         let composed = placement.composed
-        let ready = composeReplicas(on: composed, spec, xr: xr, request: request, into: &response)
+        let pin = DeploymentPin(xr: xr.object, spec: spec, request: request)
+        if let event = pin?.event(xr: xr) { response.results.append(event) }
+        let ready = composeReplicas(on: composed, spec, pin: pin, xr: xr, request: request, into: &response)
 
         // 5. Status and conditions.
         response.conditions.append(
             scheduled(placement, spec, selection: selection, clusters: answered ? clusters.count : nil))
         response.conditions.append(Self.replicasReady(ready, of: composed.count))
         response.updateDesiredComposite(
-            of: xr.object, kind: Self.kind,
-            status: ["replicas": ["total": .int(Int64(composed.count)), "ready": .int(Int64(ready))]],
+            of: xr.object, kind: Self.kind, status: Self.status(ready, of: composed.count, pin: pin),
             ready: !composed.isEmpty && ready == composed.count)
+    }
+
+    /// The XR's status: how many replicas are composed and Ready, and the automatic caches' pin, if any.
+    static func status(_ ready: Int, of total: Int, pin: DeploymentPin?) -> Fields {
+        var status: Fields = ["replicas": ["total": .int(Int64(total)), "ready": .int(Int64(ready))]]
+        if let resolved = pin?.resolved { status["resolved"] = resolved.value }
+        return status
     }
 
     /// The `ReplicasScheduled` reason while a Ready replica cannot move for want of an eligible cluster.
@@ -107,9 +115,10 @@ public struct ModelDeploymentComposer: KindComposer {
         return true
     }
 
-    /// Composes one ModelReplica per cluster in `clusters`; answers how many are Ready.
+    /// Composes one ModelReplica per cluster in `clusters`, each carrying the automatic
+    /// caches' `pin` if any; answers how many are Ready.
     private func composeReplicas(
-        on clusters: [String], _ spec: ModelDeploymentSpec, xr: XR, request: RunRequest,
+        on clusters: [String], _ spec: ModelDeploymentSpec, pin: DeploymentPin?, xr: XR, request: RunRequest,
         into response: inout RunResponse
     ) -> Int {
         var ready = 0
@@ -124,12 +133,14 @@ public struct ModelDeploymentComposer: KindComposer {
                 labels["modelplane.ai/modelcache"] = .string(labelValue(cacheName))
                 replica["modelCacheRef"] = spec.cacheRef ?? ["name": .string(cacheName)]
             }
+            var metadata: Value = ["labels": labels]
+            pin?.apply(spec: &replica, metadata: &metadata)
             let isReady = conditionStatus(request.observed.resources[key]?.object, "Ready") == "True"
             if isReady { ready += 1 }
             response.desired.resources[key] = Resource(
                 object: [
                     "apiVersion": .string(Composer.apiVersion), "kind": .string(ModelReplicaComposer.kind),
-                    "metadata": ["labels": labels], "spec": replica,
+                    "metadata": metadata, "spec": replica,
                 ],
                 ready: isReady ? .ready : .notReady)
         }

@@ -30,6 +30,11 @@ struct ReplicaContext {
         self.workers = spec.workers
     }
 
+    /// The pin of the automatic cache, `spec.cachePin`, set only by the replica's
+    /// ModelDeployment (hydrator.md §2); nil when absent or malformed. Read only for
+    /// an automatic cache.
+    var cachePin: ResolvedPin? { ResolvedPin(xr[path: "spec", "cachePin"]) }
+
     /// The remote name of the workload and Service.
     var remoteName: String { childName("modelreplica", namespace, name) }
 

@@ -90,13 +90,15 @@ class Downloader:
 
     def fetch(self, url: str, partial: Partial, what: str) -> str:
         """Completes `partial` from `url` and returns the hex digest of its bytes."""
-        failures = 0
+        failures, mark = 0, partial.offset
         while True:
             try:
                 self._get(url, partial)
                 return partial.hasher.hexdigest()
             except Exception as exc:  # classified by type and status
                 failure = classify(exc, what)
+                if partial.offset > mark:
+                    failures, mark = 0, partial.offset  # bytes moved since the last failure: a fresh budget
                 if not failure.transient or failures + 1 >= self.durations.retry_attempts:
                     raise failure from None
                 failures += 1

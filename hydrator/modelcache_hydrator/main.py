@@ -23,7 +23,15 @@ def _terminated(signum, _frame):
 
 
 def main() -> int:
-    """Runs one staging and returns the exit code (0, 1, 2, 10, 11 or 12)."""
+    """Runs one staging and returns the exit code (0, 1, 2, 10, 11 or 12); `--version` prints the version."""
+    from . import __version__
+
+    if sys.argv[1:] == ["--version"]:
+        print(__version__)
+        return 0
+    if sys.argv[1:]:
+        print("usage: python -m modelcache_hydrator [--version]  (inputs come from MODELCACHE_* variables)", file=sys.stderr)
+        return 2
     _prepare_environment()
     signal.signal(signal.SIGTERM, _terminated)
     from .failure import EXIT_TRANSIENT, HydrationFailure, classify

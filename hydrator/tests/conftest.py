@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
+import modelcache_hydrator
 from hubstub import Hub
 from kubestub import KubeApi
 
@@ -21,6 +22,8 @@ SA_TOKEN = "sa-token-abcdef"
 NAMESPACE = "modelcache-system"
 CONFIGMAP = "report-qwen-gpu-east"
 MiB = 1 << 20
+# The subprocess runs the very package these tests import (the mutation proof relies on it).
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(modelcache_hydrator.__file__)))
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +105,7 @@ class Env:
         self.report_file = tmp_path / "report.json"
         self.base = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PYTHONPATH": PACKAGE_ROOT,
             "HOME": str(tmp_path / "home"),
             "HF_HOME": str(tmp_path / "hf-home"),
             "HF_ENDPOINT": hub.endpoint,

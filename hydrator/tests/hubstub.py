@@ -83,6 +83,8 @@ class Hub:
         self.requests: list[dict] = []
         self.corrupt: dict[str, int] = {}  # path -> how many more downloads are corrupted
         self.pauses: dict[str, tuple[int, threading.Event]] = {}
+        self.unavailable: dict[str, int] = {}  # path -> how many more GETs answer 503
+        self.drops: dict[str, int] = {}  # path -> close the connection after this many bytes (once)
         self.hub = _serve(self, _HubHandler, ssl_context)
         self.lfs = _serve(self, _LfsHandler, ssl_context)
         scheme = "https" if ssl_context else "http"
@@ -185,6 +187,11 @@ class _Base(BaseHTTPRequestHandler):
             status = 206
             headers = {**headers, "Content-Range": f"bytes {start}-{end}/{size}"}
         body = data[start : end + 1]
+        with self.hub.lock:
+            if self.command == "GET" and self.hub.unavailable.get(key, 0) > 0:
+                self.hub.unavailable[key] -= 1
+                return self._error(503, None, "Service Unavailable")
+            drop = self.hub.drops.pop(key, None) if self.command == "GET" and len(body) > 1 else None
         if self.command == "GET" and len(body) > 1:
             with self.hub.lock:
                 if self.hub.corrupt.get(key, 0) > 0:
@@ -199,6 +206,11 @@ class _Base(BaseHTTPRequestHandler):
             return
         pause = self.hub.pauses.get(key)
         pos = start
+        if drop is not None:
+            self._write(key, body[:drop])
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
         try:
             for i in range(0, len(body), CHUNK):
                 chunk = body[i : i + CHUNK]

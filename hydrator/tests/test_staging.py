@@ -199,3 +199,23 @@ def test_hashes_in_the_manifest_are_the_hubs(env, hub, model):
         p: hashlib.sha256(d).hexdigest() for p, d in files.items() if p.endswith(".safetensors")
     }
     assert os.path.exists(env.root / rev_dir(REPO, commit) / ".modelcache-epoch")
+
+
+def test_transient_errors_are_retried_in_the_program_and_a_dropped_connection_resumes(env, hub, model):
+    repo, files, commit = model
+    big = "model-00002-of-00002.safetensors"
+    hub.unavailable[big] = 2
+    hub.drops["model-00001-of-00002.safetensors"] = 300_000
+    run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}")
+    assert run.code == 0, run.stderr
+    assert_staged(env.root, REPO, commit, files)
+    ranges = [r["range"] for r in hub.requests if r["host"] == "lfs"]
+    assert "bytes=300000-" in ranges, "the dropped file continued where it stopped"
+    assert hub.bytes_served("model-00001-of-00002.safetensors") == MiB + 1  # no byte twice (+ the probe)
+
+
+def test_a_hub_that_stays_unavailable_is_transient_exit_1(env, hub, model):
+    hub.unavailable["model-00002-of-00002.safetensors"] = 1000
+    run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}")
+    assert run.code == 1 and run.report["failure"]["reason"] == "Transient"
+    assert "503" in run.report["failure"]["message"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import time
 from typing import Callable
 
@@ -102,6 +103,7 @@ class Downloader:
                 if not failure.transient or failures + 1 >= self.durations.retry_attempts:
                     raise failure from None
                 failures += 1
+                print(f"hydrator: {failure.message}; retrying from byte {partial.offset}", file=sys.stderr)
                 time.sleep(self.durations.retry_base * 2 ** (failures - 1))
 
     def _get(self, url: str, partial: Partial) -> None:

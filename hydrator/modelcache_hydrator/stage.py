@@ -65,6 +65,7 @@ def stage(inputs: Inputs, reporter: Reporter) -> int:
             return _already_staged(inputs, reporter, resolved, name)
         _fill(inputs, reporter, resolved, directory)
         _finish_directory(directory, staged, resolved)
+        print(f"hydrator: staged {staged[:300]} in {name}, every file verified", file=sys.stderr)
         reporter.phase("Pruning")
         prune(inputs.root, name, inputs.keep, inputs.epoch, inputs.durations.lease_stale)
         reporter.finish("Complete")

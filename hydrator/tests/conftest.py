@@ -94,6 +94,12 @@ class Run:
     report: dict | None
     report_raw: bytes
 
+    @property
+    def why(self) -> str:
+        """The program's last log line and exit code, for assertion messages."""
+        lines = [line for line in self.stderr.splitlines() if line.strip()]
+        return f"exit {self.code}: {lines[-1] if lines else '(no output)'}"
+
 
 class Env:
     """Runs the real program (`python -m modelcache_hydrator`) in a clean environment."""

@@ -124,6 +124,7 @@ class Hub:
 def _serve(hub: Hub, handler, ssl_context) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
+    server.handle_error = lambda request, address: None  # clients that hang up are part of the tests
     server.hub = hub
     if ssl_context is not None:
         server.socket = ssl_context.wrap_socket(server.socket, server_side=True)

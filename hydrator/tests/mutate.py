@@ -11,6 +11,7 @@ any mutation survives (no test failed). The working tree is never touched.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,9 +27,9 @@ MUTATIONS = {
         "if True:",
     ),
     "no-pin": (
-        "resolve.py",
-        "revision = inputs.commit or inputs.revision",
-        "revision = inputs.revision",
+        "inputs.py",
+        'commit = env.get("MODELCACHE_COMMIT") or None',
+        "commit = None",
     ),
     "no-space-check": (
         "stage.py",
@@ -52,16 +53,18 @@ def run(group: str) -> list[str]:
         text = open(source).read()
         assert text.count(before) == 1, f"{group}: the text to mutate is not in {path} exactly once"
         open(source, "w").write(text.replace(before, after))
-        env = {**os.environ, "PYTHONPATH": copy}
+        env = {**os.environ, "PYTHONPATH": copy, "COLUMNS": "400"}
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "--tb=line", "-rf", "-p", "no:cacheprovider", os.path.join(copy, "tests")],
+            [sys.executable, "-m", "pytest", "-q", "--tb=line", "-p", "no:cacheprovider", os.path.join(copy, "tests")],
             cwd=copy, env=env, capture_output=True, text=True,
         )
-        lines = result.stdout.splitlines()
-        # --tb=line prints "<file>:<line>: <assertion>" per failure, in the order of the FAILED summary.
-        where = [line.replace(copy + "/", "") for line in lines if line.startswith(copy + "/")]
-        failed = [line.split(" ")[1] for line in lines if line.startswith("FAILED")]
-        return [f"{name}\n      {w}" for name, w in zip(failed, where + [""] * len(failed))]
+        # --tb=line prints one "<file>:<line>: <assertion>" per failure, in order; -q then lists them as FAILED.
+        where = [re.sub(r"^.*?(tests/)", r"\1", line) for line in result.stdout.splitlines() if LOCATION.match(line)]
+        failed = [line.split(" ")[1] for line in result.stdout.splitlines() if line.startswith("FAILED")]
+        return [f"{name}\n      {w[:300]}" for name, w in zip(failed, where + [""] * len(failed))]
+
+
+LOCATION = re.compile(r"^\S*tests/\w+\.py:\d+: ")
 
 
 def main() -> int:

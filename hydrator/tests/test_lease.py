@@ -37,7 +37,7 @@ def test_stale_lease_is_taken_over(env, hub):
     commit = repo.commit(files)
     lease(env.root / rev_dir(REPO, commit), "other-job", "other-pod", age=400)
     run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}")
-    assert run.code == 0, run.stderr
+    assert run.code == 0, run.why
     assert_staged(env.root, REPO, commit, files)
     assert not (env.root / rev_dir(REPO, commit) / ".modelcache-active").exists()
 

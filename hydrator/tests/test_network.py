@@ -24,7 +24,7 @@ def gated(hub):
 
 def test_gated_without_token_fails_with_exit_10_before_any_byte(env, hub, gated):
     run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}")
-    assert run.code == 10, run.stderr
+    assert run.code == 10, run.why
     assert run.report["failure"]["reason"] == "Gated"
     assert not [p for p in env.root.rglob("*") if p.is_file()], "nothing written before the access probe"
 
@@ -43,7 +43,7 @@ def test_gated_with_token_stages_and_the_token_appears_nowhere(env, hub, kube, g
         release.set()
     out, err = p.communicate(timeout=60)
     run = env.finished(p, out, err)
-    assert run.code == 0, run.stderr
+    assert run.code == 0, run.why
     assert_staged(env.root, REPO, commit, files)
     assert TOKEN.encode() not in cmdline
     assert TOKEN not in run.stdout and TOKEN not in run.stderr
@@ -62,7 +62,7 @@ def test_mirror_endpoint_with_a_path_prefix_is_honoured(env):
         files = model_files(6)
         commit = repo.commit(files)
         run = env.run(MODELCACHE_SOURCE="hf://org/model", HF_ENDPOINT=mirror.endpoint)
-        assert run.code == 0, run.stderr
+        assert run.code == 0, run.why
         assert_staged(env.root, "org/model", commit, files)
         hub_paths = [r["path"] for r in mirror.requests if r["host"] == "hub"]
         assert hub_paths and all(p.startswith("/artifactory/api/hf/") for p in hub_paths)
@@ -81,7 +81,7 @@ def test_proxy_carries_every_request(env, tls, scheme):
         commit = repo.commit(files)
         extra = {"HTTPS_PROXY": proxy.url, "SSL_CERT_FILE": cert} if scheme == "https" else {"HTTP_PROXY": proxy.url}
         run = env.run(MODELCACHE_SOURCE="hf://org/model", HF_ENDPOINT=hub.endpoint, **extra)
-        assert run.code == 0, run.stderr
+        assert run.code == 0, run.why
         assert_staged(env.root, "org/model", commit, files)
         hub_port, lfs_port = hub.hub.server_address[1], hub.lfs.server_address[1]
         if scheme == "https":

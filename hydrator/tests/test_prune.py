@@ -60,7 +60,7 @@ def test_success_prunes_all_but_own_kept_live_and_newer(env, hub, claim):
     files = model_files(1)
     commit = repo.commit(files)
     run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}", **claim)
-    assert run.code == 0, run.stderr
+    assert run.code == 0, run.why
     own = assert_staged(env.root, REPO, commit, files)
     assert {p.name for p in env.root.iterdir()} == KEPT | {own}
     assert (env.root / own / ".modelcache-epoch").read_text() == "2.9"
@@ -101,12 +101,12 @@ def test_refresh_then_source_change_on_a_claim_sized_for_two_revisions(env, hub)
     refreshed_files = model_files(3, big=size)
     refreshed = a.commit(refreshed_files)
     run = env.run(MODELCACHE_SOURCE="hf://org/a", MODELCACHE_EPOCH="1.1", MODELCACHE_KEEP=d1, **common)
-    assert run.code == 0, run.stderr
+    assert run.code == 0, run.why
     d2 = rev_dir("org/a", refreshed)
     assert {p.name for p in env.root.iterdir()} == {d1, d2}
     # The source changes; the claim serves d2. d1 (older epoch, not kept) makes room for the new source.
     run = env.run(MODELCACHE_SOURCE="hf://org/b", MODELCACHE_EPOCH="2.2", MODELCACHE_KEEP=d2, **common)
-    assert run.code == 0, run.stderr
+    assert run.code == 0, run.why
     assert {p.name for p in env.root.iterdir()} == {d2, rev_dir("org/b", b_commit)}
     assert_staged(env.root, "org/b", b_commit, b_files)
     assert_staged(env.root, "org/a", refreshed, refreshed_files)

@@ -37,7 +37,7 @@ def test_phases_in_order_with_progress_while_bytes_move(env, hub, kube, model):
         MODELCACHE_TEST_REPORT_MIN_INTERVAL_SECONDS="0.2",
         **kube.env,
     )
-    assert run.code == 0, run.stderr
+    assert run.code == 0, run.why
     reports = kube.reports
     phases = [r["phase"] for r in reports]
     assert phases[0] == "Resolving" and "commit" not in reports[0] and reports[0]["job"] == env.base["MODELCACHE_JOB"]
@@ -97,7 +97,7 @@ def test_final_report_that_cannot_reach_the_configmap_exits_1_and_the_rerun_only
 def test_a_transient_configmap_failure_is_retried(env, hub, kube, model):
     kube.fail_writes = 2
     run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}", **kube.env)
-    assert run.code == 0, run.stderr
+    assert run.code == 0, run.why
     assert kube.phases()[-1] == "Complete"
 
 

@@ -45,7 +45,7 @@ def test_sigkill_mid_file_then_rerun_fetches_under_10_percent_again(env, hub):
     hub.pauses.clear()
 
     run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}", MODELCACHE_POD="hydrate-qwen-gpu-east-1-fghij")
-    assert run.code == 0, run.stderr
+    assert run.code == 0, run.why
     assert_staged(env.root, REPO, commit, files)
     # Bytes served twice: everything served over both runs beyond the file's size.
     refetched = first_big + hub.bytes_served(BIG) - len(files[BIG])

@@ -23,7 +23,7 @@ def model(hub):
 def test_first_staging_puts_the_commits_verified_bytes_in_its_directory(env, hub, model):
     repo, files, commit = model
     run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}")
-    assert run.code == 0, run.stderr
+    assert run.code == 0, run.why
     name = assert_staged(env.root, REPO, commit, files)
     assert run.report["phase"] == "Complete" and run.report["commit"] == commit and run.report["dir"] == name
     assert run.report["doneBytes"] == run.report["totalBytes"] == sum(len(v) for v in files.values())
@@ -42,7 +42,7 @@ def test_first_staging_puts_the_commits_verified_bytes_in_its_directory(env, hub
 def test_source_is_used_verbatim_for_the_directory(env, hub, model):
     repo, files, commit = model
     run = env.run(MODELCACHE_SOURCE="hf://ORG/Model@main")  # ids are case-insensitive on the hub
-    assert run.code == 0, run.stderr
+    assert run.code == 0, run.why
     assert run.report["dir"] == rev_dir("ORG/Model", commit)
     assert (env.root / rev_dir("ORG/Model", commit) / ".modelcache-complete").read_text() == f"hf://ORG/Model@{commit}"
 
@@ -51,7 +51,7 @@ def test_pinned_commit_wins_over_a_branch_that_moved(env, hub, model):
     repo, files, first = model
     moved = repo.commit(model_files(2))
     run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}@main", MODELCACHE_COMMIT=first)
-    assert run.code == 0, run.stderr
+    assert run.code == 0, run.why
     assert run.report["commit"] == first
     assert_staged(env.root, REPO, first, files)
     assert not (env.root / rev_dir(REPO, moved)).exists()
@@ -71,7 +71,7 @@ def test_branch_moved_between_two_runs_gets_a_second_directory_and_the_first_is_
     moved_files = model_files(2)
     moved = repo.commit(moved_files)
     run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}@main", MODELCACHE_KEEP=first_dir.name)
-    assert run.code == 0, run.stderr
+    assert run.code == 0, run.why
     assert run.report["commit"] == moved and run.report["dir"] != first_dir.name
     assert_staged(env.root, REPO, moved, moved_files)
     assert_staged(env.root, REPO, first, files)
@@ -96,7 +96,7 @@ def test_a_corrupted_file_is_fetched_again_once_then_fails_with_exit_12(env, hub
     repo, files, commit = model
     hub.corrupt["model-00002-of-00002.safetensors"] = times
     run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}")
-    assert run.code == code, run.stderr
+    assert run.code == code, run.why
     name = rev_dir(REPO, commit)
     if code == 0:
         assert_staged(env.root, REPO, commit, files)
@@ -120,7 +120,7 @@ def test_not_enough_space_fails_before_any_byte_with_the_figures(env, hub, model
     repo, files, commit = model
     total = sum(len(v) for v in files.values())
     run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}", MODELCACHE_CLAIM_BYTES=total - 1)
-    assert run.code == 11, run.stderr
+    assert run.code == 11, run.why
     assert run.report["failure"]["reason"] == "DoesNotFit"
     message = run.report["failure"]["message"]
     assert "needs 5.0 MiB" in message and "free of 5.0 MiB" in message, message
@@ -141,7 +141,7 @@ def test_space_counts_what_the_claim_already_holds(env, hub, model):
 def test_missing_repo_and_revision_are_not_found(env, hub, model):
     for source in ("hf://org/missing", f"hf://{REPO}@no-such-branch"):
         run = env.run(MODELCACHE_SOURCE=source)
-        assert run.code == 10, (source, run.stderr)
+        assert run.code == 10, (source, run.why)
         assert run.report["failure"]["reason"] == "NotFound"
 
 
@@ -177,7 +177,7 @@ def test_revision_with_slashes_is_accepted(env, hub, model):
     repo, files, commit = model
     repo.refs["refs/tags/v1"] = commit
     run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}@refs/tags/v1")
-    assert run.code == 0, run.stderr
+    assert run.code == 0, run.why
     assert run.report["dir"] == rev_dir(REPO, commit)
 
 
@@ -207,7 +207,7 @@ def test_transient_errors_are_retried_in_the_program_and_a_dropped_connection_re
     hub.unavailable[big] = 2
     hub.drops["model-00001-of-00002.safetensors"] = 300_000
     run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}")
-    assert run.code == 0, run.stderr
+    assert run.code == 0, run.why
     assert_staged(env.root, REPO, commit, files)
     ranges = [r["range"] for r in hub.requests if r["host"] == "lfs"]
     assert "bytes=300000-" in ranges, "the dropped file continued where it stopped"

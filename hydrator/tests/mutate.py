@@ -59,12 +59,12 @@ def run(group: str) -> list[str]:
             cwd=copy, env=env, capture_output=True, text=True,
         )
         # --tb=line prints one "<file>:<line>: <assertion>" per failure, in order; -q then lists them as FAILED.
-        where = [re.sub(r"^.*?(tests/)", r"\1", line) for line in result.stdout.splitlines() if LOCATION.match(line)]
+        where = [line.replace(copy + "/", "") for line in result.stdout.splitlines() if LOCATION.match(line)]
         failed = [line.split(" ")[1] for line in result.stdout.splitlines() if line.startswith("FAILED")]
         return [f"{name}\n      {w[:300]}" for name, w in zip(failed, where + [""] * len(failed))]
 
 
-LOCATION = re.compile(r"^\S*tests/\w+\.py:\d+: ")
+LOCATION = re.compile(r"^\S+\.py:\d+: ")
 
 
 def main() -> int:

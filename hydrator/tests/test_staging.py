@@ -74,6 +74,7 @@ def test_branch_moved_between_two_runs_gets_a_second_directory_and_the_first_is_
     assert run.code == 0, run.why
     assert run.report["commit"] == moved and run.report["dir"] != first_dir.name
     assert_staged(env.root, REPO, moved, moved_files)
+    assert first_dir.is_dir(), "the kept (serving) revision was pruned"
     assert_staged(env.root, REPO, first, files)
     after = {p: (p.stat().st_mtime_ns, p.stat().st_ino) for p in first_dir.rglob("*") if p.is_file()}
     changed = {p for p in before if before[p] != after.get(p)} - {first_dir / ".modelcache-lock"}

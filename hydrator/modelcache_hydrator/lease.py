@@ -51,6 +51,7 @@ class Lease:
         self.pod = pod
         self.durations = durations
         self._lock_fd: int | None = None
+        self._locked = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -94,8 +95,6 @@ class Lease:
             return False
         self._locked = True
         return True
-
-    _locked = False
 
     def _unlock(self) -> None:
         if self._lock_fd is not None:

@@ -11,7 +11,7 @@ from typing import Callable, TypeVar
 
 from .download import Downloader, Partial, expected_digest, hash_file, mismatch
 from .epoch import write_epoch
-from .failure import HydrationFailure, classify
+from .failure import classify
 from .inputs import Inputs
 from .lease import Lease
 from .prune import prunable, prune, reclaimable_bytes
@@ -61,8 +61,11 @@ def stage(inputs: Inputs, reporter: Reporter) -> int:
     lease.acquire()
     try:
         write_epoch(directory, inputs.epoch)
-        if _read(os.path.join(directory, MARKER_FILE)) == staged:
+        marker = _read(os.path.join(directory, MARKER_FILE))
+        if marker == staged:
             return _already_staged(inputs, reporter, resolved, name)
+        if marker is not None:
+            os.unlink(os.path.join(directory, MARKER_FILE))  # not this identity: the directory is not complete
         _fill(inputs, reporter, resolved, directory)
         _finish_directory(directory, staged, resolved)
         print(f"hydrator: staged {staged[:300]} in {name}, every file verified", file=sys.stderr)

@@ -220,3 +220,17 @@ def test_a_hub_that_stays_unavailable_is_transient_exit_1(env, hub, model):
     run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}")
     assert run.code == 1 and run.report["failure"]["reason"] == "Transient"
     assert "503" in run.report["failure"]["message"]
+
+
+def test_a_directory_with_a_foreign_marker_and_a_corrupt_file_is_repaired(env, hub, model):
+    repo, files, commit = model
+    d = env.root / rev_dir(REPO, commit)
+    d.mkdir()
+    (d / ".modelcache-complete").write_text("hf://someone/else@main")
+    (d / "config.json").write_bytes(b"tampered")
+    (d / "model-00001-of-00002.safetensors").write_bytes(files["model-00001-of-00002.safetensors"])
+    run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}")
+    assert run.code == 0, run.why
+    assert_staged(env.root, REPO, commit, files)
+    # The shard already in place and matching the hub's hash was verified, not fetched.
+    assert hub.bytes_served("model-00001-of-00002.safetensors") <= 1

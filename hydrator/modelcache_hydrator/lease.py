@@ -4,9 +4,8 @@
 nodes on NFS, so the directory also carries `.modelcache-active`, holding the Job's and the
 pod's names, refreshed (rewritten, mtime bumped) every 30 s while the run lasts. A lease is
 live while its mtime is younger than 5 minutes. A second writer waits while another pod's
-lease is live, takes over a stale one, and gives up (exit 1) after 10 minutes. A lease left
-by another pod of the same Job is taken over at once: with a podFailurePolicy, the Job
-controller starts a replacement pod only once the previous one has terminated.
+lease is live (another pod of the same Job too), takes over a stale one, and gives up
+(exit 1) after 10 minutes in all.
 """
 
 from __future__ import annotations
@@ -109,11 +108,9 @@ class Lease:
                 print(f"hydrator: taking over a stale lease ({self._describe()})", file=sys.stderr)
             return True
         holder = _holder(self.directory)
-        if holder.get("pod") == self.pod or (self.job and holder.get("job") == self.job):
-            if holder.get("pod") != self.pod:
-                print(f"hydrator: taking over the lease of an earlier pod of this Job ({self._describe()})", file=sys.stderr)
-            return True
-        return False
+        # Our own pod's lease (a restarted container) is ours; any other pod's live lease is waited for,
+        # even one of this Job: a node cut off from the API server may still run it and write over NFS.
+        return bool(self.pod) and holder.get("pod") == self.pod and holder.get("job") == self.job
 
     def _describe(self) -> str:
         holder = _holder(self.directory)

@@ -61,3 +61,21 @@ def test_lease_is_refreshed_while_a_run_lasts(env, hub):
         release.set()
     assert p.wait(60) == 0
     assert held == {"job": env.base["MODELCACHE_JOB"], "pod": env.base["MODELCACHE_POD"]}
+
+
+def test_live_lease_of_another_pod_of_the_same_job_is_waited_for_too(env, hub):
+    repo = hub.add(REPO)
+    commit = repo.commit(model_files(1))
+    d = env.root / rev_dir(REPO, commit)
+    lease(d, env.base["MODELCACHE_JOB"], "hydrate-qwen-gpu-east-1-older", age=0)
+    run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}", MODELCACHE_TEST_LEASE_GIVE_UP_SECONDS="0.5")
+    assert run.code == 1 and "hydrate-qwen-gpu-east-1-older" in run.report["failure"]["message"]
+
+
+def test_own_pods_lease_is_taken_over_at_once(env, hub):
+    repo = hub.add(REPO)
+    files = model_files(1)
+    commit = repo.commit(files)
+    lease(env.root / rev_dir(REPO, commit), env.base["MODELCACHE_JOB"], env.base["MODELCACHE_POD"], age=0)
+    run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}", MODELCACHE_TEST_LEASE_GIVE_UP_SECONDS="0.5")
+    assert run.code == 0, run.why

@@ -44,7 +44,10 @@ def test_sigkill_mid_file_then_rerun_fetches_under_10_percent_again(env, hub):
     hub.reset_counters()
     hub.pauses.clear()
 
-    run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}", MODELCACHE_POD="hydrate-qwen-gpu-east-1-fghij")
+    # The Job's next pod waits for the killed pod's lease to go stale (5 minutes; 1 s here).
+    run = env.run(
+        MODELCACHE_SOURCE=f"hf://{REPO}", MODELCACHE_POD="hydrate-qwen-gpu-east-1-fghij", MODELCACHE_TEST_LEASE_STALE_SECONDS="1"
+    )
     assert run.code == 0, run.why
     assert_staged(env.root, REPO, commit, files)
     # Bytes served twice: everything served over both runs beyond the file's size.
@@ -54,3 +57,4 @@ def test_sigkill_mid_file_then_rerun_fetches_under_10_percent_again(env, hub):
     # The first shard (verified before the kill) is fetched again only as the one-byte access probe.
     assert first_shard == MiB + 1 and hub.bytes_served("model-00001-of-00002.safetensors") == 1
     assert run.report["doneBytes"] == run.report["totalBytes"]
+    assert "stale lease" in run.stderr

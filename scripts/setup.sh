@@ -3,7 +3,8 @@
 # libyaml (build and runtime), protoc for the generated-code check, and a
 # project virtualenv (.venv/, git-ignored) holding the Python packages of
 # Tests/requirements.txt that the end-to-end and schema tests use as an
-# independent gRPC client and validators.
+# independent gRPC client and validators, and the hydration program (hydrator/,
+# editable, with the exact hashed dependencies of hydrator/requirements.lock).
 #   scripts/setup.sh               # everything
 #   scripts/setup.sh --no-python   # system packages only (building and serving)
 # The virtualenv is made with Debian's own Python (/usr/bin/python3, with
@@ -38,15 +39,21 @@ have_swift="$(swift --version 2>/dev/null | sed -n 's/.*Swift version \([0-9.]*\
 
 python="${PYTHON:-/usr/bin/python3}"
 requirements=Tests/requirements.txt
+lock=hydrator/requirements.lock
 stamp=.venv/.requirements.sha256
 if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
     echo "setup: created .venv with $("$python" --version 2>&1) ($python)"
 fi
-# Reinstall only when the requirements change.
-want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+# Reinstall only when the requirements, the hydrator's lock or its package metadata change.
+# The hydrator is installed editable, so its sources are never stale copies: tests and
+# benchmarks run the code the image runs. Its dependencies come from the hashed lock
+# (as in the image), in their own pip invocation so --require-hashes applies to them alone.
+want="$(cat "$requirements" "$lock" hydrator/pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -r "$requirements"
+    .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r "$lock"
+    .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e ./hydrator
     echo "$want" > "$stamp"
-    echo "setup: installed $requirements into .venv"
+    echo "setup: installed $requirements, $lock and the hydrator (editable) into .venv"
 fi

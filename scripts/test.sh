@@ -5,7 +5,9 @@
 #   2. the generated-code check (scripts/check-proto.sh);
 #   3. the end-to-end tests against the built binary (pytest, Tests/e2e);
 #   4. schema validation of every shipped and composed manifest (Tests/schema);
-#   5. the formatting lint (swift format; scripts/format.sh fixes it).
+#   5. the hydration program's tests against local hub and Kubernetes API stand-ins
+#      (pytest, hydrator/tests);
+#   6. the formatting lint (swift format; scripts/format.sh fixes it).
 # Reference data that is not part of this repository is read from folders
 # named by these variables; each check that needs one runs when it exists and
 # is otherwise skipped with one line saying how to enable it:
@@ -49,5 +51,6 @@ if have CRDS_DIR "schema tests of every manifest against the upstream CRDs"; the
 fi
 have SEED_DIR "tests against the proposal's manifests" || true
 FUNCTION_BIN="$(swift build --show-bin-path)/function-modelcache" .venv/bin/python -m pytest -q "${pytest_paths[@]}"
+.venv/bin/python -m pytest -q hydrator/tests
 
 scripts/format.sh --lint

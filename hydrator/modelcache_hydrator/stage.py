@@ -1,0 +1,263 @@
+"""Staging one commit into its revision directory (hydrator.md §2, §3): the steps in order."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from typing import Callable, TypeVar
+
+from .download import Downloader, Partial, expected_digest, hash_file, mismatch
+from .epoch import write_epoch
+from .failure import classify
+from .inputs import Inputs
+from .lease import Lease
+from .prune import prunable, prune, reclaimable_bytes
+from .report import Reporter
+from .resolve import RemoteFile, Resolved, directory_name, resolve
+from .space import needs_room
+
+MARKER_FILE = ".modelcache-complete"
+MANIFEST_FILE = ".modelcache-manifest.json"
+JOURNAL_FILE = ".modelcache-verified"
+PARTIAL_DIR = ".modelcache-partial"
+
+T = TypeVar("T")
+
+
+def with_retries(step: Callable[[], T], what: str, inputs: Inputs) -> T:
+    """Runs `step`, retrying transient failures with exponential backoff before giving up (exit 1)."""
+    d = inputs.durations
+    for attempt in range(d.retry_attempts):
+        try:
+            return step()
+        except Exception as exc:  # classified by type and status
+            failure = classify(exc, what)
+            if not failure.transient or attempt + 1 == d.retry_attempts:
+                raise failure from None
+            print(f"hydrator: {failure.message}; retrying", file=sys.stderr)
+            time.sleep(d.retry_base * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def stage(inputs: Inputs, reporter: Reporter) -> int:
+    """Resolves, probes, checks space, downloads and verifies, marks complete, prunes; returns 0."""
+    from huggingface_hub import HfApi
+
+    # 1. One commit: resolve before any byte, then work by commit only.
+    resolved = with_retries(lambda: resolve(HfApi(), inputs), f"resolving {inputs.source[:300]}", inputs)
+    staged = inputs.staged(resolved.commit)
+    name = directory_name(staged)
+    reporter.update(commit=resolved.commit, dir=name, totalBytes=resolved.total_bytes, files=len(resolved.files))
+    print(f"hydrator: {inputs.source[:300]} is commit {resolved.commit}: {len(resolved.files)} files in {name}", file=sys.stderr)
+    # 2. Access: a gate or a denial fails here, before any byte (and on an already staged revision too).
+    with_retries(lambda: probe(inputs, resolved), f"probing access to {inputs.repo}", inputs)
+    # 3. One writer per directory.
+    directory = os.path.join(inputs.root, name)
+    with_retries(lambda: os.makedirs(directory, exist_ok=True), f"creating {name}", inputs)
+    lease = Lease(directory, inputs.job, inputs.pod, inputs.durations)
+    lease.acquire()
+    try:
+        write_epoch(directory, inputs.epoch)
+        marker = _read(os.path.join(directory, MARKER_FILE))
+        if marker == staged:
+            return _already_staged(inputs, reporter, resolved, name)
+        if marker is not None:
+            os.unlink(os.path.join(directory, MARKER_FILE))  # not this identity: the directory is not complete
+        _fill(inputs, reporter, resolved, directory)
+        _finish_directory(directory, staged, resolved)
+        print(f"hydrator: staged {staged[:300]} in {name}, every file verified", file=sys.stderr)
+        reporter.phase("Pruning")
+        prune(inputs.root, name, inputs.keep, inputs.epoch, inputs.durations.lease_stale)
+        reporter.finish("Complete")
+        return 0
+    finally:
+        lease.release()
+
+
+def _already_staged(inputs: Inputs, reporter: Reporter, resolved: Resolved, name: str) -> int:
+    print(f"hydrator: {name} is already staged", file=sys.stderr)
+    n = len(resolved.files)
+    reporter.update(doneBytes=resolved.total_bytes, filesDone=n, verifiedFiles=n)
+    prune(inputs.root, name, inputs.keep, inputs.epoch, inputs.durations.lease_stale)
+    reporter.finish("Complete")
+    return 0
+
+
+def probe(inputs: Inputs, resolved: Resolved) -> None:
+    """A ranged GET (`bytes=0-0`) of the smallest LFS file (the smallest file when there is none)."""
+    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+    candidates = [f for f in resolved.files if f.size > 0]
+    if not candidates:
+        return
+    lfs = [f for f in candidates if f.lfs]
+    target = min(lfs or candidates, key=lambda f: (f.size, f.path))
+    headers = {**build_hf_headers(), "Range": "bytes=0-0", "Accept-Encoding": "identity"}
+    with get_session().stream("GET", file_url(inputs, resolved.commit, target), headers=headers, timeout=60) as r:
+        if r.status_code >= 400:
+            r.read()
+        hf_raise_for_status(r)
+
+
+def file_url(inputs: Inputs, commit: str, file: RemoteFile) -> str:
+    """`<endpoint>/<repo>/resolve/<commit>/<path>` (the endpoint may carry a path prefix, as mirrors do)."""
+    from huggingface_hub import hf_hub_url
+
+    return hf_hub_url(inputs.repo, file.path, revision=commit)
+
+
+def _fill(inputs: Inputs, reporter: Reporter, resolved: Resolved, directory: str) -> None:
+    """Checks space, then fetches and verifies every file not yet verified; resumes partial files."""
+    journal = _Journal(directory)
+    todo, present = [], 0
+    for file in resolved.files:
+        if journal.has(file) or _verified_in_place(directory, file, journal):
+            present += file.size
+            continue
+        todo.append(file)
+        present += min(file.size, _size(_partial_path(directory, file)))
+    _check_space(inputs, directory, resolved.total_bytes - present)
+    done_files = len(resolved.files) - len(todo)
+    reporter.update(doneBytes=present, filesDone=done_files, verifiedFiles=done_files)
+    reporter.phase("Downloading")
+    from huggingface_hub.utils import build_hf_headers, get_session
+
+    pending = {f.path for f in todo}
+    base = sum(f.size for f in resolved.files if f.path not in pending)
+    for file in todo:
+        _fetch_verified(inputs, reporter, directory, resolved.commit, file, base, build_hf_headers(), get_session())
+        base += file.size
+        journal.add(file)
+        done_files += 1
+        reporter.update(filesDone=done_files, verifiedFiles=done_files)
+
+
+def _check_space(inputs: Inputs, directory: str, to_fetch: int) -> None:
+    """Exit 11 before any byte when the rest does not fit; prunes first when it fits only that way."""
+    own = os.path.basename(directory)
+    d = inputs.durations
+    names = prunable(inputs.root, own, inputs.keep, inputs.epoch, d.lease_stale)
+    if needs_room(inputs.root, to_fetch, inputs.claim_bytes, reclaimable_bytes(inputs.root, names)):
+        print(f"hydrator: making room: pruning {len(names)} revisions no longer needed first", file=sys.stderr)
+        prune(inputs.root, own, inputs.keep, inputs.epoch, d.lease_stale)
+
+
+def _fetch_verified(inputs, reporter, directory, commit, file, base, headers, session) -> None:
+    """Downloads one file, verifies it, and moves it in place; a mismatch is fetched once more, then exit 12."""
+    partial = Partial(_partial_path(directory, file), file)
+    os.makedirs(os.path.dirname(partial.path), exist_ok=True)
+    open(partial.path, "ab").close()
+    downloader = Downloader(session, headers, inputs.durations, lambda _n: reporter.set_done(base + partial.offset))
+    url = file_url(inputs, commit, file)
+    for attempt in (1, 2):
+        if partial.prime() and attempt == 1:
+            print(f"hydrator: resuming {file.path[:200]} at byte {partial.offset}", file=sys.stderr)
+        got = downloader.fetch(url, partial, f"downloading {file.path[:300]}")
+        if got == expected_digest(file) and partial.offset == file.size:
+            final = os.path.join(directory, file.path)
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            os.replace(partial.path, final)
+            return
+        os.unlink(partial.path)
+        partial = Partial(partial.path, file)
+        open(partial.path, "ab").close()
+        reporter.set_done(base)
+        if attempt == 2:
+            raise mismatch(file, got)
+        print(f"hydrator: {file.path[:200]} did not match the hub's hash; fetching it again", file=sys.stderr)
+        reporter.warn(f"{file.path[:150]} did not match the hub's hash once and was fetched again")
+
+
+def _verified_in_place(directory: str, file: RemoteFile, journal: "_Journal") -> bool:
+    """A file already at its final path (not in the journal) is hashed, not fetched again."""
+    final = os.path.join(directory, file.path)
+    if not os.path.isfile(final) or os.path.islink(final):
+        return False
+    if os.path.getsize(final) == file.size and hash_file(final, file) == expected_digest(file):
+        journal.add(file)
+        return True
+    os.unlink(final)
+    return False
+
+
+def _finish_directory(directory: str, staged: str, resolved: Resolved) -> None:
+    """Writes the manifest, drops the working files, and writes the marker last, atomically."""
+    manifest = {
+        "version": 1,
+        "staged": staged,
+        "commit": resolved.commit,
+        "files": [f.manifest_entry() for f in resolved.files],
+    }
+    _atomic_write(os.path.join(directory, MANIFEST_FILE), json.dumps(manifest, indent=1).encode())
+    shutil.rmtree(os.path.join(directory, PARTIAL_DIR), ignore_errors=True)
+    try:
+        os.unlink(os.path.join(directory, JOURNAL_FILE))
+    except FileNotFoundError:
+        pass
+    _atomic_write(os.path.join(directory, MARKER_FILE), staged.encode())
+
+
+def _atomic_write(path: str, data: bytes) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fd = os.open(os.path.dirname(path), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _partial_path(directory: str, file: RemoteFile) -> str:
+    return os.path.join(directory, PARTIAL_DIR, file.path)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read(4096)
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+class _Journal:
+    """The files verified so far in an unfinished directory (one JSON line each), so a resume never re-fetches them."""
+
+    def __init__(self, directory: str):
+        self.directory = directory
+        self.path = os.path.join(directory, JOURNAL_FILE)
+        self.entries: dict[str, tuple[int, str]] = {}
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                for line in f:
+                    try:
+                        e = json.loads(line)
+                        self.entries[e["path"]] = (int(e["size"]), str(e["hash"]))
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a line cut by a crash
+        except FileNotFoundError:
+            pass
+
+    def has(self, file: RemoteFile) -> bool:
+        """Whether the file was verified by an earlier run and is still in place with its size."""
+        final = os.path.join(self.directory, file.path)
+        return self.entries.get(file.path) == (file.size, expected_digest(file)) and _size(final) == file.size
+
+    def add(self, file: RemoteFile) -> None:
+        """Records a verified file."""
+        self.entries[file.path] = (file.size, expected_digest(file))
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"path": file.path, "size": file.size, "hash": expected_digest(file)}) + "\n")

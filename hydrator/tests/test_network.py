@@ -1,0 +1,106 @@
+"""Mirrors, proxies and tokens (hydrator.md §1, §5): the endpoint and proxy are honoured, the token never leaks."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from conftest import TOKEN
+from helpers import assert_staged, model_files
+from hubstub import Hub
+from proxystub import Proxy
+
+REPO = "org/gated"
+
+
+@pytest.fixture
+def gated(hub):
+    repo = hub.add(REPO, gated=True)
+    files = model_files(5)
+    return repo, files, repo.commit(files)
+
+
+def test_gated_without_token_fails_with_exit_10_before_any_byte(env, hub, gated):
+    run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}")
+    assert run.code == 10, run.why
+    assert run.report["failure"]["reason"] == "Gated"
+    assert not [p for p in env.root.rglob("*") if p.is_file()], "nothing written before the access probe"
+
+
+def test_gated_with_token_stages_and_the_token_appears_nowhere(env, hub, kube, gated):
+    repo, files, commit = gated
+    hub.tokens.add(TOKEN)
+    release = hub.pause("model-00002-of-00002.safetensors", 1 << 20)
+    p = env.start(MODELCACHE_SOURCE=f"hf://{REPO}", HF_TOKEN=TOKEN, **kube.env)
+    try:
+        deadline = time.monotonic() + 30
+        while hub.bytes_served("model-00002-of-00002.safetensors") < 1 << 20 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        cmdline = open(f"/proc/{p.pid}/cmdline", "rb").read()
+    finally:
+        release.set()
+    out, err = p.communicate(timeout=60)
+    run = env.finished(p, out, err)
+    assert run.code == 0, run.why
+    assert_staged(env.root, REPO, commit, files)
+    assert TOKEN.encode() not in cmdline
+    assert TOKEN not in run.stdout and TOKEN not in run.stderr
+    assert TOKEN.encode() not in run.report_raw
+    assert all(TOKEN not in json.dumps(r) for r in kube.reports)
+    assert not [f for f in env.root.rglob("*") if f.is_file() and TOKEN.encode() in f.read_bytes()]
+    # The token goes to the hub only, never to the LFS storage host a redirect leads to.
+    assert all(r["authorization"] is None for r in hub.requests if r["host"] == "lfs")
+    assert any(r["authorization"] == f"Bearer {TOKEN}" for r in hub.requests if r["host"] == "hub")
+
+
+def test_mirror_endpoint_with_a_path_prefix_is_honoured(env):
+    mirror = Hub(prefix="/artifactory/api/hf")
+    try:
+        repo = mirror.add("org/model")
+        files = model_files(6)
+        commit = repo.commit(files)
+        run = env.run(MODELCACHE_SOURCE="hf://org/model", HF_ENDPOINT=mirror.endpoint)
+        assert run.code == 0, run.why
+        assert_staged(env.root, "org/model", commit, files)
+        hub_paths = [r["path"] for r in mirror.requests if r["host"] == "hub"]
+        assert hub_paths and all(p.startswith("/artifactory/api/hf/") for p in hub_paths)
+    finally:
+        mirror.close()
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_proxy_carries_every_request(env, tls, scheme):
+    cert, context = tls
+    hub = Hub(ssl_context=context if scheme == "https" else None)
+    proxy = Proxy()
+    try:
+        repo = hub.add("org/model")
+        files = model_files(7)
+        commit = repo.commit(files)
+        extra = {"HTTPS_PROXY": proxy.url, "SSL_CERT_FILE": cert} if scheme == "https" else {"HTTP_PROXY": proxy.url}
+        run = env.run(MODELCACHE_SOURCE="hf://org/model", HF_ENDPOINT=hub.endpoint, **extra)
+        assert run.code == 0, run.why
+        assert_staged(env.root, "org/model", commit, files)
+        hub_port, lfs_port = hub.hub.server_address[1], hub.lfs.server_address[1]
+        if scheme == "https":
+            assert f"CONNECT 127.0.0.1:{hub_port}" in proxy.seen and f"CONNECT 127.0.0.1:{lfs_port}" in proxy.seen
+            assert len(proxy.seen) >= 2
+        else:
+            through = {s.split()[1].split("/")[2] for s in proxy.seen}
+            assert through == {f"127.0.0.1:{hub_port}", f"127.0.0.1:{lfs_port}"}
+            assert len(proxy.seen) == len(hub.requests), "every request went through the proxy"
+    finally:
+        proxy.close()
+        hub.close()
+
+
+def test_tls_hub_without_its_ca_fails_as_transient(env, tls):
+    hub = Hub(ssl_context=tls[1])
+    try:
+        hub.add("org/model").commit(model_files(8))
+        run = env.run(MODELCACHE_SOURCE="hf://org/model", HF_ENDPOINT=hub.endpoint)
+        assert run.code == 1 and run.report["failure"]["reason"] == "Transient"
+    finally:
+        hub.close()

@@ -1,0 +1,82 @@
+"""Small pieces whose rules are easier to state directly: classification, epochs, paths, sizes."""
+
+from __future__ import annotations
+
+import errno
+
+import httpx2
+import pytest
+from huggingface_hub.utils import hf_raise_for_status
+
+from modelcache_hydrator.failure import classify
+from modelcache_hydrator.inputs import parse_epoch
+from modelcache_hydrator.resolve import check_path
+from modelcache_hydrator.space import human
+
+
+def hub_error(status: int, code: str | None = None) -> Exception:
+    request = httpx2.Request("GET", "https://hub.example/api/models/org/m/revision/main")
+    response = httpx2.Response(status, headers={"X-Error-Code": code} if code else {}, request=request)
+    with pytest.raises(Exception) as info:
+        hf_raise_for_status(response)
+    return info.value
+
+
+@pytest.mark.parametrize(
+    "status,code,exit_code,reason",
+    [
+        (401, "GatedRepo", 10, "Gated"),
+        (403, "GatedRepo", 10, "Gated"),
+        (401, "RepoNotFound", 10, "NotFound"),
+        (404, "RevisionNotFound", 10, "NotFound"),
+        (404, "EntryNotFound", 10, "NotFound"),
+        (403, None, 10, "AccessDenied"),
+        (500, None, 1, "Transient"),
+        (503, None, 1, "Transient"),
+        (429, None, 1, "Transient"),
+    ],
+)
+def test_hub_errors_are_classified_by_type_and_status(status, code, exit_code, reason):
+    failure = classify(hub_error(status, code), "resolving hf://org/m")
+    assert (failure.code, failure.reason) == (exit_code, reason)
+
+
+def test_a_full_disk_is_exit_11_and_network_errors_are_transient():
+    assert classify(OSError(errno.ENOSPC, "No space"), "writing").code == 11
+    assert classify(OSError(errno.ENOSPC, "No space"), "writing").reason == "DiskFull"
+    assert classify(httpx2.ConnectError("refused"), "x").code == 1
+
+
+def test_epochs_are_integer_pairs():
+    assert parse_epoch("2.10") > parse_epoch("2.9")
+    assert parse_epoch("7") == (7, 0) and parse_epoch(None) == (0, 0) and parse_epoch("") == (0, 0)
+    with pytest.raises(ValueError):
+        parse_epoch("1.2.3")
+
+
+@pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/../../b", "a//b", "./a", ".modelcache-complete", "a\\b"])
+def test_unsafe_paths_are_refused(path):
+    with pytest.raises(Exception) as info:
+        check_path(path, "listing")
+    assert getattr(info.value, "reason", None) == "UnsafePath"
+
+
+def test_sizes_read_like_the_spec():
+    assert human(142 << 30) == "142.0 GiB" and human(900) == "900 B"
+
+
+def test_version_is_the_functions():
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from conftest import PACKAGE_ROOT
+
+    out = subprocess.run([sys.executable, "-m", "modelcache_hydrator", "--version"], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": PACKAGE_ROOT})
+    assert out.returncode == 0
+    swift = os.path.join(PACKAGE_ROOT, "..", "Sources", "FunctionServer", "Version.swift")
+    if not os.path.exists(swift):
+        pytest.skip("not inside the repository")
+    assert out.stdout.strip() == re.search(r'current = "([^"]+)"', open(swift).read()).group(1)

@@ -17,6 +17,47 @@ def _prepare_environment() -> None:
         os.environ["SSL_CERT_FILE"] = os.environ["REQUESTS_CA_BUNDLE"]
 
 
+def _trust_extra_ca_bundle() -> None:
+    """Appends the platform's CA bundle (`MODELCACHE_CA_BUNDLE`, a file the Job mounts from a ConfigMap,
+    hydrator.md §5) to the system bundle, and points every client at the result: `SSL_CERT_FILE`
+    (httpx), `REQUESTS_CA_BUNDLE` and `AWS_CA_BUNDLE`. A missing or empty bundle is bad input (exit 2)."""
+    extra_path = os.environ.get("MODELCACHE_CA_BUNDLE")
+    if not extra_path:
+        return
+    import ssl
+    import tempfile
+
+    from .failure import bad_input
+
+    try:
+        with open(extra_path, "rb") as f:
+            extra = f.read()
+    except OSError as exc:
+        raise bad_input(f"MODELCACHE_CA_BUNDLE {extra_path!r} cannot be read: {exc.strerror}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in extra:
+        raise bad_input(f"MODELCACHE_CA_BUNDLE {extra_path!r} holds no PEM certificate")
+    system = b""
+    for candidate in (ssl.get_default_verify_paths().cafile, "/etc/ssl/certs/ca-certificates.crt", _certifi()):
+        if candidate and os.path.isfile(candidate):
+            with open(candidate, "rb") as f:
+                system = f.read()
+            break
+    fd, combined = tempfile.mkstemp(prefix="modelcache-ca-", suffix=".pem")
+    with os.fdopen(fd, "wb") as f:
+        f.write(system.rstrip(b"\n") + b"\n" + extra if system else extra)
+    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "AWS_CA_BUNDLE"):
+        os.environ[name] = combined
+
+
+def _certifi() -> str | None:
+    try:
+        import certifi
+
+        return certifi.where()
+    except ImportError:
+        return None
+
+
 def _terminated(signum, _frame):
     # SIGTERM (pod deletion, the Job's deadline): unwind so the lease is released; no final report.
     raise SystemExit(128 + signum)
@@ -44,6 +85,7 @@ def main() -> int:
     reporter = Reporter(job, source, report_file, configmap, Durations.from_env(dict(os.environ)))
     try:
         reporter.phase("Resolving")
+        _trust_extra_ca_bundle()
         inputs = read_inputs()
         from .stage import stage
 

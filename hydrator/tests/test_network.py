@@ -104,3 +104,29 @@ def test_tls_hub_without_its_ca_fails_as_transient(env, tls):
         assert run.code == 1 and run.report["failure"]["reason"] == "Transient"
     finally:
         hub.close()
+
+
+def test_platform_ca_bundle_is_appended_and_trusted(env, tls):
+    """A mirror behind a private CA works with only MODELCACHE_CA_BUNDLE set (hydrator.md §5)."""
+    cert, context = tls
+    hub = Hub(ssl_context=context)
+    try:
+        repo = hub.add("org/model")
+        files = model_files(9)
+        commit = repo.commit(files)
+        run = env.run(MODELCACHE_SOURCE="hf://org/model", HF_ENDPOINT=hub.endpoint, MODELCACHE_CA_BUNDLE=cert)
+        assert run.code == 0, run.why
+        assert_staged(env.root, "org/model", commit, files)
+    finally:
+        hub.close()
+
+
+@pytest.mark.parametrize("content", [None, b"not a certificate\n"])
+def test_unusable_ca_bundle_is_bad_input(env, tmp_path, content):
+    path = tmp_path / "ca.pem"
+    if content is not None:
+        path.write_bytes(content)
+    run = env.run(MODELCACHE_SOURCE="hf://org/model", MODELCACHE_CA_BUNDLE=str(path))
+    assert run.code == 2, run.why
+    assert run.report["failure"]["reason"] == "BadInput"
+    assert "MODELCACHE_CA_BUNDLE" in run.report["failure"]["message"]

@@ -19,11 +19,22 @@ public struct HydrationJob: Sendable, Hashable {
     public var commit: String?
     /// The staging epoch `<generation>.<n>` it runs under (`MODELCACHE_EPOCH`, hydrator.md §3).
     public var epoch: String?
+    /// The claim's requested size in bytes (`MODELCACHE_CLAIM_BYTES`: the space check, hydrator.md §3).
+    public var claimBytes: Int64
+    /// The cluster's own hydration settings (`spec.storage.rwxCache.hydration`),
+    /// laid over the function input's; nil on a cluster without them (the usual
+    /// case, whose Job manifest every such cluster shares).
+    public var hydration: ClusterHydration?
+    /// The manifest an adopted Job was sent, composed again exactly as it is
+    /// until it finishes (a Job's template is immutable): a running Job of the
+    /// previous release (its environment uses the old `MODEL_*` names), or one
+    /// on a cluster whose hydration settings are now invalid. nil otherwise.
+    public var sentManifest: Value?
 
     /// Creates a Job identity.
     public init(
         name: String, keep: [String], generation: Int64, attempt: String, frozenTokenEnv: Value? = nil,
-        commit: String? = nil, epoch: String? = nil
+        commit: String? = nil, epoch: String? = nil, claimBytes: Int64 = 0, hydration: ClusterHydration? = nil
     ) {
         self.name = name
         self.keep = keep
@@ -32,7 +43,13 @@ public struct HydrationJob: Sendable, Hashable {
         self.frozenTokenEnv = frozenTokenEnv
         self.commit = commit
         self.epoch = epoch
+        self.claimBytes = claimBytes
+        self.hydration = hydration
+        self.sentManifest = nil
     }
+
+    /// The claim size in bytes of a claim of `sizeGiB` GiB.
+    public static func claimBytes(sizeGiB: Int64) -> Int64 { sizeGiB << 30 }
 }
 
 /// What the function reads of an observed hydration Job (the remote manifest
@@ -44,12 +61,25 @@ public struct ObservedJob: Sendable, Hashable {
     public var revision: String?
     /// Its attempt label: the digest of the retry annotation and claim size it ran under.
     public var attempt: String?
-    /// Its `KEEP_DIRS`, when every entry is a revision directory name.
+    /// Its `MODELCACHE_KEEP` (or the previous release's `KEEP_DIRS`), when every entry is a revision directory name.
     public var keep: [String]?
-    /// Its `MODEL_GENERATION`.
+    /// The generation part of its `MODELCACHE_EPOCH` (or the previous release's `MODEL_GENERATION`).
     public var generation: Int64?
+    /// Its `MODELCACHE_EPOCH`, when it is `<generation>.<n>` or a bare generation.
+    public var epoch: String?
+    /// Its `MODELCACHE_COMMIT`, when it is 40 lowercase hex digits.
+    public var commit: String?
+    /// Its `MODELCACHE_CLAIM_BYTES`.
+    public var claimBytes: Int64?
     /// Its `HF_TOKEN` env entry, or `.null` when it has none.
     public var tokenEnv: Value
+    /// Whether its environment is the previous release's (`MODEL_REPO`, no
+    /// `MODELCACHE_SOURCE`): it is adopted as it was sent until it finishes.
+    public var isLegacy: Bool
+    /// The observed Object, for the manifest it was sent.
+    private let object: Value
+    /// The manifest the Job's Object was sent (`spec.forProvider.manifest`).
+    public var sentManifest: Value? { object[path: "spec", "forProvider", "manifest"] }
     /// Whether it has `Complete=True`.
     public var complete: Bool
     /// Its `Failed=True` condition, when it failed.
@@ -67,6 +97,8 @@ public struct ObservedJob: Sendable, Hashable {
         public var attempt: String?
         /// The remote manifest, for the rest.
         let remote: Value
+        /// The observed Object, for the manifest it was sent (read only for a previous release's Job).
+        let object: Value
 
         /// Reads the observed Job Object's name and labels; nil when nothing (or nothing named) is observed.
         public init?(_ object: Resource?) {
@@ -78,6 +110,7 @@ public struct ObservedJob: Sendable, Hashable {
             self.revision = labels?[CacheStaging.revisionLabel]?.stringValue
             self.attempt = labels?[CacheStaging.attemptLabel]?.stringValue
             self.remote = remote
+            self.object = object?.object ?? .null
         }
     }
 
@@ -89,11 +122,15 @@ public struct ObservedJob: Sendable, Hashable {
         self.attempt = identity.attempt
         let container = remote.firstObject(
             inListAt: "spec", "template", "spec", "containers", where: "name", is: CacheStaging.container)
-        func env(_ name: String) -> Value? { container?.firstObject(inListAt: "env", where: "name", is: name) }
-        let keep = env("KEEP_DIRS")?["value"]?.stringValue.map { $0.split(separator: " ").map(String.init) }
-        self.keep = keep.flatMap { $0.allSatisfy(isRevisionDirectory) ? $0 : nil }
-        self.generation = env("MODEL_GENERATION")?["value"]?.stringValue.flatMap { Int64($0) }
-        self.tokenEnv = env("HF_TOKEN") ?? .null
+        let env = JobEnvironment(container?["env"])
+        self.keep = env.keep.flatMap { $0.allSatisfy(isRevisionDirectory) ? $0 : nil }
+        self.generation = env.generation
+        self.epoch = env.epoch
+        self.commit = env.commit
+        self.claimBytes = env.claimBytes
+        self.tokenEnv = env.token ?? .null
+        self.isLegacy = env.isLegacy
+        self.object = identity.object
         self.complete = conditionStatus(remote, "Complete") == "True"
         if let failed = condition(remote, "Failed"), failed["status"]?.stringValue == "True" {
             self.failure = JobFailure(
@@ -147,18 +184,31 @@ extension CacheStaging {
     }
 
     /// The Job a cluster runs while it keeps the `adopted` one (from `adopt`):
-    /// its name and the values frozen into its template.
-    public func job(adopted o: ObservedJob, keep: [String], attempt: String) -> HydrationJob {
-        HydrationJob(
+    /// its name and the values frozen into its template (`claimBytes` and
+    /// `hydration` are the cluster's, for what the observed Job does not say).
+    /// A previous release's Job is composed again exactly as it was sent.
+    public func job(
+        adopted o: ObservedJob, keep: [String], attempt: String, claimBytes: Int64 = 0,
+        hydration: ClusterHydration? = nil
+    ) -> HydrationJob {
+        var job = HydrationJob(
             name: o.name, keep: o.keep ?? keep, generation: o.generation ?? generation, attempt: attempt,
-            frozenTokenEnv: o.tokenEnv)
+            frozenTokenEnv: o.tokenEnv, commit: o.commit, epoch: o.epoch, claimBytes: o.claimBytes ?? claimBytes,
+            hydration: hydration)
+        if o.isLegacy { job.sentManifest = o.sentManifest }
+        return job
     }
 
     /// A new Job for this source when none is adopted, named by `newJobName`
     /// from the revision staged and the observed Job it replaces. A Job replaced
     /// while running is orphaned (never deleted) and finishes on its own; the
     /// hydration program's pruning rules keep that safe.
-    public func newJob(named name: String, keep: [String], attempt: String) -> HydrationJob {
-        HydrationJob(name: name, keep: keep, generation: generation, attempt: attempt)
+    public func newJob(
+        named name: String, keep: [String], attempt: String, claimBytes: Int64 = 0,
+        hydration: ClusterHydration? = nil
+    ) -> HydrationJob {
+        HydrationJob(
+            name: name, keep: keep, generation: generation, attempt: attempt, claimBytes: claimBytes,
+            hydration: hydration)
     }
 }

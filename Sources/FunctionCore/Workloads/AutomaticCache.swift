@@ -90,7 +90,8 @@ enum AutomaticCache {
         let stage = ClusterStager(staging, hints: hints).stage(
             cluster: ctx.cluster, storageClass: rwx.storageClassName, sizeGiB: rwx.defaultSizeGiB,
             claim: ctx.request.observed.resources[.automaticClaim], job: ctx.request.observed.resources[.automaticJob],
-            previous: previous, keep: { [running].compactMap { $0 } + ctx.stillMounted(claim: staging.claimName) })
+            previous: previous, platform: rwx,
+            keep: { [running].compactMap { $0 } + ctx.stillMounted(claim: staging.claimName) })
         var composed: [(ResourceKey, Value)] = [
             (
                 .automaticClaim,

@@ -51,13 +51,13 @@ final class ClusterStager {
     /// Stages on `cluster`: the claim wants `storageClass` and `sizeGiB`; `claim` and
     /// `job` are the observed Objects; `previous` is the cluster's entry in the
     /// observed status; `keep` the revisions pruning keeps besides the staged one
-    /// (evaluated only when a Job is planned); `platform` the cluster's storage
-    /// declaration, for its own hydration settings (hydrator.md §5).
+    /// (evaluated only when a Job is planned); `hydration` the cluster's own
+    /// hydration settings (hydrator.md §5; read only when a Job is planned).
     // Inlined: it runs per cluster (1,000 times on the big benchmark requests).
     @inline(__always)
     func stage(
         cluster: String, storageClass: String, sizeGiB: Int64, claim: Resource?, job: Resource?,
-        previous: StagingEntry?, platform: ClusterView.RWXCache? = nil, keep: () -> [String]
+        previous: StagingEntry?, hydration: () -> ClusterHydration? = { nil }, keep: () -> [String]
     ) -> Stage {
         let sizing = ClaimSizing(
             cluster: cluster, claimName: staging.claimName, storageClass: storageClass, sizeGiB: sizeGiB,
@@ -70,16 +70,17 @@ final class ClusterStager {
         guard judged.report.phase != .ready, judged.report.phase != .failed else {
             return Stage(sizing: sizing, judged: judged, job: nil, jobObserved: current != nil)
         }
-        if let problem = platform?.hydrationProblem, current == nil {
+        let hydration = hydration()
+        if let problem = hydration?.problem, current == nil {
             return Stage(sizing: sizing, judged: Self.held(judged, problem), job: nil, jobObserved: false)
         }
         let kept = Self.kept(staged: judged.staged.map(staging.directory(of:)), keep(), own: staging.directory)
         let bytes = HydrationJob.claimBytes(sizeGiB: sizing.sizeGiB)
         if let current {
             var adopted = staging.job(
-                adopted: current, keep: kept, attempt: attempt, claimBytes: bytes, hydration: platform?.hydration)
+                adopted: current, keep: kept, attempt: attempt, claimBytes: bytes, hydration: hydration)
             // Invalid settings now: the running Job goes on exactly as it was sent.
-            if platform?.hydrationProblem != nil { adopted.sentManifest = current.sentManifest }
+            if hydration?.problem != nil { adopted.sentManifest = current.sentManifest }
             return Stage(sizing: sizing, judged: judged, job: adopted, jobObserved: true)
         }
         // A Job replaces the observed one, or else the failed one latched in status (gone since), so a
@@ -91,7 +92,7 @@ final class ClusterStager {
         return Stage(
             sizing: sizing, judged: judged,
             job: staging.newJob(
-                named: name, keep: kept, attempt: attempt, claimBytes: bytes, hydration: platform?.hydration),
+                named: name, keep: kept, attempt: attempt, claimBytes: bytes, hydration: hydration),
             jobObserved: false)
     }
 

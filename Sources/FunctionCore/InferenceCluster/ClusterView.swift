@@ -6,11 +6,6 @@ public struct ClusterView: Sendable, Hashable {
         public var storageClassName: String
         /// The size of caches that set none, in GiB.
         public var defaultSizeGiB: Int64
-        /// `hydration`: this cluster's own hydration settings (hydrator.md §5), when declared.
-        public var hydration: ClusterHydration? = nil
-        /// Why a declared `hydration` is unusable, when it is: no new hydration Job
-        /// starts on the cluster until it is fixed (what is staged keeps serving).
-        public var hydrationProblem: String? { hydration?.problem }
     }
 
     /// The kind's apiVersion and kind.
@@ -24,6 +19,15 @@ public struct ClusterView: Sendable, Hashable {
     public var rwxCache: RWXCache?
     /// Why a declared `rwxCache` is unusable, when it is.
     public var rwxProblem: String?
+    /// `spec.storage.rwxCache.hydration`: this cluster's own hydration settings
+    /// (hydrator.md §5), valid or not; nil when it declares none. Read and
+    /// validated when asked, each time: only for a cluster that needs a Job (a
+    /// Ready cluster reads nothing more) and by the InferenceCluster's own composer.
+    public var hydration: ClusterHydration? {
+        guard rwxCache != nil, let block = object[path: "spec", "storage", "rwxCache", "hydration"], !block.isNull
+        else { return nil }
+        return ClusterHydration(block, cluster: name)
+    }
     /// Whether the cluster reports `Ready=True` (read when asked: only placement asks).
     public var isReady: Bool { conditionStatus(object, "Ready") == "True" }
     /// The observed object, for what is read only when asked.
@@ -53,27 +57,10 @@ public struct ClusterView: Sendable, Hashable {
                 let size = v.integer(rwx["defaultSizeGiB"], field(".defaultSizeGiB"), in: 1...10_000)
                 if v.errors.isEmpty, let sc {
                     self.rwxCache = RWXCache(storageClassName: sc, defaultSizeGiB: size ?? 200)
-                    if let block = rwx["hydration"], !block.isNull { readHydration(block) }
                 }
             }
             if !v.errors.isEmpty { self.rwxProblem = FieldErrors(v.errors).description }
         }
-    }
-
-    /// Reads `spec.storage.rwxCache.hydration` (only clusters that declare it pay
-    /// for it). A per-cluster `namespace` is validated and refused: a cluster's
-    /// own remote namespace is not supported yet.
-    private mutating func readHydration(_ block: Value) {
-        var v = Validator()
-        let field = "InferenceCluster \(name) spec.storage.rwxCache.hydration"
-        let settings = HydrationSettings.parse(block, field: field, &v)
-        if let ns = settings.namespace {
-            v.fail(
-                "\(field).namespace", .string(ns),
-                "is not supported yet: set the remote namespace for every cluster with input.hydration.namespace")
-        }
-        rwxCache?.hydration =
-            v.errors.isEmpty ? ClusterHydration(settings) : ClusterHydration(problem: FieldErrors(v.errors).description)
     }
 
     /// Equal when everything read from the clusters is equal.

@@ -65,7 +65,7 @@ public struct InferenceClusterComposer: KindComposer {
         if let view = ClusterView(xr) {
             if let problem = view.rwxProblem {
                 v.fail("spec.storage.rwxCache", nil, "is invalid: \(problem)")
-            } else if let problem = view.rwxCache?.hydrationProblem {
+            } else if let problem = view.hydration?.problem {
                 v.fail("spec.storage.rwxCache.hydration", nil, "is invalid: \(problem)")
             }
         }

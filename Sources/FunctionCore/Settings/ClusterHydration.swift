@@ -20,6 +20,24 @@ public final class ClusterHydration: Sendable, Hashable {
         self.problem = problem
     }
 
+    /// Reads the block of InferenceCluster `cluster`. A per-cluster `namespace`
+    /// is validated and refused: a cluster's own remote namespace is not supported yet.
+    public convenience init(_ block: Value, cluster: String) {
+        var v = Validator()
+        let field = "InferenceCluster \(cluster) spec.storage.rwxCache.hydration"
+        let settings = HydrationSettings.parse(block, field: field, &v)
+        if let ns = settings.namespace {
+            v.fail(
+                "\(field).namespace", .string(ns),
+                "is not supported yet: set the remote namespace for every cluster with input.hydration.namespace")
+        }
+        if v.errors.isEmpty {
+            self.init(settings)
+        } else {
+            self.init(problem: FieldErrors(v.errors).description)
+        }
+    }
+
     /// Equal when the settings and the problem are.
     public static func == (a: ClusterHydration, b: ClusterHydration) -> Bool {
         a === b || (a.settings == b.settings && a.problem == b.problem)

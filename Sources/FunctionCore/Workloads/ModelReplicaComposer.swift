@@ -115,7 +115,8 @@ public struct ModelReplicaComposer: KindComposer {
                     + "ModelCache", reason: "NoRWXStorage", condition: "CacheReady")
             return nil
         }
-        return AutomaticCache.plan(replica, providerConfig: providerConfig, rwx: rwx, response: &response)
+        return AutomaticCache.plan(
+            replica, providerConfig: providerConfig, rwx: rwx, hydration: cluster.hydration, response: &response)
     }
 }
 

@@ -130,13 +130,14 @@ public struct ObservedJob: Sendable, Hashable {
     /// Its attempt label: the digest of the retry annotation and claim size it ran under.
     public var attempt: String?
     /// Its `MODELCACHE_KEEP` (or the previous release's `KEEP_DIRS`), when every entry is a revision directory name.
-    public var keep: [String]?
+    public var keep: [String]? { read.keep }
     /// The generation part of its `MODELCACHE_EPOCH` (or the previous release's `MODEL_GENERATION`).
-    public var generation: Int64?
+    public var generation: Int64? { read.generation }
     /// Its `HF_TOKEN` env entry, or `.null` when it has none.
-    public var tokenEnv: Value
-    /// What this release added to a Job, behind one reference (the struct is
-    /// copied, as an optional, on every cluster's path, Ready ones included).
+    public var tokenEnv: Value { read.tokenEnv }
+    /// What the Job's environment says, and the Object, behind one reference
+    /// (the struct is copied, as an optional, on every cluster's path, Ready
+    /// ones included: a few words, not a dozen).
     private let read: ObservedJobExtras
     /// Its `MODELCACHE_EPOCH`, when it is `<generation>.<n>` or a bare generation.
     public var epoch: String? { read.epoch }
@@ -192,12 +193,10 @@ public struct ObservedJob: Sendable, Hashable {
         let container = remote.firstObject(
             inListAt: "spec", "template", "spec", "containers", where: "name", is: CacheStaging.container)
         let env = JobEnvironment(container?["env"])
-        self.keep = env.keep.flatMap { $0.allSatisfy(isRevisionDirectory) ? $0 : nil }
-        self.generation = env.generation
-        self.tokenEnv = env.token ?? .null
         self.read = ObservedJobExtras(
-            epoch: env.epoch, commit: env.commit, claimBytes: env.claimBytes, isLegacy: env.isLegacy,
-            object: identity.object)
+            keep: env.keep.flatMap { $0.allSatisfy(isRevisionDirectory) ? $0 : nil }, generation: env.generation,
+            tokenEnv: env.token ?? .null, epoch: env.epoch, commit: env.commit, claimBytes: env.claimBytes,
+            isLegacy: env.isLegacy, object: identity.object)
         self.complete = conditionStatus(remote, "Complete") == "True"
         if let failed = condition(remote, "Failed"), failed["status"]?.stringValue == "True" {
             self.failure = JobFailure(
@@ -209,15 +208,24 @@ public struct ObservedJob: Sendable, Hashable {
     }
 }
 
-/// What `ObservedJob` reads of this release's environment, and the Object, behind one reference.
+/// What `ObservedJob` reads of the Job's environment, and the Object, behind one reference.
 final class ObservedJobExtras: Sendable, Hashable {
+    let keep: [String]?
+    let generation: Int64?
+    let tokenEnv: Value
     let epoch: String?
     let commit: String?
     let claimBytes: Int64?
     let isLegacy: Bool
     let object: Value
 
-    init(epoch: String?, commit: String?, claimBytes: Int64?, isLegacy: Bool, object: Value) {
+    init(
+        keep: [String]?, generation: Int64?, tokenEnv: Value, epoch: String?, commit: String?, claimBytes: Int64?,
+        isLegacy: Bool, object: Value
+    ) {
+        self.keep = keep
+        self.generation = generation
+        self.tokenEnv = tokenEnv
         self.epoch = epoch
         self.commit = commit
         self.claimBytes = claimBytes
@@ -227,11 +235,14 @@ final class ObservedJobExtras: Sendable, Hashable {
 
     static func == (a: ObservedJobExtras, b: ObservedJobExtras) -> Bool {
         a === b
-            || (a.epoch == b.epoch && a.commit == b.commit && a.claimBytes == b.claimBytes && a.isLegacy == b.isLegacy
+            || (a.keep == b.keep && a.generation == b.generation && a.tokenEnv == b.tokenEnv && a.epoch == b.epoch
+                && a.commit == b.commit && a.claimBytes == b.claimBytes && a.isLegacy == b.isLegacy
                 && a.object == b.object)
     }
 
     func hash(into hasher: inout Hasher) {
+        hasher.combine(keep)
+        hasher.combine(generation)
         hasher.combine(epoch)
         hasher.combine(commit)
         hasher.combine(claimBytes)

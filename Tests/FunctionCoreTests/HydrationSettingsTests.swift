@@ -91,6 +91,15 @@ let hydrationSettingsCases: [HydrationSettingsCase] = [
         block: ["resources": ["limits": ["memory": "4 GiB"]]],
         error: #"input.hydration.resources.limits.memory "4 GiB" \#(HydrationRules.quantityRule)"#),
     .init(
+        name: "RequestAboveLimit", reason: "Kubernetes refuses a pod whose request exceeds its limit.",
+        block: ["resources": ["requests": ["memory": "8Gi"], "limits": ["memory": "4096Mi"]]],
+        error:
+            #"input.hydration.resources.requests.memory "8Gi" must not exceed input.hydration.resources.limits.memory "4096Mi""#
+    ),
+    .init(
+        name: "RequestEqualsLimitAcrossSpellings", reason: "1 CPU and 1000m are the same amount.",
+        block: ["resources": ["requests": ["cpu": "1"], "limits": ["cpu": "1000m"]]], error: nil),
+    .init(
         name: "UnknownResource", reason: "Only cpu, memory and ephemeral-storage are set on the Job.",
         block: ["resources": ["requests": ["nvidia.com/gpu": "1"]]],
         error:

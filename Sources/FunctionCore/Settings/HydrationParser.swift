@@ -85,7 +85,21 @@ struct HydrationParser {
             }
             out.append((part, .object(Fields(lastWins: quantities))))
         }
-        return v.errors.count == before ? .object(Fields(lastWins: out)) : nil
+        let resources = Value.object(Fields(lastWins: out))
+        if v.errors.count == before { Self.requestsWithinLimits(resources, field: field, &v) }
+        return v.errors.count == before ? resources : nil
+    }
+
+    /// Records an error for every request above its limit (Kubernetes would refuse the pod).
+    static func requestsWithinLimits(_ resources: Value, field: String, _ v: inout Validator) {
+        for entry in resources["requests"]?.objectValue ?? Fields() {
+            guard let request = entry.value.stringValue, let limit = resources["limits"]?[entry.key]?.stringValue,
+                let r = HydrationRules.quantityValue(request), let l = HydrationRules.quantityValue(limit), r > l
+            else { continue }
+            v.fail(
+                "\(field).requests.\(entry.key)", entry.value,
+                "must not exceed \(field).limits.\(entry.key) \(quote(limit))")
+        }
     }
 
     /// `nodeSelector`: label keys to label values.

@@ -82,6 +82,24 @@ public enum HydrationRules {
         return !e.isEmpty && e.count <= 3 && e.allSatisfy({ $0.isASCII && $0.isNumber }) ? nil : quantityRule
     }
 
+    /// The amount a valid quantity stands for (`500m` is 0.5, `1Ki` 1024), to compare two of them.
+    public static func quantityValue(_ s: String) -> Double? {
+        guard quantityProblem(s) == nil else { return nil }
+        let number = s.prefix { $0 == "+" || ($0.isASCII && ($0.isNumber || $0 == ".")) }
+        let suffix = s.dropFirst(number.count)
+        guard let n = Double(number) else { return nil }
+        let binary = ["Ki": 1.0, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6]
+        let decimal: [Substring: Double] = ["m": -1, "": 0, "k": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6]
+        if let p = binary[String(suffix)] { return n * pow2(10 * p) }
+        if let p = decimal[suffix] { return n * pow10(3 * p) }
+        return Double(s)  // an exponent: Double reads 1e3 as Kubernetes does
+    }
+
+    private static func pow2(_ e: Double) -> Double { (0..<Int(e)).reduce(1.0) { r, _ in r * 2 } }
+    private static func pow10(_ e: Double) -> Double {
+        e < 0 ? 1 / pow10(-e) : (0..<Int(e)).reduce(1.0) { r, _ in r * 10 }
+    }
+
     /// Seconds in a duration such as `90m`, `1h30m`, `7d` or `3600`; nil when malformed.
     public static func durationSeconds(_ s: String) -> Int64? {
         if let seconds = Int64(s), seconds >= 0 { return seconds }

@@ -98,8 +98,10 @@ import Testing
             w.composed["cache-hydrate"]?[
                 path: "spec", "forProvider", "manifest", "spec", "template", "spec", "containers"]?
             .listValue?.first?["env"]?.listValue ?? []
-        #expect(env.first { $0["name"] == "MODEL_DIR" }?["value"] == .string(Self.v14.directory))
-        #expect(env.first { $0["name"] == "KEEP_DIRS" }?["value"] == .string(Self.v7.directory))
+        #expect(
+            w.composed["cache-hydrate"]?[path: "spec", "forProvider", "manifest", "metadata", "labels"]?[
+                CacheStaging.revisionLabel] == .string(Self.v14.directory))
+        #expect(env.first { $0["name"] == "MODELCACHE_KEEP" }?["value"] == .string(Self.v7.directory))
         #expect(
             started.results.map(\.message) == [
                 "Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: updating \(Self.v7.identity) → \(Self.v14.identity)"
@@ -142,13 +144,13 @@ import Testing
         #expect(w.reconcile().results.filter { $0.severity == .warning }.isEmpty)
     }
 
-    /// The KEEP_DIRS of the automatic cache's Job composed now, if any.
+    /// The MODELCACHE_KEEP of the automatic cache's Job composed now, if any.
     static func keepDirs(_ w: ReplicaWorld) -> String? {
         let env =
             w.composed["cache-hydrate"]?[
                 path: "spec", "forProvider", "manifest", "spec", "template", "spec", "containers"]?
             .listValue?.first?["env"]?.listValue ?? []
-        return env.first { $0["name"] == "KEEP_DIRS" }?["value"]?.stringValue
+        return env.first { $0["name"] == "MODELCACHE_KEEP" }?["value"]?.stringValue
     }
 
     @Test(

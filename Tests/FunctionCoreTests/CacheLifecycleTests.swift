@@ -22,6 +22,11 @@ import Testing
             .listValue?.first { $0["name"]?.stringValue == name }?["value"]
     }
 
+    /// The revision directory the cluster's Job writes (its `modelplane.ai/cache-revision` label).
+    func revision(_ r: RunResponse, _ cluster: String) -> Value? {
+        manifest(r, "hydrate-\(cluster)")?[path: "metadata", "labels", CacheStaging.revisionLabel]
+    }
+
     /// Completes every Job currently composed.
     func completeAll(_ w: inout CacheWorld, _ names: [String]) {
         for c in names { w.finish(c, ("Complete", "Completed", "done")) }
@@ -46,7 +51,7 @@ import Testing
         #expect(names.allSatisfy { w.entry($0)?["phase"] == "Pending" }, "the claim is not observed yet")
         #expect(first.results.map(\.reason) == ["Staging"])
         for c in names {
-            #expect(env(first, c, "MODEL_DIR") == .string(Lifecycle.qwen.directory))
+            #expect(revision(first, c) == .string(Lifecycle.qwen.directory))
             #expect(manifest(first, "hydrate-\(c)")?[path: "spec", "template", "spec", "restartPolicy"] == "Never")
         }
         w.reconcile()
@@ -76,9 +81,10 @@ import Testing
             #expect(w.entry(c)?["staged"] == .string(Self.v1), "the old revision keeps serving")
             #expect(w.entry(c)?["source"] == .string(Self.v2))
             #expect(w.entry(c)?["message"]?.stringValue?.hasSuffix("\(Self.v1) keeps serving") == true)
-            #expect(env(started, c, "MODEL_DIR") == .string(Lifecycle.qwenV2.directory))
+            #expect(revision(started, c) == .string(Lifecycle.qwenV2.directory))
             #expect(
-                env(started, c, "KEEP_DIRS") == .string(Lifecycle.qwen.directory), "pruning keeps the staged revision")
+                env(started, c, "MODELCACHE_KEEP") == .string(Lifecycle.qwen.directory),
+                "pruning keeps the staged revision")
         }
         #expect(cond(started, "ArtifactReady")?.reason == "Updating")
         #expect(started.desired.composite?.ready == .notReady)
@@ -164,8 +170,8 @@ import Testing
         #expect(w.entry("gpu-east")?["staged"] == .string(Self.v2))
         #expect(
             w.jobName("gpu-east") != firstV1Job, "an old completed Job of the same source is never taken for this one")
-        #expect(env(back, "gpu-east", "MODEL_DIR") == .string(Lifecycle.qwen.directory))
-        #expect(env(back, "gpu-east", "KEEP_DIRS") == .string(Lifecycle.qwenV2.directory))
+        #expect(revision(back, "gpu-east") == .string(Lifecycle.qwen.directory))
+        #expect(env(back, "gpu-east", "MODELCACHE_KEEP") == .string(Lifecycle.qwenV2.directory))
         completeAll(&w, ["gpu-east"])
         let switched = w.reconcile()
         #expect(w.entry("gpu-east")?["phase"] == "Ready")
@@ -173,7 +179,9 @@ import Testing
         #expect(switched.results.map(\.message).contains("Switched gpu-east from \(Self.v2) to \(Self.v1)"))
     }
 
-    @Test("A Job's template values are frozen while it runs: a new consumer changes KEEP_DIRS only for the next Job")
+    @Test(
+        "A Job's template values are frozen while it runs: a new consumer changes MODELCACHE_KEEP only for the next Job"
+    )
     func frozenTemplate() {
         var w = staged(["gpu-east"])
         w.spec = spec(revision: "v2")

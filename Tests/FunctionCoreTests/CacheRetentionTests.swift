@@ -40,7 +40,7 @@ import Testing
         #expect(w.status[path: "summary", "consumers"] == 5)
         let keep = { (c: String) in
             manifest(r, "hydrate-\(c)")?[path: "spec", "template", "spec", "containers"]?.listValue?.first?["env"]?
-                .listValue?.first { $0["name"] == "KEEP_DIRS" }?["value"]
+                .listValue?.first { $0["name"] == "MODELCACHE_KEEP" }?["value"]
         }
         #expect(keep("gpu-east") == "rev-00000000000a rev-00000000000b")
         #expect(keep("gpu-west") == "", "a label that is not a revision directory never reaches the Job")

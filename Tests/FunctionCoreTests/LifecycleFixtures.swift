@@ -42,7 +42,9 @@ enum Lifecycle {
     static func firstJob(_ source: ArtifactSource = qwen, keep: [String] = [], size: Int64 = 300) -> Value {
         let s = staging(source)
         return s.jobManifest(
-            s.newJob(named: s.newJobName(staged: nil, replacing: nil), keep: keep, attempt: s.attempt(sizeGiB: size)))
+            s.newJob(
+                named: s.newJobName(staged: nil, replacing: nil), keep: keep, attempt: s.attempt(sizeGiB: size),
+                claimBytes: HydrationJob.claimBytes(sizeGiB: size)))
     }
 
     /// An observed Job Object holding `manifest`, with one condition (`Complete`,

@@ -219,8 +219,8 @@ let modelCacheCases: [Case] = [
             let name = job?[path: "metadata", "name"]?.stringValue
             #expect(name != nil && name != jobName)
             let env = job?[path: "spec", "template", "spec", "containers"]?.listValue?.first?["env"]?.listValue ?? []
-            #expect(env.first { $0["name"] == "MODEL_DIR" }?["value"] == .string(Lifecycle.qwenV2.directory))
-            #expect(env.first { $0["name"] == "KEEP_DIRS" }?["value"] == .string(Lifecycle.qwen.directory))
+            #expect(job?[path: "metadata", "labels", CacheStaging.revisionLabel] == .string(Lifecycle.qwenV2.directory))
+            #expect(env.first { $0["name"] == "MODELCACHE_KEEP" }?["value"] == .string(Lifecycle.qwen.directory))
             #expect(cond(r, "ArtifactReady")?.reason == "Updating")
             #expect(
                 r.results.map(\.message) == [

@@ -235,7 +235,7 @@ let invalidSpecs: [Invalid] = [
             manifest(r, "hydrate-gpu-east")?[path: "spec", "template", "spec", "containers"]?.listValue?.first)
         let text = (container["command"]?.canonicalJSON() ?? "") + (container["args"]?.canonicalJSON() ?? "")
         for needle in ["evil", "EVIL", "/evil/mount"] { #expect(!text.contains(needle)) }
-        #expect(container["command"] == ["/bin/sh", "-c", .string(HydrationScript.text)])
+        #expect(container["command"] == ["python", "-m", "modelcache_hydrator"])
         #expect(container["args"] == nil)
         // The values arrive as environment variables instead.
         #expect(container["env"]?.canonicalJSON().contains("evil-org/evil-model") == true)

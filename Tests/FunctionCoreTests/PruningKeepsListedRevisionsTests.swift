@@ -53,7 +53,7 @@ import Testing
             ["source": ["huggingFace": ["repo": "Qwen/Qwen2.5-0.5B-Instruct", "revision": "v2"]]])
         let r = w.reconcile()
         let keep = manifest(r, "hydrate-gpu-east")?[path: "spec", "template", "spec", "containers"]?.listValue?.first?[
-            "env"]?.listValue?.first { $0["name"]?.stringValue == "KEEP_DIRS" }?["value"]?.stringValue
+            "env"]?.listValue?.first { $0["name"]?.stringValue == "MODELCACHE_KEEP" }?["value"]?.stringValue
         #expect(keep == [Lifecycle.qwen.directory, Self.a, Self.b].sorted().joined(separator: " "))
     }
 }

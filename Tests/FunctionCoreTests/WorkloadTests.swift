@@ -297,7 +297,7 @@ func engineOf(_ template: Value?) -> Value? {
         #expect(claim?[path: "metadata", "name"] == .string(childName("modelreplica", "ml-team", "qwen-gpu-east")))
         let job = manifest(first, "cache-hydrate")
         let env = job?[path: "spec", "template", "spec", "containers"]?.listValue?.first?["env"]
-        #expect(env?.listValue?.first == ["name": "MODEL_REPO", "value": "Qwen/Qwen2.5-7B-Instruct"])
+        #expect(env?.listValue?.first == ["name": "MODELCACHE_SOURCE", "value": "hf://Qwen/Qwen2.5-7B-Instruct"])
         #expect(
             env?.listValue?.last == [
                 "name": "HF_TOKEN", "valueFrom": ["secretKeyRef": ["name": "hf", "key": "token"]],

@@ -61,13 +61,13 @@ struct RemoteJob {
     var outcome: JobOutcome
     /// The claim it writes to.
     var claim: String
-    /// The revision directory it writes (`MODEL_DIR`).
+    /// The revision directory it writes (its `modelplane.ai/cache-revision` label).
     var dir: String
     /// The source identity it downloads.
     var identity: String
-    /// The revision directories its pruning keeps (`KEEP_DIRS`).
+    /// The revision directories its pruning keeps (`MODELCACHE_KEEP`).
     var keep: [String]
-    /// The owner's generation it was created under (`MODEL_GENERATION`).
+    /// The owner's generation it was created under (the generation of `MODELCACHE_EPOCH`).
     var generation: Int64
     /// The XR whose desired state created it.
     var owner: XRID

@@ -218,11 +218,11 @@ extension World {
         func env(_ n: String) -> String? {
             container?["env"]?.listValue?.first { $0["name"]?.stringValue == n }?["value"]?.stringValue
         }
-        let repo = env("MODEL_REPO") ?? ""
-        let identity = env("MODEL_REVISION").map { "hf://\(repo)@\($0)" } ?? "hf://\(repo)"
+        let identity = env("MODELCACHE_SOURCE") ?? ""
         let claim =
             spec?["volumes"]?.listValue?.first?[path: "persistentVolumeClaim", "claimName"]?.stringValue ?? ""
-        let dir = env("MODEL_DIR") ?? ""
+        // The directory the program writes: the Job's revision label (the function computes the same name).
+        let dir = manifest[path: "metadata", "labels", "modelplane.ai/cache-revision"]?.stringValue ?? ""
         let size = remote.claims[claim]?.manifest[path: "spec", "resources", "requests", "storage"]?.stringValue ?? ""
         let gib = Int64(size.dropLast(2)) ?? 0
         let o = xrs[owner]
@@ -242,12 +242,13 @@ extension World {
             JobRun(
                 cluster: cluster(pc), name: name, identity: identity, claim: claim, claimGiB: gib,
                 run: jobCreations["\(pc)/\(name)"]!))
-        // The script exits at once when the marker already holds this source.
+        // The program exits at once when the marker already holds this source.
         if let d = remote.claims[claim]?.dirs[dir], d.complete, d.identity == identity { outcome = .complete() }
         return RemoteJob(
             manifest: manifest, outcome: outcome, claim: claim, dir: dir, identity: identity,
-            keep: (env("KEEP_DIRS") ?? "").split(separator: " ").map(String.init),
-            generation: Int64(env("MODEL_GENERATION") ?? "") ?? 0, owner: owner, fingerprint: fingerprint)
+            keep: (env("MODELCACHE_KEEP") ?? "").split(separator: " ").map(String.init),
+            generation: Int64(env("MODELCACHE_EPOCH")?.split(separator: ".").first ?? "") ?? 0, owner: owner,
+            fingerprint: fingerprint)
     }
 
     /// Deletes one composed resource that left desired state; answers the claims deleted.

@@ -63,7 +63,7 @@ extension World {
         case .complete(let after):
             guard job.age >= after else { return }
             claim.dirs[job.dir]?.complete = true
-            // The hydration script's pruning: every other revision except those kept, those
+            // The hydration program's pruning: every other revision except those kept, those
             // being written, and those written by the same or a newer generation.
             let active = Set(
                 r.jobs.values.filter { $0.finishedAt == nil && $0.claim == job.claim && $0.dir != job.dir }.map(\.dir))

@@ -7,7 +7,7 @@
 // pruning), provider-kubernetes (Objects create, update and observe remote
 // objects; missing remote objects of desired Objects are created again) and
 // Kubernetes on each workload cluster (claims bind, hydration Jobs run, write
-// revision directories, prune like the hydration script and end Complete or
+// revision directories, prune like the hydration program and end Complete or
 // Failed with an exit code, the Job TTL removes finished Jobs, Deployments and
 // LeaderWorkerSets roll out and keep old pods until the new ones are available).
 // After every step the invariants in Invariants.swift are checked and every

@@ -20,10 +20,14 @@ def run(*args, timeout=20):
     return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=timeout)
 
 
-def test_version_prints_the_one_version_and_the_startup_line_carries_it(server):
+def test_version_prints_the_one_version_and_the_hydrator_image_and_the_startup_line_carries_it(server):
     proc = run("--version")
     assert proc.returncode == 0
-    version = proc.stdout.strip()
+    # The version alone on the first line, then the default hydrator image tagged with it (hydrator.md §1).
+    version, image = proc.stdout.strip().splitlines()
+    assert image == f"default hydrator image: xpkg.crossplane.io/modelplane/function-modelcache-hydrator:v{version}"
+    # The Function package names the same image.
+    assert image.split(": ", 1)[1] in (ROOT / "package" / "crossplane.yaml").read_text()
     # The same number the install docs and examples use.
     assert f"function-modelcache:v{version}" in (ROOT / "examples" / "functions.yaml").read_text()
     serving = [json.loads(l) for l in server.log().splitlines() if '"msg":"Serving"' in l]

@@ -211,7 +211,7 @@ def test_proposal_cache_renders_end_to_end(registry, tmp_path):  # noqa: F811
     assert pvc["resources"]["requests"]["storage"] == "200Gi"
     job = composed(docs, "hydrate-byo-us-east")["spec"]["forProvider"]["manifest"]
     env = {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env["MODEL_REPO"] == "Qwen/Qwen2.5-0.5B-Instruct"
+    assert env["MODELCACHE_SOURCE"] == "hf://Qwen/Qwen2.5-0.5B-Instruct"
 
 
 @needs_seed

@@ -60,8 +60,10 @@ public final class CacheStaging: Sendable {
     private let firstJobName: String
     /// `newJobName(staged: identity, replacing: nil)`, named once for every cluster.
     private let restagedJobName: String
-    private let settings: Settings
-    private let labels: Value
+    /// The function's settings.
+    let settings: Settings
+    /// The labels of everything composed for this cache.
+    let labels: Value
     private let tokenManifest: Value?
     /// ` with HF_TOKEN from …` for messages about a gated download; empty without a token.
     let tokenReading: String
@@ -146,7 +148,8 @@ public final class CacheStaging: Sendable {
         return childName(owner + ["hydrate", shortDigest(seed, length: 6)])
     }
 
-    private static func metadata(_ name: String, _ settings: Settings, _ labels: Value) -> Value {
+    /// `metadata` of a remote object named `name`.
+    static func metadata(_ name: String, _ settings: Settings, _ labels: Value) -> Value {
         ["name": .string(name), "namespace": .string(settings.remoteNamespace), "labels": labels]
     }
 
@@ -180,92 +183,6 @@ public final class CacheStaging: Sendable {
             manifest, providerConfig: providerConfig, readiness: Self.jobReadiness,
             managementPolicies: ProviderObject.noDelete)
     }
-
-    /// The hydration Job that downloads this source into its revision directory.
-    ///
-    /// `restartPolicy: Never` with a `podFailurePolicy` that fails the Job at once
-    /// on the script's permanent exit codes (10 not found or denied, 11 disk full)
-    /// and does not count pod disruptions; other failures are retried up to the
-    /// backoff limit.
-    public func jobManifest(_ job: HydrationJob) -> Value {
-        let container: Value = [
-            "name": .string(Self.container),
-            "image": .string(settings.hydrationImage),
-            "command": ["/bin/sh", "-c", .string(HydrationScript.text)],
-            "env": .list(environment(job)),
-            "volumeMounts": [["name": "cache", "mountPath": .string(HydrationScript.cacheDir)]],
-            "resources": [
-                "requests": ["cpu": "500m", "memory": "1Gi"],
-                "limits": ["cpu": "2", "memory": "4Gi"],
-            ],
-            "securityContext": ["allowPrivilegeEscalation": false, "capabilities": ["drop": ["ALL"]]],
-        ]
-        var metadata = Self.metadata(job.name, settings, labels)
-        metadata["labels"]?[Self.revisionLabel] = .string(directory)
-        metadata["labels"]?[Self.attemptLabel] = .string(job.attempt)
-        // Pods carry only what selects them, to keep 1,000-cluster responses small.
-        let podLabels: Value = ["modelplane.ai/component": "hydrate", "modelplane.ai/cache": .string(claimName)]
-        return [
-            "apiVersion": "batch/v1", "kind": "Job",
-            "metadata": metadata,
-            "spec": [
-                "backoffLimit": .int(settings.jobBackoffLimit),
-                "ttlSecondsAfterFinished": .int(settings.jobTTLSeconds),
-                "podFailurePolicy": Self.podFailurePolicy,
-                "template": [
-                    "metadata": ["labels": podLabels],
-                    "spec": [
-                        "restartPolicy": "Never",
-                        "automountServiceAccountToken": false,
-                        "containers": [container],
-                        "volumes": [["name": "cache", "persistentVolumeClaim": ["claimName": .string(claimName)]]],
-                    ],
-                ],
-            ],
-        ]
-    }
-
-    /// The hydration script's environment (`HydrationScript`): what to download
-    /// where, what pruning keeps, and the token, if any, as the Job was created.
-    private func environment(_ job: HydrationJob) -> [Value] {
-        var env: [Value] = [["name": "MODEL_REPO", "value": .string(source.repo)]]
-        if let revision = source.revision { env.append(["name": "MODEL_REVISION", "value": .string(revision)]) }
-        env.append(["name": "MODEL_DIR", "value": .string(directory)])
-        env.append(["name": "KEEP_DIRS", "value": .string(job.keep.joined(separator: " "))])
-        env.append(["name": "MODEL_GENERATION", "value": .string(String(job.generation))])
-        switch token {
-        case _ where job.frozenTokenEnv != nil:
-            if let frozen = job.frozenTokenEnv, frozen != .null { env.append(frozen) }
-        case .controlPlane(_, _, let key)?:
-            env.append([
-                "name": "HF_TOKEN",
-                "valueFrom": ["secretKeyRef": ["name": .string(tokenName), "key": .string(key)]],
-            ])
-        case .workloadCluster(let secret, let key)?:
-            env.append([
-                "name": "HF_TOKEN",
-                "valueFrom": ["secretKeyRef": ["name": .string(secret), "key": .string(key)]],
-            ])
-        case nil: break
-        }
-        return env
-    }
-
-    /// The hydration container's name (the podFailurePolicy rule names it).
-    public static let container = "hydrate"
-
-    private static let podFailurePolicy: Value = [
-        "rules": [
-            [
-                "action": "FailJob",
-                "onExitCodes": [
-                    "containerName": .string(container), "operator": "In",
-                    "values": [.int(HydrationScript.notFoundExitCode), .int(HydrationScript.diskFullExitCode)],
-                ],
-            ],
-            ["action": "Ignore", "onPodConditions": [["type": "DisruptionTarget", "status": "True"]]],
-        ]
-    ]
 
     /// The provider-kubernetes Object holding the token copy on one cluster, or nil
     /// without a token. Its data is filled by provider-kubernetes from the

@@ -51,12 +51,13 @@ final class ClusterStager {
     /// Stages on `cluster`: the claim wants `storageClass` and `sizeGiB`; `claim` and
     /// `job` are the observed Objects; `previous` is the cluster's entry in the
     /// observed status; `keep` the revisions pruning keeps besides the staged one
-    /// (evaluated only when a Job is planned).
+    /// (evaluated only when a Job is planned); `hydration` the cluster's own
+    /// hydration settings (hydrator.md §5; read only when a Job is planned).
     // Inlined: it runs per cluster (1,000 times on the big benchmark requests).
     @inline(__always)
     func stage(
         cluster: String, storageClass: String, sizeGiB: Int64, claim: Resource?, job: Resource?,
-        previous: StagingEntry?, keep: () -> [String]
+        previous: StagingEntry?, hydration: () -> ClusterHydration? = { nil }, keep: () -> [String]
     ) -> Stage {
         let sizing = ClaimSizing(
             cluster: cluster, claimName: staging.claimName, storageClass: storageClass, sizeGiB: sizeGiB,
@@ -69,11 +70,18 @@ final class ClusterStager {
         guard judged.report.phase != .ready, judged.report.phase != .failed else {
             return Stage(sizing: sizing, judged: judged, job: nil, jobObserved: current != nil)
         }
+        let hydration = hydration()
+        if let problem = hydration?.problem, current == nil {
+            return Stage(sizing: sizing, judged: Self.held(judged, problem), job: nil, jobObserved: false)
+        }
         let kept = Self.kept(staged: judged.staged.map(staging.directory(of:)), keep(), own: staging.directory)
+        let bytes = HydrationJob.claimBytes(sizeGiB: sizing.sizeGiB)
         if let current {
-            return Stage(
-                sizing: sizing, judged: judged, job: staging.job(adopted: current, keep: kept, attempt: attempt),
-                jobObserved: true)
+            var adopted = staging.job(
+                adopted: current, keep: kept, attempt: attempt, claimBytes: bytes, hydration: hydration)
+            // Invalid settings now: the running Job goes on exactly as it was sent.
+            if hydration?.problem != nil { adopted.sentManifest = current.sentManifest }
+            return Stage(sizing: sizing, judged: judged, job: adopted, jobObserved: true)
         }
         // A Job replaces the observed one, or else the failed one latched in status (gone since), so a
         // retry is never named as the attempt that failed.
@@ -82,8 +90,21 @@ final class ClusterStager {
             $0.newJobName(staged: $1.staged?.string, replacing: $1.replacing?.string)
         }
         return Stage(
-            sizing: sizing, judged: judged, job: staging.newJob(named: name, keep: kept, attempt: attempt),
+            sizing: sizing, judged: judged,
+            job: staging.newJob(
+                named: name, keep: kept, attempt: attempt, claimBytes: bytes, hydration: hydration),
             jobObserved: false)
+    }
+
+    /// A cluster whose own hydration settings are invalid starts no Job: Updating
+    /// while its staged revision serves, Pending otherwise, saying why.
+    static func held(_ judged: ClusterStaging, _ problem: String) -> ClusterStaging {
+        var held = judged
+        let why = "\(problem); no hydration Job starts on this cluster until it is fixed"
+        held.report =
+            judged.staged.map { PhaseReport(.updating, "\(why); \($0) keeps serving") }
+            ?? PhaseReport(.pending, why)
+        return held
     }
 
     /// The directories pruning keeps besides `own`: the staged one and `extra`,

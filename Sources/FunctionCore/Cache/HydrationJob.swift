@@ -15,24 +15,109 @@ public struct HydrationJob: Sendable, Hashable {
     /// of where the token is read (the control-plane Secret appearing or going)
     /// applies to the next Job, never to a running one. nil for a new Job.
     public var frozenTokenEnv: Value?
+    /// The claim's requested size in bytes (`MODELCACHE_CLAIM_BYTES`: the space check, hydrator.md §3).
+    public var claimBytes: Int64
+    /// What most Jobs leave unset, in one reference (nil when all are): the
+    /// struct stays small, and every plan and stage that carries an optional
+    /// Job (nil on a Ready cluster) copies a few words, not a dozen.
+    private var extras: HydrationJobExtras?
+
     /// The pinned 40-hex commit it stages (`MODELCACHE_COMMIT`), nil before a pin (hydrator.md §2).
-    public var commit: String?
+    public var commit: String? {
+        get { extras?.commit }
+        set { update { $0.commit = newValue } }
+    }
     /// The staging epoch `<generation>.<n>` it runs under (`MODELCACHE_EPOCH`, hydrator.md §3).
-    public var epoch: String?
+    public var epoch: String? {
+        get { extras?.epoch }
+        set { update { $0.epoch = newValue } }
+    }
+    /// The cluster's own hydration settings (`spec.storage.rwxCache.hydration`),
+    /// laid over the function input's; nil on a cluster without them (the usual
+    /// case, whose Job manifest every such cluster shares).
+    public var hydration: ClusterHydration? {
+        get { extras?.hydration }
+        set { update { $0.hydration = newValue } }
+    }
+    /// The manifest an adopted Job was sent, composed again exactly as it is
+    /// until it finishes (a Job's template is immutable): a running Job of the
+    /// previous release (its environment uses the old `MODEL_*` names), or one
+    /// on a cluster whose hydration settings are now invalid. nil otherwise.
+    public var sentManifest: Value? {
+        get { extras?.sentManifest }
+        set { update { $0.sentManifest = newValue } }
+    }
 
     /// Creates a Job identity.
     public init(
         name: String, keep: [String], generation: Int64, attempt: String, frozenTokenEnv: Value? = nil,
-        commit: String? = nil, epoch: String? = nil
+        commit: String? = nil, epoch: String? = nil, claimBytes: Int64 = 0, hydration: ClusterHydration? = nil
     ) {
         self.name = name
         self.keep = keep
         self.generation = generation
         self.attempt = attempt
         self.frozenTokenEnv = frozenTokenEnv
-        self.commit = commit
-        self.epoch = epoch
+        self.claimBytes = claimBytes
+        var extras = HydrationJobExtras.Fields()
+        extras.commit = commit
+        extras.epoch = epoch
+        extras.hydration = hydration
+        self.extras = extras.isEmpty ? nil : HydrationJobExtras(extras)
     }
+
+    /// Replaces the extras with `change` applied (they are immutable, shared by copies).
+    private mutating func update(_ change: (inout HydrationJobExtras.Fields) -> Void) {
+        var fields = extras?.fields ?? HydrationJobExtras.Fields()
+        change(&fields)
+        extras = fields.isEmpty ? nil : HydrationJobExtras(fields)
+    }
+
+    /// Equal when every value is.
+    public static func == (a: HydrationJob, b: HydrationJob) -> Bool {
+        a.name == b.name && a.keep == b.keep && a.generation == b.generation && a.attempt == b.attempt
+            && a.frozenTokenEnv == b.frozenTokenEnv && a.claimBytes == b.claimBytes
+            && a.extras?.fields == b.extras?.fields
+    }
+
+    /// Hashes what `==` compares.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(keep)
+        hasher.combine(generation)
+        hasher.combine(attempt)
+        hasher.combine(frozenTokenEnv)
+        hasher.combine(claimBytes)
+        hasher.combine(extras?.fields)
+    }
+
+    /// The claim size in bytes of a claim of `sizeGiB` GiB.
+    public static func claimBytes(sizeGiB: Int64) -> Int64 { sizeGiB << 30 }
+}
+
+/// The values of a `HydrationJob` that most Jobs leave unset, behind one
+/// reference. Immutable: a change makes a new one.
+final class HydrationJobExtras: Sendable {
+    /// The values.
+    struct Fields: Sendable, Hashable {
+        var commit: String?
+        var epoch: String?
+        var hydration: ClusterHydration?
+        var sentManifest: Value?
+
+        /// Whether none is set.
+        var isEmpty: Bool { commit == nil && epoch == nil && hydration == nil && sentManifest == nil }
+    }
+
+    /// The values.
+    let fields: Fields
+
+    init(_ fields: Fields) { self.fields = fields }
+
+    var commit: String? { fields.commit }
+    var epoch: String? { fields.epoch }
+    var hydration: ClusterHydration? { fields.hydration }
+    var sentManifest: Value? { fields.sentManifest }
 }
 
 /// What the function reads of an observed hydration Job (the remote manifest
@@ -44,12 +129,27 @@ public struct ObservedJob: Sendable, Hashable {
     public var revision: String?
     /// Its attempt label: the digest of the retry annotation and claim size it ran under.
     public var attempt: String?
-    /// Its `KEEP_DIRS`, when every entry is a revision directory name.
-    public var keep: [String]?
-    /// Its `MODEL_GENERATION`.
-    public var generation: Int64?
+    /// Its `MODELCACHE_KEEP` (or the previous release's `KEEP_DIRS`), when every entry is a revision directory name.
+    public var keep: [String]? { read.keep }
+    /// The generation part of its `MODELCACHE_EPOCH` (or the previous release's `MODEL_GENERATION`).
+    public var generation: Int64? { read.generation }
     /// Its `HF_TOKEN` env entry, or `.null` when it has none.
-    public var tokenEnv: Value
+    public var tokenEnv: Value { read.tokenEnv }
+    /// What the Job's environment says, and the Object, behind one reference
+    /// (the struct is copied, as an optional, on every cluster's path, Ready
+    /// ones included: a few words, not a dozen).
+    private let read: ObservedJobExtras
+    /// Its `MODELCACHE_EPOCH`, when it is `<generation>.<n>` or a bare generation.
+    public var epoch: String? { read.epoch }
+    /// Its `MODELCACHE_COMMIT`, when it is 40 lowercase hex digits.
+    public var commit: String? { read.commit }
+    /// Its `MODELCACHE_CLAIM_BYTES`.
+    public var claimBytes: Int64? { read.claimBytes }
+    /// Whether its environment is the previous release's (`MODEL_REPO`, no
+    /// `MODELCACHE_SOURCE`): it is adopted as it was sent until it finishes.
+    public var isLegacy: Bool { read.isLegacy }
+    /// The manifest the Job's Object was sent (`spec.forProvider.manifest`).
+    public var sentManifest: Value? { read.object[path: "spec", "forProvider", "manifest"] }
     /// Whether it has `Complete=True`.
     public var complete: Bool
     /// Its `Failed=True` condition, when it failed.
@@ -67,6 +167,8 @@ public struct ObservedJob: Sendable, Hashable {
         public var attempt: String?
         /// The remote manifest, for the rest.
         let remote: Value
+        /// The observed Object, for the manifest it was sent (read only for a previous release's Job).
+        let object: Value
 
         /// Reads the observed Job Object's name and labels; nil when nothing (or nothing named) is observed.
         public init?(_ object: Resource?) {
@@ -78,6 +180,7 @@ public struct ObservedJob: Sendable, Hashable {
             self.revision = labels?[CacheStaging.revisionLabel]?.stringValue
             self.attempt = labels?[CacheStaging.attemptLabel]?.stringValue
             self.remote = remote
+            self.object = object?.object ?? .null
         }
     }
 
@@ -89,11 +192,11 @@ public struct ObservedJob: Sendable, Hashable {
         self.attempt = identity.attempt
         let container = remote.firstObject(
             inListAt: "spec", "template", "spec", "containers", where: "name", is: CacheStaging.container)
-        func env(_ name: String) -> Value? { container?.firstObject(inListAt: "env", where: "name", is: name) }
-        let keep = env("KEEP_DIRS")?["value"]?.stringValue.map { $0.split(separator: " ").map(String.init) }
-        self.keep = keep.flatMap { $0.allSatisfy(isRevisionDirectory) ? $0 : nil }
-        self.generation = env("MODEL_GENERATION")?["value"]?.stringValue.flatMap { Int64($0) }
-        self.tokenEnv = env("HF_TOKEN") ?? .null
+        let env = JobEnvironment(container?["env"])
+        self.read = ObservedJobExtras(
+            keep: env.keep.flatMap { $0.allSatisfy(isRevisionDirectory) ? $0 : nil }, generation: env.generation,
+            tokenEnv: env.token ?? .null, epoch: env.epoch, commit: env.commit, claimBytes: env.claimBytes,
+            isLegacy: env.isLegacy, object: identity.object)
         self.complete = conditionStatus(remote, "Complete") == "True"
         if let failed = condition(remote, "Failed"), failed["status"]?.stringValue == "True" {
             self.failure = JobFailure(
@@ -102,6 +205,47 @@ public struct ObservedJob: Sendable, Hashable {
         } else {
             self.failure = nil
         }
+    }
+}
+
+/// What `ObservedJob` reads of the Job's environment, and the Object, behind one reference.
+final class ObservedJobExtras: Sendable, Hashable {
+    let keep: [String]?
+    let generation: Int64?
+    let tokenEnv: Value
+    let epoch: String?
+    let commit: String?
+    let claimBytes: Int64?
+    let isLegacy: Bool
+    let object: Value
+
+    init(
+        keep: [String]?, generation: Int64?, tokenEnv: Value, epoch: String?, commit: String?, claimBytes: Int64?,
+        isLegacy: Bool, object: Value
+    ) {
+        self.keep = keep
+        self.generation = generation
+        self.tokenEnv = tokenEnv
+        self.epoch = epoch
+        self.commit = commit
+        self.claimBytes = claimBytes
+        self.isLegacy = isLegacy
+        self.object = object
+    }
+
+    static func == (a: ObservedJobExtras, b: ObservedJobExtras) -> Bool {
+        a === b
+            || (a.keep == b.keep && a.generation == b.generation && a.tokenEnv == b.tokenEnv && a.epoch == b.epoch
+                && a.commit == b.commit && a.claimBytes == b.claimBytes && a.isLegacy == b.isLegacy
+                && a.object == b.object)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(keep)
+        hasher.combine(generation)
+        hasher.combine(epoch)
+        hasher.combine(commit)
+        hasher.combine(claimBytes)
     }
 }
 
@@ -147,18 +291,31 @@ extension CacheStaging {
     }
 
     /// The Job a cluster runs while it keeps the `adopted` one (from `adopt`):
-    /// its name and the values frozen into its template.
-    public func job(adopted o: ObservedJob, keep: [String], attempt: String) -> HydrationJob {
-        HydrationJob(
+    /// its name and the values frozen into its template (`claimBytes` and
+    /// `hydration` are the cluster's, for what the observed Job does not say).
+    /// A previous release's Job is composed again exactly as it was sent.
+    public func job(
+        adopted o: ObservedJob, keep: [String], attempt: String, claimBytes: Int64 = 0,
+        hydration: ClusterHydration? = nil
+    ) -> HydrationJob {
+        var job = HydrationJob(
             name: o.name, keep: o.keep ?? keep, generation: o.generation ?? generation, attempt: attempt,
-            frozenTokenEnv: o.tokenEnv)
+            frozenTokenEnv: o.tokenEnv, commit: o.commit, epoch: o.epoch, claimBytes: o.claimBytes ?? claimBytes,
+            hydration: hydration)
+        if o.isLegacy { job.sentManifest = o.sentManifest }
+        return job
     }
 
     /// A new Job for this source when none is adopted, named by `newJobName`
     /// from the revision staged and the observed Job it replaces. A Job replaced
     /// while running is orphaned (never deleted) and finishes on its own; the
     /// hydration program's pruning rules keep that safe.
-    public func newJob(named name: String, keep: [String], attempt: String) -> HydrationJob {
-        HydrationJob(name: name, keep: keep, generation: generation, attempt: attempt)
+    public func newJob(
+        named name: String, keep: [String], attempt: String, claimBytes: Int64 = 0,
+        hydration: ClusterHydration? = nil
+    ) -> HydrationJob {
+        HydrationJob(
+            name: name, keep: keep, generation: generation, attempt: attempt, claimBytes: claimBytes,
+            hydration: hydration)
     }
 }

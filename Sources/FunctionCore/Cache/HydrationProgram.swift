@@ -34,4 +34,17 @@ public enum HydrationProgram {
 
     /// The ConfigMap data key holding the report.
     public static let reportKey = "report.json"
+
+    /// The user and group the program runs as (the image's non-root `USER`).
+    public static let uid: Int64 = 65_532
+    /// The command that runs the program (the image's own entrypoint too).
+    public static let command = ["python", "-m", "modelcache_hydrator"]
+    /// Where the pod's projected ServiceAccount token, CA and namespace are mounted.
+    public static let serviceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount"
+    /// Where a platform CA bundle is mounted (`hydration.caBundle`).
+    public static let caDirectory = "/etc/modelcache/ca"
+    /// The CA bundle file the program appends to the image's system bundle (`MODELCACHE_CA_BUNDLE`).
+    public static let caBundleFile = "\(caDirectory)/ca.crt"
+    /// The projected token's lifetime in seconds (the kubelet refreshes it before it ends).
+    public static let tokenExpirationSeconds: Int64 = 3_600
 }

@@ -87,10 +87,10 @@ extension CacheStaging {
     /// condition's strings are echoed already (`StagingFailure`).
     func translate(_ failure: JobFailure, cluster: String, jobName: String, hints: FailureHints) -> String {
         switch failure.exitCode {
-        case HydrationScript.notFoundExitCode?:
+        case HydrationProgram.notFoundExitCode?:
             return "Cannot stage \(source.identity) on \(cluster): the repo or revision was not found, or access "
                 + "was denied; \(hints.notFound)"
-        case HydrationScript.diskFullExitCode?:
+        case HydrationProgram.diskFullExitCode?:
             return "Cannot stage \(source.identity) on \(cluster): claim \(claimName) is full; \(hints.diskFull)"
         default:
             let detail = failure.message.isEmpty ? "" : ": \(quote(failure.message))"

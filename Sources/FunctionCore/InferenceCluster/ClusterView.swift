@@ -19,6 +19,15 @@ public struct ClusterView: Sendable, Hashable {
     public var rwxCache: RWXCache?
     /// Why a declared `rwxCache` is unusable, when it is.
     public var rwxProblem: String?
+    /// `spec.storage.rwxCache.hydration`: this cluster's own hydration settings
+    /// (hydrator.md §5), valid or not; nil when it declares none. Read and
+    /// validated when asked, each time: only for a cluster that needs a Job (a
+    /// Ready cluster reads nothing more) and by the InferenceCluster's own composer.
+    public var hydration: ClusterHydration? {
+        guard rwxCache != nil, let block = object[path: "spec", "storage", "rwxCache", "hydration"], !block.isNull
+        else { return nil }
+        return ClusterHydration(block, cluster: name)
+    }
     /// Whether the cluster reports `Ready=True` (read when asked: only placement asks).
     public var isReady: Bool { conditionStatus(object, "Ready") == "True" }
     /// The observed object, for what is read only when asked.

@@ -62,8 +62,12 @@ public struct InferenceClusterComposer: KindComposer {
         case nil: break
         }
         // The storage declaration is read by every cache; reject a bad one here, where its owner looks.
-        if let view = ClusterView(xr), let problem = view.rwxProblem {
-            v.fail("spec.storage.rwxCache", nil, "is invalid: \(problem)")
+        if let view = ClusterView(xr) {
+            if let problem = view.rwxProblem {
+                v.fail("spec.storage.rwxCache", nil, "is invalid: \(problem)")
+            } else if let problem = view.hydration?.problem {
+                v.fail("spec.storage.rwxCache.hydration", nil, "is invalid: \(problem)")
+            }
         }
         return ref
     }

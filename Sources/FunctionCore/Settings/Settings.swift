@@ -4,8 +4,16 @@ public struct Settings: Sendable, Hashable {
     /// The input's apiVersion.
     public static let inputAPIVersion = "modelcache.fn.modelplane.ai/v1alpha1"
 
-    /// The image that runs the hydration script (needs `sh` and Python 3 with pip, or `hf`).
-    public var hydrationImage = "docker.io/library/python:3.12-slim-bookworm"
+    /// Where and how hydration Jobs run (`input.hydration`): the defaults every
+    /// InferenceCluster's `spec.storage.rwxCache.hydration` may override.
+    public var hydration = HydrationSettings()
+    /// The image that runs the hydration program: `input.hydration.image`, or
+    /// its older alias `input.hydrationImage`; the hydrator image of this
+    /// function's version when neither is set.
+    public var hydrationImage: String {
+        get { hydration.effectiveImage }
+        set { hydration.image = newValue }
+    }
     /// The namespace on workload clusters where caches and workloads live.
     public var remoteNamespace = "default"
     /// Seconds a finished hydration Job (and its pod) is kept before Kubernetes removes it.
@@ -30,21 +38,7 @@ public struct Settings: Sendable, Hashable {
         if let api = input["apiVersion"]?.stringValue, api != inputAPIVersion {
             v.fail("input.apiVersion", .string(api), "must be \(inputAPIVersion)")
         }
-        if let image = v.string(input["hydrationImage"], "input.hydrationImage", required: false) {
-            if image.isEmpty || image.utf8.contains(where: { $0 <= 0x20 }) {
-                v.fail("input.hydrationImage", .string(image), "must be a container image reference without spaces")
-            } else {
-                s.hydrationImage = image
-            }
-        }
-        if let ns = v.string(input["remoteNamespace"], "input.remoteNamespace", required: false) {
-            if Rules.isDNSLabel(ns) {
-                s.remoteNamespace = ns
-            } else {
-                v.fail(
-                    "input.remoteNamespace", .string(ns), "must be a DNS-1123 label (lowercase letters, digits, '-')")
-            }
-        }
+        parseHydration(input, into: &s, &v)
         if let ttl = v.integer(input["jobTTLSeconds"], "input.jobTTLSeconds", in: 0...86_400) { s.jobTTLSeconds = ttl }
         if let b = v.integer(input["jobBackoffLimit"], "input.jobBackoffLimit", in: 0...20) { s.jobBackoffLimit = b }
         if let m = v.integer(input["maxParallelHydrations"], "input.maxParallelHydrations", in: 1...1000) {
@@ -54,6 +48,30 @@ public struct Settings: Sendable, Hashable {
             s.responseTTLSeconds = t
         }
         return v.errors.isEmpty ? .success(s) : .failure(FieldErrors(v.errors))
+    }
+
+    /// Reads `input.hydration` and the older fields it has aliases for
+    /// (`input.hydrationImage` for `image`, `input.remoteNamespace` for
+    /// `namespace`): either spelling works, both must agree when both are set.
+    private static func parseHydration(_ input: Value, into s: inout Settings, _ v: inout Validator) {
+        if let block = input["hydration"], !block.isNull {
+            s.hydration = HydrationSettings.parse(block, field: "input.hydration", &v)
+        }
+        let old = HydrationParser(block: input, field: "input")
+        let image = old.image(&v, key: "hydrationImage")
+        let namespace = old.namespace(&v, key: "remoteNamespace")
+        for (alias, value, newField, newValue) in [
+            ("input.hydrationImage", image, "input.hydration.image", s.hydration.image),
+            ("input.remoteNamespace", namespace, "input.hydration.namespace", s.hydration.namespace),
+        ] {
+            guard let value, let newValue, value != newValue else { continue }
+            v.fail(
+                newField, .string(newValue),
+                "differs from \(alias) \(quote(value)): \(alias) is an alias of \(newField); set one of them")
+        }
+        s.hydration.image = s.hydration.image ?? image
+        s.hydration.namespace = s.hydration.namespace ?? namespace
+        s.remoteNamespace = s.hydration.namespace ?? s.remoteNamespace
     }
 }
 

@@ -7,7 +7,7 @@ enum AutomaticCache {
     /// `pin` is the ModelDeployment's pin (`spec.cachePin`), when it has one (not used yet).
     static func plan(
         _ ctx: ReplicaContext, providerConfig: String, rwx: ClusterView.RWXCache, pin: ResolvedPin? = nil,
-        response: inout RunResponse
+        hydration: ClusterHydration? = nil, response: inout RunResponse
     ) -> CacheChoice? {
         // 1. What to stage: the engine's --model, a HuggingFace id.
         guard let id = modelID(ctx, &response) else { return nil }
@@ -24,7 +24,8 @@ enum AutomaticCache {
 
         // 3. The claim and, until Ready, the Job; events on transitions.
         let judged = compose(
-            staging, ctx, previous: previous, running: running, providerConfig: providerConfig, rwx: rwx, &response)
+            staging, ctx, previous: previous, running: running, providerConfig: providerConfig, rwx: rwx,
+            hydration: hydration, &response)
         response.results += events(ctx, source: source.identity, previous: previous, judged: judged)
 
         // 4. Pods mount the staged revision, and are told the model id of what they actually serve.
@@ -87,12 +88,14 @@ enum AutomaticCache {
     /// still mount (lifecycle.md §7 rule 1).
     private static func compose(
         _ staging: CacheStaging, _ ctx: ReplicaContext, previous: StagingEntry, running: String?,
-        providerConfig: String, rwx: ClusterView.RWXCache, _ response: inout RunResponse
+        providerConfig: String, rwx: ClusterView.RWXCache, hydration: ClusterHydration?,
+        _ response: inout RunResponse
     ) -> ClusterStaging {
         let stage = ClusterStager(staging, hints: hints).stage(
             cluster: ctx.cluster, storageClass: rwx.storageClassName, sizeGiB: rwx.defaultSizeGiB,
             claim: ctx.request.observed.resources[.automaticClaim], job: ctx.request.observed.resources[.automaticJob],
-            previous: previous, keep: { [running].compactMap { $0 } + ctx.stillMounted(claim: staging.claimName) })
+            previous: previous, hydration: { hydration },
+            keep: { [running].compactMap { $0 } + ctx.stillMounted(claim: staging.claimName) })
         var composed: [(ResourceKey, Value)] = [
             (
                 .automaticClaim,

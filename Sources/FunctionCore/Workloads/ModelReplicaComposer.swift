@@ -116,7 +116,8 @@ public struct ModelReplicaComposer: KindComposer {
             return nil
         }
         return AutomaticCache.plan(
-            replica, providerConfig: providerConfig, rwx: rwx, pin: replica.cachePin, response: &response)
+            replica, providerConfig: providerConfig, rwx: rwx, pin: replica.cachePin, hydration: cluster.hydration,
+            response: &response)
     }
 }
 

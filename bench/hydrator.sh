@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# The hydrator benchmark of hydrator.md §6: a measurement that prints figures,
+# not a test. Stages a 2 GiB synthetic repo (eight 256 MiB LFS shards and a
+# few small files) from a static stand-in for the hub (nginx, sendfile) over
+# loopback, against `curl` fetching the same files from the same server to the
+# same disk; nginx pinned to one core, the client to the other.
+#
+#   bench/hydrator.sh [RUNS]          # RUNS of each side (default 3); medians
+#
+# It prints, for curl and for the hydrator (fresh destination each run,
+# verification included): wall time (median), user+sys CPU per GiB, the
+# hydrator's peak RSS, the ratio hydrator/curl (target <= 1.3), peak RSS
+# (target < 200 MiB); then a resume run: the hydrator is SIGKILLed at half the
+# bytes and rerun, and the bytes the server sent twice (from nginx's access
+# log) are printed as a share of the repo (target <= 10 %); and this machine's
+# SHA-256 throughput on one core, the limit verification works against.
+#
+# Environment (all optional):
+#   BENCH_DIR   where the repo is generated (reused when present) and the
+#               destinations are written: one disk for both
+#               (default /var/tmp/modelcache-hydrator-bench; about 4.1 GiB).
+#   PYTHON      the interpreter with modelcache_hydrator and huggingface_hub
+#               (default .venv/bin/python, as scripts/setup.sh makes it)
+#   HYDRATOR    the command that runs the program (default "$PYTHON -m modelcache_hydrator")
+#   SERVER_CORE, CLIENT_CORE   the cores for nginx and for the client (1, 0)
+#   SHARD_MIB, SHARDS          the repo's shards (256, 8)
+#   SKIP_RESUME=1              skip the resume measurement
+#   SKIP_HYDRATOR=1            curl only (the layout check and the baseline)
+# nginx comes from Debian (nginx-light), installed with apt when absent like
+# scripts/setup.sh does. Everything listens on 127.0.0.1 only, and the server
+# is stopped on exit, Ctrl-C included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+here="$PWD/bench/hydrator"
+
+runs="${1:-${RUNS:-3}}"
+bench_dir="${BENCH_DIR:-/var/tmp/modelcache-hydrator-bench}"
+python="${PYTHON:-.venv/bin/python}"
+hydrator="${HYDRATOR:-$python -m modelcache_hydrator}"
+server_core="${SERVER_CORE:-1}"
+client_core="${CLIENT_CORE:-0}"
+shard_mib="${SHARD_MIB:-256}"
+shards="${SHARDS:-8}"
+repo_id="bench/synthetic-2g"
+repo="$bench_dir/repo"
+run="$bench_dir/run"
+dest="$bench_dir/dest"
+say() { printf '%s\n' "$*"; }
+die() { printf 'hydrator.sh: %s\n' "$*" >&2; exit 1; }
+
+# --- tools -------------------------------------------------------------------
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light >/dev/null
+    say "hydrator.sh: installed nginx-light"
+fi
+nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+for tool in curl taskset /usr/bin/time; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (Debian: curl, util-linux, time)"
+done
+[ -x "${python%% *}" ] || command -v "${python%% *}" >/dev/null 2>&1 || die "no interpreter $python (scripts/setup.sh makes .venv; or set PYTHON)"
+[ "$(nproc)" -ge 2 ] || say "hydrator.sh: note: one core only; server and client share it"
+
+# --- the repo (generated once, reused) -----------------------------------------
+stamp="$shards x $shard_mib MiB, genrepo $(sha256sum "$here/genrepo.py" | cut -c1-12)"
+if [ "$(cat "$repo/.stamp" 2>/dev/null)" != "$stamp" ]; then
+    say "hydrator.sh: generating the repo in $repo ($stamp) ..."
+    rm -rf "$repo"
+    mkdir -p "$repo"
+    python3 "$here/genrepo.py" "$repo" "$repo_id" "$shard_mib" "$shards" 2>/dev/null
+    echo "$stamp" > "$repo/.stamp"
+fi
+meta="$repo/meta.json"
+commit="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["commit"])' "$meta")"
+total="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totalBytes"])' "$meta")"
+mapfile -t files < "$repo/files.txt"
+
+# --- the server ------------------------------------------------------------------
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+hub_port="$(free_port)"
+lfs_port="$(free_port)"
+[ "$hub_port" != "$lfs_port" ] || lfs_port="$(free_port)"
+endpoint="http://127.0.0.1:$hub_port"
+rm -rf "$run" "$dest"
+mkdir -p "$run" "$dest"
+sed -e "s#@ROOT@#$repo#g" -e "s#@RUN@#$run#g" -e "s#@REPO_RE@#${repo_id//./\\.}#g" \
+    -e "s#@COMMIT@#$commit#g" -e "s#@HUB_PORT@#$hub_port#g" -e "s#@LFS_PORT@#$lfs_port#g" \
+    "$here/nginx.conf.in" > "$run/nginx.conf"
+nginx_pid=""
+victim_pgid=""
+cleanup() {
+    if [ -n "$victim_pgid" ]; then kill -KILL -- "-$victim_pgid" 2>/dev/null || true; fi
+    if [ -n "$nginx_pid" ]; then
+        kill -TERM "$nginx_pid" 2>/dev/null || true
+        wait "$nginx_pid" 2>/dev/null || true
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+taskset -c "$server_core" "$nginx_bin" -p "$run" -c "$run/nginx.conf" -e "$run/error.log" &
+nginx_pid=$!
+for _ in $(seq 100); do
+    curl -s --noproxy '*' -o /dev/null "$endpoint/api/models/$repo_id" && break
+    kill -0 "$nginx_pid" 2>/dev/null || die "nginx did not start: $(cat "$run/error.log")"
+    sleep 0.05
+done
+
+# --- helpers -------------------------------------------------------------------------
+median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+gib() { awk -v b="$1" 'BEGIN {printf "%.3f", b/1073741824}'; }
+# Flushes what the previous run left dirty, so no run pays for another's writeback.
+settle() { rm -rf "$dest"; mkdir -p "$dest"; sync; sleep 1; }
+# Sums the body bytes nginx logged from line $1 on (the resume accounting).
+log_bytes_from() { tail -n "+$1" "$run/access.log" | awk '{b+=$3} END {print b+0}'; }
+log_lines() { wc -l < "$run/access.log"; }
+hydrator_env=(
+    env -u HTTPS_PROXY -u HTTP_PROXY -u https_proxy -u http_proxy -u HF_TOKEN
+    NO_PROXY=127.0.0.1,localhost HF_ENDPOINT="$endpoint" HF_HOME="$run/hf-home"
+    HF_HUB_DISABLE_XET=1 HF_HUB_DISABLE_TELEMETRY=1
+    MODELCACHE_SOURCE="hf://$repo_id" MODELCACHE_ROOT="$dest" MODELCACHE_KEEP=""
+    MODELCACHE_CLAIM_BYTES=$((4 * total)) MODELCACHE_EPOCH=1.0
+    MODELCACHE_JOB=bench-hydrate MODELCACHE_POD=bench-hydrate-0
+    MODELCACHE_REPORT_FILE="$run/report.json"
+)
+# Runs the hydrator once on the client core under /usr/bin/time into $1.time;
+# checks that it staged the repo (exit 0, report Complete, every byte there).
+run_hydrator() {
+    local tag="$1" rc=0
+    /usr/bin/time -f '%e %U %S %M' -o "$run/$tag.time" \
+        taskset -c "$client_core" "${hydrator_env[@]}" $hydrator > "$run/$tag.log" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || die "the hydrator exited $rc ($tag); its output: $run/$tag.log"
+    python3 - "$run/report.json" "$dest" "$meta" <<'EOF' || die "the hydrator's result is wrong ($tag): $run/$tag.log"
+import json, os, sys
+report, dest, meta = json.load(open(sys.argv[1])), sys.argv[2], json.load(open(sys.argv[3]))
+assert report["phase"] == "Complete", report
+assert report["commit"] == meta["commit"], report
+assert report["doneBytes"] == report["totalBytes"] == meta["totalBytes"], report
+assert report["verifiedFiles"] == report["files"] == len(meta["files"]), report
+root = os.path.join(dest, report["dir"])
+assert os.path.exists(os.path.join(root, ".modelcache-complete")), "no completion marker"
+for f in meta["files"]:
+    assert os.path.getsize(os.path.join(root, f["path"])) == f["size"], f
+EOF
+}
+# Prints "wall user sys maxrss_kib" of a /usr/bin/time file.
+times_of() { tail -n 1 "$run/$1.time"; }
+
+# --- the machine -------------------------------------------------------------------------
+say "== Hydrator benchmark: $(gib "$total") GiB ($shards x $shard_mib MiB + $(( ${#files[@]} - shards )) small files), $runs runs each"
+say "machine:   $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem:/ {print $2}') GiB RAM, Linux $(uname -r)"
+say "disk:      $bench_dir on $(df --output=source,fstype "$bench_dir" | tail -1 | tr -s ' '), repo and destination on it"
+say "load:      $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min; the machine is shared)"
+say "server:    $("$nginx_bin" -v 2>&1 | sed 's/.*: //') on core $server_core, sendfile on, $endpoint (LFS files 302 to 127.0.0.1:$lfs_port)"
+say "client:    core $client_core; $(curl --version | head -1 | cut -d' ' -f1-2); hydrator: $hydrator"
+say "python:    $("${python%% *}" -c 'import sys, huggingface_hub as h; print(sys.version.split()[0], "huggingface_hub", h.__version__)' 2>/dev/null || echo 'no huggingface_hub')"
+
+# --- the layout, as the real client sees it -------------------------------------------------
+"${python%% *}" "$here/hubcheck.py" "$endpoint" "$meta" "$run" || die "the static hub does not pass huggingface_hub's checks"
+
+# --- SHA-256 on one core ---------------------------------------------------------------------
+sha_openssl="$(taskset -c "$client_core" openssl speed -evp sha256 -bytes 1048576 -seconds 2 2>/dev/null \
+    | awk '/^sha256|^SHA256/ {v=$NF} END {sub(/k$/, "", v); printf "%.0f", v*1000/1e6}')"
+sha_hashlib="$(taskset -c "$client_core" "${python%% *}" -c '
+import hashlib, time
+buf = bytes(range(256)) * 4096 * 4
+h = hashlib.sha256(); t = time.perf_counter()
+for _ in range(256): h.update(buf)
+print(round((1 << 30) / (time.perf_counter() - t) / 1e6))')"
+say "sha256:    $sha_openssl MB/s (openssl speed -evp sha256, 1 MiB blocks), $sha_hashlib MB/s (hashlib, 1 GiB in 4 MiB updates), one core"
+
+# --- curl -------------------------------------------------------------------------------------------
+curl_args=()
+for f in "${files[@]}"; do curl_args+=(-o "$dest/curl/$f" "$endpoint/$repo_id/resolve/$commit/$f"); done
+curl_wall=(); curl_sync=(); curl_cpu=()
+for i in $(seq "$runs"); do
+    settle
+    /usr/bin/time -f '%e %U %S %M' -o "$run/curl$i.time" \
+        taskset -c "$client_core" curl -sS --fail -L --noproxy '*' --create-dirs "${curl_args[@]}"
+    start=$(date +%s.%N)
+    sync "$dest"/curl/*
+    fsync=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.3f", e-s}')
+    read -r wall user sys _ <<<"$(times_of "curl$i")"
+    curl_wall+=("$wall"); curl_sync+=("$(awk -v a="$wall" -v b="$fsync" 'BEGIN {print a+b}')")
+    curl_cpu+=("$(awk -v u="$user" -v s="$sys" 'BEGIN {print u+s}')")
+    say "curl      run $i: ${wall} s (+ ${fsync} s fsync), user ${user} s, sys ${sys} s"
+done
+
+# --- the hydrator --------------------------------------------------------------------------------
+hyd_wall=(); hyd_cpu=(); hyd_rss=()
+if [ "${SKIP_HYDRATOR:-0}" = 1 ]; then
+    m_curl="$(printf '%s\n' "${curl_wall[@]}" | median)"
+    say "curl median: ${m_curl} s; SKIP_HYDRATOR=1: no hydrator runs"
+    exit 0
+fi
+for i in $(seq "$runs"); do
+    settle
+    run_hydrator "hydrator$i"
+    read -r wall user sys rss <<<"$(times_of "hydrator$i")"
+    hyd_wall+=("$wall"); hyd_rss+=("$rss")
+    hyd_cpu+=("$(awk -v u="$user" -v s="$sys" 'BEGIN {print u+s}')")
+    say "hydrator  run $i: ${wall} s, user ${user} s, sys ${sys} s, max RSS $((rss / 1024)) MiB"
+done
+
+gibs="$(gib "$total")"
+m_curl="$(printf '%s\n' "${curl_wall[@]}" | median)"
+m_curl_sync="$(printf '%s\n' "${curl_sync[@]}" | median)"
+m_hyd="$(printf '%s\n' "${hyd_wall[@]}" | median)"
+m_curl_cpu="$(printf '%s\n' "${curl_cpu[@]}" | median)"
+m_hyd_cpu="$(printf '%s\n' "${hyd_cpu[@]}" | median)"
+max_rss="$(printf '%s\n' "${hyd_rss[@]}" | sort -n | tail -1)"
+ratio="$(awk -v h="$m_hyd" -v c="$m_curl" 'BEGIN {printf "%.2f", h/c}')"
+ratio_sync="$(awk -v h="$m_hyd" -v c="$m_curl_sync" 'BEGIN {printf "%.2f", h/c}')"
+mbps() { awk -v b="$total" -v t="$1" 'BEGIN {printf "%.0f", b/t/1048576}'; }
+per_gib() { awk -v c="$1" -v g="$gibs" 'BEGIN {printf "%.2f", c/g}'; }
+
+# --- resume after SIGKILL at half way ----------------------------------------------------------
+resume_line=""
+if [ "${SKIP_RESUME:-0}" != 1 ]; then
+    settle
+    first=$(( $(log_lines) + 1 ))
+    # setsid: the program and anything it starts form one group, killed together.
+    setsid taskset -c "$client_core" "${hydrator_env[@]}" $hydrator > "$run/killed.log" 2>&1 &
+    victim_pgid=$!
+    half=$(( total / 2 ))
+    written=0
+    # Bytes the program wrote (wchar of its processes), which is what reached the
+    # destination: robust to preallocated or sparse partial files.
+    while kill -0 "$victim_pgid" 2>/dev/null; do
+        written=$(for p in $(pgrep -g "$victim_pgid"); do awk '/^wchar/ {print $2}' "/proc/$p/io" 2>/dev/null; done | awk '{s+=$1} END {print s+0}')
+        [ "$written" -lt "$half" ] || break
+        sleep 0.02
+    done
+    kill -KILL -- "-$victim_pgid" 2>/dev/null || die "the hydrator ended before half way: $run/killed.log"
+    wait "$victim_pgid" 2>/dev/null || true
+    victim_pgid=""
+    on_disk="$(du -sb --apparent-size "$dest" | cut -f1)"
+    sleep 1   # nginx logs the cut requests once it sees the connection closed
+    sent_before="$(log_bytes_from "$first")"
+    second=$(( $(log_lines) + 1 ))
+    run_hydrator resume
+    sent_after="$(log_bytes_from "$second")"
+    read -r r_wall _ _ r_rss <<<"$(times_of resume)"
+    again=$(( sent_before + sent_after - total ))
+    resume_pct="$(awk -v a="$again" -v t="$total" 'BEGIN {printf "%.1f", 100*a/t}')"
+    resume_line="killed at $(gib "$written") GiB written ($(gib "$on_disk") GiB apparent on disk); the server sent $(gib "$sent_before") GiB before the kill and $(gib "$sent_after") GiB to the resumed run (${r_wall} s, max RSS $((r_rss / 1024)) MiB): $(gib "$again") GiB sent twice = ${resume_pct} % of the repo (target <= 10 %)"
+fi
+
+say ""
+say "== Results (median of $runs; $gibs GiB; curl: one process, the $((${#files[@]})) files one after another on one connection, -L through the LFS redirect)"
+say "curl:            ${m_curl} s ($(mbps "$m_curl") MiB/s), + fsync of the files ${m_curl_sync} s; user+sys $(per_gib "$m_curl_cpu") s/GiB"
+say "hydrator:        ${m_hyd} s ($(mbps "$m_hyd") MiB/s), verification included; user+sys $(per_gib "$m_hyd_cpu") s/GiB; peak RSS $((max_rss / 1024)) MiB (target < 200 MiB)"
+say "ratio:           ${ratio} x curl (target <= 1.3); ${ratio_sync} x curl + fsync"
+[ -z "$resume_line" ] || say "resume:          $resume_line"
+say "sha256 (1 core): $sha_openssl MB/s openssl, $sha_hashlib MB/s hashlib"
+say "files:           $bench_dir (repo reused between runs; delete it to regenerate)"

@@ -6,6 +6,7 @@
 # same disk; nginx pinned to one core, the client to the other.
 #
 #   bench/hydrator.sh [RUNS]          # RUNS of each side (default 3); medians
+#   bench/hydrator.sh --serve         # only serve the repo (for profiling) until Ctrl-C
 #
 # It prints, for curl and for the hydrator (fresh destination each run,
 # verification included): wall time (median), user+sys CPU per GiB, the
@@ -33,6 +34,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 here="$PWD/bench/hydrator"
 
+serve_only=0
+if [ "${1:-}" = "--serve" ]; then serve_only=1; shift; fi
 runs="${1:-${RUNS:-3}}"
 bench_dir="${BENCH_DIR:-/var/tmp/modelcache-hydrator-bench}"
 python="${PYTHON:-.venv/bin/python}"
@@ -147,6 +150,13 @@ EOF
 }
 # Prints "wall user sys maxrss_kib" of a /usr/bin/time file.
 times_of() { tail -n 1 "$run/$1.time"; }
+
+if [ "$serve_only" = 1 ]; then
+    say "serving $repo_id ($commit) at $endpoint until Ctrl-C; the hydrator's environment:"
+    printf ' %q' "${hydrator_env[@]:1}" $hydrator; echo
+    wait "$nginx_pid"
+    exit 0
+fi
 
 # --- the machine -------------------------------------------------------------------------
 say "== Hydrator benchmark: $(gib "$total") GiB ($shards x $shard_mib MiB + $(( ${#files[@]} - shards )) small files), $runs runs each"

@@ -65,8 +65,8 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
     say "hydrator.sh: installed nginx-light"
 fi
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
-for tool in curl taskset /usr/bin/time; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (Debian: curl, util-linux, time)"
+for tool in curl taskset; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (Debian: curl, util-linux)"
 done
 [ -x "${python%% *}" ] || command -v "${python%% *}" >/dev/null 2>&1 || die "no interpreter $python (scripts/setup.sh makes .venv; or set PYTHON)"
 [ "$(nproc)" -ge 2 ] || say "hydrator.sh: note: one core only; server and client share it"
@@ -140,11 +140,11 @@ hydrator_env=(
     MODELCACHE_JOB=bench-hydrate MODELCACHE_POD=bench-hydrate-0
     MODELCACHE_REPORT_FILE="$run/report.json"
 )
-# Runs the hydrator once on the client core under /usr/bin/time into $1.time;
+# Runs the hydrator once on the client core, measured (measure.py) into $1.time;
 # checks that it staged the repo (exit 0, report Complete, every byte there).
 run_hydrator() {
     local tag="$1" rc=0
-    /usr/bin/time -f '%e %U %S %M' -o "$run/$tag.time" \
+    python3 "$here/measure.py" "$run/$tag.time" \
         nice -n "$nice_level" taskset -c "$client_core" "${hydrator_env[@]}" $hydrator > "$run/$tag.log" 2>&1 || rc=$?
     [ "$rc" = 0 ] || die "the hydrator exited $rc ($tag); its output: $run/$tag.log"
     python3 - "$run/report.json" "$dest" "$meta" <<'EOF' || die "the hydrator's result is wrong ($tag): $run/$tag.log"
@@ -160,7 +160,7 @@ for f in meta["files"]:
     assert os.path.getsize(os.path.join(root, f["path"])) == f["size"], f
 EOF
 }
-# Prints "wall user sys maxrss_kib" of a /usr/bin/time file.
+# Prints "wall user sys maxrss_kib oncpu rqwait exit" of a measure.py file.
 times_of() { tail -n 1 "$run/$1.time"; }
 
 if [ "$serve_only" = 1 ]; then
@@ -202,15 +202,15 @@ curl_wall=(); curl_sync=(); curl_cpu=()
 for i in $(seq "$runs"); do
     settle
     s0="$(server_cpu)"; l0="$(load1)"
-    /usr/bin/time -f '%e %U %S %M' -o "$run/curl$i.time" \
+    python3 "$here/measure.py" "$run/curl$i.time" \
         nice -n "$nice_level" taskset -c "$client_core" curl -sS --fail -L --noproxy '*' --create-dirs "${curl_args[@]}"
     start=$(date +%s.%N)
     sync "$dest"/curl/*
     fsync=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.3f", e-s}')
-    read -r wall user sys _ <<<"$(times_of "curl$i")"
+    read -r wall user sys _ _ rq _ <<<"$(times_of "curl$i")"
     curl_wall+=("$wall"); curl_sync+=("$(awk -v a="$wall" -v b="$fsync" 'BEGIN {print a+b}')")
     curl_cpu+=("$(awk -v u="$user" -v s="$sys" 'BEGIN {print u+s}')")
-    say "curl      run $i: ${wall} s (+ ${fsync} s fsync), user ${user} s, sys ${sys} s; nginx $(since "$s0") s CPU; load $l0"
+    say "curl      run $i: ${wall} s (+ ${fsync} s fsync), user ${user} s, sys ${sys} s, waited ${rq} s for the core; nginx $(since "$s0") s CPU; load $l0"
 done
 
 # --- the hydrator --------------------------------------------------------------------------------
@@ -224,10 +224,10 @@ for i in $(seq "$runs"); do
     settle
     s0="$(server_cpu)"; l0="$(load1)"
     run_hydrator "hydrator$i"
-    read -r wall user sys rss <<<"$(times_of "hydrator$i")"
+    read -r wall user sys rss _ rq _ <<<"$(times_of "hydrator$i")"
     hyd_wall+=("$wall"); hyd_rss+=("$rss")
     hyd_cpu+=("$(awk -v u="$user" -v s="$sys" 'BEGIN {print u+s}')")
-    say "hydrator  run $i: ${wall} s, user ${user} s, sys ${sys} s, max RSS $((rss / 1024)) MiB; nginx $(since "$s0") s CPU; load $l0"
+    say "hydrator  run $i: ${wall} s, user ${user} s, sys ${sys} s, waited ${rq} s for the core, max RSS $((rss / 1024)) MiB; nginx $(since "$s0") s CPU; load $l0"
 done
 
 gibs="$(gib "$total")"
@@ -268,7 +268,7 @@ if [ "${SKIP_RESUME:-0}" != 1 ]; then
     second=$(( $(log_lines) + 1 ))
     run_hydrator resume
     sent_after="$(log_bytes_from "$second")"
-    read -r r_wall _ _ r_rss <<<"$(times_of resume)"
+    read -r r_wall _ _ r_rss _ _ _ <<<"$(times_of resume)"
     again=$(( sent_before + sent_after - total ))
     resume_pct="$(awk -v a="$again" -v t="$total" 'BEGIN {printf "%.1f", 100*a/t}')"
     resume_line="killed at $(gib "$written") GiB written ($(gib "$on_disk") GiB apparent on disk); the server sent $(gib "$sent_before") GiB before the kill and $(gib "$sent_after") GiB to the resumed run (${r_wall} s, max RSS $((r_rss / 1024)) MiB): $(gib "$again") GiB sent twice = ${resume_pct} % of the repo (target <= 10 %)"

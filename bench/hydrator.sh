@@ -26,7 +26,9 @@
 #   SERVER_CORE, CLIENT_CORE   the cores for nginx and for the client (1, 0)
 #   SHARD_MIB, SHARDS          the repo's shards (256, 8)
 #   NICE=-10    run nginx, curl and the hydrator at that niceness (root only),
-#               so other work on a shared machine perturbs both sides less
+#               so other work on a shared machine perturbs both sides less; with
+#               the kernel's autogroups on (/proc/sys/kernel/sched_autogroup_enabled),
+#               the niceness of this session's group too (restored on exit)
 #   SKIP_RESUME=1              skip the resume measurement
 #   SKIP_HYDRATOR=1            curl only (the layout check and the baseline)
 # nginx comes from Debian (nginx-light), installed with apt when absent like
@@ -98,7 +100,13 @@ sed -e "s#@ROOT@#$repo#g" -e "s#@RUN@#$run#g" -e "s#@REPO_RE@#${repo_id//./\\.}#
     "$here/nginx.conf.in" > "$run/nginx.conf"
 nginx_pid=""
 victim_pgid=""
+autogroup_was=""
+if [ "$nice_level" != 0 ] && [ -w /proc/self/autogroup ]; then
+    autogroup_was="$(sed -n 's/.* nice //p' /proc/self/autogroup)"
+    echo "$nice_level" > /proc/self/autogroup 2>/dev/null || autogroup_was=""
+fi
 cleanup() {
+    [ -z "$autogroup_was" ] || echo "$autogroup_was" > /proc/self/autogroup 2>/dev/null || true
     if [ -n "$victim_pgid" ]; then kill -KILL -- "-$victim_pgid" 2>/dev/null || true; fi
     if [ -n "$nginx_pid" ]; then
         kill -TERM "$nginx_pid" 2>/dev/null || true
@@ -198,7 +206,7 @@ say "sha256:    $sha_openssl MB/s (openssl speed -evp sha256, 1 MiB blocks), $sh
 # --- curl -------------------------------------------------------------------------------------------
 curl_args=()
 for f in "${files[@]}"; do curl_args+=(-o "$dest/curl/$f" "$endpoint/$repo_id/resolve/$commit/$f"); done
-curl_wall=(); curl_sync=(); curl_cpu=()
+curl_wall=(); curl_sync=(); curl_cpu=(); curl_verify=()
 for i in $(seq "$runs"); do
     settle
     s0="$(server_cpu)"; l0="$(load1)"
@@ -207,10 +215,16 @@ for i in $(seq "$runs"); do
     start=$(date +%s.%N)
     sync "$dest"/curl/*
     fsync=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.3f", e-s}')
+    # A verifying shell baseline: openssl's SHA-256 of what curl wrote (read back
+    # from the page cache; coreutils' sha256sum is ~10x slower here).
+    python3 "$here/measure.py" "$run/dgst$i.time" \
+        nice -n "$nice_level" taskset -c "$client_core" openssl dgst -sha256 "$dest"/curl/* > /dev/null
+    dgst="$(cut -d' ' -f1 "$run/dgst$i.time")"
     read -r wall user sys _ _ rq _ <<<"$(times_of "curl$i")"
     curl_wall+=("$wall"); curl_sync+=("$(awk -v a="$wall" -v b="$fsync" 'BEGIN {print a+b}')")
+    curl_verify+=("$(awk -v a="$wall" -v b="$dgst" 'BEGIN {print a+b}')")
     curl_cpu+=("$(awk -v u="$user" -v s="$sys" 'BEGIN {print u+s}')")
-    say "curl      run $i: ${wall} s (+ ${fsync} s fsync), user ${user} s, sys ${sys} s, waited ${rq} s for the core; nginx $(since "$s0") s CPU; load $l0"
+    say "curl      run $i: ${wall} s (+ ${fsync} s fsync, + ${dgst} s openssl dgst -sha256), user ${user} s, sys ${sys} s, waited ${rq} s for the core; nginx $(since "$s0") s CPU; load $l0"
 done
 
 # --- the hydrator --------------------------------------------------------------------------------
@@ -230,15 +244,26 @@ for i in $(seq "$runs"); do
     say "hydrator  run $i: ${wall} s, user ${user} s, sys ${sys} s, waited ${rq} s for the core, max RSS $((rss / 1024)) MiB; nginx $(since "$s0") s CPU; load $l0"
 done
 
+# The fixed cost: a run on the staged destination (start, resolve, probe, "already staged").
+run_hydrator fixed
+read -r fixed_wall fixed_user fixed_sys _ _ _ _ <<<"$(times_of fixed)"
+say "hydrator  again on the staged repo (start, resolve, probe, nothing to fetch): ${fixed_wall} s, user ${fixed_user} s, sys ${fixed_sys} s"
+
 gibs="$(gib "$total")"
 m_curl="$(printf '%s\n' "${curl_wall[@]}" | median)"
 m_curl_sync="$(printf '%s\n' "${curl_sync[@]}" | median)"
+m_curl_verify="$(printf '%s\n' "${curl_verify[@]}" | median)"
 m_hyd="$(printf '%s\n' "${hyd_wall[@]}" | median)"
 m_curl_cpu="$(printf '%s\n' "${curl_cpu[@]}" | median)"
 m_hyd_cpu="$(printf '%s\n' "${hyd_cpu[@]}" | median)"
 max_rss="$(printf '%s\n' "${hyd_rss[@]}" | sort -n | tail -1)"
 ratio="$(awk -v h="$m_hyd" -v c="$m_curl" 'BEGIN {printf "%.2f", h/c}')"
 ratio_sync="$(awk -v h="$m_hyd" -v c="$m_curl_sync" 'BEGIN {printf "%.2f", h/c}')"
+ratio_verify="$(awk -v h="$m_hyd" -v c="$m_curl_verify" 'BEGIN {printf "%.2f", h/c}')"
+ratio_bare="$(awk -v h="$m_hyd" -v f="$fixed_wall" -v c="$m_curl" 'BEGIN {printf "%.2f", (h-f)/c}')"
+# The least any client verifying on the client core can take: curl's time plus
+# SHA-256 of every byte at this machine's hashlib rate.
+floor="$(awk -v c="$m_curl" -v b="$total" -v r="$sha_hashlib" 'BEGIN {printf "%.2f", c + b/(r*1e6)}')"
 mbps() { awk -v b="$total" -v t="$1" 'BEGIN {printf "%.0f", b/t/1048576}'; }
 per_gib() { awk -v c="$1" -v g="$gibs" 'BEGIN {printf "%.2f", c/g}'; }
 
@@ -276,9 +301,10 @@ fi
 
 say ""
 say "== Results (median of $runs; $gibs GiB; curl: one process, the $((${#files[@]})) files one after another on one connection, -L through the LFS redirect)"
-say "curl:            ${m_curl} s ($(mbps "$m_curl") MiB/s), + fsync of the files ${m_curl_sync} s; user+sys $(per_gib "$m_curl_cpu") s/GiB"
+say "curl:            ${m_curl} s ($(mbps "$m_curl") MiB/s), user+sys $(per_gib "$m_curl_cpu") s/GiB; curl then fsync of the files ${m_curl_sync} s; curl then openssl dgst -sha256 of them ${m_curl_verify} s"
 say "hydrator:        ${m_hyd} s ($(mbps "$m_hyd") MiB/s), verification included; user+sys $(per_gib "$m_hyd_cpu") s/GiB; peak RSS $((max_rss / 1024)) MiB (target < 200 MiB)"
-say "ratio:           ${ratio} x curl (target <= 1.3); ${ratio_sync} x curl + fsync"
+say "ratio:           ${ratio} x curl (target <= 1.3); ${ratio_sync} x curl + fsync; ${ratio_verify} x curl + openssl dgst; ${ratio_bare} x curl without the hydrator's fixed cost (${fixed_wall} s)"
+say "floor:           curl + SHA-256 of every byte at ${sha_hashlib} MB/s on the same core = ${floor} s = $(awk -v f="$floor" -v c="$m_curl" 'BEGIN {printf "%.2f", f/c}') x curl, before any fixed cost"
 [ -z "$resume_line" ] || say "resume:          $resume_line"
 say "sha256 (1 core): $sha_openssl MB/s openssl, $sha_hashlib MB/s hashlib"
 say "files:           $bench_dir (repo reused between runs; delete it to regenerate)"

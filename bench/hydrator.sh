@@ -220,11 +220,11 @@ for i in $(seq "$runs"); do
     python3 "$here/measure.py" "$run/dgst$i.time" \
         nice -n "$nice_level" taskset -c "$client_core" openssl dgst -sha256 "$dest"/curl/* > /dev/null
     dgst="$(cut -d' ' -f1 "$run/dgst$i.time")"
-    read -r wall user sys _ _ rq _ <<<"$(times_of "curl$i")"
+    read -r wall user sys crss _ rq _ <<<"$(times_of "curl$i")"
     curl_wall+=("$wall"); curl_sync+=("$(awk -v a="$wall" -v b="$fsync" 'BEGIN {print a+b}')")
     curl_verify+=("$(awk -v a="$wall" -v b="$dgst" 'BEGIN {print a+b}')")
     curl_cpu+=("$(awk -v u="$user" -v s="$sys" 'BEGIN {print u+s}')")
-    say "curl      run $i: ${wall} s (+ ${fsync} s fsync, + ${dgst} s openssl dgst -sha256), user ${user} s, sys ${sys} s, waited ${rq} s for the core; nginx $(since "$s0") s CPU; load $l0"
+    say "curl      run $i: ${wall} s (+ ${fsync} s fsync, + ${dgst} s openssl dgst -sha256), user ${user} s, sys ${sys} s, waited ${rq} s for the core, max RSS $((crss / 1024)) MiB; nginx $(since "$s0") s CPU; load $l0"
 done
 
 # --- the hydrator --------------------------------------------------------------------------------

@@ -8,13 +8,17 @@
 #   bench/hydrator.sh [RUNS]          # RUNS of each side (default 3); medians
 #   bench/hydrator.sh --serve         # only serve the repo (for profiling) until Ctrl-C
 #
-# It prints, for curl and for the hydrator (fresh destination each run,
-# verification included): wall time (median), user+sys CPU per GiB, the
-# hydrator's peak RSS, the ratio hydrator/curl (target <= 1.3), peak RSS
-# (target < 200 MiB); then a resume run: the hydrator is SIGKILLed at half the
-# bytes and rerun, and the bytes the server sent twice (from nginx's access
-# log) are printed as a share of the repo (target <= 10 %); and this machine's
-# SHA-256 throughput on one core, the limit verification works against.
+# Before measuring, it proves that huggingface_hub's own client accepts the
+# static hub (bench/hydrator/hubcheck.py). It prints, per run and as medians: curl's
+# time, alone and followed by an fsync or by `openssl dgst -sha256` of the files
+# (a verifying baseline); the hydrator's time (fresh destination each run,
+# verification included) and its fixed cost (a run with nothing to fetch);
+# user+sys CPU per GiB for both; the hydrator's peak RSS (target < 200 MiB); the
+# ratios to curl (target <= 1.3); then a resume run: the hydrator is SIGKILLed
+# at half the bytes and rerun, and the bytes the server sent twice (from nginx's
+# access log) are printed as a share of the repo (target <= 10 %); and this
+# machine's SHA-256 throughput on one core, the limit verification works against.
+# bench/README.md ("Hydrator: 2 GiB over loopback") has the recorded figures.
 #
 # Environment (all optional):
 #   BENCH_DIR   where the repo is generated (reused when present) and the
@@ -38,6 +42,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 here="$PWD/bench/hydrator"
 
+say() { printf '%s\n' "$*"; }
+die() { printf 'hydrator.sh: %s\n' "$*" >&2; exit 1; }
 serve_only=0
 if [ "${1:-}" = "--serve" ]; then serve_only=1; shift; fi
 runs="${1:-${RUNS:-3}}"
@@ -50,13 +56,12 @@ shard_mib="${SHARD_MIB:-256}"
 shards="${SHARDS:-8}"
 nice_level="${NICE:-0}"
 repo_id="bench/synthetic-2g"
+case "$bench_dir" in /|"") die "BENCH_DIR must be a directory of its own";; esac
 repo="$bench_dir/repo"
 run="$bench_dir/run"
 dest="$bench_dir/dest"
-say() { printf '%s\n' "$*"; }
 # Runs a command on a core, at the chosen niceness.
 on_core() { local core="$1"; shift; nice -n "$nice_level" taskset -c "$core" "$@"; }
-die() { printf 'hydrator.sh: %s\n' "$*" >&2; exit 1; }
 
 # --- tools -------------------------------------------------------------------
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
@@ -126,6 +131,7 @@ for _ in $(seq 100); do
     kill -0 "$nginx_pid" 2>/dev/null || die "nginx did not start: $(cat "$run/error.log")"
     sleep 0.05
 done
+curl -s --noproxy '*' -o /dev/null "$endpoint/api/models/$repo_id" || die "nginx does not answer on $endpoint: $run/error.log"
 
 # --- helpers -------------------------------------------------------------------------
 median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }

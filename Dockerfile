@@ -21,7 +21,7 @@ RUN swift build -c release --static-swift-stdlib --product function-modelcache \
  && strip /function-modelcache
 
 FROM debian:bookworm-slim
-# The function's version (Sources/FunctionServer/Version.swift): the image tag
+# The function's version (FunctionVersion.current): the image tag
 # and this label say the same; the hydrator's image carries the same one.
 ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="function-modelcache" \

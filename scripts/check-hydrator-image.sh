@@ -5,8 +5,9 @@
 #      (the program's own wheel, built without build isolation), nothing
 #      installed at run time, a numeric non-root USER, HF_HUB_DISABLE_XET=1
 #      and HF_HUB_DISABLE_TELEMETRY=1, the entrypoint `python -m
-#      modelcache_hydrator`, and one version everywhere (the image label, the
-#      function's Dockerfile, Sources/FunctionServer/Version.swift, the package);
+#      modelcache_hydrator`, the Job's user (HydrationProgram.uid), and one
+#      version everywhere (the image label, the function's Dockerfile,
+#      FunctionVersion.current, the package);
 #   2. every line of the lock files is `name==version` with a sha256 hash;
 #   3. the lock resolves for the base image's Python on linux/amd64 and
 #      linux/arm64 with hashes checked (pip download, as the image build does),
@@ -14,8 +15,8 @@
 #      Python and platform, is locked at a version that satisfies it (hf-xet
 #      excepted: the image disables Xet, hydrator.md §1);
 #   4. the Dockerfile's install steps, replayed in a scratch virtualenv with
-#      this machine's Python, give a program that runs as UID 2000 and answers
-#      a bad invocation with exit 2.
+#      this machine's Python, give a program that runs as the image's user and
+#      answers a bad invocation with exit 2.
 #   scripts/check-hydrator-image.sh            # all four (3 and 4 reach PyPI)
 #   scripts/check-hydrator-image.sh --offline  # 1 and 2 only
 set -euo pipefail
@@ -84,6 +85,11 @@ if not any("--require-hashes" in c for c in pips):
 users = [i.split()[1] for i in dockerfile if i.startswith("USER ")]
 if not users or not re.fullmatch(r"[1-9]\d*(:\d+)?", users[-1]):
     fail(f"the last USER must be a numeric non-root id: {users}")
+# The Job sets runAsUser to HydrationProgram.uid: the image's user is the same one.
+program = "Sources/FunctionCore/Cache/HydrationProgram.swift"
+job_uid = re.search(r"static let uid: Int64 = ([\d_]+)", open(program).read()) if os.path.exists(program) else None
+if job_uid and users and users[-1].split(":")[0] != job_uid.group(1).replace("_", ""):
+    fail(f"USER {users[-1]} is not the Job's runAsUser {job_uid.group(1)} ({program})")
 env = " ".join(i for i in dockerfile if i.startswith("ENV "))
 for var in ("HF_HUB_DISABLE_XET=1", "HF_HUB_DISABLE_TELEMETRY=1"):
     if var not in env.split():
@@ -91,8 +97,15 @@ for var in ("HF_HUB_DISABLE_XET=1", "HF_HUB_DISABLE_TELEMETRY=1"):
 entry = [i for i in dockerfile if i.startswith(("ENTRYPOINT ", "CMD "))]
 if entry != ['ENTRYPOINT ["python", "-m", "modelcache_hydrator"]']:
     fail(f"the entrypoint must be python -m modelcache_hydrator alone: {entry}")
-swift = re.search(r'current = "([^"]+)"', open("Sources/FunctionServer/Version.swift").read()).group(1)
-versions = {"Version.swift": swift}
+# FunctionVersion.current, wherever its file lives under Sources/.
+swift = None
+for folder, _, names in os.walk("Sources"):
+    for name in names:
+        if name.endswith(".swift"):
+            text = open(os.path.join(folder, name)).read()
+            found = re.search(r'enum FunctionVersion\b[\s\S]*?static let current = "([^"]+)"', text)
+            swift = swift or (found and found.group(1))
+versions = {"FunctionVersion.current": swift}
 for name, path in (("hydrator/Dockerfile", "hydrator/Dockerfile"), ("Dockerfile", "Dockerfile")):
     v = next((i.split("=", 1)[1] for i in instructions(path) if i.startswith("ARG VERSION=")), None)
     versions[name] = v
@@ -134,7 +147,7 @@ runtime = locks.get("hydrator/requirements.lock", {})
 if runtime and "huggingface-hub" not in runtime:
     fail("requirements.lock does not pin huggingface_hub")
 if not failures:
-    print(f"check-hydrator-image: Dockerfile rules hold: base {base}, {len(pips)} pip steps, USER {users[-1] if users else '?'}, version {versions['Version.swift']}")
+    print(f"check-hydrator-image: Dockerfile rules hold: base {base}, {len(pips)} pip steps, USER {users[-1] if users else '?'}, version {versions['FunctionVersion.current']}")
 if failures or offline:
     sys.exit(1 if failures else 0)
 
@@ -194,16 +207,17 @@ rm -rf "$work/modelcache_hydrator/__pycache__"
 (cd "$work" && "${pip[@]}" wheel --no-deps --no-build-isolation --no-index --wheel-dir "$work/wheels" .)
 "${pip[@]}" install --require-hashes --no-deps -r hydrator/requirements.lock
 "${pip[@]}" install --no-deps --no-index "$work"/wheels/*.whl
+uid="$(sed -n 's/^USER \([0-9]*\).*/\1/p' hydrator/Dockerfile | tail -1)"
 chmod -R a+rX "$work"
-mkdir -p "$work/home" && chown 2000:2000 "$work/home"
+mkdir -p "$work/home" && chown "$uid:$uid" "$work/home"
 rc=0
 (cd / && env -i PATH=/usr/bin:/bin HOME="$work/home" HF_HUB_DISABLE_XET=1 HF_HUB_DISABLE_TELEMETRY=1 \
     MODELCACHE_REPORT_FILE="$work/home/report.json" \
-    setpriv --reuid=2000 --regid=2000 --clear-groups "$work/venv/bin/python" -m modelcache_hydrator) \
+    setpriv --reuid="$uid" --regid="$uid" --clear-groups "$work/venv/bin/python" -m modelcache_hydrator) \
     > "$work/run.log" 2>&1 || rc=$?
 if [ "$rc" != 2 ]; then
-    echo "check-hydrator-image: FAIL: a bad invocation (no MODELCACHE_SOURCE) as UID 2000 exited $rc, not 2:"
+    echo "check-hydrator-image: FAIL: a bad invocation (no MODELCACHE_SOURCE) as UID $uid exited $rc, not 2:"
     cat "$work/run.log"
     exit 1
 fi
-echo "check-hydrator-image: the installed program runs as UID 2000 and exits 2 on a bad invocation"
+echo "check-hydrator-image: the installed program runs as UID $uid and exits 2 on a bad invocation"

@@ -76,6 +76,10 @@ for tool in curl taskset; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (Debian: curl, util-linux)"
 done
 [ -x "${python%% *}" ] || command -v "${python%% *}" >/dev/null 2>&1 || die "no interpreter $python (scripts/setup.sh makes .venv; or set PYTHON)"
+if [ -z "${HYDRATOR:-}" ] && [ "$serve_only" = 0 ] && [ "${SKIP_HYDRATOR:-0}" != 1 ]; then
+    "$python" -c 'import modelcache_hydrator' 2>/dev/null \
+        || die "$python cannot import modelcache_hydrator (scripts/setup.sh installs it; or set HYDRATOR)"
+fi
 [ "$(nproc)" -ge 2 ] || say "hydrator.sh: note: one core only; server and client share it"
 
 # --- the repo (generated once, reused) -----------------------------------------

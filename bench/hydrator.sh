@@ -50,6 +50,7 @@ runs="${1:-${RUNS:-3}}"
 bench_dir="${BENCH_DIR:-/var/tmp/modelcache-hydrator-bench}"
 python="${PYTHON:-.venv/bin/python}"
 hydrator="${HYDRATOR:-$python -m modelcache_hydrator}"
+read -r -a hydrator_cmd <<<"$hydrator"   # a command line, split on spaces
 server_core="${SERVER_CORE:-1}"
 client_core="${CLIENT_CORE:-0}"
 shard_mib="${SHARD_MIB:-256}"
@@ -151,7 +152,7 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 since() { awk -v a="$1" -v b="$(server_cpu)" 'BEGIN {printf "%.2f", b-a}'; }
 hydrator_env=(
     env -u HTTPS_PROXY -u HTTP_PROXY -u https_proxy -u http_proxy -u HF_TOKEN
-    NO_PROXY=127.0.0.1,localhost HF_ENDPOINT="$endpoint" HF_HOME="$run/hf-home"
+    "NO_PROXY=127.0.0.1,localhost" HF_ENDPOINT="$endpoint" HF_HOME="$run/hf-home"
     HF_HUB_DISABLE_XET=1 HF_HUB_DISABLE_TELEMETRY=1
     MODELCACHE_SOURCE="hf://$repo_id" MODELCACHE_ROOT="$dest" MODELCACHE_KEEP=""
     MODELCACHE_CLAIM_BYTES=$((4 * total)) MODELCACHE_EPOCH=1.0
@@ -163,7 +164,7 @@ hydrator_env=(
 run_hydrator() {
     local tag="$1" rc=0
     python3 "$here/measure.py" "$run/$tag.time" \
-        nice -n "$nice_level" taskset -c "$client_core" "${hydrator_env[@]}" $hydrator > "$run/$tag.log" 2>&1 || rc=$?
+        nice -n "$nice_level" taskset -c "$client_core" "${hydrator_env[@]}" "${hydrator_cmd[@]}" > "$run/$tag.log" 2>&1 || rc=$?
     [ "$rc" = 0 ] || die "the hydrator exited $rc ($tag); its output: $run/$tag.log"
     python3 - "$run/report.json" "$dest" "$meta" <<'EOF' || die "the hydrator's result is wrong ($tag): $run/$tag.log"
 import json, os, sys
@@ -183,7 +184,7 @@ times_of() { tail -n 1 "$run/$1.time"; }
 
 if [ "$serve_only" = 1 ]; then
     say "serving $repo_id ($commit) at $endpoint until Ctrl-C; the hydrator's environment:"
-    printf ' %q' "${hydrator_env[@]:1}" $hydrator; echo
+    printf ' %q' "${hydrator_env[@]:1}" "${hydrator_cmd[@]}"; echo
     wait "$nginx_pid"
     exit 0
 fi
@@ -283,7 +284,7 @@ if [ "${SKIP_RESUME:-0}" != 1 ]; then
     settle
     first=$(( $(log_lines) + 1 ))
     # setsid: the program and anything it starts form one group, killed together.
-    setsid nice -n "$nice_level" taskset -c "$client_core" "${hydrator_env[@]}" $hydrator > "$run/killed.log" 2>&1 &
+    setsid nice -n "$nice_level" taskset -c "$client_core" "${hydrator_env[@]}" "${hydrator_cmd[@]}" > "$run/killed.log" 2>&1 &
     victim_pgid=$!
     half=$(( total / 2 ))
     written=0

@@ -1,6 +1,8 @@
 # The runtime image of function-modelcache.
 #   docker build -t function-modelcache:v0.1.0 .
 #   crossplane xpkg build --package-root=package --embed-runtime-image=function-modelcache:v0.1.0
+# The hydration Jobs' image is built beside it from hydrator/Dockerfile, with
+# the same version tag (docs/hydrator-image.md).
 # scripts/check-runtime.sh proves, without Docker, that the runtime stage's
 # package list (package/runtime-packages.txt) suffices for the binary.
 # The Swift version everything here is built and tested with (README, CI).
@@ -19,6 +21,12 @@ RUN swift build -c release --static-swift-stdlib --product function-modelcache \
  && strip /function-modelcache
 
 FROM debian:bookworm-slim
+# The function's version (FunctionVersion.current): the image tag
+# and this label say the same; the hydrator's image carries the same one.
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="function-modelcache" \
+      org.opencontainers.image.description="Crossplane composition function: model caches staged on every inference cluster" \
+      org.opencontainers.image.version="${VERSION}"
 COPY package/runtime-packages.txt /tmp/runtime-packages.txt
 RUN apt-get update \
  && grep -v '^#' /tmp/runtime-packages.txt | xargs apt-get install -y --no-install-recommends \

@@ -159,6 +159,7 @@ def _fetch_verified(inputs, reporter, directory, commit, file, base, headers, se
         if got == expected_digest(file) and partial.offset == file.size:
             final = os.path.join(directory, file.path)
             os.makedirs(os.path.dirname(final), exist_ok=True)
+            _fsync(partial.path)  # on disk before it counts: the marker must never outlive a file's bytes
             os.replace(partial.path, final)
             return
         os.unlink(partial.path)
@@ -198,6 +199,14 @@ def _finish_directory(directory: str, staged: str, resolved: Resolved) -> None:
     except FileNotFoundError:
         pass
     _atomic_write(os.path.join(directory, MARKER_FILE), staged.encode())
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _atomic_write(path: str, data: bytes) -> None:

@@ -6,7 +6,7 @@
 #   3. the end-to-end tests against the built binary (pytest, Tests/e2e);
 #   4. schema validation of every shipped and composed manifest (Tests/schema);
 #   5. the hydration program's tests against local hub and Kubernetes API stand-ins
-#      (pytest, hydrator/tests);
+#      (pytest, hydrator/tests), then scripts/check-hydrator-image.sh (its image, without Docker);
 #   6. the formatting lint (swift format; scripts/format.sh fixes it).
 # Reference data that is not part of this repository is read from folders
 # named by these variables; each check that needs one runs when it exists and
@@ -52,5 +52,7 @@ fi
 have SEED_DIR "tests against the proposal's manifests" || true
 FUNCTION_BIN="$(swift build --show-bin-path)/function-modelcache" .venv/bin/python -m pytest -q "${pytest_paths[@]}"
 .venv/bin/python -m pytest -q hydrator/tests
+# What the hydrator's image promises, without Docker (its lock resolved from PyPI for the image's Python).
+scripts/check-hydrator-image.sh
 
 scripts/format.sh --lint

@@ -201,6 +201,9 @@ extension World {
                 w.podSets.append(PodSet(template: template, startedAt: step))
             }
             remote.workloads[name] = w
+        case "ConfigMap":
+            // The report ConfigMap's Object observes and creates, never updates: what the Job wrote stays.
+            if remote.others["ConfigMap/\(name)"] == nil { remote.others["ConfigMap/\(name)"] = manifest }
         default:
             remote.others["\(manifest["kind"]?.stringValue ?? "")/\(name)"] = manifest
         }
@@ -215,10 +218,20 @@ extension World {
             container?["env"]?.listValue?.first { $0["name"]?.stringValue == n }?["value"]?.stringValue
         }
         let repo = env("MODEL_REPO") ?? ""
-        let identity = env("MODEL_REVISION").map { "hf://\(repo)@\($0)" } ?? "hf://\(repo)"
+        let source = env("MODELCACHE_SOURCE") ?? (env("MODEL_REVISION").map { "hf://\(repo)@\($0)" } ?? "hf://\(repo)")
         let claim =
             spec?["volumes"]?.listValue?.first?[path: "persistentVolumeClaim", "claimName"]?.stringValue ?? ""
-        let dir = env("MODEL_DIR") ?? ""
+        // The hydrator resolves the source to a commit (the pinned one when the Job carries it) and
+        // writes that commit's directory; a Job of the previous release writes MODEL_DIR.
+        let labels = manifest[path: "metadata", "labels"]
+        let legacy = labels?[CacheStaging.intentLabel] == nil
+        let pinnedDir = labels?[CacheStaging.revisionLabel]?.stringValue
+        let commit =
+            legacy
+            ? nil : env("MODELCACHE_COMMIT") ?? pinnedDir.flatMap { resolvedDirs[$0] } ?? self.commit(for: source)
+        let identity = commit.map { ResolvedPin.identity(of: source, at: $0) } ?? source
+        let dir = commit == nil ? env("MODEL_DIR") ?? "" : revisionDirectory(identity)
+        if let commit { resolvedDirs[dir] = commit }
         let size = remote.claims[claim]?.manifest[path: "spec", "resources", "requests", "storage"]?.stringValue ?? ""
         let gib = Int64(size.dropLast(2)) ?? 0
         let o = xrs[owner]
@@ -238,12 +251,29 @@ extension World {
             JobRun(
                 cluster: cluster(pc), name: name, identity: identity, claim: claim, claimGiB: gib,
                 run: jobCreations["\(pc)/\(name)"]!))
-        // The script exits at once when the marker already holds this source.
+        // The hydrator exits at once when the marker already holds this identity.
         if let d = remote.claims[claim]?.dirs[dir], d.complete, d.identity == identity { outcome = .complete() }
-        return RemoteJob(
+        var job = RemoteJob(
             manifest: manifest, outcome: outcome, claim: claim, dir: dir, identity: identity,
-            keep: (env("KEEP_DIRS") ?? "").split(separator: " ").map(String.init),
-            generation: Int64(env("MODEL_GENERATION") ?? "") ?? 0, owner: owner, fingerprint: fingerprint)
+            keep: (env("MODELCACHE_KEEP") ?? env("KEEP_DIRS") ?? "").split(separator: " ").map(String.init),
+            generation: Self.epoch(env("MODELCACHE_EPOCH"), legacy: env("MODEL_GENERATION")), owner: owner,
+            fingerprint: fingerprint)
+        if !legacy {
+            (job.commit, job.source, job.startedAt) = (commit, source, step)
+            job.reportConfigMap = env("MODELCACHE_REPORT_CONFIGMAP") ?? Self.reportConfigMap(owner: owner)
+        }
+        return job
+    }
+
+    /// The staging epoch `<generation>.<n>` as one comparable number (a bare generation is `<g>.0`).
+    static func epoch(_ epoch: String?, legacy: String?) -> Int64 {
+        let parts = (epoch ?? legacy ?? "0").split(separator: ".").map { Int64($0) ?? 0 }
+        return (parts.first ?? 0) * 1_000_000 + (parts.count > 1 ? parts[1] : 0)
+    }
+
+    /// The report ConfigMap of the cache `owner` composes (hydrator.md §4's remote name).
+    static func reportConfigMap(owner: XRID) -> String {
+        childName(owner.kind == .cache ? "modelcache" : "modelreplica", Build.namespace, owner.name, "report")
     }
 
     /// Deletes one composed resource that left desired state; answers the claims deleted.

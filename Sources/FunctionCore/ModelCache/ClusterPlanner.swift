@@ -77,7 +77,8 @@ struct ClusterPlanner {
         let stage = stager.stage(
             cluster: cluster.name, storageClass: rwx.storageClassName, sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB,
             claim: request.observed.resources[claimKey], job: request.observed.resources[jobKey],
-            previous: previous, keep: { consumers.revisions(on: cluster.name) })
+            report: request.observed.resources[ResourceKey.report(on: cluster.name)], previous: previous,
+            keep: { consumers.revisions(on: cluster.name) })
         return Plan(
             cluster: cluster.name, judged: stage.judged,
             target: Target(providerConfig: providerConfig, sizing: stage.sizing), job: stage.job,

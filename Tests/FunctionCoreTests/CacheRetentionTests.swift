@@ -208,10 +208,7 @@ import Testing
         let value = labelValue(name)
         #expect(value != name && isLabelValue(value))
         #expect(r.requirements?.resources["consumers"]?.match == .labels(["modelplane.ai/modelcache": value]))
-        for key in [
-            "pvc-gpu-east", "report-gpu-east", "hydrate-sa-gpu-east", "hydrate-role-gpu-east",
-            "hydrate-rolebinding-gpu-east",
-        ] {
+        for key in ["pvc-gpu-east", "hydrate-sa-gpu-east"] {
             let labels = manifest(r, key)?[path: "metadata", "labels"]?.objectValue ?? [:]
             #expect(labels["modelplane.ai/modelcache"] == .string(value))
             #expect(labels.allSatisfy { isLabelValue($0.value.stringValue ?? "") }, "every label value is valid")

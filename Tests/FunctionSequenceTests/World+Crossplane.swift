@@ -228,7 +228,9 @@ extension World {
         let pinnedDir = labels?[CacheStaging.revisionLabel]?.stringValue
         let commit =
             legacy
-            ? nil : env("MODELCACHE_COMMIT") ?? pinnedDir.flatMap { resolvedDirs[$0] } ?? self.commit(for: source)
+            ? nil
+            : env("MODELCACHE_COMMIT") ?? pinnedDir.flatMap { resolvedDirs[$0] } ?? clusterCommits[cluster(pc)]
+                ?? self.commit(for: source)
         let identity = commit.map { ResolvedPin.identity(of: source, at: $0) } ?? source
         let dir = commit == nil ? env("MODEL_DIR") ?? "" : revisionDirectory(identity)
         if let commit { resolvedDirs[dir] = commit }

@@ -162,6 +162,9 @@ struct World {
     /// Every commit resolved so far, by the revision directory it names (what a pinned Job's
     /// `cache-revision` label points at).
     var resolvedDirs: [String: String] = [:]
+    /// The commit an unpinned Job on a cluster resolves, by cluster name, over `commits` (a cluster
+    /// that resolved in parallel while a branch moved).
+    var clusterCommits: [String: String] = [:]
     /// Steps a finished Job's last report (Complete or Failed) takes to reach its ConfigMap
     /// (0: the same step; it may lag to show a Job Complete whose report has not arrived).
     var reportLagSteps = 0

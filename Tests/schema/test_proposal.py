@@ -209,16 +209,8 @@ def test_proposal_cache_renders_end_to_end(registry, tmp_path):  # noqa: F811
     # The storage class and size come from the cluster, as the proposal says.
     assert pvc["storageClassName"] == "cephfs-rwx"
     assert pvc["resources"]["requests"]["storage"] == "200Gi"
-    # The hydration Job's report objects come first; the Job waits for its ServiceAccount (hydrator.md §4).
-    report = composed(docs, "report-byo-us-east")["spec"]
-    assert report["managementPolicies"] == ["Observe", "Create", "Delete"] and report["watch"] is True
-    assert report["forProvider"]["manifest"]["kind"] == "ConfigMap"
-    role = composed(docs, "hydrate-role-byo-us-east")["spec"]["forProvider"]["manifest"]
-    assert role["rules"] == [{"apiGroups": [""], "resources": ["configmaps"],
-                              "resourceNames": [report["forProvider"]["manifest"]["metadata"]["name"]],
-                              "verbs": ["get", "update", "patch"]}]
+    # The hydration Job's ServiceAccount comes first; the Job waits for it (hydrator.md §4).
     assert composed(docs, "hydrate-sa-byo-us-east")["spec"]["forProvider"]["manifest"]["kind"] == "ServiceAccount"
-    assert composed(docs, "hydrate-rolebinding-byo-us-east")["spec"]["forProvider"]["manifest"]["kind"] == "RoleBinding"
 
 
 @needs_seed

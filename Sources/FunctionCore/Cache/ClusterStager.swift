@@ -47,6 +47,8 @@ final class ClusterStager {
         let job: HydrationJob?
         /// Whether an observed Job is adopted (running or finished).
         let jobObserved: Bool
+        /// Whether that Job is one of the previous release, which writes no report: it needs no report objects.
+        var legacyJob = false
     }
 
     /// A stager for `staging`'s cache, staging toward `pin`.
@@ -86,7 +88,7 @@ final class ClusterStager {
         if let adopted {
             return Stage(
                 sizing: sizing, judged: judged, job: self.job(adopted: adopted, keep: kept, attempt: attempt),
-                jobObserved: true)
+                jobObserved: true, legacyJob: adopted.legacy)
         }
         // A Job replaces the observed one, or else the failed one latched in status (gone since), so a
         // retry is never named as the attempt that failed.
@@ -192,7 +194,9 @@ extension CacheStaging {
 
 /// What a cache stages toward in this reconcile (hydrator.md §2): the pin, when
 /// one holds for the current source and refresh annotation, and the epoch's `<n>`.
-struct StagingPin {
+/// A class, immutable: every cluster's judgement reads the one instance (a struct of
+/// several strings was copied per cluster).
+final class StagingPin: Sendable {
     /// The pin in force: the observed one while its source and refresh are current, a
     /// 40-hex revision's own, or one set from this reconcile's reports; nil before a pin.
     let pin: ResolvedPin?
@@ -211,7 +215,7 @@ struct StagingPin {
     let nameSeed: String?
 
     /// The pin for `staging`'s source given the observed `status.resolved` and the refresh annotation.
-    init(observed: ResolvedPin?, staging: CacheStaging, refresh: String?) {
+    convenience init(observed: ResolvedPin?, staging: CacheStaging, refresh: String?) {
         let source = staging.identity
         let valid = observed.flatMap { $0.source == source && $0.refresh == refresh ? $0 : nil }
         let n = valid?.epoch ?? observed.map { $0.epoch + 1 } ?? 0
@@ -223,7 +227,7 @@ struct StagingPin {
     }
 
     /// The pin `pin` for `staging`'s source, set this reconcile (or a 40-hex revision's own).
-    init(pin: ResolvedPin, staging: CacheStaging) {
+    convenience init(pin: ResolvedPin, staging: CacheStaging) {
         self.init(pin: pin, n: pin.epoch, refresh: pin.refresh, legacyReady: true, staging: staging)
     }
 
@@ -246,12 +250,5 @@ struct StagingPin {
     func isReady(_ staged: String?, source: String) -> Bool {
         guard let staged else { return false }
         return staged == target || (legacyReady && staged == source && !hasCommit(staged))
-    }
-
-    /// Whether `identity` ends in `@<40 hex>`.
-    func hasCommit(_ identity: String) -> Bool {
-        let b = identity.utf8
-        guard b.count > 41 else { return false }
-        return b[b.index(b.endIndex, offsetBy: -41)] == UInt8(ascii: "@") && isCommit(String(identity.suffix(40)))
     }
 }

@@ -2,7 +2,7 @@
 /// (hydrator.md §4): the report ConfigMap, and the least privilege to write it
 /// (a ServiceAccount, a Role allowing `get`/`update`/`patch` on that one
 /// ConfigMap, a RoleBinding). Composed on a cluster exactly while it has a Job
-/// in desired state.
+/// in desired state; before that, while a new Job waits for it, the ServiceAccount alone.
 ///
 /// The manifests are built once per cache and shared (copy-on-write) by every
 /// cluster's Object. A class, immutable: built lazily by the stager, only
@@ -56,10 +56,13 @@ final class ReportObjects: Sendable {
     }
 
     /// The four Objects on the cluster reached through `providerConfig`, in the order
-    /// ServiceAccount, Role, RoleBinding, report ConfigMap.
-    func objects(providerConfig: String) -> [Value] {
-        [
-            ProviderObject.wrap(account, providerConfig: providerConfig, readiness: nil),
+    /// ServiceAccount, Role, RoleBinding, report ConfigMap; only the ServiceAccount's while
+    /// `waiting` (a new Job waits for it to be Ready; the other three come with the Job).
+    func objects(providerConfig: String, waiting: Bool = false) -> [Value] {
+        let account = ProviderObject.wrap(account, providerConfig: providerConfig, readiness: nil)
+        guard !waiting else { return [account] }
+        return [
+            account,
             ProviderObject.wrap(role, providerConfig: providerConfig, readiness: nil),
             ProviderObject.wrap(binding, providerConfig: providerConfig, readiness: nil),
             ProviderObject.wrap(

@@ -65,6 +65,46 @@ public final class StagingFailure: Sendable, Hashable {
     }
 }
 
+/// What a staging entry carries from the hydrator's reports, boxed (a class, immutable): an
+/// entry without any carries one nil pointer, cheaper to copy per cluster than five optionals.
+public final class StagingDetail: Sendable, Hashable {
+    /// The values.
+    struct Values: Sendable, Hashable {
+        var stagedAt: String?
+        var stagedBytes: Int64?
+        var progress: StagingProgress?
+        var pin: ResolvedPin?
+        var report: HydrationReport?
+
+        var isEmpty: Bool { stagedAt == nil && stagedBytes == nil && progress == nil && pin == nil && report == nil }
+    }
+
+    /// The values.
+    let values: Values
+
+    init(_ values: Values) { self.values = values }
+
+    /// Sets one value of `detail`, copying it (nil once nothing is left).
+    static func update(_ detail: inout StagingDetail?, _ change: (inout Values) -> Void) {
+        var values = detail?.values ?? Values()
+        change(&values)
+        detail = values.isEmpty ? nil : StagingDetail(values)
+    }
+
+    /// Whether both hold the same values.
+    public static func == (a: StagingDetail, b: StagingDetail) -> Bool { a.values == b.values }
+
+    /// Hashes the values.
+    public func hash(into hasher: inout Hasher) { hasher.combine(values) }
+}
+
+/// Whether `identity` ends in `@<40 hex>`: staged from a report that named its commit.
+func hasCommit(_ identity: String) -> Bool {
+    let b = identity.utf8
+    guard b.count > 41 else { return false }
+    return b[b.index(b.endIndex, offsetBy: -41)] == UInt8(ascii: "@") && isCommit(String(identity.suffix(40)))
+}
+
 /// How far a running hydration Job got, from its report (`status.clusters[].progress`).
 public struct StagingProgress: Sendable, Hashable {
     /// Bytes staged so far.
@@ -123,15 +163,30 @@ public struct StagingEntry: Sendable, Hashable {
     public var staged: String?
     /// The latched failure of the source's current attempt.
     public var failure: StagingFailure?
+    /// What the report adds (stagedAt, stagedBytes, progress, an automatic cache's pin), boxed:
+    /// nil on an entry without any, so a Ready entry stays as small to copy as before.
+    var detail: StagingDetail?
     /// When `staged` completed (its report's `completedAt`), latched with it.
-    public var stagedAt: String?
+    public var stagedAt: String? {
+        get { detail?.values.stagedAt }
+        set { StagingDetail.update(&detail) { $0.stagedAt = newValue } }
+    }
     /// `staged`'s size in bytes (its report's `totalBytes`), latched with it.
-    public var stagedBytes: Int64?
+    public var stagedBytes: Int64? {
+        get { detail?.values.stagedBytes }
+        set { StagingDetail.update(&detail) { $0.stagedBytes = newValue } }
+    }
     /// How far the running Job got, while one runs and its report says.
-    public var progress: StagingProgress?
+    public var progress: StagingProgress? {
+        get { detail?.values.progress }
+        set { StagingDetail.update(&detail) { $0.progress = newValue } }
+    }
     /// The pin an automatic cache staged toward (its `status.cache.resolved`); not part of a
     /// ModelCache's cluster entry (the cache's pin is `status.resolved`), so never written by `write`.
-    public var resolved: ResolvedPin?
+    public var resolved: ResolvedPin? {
+        get { detail?.values.pin }
+        set { StagingDetail.update(&detail) { $0.pin = newValue } }
+    }
 
     /// Creates an entry.
     public init(
@@ -144,9 +199,9 @@ public struct StagingEntry: Sendable, Hashable {
         self.source = source
         self.staged = staged
         self.failure = failure
-        self.stagedAt = stagedAt
-        self.stagedBytes = stagedBytes
-        self.progress = progress
+        if stagedAt != nil || stagedBytes != nil || progress != nil {
+            self.detail = StagingDetail(.init(stagedAt: stagedAt, stagedBytes: stagedBytes, progress: progress))
+        }
     }
 
     /// Reads an observed entry (`{phase, message, source, staged, stagedAt, stagedBytes, failure}`); an
@@ -161,8 +216,13 @@ public struct StagingEntry: Sendable, Hashable {
             phase: phase, message: entry?["message"]?.stringValue,
             source: entry?["source"]?.stringValue.map(echo), staged: hasStaged ? staged : nil,
             failure: phase == .failed ? StagingFailure(entry?["failure"]) : nil)
-        if hasStaged, let at = entry?["stagedAt"]?.stringValue { stagedAt = HydrationReport.time(at) }
-        if hasStaged, let bytes = entry?["stagedBytes"]?.intValue, bytes >= 0 { stagedBytes = bytes }
+        // Only an identity staged from a report (`@<40 hex>`) has these: one of the previous
+        // release never did, and a Ready entry of it reads nothing more than before.
+        if hasStaged, let staged, hasCommit(staged) {
+            let at = entry?["stagedAt"]?.stringValue.flatMap(HydrationReport.time)
+            let bytes = entry?["stagedBytes"]?.intValue.flatMap { $0 >= 0 ? $0 : nil }
+            if at != nil || bytes != nil { detail = StagingDetail(.init(stagedAt: at, stagedBytes: bytes)) }
+        }
     }
 
     /// Appends the entry's fields, in key order, to `o` (an entry this reconcile judged: its

@@ -21,34 +21,48 @@ public struct ClusterStaging: Sendable, Hashable {
     public var staged: String?
     /// The failure latched for the current attempt, if the cluster is Failed by a Job.
     public var failure: StagingFailure?
+    /// What the reports add, boxed (nil on a cluster without any: the Ready path copies no more than before).
+    var detail: StagingDetail?
     /// When `staged` completed, latched with it.
-    public var stagedAt: String?
+    public var stagedAt: String? {
+        get { detail?.values.stagedAt }
+        set { StagingDetail.update(&detail) { $0.stagedAt = newValue } }
+    }
     /// `staged`'s size in bytes, latched with it.
-    public var stagedBytes: Int64?
+    public var stagedBytes: Int64? {
+        get { detail?.values.stagedBytes }
+        set { StagingDetail.update(&detail) { $0.stagedBytes = newValue } }
+    }
     /// How far the running Job got, from its report.
-    public var progress: StagingProgress?
+    public var progress: StagingProgress? {
+        get { detail?.values.progress }
+        set { StagingDetail.update(&detail) { $0.progress = newValue } }
+    }
     /// The current Job's report when it carries a commit (what a pin is set from).
-    public var resolved: HydrationReport?
+    public var resolved: HydrationReport? {
+        get { detail?.values.report }
+        set { StagingDetail.update(&detail) { $0.report = newValue } }
+    }
 
     /// Creates a cluster's staging.
-    public init(
-        report: PhaseReport, staged: String? = nil, failure: StagingFailure? = nil, stagedAt: String? = nil,
-        stagedBytes: Int64? = nil, progress: StagingProgress? = nil, resolved: HydrationReport? = nil
-    ) {
+    public init(report: PhaseReport, staged: String? = nil, failure: StagingFailure? = nil) {
         self.report = report
         self.staged = staged
         self.failure = failure
-        self.stagedAt = stagedAt
-        self.stagedBytes = stagedBytes
-        self.progress = progress
-        self.resolved = resolved
     }
 
-    /// The cluster's status entry for `source`.
+    /// The cluster's status entry for `source` (the report a pin is set from stays here).
     func entry(source: String) -> StagingEntry {
-        StagingEntry(
-            phase: report.phase, message: report.message.map(statusMessage), source: source,
-            staged: staged, failure: failure, stagedAt: stagedAt, stagedBytes: stagedBytes, progress: progress)
+        var entry = StagingEntry(
+            phase: report.phase, message: report.message.map(statusMessage), source: source, staged: staged,
+            failure: failure)
+        if let detail, detail.values.report == nil {
+            entry.detail = detail
+        } else if let values = detail?.values {
+            entry.detail = StagingDetail(
+                .init(stagedAt: values.stagedAt, stagedBytes: values.stagedBytes, progress: values.progress))
+        }
+        return entry
     }
 }
 
@@ -93,16 +107,26 @@ extension CacheStaging {
                 && job.revision == previous?.staged.map(directory(of:))
         }
         if contrary != true, let previous {
-            (out.staged, out.stagedAt, out.stagedBytes) = (previous.staged, previous.stagedAt, previous.stagedBytes)
+            // The latches, with what the previous entry's box holds of them (never its progress).
+            out.staged = previous.staged
+            if let d = previous.detail, d.values.progress == nil && d.values.pin == nil {
+                out.detail = d
+            } else if let d = previous.detail, d.values.stagedAt != nil || d.values.stagedBytes != nil {
+                out.detail = StagingDetail(.init(stagedAt: d.values.stagedAt, stagedBytes: d.values.stagedBytes))
+            }
         }
-        if let report, report.phase == .complete, let commit = report.commit {
-            out.staged = ResolvedPin.identity(of: identity, at: commit)
-            (out.stagedAt, out.stagedBytes) = (report.completedAt, report.totalBytes)
+        if let report {
+            // Only with a Job in flight: the Ready path never gets here.
+            if report.phase == .complete, let commit = report.commit {
+                out.staged = ResolvedPin.identity(of: identity, at: commit)
+                (out.stagedAt, out.stagedBytes) = (report.completedAt, report.totalBytes)
+            }
+            if report.commit != nil, report.source == nil || report.source == identity { out.resolved = report }
         } else if adopted?.legacy == true, current?.complete == true {
-            (out.staged, out.stagedAt, out.stagedBytes) = (identity, nil, nil)
+            (out.staged, out.detail) = (identity, nil)
         }
-        if report?.commit != nil, report?.source == nil || report?.source == identity { out.resolved = report }
-        let serving = out.staged.flatMap { pin.isReady($0, source: identity) ? nil : "\($0) keeps serving" }
+        let ready = pin.isReady(out.staged, source: identity)
+        let serving = ready ? nil : out.staged.map { "\($0) keeps serving" }
         let claimPhase = claim?.object[path: "status", "atProvider", "manifest", "status", "phase"]?.stringValue
 
         if let failure = failure(adopted, report: report, attempt: attempt, previous: previous) {
@@ -111,7 +135,7 @@ extension CacheStaging {
             out.failure = failure
             return out
         }
-        if pin.isReady(out.staged, source: identity) && (claimPhase == nil || claimPhase == "Bound") {
+        if ready && (claimPhase == nil || claimPhase == "Bound") {
             out.report = PhaseReport(.ready)
             return out
         }
@@ -133,12 +157,11 @@ extension CacheStaging {
     private func running(
         _ current: ObservedJob?, report: HydrationReport?, cluster: String, progress: inout StagingProgress?
     ) -> String {
-        guard let report, report.phase != .complete, report.phase != .failed else {
-            if let current, current.complete {
-                return "Job \(current.name) on \(cluster) completed; waiting for the hydrator's report"
-            }
-            return downloading
+        if let current, current.complete {
+            // Kubernetes says Complete; only the hydrator's Complete report makes the cluster Ready.
+            return "Job \(current.name) on \(cluster) completed; waiting for the hydrator's report"
         }
+        guard let report, report.phase != .complete, report.phase != .failed else { return downloading }
         progress = StagingProgress(report)
         return ProgressMessage.text(report, identity: identity) ?? downloading
     }

@@ -179,8 +179,15 @@ public struct ModelCacheComposer: KindComposer {
         }
         add(plan.claimKey, staging.claimObject(providerConfig: providerConfig, claim: claim))
         guard let job else { return false }
-        let keys = ReportObjects.keys(on: plan.cluster)
-        for (key, object) in zip(keys, reportObjects().objects(providerConfig: providerConfig)) { add(key, object) }
+        // A new Job waits for its ServiceAccount: only that is composed until it is Ready (the Role,
+        // RoleBinding and report ConfigMap come with the Job). A Job of the previous release writes
+        // no report: it runs on without report objects.
+        let waits =
+            !plan.jobObserved && !ProviderObject.isReady(request.observed.resources[.hydrateAccount(on: plan.cluster)])
+        if !plan.legacyJob {
+            let objects = reportObjects().objects(providerConfig: providerConfig, waiting: waits)
+            for (key, object) in zip(ReportObjects.keys(on: plan.cluster), objects) { add(key, object) }
+        }
         let tokenKey = ResourceKey.token(on: plan.cluster)
         if let token = staging.tokenObject(providerConfig: providerConfig) {
             add(tokenKey, token)
@@ -191,7 +198,7 @@ public struct ModelCacheComposer: KindComposer {
                 tokenKey,
                 ["apiVersion": kept.object["apiVersion"] ?? .null, "kind": kept.object["kind"] ?? .null, "spec": spec])
         }
-        guard plan.jobObserved || ProviderObject.isReady(request.observed.resources[keys[0]]) else { return true }
+        guard !waits else { return true }
         add(plan.jobKey, staging.jobObject(providerConfig: providerConfig, manifest: job))
         return false
     }

@@ -141,8 +141,15 @@ enum AutomaticCache {
             )
         ]
         if let job = stage.job {
-            composed += zip(ReportObjects.automaticKeys, ReportObjects(staging).objects(providerConfig: providerConfig))
-            if stage.jobObserved || ProviderObject.isReady(ctx.request.observed.resources[.automaticAccount]) {
+            // A new Job waits for its ServiceAccount (the other report objects come with it); a Job
+            // of the previous release writes no report.
+            let waits = !stage.jobObserved && !ProviderObject.isReady(ctx.request.observed.resources[.automaticAccount])
+            if !stage.legacyJob {
+                composed += zip(
+                    ReportObjects.automaticKeys,
+                    ReportObjects(staging).objects(providerConfig: providerConfig, waiting: waits))
+            }
+            if !waits {
                 composed.append(
                     (
                         .automaticJob,

@@ -170,4 +170,23 @@ import Testing
         #expect(w.xrs[.cache("qwen-2-5")]?.composed.keys.sorted() == ["pvc-gpu-east"], "the Job and the four leave")
         w.expectNoViolations()
     }
+
+    @Test("An automatic cache pins its own first commit (status.cache.resolved): once Ready it stays Ready, no new Job")
+    func automaticCachePinsItself() {
+        var w = World(clusters: [Build.cluster("gpu-east")])
+        w.add(
+            .replica("gang"),
+            spec: Build.replicaSpec(
+                cluster: "gpu-east", workers: Build.workers(pipeline: 2, model: "Qwen/Qwen2.5-0.5B-Instruct")))
+        w.run(until: "the gang serves") { $0.xrs[.replica("gang")]?.isReady == true }
+        let source = "hf://Qwen/Qwen2.5-0.5B-Instruct"
+        let cache = w.xrs[.replica("gang")]?.status["cache"]
+        #expect(cache?["staged"] == .string(w.pinned(source)))
+        #expect(cache?[path: "resolved", "commit"] == .string(w.commit(for: source)))
+        let created = w.jobCreations
+        w.step(2 * w.ttlSteps + 2)
+        #expect(w.jobCreations == created, "no Job once Ready")
+        #expect(w.xrs[.replica("gang")]?.status[path: "cache", "phase"] == "Ready")
+        w.expectNoViolations()
+    }
 }

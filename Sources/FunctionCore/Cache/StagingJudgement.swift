@@ -146,7 +146,9 @@ extension CacheStaging {
             out.report = PhaseReport(.pending, [waiting, serving].compactMap { $0 }.joined(separator: "; "))
             return out
         }
-        let doing = running(current, report: report, cluster: cluster, progress: &out.progress)
+        var progress: StagingProgress?
+        let doing = running(current, report: report, cluster: cluster, progress: &progress)
+        if let progress { out.progress = progress }  // the boxed detail is touched only with a report
         out.report = PhaseReport(
             serving == nil ? .hydrating : .updating, [doing, serving].compactMap { $0 }.joined(separator: "; "))
         return out

@@ -20,6 +20,24 @@ import Testing
                 var remote = sent[path: "spec", "forProvider", "manifest"] ?? [:]
                 var ready = true
                 if key == "cache-pvc" { remote["status"] = ["phase": "Bound"] }
+                if key == "cache-report", let job = composed["cache-hydrate"]?[path: "spec", "forProvider", "manifest"],
+                    let name = job[path: "metadata", "name"]?.stringValue
+                {
+                    // The hydrator's report: Downloading while the Job runs, then Complete or Failed.
+                    let outcome = jobOutcome[name]
+                    let phase = outcome.map { $0.type } ?? "Downloading"
+                    let code = outcome.flatMap { JobFailure(reason: $0.reason, message: $0.message).exitCode }
+                    if outcome?.type != "Failed" || code != nil {
+                        remote["data"] = [
+                            "report.json": .string(
+                                Lifecycle.report(
+                                    job: name, source: Lifecycle.source(job),
+                                    commit: Lifecycle.commit(for: Lifecycle.source(job) ?? ""), phase: phase,
+                                    failure: code))
+                        ]
+                    }
+                    ready = outcome != nil
+                }
                 if key == "cache-hydrate", let name = remote[path: "metadata", "name"]?.stringValue {
                     if let c = jobOutcome[name] {
                         remote["status"] = Lifecycle.jobStatus(c)
@@ -33,6 +51,9 @@ import Testing
                 object["spec"] = sent["spec"]
                 observed[key] = object
             }
+            // The hydration ServiceAccount is taken as created already (the sequence harness models its
+            // creation): a Job is composed in the reconcile that first needs it.
+            if observed["cache-hydrate-sa"] == nil { observed["cache-hydrate-sa"] = Lifecycle.readyAccount }
             let workers = Workloads.workers(pipeline: 2, args: ["--model", .string(model), "--tensor-parallel-size=4"])
             return Fixtures.request(
                 Workloads.replica(workers: workers, status: status.isNull ? nil : status),
@@ -80,17 +101,19 @@ import Testing
         #expect(w.status[path: "cache", "staged"] == nil)
         w.finish(("Complete", "Completed", "done"))
         _ = w.reconcile()
-        #expect(w.status[path: "cache", "staged"] == .string(Self.v7.identity))
+        #expect(w.status[path: "cache", "staged"] == .string(Lifecycle.pinned(Self.v7)))
         #expect(w.status[path: "cache", "phase"] == "Ready")
         #expect(w.composed["cache-hydrate"] == nil)
-        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory))
+        #expect(w.cacheMount?["subPath"] == .string(revisionDirectory(Lifecycle.pinned(Self.v7))))
         #expect(w.cacheMount?["readOnly"] == true)
 
         w.model = "Qwen/Qwen2.5-14B-Instruct"
         let started = w.reconcile()
         #expect(w.status[path: "cache", "phase"] == "Updating")
-        #expect(w.status[path: "cache", "staged"] == .string(Self.v7.identity))
-        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory), "still serving the old revision")
+        #expect(w.status[path: "cache", "staged"] == .string(Lifecycle.pinned(Self.v7)))
+        #expect(
+            w.cacheMount?["subPath"] == .string(revisionDirectory(Lifecycle.pinned(Self.v7))),
+            "still serving the old revision")
         #expect(
             w.engine?["args"]?.listValue?.contains("--served-model-name=Qwen/Qwen2.5-7B-Instruct") == true,
             "clients are told what is actually served")
@@ -98,23 +121,23 @@ import Testing
             w.composed["cache-hydrate"]?[
                 path: "spec", "forProvider", "manifest", "spec", "template", "spec", "containers"]?
             .listValue?.first?["env"]?.listValue ?? []
+        #expect(env.first { $0["name"] == "MODELCACHE_SOURCE" }?["value"] == .string(Self.v14.identity))
         #expect(
-            w.composed["cache-hydrate"]?[path: "spec", "forProvider", "manifest", "metadata", "labels"]?[
-                CacheStaging.revisionLabel] == .string(Self.v14.directory))
-        #expect(env.first { $0["name"] == "MODELCACHE_KEEP" }?["value"] == .string(Self.v7.directory))
+            env.first { $0["name"] == "MODELCACHE_KEEP" }?["value"]
+                == .string(revisionDirectory(Lifecycle.pinned(Self.v7))))
         #expect(
             started.results.map(\.message) == [
-                "Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: updating \(Self.v7.identity) → \(Self.v14.identity)"
+                "Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: updating \(Lifecycle.pinned(Self.v7)) → \(Self.v14.identity)"
             ])
 
         w.finish(("Complete", "Completed", "done"))
         let switched = w.reconcile()
-        #expect(w.status[path: "cache", "staged"] == .string(Self.v14.identity))
-        #expect(w.cacheMount?["subPath"] == .string(Self.v14.directory))
+        #expect(w.status[path: "cache", "staged"] == .string(Lifecycle.pinned(Self.v14)))
+        #expect(w.cacheMount?["subPath"] == .string(revisionDirectory(Lifecycle.pinned(Self.v14))))
         #expect(w.engine?["args"]?.listValue?.contains("--served-model-name=Qwen/Qwen2.5-14B-Instruct") == true)
         #expect(
             switched.results.map(\.message) == [
-                "Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: switched from \(Self.v7.identity) to \(Self.v14.identity)"
+                "Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: switched from \(Lifecycle.pinned(Self.v7)) to \(Lifecycle.pinned(Self.v14))"
             ])
     }
 
@@ -131,15 +154,15 @@ import Testing
         w.finish(Lifecycle.failedWith(exitCode: 10))
         let failed = w.reconcile()
         #expect(w.status[path: "cache", "phase"] == "Failed")
-        #expect(w.status[path: "cache", "staged"] == .string(Self.v7.identity))
-        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory))
+        #expect(w.status[path: "cache", "staged"] == .string(Lifecycle.pinned(Self.v7)))
+        #expect(w.cacheMount?["subPath"] == .string(revisionDirectory(Lifecycle.pinned(Self.v7))))
         let warning = failed.results.filter { $0.severity == .warning }.map(\.message)
         #expect(
             warning == [
                 "Automatic cache of ModelReplica ml-team/qwen-gpu-east on gpu-east: Cannot stage hf://Qwen/Typo-Instruct "
-                    + "on gpu-east: the repo or revision was not found, or access was denied; check the engine's --model argument; "
+                    + "on gpu-east: the repo, revision or commit was not found; check the engine's --model argument; "
                     + "gated models need an HF_TOKEN secretKeyRef in the engine's env (then set annotation modelplane.ai/retry-hydration "
-                    + "on the ModelReplica to retry); \(Self.v7.identity) keeps serving"
+                    + "on the ModelReplica to retry); \(Lifecycle.pinned(Self.v7)) keeps serving"
             ])
         #expect(w.reconcile().results.filter { $0.severity == .warning }.isEmpty)
     }
@@ -161,15 +184,23 @@ import Testing
         _ = w.reconcile()
         w.finish(("Complete", "Completed", "done"))
         _ = w.reconcile()
-        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory))
+        #expect(w.cacheMount?["subPath"] == .string(revisionDirectory(Lifecycle.pinned(Self.v7))))
         let before = w.composed["workload"]
 
         w.status = wiped
         _ = w.reconcile()
-        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory), "the pods keep reading the complete revision")
-        #expect(w.composed["workload"] == before, "the running workload is not changed by a lost status")
         #expect(
-            w.status[path: "cache", "staged"] == .string(Self.v7.identity), "the latch is recovered from the workload")
+            w.cacheMount?["subPath"] == .string(revisionDirectory(Lifecycle.pinned(Self.v7))),
+            "the pods keep reading the complete revision")
+        #expect(w.composed["workload"] == before, "the running workload is not changed by a lost status")
+        // A pinned revision's commit cannot be read back from the workload: nothing is claimed staged
+        // (lifecycle.md §7 rule 3) and a Job re-reports it, while the pods keep serving it.
+        #expect(w.status[path: "cache", "staged"] == nil)
+        #expect(w.status[path: "cache", "phase"] == "Hydrating")
+        w.finish(("Complete", "Completed", "done"))
+        _ = w.reconcile()
+        #expect(w.status[path: "cache", "staged"] == .string(Lifecycle.pinned(Self.v7)), "the Job's report restores it")
+        #expect(w.composed["workload"] == before, "the same revision: nothing rolls")
     }
 
     @Test(
@@ -183,9 +214,15 @@ import Testing
         w.model = Self.v14.repo
         w.status = .null
         _ = w.reconcile()
-        #expect(w.cacheMount?["subPath"] == .string(Self.v7.directory), "still serving the old revision")
+        #expect(
+            w.cacheMount?["subPath"] == .string(revisionDirectory(Lifecycle.pinned(Self.v7))),
+            "still serving the old revision")
         #expect(w.engine?["args"]?.listValue?.contains("--served-model-name=Qwen/Qwen2.5-7B-Instruct") == true)
-        #expect(Self.keepDirs(w) == Self.v7.directory, "the new Job's pruning keeps the revision the pods mount")
-        #expect(w.status[path: "cache", "phase"] == "Updating")
+        #expect(
+            Self.keepDirs(w) == revisionDirectory(Lifecycle.pinned(Self.v7)),
+            "the new Job's pruning keeps the revision the pods mount")
+        #expect(
+            w.status[path: "cache", "phase"] == "Hydrating",
+            "nothing staged is known: the commit was in the lost status")
     }
 }

@@ -8,6 +8,9 @@ import Testing
     static let fleets: [[String]] = [["gpu-east"], ["gpu-east", "gpu-west"]]
     static let v1 = Lifecycle.qwen.identity
     static let v2 = Lifecycle.qwenV2.identity
+    /// What `staged` reads once v1's and v2's Jobs reported their commits.
+    static let s1 = Lifecycle.pinned(Lifecycle.qwen)
+    static let s2 = Lifecycle.pinned(Lifecycle.qwenV2)
 
     func world(_ names: [String]) -> CacheWorld { CacheWorld(clusters: names.map { Fixtures.cluster($0) }) }
 
@@ -51,20 +54,21 @@ import Testing
         #expect(names.allSatisfy { w.entry($0)?["phase"] == "Pending" }, "the claim is not observed yet")
         #expect(first.results.map(\.reason) == ["Staging"])
         for c in names {
-            #expect(revision(first, c) == .string(Lifecycle.qwen.directory))
+            #expect(revision(first, c) == nil, "before a pin the directory is the hydrator's to compute")
+            #expect(env(first, c, "MODELCACHE_SOURCE") == .string(Lifecycle.qwen.identity))
             #expect(manifest(first, "hydrate-\(c)")?[path: "spec", "template", "spec", "restartPolicy"] == "Never")
         }
         w.reconcile()
         #expect(names.allSatisfy { w.entry($0)?["phase"] == "Hydrating" && w.entry($0)?["staged"] == nil })
         completeAll(&w, names)
         let done = w.reconcile()
-        #expect(names.allSatisfy { w.entry($0)?["phase"] == "Ready" && w.entry($0)?["staged"] == .string(Self.v1) })
-        #expect(done.desired.resources.keys.filter { $0.hasPrefix("hydrate-") }.isEmpty, "the Job leaves desired state")
+        #expect(names.allSatisfy { w.entry($0)?["phase"] == "Ready" && w.entry($0)?["staged"] == .string(Self.s1) })
+        #expect(done.desired.resources.keys.filter { isJobKey($0) }.isEmpty, "the Job leaves desired state")
         #expect(done.desired.composite?.ready == .ready)
         #expect(done.results.map(\.reason) == ["Staged"])
         let latched = w.reconcile()
-        #expect(w.composed.keys.filter { $0.hasPrefix("hydrate-") }.isEmpty)
-        #expect(names.allSatisfy { w.entry($0)?["phase"] == "Ready" && w.entry($0)?["staged"] == .string(Self.v1) })
+        #expect(w.composed.keys.filter { isJobKey($0) }.isEmpty)
+        #expect(names.allSatisfy { w.entry($0)?["phase"] == "Ready" && w.entry($0)?["staged"] == .string(Self.s1) })
         #expect(latched.results.isEmpty)
         #expect(Composer().run(w.request) == Composer().run(w.request), "deterministic")
     }
@@ -78,13 +82,14 @@ import Testing
         let started = w.reconcile()
         for c in names {
             #expect(w.entry(c)?["phase"] == "Updating")
-            #expect(w.entry(c)?["staged"] == .string(Self.v1), "the old revision keeps serving")
+            #expect(w.entry(c)?["staged"] == .string(Self.s1), "the old revision keeps serving")
             #expect(w.entry(c)?["source"] == .string(Self.v2))
-            #expect(w.entry(c)?["message"]?.stringValue?.hasSuffix("\(Self.v1) keeps serving") == true)
-            #expect(revision(started, c) == .string(Lifecycle.qwenV2.directory))
+            #expect(w.entry(c)?["message"]?.stringValue?.hasSuffix("\(Self.s1) keeps serving") == true)
+            #expect(env(started, c, "MODELCACHE_SOURCE") == .string(Lifecycle.qwenV2.identity))
             #expect(
-                env(started, c, "MODELCACHE_KEEP") == .string(Lifecycle.qwen.directory),
-                "pruning keeps the staged revision")
+                env(started, c, "MODELCACHE_KEEP") == .string(revisionDirectory(Self.s1)),
+                "pruning keeps the staged revision"
+            )
         }
         #expect(cond(started, "ArtifactReady")?.reason == "Updating")
         #expect(started.desired.composite?.ready == .notReady)
@@ -92,7 +97,7 @@ import Testing
         #expect(
             started.results.map(\.message)
                 == [
-                    "Updating \(Self.v1) → \(Self.v2) on \(n) \(n == 1 ? "cluster" : "clusters"): \(names.joined(separator: ", "))"
+                    "Updating \(Self.s1) → \(Self.v2) on \(n) \(n == 1 ? "cluster" : "clusters"): \(names.joined(separator: ", "))"
                 ])
         #expect(w.reconcile().results.isEmpty, "the update event is not repeated")
 
@@ -100,18 +105,18 @@ import Testing
         w.finish(names[0], ("Complete", "Completed", "done"))
         let switched = w.reconcile()
         #expect(w.entry(names[0])?["phase"] == "Ready")
-        #expect(w.entry(names[0])?["staged"] == .string(Self.v2))
-        #expect(switched.results.contains { $0.message == "Switched \(names[0]) from \(Self.v1) to \(Self.v2)" })
+        #expect(w.entry(names[0])?["staged"] == .string(Self.s2))
+        #expect(switched.results.contains { $0.message == "Switched \(names[0]) from \(Self.s1) to \(Self.s2)" })
         for c in names.dropFirst() {
             #expect(w.entry(c)?["phase"] == "Updating")
-            #expect(w.entry(c)?["staged"] == .string(Self.v1))
+            #expect(w.entry(c)?["staged"] == .string(Self.s1))
             #expect(cond(switched, "ArtifactReady")?.reason == "Updating")
         }
         completeAll(&w, names)
         w.reconcile()
         let cleaned = w.reconcile()
         #expect(
-            names.allSatisfy { w.entry($0)?["phase"] == "Ready" && w.entry($0)?["staged"] == .string(Self.v2) },
+            names.allSatisfy { w.entry($0)?["phase"] == "Ready" && w.entry($0)?["staged"] == .string(Self.s2) },
             "the latch holds after the Jobs are cleaned up")
         #expect(cleaned.desired.composite?.ready == .ready)
         #expect(cleaned.results.isEmpty)
@@ -122,11 +127,12 @@ import Testing
         arguments: [
             (
                 10,
-                "the repo or revision was not found, or access was denied; check spec.artifact.source.huggingFace.repo and revision"
+                "the repo, revision or commit was not found; check spec.artifact.source.huggingFace.repo and revision"
             ),
             (
                 11,
-                "is full; the model does not fit: raise spec.storage.sizeGiB (an update needs room for two revisions)"
+                "it does not fit in claim modelcache-ml-team-qwen-2-5-b6b9a; the model does not fit: raise "
+                    + "spec.storage.sizeGiB"
             ),
         ])
     func failedUpdate(_ code: Int, _ words: String) {
@@ -137,11 +143,13 @@ import Testing
         let failed = w.reconcile()
         let message = w.entry("gpu-east")?["message"]?.stringValue ?? ""
         #expect(w.entry("gpu-east")?["phase"] == "Failed")
-        #expect(w.entry("gpu-east")?["staged"] == .string(Self.v1))
+        #expect(w.entry("gpu-east")?["staged"] == .string(Self.s1))
         #expect(message.hasPrefix("Cannot stage \(Self.v2) on gpu-east: "))
         #expect(message.contains(words))
-        #expect(message.hasSuffix("; \(Self.v1) keeps serving"))
-        #expect(failed.results.filter { $0.severity == .warning }.map(\.message) == [message])
+        #expect(message.hasSuffix("; \(Self.s1) keeps serving"))
+        #expect(message.unicodeScalars.count <= statusMessageLimit)
+        let warnings = failed.results.filter { $0.severity == .warning }.map(\.message)
+        #expect(warnings.count == 1 && statusMessage(warnings[0]) == message, "the Warning carries the whole message")
         #expect(cond(failed, "ArtifactReady")?.reason == "Failed")
         #expect(w.reconcile().results.isEmpty, "no second Warning")
         // The provider re-creates the expired Job and it runs again: still Failed, nothing new to say.
@@ -163,20 +171,20 @@ import Testing
         completeAll(&w, ["gpu-east"])
         w.reconcile()
         w.reconcile()
-        #expect(w.entry("gpu-east")?["staged"] == .string(Self.v2))
+        #expect(w.entry("gpu-east")?["staged"] == .string(Self.s2))
         w.spec = spec(revision: nil)
         let back = w.reconcile()
         #expect(w.entry("gpu-east")?["phase"] == "Updating")
-        #expect(w.entry("gpu-east")?["staged"] == .string(Self.v2))
+        #expect(w.entry("gpu-east")?["staged"] == .string(Self.s2))
         #expect(
             w.jobName("gpu-east") != firstV1Job, "an old completed Job of the same source is never taken for this one")
-        #expect(revision(back, "gpu-east") == .string(Lifecycle.qwen.directory))
-        #expect(env(back, "gpu-east", "MODELCACHE_KEEP") == .string(Lifecycle.qwenV2.directory))
+        #expect(env(back, "gpu-east", "MODELCACHE_SOURCE") == .string(Lifecycle.qwen.identity))
+        #expect(env(back, "gpu-east", "MODELCACHE_KEEP") == .string(revisionDirectory(Self.s2)))
         completeAll(&w, ["gpu-east"])
         let switched = w.reconcile()
         #expect(w.entry("gpu-east")?["phase"] == "Ready")
-        #expect(w.entry("gpu-east")?["staged"] == .string(Self.v1))
-        #expect(switched.results.map(\.message).contains("Switched gpu-east from \(Self.v2) to \(Self.v1)"))
+        #expect(w.entry("gpu-east")?["staged"] == .string(Self.s1))
+        #expect(switched.results.map(\.message).contains("Switched gpu-east from \(Self.s2) to \(Self.s1)"))
     }
 
     @Test(
@@ -231,12 +239,12 @@ import Testing
         w.input = ["apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input", "maxParallelHydrations": 1]
         w.spec = spec(revision: "v2")
         let r = w.reconcile()
-        #expect(r.desired.resources.keys.filter { $0.hasPrefix("hydrate-") } == ["hydrate-gpu-east"])
+        #expect(r.desired.resources.keys.filter { isJobKey($0) } == ["hydrate-gpu-east"])
         #expect(w.entry("gpu-west")?["phase"] == "Updating")
-        #expect(w.entry("gpu-west")?["staged"] == .string(Self.v1))
+        #expect(w.entry("gpu-west")?["staged"] == .string(Self.s1))
         #expect(
             w.entry("gpu-west")?["message"]
-                == .string("Queued: at most 1 hydration Jobs run at once; \(Self.v1) keeps serving"))
+                == .string("Queued: at most 1 hydration Jobs run at once; \(Self.s1) keeps serving"))
     }
 
     @Test("A gated model's token value never appears in any response across an update, a failure and a retry")
@@ -347,10 +355,10 @@ import Testing
         w.reconcile()
         stage(&w, "o/b")
         let firstB = w.jobOutcome.keys.sorted()
-        #expect(w.entry("gpu-east")?["staged"] == "hf://o/b")
+        #expect(w.entry("gpu-east")?["staged"] == .string(Lifecycle.pinned(ArtifactSource(repo: "o/b", revision: nil))))
         stage(&w, "o/c")
         stage(&w, "o/a")  // its Job prunes rev-<b>: neither staged nor mounted
-        #expect(w.entry("gpu-east")?["staged"] == "hf://o/a")
+        #expect(w.entry("gpu-east")?["staged"] == .string(Lifecycle.pinned(ArtifactSource(repo: "o/a", revision: nil))))
 
         w.spec = spec("o/b")
         w.generation += 1
@@ -358,7 +366,9 @@ import Testing
         w.reconcile()
         let name = w.jobName("gpu-east")
         #expect(name != nil && !firstB.contains("gpu-east/\(name ?? "")"), "a new Job, not B's earlier finished one")
-        #expect(w.entry("gpu-east")?["staged"] == "hf://o/a", "the pods stay on A until B is downloaded again")
+        #expect(
+            w.entry("gpu-east")?["staged"] == .string(Lifecycle.pinned(ArtifactSource(repo: "o/a", revision: nil))),
+            "the pods stay on A until B is downloaded again")
         #expect(w.entry("gpu-east")?["phase"] == "Updating")
     }
 }

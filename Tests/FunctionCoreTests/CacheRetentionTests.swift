@@ -58,7 +58,7 @@ import Testing
         #expect(claim(retained, "gpu-west")?[path: "spec", "providerConfigRef", "name"] == "pc-gpu-west")
         #expect(retained.desired.resources["hydrate-gpu-west"] == nil)
         #expect(w.entry("gpu-west")?["phase"] == "Retained")
-        #expect(w.entry("gpu-west")?["staged"] == .string(Lifecycle.qwen.identity))
+        #expect(w.entry("gpu-west")?["staged"] == .string(Lifecycle.pinned()))
         let message =
             "InferenceCluster gpu-west is no longer selected; keeping claim modelcache-ml-team-qwen-2-5-b6b9a on "
             + "gpu-west while 1 replica uses it"
@@ -114,7 +114,7 @@ import Testing
                 == .string(
                     "Waiting for InferenceCluster gpu-east to report status.providerConfigRef.name; claim "
                         + "modelcache-ml-team-qwen-2-5-b6b9a is kept as it is"))
-        #expect(w.entry("gpu-east")?["staged"] == .string(Lifecycle.qwen.identity))
+        #expect(w.entry("gpu-east")?["staged"] == .string(Lifecycle.pinned()))
     }
 
     @Test(
@@ -208,7 +208,7 @@ import Testing
         let value = labelValue(name)
         #expect(value != name && isLabelValue(value))
         #expect(r.requirements?.resources["consumers"]?.match == .labels(["modelplane.ai/modelcache": value]))
-        for key in ["pvc-gpu-east", "hydrate-gpu-east"] {
+        for key in ["pvc-gpu-east", "hydrate-sa-gpu-east"] {
             let labels = manifest(r, key)?[path: "metadata", "labels"]?.objectValue ?? [:]
             #expect(labels["modelplane.ai/modelcache"] == .string(value))
             #expect(labels.allSatisfy { isLabelValue($0.value.stringValue ?? "") }, "every label value is valid")

@@ -9,6 +9,11 @@ import Testing
         Fixtures.cluster(name, rwx: ["storageClassName": "fast-rwx", "defaultSizeGiB": 300, "hydration": hydration])
     }
 
+    /// Every named cluster's hydration ServiceAccount observed Ready, so the Job is composed (hydrator.md §4).
+    func accountsReady(_ names: String...) -> [String: Value] {
+        Dictionary(uniqueKeysWithValues: names.map { ("hydrate-sa-\($0)", Lifecycle.readyAccount) })
+    }
+
     func env(_ r: RunResponse, _ key: String) -> [Value] {
         manifest(r, key)?[path: "spec", "template", "spec", "containers"]?.listValue?.first?["env"]?.listValue ?? []
     }
@@ -20,6 +25,7 @@ import Testing
         let r = Composer().run(
             Fixtures.request(
                 Fixtures.modelCache(), clusters: [mirror, gpuEast, Fixtures.cluster("gpu-west")],
+                observed: accountsReady("gpu-air", "gpu-east", "gpu-west"),
                 input: [
                     "apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input",
                     "hydration": ["httpsProxy": "http://proxy:3128", "deadline": "3h"],
@@ -53,7 +59,9 @@ import Testing
         ])
     func badClusterBlock(_ block: Value, _ error: String) {
         let bad = cluster("gpu-bad", hydration: block)
-        let r = Composer().run(Fixtures.request(Fixtures.modelCache(), clusters: [bad, gpuEast]))
+        let r = Composer().run(
+            Fixtures.request(
+                Fixtures.modelCache(), clusters: [bad, gpuEast], observed: accountsReady("gpu-bad", "gpu-east")))
         #expect(!r.isFatal, "one cluster's settings never take down the others")
         #expect(manifest(r, "hydrate-gpu-bad") == nil)
         #expect(manifest(r, "pvc-gpu-bad") != nil, "the claim is still composed")

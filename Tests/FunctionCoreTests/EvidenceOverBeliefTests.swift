@@ -28,6 +28,7 @@ import Testing
     func judge(
         _ name: String, _ job: JobCondition?, _ retry: String?, _ phase: String, _ trusted: Bool, _ why: String
     ) {
+        // A staged identity of the previous release, and the previous release's Job writing it.
         var xr = Fixtures.modelCache(status: Lifecycle.status([("gpu-east", "Ready", Lifecycle.qwen.identity)]))
         if let retry { xr["metadata"]?["annotations"] = [CacheStaging.retryAnnotation: .string(retry)] }
         let r = Composer().run(
@@ -35,10 +36,34 @@ import Testing
                 xr, clusters: [Fixtures.cluster("gpu-east")],
                 observed: [
                     "pvc-gpu-east": Fixtures.claim(phase: "Bound"),
-                    "hydrate-gpu-east": Lifecycle.observedJob(Lifecycle.firstJob(), job),
+                    "hydrate-gpu-east": Lifecycle.observedJob(Lifecycle.legacyJob(), job),
                 ]))
         let entry = r.desired.composite?.object[path: "status", "clusters"]?.listValue?.first
         #expect(entry?["phase"] == .string(phase), Comment(rawValue: why))
         #expect((entry?["staged"] == .string(Lifecycle.qwen.identity)) == trusted, Comment(rawValue: why))
+    }
+
+    @Test("Staged read back against the observed Job, pinned: a Job writing the pinned revision", arguments: cases)
+    func judgePinned(
+        _ name: String, _ job: JobCondition?, _ retry: String?, _ phase: String, _ trusted: Bool, _ why: String
+    ) {
+        var status = Lifecycle.status([("gpu-east", "Ready", Lifecycle.pinned())])
+        status["resolved"] = ResolvedPin(source: Lifecycle.qwen.identity, commit: Lifecycle.commit).value
+        var xr = Fixtures.modelCache(status: status)
+        if let retry { xr["metadata"]?["annotations"] = [CacheStaging.retryAnnotation: .string(retry)] }
+        let s = Lifecycle.staging()
+        var pinnedJob = s.newJob(
+            named: s.newJobName(staged: nil, replacing: nil, pin: "\(Lifecycle.commit)@0"), keep: [],
+            attempt: s.attempt(sizeGiB: 300))
+        (pinnedJob.commit, pinnedJob.epoch) = (Lifecycle.commit, "0.0")
+        var observed: [String: Value] = [
+            "pvc-gpu-east": Fixtures.claim(phase: "Bound"),
+            "hydrate-gpu-east": Lifecycle.observedJob(s.jobManifest(pinnedJob), job),
+        ]
+        if job?.type == "Complete" { observed["report-gpu-east"] = Lifecycle.completeReport(s.jobManifest(pinnedJob)) }
+        let r = Composer().run(Fixtures.request(xr, clusters: [Fixtures.cluster("gpu-east")], observed: observed))
+        let entry = r.desired.composite?.object[path: "status", "clusters"]?.listValue?.first
+        #expect(entry?["phase"] == .string(phase), Comment(rawValue: why))
+        #expect((entry?["staged"] == .string(Lifecycle.pinned())) == trusted, Comment(rawValue: why))
     }
 }

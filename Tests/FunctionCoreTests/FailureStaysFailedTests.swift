@@ -11,6 +11,16 @@ import Testing
 @Suite struct FailureStaysFailedTests {
     typealias JobCondition = (type: String, reason: String, message: String)
 
+    /// The failure reason status latches: the report's for a permanent exit code (the hydrator
+    /// reported it), the Job condition's when no report arrived (hydrator.md §4).
+    static func latchedReason(_ failure: JobCondition) -> String {
+        switch JobFailure(reason: failure.reason, message: failure.message).exitCode {
+        case 10?: return "NotFound"
+        case 11?: return "DoesNotFit"
+        default: return failure.reason
+        }
+    }
+
     static let failures: [(String, JobCondition, String)] = [
         ("Exit10", Lifecycle.failedWith(exitCode: 10), "Not found or denied fails at once."),
         ("Exit11", Lifecycle.failedWith(exitCode: 11), "A full claim fails at once."),
@@ -29,7 +39,7 @@ import Testing
         let failed = w.reconcile()
         #expect(w.entry("gpu-east")?["phase"] == "Failed", Comment(rawValue: why))
         #expect(w.entry("gpu-east")?[path: "failure", "job"] == job.map(Value.string), Comment(rawValue: why))
-        #expect(w.entry("gpu-east")?[path: "failure", "reason"] == .string(failure.reason))
+        #expect(w.entry("gpu-east")?[path: "failure", "reason"] == .string(Self.latchedReason(failure)))
         #expect(failed.desired.resources["hydrate-gpu-east"] == nil, "the failed Job leaves desired state")
         #expect(failed.results.filter { $0.severity == .warning }.count == 1)
         // Kubernetes' TTL has removed the Job: nothing observed, nothing created, nothing said again.
@@ -77,7 +87,7 @@ import Testing
         w.finish(failure)
         let failed = w.reconcile()
         #expect(w.status[path: "cache", "phase"] == "Failed", Comment(rawValue: why))
-        #expect(w.status[path: "cache", "failure", "reason"] == .string(failure.reason))
+        #expect(w.status[path: "cache", "failure", "reason"] == .string(Self.latchedReason(failure)))
         #expect(w.composed["cache-hydrate"] == nil, "the failed Job leaves desired state")
         #expect(failed.results.filter { $0.severity == .warning }.count == 1)
         for _ in 0..<3 {

@@ -62,11 +62,13 @@ let modelCacheCases: [Case] = [
         }),
     Case(
         name: "OneClusterNothingObserved",
-        reason: "A matched cluster gets a claim and a Job with its storage class and default size.",
+        reason:
+            "A matched cluster gets a claim with its storage class and default size, and its hydration Job's "
+            + "ServiceAccount; the Job (with its Role, RoleBinding and report ConfigMap) waits for it.",
         request: Fixtures.request(Fixtures.modelCache(), clusters: [gpuEast]),
         check: { r in
             #expect(r.requirements?.resources["clusters"] != nil, "requirements stay once answered")
-            #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-east", "pvc-gpu-east"])
+            #expect(r.desired.resources.keys.sorted() == ["hydrate-sa-gpu-east", "pvc-gpu-east"])
             let pvc = manifest(r, "pvc-gpu-east")
             #expect(pvc?[path: "spec", "storageClassName"] == "fast-rwx")
             #expect(pvc?[path: "spec", "resources", "requests", "storage"] == "300Gi")
@@ -156,8 +158,93 @@ let modelCacheCases: [Case] = [
             #expect(r.results.isEmpty, "no event on a steady state")
         }),
     Case(
+        name: "BoundAndDownloadingShowsProgress",
+        reason:
+            "The running Job's report reaches status: progress in numbers, and a message with GiB done, rate and time "
+            + "left; the in-flight bytes in the summary.",
+        request: Fixtures.request(
+            Fixtures.modelCache(status: Fixtures.status([("gpu-east", "Hydrating")])), clusters: [gpuEast],
+            observed: [
+                "pvc-gpu-east": Fixtures.claim(phase: "Bound"), "hydrate-gpu-east": Lifecycle.observedJob(firstJob),
+                "report-gpu-east": Lifecycle.observedReport(
+                    Lifecycle.report(
+                        job: jobName, source: Lifecycle.qwen.identity, commit: Lifecycle.commit, phase: "Downloading")),
+            ]),
+        check: { r in
+            #expect(statusClusters(r).first?["phase"] == "Hydrating")
+            #expect(
+                statusClusters(r).first?["message"]
+                    == "Downloading Qwen/Qwen2.5-0.5B-Instruct@3f1c2a7: 35.5 of 142.0 GiB (25 %), 210 MiB/s, about 8 min left"
+            )
+            #expect(
+                statusClusters(r).first?["progress"] == [
+                    "doneBytes": 38_117_834_752, "totalBytes": 152_471_339_008, "filesDone": 3, "files": 12,
+                    "bytesPerSecond": 220_200_960,
+                ])
+            #expect(r.desired.composite?.object[path: "status", "summary", "inFlightBytes"] == 114_353_504_256)
+            #expect(r.desired.composite?.object[path: "status", "resolved", "commit"] == .string(Lifecycle.commit))
+            #expect(r.results.isEmpty)
+        }),
+    Case(
+        name: "ServiceAccountReadyJobComposed",
+        reason: "Once the hydration ServiceAccount's Object is Ready, the Job is composed beside the report objects.",
+        request: Fixtures.request(
+            Fixtures.modelCache(), clusters: [gpuEast], observed: ["hydrate-sa-gpu-east": Lifecycle.readyAccount]),
+        check: { r in
+            #expect(
+                r.desired.resources.keys.sorted()
+                    == (["hydrate-gpu-east", "pvc-gpu-east"] + Lifecycle.reportKeys("gpu-east")).sorted())
+            #expect(manifest(r, "hydrate-gpu-east")?[path: "metadata", "name"] == .string(jobName))
+            #expect(r.desired.resources["hydrate-sa-gpu-east"]?.ready == .ready)
+        }),
+    Case(
+        name: "JobCompleteReportNotArrived",
+        reason:
+            "Complete=True on the Job alone is not Ready: the cluster waits for the hydrator's report, and the Job and "
+            + "its report objects stay in desired state.",
+        request: Fixtures.request(
+            Fixtures.modelCache(
+                status: Fixtures.status([("gpu-east", "Hydrating")], artifactReady: ("False", "Hydrating"))),
+            clusters: [gpuEast],
+            observed: [
+                "pvc-gpu-east": Fixtures.claim(phase: "Bound"), "hydrate-sa-gpu-east": Lifecycle.readyAccount,
+                "hydrate-gpu-east": Lifecycle.observedJob(firstJob, ("Complete", "Completed", "done")),
+                "report-gpu-east": Lifecycle.observedReport(nil),
+            ]),
+        check: { r in
+            #expect(statusClusters(r).first?["phase"] == "Hydrating")
+            #expect(
+                statusClusters(r).first?["message"]
+                    == .string("Job \(jobName) on gpu-east completed; waiting for the hydrator's report"))
+            #expect(statusClusters(r).first?["staged"] == nil)
+            #expect(
+                r.desired.resources.keys.sorted()
+                    == (["hydrate-gpu-east", "pvc-gpu-east"] + Lifecycle.reportKeys("gpu-east")).sorted())
+            #expect(r.desired.composite?.ready == .notReady)
+        }),
+    Case(
+        name: "LegacyJobCompleteIsReady",
+        reason:
+            "A Job of the previous release (labelled by revision only) writes no report: its completion stages the "
+            + "source as before, so upgrading never re-downloads.",
+        request: Fixtures.request(
+            Fixtures.modelCache(
+                status: Fixtures.status([("gpu-east", "Hydrating")], artifactReady: ("False", "Hydrating"))),
+            clusters: [gpuEast],
+            observed: [
+                "pvc-gpu-east": Fixtures.claim(phase: "Bound"),
+                "hydrate-gpu-east": Lifecycle.observedJob(Lifecycle.legacyJob(), ("Complete", "Completed", "done")),
+            ]),
+        check: { r in
+            #expect(statusClusters(r).first?["phase"] == "Ready")
+            #expect(statusClusters(r).first?["staged"] == .string(Lifecycle.qwen.identity))
+            #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
+        }),
+    Case(
         name: "BoundAndCompleteIsReady",
-        reason: "A completed Job on a bound claim makes the cluster Ready and the Job is dropped.",
+        reason:
+            "The current Job's Complete report naming a commit makes the cluster Ready at that commit, pins the "
+            + "source, and the Job and its report objects leave desired state.",
         request: Fixtures.request(
             Fixtures.modelCache(
                 status: Fixtures.status([("gpu-east", "Hydrating")], artifactReady: ("False", "Hydrating"))),
@@ -165,8 +252,13 @@ let modelCacheCases: [Case] = [
             observed: [
                 "pvc-gpu-east": Fixtures.claim(phase: "Bound"),
                 "hydrate-gpu-east": Lifecycle.observedJob(firstJob, ("Complete", "Completed", "done")),
+                "report-gpu-east": Lifecycle.completeReport(firstJob),
             ]),
         check: { r in
+            #expect(statusClusters(r).first?["staged"] == .string(Lifecycle.pinned()))
+            #expect(statusClusters(r).first?["stagedAt"] == "2026-12-06T08:20:00Z")
+            #expect(r.desired.composite?.object[path: "status", "resolved", "commit"] == .string(Lifecycle.commit))
+            #expect(r.desired.composite?.object[path: "status", "summary", "stagedBytes"] == 152_471_339_008)
             #expect(r.desired.resources.keys.sorted() == ["pvc-gpu-east"])
             #expect(r.desired.resources["pvc-gpu-east"]?.ready == .ready)
             #expect(statusClusters(r).first?["phase"] == "Ready")
@@ -208,7 +300,7 @@ let modelCacheCases: [Case] = [
                     [("gpu-east", "Ready", Lifecycle.qwen.identity)], artifactReady: ("True", "Staged"))),
             clusters: [gpuEast],
             observed: [
-                "pvc-gpu-east": Fixtures.claim(phase: "Bound"),
+                "pvc-gpu-east": Fixtures.claim(phase: "Bound"), "hydrate-sa-gpu-east": Lifecycle.readyAccount,
                 "hydrate-gpu-east": Lifecycle.observedJob(firstJob, ("Complete", "Completed", "old")),
             ]),
         check: { r in
@@ -219,7 +311,8 @@ let modelCacheCases: [Case] = [
             let name = job?[path: "metadata", "name"]?.stringValue
             #expect(name != nil && name != jobName)
             let env = job?[path: "spec", "template", "spec", "containers"]?.listValue?.first?["env"]?.listValue ?? []
-            #expect(job?[path: "metadata", "labels", CacheStaging.revisionLabel] == .string(Lifecycle.qwenV2.directory))
+            #expect(job?[path: "metadata", "labels", CacheStaging.revisionLabel] == nil, "not pinned yet")
+            #expect(env.first { $0["name"] == "MODELCACHE_SOURCE" }?["value"] == .string(Lifecycle.qwenV2.identity))
             #expect(env.first { $0["name"] == "MODELCACHE_KEEP" }?["value"] == .string(Lifecycle.qwen.directory))
             #expect(cond(r, "ArtifactReady")?.reason == "Updating")
             #expect(
@@ -267,22 +360,30 @@ let modelCacheCases: [Case] = [
             observed: [
                 "pvc-gpu-east": Fixtures.claim(phase: "Bound"), "pvc-gpu-west": Fixtures.claim(phase: "Bound"),
                 "hydrate-gpu-east": Lifecycle.observedJob(firstJob, ("Complete", "Completed", "ok")),
+                "report-gpu-east": Lifecycle.completeReport(firstJob),
                 "hydrate-gpu-west": Lifecycle.observedJob(firstJob),
             ]),
         check: { r in
             #expect(cond(r, "ArtifactReady")?.reason == "Partial")
             #expect(r.desired.composite?.object[path: "status", "summary", "ready"] == "1/2")
             #expect(r.desired.composite?.ready == .notReady)
-            #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-west", "pvc-gpu-east", "pvc-gpu-west"])
+            #expect(
+                r.desired.resources.keys.sorted()
+                    == (["hydrate-gpu-west", "pvc-gpu-east", "pvc-gpu-west"] + Lifecycle.reportKeys("gpu-west"))
+                    .sorted())
         }),
     Case(
         name: "TokenCopiedByReference",
         reason: "A gated model's token reaches the Job through a provider-side copy; its value never appears.",
         request: Fixtures.request(
             Fixtures.modelCache(spec: tokenSpec()), clusters: [gpuEast],
-            required: ["token-secret": [tokenSecret(["HF_TOKEN": .string(secretValue)])]]),
+            required: ["token-secret": [tokenSecret(["HF_TOKEN": .string(secretValue)])]],
+            observed: ["hydrate-sa-gpu-east": Lifecycle.readyAccount]),
         check: { r in
-            #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-east", "pvc-gpu-east", "token-gpu-east"])
+            #expect(
+                r.desired.resources.keys.sorted()
+                    == (["hydrate-gpu-east", "pvc-gpu-east", "token-gpu-east"] + Lifecycle.reportKeys("gpu-east"))
+                    .sorted())
             let token = r.desired.resources["token-gpu-east"]?.object
             #expect(
                 token?[path: "spec", "references"] == [
@@ -308,9 +409,12 @@ let modelCacheCases: [Case] = [
         reason:
             "Without the Secret on the control plane, the Job reads it on the workload cluster (the proposal's convention).",
         request: Fixtures.request(
-            Fixtures.modelCache(spec: tokenSpec()), clusters: [gpuEast], required: ["token-secret": []]),
+            Fixtures.modelCache(spec: tokenSpec()), clusters: [gpuEast], required: ["token-secret": []],
+            observed: ["hydrate-sa-gpu-east": Lifecycle.readyAccount]),
         check: { r in
-            #expect(r.desired.resources.keys.sorted() == ["hydrate-gpu-east", "pvc-gpu-east"])
+            #expect(
+                r.desired.resources.keys.sorted()
+                    == (["hydrate-gpu-east", "pvc-gpu-east"] + Lifecycle.reportKeys("gpu-east")).sorted())
             #expect(cond(r, "ArtifactReady")?.reason == "Hydrating")
             #expect(!r.results.contains { $0.reason == "TokenSecretMissing" })
         }),

@@ -176,12 +176,15 @@ let invalidSpecs: [Invalid] = [
     func inputSettings() {
         let r = Composer().run(
             Fixtures.request(
-                Fixtures.modelCache(), clusters: [gpuEast],
+                Fixtures.modelCache(), clusters: [gpuEast], observed: ["hydrate-sa-gpu-east": Lifecycle.readyAccount],
                 input: [
                     "apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input",
                     "remoteNamespace": "models", "hydrationImage": "registry.example/hf:1",
                     "jobTTLSeconds": 60,
                 ]))
+        for key in Lifecycle.reportKeys("gpu-east") {
+            #expect(manifest(r, key)?[path: "metadata", "namespace"] == "models", "\(key)")
+        }
         let job = manifest(r, "hydrate-gpu-east")
         #expect(job?[path: "metadata", "namespace"] == "models")
         #expect(job?[path: "spec", "ttlSecondsAfterFinished"] == 60)
@@ -230,7 +233,7 @@ let invalidSpecs: [Invalid] = [
                 Fixtures.modelCache(spec: s), clusters: [gpuEast],
                 required: ["token-secret": [tokenSecret(["EVIL_KEY": "eA=="])]].mapValues {
                     $0.map { with($0, "metadata", ["name": "evil-secret", "namespace": "ml-team"]) }
-                }))
+                }, observed: ["hydrate-sa-gpu-east": Lifecycle.readyAccount]))
         let container = try #require(
             manifest(r, "hydrate-gpu-east")?[path: "spec", "template", "spec", "containers"]?.listValue?.first)
         let text = (container["command"]?.canonicalJSON() ?? "") + (container["args"]?.canonicalJSON() ?? "")
@@ -248,9 +251,12 @@ let invalidSpecs: [Invalid] = [
         let clusters = (0..<1000).map { Fixtures.cluster(String(format: "gpu-%04d", $0)) }
         let request = Fixtures.request(Fixtures.modelCache(), clusters: clusters.reversed())
         let r = Composer().run(request)
-        // Every claim, and Jobs for the first wave only.
+        // Every claim, and the ServiceAccounts of the first wave only (its Jobs wait for them).
         #expect(r.desired.resources.keys.filter { $0.hasPrefix("pvc-") }.count == 1000)
-        #expect(r.desired.resources.keys.filter { $0.hasPrefix("hydrate-") }.count == Settings().maxParallelHydrations)
+        #expect(r.desired.resources.keys.filter { $0.hasPrefix("report-") }.isEmpty)
+        #expect(
+            r.desired.resources.keys.filter { $0.hasPrefix("hydrate-sa-") }.count == Settings().maxParallelHydrations)
+        #expect(r.desired.resources.keys.filter { isJobKey($0) }.isEmpty)
         #expect(statusClusters(r).count == 1000)
         #expect(statusClusters(r).last?["message"] == "Queued: at most 256 hydration Jobs run at once")
         #expect(statusClusters(r).first?["name"] == "gpu-0000")
@@ -272,12 +278,15 @@ let invalidSpecs: [Invalid] = [
                         ("c-1", "Pending"), ("c-2", "Pending"), ("c-3", "Pending"), ("c-4", "Hydrating"),
                     ])),
                 clusters: clusters,
-                observed: ["hydrate-c-4": Lifecycle.observedJob(firstJob), "pvc-c-4": Fixtures.claim(phase: "Bound")],
+                observed: [
+                    "hydrate-c-4": Lifecycle.observedJob(firstJob), "pvc-c-4": Fixtures.claim(phase: "Bound"),
+                    "hydrate-sa-c-1": Lifecycle.readyAccount,
+                ],
                 input: [
                     "apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input", "maxParallelHydrations": 2,
                 ]))
         #expect(
-            r.desired.resources.keys.filter { $0.hasPrefix("hydrate-") }.sorted() == ["hydrate-c-1", "hydrate-c-4"])
+            r.desired.resources.keys.filter { isJobKey($0) }.sorted() == ["hydrate-c-1", "hydrate-c-4"])
         #expect(
             statusClusters(r).map { $0["phase"]?.stringValue ?? "" } == ["Pending", "Pending", "Pending", "Hydrating"])
         #expect(statusClusters(r)[1]["message"] == "Queued: at most 2 hydration Jobs run at once")

@@ -54,6 +54,6 @@ import Testing
         let r = w.reconcile()
         let keep = manifest(r, "hydrate-gpu-east")?[path: "spec", "template", "spec", "containers"]?.listValue?.first?[
             "env"]?.listValue?.first { $0["name"]?.stringValue == "MODELCACHE_KEEP" }?["value"]?.stringValue
-        #expect(keep == [Lifecycle.qwen.directory, Self.a, Self.b].sorted().joined(separator: " "))
+        #expect(keep == [revisionDirectory(Lifecycle.pinned()), Self.a, Self.b].sorted().joined(separator: " "))
     }
 }

@@ -95,7 +95,7 @@ let tokenCases: [TokenCase] = [
         let r = Composer().run(
             Fixtures.request(
                 Fixtures.modelCache(spec: gatedSpec(key: c.key)), clusters: [gpuEast],
-                required: ["token-secret": c.answer]))
+                required: ["token-secret": c.answer], observed: ["hydrate-sa-gpu-east": Lifecycle.readyAccount]))
         #expect(!r.isFatal, "\(r.results)")
         #expect(cond(r, "ArtifactReady")?.reason == c.artifactReady, "\(c.name): \(c.reason)")
         #expect((r.desired.resources["token-gpu-east"] != nil) == c.copied, "\(c.name): \(c.reason)")
@@ -126,7 +126,9 @@ let tokenCases: [TokenCase] = [
             Fixtures.request(
                 Fixtures.modelCache(spec: gatedSpec(key: c.key)), clusters: [gpuEast],
                 required: ["token-secret": c.answer],
-                observed: ["pvc-gpu-east": Fixtures.claim(phase: "Bound")]))
+                observed: [
+                    "pvc-gpu-east": Fixtures.claim(phase: "Bound"), "hydrate-sa-gpu-east": Lifecycle.readyAccount,
+                ]))
         let message = statusClusters(bound).first?["message"]?.stringValue ?? ""
         #expect(message.contains(c.messageSays ?? "<none>"), "\(c.name): \(message)")
     }

@@ -47,11 +47,16 @@ struct WorkloadShape: CustomTestStringConvertible, Sendable {
             required["cache"] = [Workloads.cache(phases: [("gpu-east", "Ready")])]
         } else if pipeline > 1 {
             // The automatic cache: the Job the first reconcile composes, observed complete.
-            let first = Composer().run(Fixtures.request(Workloads.replica(workers: workers), required: required))
+            let first = Composer().run(
+                Fixtures.request(
+                    Workloads.replica(workers: workers), required: required,
+                    observed: ["cache-hydrate-sa": Lifecycle.readyAccount]))
             var job = manifest(first, "cache-hydrate") ?? [:]
+            let report = Lifecycle.completeReport(job)
             job["status"] = ["conditions": [["type": "Complete", "status": "True", "reason": "Done", "message": ""]]]
             observed = [
                 "cache-pvc": Fixtures.claim(phase: "Bound"), "cache-hydrate": Fixtures.observedObject(job, ready: true),
+                "cache-report": report,
             ]
         }
         return Composer().run(

@@ -287,10 +287,14 @@ func engineOf(_ template: Value?) -> Value? {
             pipeline: 2, args: ["--model", "Qwen/Qwen2.5-7B-Instruct", "--tensor-parallel-size=4"],
             env: [["name": "HF_TOKEN", "valueFrom": ["secretKeyRef": ["name": "hf", "key": "token"]]]])
         let first = compose.run(
-            Fixtures.request(Workloads.replica(workers: workers), required: ["cluster": [Fixtures.cluster("gpu-east")]])
+            Fixtures.request(
+                Workloads.replica(workers: workers), required: ["cluster": [Fixtures.cluster("gpu-east")]],
+                observed: ["cache-hydrate-sa": Lifecycle.readyAccount])
         )
         #expect(
-            first.desired.resources.keys.sorted() == ["cache-hydrate", "cache-pvc"], "workload waits for the cache")
+            first.desired.resources.keys.sorted()
+                == (["cache-hydrate", "cache-pvc"] + Lifecycle.automaticReportKeys).sorted(),
+            "workload waits for the cache")
         let claim = manifest(first, "cache-pvc")
         #expect(claim?[path: "spec", "storageClassName"] == "fast-rwx")
         #expect(claim?[path: "spec", "resources", "requests", "storage"] == "300Gi")
@@ -310,6 +314,7 @@ func engineOf(_ template: Value?) -> Value? {
                 observed: [
                     "cache-pvc": Fixtures.claim(phase: "Bound"),
                     "cache-hydrate": Lifecycle.observedJob(job!, ("Complete", "Done", "")),
+                    "cache-report": Lifecycle.completeReport(job!),
                 ]))
         #expect(ready.desired.resources.keys.sorted() == ["cache-pvc", "service", "workload"])
         let leader = engineOf(manifest(ready, "workload")?[path: "spec", "leaderWorkerTemplate", "leaderTemplate"])
@@ -319,7 +324,12 @@ func engineOf(_ template: Value?) -> Value? {
                 "--pipeline-parallel-size=2",
             ])
         #expect(ready.desired.composite?.object[path: "status", "cache", "source"] == "hf://Qwen/Qwen2.5-7B-Instruct")
-        #expect(ready.desired.composite?.object[path: "status", "cache", "staged"] == "hf://Qwen/Qwen2.5-7B-Instruct")
+        #expect(
+            ready.desired.composite?.object[path: "status", "cache", "staged"]
+                == .string(Lifecycle.pinned(ArtifactSource(repo: "Qwen/Qwen2.5-7B-Instruct", revision: nil))))
+        #expect(
+            ready.desired.composite?.object[path: "status", "cache", "resolved", "commit"]
+                == .string(Lifecycle.commit(for: "hf://Qwen/Qwen2.5-7B-Instruct")))
     }
 
     @Test(

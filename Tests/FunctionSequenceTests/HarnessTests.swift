@@ -46,7 +46,7 @@ import Testing
         let claim = w.remotes[Build.providerConfig("gpu-east")]?.claims.values.first
         let onDisk = Set(claim?.dirs.values.map(\.identity) ?? [])
         #expect(
-            onDisk == ["hf://\(Build.repo)@v2", "hf://\(Build.repo)@v3"],
+            onDisk == [w.pinned("hf://\(Build.repo)@v2"), w.pinned("hf://\(Build.repo)@v3")],
             "the v3 Job pruned v1 and kept v2, staged and mounted when it started")
         #expect(w.step < 20)
         w.expectNoViolations()

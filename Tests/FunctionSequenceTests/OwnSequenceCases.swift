@@ -87,7 +87,8 @@ import Testing
         w.add(.cache("flaky"), spec: Build.cacheSpec())
         w.run(until: "the cluster is Failed") { $0.entry(cache: "flaky", cluster: "gpu-east")?["phase"] == "Failed" }
         #expect(
-            w.entry(cache: "flaky", cluster: "gpu-east")?["message"]?.stringValue?.contains("BackoffLimitExceeded")
+            w.entry(cache: "flaky", cluster: "gpu-east")?["message"]?.stringValue?.contains(
+                "failed with exit code 1 (Transient)")
                 == true)
         w.step(2 * w.ttlSteps + 2)
         #expect(w.entry(cache: "flaky", cluster: "gpu-east")?["phase"] == "Failed")
@@ -139,7 +140,8 @@ import Testing
         w.run(until: "the rollout to 1.5B starts") { $0.rollingOut("gang", on: "gpu-east") }
         w.setSpec(.replica("gang"), gang("Qwen/Qwen2.5-3B-Instruct"))
         w.run(until: "3B serves and the rollout is over") {
-            $0.xrs[.replica("gang")]?.status[path: "cache", "staged"] == "hf://Qwen/Qwen2.5-3B-Instruct"
+            $0.xrs[.replica("gang")]?.status[path: "cache", "staged"]
+                == .string($0.pinned("hf://Qwen/Qwen2.5-3B-Instruct"))
                 && !$0.rollingOut("gang", on: "gpu-east") && $0.xrs[.replica("gang")]?.isReady == true
         }
         w.expectNone(.podMountsCompleteRevision)

@@ -79,6 +79,16 @@ struct RemoteJob {
     var finishedAt: Int?
     /// Its `Complete` or `Failed` condition once finished.
     var condition: Value?
+    /// The commit it stages (nil for a Job of the previous release, which writes no report).
+    var commit: String?
+    /// The ConfigMap it writes its report into, in its namespace.
+    var reportConfigMap: String?
+    /// The source identity as the Job was given it (`MODELCACHE_SOURCE`), for its report.
+    var source: String = ""
+    /// The step its run started.
+    var startedAt = 0
+    /// The exit code it ended with, when it failed.
+    var exitCode: Int?
 }
 
 /// A set of pods of one template (a ReplicaSet, or an LWS revision).

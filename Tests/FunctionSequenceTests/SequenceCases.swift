@@ -20,7 +20,7 @@ import Testing
         w.run(until: "the rollout to v2 starts") { $0.rollingOut("solo", on: "gpu-east") }
         w.setSpec(.cache("qwen-2-5"), Build.cacheSpec(revision: "v3"))
         w.run(until: "v3 serves and the rollout is over") {
-            $0.entry(cache: "qwen-2-5", cluster: "gpu-east")?["staged"]?.stringValue == Self.v3
+            $0.entry(cache: "qwen-2-5", cluster: "gpu-east")?["staged"]?.stringValue == $0.pinned(Self.v3)
                 && !$0.rollingOut("solo", on: "gpu-east") && $0.xrs[.replica("solo")]?.isReady == true
         }
         w.expectNone(.podMountsCompleteRevision)
@@ -60,7 +60,7 @@ import Testing
         w.run(until: "the cluster is Failed") { $0.entry(cache: "missing", cluster: "gpu-east")?["phase"] == "Failed" }
         w.step(2 * w.ttlSteps + 2)
         #expect(w.entry(cache: "missing", cluster: "gpu-east")?["phase"] == "Failed")
-        #expect(w.entry(cache: "missing", cluster: "gpu-east")?[path: "failure", "reason"] == "PodFailurePolicy")
+        #expect(w.entry(cache: "missing", cluster: "gpu-east")?[path: "failure", "reason"] == "NotFound")
         w.expectNoViolations()
     }
 
@@ -78,7 +78,7 @@ import Testing
         }
         w.setSpec(.deployment("qwen"), Build.deploymentSpec(cache: "qwen-large"))
         w.run(until: "the replica serves from qwen-large") {
-            $0.entry(cache: "qwen-large", cluster: "gpu-east")?["staged"]?.stringValue == "hf://\(large)"
+            $0.entry(cache: "qwen-large", cluster: "gpu-east")?["staged"]?.stringValue == $0.pinned("hf://\(large)")
                 && $0.readyClusters(of: "qwen") == ["gpu-east"] && !$0.rollingOut("qwen-gpu-east", on: "gpu-east")
         }
         // Once the rollout is over, only the new cache's Usage is left.
@@ -121,7 +121,7 @@ extension World {
             w.setSpec(.cache("qwen-2-5"), Build.cacheSpec(revision: revision))
             w.run(until: "\(revision) serves and the rollout is over", sourceLocation: sourceLocation) {
                 $0.entry(cache: "qwen-2-5", cluster: "gpu-east")?["staged"]?.stringValue
-                    == "hf://\(Build.repo)@\(revision)" && !$0.rollingOut("solo", on: "gpu-east")
+                    == $0.pinned("hf://\(Build.repo)@\(revision)") && !$0.rollingOut("solo", on: "gpu-east")
                     && $0.xrs[.replica("solo")]?.isReady == true
             }
         }

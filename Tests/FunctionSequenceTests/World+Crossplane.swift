@@ -205,6 +205,9 @@ extension World {
                 w.podSets.append(PodSet(template: template, startedAt: step))
             }
             remote.workloads[name] = w
+        case "ConfigMap":
+            // The report ConfigMap's Object observes and creates, never updates: what the Job wrote stays.
+            if remote.others["ConfigMap/\(name)"] == nil { remote.others["ConfigMap/\(name)"] = manifest }
         default:
             remote.others["\(manifest["kind"]?.stringValue ?? "")/\(name)"] = manifest
         }
@@ -218,11 +221,23 @@ extension World {
         func env(_ n: String) -> String? {
             container?["env"]?.listValue?.first { $0["name"]?.stringValue == n }?["value"]?.stringValue
         }
-        let identity = env("MODELCACHE_SOURCE") ?? ""
+        let repo = env("MODEL_REPO") ?? ""
+        let source = env("MODELCACHE_SOURCE") ?? (env("MODEL_REVISION").map { "hf://\(repo)@\($0)" } ?? "hf://\(repo)")
         let claim =
             spec?["volumes"]?.listValue?.first?[path: "persistentVolumeClaim", "claimName"]?.stringValue ?? ""
-        // The directory the program writes: the Job's revision label (the function computes the same name).
-        let dir = manifest[path: "metadata", "labels", "modelplane.ai/cache-revision"]?.stringValue ?? ""
+        // The hydrator resolves the source to a commit (the pinned one when the Job carries it) and
+        // writes that commit's directory; a Job of the previous release writes MODEL_DIR.
+        let labels = manifest[path: "metadata", "labels"]
+        let legacy = labels?[CacheStaging.intentLabel] == nil
+        let pinnedDir = labels?[CacheStaging.revisionLabel]?.stringValue
+        let commit =
+            legacy
+            ? nil
+            : env("MODELCACHE_COMMIT") ?? pinnedDir.flatMap { resolvedDirs[$0] } ?? clusterCommits[cluster(pc)]
+                ?? self.commit(for: source)
+        let identity = commit.map { ResolvedPin.identity(of: source, at: $0) } ?? source
+        let dir = commit == nil ? env("MODEL_DIR") ?? "" : revisionDirectory(identity)
+        if let commit { resolvedDirs[dir] = commit }
         let size = remote.claims[claim]?.manifest[path: "spec", "resources", "requests", "storage"]?.stringValue ?? ""
         let gib = Int64(size.dropLast(2)) ?? 0
         let o = xrs[owner]
@@ -242,13 +257,29 @@ extension World {
             JobRun(
                 cluster: cluster(pc), name: name, identity: identity, claim: claim, claimGiB: gib,
                 run: jobCreations["\(pc)/\(name)"]!))
-        // The program exits at once when the marker already holds this source.
+        // The hydrator exits at once when the marker already holds this identity.
         if let d = remote.claims[claim]?.dirs[dir], d.complete, d.identity == identity { outcome = .complete() }
-        return RemoteJob(
+        var job = RemoteJob(
             manifest: manifest, outcome: outcome, claim: claim, dir: dir, identity: identity,
-            keep: (env("MODELCACHE_KEEP") ?? "").split(separator: " ").map(String.init),
-            generation: Int64(env("MODELCACHE_EPOCH")?.split(separator: ".").first ?? "") ?? 0, owner: owner,
+            keep: (env("MODELCACHE_KEEP") ?? env("KEEP_DIRS") ?? "").split(separator: " ").map(String.init),
+            generation: Self.epoch(env("MODELCACHE_EPOCH"), legacy: env("MODEL_GENERATION")), owner: owner,
             fingerprint: fingerprint)
+        if !legacy {
+            (job.commit, job.source, job.startedAt) = (commit, source, step)
+            job.reportConfigMap = env("MODELCACHE_REPORT_CONFIGMAP") ?? Self.reportConfigMap(owner: owner)
+        }
+        return job
+    }
+
+    /// The staging epoch `<generation>.<n>` as one comparable number (a bare generation is `<g>.0`).
+    static func epoch(_ epoch: String?, legacy: String?) -> Int64 {
+        let parts = (epoch ?? legacy ?? "0").split(separator: ".").map { Int64($0) ?? 0 }
+        return (parts.first ?? 0) * 1_000_000 + (parts.count > 1 ? parts[1] : 0)
+    }
+
+    /// The report ConfigMap of the cache `owner` composes (hydrator.md §4's remote name).
+    static func reportConfigMap(owner: XRID) -> String {
+        childName(owner.kind == .cache ? "modelcache" : "modelreplica", Build.namespace, owner.name, "report")
     }
 
     /// Deletes one composed resource that left desired state; answers the claims deleted.

@@ -45,6 +45,7 @@ extension World {
     mutating func advanceJob(_ name: String, _ r: inout Remote, pc: String) {
         var job = r.jobs[name]!
         if let finished = job.finishedAt {
+            if step - finished == reportLagSteps { writeReport(job, name: name, &r) }  // the last report, late
             if step - finished >= ttlSteps { r.jobs[name] = nil }  // Kubernetes' TTL controller
             return
         }
@@ -52,6 +53,7 @@ extension World {
         defer {
             r.jobs[name] = job
             r.claims[job.claim] = claim
+            if job.finishedAt == nil || reportLagSteps == 0 { writeReport(job, name: name, &r) }
         }
         job.age += 1
         var dir = claim.dirs[job.dir] ?? RevisionDir(identity: job.identity, complete: false, generation: 0)
@@ -76,6 +78,7 @@ extension World {
             job.condition = ["type": "Complete", "status": "True", "reason": "Completed", "message": ""]
         case .fail(let code, let after):
             guard job.age >= after else { return }
+            job.exitCode = code
             // The Job's own podFailurePolicy decides: a FailJob rule on the exit code fails it at once;
             // any other code is retried until the backoff limit is exhausted (`after` steps in all).
             let rules = job.manifest[path: "spec", "podFailurePolicy", "rules"]?.listValue ?? []
@@ -102,6 +105,49 @@ extension World {
             }
         }
         job.finishedAt = step
+    }
+
+    /// The hydrator's report (hydrator.md §4) of `job`, written into its ConfigMap when that
+    /// exists: Downloading with progress while it runs, then Complete with the commit, or Failed
+    /// with the exit code and its reason. A Job of the previous release writes none.
+    func writeReport(_ job: RemoteJob, name: String, _ r: inout Remote) {
+        guard let commit = job.commit, let configMap = job.reportConfigMap,
+            var cm = r.others["ConfigMap/\(configMap)"]
+        else { return }
+        let total: Int64 = 16 << 30
+        var report: Value = [
+            "version": 1, "job": .string(name), "source": .string(job.source), "commit": .string(commit),
+            "dir": .string(job.dir), "totalBytes": .int(total), "files": 8, "verifiedFiles": 0,
+            "startedAt": .string(Self.time(job.startedAt)), "updatedAt": .string(Self.time(step)),
+        ]
+        switch job.condition?["type"]?.stringValue {
+        case "Complete":
+            report["phase"] = "Complete"
+            (report["doneBytes"], report["filesDone"], report["verifiedFiles"]) = (.int(total), 8, 8)
+            report["completedAt"] = .string(Self.time(step))
+        case "Failed":
+            let code = job.exitCode ?? 1
+            let reasons = [2: "BadInput", 10: "NotFound", 11: "DoesNotFit", 12: "ChecksumMismatch"]
+            report["phase"] = "Failed"
+            report["completedAt"] = .string(Self.time(step))
+            report["failure"] = [
+                "code": .int(Int64(code)), "reason": .string(reasons[code] ?? "Transient"), "message": "",
+            ]
+        default:
+            let done = min(total, Int64(job.age) * (2 << 30))
+            report["phase"] = "Downloading"
+            (report["doneBytes"], report["filesDone"]) = (.int(done), .int(Int64(job.age)))
+            report["bytesPerSecond"] = .int(200 << 20)
+        }
+        cm["data"] = ["report.json": .string(report.canonicalJSON())]
+        r.others["ConfigMap/\(configMap)"] = cm
+    }
+
+    /// An RFC 3339 time for `step` (a step is a minute).
+    static func time(_ step: Int) -> String {
+        let s = max(0, step)
+        let (h, m) = (s / 60 % 24, s % 60)
+        return "2026-12-06T\(h < 10 ? "0" : "")\(h):\(m < 10 ? "0" : "")\(m):00Z"
     }
 
     // MARK: - Observing remote objects
@@ -143,6 +189,11 @@ extension World {
             }
             o["status"] = status
             return (o, isAvailable)
+        case "ConfigMap":
+            // The report ConfigMap's readiness query: true once the report says Complete or Failed.
+            guard let o = r.others["ConfigMap/\(name)"] else { return (nil, false) }
+            let report = o[path: "data", "report.json"]?.stringValue ?? ""
+            return (o, report.contains(#""phase":"Complete""#) || report.contains(#""phase":"Failed""#))
         default:
             guard let o = r.others["\(manifest["kind"]?.stringValue ?? "")/\(name)"] else { return (nil, false) }
             return (o, true)

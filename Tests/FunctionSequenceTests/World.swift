@@ -6,9 +6,15 @@
 // deleting what left it, writing the XR status after the XRD's structural
 // pruning), provider-kubernetes (Objects create, update and observe remote
 // objects; missing remote objects of desired Objects are created again) and
-// Kubernetes on each workload cluster (claims bind, hydration Jobs run, write
-// revision directories, prune like the hydration program and end Complete or
-// Failed with an exit code, the Job TTL removes finished Jobs, Deployments and
+// Kubernetes on each workload cluster (claims bind, hydration Jobs run like the
+// hydrator: resolve the source to a commit (`commits`; the pinned one when the Job
+// carries it), write the revision directory of that commit, report Resolving,
+// Downloading with progress, then Complete with the commit or Failed with the exit
+// code and reason into the report ConfigMap (`reportLagSteps` delays the last
+// report), prune like the hydrator and end Complete or Failed with an exit code; a
+// Job of the previous release (no intent label) writes no report; the Job TTL
+// removes finished Jobs; ServiceAccounts and the other report objects exist once
+// created, so a Job's ServiceAccount is Ready at the next reconcile; Deployments and
 // LeaderWorkerSets roll out and keep old pods until the new ones are available).
 // After every step the invariants in Invariants.swift are checked and every
 // violation is recorded with its step and object.
@@ -150,6 +156,22 @@ struct World {
     var permanentFailures: [String: (step: Int, job: String, why: String, fingerprint: String)] = [:]
     /// Creations per `<provider config>/<Job name>`.
     var jobCreations: [String: Int] = [:]
+    /// The commit the hub resolves each source identity to now (default: a digest of the identity);
+    /// set one to move a branch.
+    var commits: [String: String] = [:]
+    /// Every commit resolved so far, by the revision directory it names (what a pinned Job's
+    /// `cache-revision` label points at).
+    var resolvedDirs: [String: String] = [:]
+    /// The commit an unpinned Job on a cluster resolves, by cluster name, over `commits` (a cluster
+    /// that resolved in parallel while a branch moved).
+    var clusterCommits: [String: String] = [:]
+    /// Steps a finished Job's last report (Complete or Failed) takes to reach its ConfigMap
+    /// (0: the same step; it may lag to show a Job Complete whose report has not arrived).
+    var reportLagSteps = 0
+    /// The commit the hub resolves `identity` to now.
+    func commit(for identity: String) -> String { commits[identity] ?? shortDigest(identity, length: 40) }
+    /// What `staged` reads once `source` (an identity) is staged at the commit the hub resolves it to now.
+    func pinned(_ source: String) -> String { ResolvedPin.identity(of: source, at: commit(for: source)) }
 
     /// A world of `clusters`.
     init(clusters: [Value]) {

@@ -33,8 +33,8 @@ struct AnsweringTests {
         #expect(!response.results.contains { $0.severity == .fatal })
         #expect(
             response.desired.resources.keys.sorted() == [
-                "hydrate-gpu-east", "hydrate-gpu-west", "pvc-gpu-east", "pvc-gpu-west",
-            ])
+                "hydrate-sa-gpu-east", "hydrate-sa-gpu-west", "pvc-gpu-east", "pvc-gpu-west",
+            ], "the Jobs wait for their ServiceAccounts (hydrator.md §4)")
         let claim = Value(response.desired.resources["pvc-gpu-east"]!.resource)
         #expect(claim[path: "spec", "forProvider", "manifest", "spec", "storageClassName"] == "fast-rwx")
         #expect(

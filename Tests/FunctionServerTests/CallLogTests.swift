@@ -38,6 +38,7 @@ struct CallLogTests {
         #expect(line["api"] as? String == "v1beta1" && line["tag"] as? String == "log-me")
         #expect(line["xrKind"] as? String == "ModelCache" && line["xrName"] as? String == "qwen-2-5")
         #expect(line["xrNamespace"] as? String == "ml-team")
+        // The claim and the hydration Job's ServiceAccount (the Job waits for it).
         #expect(line["composed"] as? Int == 2 && line["fatal"] as? Bool == false)
         #expect(line["requestBytes"] as? Int == bytes.count && line["responseBytes"] as? Int == answer.count)
         #expect(line["waitMs"] as? Double == 2.5)

@@ -53,7 +53,8 @@ def test_model_cache_call_composes_claim_and_job(server):
     _, stub = stub_for(server.address)
     rsp = stub.RunFunction(model_cache_request(["gpu-east", "gpu-west"]), timeout=10)
     assert not [r for r in rsp.results if r.severity == pb.SEVERITY_FATAL]
-    assert sorted(rsp.desired.resources) == ["hydrate-gpu-east", "hydrate-gpu-west", "pvc-gpu-east", "pvc-gpu-west"]
+    # The claims and each Job's ServiceAccount; the Jobs wait for them (hydrator.md §4).
+    assert sorted(rsp.desired.resources) == ["hydrate-sa-gpu-east", "hydrate-sa-gpu-west", "pvc-gpu-east", "pvc-gpu-west"]
     pvc = json_format.MessageToDict(rsp.desired.resources["pvc-gpu-east"].resource)
     manifest = pvc["spec"]["forProvider"]["manifest"]
     assert manifest["spec"]["storageClassName"] == "fast-rwx"
@@ -185,7 +186,8 @@ def test_sigterm_answers_every_call_received_before_it(start_server, attempt):
     assert code == 0
     assert elapsed < 30
     assert errors == [], f"calls received before SIGTERM failed: {errors}"
-    # Every call completed with a whole response (claims for all, Jobs for the first wave)...
+    # Every call completed with a whole response (claims for all, and for the first wave the
+    # ServiceAccount each Job waits on: hydrator.md §4)...
     assert results == [1000 + 256] * 16
     # ...including calls that had not finished when the signal arrived.
     assert done_at_signal < 16

@@ -209,9 +209,8 @@ def test_proposal_cache_renders_end_to_end(registry, tmp_path):  # noqa: F811
     # The storage class and size come from the cluster, as the proposal says.
     assert pvc["storageClassName"] == "cephfs-rwx"
     assert pvc["resources"]["requests"]["storage"] == "200Gi"
-    job = composed(docs, "hydrate-byo-us-east")["spec"]["forProvider"]["manifest"]
-    env = {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env["MODELCACHE_SOURCE"] == "hf://Qwen/Qwen2.5-0.5B-Instruct"
+    # The hydration Job's ServiceAccount comes first; the Job waits for it (hydrator.md §4).
+    assert composed(docs, "hydrate-sa-byo-us-east")["spec"]["forProvider"]["manifest"]["kind"] == "ServiceAccount"
 
 
 @needs_seed

@@ -20,7 +20,7 @@ from cel_rules import violations
 ROOT = Path(__file__).resolve().parents[2]
 CRDS_DIR = Path(os.environ.get("CRDS_DIR", ROOT.parent / "shared" / "crds"))
 K8S_VERSION = "1.33.0"
-CORE_GROUPS = {"v1", "apps/v1", "batch/v1", "apiextensions.k8s.io/v1"}
+CORE_GROUPS = {"v1", "apps/v1", "batch/v1", "apiextensions.k8s.io/v1", "rbac.authorization.k8s.io/v1"}
 
 
 def load_all(path):

@@ -129,29 +129,37 @@ public final class CacheStaging: Sendable {
     /// Job it replaces and the owner's generation, so a Job name never repeats an
     /// earlier attempt (an old completed Job still on the cluster can never pass
     /// for a new one, even when a source comes back after its revision was pruned).
-    public func newJobName(staged: String?, replacing: String?) -> String {
+    /// `pin` (the pinned commit and epoch, hydrator.md §2) enters the digest only when given.
+    public func newJobName(staged: String?, replacing: String?, pin: String? = nil) -> String {
         // The common cases, a first Job or one after this source was staged, are named once in init.
-        if (replacing ?? "").isEmpty {
+        if (replacing ?? "").isEmpty, (pin ?? "").isEmpty {
             if (staged ?? "").isEmpty { return firstJobName }
             if staged == identity { return restagedJobName }
         }
         return Self.jobName(
             owner: owner, identity: identity, staged: staged, retry: retry, replacing: replacing,
-            generation: generation)
+            generation: generation, pin: pin)
     }
 
     private static func jobName(
         owner: [String], identity: String, staged: String?, retry: String?,
-        replacing: String?, generation: Int64
+        replacing: String?, generation: Int64, pin: String? = nil
     ) -> String {
-        let seed = [identity, staged ?? "", retry ?? "", replacing ?? "", String(generation)].joined(separator: "\n")
-        return childName(owner + ["hydrate", shortDigest(seed, length: 6)])
+        var parts = [identity, staged ?? "", retry ?? "", replacing ?? "", String(generation)]
+        if let pin, !pin.isEmpty { parts.append(pin) }
+        return childName(owner + ["hydrate", shortDigest(parts.joined(separator: "\n"), length: 6)])
     }
 
     /// `metadata` of a remote object named `name`.
     static func metadata(_ name: String, _ settings: Settings, _ labels: Value) -> Value {
         ["name": .string(name), "namespace": .string(settings.remoteNamespace), "labels": labels]
     }
+
+    /// The metadata of an object named `name` on the workload cluster: the remote namespace and the cache's labels.
+    func remoteMetadata(_ name: String) -> Value { Self.metadata(name, settings, labels) }
+
+    /// The remote namespace everything of this cache lives in on a workload cluster.
+    var remoteNamespace: String { settings.remoteNamespace }
 
     /// The Object holding `claim` (from `claimManifest`) on one cluster. Clusters
     /// with the same storage class and size can share one claim manifest.

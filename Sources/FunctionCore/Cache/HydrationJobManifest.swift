@@ -20,7 +20,7 @@ extension CacheStaging {
         if let sent = job.sentManifest { return sent }
         let h = job.hydration?.settings.map { $0.over(settings.hydration) } ?? settings.hydration
         var metadata = Self.metadata(job.name, settings, labels)
-        metadata["labels"]?[Self.revisionLabel] = .string(directory)
+        for (label, value) in jobLabels(job) { metadata["labels"]?[label] = .string(value) }
         metadata["labels"]?[Self.attemptLabel] = .string(job.attempt)
         // Pods carry only what selects them, to keep 1,000-cluster responses small.
         let podLabels: Value = ["modelplane.ai/component": "hydrate", "modelplane.ai/cache": .string(claimName)]

@@ -78,6 +78,21 @@ struct CacheOutcome {
         self.updating = matched.filter { $0.report.phase == .updating }
     }
 
+    /// `status.summary.stagedBytes` and `inFlightBytes`: the staged revisions' sizes the clusters
+    /// latched from Complete reports, and the bytes the running Jobs still have to download.
+    var bytes: (staged: Int64, inFlight: Int64) {
+        var staged: Int64 = 0
+        var inFlight: Int64 = 0
+        for r in matched {
+            if let b = r.judged.stagedBytes { staged = staged.addingReportingOverflow(b).overflow ? .max : staged + b }
+            if let p = r.judged.progress {
+                let left = p.remainingBytes
+                inFlight = inFlight.addingReportingOverflow(left).overflow ? .max : inFlight + left
+            }
+        }
+        return (staged, inFlight)
+    }
+
     /// Whether at least one cluster matched and all matched ones are Ready.
     var allReady: Bool { !matched.isEmpty && readyCount == matched.count }
 
@@ -135,6 +150,9 @@ struct CacheOutcome {
         }
         for cluster in notes.keys.sorted() {
             let before = observed.clusters[cluster]?.message ?? ""
+            // A message cut to its status bound may have lost the note: the same message again is no news.
+            let now = reports.first { $0.cluster == cluster }?.report.message.map(statusMessage)
+            guard now != before else { continue }
             for note in notes[cluster]! where !before.contains(note) {
                 out.append(.warning(note, reason: "ClaimUnchanged"))
             }
@@ -153,7 +171,7 @@ struct CacheOutcome {
     private func updatesStarted(_ observed: ObservedCacheStatus) -> [FunctionResult] {
         var starts: [String: [String]] = [:]
         for r in matched {
-            if let staged = r.staged, staged != source, observed.clusters[r.cluster]?.source != source,
+            if let staged = r.staged, r.report.phase != .ready, observed.clusters[r.cluster]?.source != source,
                 r.report.phase != .failed
             {
                 starts[staged, default: []].append(r.cluster)

@@ -39,6 +39,8 @@ struct ClusterPlanner {
         let job: HydrationJob?
         /// Whether that Job is already observed (running or finished).
         let jobObserved: Bool
+        /// Whether that Job is one of the previous release (it writes no report, so no report objects).
+        var legacyJob = false
         /// The key of the claim Object on this cluster.
         let claimKey: ResourceKey
         /// The key of the hydration Job Object on this cluster.
@@ -77,11 +79,14 @@ struct ClusterPlanner {
         let stage = stager.stage(
             cluster: cluster.name, storageClass: rwx.storageClassName, sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB,
             claim: request.observed.resources[claimKey], job: request.observed.resources[jobKey],
-            previous: previous, hydration: { cluster.hydration }, keep: { consumers.revisions(on: cluster.name) })
-        return Plan(
+            report: request.observed.resources[ResourceKey.report(on: cluster.name)], previous: previous,
+            hydration: { cluster.hydration }, keep: { consumers.revisions(on: cluster.name) })
+        let plan = Plan(
             cluster: cluster.name, judged: stage.judged,
             target: Target(providerConfig: providerConfig, sizing: stage.sizing), job: stage.job,
             jobObserved: stage.jobObserved, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
+        plan.legacyJob = stage.legacyJob
+        return plan
     }
 
     /// The plan of a cluster nothing can be composed on (no provider config, or

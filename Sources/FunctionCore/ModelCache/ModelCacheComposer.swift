@@ -29,12 +29,21 @@ public struct ModelCacheComposer: KindComposer {
         // 2. The token: only whether it is usable; its value is never read into the output.
         let tokenProblem = spec.token.flatMap { Self.tokenProblem($0, namespace: xr.namespace, request: request) }
 
-        // 3. Per matched cluster, sorted by name: judge the phase, then compose.
+        // 3. Per matched cluster, sorted by name: judge the phase (against the pin: hydrator.md §2), then compose.
         let observed = ObservedCacheStatus(xr.object)
-        let planner = ClusterPlanner(
+        let staging = Self.staging(spec, xr: xr, request: request)
+        var planner = ClusterPlanner(
             spec: spec, observed: observed, consumers: Consumers(request.required(.consumers) ?? []),
-            request: request, stager: ClusterStager(Self.staging(spec, xr: xr, request: request), hints: .modelCache))
-        let plans = clusters.map(planner.plan)
+            request: request,
+            stager: ClusterStager(staging, hints: .modelCache, pin: Self.pin(xr, staging: staging)))
+        var plans = clusters.map(planner.plan)
+        if let pinned = Self.newPin(plans, planner.stager.pin, staging: staging) {
+            // The first commit a report names becomes the pin: every cluster is judged again against it.
+            planner = ClusterPlanner(
+                spec: spec, observed: observed, consumers: planner.consumers, request: request,
+                stager: ClusterStager(staging, hints: .modelCache, pin: pinned))
+            plans = clusters.map(planner.plan)
+        }
         var (reports, notes) = composeClusters(
             plans, planner, settings: xr.settings, tokenProblem: tokenProblem, into: &response)
 
@@ -44,7 +53,10 @@ public struct ModelCacheComposer: KindComposer {
 
         // 5. Status, conditions, readiness and events.
         let outcome = CacheOutcome(source: spec.source.identity, reports: reports, tokenProblem: tokenProblem)
-        writeStatus(outcome, source: spec.source, total: planner.consumers.total, xr: xr, response: &response)
+        writeStatus(
+            outcome, source: spec.source,
+            resolved: planner.stager.pin.pin ?? ResolvedPin(xr.object[path: "status", "resolved"]),
+            total: planner.consumers.total, xr: xr, response: &response)
         response.conditions += outcome.conditions
         response.results += outcome.events(repo: spec.repo, observed: observed, notes: notes)
         response.results += released.sorted().map {
@@ -64,6 +76,29 @@ public struct ModelCacheComposer: KindComposer {
             ], settings: xr.settings,
             retry: xr.object[path: "metadata", "annotations", CacheStaging.retryAnnotation]?.stringValue,
             generation: xr.object[path: "metadata", "generation"]?.intValue ?? 0)
+    }
+
+    /// The pin the cache stages toward before this reconcile's reports: `status.resolved` while its
+    /// source and the refresh annotation are current (hydrator.md §2).
+    static func pin(_ xr: XR, staging: CacheStaging) -> StagingPin {
+        StagingPin(
+            observed: ResolvedPin(xr.object[path: "status", "resolved"]), staging: staging,
+            refresh: xr.object[path: "metadata", "annotations", CacheStaging.refreshAnnotation]?.stringValue)
+    }
+
+    /// The pin set from this reconcile's reports when none holds: the commit of the report with
+    /// the earliest `startedAt` (ties by cluster name, plans are sorted by it); nil otherwise.
+    static func newPin(_ plans: [ClusterPlanner.Plan], _ pin: StagingPin, staging: CacheStaging) -> StagingPin? {
+        guard pin.pin == nil else { return nil }
+        var first: HydrationReport?
+        for plan in plans {
+            guard let report = plan.judged?.resolved else { continue }
+            if first == nil || utf8Less(report.startedAt ?? "~", first?.startedAt ?? "~") { first = report }
+        }
+        guard let first, let commit = first.commit else { return nil }
+        return StagingPin(
+            pin: ResolvedPin(source: staging.identity, commit: commit, refresh: pin.refresh, epoch: pin.n),
+            staging: staging)
     }
 
     /// Composes every planned cluster; answers each cluster's line and the claim notes by cluster.
@@ -86,10 +121,15 @@ public struct ModelCacheComposer: KindComposer {
                     // The Job is held back: the message must not describe it (lifecycle.md §7 rule 7).
                     report = HydrationWaves.waiting("\(tokenProblem): hydration waits for it", staged: judged.staged)
                 }
-                compose(
+                let preparing = compose(
                     planner.staging, claim: manifests.claim(target.sizing),
-                    job: hydrate ? plan.job.map(manifests.job) : nil,
+                    job: hydrate ? plan.job.map(manifests.job) : nil, reportObjects: { manifests.reports },
                     on: target.providerConfig, plan: plan, request: planner.request, response: &response)
+                if preparing, report.phase == .hydrating || report.phase == .updating {
+                    report = HydrationWaves.waiting(
+                        "Preparing the hydration Job's ServiceAccount \(planner.staging.accountName) on \(plan.cluster)",
+                        staged: judged.staged, hydrating: true)
+                }
                 if !target.sizing.notes.isEmpty {
                     notes[plan.cluster] = target.sizing.notes
                     report = report.adding(target.sizing.notes)
@@ -126,18 +166,28 @@ public struct ModelCacheComposer: KindComposer {
         return released
     }
 
-    /// Composes the claim and, while hydrating, the Job and token copy, with readiness from observed state.
+    /// Composes the claim and, while hydrating, the report objects, the Job and the token copy, with
+    /// readiness from observed state. A new Job waits for its ServiceAccount's Object to be Ready
+    /// (hydrator.md §4): answers whether it waits.
     private func compose(
-        _ staging: CacheStaging, claim: Value, job: Value?, on providerConfig: String, plan: ClusterPlanner.Plan,
-        request: RunRequest, response: inout RunResponse
-    ) {
+        _ staging: CacheStaging, claim: Value, job: Value?, reportObjects: () -> ReportObjects,
+        on providerConfig: String, plan: ClusterPlanner.Plan, request: RunRequest, response: inout RunResponse
+    ) -> Bool {
         func add(_ key: ResourceKey, _ object: Value) {
             let ready: Readiness = ProviderObject.isReady(request.observed.resources[key]) ? .ready : .notReady
             response.desired.resources[key] = Resource(object: object, ready: ready)
         }
         add(plan.claimKey, staging.claimObject(providerConfig: providerConfig, claim: claim))
-        guard let job else { return }
-        add(plan.jobKey, staging.jobObject(providerConfig: providerConfig, manifest: job))
+        guard let job else { return false }
+        // A new Job waits for its ServiceAccount: only that is composed until it is Ready (the Role,
+        // RoleBinding and report ConfigMap come with the Job). A Job of the previous release writes
+        // no report: it runs on without report objects.
+        let waits =
+            !plan.jobObserved && !ProviderObject.isReady(request.observed.resources[.hydrateAccount(on: plan.cluster)])
+        if !plan.legacyJob {
+            let objects = reportObjects().objects(providerConfig: providerConfig, waiting: waits)
+            for (key, object) in zip(ReportObjects.keys(on: plan.cluster), objects) { add(key, object) }
+        }
         let tokenKey = ResourceKey.token(on: plan.cluster)
         if let token = staging.tokenObject(providerConfig: providerConfig) {
             add(tokenKey, token)
@@ -148,11 +198,15 @@ public struct ModelCacheComposer: KindComposer {
                 tokenKey,
                 ["apiVersion": kept.object["apiVersion"] ?? .null, "kind": kept.object["kind"] ?? .null, "spec": spec])
         }
+        guard !waits else { return true }
+        add(plan.jobKey, staging.jobObject(providerConfig: providerConfig, manifest: job))
+        return false
     }
 
     /// `status.summary` and `status.clusters`, and the cache's readiness.
     private func writeStatus(
-        _ outcome: CacheOutcome, source: ArtifactSource, total: Int, xr: XR, response: inout RunResponse
+        _ outcome: CacheOutcome, source: ArtifactSource, resolved: ResolvedPin?, total: Int, xr: XR,
+        response: inout RunResponse
     ) {
         let identity = source.identity
         let clusters = Value.list(
@@ -163,11 +217,15 @@ public struct ModelCacheComposer: KindComposer {
                 entry.judged.entry(source: identity).write(into: &o, name: entry.cluster, consumers: entry.consumers)
                 return .object(Fields(ordered: o))
             })
-        let summary: Value = [
+        var summary: Value = [
             "ready": .string("\(outcome.readyCount)/\(outcome.matched.count)"), "consumers": .int(Int64(total)),
         ]
-        response.updateDesiredComposite(
-            of: xr.object, kind: Self.kind, status: ["summary": summary, "clusters": clusters], ready: outcome.allReady)
+        let (staged, inFlight) = outcome.bytes
+        if staged > 0 { summary["stagedBytes"] = .int(staged) }
+        if inFlight > 0 { summary["inFlightBytes"] = .int(inFlight) }
+        var status: Fields = ["summary": summary, "clusters": clusters]
+        if let resolved { status["resolved"] = resolved.value }
+        response.updateDesiredComposite(of: xr.object, kind: Self.kind, status: status, ready: outcome.allReady)
     }
 }
 
@@ -180,9 +238,11 @@ private struct HydrationWaves {
     /// Slots still free for new Jobs.
     var slots: Int
 
-    /// A cluster whose Job is held back for `why`: Updating while `staged` serves, Pending otherwise.
-    static func waiting(_ why: String, staged: String?) -> PhaseReport {
-        staged.map { PhaseReport(.updating, "\(why); \($0) keeps serving") } ?? PhaseReport(.pending, why)
+    /// A cluster whose Job is held back for `why`: Updating while `staged` serves, Pending (or
+    /// Hydrating, when its Job is on its way) otherwise.
+    static func waiting(_ why: String, staged: String?, hydrating: Bool = false) -> PhaseReport {
+        staged.map { PhaseReport(.updating, "\(why); \($0) keeps serving") }
+            ?? PhaseReport(hydrating ? .hydrating : .pending, why)
     }
 
     /// The slots left for new Jobs once the observed ones that still run keep theirs.
@@ -224,6 +284,8 @@ private final class SharedManifests {
     let claims = Memo<ClaimShape, Value>()
     /// Job manifests by Job.
     let jobs = Memo<HydrationJob, Value>()
+    /// The report objects' manifests, built when the first cluster runs a Job.
+    private(set) lazy var reports = ReportObjects(staging)
 
     /// No manifest built yet.
     init(_ staging: CacheStaging) { self.staging = staging }

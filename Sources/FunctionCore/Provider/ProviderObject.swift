@@ -26,7 +26,7 @@ public enum ProviderObject {
     /// order (no search, no sorting) and constant parts are shared, not rebuilt.
     public static func wrap(
         _ manifest: Value, providerConfig: String, readiness: Value?,
-        managementPolicies: [Value]? = nil, references: [Value]? = nil
+        managementPolicies: [Value]? = nil, references: [Value]? = nil, watch: Bool = false
     ) -> Value {
         typealias E = Fields.Entry
         let forProvider = Fields(ordered: [E(key: "manifest", value: manifest)])
@@ -34,12 +34,13 @@ public enum ProviderObject {
             E(key: "kind", value: clusterProviderConfig), E(key: "name", value: .string(providerConfig)),
         ])
         var spec: [E] = []
-        spec.reserveCapacity(5)
+        spec.reserveCapacity(6)
         spec.append(E(key: "forProvider", value: .object(forProvider)))
         if let managementPolicies { spec.append(E(key: "managementPolicies", value: .list(managementPolicies))) }
         spec.append(E(key: "providerConfigRef", value: .object(ref)))
         if let readiness { spec.append(E(key: "readiness", value: readiness)) }
         if let references { spec.append(E(key: "references", value: .list(references))) }
+        if watch { spec.append(E(key: "watch", value: .bool(true))) }
         return .object(
             Fields(ordered: [
                 E(key: "apiVersion", value: apiVersionValue), E(key: "kind", value: objectKind),

@@ -4,7 +4,8 @@ enum AutomaticCache {
     /// Composes the claim (and, until Ready, the Job) and answers the mount and phase;
     /// nil (after refusing) when the engine names no usable model.
     ///
-    /// `pin` is the ModelDeployment's pin (`spec.cachePin`), when it has one (not used yet).
+    /// `pin` is the ModelDeployment's pin (`spec.cachePin`), when it has one; without it the
+    /// cache pins on its own first commit (`status.cache.resolved`).
     static func plan(
         _ ctx: ReplicaContext, providerConfig: String, rwx: ClusterView.RWXCache, pin: ResolvedPin? = nil,
         hydration: ClusterHydration? = nil, response: inout RunResponse
@@ -22,20 +23,44 @@ enum AutomaticCache {
         let previous = previousStaging(ctx)
         let running = ctx.observedRevision.flatMap { isRevisionDirectory($0) ? $0 : nil }
 
-        // 3. The claim and, until Ready, the Job; events on transitions.
-        let judged = compose(
-            staging, ctx, previous: previous, running: running, providerConfig: providerConfig, rwx: rwx,
-            hydration: hydration, &response)
+        // 3. The claim and, until Ready (and while a Job runs, its report objects), the Job; events on transitions.
+        let (judged, pinned) = compose(
+            staging, ctx, previous: previous, running: running, pin: Self.pin(ctx, staging: staging, given: pin),
+            providerConfig: providerConfig, rwx: rwx, hydration: hydration, &response)
         response.results += events(ctx, source: source.identity, previous: previous, judged: judged)
 
         // 4. Pods mount the staged revision, and are told the model id of what they actually serve.
         var mount = WorkloadBuilder.Mount(
             claimName: staging.claimName, path: ModelReplicaComposer.automaticMountPath,
-            automaticModelID: judged.staged.map { String($0.dropFirst("hf://".count)) } ?? id)
+            automaticModelID: judged.staged.map(servedModelID) ?? running.flatMap { _ in runningModelID(ctx) } ?? id)
         mount.revision = judged.staged.map(revisionDirectory) ?? running
-        return .automatic(
-            mount, phase: judged.report.phase.rawValue, entry: judged.entry(source: source.identity),
-            staged: judged.staged)
+        var entry = judged.entry(source: source.identity)
+        entry.resolved = pinned
+        return .automatic(mount, phase: judged.report.phase.rawValue, entry: entry, staged: judged.staged)
+    }
+
+    /// The model id pods serving `staged` are told: the repo id, without `hf://` and without
+    /// the `@<revision>` or `@<commit>` a staged identity carries.
+    static func servedModelID(_ staged: String) -> String {
+        let repo = staged.hasPrefix("hf://") ? staged.dropFirst("hf://".count) : Substring(staged)
+        return String(repo.firstIndex(of: "@").map { repo[..<$0] } ?? repo)
+    }
+
+    /// The model id the running engine is told it serves, when it is a repo id: what pods still
+    /// mounting their revision keep being told while nothing staged is known (a lost status).
+    static func runningModelID(_ ctx: ReplicaContext) -> String? {
+        let id = ModelArguments(ctx.observedEngine?["args"]?.listValue?.compactMap(\.stringValue) ?? [])
+            .value(of: "--served-model-name")
+        return id.flatMap { ArtifactSource.isRepo($0) ? $0 : nil }
+    }
+
+    /// The pin the automatic cache stages toward: the ModelDeployment's (`given`) when it has one,
+    /// else the cache's own first commit (`status.cache.resolved`), while current.
+    static func pin(_ ctx: ReplicaContext, staging: CacheStaging, given: ResolvedPin?) -> StagingPin {
+        let refresh = ctx.xr[path: "metadata", "annotations", CacheStaging.refreshAnnotation]?.stringValue
+        if let given, given.source == staging.identity { return StagingPin(pin: given, staging: staging) }
+        return StagingPin(
+            observed: ResolvedPin(ctx.xr[path: "status", "cache", "resolved"]), staging: staging, refresh: refresh)
     }
 
     /// The engine's `--model`, when it is a HuggingFace repo id; nil (after refusing) otherwise.
@@ -87,15 +112,27 @@ enum AutomaticCache {
     /// the running pods mount, and every revision pods of an unfinished rollout may
     /// still mount (lifecycle.md §7 rule 1).
     private static func compose(
-        _ staging: CacheStaging, _ ctx: ReplicaContext, previous: StagingEntry, running: String?,
+        _ staging: CacheStaging, _ ctx: ReplicaContext, previous: StagingEntry, running: String?, pin: StagingPin,
         providerConfig: String, rwx: ClusterView.RWXCache, hydration: ClusterHydration?,
         _ response: inout RunResponse
-    ) -> ClusterStaging {
-        let stage = ClusterStager(staging, hints: hints).stage(
-            cluster: ctx.cluster, storageClass: rwx.storageClassName, sizeGiB: rwx.defaultSizeGiB,
-            claim: ctx.request.observed.resources[.automaticClaim], job: ctx.request.observed.resources[.automaticJob],
-            previous: previous, hydration: { hydration },
-            keep: { [running].compactMap { $0 } + ctx.stillMounted(claim: staging.claimName) })
+    ) -> (ClusterStaging, ResolvedPin?) {
+        func staged(_ pin: StagingPin) -> ClusterStager.Stage {
+            ClusterStager(staging, hints: hints, pin: pin).stage(
+                cluster: ctx.cluster, storageClass: rwx.storageClassName, sizeGiB: rwx.defaultSizeGiB,
+                claim: ctx.request.observed.resources[.automaticClaim],
+                job: ctx.request.observed.resources[.automaticJob],
+                report: ctx.request.observed.resources[.automaticReport], previous: previous, hydration: { hydration },
+                keep: { [running].compactMap { $0 } + ctx.stillMounted(claim: staging.claimName) })
+        }
+        var (stage, pin) = (staged(pin), pin)
+        if pin.pin == nil, let commit = stage.judged.resolved?.commit {
+            // The first commit the report names becomes the cache's own pin: judged again against it.
+            pin = StagingPin(
+                pin: ResolvedPin(source: staging.identity, commit: commit, refresh: pin.refresh, epoch: pin.n),
+                staging: staging)
+            stage = staged(pin)
+        }
+        var judged = stage.judged
         var composed: [(ResourceKey, Value)] = [
             (
                 .automaticClaim,
@@ -105,14 +142,32 @@ enum AutomaticCache {
             )
         ]
         if let job = stage.job {
-            composed.append(
-                (.automaticJob, staging.jobObject(providerConfig: providerConfig, manifest: staging.jobManifest(job))))
+            // A new Job waits for its ServiceAccount (the other report objects come with it); a Job
+            // of the previous release writes no report.
+            let waits = !stage.jobObserved && !ProviderObject.isReady(ctx.request.observed.resources[.automaticAccount])
+            if !stage.legacyJob {
+                composed += zip(
+                    ReportObjects.automaticKeys,
+                    ReportObjects(staging).objects(providerConfig: providerConfig, waiting: waits))
+            }
+            if !waits {
+                composed.append(
+                    (
+                        .automaticJob,
+                        staging.jobObject(providerConfig: providerConfig, manifest: staging.jobManifest(job))
+                    ))
+            } else if judged.report.phase == .hydrating || judged.report.phase == .updating {
+                let why = "Preparing the hydration Job's ServiceAccount \(staging.accountName) on \(ctx.cluster)"
+                judged.report = PhaseReport(
+                    judged.staged == nil ? .hydrating : .updating,
+                    judged.staged.map { "\(why); \($0) keeps serving" } ?? why)
+            }
         }
         for (key, object) in composed {
             let ready: Readiness = ProviderObject.isReady(ctx.request.observed.resources[key]) ? .ready : .notReady
             response.desired.resources[key] = Resource(object: object, ready: ready)
         }
-        return stage.judged
+        return (judged, pin.pin ?? ResolvedPin(ctx.xr[path: "status", "cache", "resolved"]))
     }
 
     /// What the user should do about a permanent failure of an automatic cache.
@@ -128,7 +183,9 @@ enum AutomaticCache {
     {
         let owner = "Automatic cache of ModelReplica \(ctx.namespace)/\(ctx.name) on \(ctx.cluster)"
         var out: [FunctionResult] = []
-        if let staged = judged.staged, staged != source, previous.source != source, judged.report.phase != .failed {
+        if let staged = judged.staged, judged.report.phase != .ready, previous.source != source,
+            judged.report.phase != .failed
+        {
             out.append(.normal("\(owner): updating \(staged) → \(source)", reason: "UpdateStarted"))
         }
         if let before = previous.staged, let now = judged.staged, before != now {

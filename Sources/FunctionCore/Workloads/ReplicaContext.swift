@@ -78,7 +78,7 @@ struct ReplicaContext {
     }
 
     /// The engine container (the leader's, for a gang) of the observed workload.
-    private var observedEngine: Value? {
+    var observedEngine: Value? {
         let manifest = request.observed.resources[.workload]?.object[path: "spec", "forProvider", "manifest"]
         let template =
             manifest?[path: "spec", "template"] ?? manifest?[path: "spec", "leaderWorkerTemplate", "leaderTemplate"]
@@ -277,6 +277,10 @@ struct ReplicaContext {
         if case .automatic(_, _, let entry, _) = cache {
             if let source = entry.source { c["source"] = .string(source) }
             if let failure = entry.failure { c["failure"] = failure.value }
+            if let progress = entry.progress { c["progress"] = progress.value }
+            if let at = entry.stagedAt { c["stagedAt"] = .string(at) }
+            if let bytes = entry.stagedBytes { c["stagedBytes"] = .int(bytes) }
+            if let resolved = entry.resolved { c["resolved"] = resolved.value }
         }
         // The revision directory the pods mount (absent until something is staged), and whose it is.
         if let revision = mount.revision { c["revision"] = .string(revision) }

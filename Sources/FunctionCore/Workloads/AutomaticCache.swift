@@ -57,7 +57,8 @@ enum AutomaticCache {
     /// The pin the automatic cache stages toward: the ModelDeployment's (`given`) when it has one,
     /// else the cache's own first commit (`status.cache.resolved`), while current.
     static func pin(_ ctx: ReplicaContext, staging: CacheStaging, given: ResolvedPin?) -> StagingPin {
-        let refresh = ctx.xr[path: "metadata", "annotations", CacheStaging.refreshAnnotation]?.stringValue
+        // Echoed, as `resolved.refresh` is when read back: the two must compare equal.
+        let refresh = ctx.xr[path: "metadata", "annotations", CacheStaging.refreshAnnotation]?.stringValue.map(echo)
         if let given, given.source == staging.identity { return StagingPin(pin: given, staging: staging) }
         return StagingPin(
             observed: ResolvedPin(ctx.xr[path: "status", "cache", "resolved"]), staging: staging, refresh: refresh)

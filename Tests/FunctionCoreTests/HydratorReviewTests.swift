@@ -18,4 +18,10 @@ import Testing
         #expect(JobEnvironment.epoch("1.\(ResolvedPin.maxEpoch)")?.n == ResolvedPin.maxEpoch, "a Job can carry it")
     }
 
+    @Test("A deadline of many parts that add up past Int64 is refused, not a crash")
+    func deadlineOverflow() {
+        let huge = String(repeating: "999999999d", count: 110_000)
+        #expect(HydrationRules.durationSeconds(huge) == nil)
+        #expect(HydrationRules.durationSeconds("1h30m") == 5_400)
+    }
 }

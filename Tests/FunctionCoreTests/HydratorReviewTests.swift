@@ -24,4 +24,19 @@ import Testing
         #expect(HydrationRules.durationSeconds(huge) == nil)
         #expect(HydrationRules.durationSeconds("1h30m") == 5_400)
     }
+
+    @Test(
+        "A report time out of range is dropped: stagedAt is a date-time field the API server validates",
+        arguments: [
+            "2026-13-01T10:00:00Z", "2026-11-00T10:00:00Z", "2026-11-32T10:00:00Z", "2026-11-01T24:00:00Z",
+            "2026-11-01T10:60:00Z", "2026-11-01T10:00:61Z", "9999-99-99T99:99:99Z",
+        ])
+    func timeOutOfRange(_ text: String) {
+        #expect(HydrationReport.time(text) == nil)
+    }
+
+    @Test("Times as the hydrator writes them are kept", arguments: ["2026-11-01T10:07:00Z", "2024-02-29T23:59:60.5Z"])
+    func timeInRange(_ text: String) {
+        #expect(HydrationReport.time(text) == text)
+    }
 }

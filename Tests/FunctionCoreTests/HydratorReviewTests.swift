@@ -39,4 +39,33 @@ import Testing
     func timeInRange(_ text: String) {
         #expect(HydrationReport.time(text) == text)
     }
+
+    @Test("A Job running as the platform's hydration.serviceAccount is bound to the report Role too")
+    func platformAccountBound() throws {
+        let platform = Fixtures.cluster(
+            "gpu-air",
+            rwx: [
+                "storageClassName": "fast-rwx", "defaultSizeGiB": 300,
+                "hydration": ["serviceAccount": "air-hydrator"],
+            ])
+        let r = Composer().run(
+            Fixtures.request(
+                Fixtures.modelCache(), clusters: [platform, Fixtures.cluster("gpu-east")],
+                observed: [
+                    "hydrate-sa-gpu-air": Lifecycle.readyAccount, "hydrate-sa-gpu-east": Lifecycle.readyAccount,
+                ],
+                input: [
+                    "apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "kind": "Input",
+                    "hydration": ["deadline": "3h"],
+                ]))
+        let job = try #require(manifest(r, "hydrate-gpu-air"))
+        #expect(job[path: "spec", "template", "spec", "serviceAccountName"] == "air-hydrator")
+        let subjects = manifest(r, "hydrate-rolebinding-gpu-air")?["subjects"]?.listValue ?? []
+        #expect(subjects.contains { $0["name"] == "air-hydrator" }, "the account the Job runs as may write its report")
+        let east = manifest(r, "hydrate-rolebinding-gpu-east")?["subjects"]?.listValue ?? []
+        #expect(east.count == 1, "a Job running as the cache's own account: one subject, as before")
+        #expect(
+            east.first?["name"]
+                == manifest(r, "hydrate-gpu-east")?[path: "spec", "template", "spec", "serviceAccountName"])
+    }
 }

@@ -187,7 +187,7 @@ public struct ModelCacheComposer: KindComposer {
         let waits =
             !plan.jobObserved && !ProviderObject.isReady(request.observed.resources[.hydrateAccount(on: plan.cluster)])
         if !plan.legacyJob {
-            let objects = reportObjects().objects(providerConfig: providerConfig, waiting: waits)
+            let objects = reportObjects().objects(providerConfig: providerConfig, waiting: waits, job: job)
             for (key, object) in zip(ReportObjects.keys(on: plan.cluster), objects) { add(key, object) }
         }
         let tokenKey = ResourceKey.token(on: plan.cluster)

@@ -244,7 +244,7 @@ final class StagingPin: Sendable {
     convenience init(observed: ResolvedPin?, staging: CacheStaging, refresh: String?) {
         let source = staging.identity
         let valid = observed.flatMap { $0.source == source && $0.refresh == refresh ? $0 : nil }
-        let n = valid?.epoch ?? observed.map { $0.epoch + 1 } ?? 0
+        let n = valid?.epoch ?? observed.map(\.nextEpoch) ?? 0
         if let revision = staging.source.revision, isCommit(revision), valid == nil {
             self.init(pin: ResolvedPin(source: source, commit: revision, refresh: refresh, epoch: n), staging: staging)
         } else {

@@ -124,6 +124,11 @@ public struct HydrationReport: Sendable, Hashable {
         guard
             rest.isEmpty || (rest.first == UInt8(ascii: ".") && rest.count > 1 && (20..<b.count - 1).allSatisfy(digit))
         else { return nil }
+        // The API server validates the date too: month, day, hour, minute and second in range.
+        let number = { (i: Int) in Int(b[i] - UInt8(ascii: "0")) * 10 + Int(b[i + 1] - UInt8(ascii: "0")) }
+        guard (1...12).contains(number(5)), (1...31).contains(number(8)), number(11) <= 23, number(14) <= 59,
+            number(17) <= 60
+        else { return nil }
         return text
     }
 }

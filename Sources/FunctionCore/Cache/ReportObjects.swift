@@ -58,17 +58,35 @@ final class ReportObjects: Sendable {
     /// The four Objects on the cluster reached through `providerConfig`, in the order
     /// ServiceAccount, Role, RoleBinding, report ConfigMap; only the ServiceAccount's while
     /// `waiting` (a new Job waits for it to be Ready; the other three come with the Job).
-    func objects(providerConfig: String, waiting: Bool = false) -> [Value] {
+    /// `job` is the Job's manifest: when it runs as another ServiceAccount (the platform's
+    /// `hydration.serviceAccount`), the RoleBinding binds that one too, or its report could
+    /// not be written (sources.md §1: that ServiceAccount "also gets the report Role").
+    func objects(providerConfig: String, waiting: Bool = false, job: Value? = nil) -> [Value] {
         let account = ProviderObject.wrap(account, providerConfig: providerConfig, readiness: nil)
         guard !waiting else { return [account] }
         return [
             account,
             ProviderObject.wrap(role, providerConfig: providerConfig, readiness: nil),
-            ProviderObject.wrap(binding, providerConfig: providerConfig, readiness: nil),
+            ProviderObject.wrap(binding(for: job), providerConfig: providerConfig, readiness: nil),
             ProviderObject.wrap(
                 configMap, providerConfig: providerConfig, readiness: Self.reportReadiness,
                 managementPolicies: Self.reportPolicies, watch: true),
         ]
+    }
+
+    /// The RoleBinding for a Job with manifest `job`: the shared one, plus the Job's own
+    /// ServiceAccount as a second subject when it is not the cache's.
+    private func binding(for job: Value?) -> Value {
+        let own = account[path: "metadata", "name"]
+        guard let runsAs = job?[path: "spec", "template", "spec", "serviceAccountName"], runsAs != own,
+            var subjects = binding["subjects"]?.listValue, let first = subjects.first
+        else { return binding }
+        var other = first
+        other["name"] = runsAs
+        subjects.append(other)
+        var out = binding
+        out["subjects"] = .list(subjects)
+        return out
     }
 
     /// The keys of the four Objects of a ModelCache on `cluster`, in `objects`' order.

@@ -20,8 +20,12 @@ public struct ResolvedPin: Sendable, Hashable {
         self.epoch = epoch
     }
 
+    /// The largest epoch `<n>`: 18 digits, what the hydrator and `JobEnvironment` accept in `MODELCACHE_EPOCH`.
+    public static let maxEpoch: Int64 = 999_999_999_999_999_999
+
     /// Reads `status.resolved` (or `spec.cachePin`); nil unless it has a source and a 40-hex commit.
-    /// Strings are echoed (a status is read back from the API server, rule 8).
+    /// Strings are echoed (a status is read back from the API server, rule 8); an epoch that is
+    /// negative or over `maxEpoch` reads as 0 (counting on from it must not overflow).
     public init?(_ value: Value?) {
         guard let source = value?["source"]?.stringValue, !source.isEmpty,
             let commit = value?["commit"]?.stringValue, isCommit(commit)
@@ -29,8 +33,11 @@ public struct ResolvedPin: Sendable, Hashable {
         let epoch = value?["epoch"]?.intValue ?? 0
         self.init(
             source: echo(source), commit: commit, refresh: value?["refresh"]?.stringValue.map(echo),
-            epoch: epoch >= 0 ? epoch : 0)
+            epoch: (0...Self.maxEpoch).contains(epoch) ? epoch : 0)
     }
+
+    /// The epoch after this pin's: one more, never past `maxEpoch`.
+    public var nextEpoch: Int64 { epoch < Self.maxEpoch ? epoch + 1 : Self.maxEpoch }
 
     /// The object as status carries it, keys in order.
     public var value: Value {

@@ -79,11 +79,13 @@ public struct ModelCacheComposer: KindComposer {
     }
 
     /// The pin the cache stages toward before this reconcile's reports: `status.resolved` while its
-    /// source and the refresh annotation are current (hydrator.md §2).
+    /// source and the refresh annotation are current (hydrator.md §2). The annotation is echoed, as
+    /// `resolved.refresh` is when read back, so a value with a control character or over the echo
+    /// limit still equals what status recorded.
     static func pin(_ xr: XR, staging: CacheStaging) -> StagingPin {
         StagingPin(
             observed: ResolvedPin(xr.object[path: "status", "resolved"]), staging: staging,
-            refresh: xr.object[path: "metadata", "annotations", CacheStaging.refreshAnnotation]?.stringValue)
+            refresh: xr.object[path: "metadata", "annotations", CacheStaging.refreshAnnotation]?.stringValue.map(echo))
     }
 
     /// The pin set from this reconcile's reports when none holds: the commit of the report with
@@ -185,7 +187,7 @@ public struct ModelCacheComposer: KindComposer {
         let waits =
             !plan.jobObserved && !ProviderObject.isReady(request.observed.resources[.hydrateAccount(on: plan.cluster)])
         if !plan.legacyJob {
-            let objects = reportObjects().objects(providerConfig: providerConfig, waiting: waits)
+            let objects = reportObjects().objects(providerConfig: providerConfig, waiting: waits, job: job)
             for (key, object) in zip(ReportObjects.keys(on: plan.cluster), objects) { add(key, object) }
         }
         let tokenKey = ResourceKey.token(on: plan.cluster)

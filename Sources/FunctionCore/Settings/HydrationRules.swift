@@ -121,8 +121,10 @@ public enum HydrationRules {
             default: return nil
             }
             guard let n = number else { return nil }
-            total += n * unit
-            number = nil
+            // Many parts could add up past Int64 (a setting is user input): that is no duration.
+            let (sum, overflow) = total.addingReportingOverflow(n * unit)
+            guard !overflow else { return nil }
+            (total, number) = (sum, nil)
         }
         return number == nil && !s.isEmpty ? total : nil
     }

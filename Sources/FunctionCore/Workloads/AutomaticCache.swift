@@ -57,7 +57,8 @@ enum AutomaticCache {
     /// The pin the automatic cache stages toward: the ModelDeployment's (`given`) when it has one,
     /// else the cache's own first commit (`status.cache.resolved`), while current.
     static func pin(_ ctx: ReplicaContext, staging: CacheStaging, given: ResolvedPin?) -> StagingPin {
-        let refresh = ctx.xr[path: "metadata", "annotations", CacheStaging.refreshAnnotation]?.stringValue
+        // Echoed, as `resolved.refresh` is when read back: the two must compare equal.
+        let refresh = ctx.xr[path: "metadata", "annotations", CacheStaging.refreshAnnotation]?.stringValue.map(echo)
         if let given, given.source == staging.identity { return StagingPin(pin: given, staging: staging) }
         return StagingPin(
             observed: ResolvedPin(ctx.xr[path: "status", "cache", "resolved"]), staging: staging, refresh: refresh)
@@ -145,17 +146,14 @@ enum AutomaticCache {
             // A new Job waits for its ServiceAccount (the other report objects come with it); a Job
             // of the previous release writes no report.
             let waits = !stage.jobObserved && !ProviderObject.isReady(ctx.request.observed.resources[.automaticAccount])
+            let manifest = staging.jobManifest(job)
             if !stage.legacyJob {
                 composed += zip(
                     ReportObjects.automaticKeys,
-                    ReportObjects(staging).objects(providerConfig: providerConfig, waiting: waits))
+                    ReportObjects(staging).objects(providerConfig: providerConfig, waiting: waits, job: manifest))
             }
             if !waits {
-                composed.append(
-                    (
-                        .automaticJob,
-                        staging.jobObject(providerConfig: providerConfig, manifest: staging.jobManifest(job))
-                    ))
+                composed.append((.automaticJob, staging.jobObject(providerConfig: providerConfig, manifest: manifest)))
             } else if judged.report.phase == .hydrating || judged.report.phase == .updating {
                 let why = "Preparing the hydration Job's ServiceAccount \(staging.accountName) on \(ctx.cluster)"
                 judged.report = PhaseReport(

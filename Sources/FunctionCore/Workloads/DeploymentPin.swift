@@ -45,7 +45,7 @@ struct DeploymentPin {
         if let previous, previous.source == source, previous.refresh == refresh {
             resolved = previous
         } else if let report = Self.firstReport(request, source: source, refresh: refresh) {
-            let epoch = previous.map { $0.epoch == .max ? $0.epoch : $0.epoch + 1 } ?? 0
+            let epoch = previous.map(\.nextEpoch) ?? 0
             resolved = ResolvedPin(source: source, commit: report.commit, refresh: refresh, epoch: epoch)
             setFrom = report.cluster
         } else {

@@ -64,6 +64,23 @@ public struct ClusterStaging: Sendable, Hashable {
         }
         return entry
     }
+
+    /// Appends `entry(source:)`'s fields to `o` as `StagingEntry.write` does, without building the
+    /// entry (this runs once per cluster of a ModelCache's `status.clusters`).
+    func write(into o: inout [Fields.Entry], source: String, name: String, consumers: Int) {
+        typealias E = Fields.Entry
+        o.append(E(key: "consumers", value: .int(Int64(consumers))))
+        if let failure { o.append(E(key: "failure", value: failure.value)) }
+        if let message = report.message { o.append(E(key: "message", value: .string(statusMessage(message)))) }
+        o.append(E(key: "name", value: .string(name)))
+        o.append(E(key: "phase", value: .string(report.phase.rawValue)))
+        let values = detail?.values
+        if let progress = values?.progress { o.append(E(key: "progress", value: progress.value)) }
+        o.append(E(key: "source", value: .string(source)))
+        if let staged { o.append(E(key: "staged", value: .string(staged))) }
+        if let stagedAt = values?.stagedAt { o.append(E(key: "stagedAt", value: .string(stagedAt))) }
+        if let stagedBytes = values?.stagedBytes { o.append(E(key: "stagedBytes", value: .int(stagedBytes))) }
+    }
 }
 
 /// The most Unicode scalars of a cluster's message in status (hydrator.md §4).
@@ -115,13 +132,14 @@ extension CacheStaging {
                 out.detail = StagingDetail(.init(stagedAt: d.values.stagedAt, stagedBytes: d.values.stagedBytes))
             }
         }
-        if let report {
+        // Read through `report?`, not bound with `if let`: binding copied the whole report per cluster.
+        if let phase = report?.phase {
             // Only with a Job in flight: the Ready path never gets here.
-            if report.phase == .complete, let commit = report.commit {
+            if phase == .complete, let commit = report?.commit {
                 out.staged = ResolvedPin.identity(of: identity, at: commit)
-                (out.stagedAt, out.stagedBytes) = (report.completedAt, report.totalBytes)
+                (out.stagedAt, out.stagedBytes) = (report?.completedAt, report?.totalBytes)
             }
-            if report.commit != nil, report.source == nil || report.source == identity { out.resolved = report }
+            if report?.commit != nil, report?.source == nil || report?.source == identity { out.resolved = report }
         } else if adopted?.legacy == true, current?.complete == true {
             (out.staged, out.detail) = (identity, nil)
         }

@@ -186,7 +186,7 @@ public struct ModelCacheComposer: KindComposer {
             !plan.jobObserved && !ProviderObject.isReady(request.observed.resources[.hydrateAccount(on: plan.cluster)])
         if !plan.legacyJob {
             let objects = reportObjects().objects(providerConfig: providerConfig, waiting: waits)
-            for (key, object) in zip(ReportObjects.keys(on: plan.cluster), objects) { add(key, object) }
+            for (key, object) in zip(ReportObjects.keys(on: plan.cluster, waiting: waits), objects) { add(key, object) }
         }
         let tokenKey = ResourceKey.token(on: plan.cluster)
         if let token = staging.tokenObject(providerConfig: providerConfig) {
@@ -214,7 +214,7 @@ public struct ModelCacheComposer: KindComposer {
                 // Written in key order: this runs once per cluster.
                 var o: [Fields.Entry] = []
                 o.reserveCapacity(7)
-                entry.judged.entry(source: identity).write(into: &o, name: entry.cluster, consumers: entry.consumers)
+                entry.judged.write(into: &o, source: identity, name: entry.cluster, consumers: entry.consumers)
                 return .object(Fields(ordered: o))
             })
         var summary: Value = [

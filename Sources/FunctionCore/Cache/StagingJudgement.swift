@@ -149,7 +149,7 @@ extension CacheStaging {
 
         if let failure = failure(adopted, report: report, attempt: attempt, previous: previous) {
             let why = translate(failure, cluster: cluster, hints: hints, pin: pin)
-            out.report = PhaseReport(.failed, [why, serving].compactMap { $0 }.joined(separator: "; "))
+            out.report = PhaseReport(.failed, joined(why, serving))
             out.failure = failure
             return out
         }
@@ -161,15 +161,20 @@ extension CacheStaging {
             let waiting =
                 claimPhase.map { "Waiting for claim \(claimName) to bind (phase \($0))" }
                 ?? "Waiting for claim \(claimName) to be created"
-            out.report = PhaseReport(.pending, [waiting, serving].compactMap { $0 }.joined(separator: "; "))
+            out.report = PhaseReport(.pending, joined(waiting, serving))
             return out
         }
         var progress: StagingProgress?
         let doing = running(current, report: report, cluster: cluster, progress: &progress)
         if let progress { out.progress = progress }  // the boxed detail is touched only with a report
         out.report = PhaseReport(
-            serving == nil ? .hydrating : .updating, [doing, serving].compactMap { $0 }.joined(separator: "; "))
+            serving == nil ? .hydrating : .updating, joined(doing, serving))
         return out
+    }
+
+    /// `text`, then `; ` and `serving` when something keeps serving (no array is built per cluster).
+    private func joined(_ text: String, _ serving: String?) -> String {
+        serving.map { text + "; " + $0 } ?? text
     }
 
     /// What the running Job does, in words: its report's progress, or waiting for the report

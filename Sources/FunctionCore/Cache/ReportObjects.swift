@@ -71,11 +71,9 @@ final class ReportObjects: Sendable {
         ]
     }
 
-    /// The keys of the four Objects of a ModelCache on `cluster`, in `objects`' order; only the
-    /// ServiceAccount's while `waiting` (as `objects`: the other keys are not built).
-    static func keys(on cluster: String, waiting: Bool = false) -> [ResourceKey] {
-        guard !waiting else { return [.hydrateAccount(on: cluster)] }
-        return [
+    /// The keys of the four Objects of a ModelCache on `cluster`, in `objects`' order.
+    static func keys(on cluster: String) -> [ResourceKey] {
+        [
             .hydrateAccount(on: cluster), .hydrateRole(on: cluster), .hydrateRoleBinding(on: cluster),
             .report(on: cluster),
         ]

@@ -140,9 +140,8 @@ final class ClusterStager {
     /// not failed, or failed under the current `attempt`. nil otherwise.
     func adopt(_ observed: ObservedJob.Identity?, attempt: String) -> Adopted? {
         guard let observed else { return nil }
-        let intent = observed.remote[path: "metadata", "labels", CacheStaging.intentLabel]?.stringValue
         let adopted: Adopted
-        if let intent {
+        if let intent = observed.intent {
             if let commit = pin.pin?.commit, observed.revision == pin.directory,
                 intent == self.intent(commit: commit, attempt: observed.attempt ?? attempt)
             {

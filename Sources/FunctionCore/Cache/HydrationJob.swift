@@ -165,6 +165,8 @@ public struct ObservedJob: Sendable, Hashable {
         public var revision: String?
         /// Its attempt label.
         public var attempt: String?
+        /// Its intent label (`CacheStaging.intentLabel`), read with the others.
+        public var intent: String?
         /// The remote manifest, for the rest.
         let remote: Value
         /// The observed Object, for the manifest it was sent (read only for a previous release's Job).
@@ -179,6 +181,7 @@ public struct ObservedJob: Sendable, Hashable {
             let labels = remote[path: "metadata", "labels"]
             self.revision = labels?[CacheStaging.revisionLabel]?.stringValue
             self.attempt = labels?[CacheStaging.attemptLabel]?.stringValue
+            self.intent = labels?[CacheStaging.intentLabel]?.stringValue
             self.remote = remote
             self.object = object?.object ?? .null
         }

@@ -212,10 +212,12 @@ public struct StagingEntry: Sendable, Hashable {
         let staged = entry?["staged"]?.stringValue.map(echo)
         let phase = entry?["phase"]?.stringValue.flatMap(CachePhase.parse)
         let hasStaged = !(staged?.isEmpty ?? true)
-        self.init(
-            phase: phase, message: entry?["message"]?.stringValue,
-            source: entry?["source"]?.stringValue.map(echo), staged: hasStaged ? staged : nil,
-            failure: phase == .failed ? StagingFailure(entry?["failure"]) : nil)
+        // Set field by field, not through `init(phase:...)`: that copied the entry once more per cluster.
+        self.phase = phase
+        self.stored = entry?["message"]?.stringValue
+        self.source = entry?["source"]?.stringValue.map(echo)
+        self.staged = hasStaged ? staged : nil
+        self.failure = phase == .failed ? StagingFailure(entry?["failure"]) : nil
         // Only an identity staged from a report (`@<40 hex>`) has these: one of the previous
         // release never did, and a Ready entry of it reads nothing more than before.
         if hasStaged, let staged, hasCommit(staged) {

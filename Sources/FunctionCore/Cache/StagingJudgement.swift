@@ -64,6 +64,23 @@ public struct ClusterStaging: Sendable, Hashable {
         }
         return entry
     }
+
+    /// Appends `entry(source:)`'s fields to `o` as `StagingEntry.write` does, without building the
+    /// entry (this runs once per cluster of a ModelCache's `status.clusters`).
+    func write(into o: inout [Fields.Entry], source: String, name: String, consumers: Int) {
+        typealias E = Fields.Entry
+        o.append(E(key: "consumers", value: .int(Int64(consumers))))
+        if let failure { o.append(E(key: "failure", value: failure.value)) }
+        if let message = report.message { o.append(E(key: "message", value: .string(statusMessage(message)))) }
+        o.append(E(key: "name", value: .string(name)))
+        o.append(E(key: "phase", value: .string(report.phase.rawValue)))
+        let values = detail?.values
+        if let progress = values?.progress { o.append(E(key: "progress", value: progress.value)) }
+        o.append(E(key: "source", value: .string(source)))
+        if let staged { o.append(E(key: "staged", value: .string(staged))) }
+        if let stagedAt = values?.stagedAt { o.append(E(key: "stagedAt", value: .string(stagedAt))) }
+        if let stagedBytes = values?.stagedBytes { o.append(E(key: "stagedBytes", value: .int(stagedBytes))) }
+    }
 }
 
 /// The most Unicode scalars of a cluster's message in status (hydrator.md §4).
@@ -115,13 +132,14 @@ extension CacheStaging {
                 out.detail = StagingDetail(.init(stagedAt: d.values.stagedAt, stagedBytes: d.values.stagedBytes))
             }
         }
-        if let report {
+        // Read through `report?`, not bound with `if let`: binding copied the whole report per cluster.
+        if let phase = report?.phase {
             // Only with a Job in flight: the Ready path never gets here.
-            if report.phase == .complete, let commit = report.commit {
+            if phase == .complete, let commit = report?.commit {
                 out.staged = ResolvedPin.identity(of: identity, at: commit)
-                (out.stagedAt, out.stagedBytes) = (report.completedAt, report.totalBytes)
+                (out.stagedAt, out.stagedBytes) = (report?.completedAt, report?.totalBytes)
             }
-            if report.commit != nil, report.source == nil || report.source == identity { out.resolved = report }
+            if report?.commit != nil, report?.source == nil || report?.source == identity { out.resolved = report }
         } else if adopted?.legacy == true, current?.complete == true {
             (out.staged, out.detail) = (identity, nil)
         }
@@ -131,7 +149,7 @@ extension CacheStaging {
 
         if let failure = failure(adopted, report: report, attempt: attempt, previous: previous) {
             let why = translate(failure, cluster: cluster, hints: hints, pin: pin)
-            out.report = PhaseReport(.failed, [why, serving].compactMap { $0 }.joined(separator: "; "))
+            out.report = PhaseReport(.failed, joined(why, serving))
             out.failure = failure
             return out
         }
@@ -143,15 +161,20 @@ extension CacheStaging {
             let waiting =
                 claimPhase.map { "Waiting for claim \(claimName) to bind (phase \($0))" }
                 ?? "Waiting for claim \(claimName) to be created"
-            out.report = PhaseReport(.pending, [waiting, serving].compactMap { $0 }.joined(separator: "; "))
+            out.report = PhaseReport(.pending, joined(waiting, serving))
             return out
         }
         var progress: StagingProgress?
         let doing = running(current, report: report, cluster: cluster, progress: &progress)
         if let progress { out.progress = progress }  // the boxed detail is touched only with a report
         out.report = PhaseReport(
-            serving == nil ? .hydrating : .updating, [doing, serving].compactMap { $0 }.joined(separator: "; "))
+            serving == nil ? .hydrating : .updating, joined(doing, serving))
         return out
+    }
+
+    /// `text`, then `; ` and `serving` when something keeps serving (no array is built per cluster).
+    private func joined(_ text: String, _ serving: String?) -> String {
+        serving.map { text + "; " + $0 } ?? text
     }
 
     /// What the running Job does, in words: its report's progress, or waiting for the report

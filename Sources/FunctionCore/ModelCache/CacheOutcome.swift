@@ -32,13 +32,23 @@ struct ObservedCacheStatus {
 }
 
 /// One cluster's line in `status.clusters`.
-struct ClusterReport {
+///
+/// A class, immutable: the outcome filters, sorts and walks the lines several times, and a
+/// reference is cheaper to copy per cluster than the strings of a struct (measured).
+final class ClusterReport {
     /// The cluster's name.
     let cluster: String
     /// Its phase, message, staged identity and latched failure.
-    var judged: ClusterStaging
+    let judged: ClusterStaging
     /// Replicas on the cluster that mount the cache.
     let consumers: Int
+
+    /// A cluster's line.
+    init(cluster: String, judged: ClusterStaging, consumers: Int) {
+        self.cluster = cluster
+        self.judged = judged
+        self.consumers = consumers
+    }
 
     /// Its phase and message.
     var report: PhaseReport { judged.report }

@@ -112,6 +112,7 @@ public struct ModelCacheComposer: KindComposer {
         var reports: [ClusterReport] = []
         var notes: [String: [String]] = [:]
         let manifests = SharedManifests(planner.staging)
+        let preparing = "Preparing the hydration Job's ServiceAccount \(planner.staging.accountName) on "
         response.desired.resources.reserveCapacity(response.desired.resources.count + 2 * plans.count)
         reports.reserveCapacity(plans.count)
         for plan in plans {
@@ -123,14 +124,12 @@ public struct ModelCacheComposer: KindComposer {
                     // The Job is held back: the message must not describe it (lifecycle.md §7 rule 7).
                     report = HydrationWaves.waiting("\(tokenProblem): hydration waits for it", staged: judged.staged)
                 }
-                let preparing = compose(
+                let waits = compose(
                     planner.staging, claim: manifests.claim(target.sizing),
                     job: hydrate ? plan.job.map(manifests.job) : nil, reportObjects: { manifests.reports },
                     on: target.providerConfig, plan: plan, request: planner.request, response: &response)
-                if preparing, report.phase == .hydrating || report.phase == .updating {
-                    report = HydrationWaves.waiting(
-                        "Preparing the hydration Job's ServiceAccount \(planner.staging.accountName) on \(plan.cluster)",
-                        staged: judged.staged, hydrating: true)
+                if waits, report.phase == .hydrating || report.phase == .updating {
+                    report = HydrationWaves.waiting(preparing + plan.cluster, staged: judged.staged, hydrating: true)
                 }
                 if !target.sizing.notes.isEmpty {
                     notes[plan.cluster] = target.sizing.notes
@@ -184,11 +183,13 @@ public struct ModelCacheComposer: KindComposer {
         // A new Job waits for its ServiceAccount: only that is composed until it is Ready (the Role,
         // RoleBinding and report ConfigMap come with the Job). A Job of the previous release writes
         // no report: it runs on without report objects.
-        let waits =
-            !plan.jobObserved && !ProviderObject.isReady(request.observed.resources[.hydrateAccount(on: plan.cluster)])
+        let account = plan.jobObserved ? nil : ResourceKey.hydrateAccount(on: plan.cluster)
+        let waits = account.map { !ProviderObject.isReady(request.observed.resources[$0]) } ?? false
         if !plan.legacyJob {
             let objects = reportObjects().objects(providerConfig: providerConfig, waiting: waits, job: job)
-            for (key, object) in zip(ReportObjects.keys(on: plan.cluster), objects) { add(key, object) }
+            // Waiting, only the ServiceAccount is composed: its key is the one just built.
+            let keys = waits ? account.map { [$0] } ?? [] : ReportObjects.keys(on: plan.cluster)
+            for (key, object) in zip(keys, objects) { add(key, object) }
         }
         let tokenKey = ResourceKey.token(on: plan.cluster)
         if let token = staging.tokenObject(providerConfig: providerConfig) {
@@ -216,7 +217,7 @@ public struct ModelCacheComposer: KindComposer {
                 // Written in key order: this runs once per cluster.
                 var o: [Fields.Entry] = []
                 o.reserveCapacity(7)
-                entry.judged.entry(source: identity).write(into: &o, name: entry.cluster, consumers: entry.consumers)
+                entry.judged.write(into: &o, source: identity, name: entry.cluster, consumers: entry.consumers)
                 return .object(Fields(ordered: o))
             })
         var summary: Value = [

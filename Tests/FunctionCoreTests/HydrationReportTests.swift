@@ -60,6 +60,10 @@ import Testing
                 + String(repeating: "]", count: 50) + "}", "nesting too deep"
         ),
         ("Truncated", String(json(base).dropLast(5)), "cut short"),
+        (
+            "RepeatedKey", "{\"version\":1,\"job\":\"j\",\"phase\":\"Complete\",\"phase\":\"Downloading\"}",
+            "a repeated key (the readiness query reads the first phase, a last-wins reader the last)"
+        ),
     ]
 
     @Test("Hostile or foreign reports are ignored whole", arguments: refused)

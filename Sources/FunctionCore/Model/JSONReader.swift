@@ -7,7 +7,8 @@ enum JSONReader {
     static let maxDepth = 8
 
     /// The value `text` holds, or nil when it is not one JSON value (trailing bytes,
-    /// bad escapes, unpaired surrogates, nesting deeper than `maxDepth` are refused).
+    /// bad escapes, unpaired surrogates, nesting deeper than `maxDepth` and an object
+    /// that repeats a key are refused: readers disagree on which repeat wins).
     static func parse(_ text: String) -> Value? {
         var copy = text
         return copy.withUTF8 { bytes in
@@ -58,7 +59,7 @@ enum JSONReader {
             skipSpace()
             if peek == UInt8(ascii: "}") {
                 index += 1
-                return .object(Fields(lastWins: fields))
+                return .object(Fields())
             }
             while true {
                 skipSpace()
@@ -71,9 +72,15 @@ enum JSONReader {
                 skipSpace()
                 guard let b = peek else { return nil }
                 index += 1
-                if b == UInt8(ascii: "}") { return .object(Fields(lastWins: fields)) }
+                if b == UInt8(ascii: "}") { return Self.distinct(fields) }
                 guard b == UInt8(ascii: ",") else { return nil }
             }
+        }
+
+        /// The object of `pairs`, or nil when a key repeats.
+        static func distinct(_ pairs: [(String, Value)]) -> Value? {
+            let fields = Fields(lastWins: pairs)
+            return fields.count == pairs.count ? .object(fields) : nil
         }
 
         mutating func list(depth: Int) -> Value? {

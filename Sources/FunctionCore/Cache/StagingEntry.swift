@@ -166,21 +166,6 @@ public struct StagingEntry: Sendable, Hashable {
     /// What the report adds (stagedAt, stagedBytes, progress, an automatic cache's pin), boxed:
     /// nil on an entry without any, so a Ready entry stays as small to copy as before.
     var detail: StagingDetail?
-    /// When `staged` completed (its report's `completedAt`), latched with it.
-    public var stagedAt: String? {
-        get { detail?.values.stagedAt }
-        set { StagingDetail.update(&detail) { $0.stagedAt = newValue } }
-    }
-    /// `staged`'s size in bytes (its report's `totalBytes`), latched with it.
-    public var stagedBytes: Int64? {
-        get { detail?.values.stagedBytes }
-        set { StagingDetail.update(&detail) { $0.stagedBytes = newValue } }
-    }
-    /// How far the running Job got, while one runs and its report says.
-    public var progress: StagingProgress? {
-        get { detail?.values.progress }
-        set { StagingDetail.update(&detail) { $0.progress = newValue } }
-    }
     /// The pin an automatic cache staged toward (its `status.cache.resolved`); not part of a
     /// ModelCache's cluster entry (the cache's pin is `status.resolved`), so never written by `write`.
     public var resolved: ResolvedPin? {
@@ -243,3 +228,30 @@ public struct StagingEntry: Sendable, Hashable {
         if let stagedBytes { o.append(Fields.Entry(key: "stagedBytes", value: .int(stagedBytes))) }
     }
 }
+
+/// A staging result that carries the report's details boxed (`StagingDetail`): the
+/// entry read back from status and the judgement of this reconcile read them alike.
+protocol StagingDetailCarrier {
+    /// What the reports add, boxed: nil when there is nothing (the Ready path copies no more).
+    var detail: StagingDetail? { get set }
+}
+
+extension StagingDetailCarrier {
+    /// When `staged` completed (its report's `completedAt`), latched with it.
+    var stagedAt: String? {
+        get { detail?.values.stagedAt }
+        set { StagingDetail.update(&detail) { $0.stagedAt = newValue } }
+    }
+    /// `staged`'s size in bytes (its report's `totalBytes`), latched with it.
+    var stagedBytes: Int64? {
+        get { detail?.values.stagedBytes }
+        set { StagingDetail.update(&detail) { $0.stagedBytes = newValue } }
+    }
+    /// How far the running Job got, while one runs and its report says.
+    var progress: StagingProgress? {
+        get { detail?.values.progress }
+        set { StagingDetail.update(&detail) { $0.progress = newValue } }
+    }
+}
+
+extension StagingEntry: StagingDetailCarrier {}

@@ -14,7 +14,7 @@ public struct FailureHints: Sendable, Hashable {
 }
 
 /// A cluster's phase and the revision staged there after this reconcile.
-public struct ClusterStaging: Sendable, Hashable {
+public struct ClusterStaging: Sendable, Hashable, StagingDetailCarrier {
     /// Phase and message.
     public var report: PhaseReport
     /// The newest completely staged identity; nil until the first one completes.
@@ -23,21 +23,6 @@ public struct ClusterStaging: Sendable, Hashable {
     public var failure: StagingFailure?
     /// What the reports add, boxed (nil on a cluster without any: the Ready path copies no more than before).
     var detail: StagingDetail?
-    /// When `staged` completed, latched with it.
-    public var stagedAt: String? {
-        get { detail?.values.stagedAt }
-        set { StagingDetail.update(&detail) { $0.stagedAt = newValue } }
-    }
-    /// `staged`'s size in bytes, latched with it.
-    public var stagedBytes: Int64? {
-        get { detail?.values.stagedBytes }
-        set { StagingDetail.update(&detail) { $0.stagedBytes = newValue } }
-    }
-    /// How far the running Job got, from its report.
-    public var progress: StagingProgress? {
-        get { detail?.values.progress }
-        set { StagingDetail.update(&detail) { $0.progress = newValue } }
-    }
     /// The current Job's report when it carries a commit (what a pin is set from).
     public var resolved: HydrationReport? {
         get { detail?.values.report }

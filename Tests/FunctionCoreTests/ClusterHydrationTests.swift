@@ -51,11 +51,7 @@ import Testing
             (
                 ["deadline": "1m"] as Value,
                 #"InferenceCluster gpu-bad spec.storage.rwxCache.hydration.deadline "1m" \#(HydrationRules.deadlineRule)"#
-            ),
-            (
-                ["namespace": "models"] as Value,
-                #"InferenceCluster gpu-bad spec.storage.rwxCache.hydration.namespace "models" is not supported yet: set the remote namespace for every cluster with input.hydration.namespace"#
-            ),
+            )
         ])
     func badClusterBlock(_ block: Value, _ error: String) {
         let bad = cluster("gpu-bad", hydration: block)

@@ -123,6 +123,7 @@ extension World {
         xr.status = XRDSchemas.prune(status, XRDSchemas.status[id.kind.name])
         xr.composed = desired
         xrs[id] = xr
+        checkNothingMoves(id, before: before, desired: desired)
 
         // Deletions first (what left desired state), then creations and updates, claims before Jobs.
         var deletedClaims: [(pc: String, claim: String)] = []
@@ -173,7 +174,7 @@ extension World {
 
     /// provider-kubernetes: creates the remote object, or updates it.
     mutating func provide(_ manifest: Value, on pc: String, owner: XRID) {
-        let name = manifest[path: "metadata", "name"]?.stringValue ?? ""
+        let name = Self.remoteKey(manifest)
         var remote = remotes[pc] ?? Remote()
         defer { remotes[pc] = remote }
         switch manifest["kind"]?.stringValue {
@@ -223,8 +224,10 @@ extension World {
         }
         let repo = env("MODEL_REPO") ?? ""
         let source = env("MODELCACHE_SOURCE") ?? (env("MODEL_REVISION").map { "hf://\(repo)@\($0)" } ?? "hf://\(repo)")
-        let claim =
-            spec?["volumes"]?.listValue?.first?[path: "persistentVolumeClaim", "claimName"]?.stringValue ?? ""
+        let namespace = manifest[path: "metadata", "namespace"]?.stringValue
+        let claim = Self.remoteKey(
+            spec?["volumes"]?.listValue?.first?[path: "persistentVolumeClaim", "claimName"]?.stringValue ?? "",
+            namespace: namespace)
         // The hydrator resolves the source to a commit (the pinned one when the Job carries it) and
         // writes that commit's directory; a Job of the previous release writes MODEL_DIR.
         let labels = manifest[path: "metadata", "labels"]
@@ -266,7 +269,8 @@ extension World {
             fingerprint: fingerprint)
         if !legacy {
             (job.commit, job.source, job.startedAt) = (commit, source, step)
-            job.reportConfigMap = env("MODELCACHE_REPORT_CONFIGMAP") ?? Self.reportConfigMap(owner: owner)
+            job.reportConfigMap = Self.remoteKey(
+                env("MODELCACHE_REPORT_CONFIGMAP") ?? Self.reportConfigMap(owner: owner), namespace: namespace)
         }
         return job
     }
@@ -291,8 +295,9 @@ extension World {
             guard policies.contains("*") || policies.contains("Delete"),
                 let pc = object[path: "spec", "providerConfigRef", "name"]?.stringValue,
                 let manifest = object[path: "spec", "forProvider", "manifest"],
-                let name = manifest[path: "metadata", "name"]?.stringValue
+                manifest[path: "metadata", "name"]?.stringValue != nil
             else { return [] }  // orphaned: the remote object stays
+            let name = Self.remoteKey(manifest)
             switch manifest["kind"]?.stringValue {
             case "PersistentVolumeClaim":
                 remotes[pc]?.claims[name]?.deleting = true

@@ -1,5 +1,6 @@
-/// The storage class and size a cluster's claim gets: what is asked for now,
-/// except what Kubernetes will not change on an existing claim (lifecycle.md §4).
+/// The storage class, size and namespace a cluster's claim gets: what is asked
+/// for now, except what Kubernetes will not change on an existing claim
+/// (lifecycle.md §4, hydrator.md §5).
 public struct ClaimSizing: Sendable, Hashable {
     /// The storage class to send.
     public var storageClass: String
@@ -7,15 +8,22 @@ public struct ClaimSizing: Sendable, Hashable {
     public var size: String
     /// The size in GiB.
     public var sizeGiB: Int64
+    /// The remote namespace of the claim, and of everything that goes with it (its hydration
+    /// Jobs, report objects and token copy, and the workloads that mount it).
+    public var namespace: String
     /// What was refused and why, one sentence each, naming the cluster.
     public var notes: [String]
 
-    /// Decides the claim on `cluster` from the wanted class and size and the
+    /// Decides the claim on `cluster` from the wanted class, size and `namespace` and the
     /// observed claim Object (what was sent last time): a larger size expands
-    /// the claim, a smaller one keeps the current size, and a changed class keeps
-    /// the current class (it applies to claims created later).
-    public init(cluster: String, claimName: String, storageClass: String, sizeGiB: Int64, observed: Resource?) {
-        let sent = observed?.object[path: "spec", "forProvider", "manifest", "spec"]
+    /// the claim, a smaller one keeps the current size, and a changed class or
+    /// namespace keeps the current one (the new one applies to claims created later).
+    public init(
+        cluster: String, claimName: String, storageClass: String, sizeGiB: Int64, namespace: String,
+        observed: Resource?
+    ) {
+        let manifest = observed?.object[path: "spec", "forProvider", "manifest"]
+        let sent = manifest?["spec"]
         var notes: [String] = []
         self.storageClass = storageClass
         if let current = sent?["storageClassName"]?.stringValue, !current.isEmpty, current != storageClass {
@@ -23,6 +31,13 @@ public struct ClaimSizing: Sendable, Hashable {
             notes.append(
                 "Claim \(claimName) on \(cluster) keeps storage class \(current): a claim's class cannot "
                     + "change; \(storageClass) applies to claims created later")
+        }
+        self.namespace = namespace
+        if let current = manifest?[path: "metadata", "namespace"]?.stringValue, current != namespace,
+            Rules.isDNSLabel(current)
+        {
+            self.namespace = current
+            notes.append(Self.keptNamespace(claimName, cluster: cluster, current: current, wanted: namespace))
         }
         self.sizeGiB = sizeGiB
         let current = sent?[path: "resources", "requests", "storage"]?.stringValue
@@ -40,6 +55,18 @@ public struct ClaimSizing: Sendable, Hashable {
             notes.append("Claim \(claimName) on \(cluster) keeps \(current): a claim cannot shrink to \(sizeGiB)Gi")
         }
         self.notes = notes
+    }
+
+    /// The note of a claim that stays in namespace `current` while `wanted` is asked for now.
+    static func keptNamespace(_ claimName: String, cluster: String, current: String, wanted: String) -> String {
+        "Claim \(claimName) on \(cluster) stays in namespace \(current) with its Jobs and workloads: a claim "
+            + "cannot move; \(wanted) applies to caches and replicas created later"
+    }
+
+    /// The namespace an observed claim Object was sent to, when it is a valid one.
+    static func namespace(of observed: Resource?) -> String? {
+        let namespace = observed?.object[path: "spec", "forProvider", "manifest", "metadata", "namespace"]?.stringValue
+        return namespace.flatMap { Rules.isDNSLabel($0) ? $0 : nil }
     }
 
     /// `<n>Gi` as `String(n) + "Gi"` writes it (digits only, no leading zero, at most 18 of them) in

@@ -24,10 +24,14 @@ public struct ClusterView: Sendable, Hashable {
     /// validated when asked, each time: only for a cluster that needs a Job (a
     /// Ready cluster reads nothing more) and by the InferenceCluster's own composer.
     public var hydration: ClusterHydration? {
-        guard rwxCache != nil, let block = object[path: "spec", "storage", "rwxCache", "hydration"], !block.isNull
-        else { return nil }
+        guard rwxCache != nil, let block = hydrationBlock else { return nil }
         return ClusterHydration(block, cluster: name)
     }
+    /// Whether the cluster declares its own hydration settings (found while `rwxCache` is read:
+    /// a cluster without them, the usual case, reads nothing more).
+    public var declaresHydration: Bool { rwxCache != nil && hydrationBlock != nil }
+    /// `spec.storage.rwxCache.hydration` as declared, unread; nil when absent or null.
+    private let hydrationBlock: Value?
     /// Whether the cluster reports `Ready=True` (read when asked: only placement asks).
     public var isReady: Bool { conditionStatus(object, "Ready") == "True" }
     /// The observed object, for what is read only when asked.
@@ -45,7 +49,9 @@ public struct ClusterView: Sendable, Hashable {
         self.object = object
         self.rwxCache = nil
         self.rwxProblem = nil
-        if let rwx = object[path: "spec", "storage", "rwxCache"], !rwx.isNull {
+        let rwx = object[path: "spec", "storage", "rwxCache"].flatMap { $0.isNull ? nil : $0 }
+        self.hydrationBlock = rwx?["hydration"].flatMap { $0.isNull ? nil : $0 }
+        if let rwx {
             var v = Validator()
             // Field names are built only for an error message.
             func field(_ suffix: String = "") -> String { "InferenceCluster \(name) spec.storage.rwxCache" + suffix }

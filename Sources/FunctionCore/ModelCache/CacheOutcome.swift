@@ -42,12 +42,16 @@ final class ClusterReport {
     let judged: ClusterStaging
     /// Replicas on the cluster that mount the cache.
     let consumers: Int
+    /// The claim's remote namespace when it is not the function input's (a cluster's own, or
+    /// the one a claim keeps): where the replicas that mount it run (`status.clusters[].namespace`).
+    let namespace: String?
 
     /// A cluster's line.
-    init(cluster: String, judged: ClusterStaging, consumers: Int) {
+    init(cluster: String, judged: ClusterStaging, consumers: Int, namespace: String? = nil) {
         self.cluster = cluster
         self.judged = judged
         self.consumers = consumers
+        self.namespace = namespace
     }
 
     /// Its phase and message.

@@ -69,24 +69,43 @@ struct ClusterPlanner {
     }
 
     /// Judges one answered cluster through the one staging lifecycle; pruning keeps
-    /// the staged revision and every revision a consumer on the cluster lists.
+    /// the staged revision and every revision a consumer on the cluster lists. The claim goes
+    /// to the cluster's own remote namespace, if it has one (hydrator.md §5); an existing
+    /// claim stays where it is.
     func plan(_ cluster: ClusterView) -> Plan {
         let (claimKey, jobKey) = (ResourceKey.claim(on: cluster.name), ResourceKey.job(on: cluster.name))
         let previous = observed.clusters[cluster.name]
         guard let providerConfig = cluster.providerConfig, let rwx = cluster.rwxCache else {
             return unreachable(cluster, previous: previous, claimKey: claimKey, jobKey: jobKey)
         }
+        // Read once, and only on a cluster that declares its own settings (a Ready cluster without reads nothing).
+        let hydration = cluster.declaresHydration ? cluster.hydration : nil
+        let claim = request.observed.resources[claimKey]
+        if let hydration, hydration.namespaceInvalid, claim == nil {
+            return Plan(
+                cluster: cluster.name, judged: ClusterStaging(report: Self.placementHeld(hydration)), target: nil,
+                job: nil, jobObserved: false, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
+        }
         let stage = stager.stage(
             cluster: cluster.name, storageClass: rwx.storageClassName, sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB,
-            claim: request.observed.resources[claimKey], job: request.observed.resources[jobKey],
+            namespace: hydration?.namespace, claim: claim, job: request.observed.resources[jobKey],
             report: request.observed.resources[ResourceKey.report(on: cluster.name)], previous: previous,
-            hydration: { cluster.hydration }, keep: { consumers.revisions(on: cluster.name) })
+            hydration: { hydration }, keep: { consumers.revisions(on: cluster.name) })
         let plan = Plan(
             cluster: cluster.name, judged: stage.judged,
             target: Target(providerConfig: providerConfig, sizing: stage.sizing), job: stage.job,
             jobObserved: stage.jobObserved, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
         plan.legacyJob = stage.legacyJob
         return plan
+    }
+
+    /// A cluster whose own remote namespace is invalid gets no claim (it would be created
+    /// elsewhere, and a claim never moves): Pending, saying why.
+    static func placementHeld(_ hydration: ClusterHydration) -> PhaseReport {
+        PhaseReport(
+            .pending,
+            "\(hydration.problem ?? "invalid hydration settings"); no claim is created on this "
+                + "cluster until it is fixed")
     }
 
     /// The plan of a cluster nothing can be composed on (no provider config, or
@@ -166,7 +185,12 @@ struct ClusterPlanner {
             : "\(why); keeping claim \(staging.claimName) on \(cluster) while \(Consumers.phrase(n)) "
                 + "\(n == 1 ? "uses" : "use") it"
         let judged = ClusterStaging(report: PhaseReport(.retained, message), staged: observed.clusters[cluster]?.staged)
-        return (claim, ClusterReport(cluster: cluster, judged: judged, consumers: n))
+        return (claim, ClusterReport(cluster: cluster, judged: judged, consumers: n, namespace: keptNamespace(claim)))
+    }
+
+    /// The namespace of a kept claim when it is not the function input's remote namespace.
+    func keptNamespace(_ claim: Resource) -> String? {
+        ClaimSizing.namespace(of: claim).flatMap { $0 == staging.remoteNamespace ? nil : $0 }
     }
 
     /// The observed claim Object rebuilt as it was sent last time, on the provider

@@ -111,21 +111,35 @@ public struct ModelCacheComposer: KindComposer {
         var waves = HydrationWaves(plans, limit: settings.maxParallelHydrations)
         var reports: [ClusterReport] = []
         var notes: [String: [String]] = [:]
-        let manifests = SharedManifests(planner.staging)
+        let remoteNamespace = planner.staging.remoteNamespace
+        let shared = SharedManifests(planner.staging)
+        // Clusters with their own remote namespace (or a claim kept in another) share manifests per namespace.
+        var elsewhere: [String: SharedManifests] = [:]
         let preparing = "Preparing the hydration Job's ServiceAccount \(planner.staging.accountName) on "
         response.desired.resources.reserveCapacity(response.desired.resources.count + 2 * plans.count)
         reports.reserveCapacity(plans.count)
         for plan in plans {
             guard var judged = plan.judged else { continue }
             var report = judged.report
+            var namespace: String?
             if let target = plan.target {
+                let manifests: SharedManifests
+                if target.sizing.namespace == remoteNamespace {
+                    manifests = shared
+                } else {
+                    namespace = target.sizing.namespace
+                    manifests =
+                        elsewhere[target.sizing.namespace]
+                        ?? SharedManifests(planner.stager.staging(in: target.sizing.namespace))
+                    elsewhere[target.sizing.namespace] = manifests
+                }
                 let hydrate = plan.needsJob && tokenProblem == nil && waves.admit(plan, report: &report)
                 if plan.needsJob, let tokenProblem, report.phase == .hydrating || report.phase == .updating {
                     // The Job is held back: the message must not describe it (lifecycle.md §7 rule 7).
                     report = HydrationWaves.waiting("\(tokenProblem): hydration waits for it", staged: judged.staged)
                 }
                 let waits = compose(
-                    planner.staging, claim: manifests.claim(target.sizing),
+                    manifests.staging, claim: manifests.claim(target.sizing),
                     job: hydrate ? plan.job.map(manifests.job) : nil, reportObjects: { manifests.reports },
                     on: target.providerConfig, plan: plan, request: planner.request, response: &response)
                 if waits, report.phase == .hydrating || report.phase == .updating {
@@ -137,11 +151,13 @@ public struct ModelCacheComposer: KindComposer {
                 }
             } else if let kept = plan.keptClaim {
                 response.desired.resources[plan.claimKey] = kept
+                namespace = planner.keptNamespace(kept)
             }
             judged.report = report
             reports.append(
                 ClusterReport(
-                    cluster: plan.cluster, judged: judged, consumers: planner.consumers.count(on: plan.cluster)))
+                    cluster: plan.cluster, judged: judged, consumers: planner.consumers.count(on: plan.cluster),
+                    namespace: namespace))
         }
         return (reports, notes)
     }
@@ -216,8 +232,10 @@ public struct ModelCacheComposer: KindComposer {
             outcome.reports.map { entry in
                 // Written in key order: this runs once per cluster.
                 var o: [Fields.Entry] = []
-                o.reserveCapacity(7)
-                entry.judged.write(into: &o, source: identity, name: entry.cluster, consumers: entry.consumers)
+                o.reserveCapacity(8)
+                entry.judged.write(
+                    into: &o, source: identity, name: entry.cluster, consumers: entry.consumers,
+                    namespace: entry.namespace)
                 return .object(Fields(ordered: o))
             })
         var summary: Value = [

@@ -11,6 +11,9 @@ public struct ModelCacheView: Sendable, Hashable {
     public var matchLabels: [String: String]
     /// `status.clusters`, by cluster name.
     public var clusters: [String: ClusterEntry]
+    /// The claim's remote namespace per cluster, where `status.clusters[].namespace` names one
+    /// (it is written only when not the function input's, hydrator.md §5).
+    public var namespaces: [String: String]
 
     /// Whether the cache reports `status.clusters` (a list, possibly empty): without
     /// it (not composed yet, or the status was lost) no cluster's phase is known.
@@ -30,12 +33,16 @@ public struct ModelCacheView: Sendable, Hashable {
         }
         matchLabels = labels
         var clusters: [String: ClusterEntry] = [:]
+        var namespaces: [String: String] = [:]
         let entries = object[path: "status", "clusters"]?.listValue
         reportsClusters = entries != nil
         for entry in entries ?? [] {
             guard let n = entry["name"]?.stringValue else { continue }
             clusters[n] = StagingEntry(entry)
+            // Read back from status: only a namespace this function could have written (rule 8).
+            if let ns = entry["namespace"]?.stringValue, Rules.isDNSLabel(ns) { namespaces[n] = ns }
         }
         self.clusters = clusters
+        self.namespaces = namespaces
     }
 }

@@ -9,21 +9,22 @@ public struct ClaimSizing: Sendable, Hashable {
     /// The size in GiB.
     public var sizeGiB: Int64
     /// The remote namespace of the claim, and of everything that goes with it (its hydration
-    /// Jobs, report objects and token copy, and the workloads that mount it).
-    public var namespace: String
+    /// Jobs, report objects and token copy, and the workloads that mount it), when it is not the
+    /// function input's (a cluster's own, or the one an existing claim keeps); nil when it is.
+    public var namespace: String?
     /// What was refused and why, one sentence each, naming the cluster.
     public var notes: [String]
 
-    /// Decides the claim on `cluster` from the wanted class, size and `namespace` and the
-    /// observed claim Object (what was sent last time): a larger size expands
-    /// the claim, a smaller one keeps the current size, and a changed class or
-    /// namespace keeps the current one (the new one applies to claims created later).
+    /// Decides the claim on `cluster` from the wanted class, size and `namespace` (nil: the
+    /// function input's, `inputNamespace`), the observed claim Object (what was sent last time)
+    /// and the namespace the existing claim is in (`kept`, nil without one): a larger size
+    /// expands the claim, a smaller one keeps the current size, and a changed class or namespace
+    /// keeps the current one (the new one applies to claims created later), saying so.
     public init(
-        cluster: String, claimName: String, storageClass: String, sizeGiB: Int64, namespace: String,
-        observed: Resource?
+        cluster: String, claimName: String, storageClass: String, sizeGiB: Int64, namespace: String? = nil,
+        inputNamespace: String, kept: String? = nil, observed: Resource?
     ) {
-        let manifest = observed?.object[path: "spec", "forProvider", "manifest"]
-        let sent = manifest?["spec"]
+        let sent = observed?.object[path: "spec", "forProvider", "manifest", "spec"]
         var notes: [String] = []
         self.storageClass = storageClass
         if let current = sent?["storageClassName"]?.stringValue, !current.isEmpty, current != storageClass {
@@ -32,12 +33,12 @@ public struct ClaimSizing: Sendable, Hashable {
                 "Claim \(claimName) on \(cluster) keeps storage class \(current): a claim's class cannot "
                     + "change; \(storageClass) applies to claims created later")
         }
-        self.namespace = namespace
-        if let current = manifest?[path: "metadata", "namespace"]?.stringValue, current != namespace,
-            Rules.isDNSLabel(current)
-        {
-            self.namespace = current
-            notes.append(Self.keptNamespace(claimName, cluster: cluster, current: current, wanted: namespace))
+        let wanted = namespace ?? inputNamespace
+        if let kept, kept != wanted {
+            self.namespace = kept == inputNamespace ? nil : kept
+            notes.append(Self.keptNamespace(claimName, cluster: cluster, current: kept, wanted: wanted))
+        } else {
+            self.namespace = wanted == inputNamespace ? nil : wanted
         }
         self.sizeGiB = sizeGiB
         let current = sent?[path: "resources", "requests", "storage"]?.stringValue
@@ -63,7 +64,8 @@ public struct ClaimSizing: Sendable, Hashable {
             + "cannot move; \(wanted) applies to caches and replicas created later"
     }
 
-    /// The namespace an observed claim Object was sent to, when it is a valid one.
+    /// The namespace an observed claim Object was sent to, when it is a valid one: the evidence
+    /// (a lookup that costs a Ready cluster as much again as its claim's class and size).
     static func namespace(of observed: Resource?) -> String? {
         let namespace = observed?.object[path: "spec", "forProvider", "manifest", "metadata", "namespace"]?.stringValue
         return namespace.flatMap { Rules.isDNSLabel($0) ? $0 : nil }

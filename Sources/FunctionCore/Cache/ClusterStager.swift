@@ -61,7 +61,8 @@ final class ClusterStager {
     }
 
     /// Stages on `cluster`: the claim wants `storageClass`, `sizeGiB` and `namespace` (by default
-    /// the function input's; an existing claim keeps its own); `claim`, `job` and
+    /// the function input's; an existing claim keeps its own, `keptNamespace`, and says so);
+    /// `claim`, `job` and
     /// `report` are the observed Objects (the report is read only while a Job is adopted);
     /// `previous` is the cluster's entry in the observed status; `keep` the revisions pruning
     /// keeps besides the staged one and `hydration` the cluster's own hydration settings
@@ -69,13 +70,14 @@ final class ClusterStager {
     // Inlined: it runs per cluster (1,000 times on the big benchmark requests).
     @inline(__always)
     func stage(
-        cluster: String, storageClass: String, sizeGiB: Int64, namespace: String? = nil, claim: Resource?,
-        job: Resource?, report: @autoclosure () -> Resource?, previous: StagingEntry?,
+        cluster: String, storageClass: String, sizeGiB: Int64, namespace: String? = nil,
+        keptNamespace: String? = nil, claim: Resource?, job: Resource?, report: @autoclosure () -> Resource?,
+        previous: StagingEntry?,
         hydration: () -> ClusterHydration? = { nil }, keep: () -> [String]
     ) -> Stage {
         let sizing = ClaimSizing(
             cluster: cluster, claimName: staging.claimName, storageClass: storageClass, sizeGiB: sizeGiB,
-            namespace: namespace ?? staging.remoteNamespace, observed: claim)
+            namespace: namespace, inputNamespace: staging.remoteNamespace, kept: keptNamespace, observed: claim)
         let attempt = attempts.value(sizing.sizeGiB, with: staging) { $0.attempt(sizeGiB: $1) }
         let observedJob = ObservedJob.Identity(job)
         let adopted = adopt(observedJob, attempt: attempt)
@@ -84,7 +86,9 @@ final class ClusterStager {
             HydrationReport(observed: report()).flatMap { $0.job == c.name ? $0 : nil }
         }
         // Judged in the claim's namespace: a message naming a Secret on the cluster names it there.
-        let judged = staging(in: sizing.namespace).judge(
+        var judging = staging
+        if let other = sizing.namespace { judging = staging(in: other) }
+        let judged = judging.judge(
             cluster: cluster, claim: claim, current: adopted, report: ownReport, attempt: attempt,
             previous: previous, hints: hints, pin: pin)
         guard judged.report.phase != .ready, judged.report.phase != .failed else {

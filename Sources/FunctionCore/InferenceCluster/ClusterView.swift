@@ -21,17 +21,14 @@ public struct ClusterView: Sendable, Hashable {
     public var rwxProblem: String?
     /// `spec.storage.rwxCache.hydration`: this cluster's own hydration settings
     /// (hydrator.md §5), valid or not; nil when it declares none. Read and
-    /// validated when asked, each time: only for a cluster that needs a Job (a
-    /// Ready cluster reads nothing more) and by the InferenceCluster's own composer.
+    /// validated when asked, each time: for a cluster that needs a Job or a new
+    /// claim, or was not Ready (a Ready cluster reads nothing more), and by the
+    /// InferenceCluster's own composer.
     public var hydration: ClusterHydration? {
-        guard rwxCache != nil, let block = hydrationBlock else { return nil }
+        guard rwxCache != nil, let block = object[path: "spec", "storage", "rwxCache", "hydration"], !block.isNull
+        else { return nil }
         return ClusterHydration(block, cluster: name)
     }
-    /// Whether the cluster declares its own hydration settings (found while `rwxCache` is read:
-    /// a cluster without them, the usual case, reads nothing more).
-    public var declaresHydration: Bool { rwxCache != nil && hydrationBlock != nil }
-    /// `spec.storage.rwxCache.hydration` as declared, unread; nil when absent or null.
-    private let hydrationBlock: Value?
     /// Whether the cluster reports `Ready=True` (read when asked: only placement asks).
     public var isReady: Bool { conditionStatus(object, "Ready") == "True" }
     /// The observed object, for what is read only when asked.
@@ -49,9 +46,7 @@ public struct ClusterView: Sendable, Hashable {
         self.object = object
         self.rwxCache = nil
         self.rwxProblem = nil
-        let rwx = object[path: "spec", "storage", "rwxCache"].flatMap { $0.isNull ? nil : $0 }
-        self.hydrationBlock = rwx?["hydration"].flatMap { $0.isNull ? nil : $0 }
-        if let rwx {
+        if let rwx = object[path: "spec", "storage", "rwxCache"], !rwx.isNull {
             var v = Validator()
             // Field names are built only for an error message.
             func field(_ suffix: String = "") -> String { "InferenceCluster \(name) spec.storage.rwxCache" + suffix }

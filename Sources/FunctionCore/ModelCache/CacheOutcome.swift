@@ -8,6 +8,12 @@ struct ObservedCacheStatus {
     let hadClusters: Bool
     /// The observed `ArtifactReady` condition's status and reason.
     let artifactReady: (status: String?, reason: String?)
+    /// The function input's remote namespace the status was written under (`status.remoteNamespace`,
+    /// written when not `default`): an entry without a namespace has its claim there.
+    let remoteNamespace: String
+
+    /// Kubernetes' default namespace: the remote namespace when the input sets none.
+    static let defaultNamespace = "default"
 
     init(_ xr: Value) {
         let entries = xr[path: "status", "clusters"]?.listValue ?? []
@@ -28,6 +34,8 @@ struct ObservedCacheStatus {
         self.hadClusters = !clusters.isEmpty
         let c = condition(xr, "ArtifactReady")
         self.artifactReady = (c?["status"]?.stringValue, c?["reason"]?.stringValue)
+        let namespace = xr[path: "status", "remoteNamespace"]?.stringValue
+        self.remoteNamespace = namespace.flatMap { Rules.isDNSLabel($0) ? $0 : nil } ?? Self.defaultNamespace
     }
 }
 

@@ -78,9 +78,13 @@ struct ClusterPlanner {
         guard let providerConfig = cluster.providerConfig, let rwx = cluster.rwxCache else {
             return unreachable(cluster, previous: previous, claimKey: claimKey, jobKey: jobKey)
         }
-        // Read once, and only on a cluster that declares its own settings (a Ready cluster without reads nothing).
-        let hydration = cluster.declaresHydration ? cluster.hydration : nil
         let claim = request.observed.resources[claimKey]
+        // The cluster's own settings place a new claim and note a kept one: read for a new claim and
+        // on a cluster not Ready last time; a Ready cluster reads them only when it needs a Job.
+        let reads = claim == nil || previous?.phase != .ready
+        let hydration = reads ? cluster.hydration : nil
+        var kept: String?
+        if let claim { kept = keptNamespace(claim, recorded: previous.map { $0.storedNamespace }) }
         if let hydration, hydration.namespaceInvalid, claim == nil {
             return Plan(
                 cluster: cluster.name, judged: ClusterStaging(report: Self.placementHeld(hydration)), target: nil,
@@ -88,15 +92,31 @@ struct ClusterPlanner {
         }
         let stage = stager.stage(
             cluster: cluster.name, storageClass: rwx.storageClassName, sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB,
-            namespace: hydration?.namespace, claim: claim, job: request.observed.resources[jobKey],
+            // Not read, the wanted namespace is taken to be the kept one: nothing to note.
+            namespace: reads ? hydration?.namespace : kept, keptNamespace: kept, claim: claim,
+            job: request.observed.resources[jobKey],
             report: request.observed.resources[ResourceKey.report(on: cluster.name)], previous: previous,
-            hydration: { hydration }, keep: { consumers.revisions(on: cluster.name) })
+            hydration: { reads ? hydration : cluster.hydration }, keep: { consumers.revisions(on: cluster.name) })
         let plan = Plan(
             cluster: cluster.name, judged: stage.judged,
             target: Target(providerConfig: providerConfig, sizing: stage.sizing), job: stage.job,
             jobObserved: stage.jobObserved, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
         plan.legacyJob = stage.legacyJob
         return plan
+    }
+
+    /// The namespace the existing `claim` is in: what the cluster's status entry recorded last time
+    /// (this function writes it from where the claim is, every reconcile: an entry without one has
+    /// it in the function input's namespace it was written under), while that input namespace is
+    /// still the one in force; else, and without an entry (a status lost), the observed claim's own.
+    /// The record saves a Ready cluster a lookup in its claim as costly as its class and size.
+    /// `recorded` is the entry's namespace (nil: no entry; `.some(nil)`: none recorded).
+    func keptNamespace(_ claim: Resource, recorded: String??) -> String? {
+        guard let recorded, observed.remoteNamespace == stager.staging.remoteNamespace else {
+            return ClaimSizing.namespace(of: claim)
+        }
+        guard let recorded else { return observed.remoteNamespace }
+        return Rules.isDNSLabel(recorded) ? recorded : ClaimSizing.namespace(of: claim)
     }
 
     /// A cluster whose own remote namespace is invalid gets no claim (it would be created

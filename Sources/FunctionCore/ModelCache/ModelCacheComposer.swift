@@ -111,7 +111,6 @@ public struct ModelCacheComposer: KindComposer {
         var waves = HydrationWaves(plans, limit: settings.maxParallelHydrations)
         var reports: [ClusterReport] = []
         var notes: [String: [String]] = [:]
-        let remoteNamespace = planner.staging.remoteNamespace
         let shared = SharedManifests(planner.staging)
         // Clusters with their own remote namespace (or a claim kept in another) share manifests per namespace.
         var elsewhere: [String: SharedManifests] = [:]
@@ -124,14 +123,12 @@ public struct ModelCacheComposer: KindComposer {
             var namespace: String?
             if let target = plan.target {
                 let manifests: SharedManifests
-                if target.sizing.namespace == remoteNamespace {
-                    manifests = shared
+                if let other = target.sizing.namespace {
+                    namespace = other
+                    manifests = elsewhere[other] ?? SharedManifests(planner.stager.staging(in: other))
+                    elsewhere[other] = manifests
                 } else {
-                    namespace = target.sizing.namespace
-                    manifests =
-                        elsewhere[target.sizing.namespace]
-                        ?? SharedManifests(planner.stager.staging(in: target.sizing.namespace))
-                    elsewhere[target.sizing.namespace] = manifests
+                    manifests = shared
                 }
                 let hydrate = plan.needsJob && tokenProblem == nil && waves.admit(plan, report: &report)
                 if plan.needsJob, let tokenProblem, report.phase == .hydrating || report.phase == .updating {
@@ -246,6 +243,11 @@ public struct ModelCacheComposer: KindComposer {
         if inFlight > 0 { summary["inFlightBytes"] = .int(inFlight) }
         var status: Fields = ["summary": summary, "clusters": clusters]
         if let resolved { status["resolved"] = resolved.value }
+        // The input namespace the entries' claims without a namespace are in (read back next time).
+        let remoteNamespace = xr.settings.remoteNamespace
+        if remoteNamespace != ObservedCacheStatus.defaultNamespace {
+            status["remoteNamespace"] = .string(remoteNamespace)
+        }
         response.updateDesiredComposite(of: xr.object, kind: Self.kind, status: status, ready: outcome.allReady)
     }
 }

@@ -127,7 +127,9 @@ enum AutomaticCache {
         func staged(_ pin: StagingPin) -> ClusterStager.Stage {
             ClusterStager(staging, hints: hints, pin: pin).stage(
                 cluster: ctx.cluster, storageClass: rwx.storageClassName, sizeGiB: rwx.defaultSizeGiB,
-                namespace: wanted, claim: ctx.request.observed.resources[.automaticClaim],
+                namespace: wanted,
+                keptNamespace: ClaimSizing.namespace(of: ctx.request.observed.resources[.automaticClaim]),
+                claim: ctx.request.observed.resources[.automaticClaim],
                 job: ctx.request.observed.resources[.automaticJob],
                 report: ctx.request.observed.resources[.automaticReport], previous: previous, hydration: { hydration },
                 keep: { [running].compactMap { $0 } + ctx.stillMounted(claim: staging.claimName) })

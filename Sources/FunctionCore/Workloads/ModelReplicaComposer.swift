@@ -83,7 +83,7 @@ public struct ModelReplicaComposer: KindComposer {
     /// Where the replica creates something new on `cluster`: the cluster's own remote
     /// namespace, else the function input's; nil while the cluster's own is invalid.
     static func wantedNamespace(_ cluster: ClusterView, settings: Settings) -> String? {
-        guard cluster.declaresHydration, let hydration = cluster.hydration else { return settings.remoteNamespace }
+        guard let hydration = cluster.hydration else { return settings.remoteNamespace }
         return hydration.namespaceInvalid ? nil : hydration.namespace ?? settings.remoteNamespace
     }
 

@@ -62,8 +62,7 @@ final class ClusterStager {
 
     /// Stages on `cluster`: the claim wants `storageClass`, `sizeGiB` and `namespace` (by default
     /// the function input's; an existing claim keeps its own, `keptNamespace`, and says so);
-    /// `claim`, `job` and
-    /// `report` are the observed Objects (the report is read only while a Job is adopted);
+    /// `claim`, `job` and `report` are the observed Objects (the report is read only while a Job is adopted);
     /// `previous` is the cluster's entry in the observed status; `keep` the revisions pruning
     /// keeps besides the staged one and `hydration` the cluster's own hydration settings
     /// (hydrator.md §5), both evaluated only when a Job is planned.

@@ -7,7 +7,6 @@ are followed (the Authorization header is dropped when a redirect leaves the ori
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -16,24 +15,20 @@ from typing import Callable
 
 from .failure import EXIT_CHECKSUM, HydrationFailure, classify, transient
 from .inputs import Durations
-from .resolve import RemoteFile
+from .files import RemoteFile
 
 CHUNK = 1 << 20
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
 def new_hasher(file: RemoteFile):
-    """SHA-256 for LFS files; the git blob SHA-1 (`blob <size>\\0` + content) for the others."""
-    if file.lfs:
-        return hashlib.sha256()
-    hasher = hashlib.sha1()
-    hasher.update(b"blob %d\0" % file.size)
-    return hasher
+    """A fresh hasher for the file (hub files: SHA-256 for LFS, the git blob SHA-1 otherwise)."""
+    return file.new_hasher()
 
 
 def expected_digest(file: RemoteFile) -> str:
-    """The hash the hub publishes for the file."""
-    return file.sha256 if file.lfs else file.git_sha1  # type: ignore[return-value]
+    """The value the file's hasher must produce (the hash the hub publishes, for hub files)."""
+    return file.expected
 
 
 def hash_file(path: str, file: RemoteFile) -> str:
@@ -165,9 +160,9 @@ class _TooLong(Exception):
 
 def mismatch(file: RemoteFile, got: str) -> HydrationFailure:
     """Exit 12: a file failed verification twice."""
-    kind = "SHA-256" if file.lfs else "git blob SHA-1"
+    whose = "the source's" if file.check else "the hub's"
     return HydrationFailure(
         EXIT_CHECKSUM,
         "ChecksumMismatch",
-        f"{file.path[:300]} did not match the hub's {kind} twice (expected {expected_digest(file)}, got {got})",
+        f"{file.path[:300]} did not match {whose} {file.check_name} twice (expected {expected_digest(file)}, got {got})",
     )

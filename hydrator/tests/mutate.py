@@ -33,7 +33,7 @@ MUTATIONS = {
     ),
     "no-space-check": (
         "stage.py",
-        "    _check_space(inputs, directory, resolved.total_bytes - present)\n",
+        "    _check_space(inputs, directory, resolved.space_bytes - present_space)\n",
         "",
     ),
     "prune-kept-directory": (

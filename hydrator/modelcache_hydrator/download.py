@@ -8,6 +8,16 @@ not take (an `https://` proxy for an `https` URL, SOCKS).
 
 Writeback of each file starts every 8 MiB while it arrives (`sync_file_range`, a hint), so the
 `fsync` before a file counts (stage.py) waits for its last few MiB, not for all of it.
+
+Why one `fsync` per file and not one `syncfs` before the manifest and marker: (1) a file is
+recorded in `.modelcache-verified` once it is in place, and a later run trusts that record
+(size only); after a node crash between the record and a final `syncfs`, the record could
+outlive the file's bytes and the next run would write the marker over them. (2) `syncfs`
+reports writeback errors only since Linux 5.8 (before, a failed writeback returned 0), and
+FUSE-backed claims do not pass it to their daemon as they do `fsync`. (3) It flushes the whole
+file system, other workloads' data included. (4) It is not faster: what costs is waiting for
+the writeback, not the number of calls (2 GiB here: 3.65 s with an `fsync` per file, 3.54 s
+with one `syncfs`, 2.8 s with an `fsync` per file and writeback started as bytes arrive).
 """
 
 from __future__ import annotations

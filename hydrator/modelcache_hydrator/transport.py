@@ -86,7 +86,8 @@ class _Proxy:
 class Response:
     """A response whose body is read into the caller's buffer; `release` keeps the connection when it can."""
 
-    def __init__(self, client: "Client", key: tuple, conn: http.client.HTTPConnection, raw: http.client.HTTPResponse, url: str):
+    def __init__(self, client: "Client", key: tuple, conn: http.client.HTTPConnection, raw: http.client.HTTPResponse,
+                 url: str):
         self._client, self._key, self._conn, self._raw = client, key, conn, raw
         self.url = url
         self.status = raw.status

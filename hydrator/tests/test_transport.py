@@ -124,3 +124,40 @@ def test_network_failures_are_transient_and_http_errors_keep_the_hubs_classes(cl
         assert (classify(info.value, "downloading").reason, response.status) == ("Gated", 401)
     finally:
         hub.close()
+
+
+class _Body:
+    """A response stand-in: the body in uneven pieces, then maybe more than listed."""
+
+    def __init__(self, data: bytes, extra: bytes = b""):
+        self.data, self.extra, self.at = data, extra, 0
+
+    def readinto(self, view) -> int:
+        n = min(len(view), 300_001, len(self.data) - self.at)
+        view[:n] = self.data[self.at : self.at + n]
+        self.at += n
+        return n
+
+    def has_more(self) -> bool:
+        return bool(self.extra)
+
+
+@pytest.mark.parametrize("extra", [b"", b"junk"])
+def test_the_body_is_written_and_hashed_in_order_on_the_second_thread(tmp_path, extra):
+    import hashlib
+
+    from modelcache_hydrator import download
+    from modelcache_hydrator.inputs import Durations
+    from modelcache_hydrator.resolve import RemoteFile
+
+    data = bytes(range(256)) * 40_000 + b"tail"  # 10 MiB and a bit: several buffers, a writeback hint, a short last read
+    file = RemoteFile("model.safetensors", len(data), hashlib.sha256(data).hexdigest(), None)
+    partial = download.Partial(str(tmp_path / "model.safetensors"), file)
+    seen = []
+    downloader = download.Downloader(None, {}, Durations(), seen.append)
+    downloader._receive(_Body(data, extra), partial)
+    assert (tmp_path / "model.safetensors").read_bytes() == data and partial.offset == len(data) == sum(seen)
+    if extra:
+        assert partial.overflow and partial.hasher.hexdigest() != file.sha256
+    else:
+        assert not partial.overflow and partial.hasher.hexdigest() == file.sha256

@@ -1,10 +1,11 @@
 """The range-resuming downloader: fetches `resolve/<commit>/<path>`, hashing while bytes arrive (hydrator.md §3).
 
 A file's body is read with the standard library's HTTP client (transport.py) into reused 1 MiB
-buffers, and written and hashed from them, the hashing on a second thread (`_ThreadHash`). The proxies, CA
-bundle, redirects (the token never sent to another host) and timeouts are those of
-huggingface_hub's session, which still makes every other call. The session itself downloads a file only through a route transport.py does
-not take (an `https://` proxy for an `https` URL, SOCKS).
+buffers and written from them, while a second thread hashes them (`_ThreadHash`). The proxies,
+CA bundle, redirects (the token never sent to another host) and timeouts are those of
+huggingface_hub's session, which still makes every other call. The session itself downloads a
+file only through a route transport.py does not take (an `https://` proxy for an `https` URL,
+SOCKS).
 
 Writeback of each file starts every 8 MiB while it arrives (`sync_file_range`, a hint), so the
 `fsync` before a file counts (stage.py) waits for its last few MiB, not for all of it.

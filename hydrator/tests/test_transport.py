@@ -148,7 +148,7 @@ def test_the_body_is_written_and_hashed_in_order_on_the_second_thread(tmp_path, 
 
     from modelcache_hydrator import download
     from modelcache_hydrator.inputs import Durations
-    from modelcache_hydrator.resolve import RemoteFile
+    from modelcache_hydrator.files import RemoteFile
 
     data = bytes(range(256)) * 40_000 + b"tail"  # 10 MiB and a bit: several buffers, a writeback hint, a short last read
     file = RemoteFile("model.safetensors", len(data), hashlib.sha256(data).hexdigest(), None)

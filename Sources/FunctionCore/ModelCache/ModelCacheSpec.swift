@@ -12,6 +12,8 @@ public struct ModelCacheSpec: Sendable, Hashable {
     public var sizeGiB: Int64?
     /// Which InferenceClusters to stage on; empty means all.
     public var matchLabels: [String: String]
+    /// How vLLM engines mounting the cache read the weights (`spec.mount.loader`), if set.
+    public var loader: LoaderSpec? = nil
 
     /// What was downloaded: the identity a Ready phase refers to.
     public var source: ArtifactSource { ArtifactSource(repo: repo, revision: revision) }
@@ -22,13 +24,15 @@ public struct ModelCacheSpec: Sendable, Hashable {
         let spec = v.object(spec, "spec")
         let source = v.object(spec?[path: "artifact", "source"], "spec.artifact.source").map { parseSource($0, &v) }
         var mountPath: String?
-        if let mount = v.object(spec?["mount"], "spec.mount"), let p = v.string(mount["path"], "spec.mount.path") {
+        let mount = v.object(spec?["mount"], "spec.mount")
+        if let mount, let p = v.string(mount["path"], "spec.mount.path") {
             if let problem = MountPath.problem(p) {
                 v.fail("spec.mount.path", .string(p), problem)
             } else {
                 mountPath = p
             }
         }
+        let loader = LoaderSpec.parse(mount?["loader"], &v)
         let size = v.integer(spec?[path: "storage", "sizeGiB"], "spec.storage.sizeGiB", in: 1...10_000)
         let labels = v.labels(spec?[path: "clusterSelector", "matchLabels"], "spec.clusterSelector.matchLabels")
 
@@ -36,7 +40,7 @@ public struct ModelCacheSpec: Sendable, Hashable {
         return .success(
             ModelCacheSpec(
                 repo: repo, revision: source?.revision, token: source?.token, mountPath: mountPath, sizeGiB: size,
-                matchLabels: labels))
+                matchLabels: labels, loader: loader))
     }
 
     /// What `spec.artifact.source` names, as far as it is valid.

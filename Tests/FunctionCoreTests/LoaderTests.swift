@@ -168,4 +168,40 @@ import Testing
                 "format": "Streamer", "concurrency": 16, "annotation": "x",
             ])
     }
+
+    @Test(
+        "An annotation with a newline or over 1,024 characters is recorded echoed and applies once, not every reconcile"
+    )
+    func hostileAnnotation() throws {
+        let workers = Workloads.workers(args: [])
+        let running = try #require(manifest(run(workers, loader: nil), "workload"))
+        let object: Value = ["spec": ["forProvider": ["manifest": running]]]
+        let hostile: Value = .string("a\n" + String(repeating: "x", count: 5000))
+        let first = run(workers, annotations: ["modelplane.ai/apply-loader": hostile], workload: object)
+        let recorded = try #require(first.desired.composite?.object[path: "status", "loader"])
+        #expect(recorded["annotation"]?.stringValue?.unicodeScalars.count == echoLimit)
+        // The next change of the cache's loader waits again: the same annotation is not a new value.
+        let next = run(
+            workers, loader: ["format": "Streamer", "concurrency": 8], status: ["loader": recorded],
+            annotations: ["modelplane.ai/apply-loader": hostile],
+            workload: ["spec": ["forProvider": ["manifest": manifest(first, "workload")!]]])
+        #expect(cond(next, "LoaderApplied")?.reason == "Pending")
+        #expect(manifest(next, "workload") == manifest(first, "workload"))
+    }
+
+    @Test(
+        "A garbled status.loader reads as none: a workload running the cache's loader keeps it and status is rewritten")
+    func garbledStatus() throws {
+        let workers = Workloads.workers(args: [])
+        let running = try #require(manifest(run(workers), "workload"))
+        for garbled: Value in [
+            ["format": "Streamer", "concurrency": 1_000_000_000], ["format": "Tensorizer"], "Streamer", ["x": 1],
+        ] {
+            let r = run(
+                workers, status: ["loader": garbled], workload: ["spec": ["forProvider": ["manifest": running]]])
+            #expect(manifest(r, "workload") == running)
+            #expect(r.desired.composite?.object[path: "status", "loader"] == ["format": "Streamer", "concurrency": 16])
+            #expect(cond(r, "LoaderApplied")?.reason == "Applied")
+        }
+    }
 }

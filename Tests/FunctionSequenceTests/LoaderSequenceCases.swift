@@ -133,6 +133,27 @@ import Testing
         w.expectNoViolations()
     }
 
+    @Test(
+        "A multi-node gang: the loader added while serving waits, then the annotation gives the leader alone the flags")
+    func multiNode() {
+        var w = World.servingReplica(tensor: 4, pipeline: 2)
+        let first = w.templates("solo")
+        w.setSpec(.cache("qwen"), World.cacheSpec(loader: ["format": "Streamer", "concurrency": 24]))
+        w.step(3)
+        #expect(w.templates("solo") == first)
+        #expect(w.loaderCondition("solo")?["reason"] == "Pending")
+        w.xrs[.replica("solo")]?.annotations[LoaderSequenceCases.applyAnnotation] = "go"
+        w.step()
+        #expect(w.templates("solo") == first + 1)
+        #expect(
+            w.engineArgs("solo").contains(#"--model-loader-extra-config={"concurrency":24,"distributed":true}"#))
+        let worker = RemoteWorkload.template(w.remoteWorkload("solo")?.manifest ?? .null)[
+            path: "workerTemplate", "spec", "containers"]?.listValue?.first
+        #expect(worker?["args"] == nil, "the workers run Ray, not the engine")
+        w.run(until: "the gang serves again") { $0.xrs[.replica("solo")]?.isReady == true }
+        w.expectNoViolations()
+    }
+
     /// The annotation whose new values apply the cache's loader.
     static let applyAnnotation = "modelplane.ai/apply-loader"
 }
@@ -145,26 +166,35 @@ extension World {
         return spec
     }
 
-    /// Single-node workers whose vLLM engine (or, with `command`, an engine of its own) reads the cache's mount path.
-    static func workers(image: String = "vllm/vllm-openai:v0.6.3", command: [String]? = nil) -> Value {
+    /// Workers of `pipeline` nodes of `tensor` GPUs whose vLLM engine (or, with `command`, an
+    /// engine of its own) reads the cache's mount path.
+    static func workers(
+        image: String = "vllm/vllm-openai:v0.6.3", command: [String]? = nil, tensor: Int64 = 1, pipeline: Int64 = 1
+    ) -> Value {
         var engine: Value = ["name": "engine", "image": .string(image), "args": ["--port=8000"]]
         if let command { engine["command"] = .list(command.map(Value.string)) }
         return [
-            "count": 1, "topology": ["tensor": 1, "pipeline": 1],
+            "count": 1, "topology": ["tensor": .int(tensor), "pipeline": .int(pipeline)],
             "template": ["spec": ["containers": [engine]]],
         ]
     }
 
     /// A replica spec on gpu-east mounting cache `qwen`.
-    static func replicaSpec(image: String = "vllm/vllm-openai:v0.6.3", command: [String]? = nil) -> Value {
-        Build.replicaSpec(cluster: "gpu-east", cache: "qwen", workers: workers(image: image, command: command))
+    static func replicaSpec(
+        image: String = "vllm/vllm-openai:v0.6.3", command: [String]? = nil, tensor: Int64 = 1, pipeline: Int64 = 1
+    ) -> Value {
+        Build.replicaSpec(
+            cluster: "gpu-east", cache: "qwen",
+            workers: workers(image: image, command: command, tensor: tensor, pipeline: pipeline))
     }
 
     /// A world where replica `solo` serves from cache `qwen` (with `loader`, if given) on gpu-east.
-    static func servingReplica(loader: Value? = nil, command: [String]? = nil) -> World {
+    static func servingReplica(
+        loader: Value? = nil, command: [String]? = nil, tensor: Int64 = 1, pipeline: Int64 = 1
+    ) -> World {
         var w = World(clusters: [Build.cluster("gpu-east")])
         w.add(.cache("qwen"), spec: cacheSpec(loader: loader))
-        w.add(.replica("solo"), spec: replicaSpec(command: command))
+        w.add(.replica("solo"), spec: replicaSpec(command: command, tensor: tensor, pipeline: pipeline))
         w.run(until: "the replica serves") { $0.xrs[.replica("solo")]?.isReady == true }
         return w
     }

@@ -24,15 +24,14 @@ public struct ModelCacheSpec: Sendable, Hashable {
         let spec = v.object(spec, "spec")
         let source = v.object(spec?[path: "artifact", "source"], "spec.artifact.source").map { parseSource($0, &v) }
         var mountPath: String?
-        let mount = v.object(spec?["mount"], "spec.mount")
-        if let mount, let p = v.string(mount["path"], "spec.mount.path") {
+        if let mount = v.object(spec?["mount"], "spec.mount"), let p = v.string(mount["path"], "spec.mount.path") {
             if let problem = MountPath.problem(p) {
                 v.fail("spec.mount.path", .string(p), problem)
             } else {
                 mountPath = p
             }
         }
-        let loader = LoaderSpec.parse(mount?["loader"], &v)
+        let loader = LoaderSpec.parse(spec?[path: "mount", "loader"], &v)
         let size = v.integer(spec?[path: "storage", "sizeGiB"], "spec.storage.sizeGiB", in: 1...10_000)
         let labels = v.labels(spec?[path: "clusterSelector", "matchLabels"], "spec.clusterSelector.matchLabels")
 

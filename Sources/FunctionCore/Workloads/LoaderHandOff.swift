@@ -108,15 +108,14 @@ struct LoaderHandOff {
 
     /// `LoaderApplied` for `outcome`; nil when no loader is applied or pending.
     static func condition(_ outcome: Outcome, current: LoaderSpec?) -> Condition? {
-        let apply = "until the pods' next rollout, or a new value of annotation \(applyAnnotation)"
         if outcome.pending {
-            let kept = outcome.applied.map { "the pods keep \($0.summary) \(apply)" }
+            let next = "the pods' next rollout, or a new value of annotation \(applyAnnotation)"
+            let kept = "the pods keep \(outcome.applied?.summary ?? "no loader") until \(next)"
             let message =
-                switch current {
-                case let now?:
-                    kept.map { "The cache's loader changed to \(now.summary); \($0)" }
-                        ?? "The cache's loader \(now.summary) waits \(apply)"
-                case nil: "The cache no longer sets a loader; \(kept ?? apply)"
+                switch (current, outcome.applied) {
+                case (let now?, nil): "The cache's loader \(now.summary) waits for \(next)"
+                case (let now?, _): "The cache's loader changed to \(now.summary); \(kept)"
+                case (nil, _): "The cache no longer sets a loader; \(kept)"
                 }
             return Condition(type: conditionType, status: .false, reason: "Pending", message: message)
         }

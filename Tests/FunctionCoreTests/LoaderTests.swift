@@ -204,4 +204,23 @@ import Testing
             #expect(cond(r, "LoaderApplied")?.reason == "Applied")
         }
     }
+
+    @Test("A pending loader's message says what the cache sets and what the pods keep")
+    func pendingMessages() {
+        let l16 = LoaderSpec(format: .streamer)
+        let l8 = LoaderSpec(format: .streamer, concurrency: 8)
+        func message(_ current: LoaderSpec?, _ kept: LoaderSpec?) -> String? {
+            let outcome = LoaderHandOff.Outcome(manifest: .null, applied: kept, pending: true)
+            return LoaderHandOff.condition(outcome, current: current)?.message
+        }
+        let next = "the pods' next rollout, or a new value of annotation modelplane.ai/apply-loader"
+        #expect(message(l16, nil) == "The cache's loader Streamer (concurrency 16) waits for \(next)")
+        #expect(
+            message(l8, l16)
+                == "The cache's loader changed to Streamer (concurrency 8); the pods keep Streamer (concurrency 16) until \(next)"
+        )
+        #expect(
+            message(nil, l16)
+                == "The cache no longer sets a loader; the pods keep Streamer (concurrency 16) until \(next)")
+    }
 }

@@ -109,6 +109,8 @@ struct RemoteWorkload {
     var generation: Int64 = 1
     /// The pods of every template still running, oldest first.
     var podSets: [PodSet]
+    /// How many pod templates it was given: one more per rollout.
+    var templates = 1
     /// The ModelReplica that composes it.
     var owner: XRID
 

@@ -203,6 +203,7 @@ extension World {
                 // available ones keep running until the new pods are available.
                 w.podSets.removeAll { !$0.available }
                 w.podSets.append(PodSet(template: template, startedAt: step))
+                w.templates += 1
             }
             remote.workloads[name] = w
         case "ConfigMap":

@@ -38,6 +38,11 @@ CASES = [
     *[(f"token {n!r}/{k!r}", cache(tokenSecretRef={"name": n, "key": k})) for n, k in [
         ("hf-token", "HF_TOKEN"), ("hf-token", "hf.token"), ("Bad_Name", "HF_TOKEN"), ("hf-token", "a/b"),
         ("hf-token", "."), ("hf-token", "..")]],
+    # The loader (sources.md §2).
+    *[(f"loader {l!r}", {**cache(), "spec": {**cache()["spec"], "mount": {"path": "/mnt/models", "loader": l}}})
+      for l in [{"format": "Streamer"}, {"format": "Streamer", "concurrency": 1}, {"format": "Streamer", "concurrency": 64},
+                {"format": "Streamer", "concurrency": 0}, {"format": "Streamer", "concurrency": 65}, {"format": "streamer"},
+                {"format": "Tensorizer"}, {}, {"concurrency": 8}, {"format": "Streamer", "concurrency": "8"}]],
 ]
 
 

@@ -12,6 +12,8 @@ public struct ModelCacheSpec: Sendable, Hashable {
     public var sizeGiB: Int64?
     /// Which InferenceClusters to stage on; empty means all.
     public var matchLabels: [String: String]
+    /// How vLLM engines mounting the cache read the weights (`spec.mount.loader`), if set.
+    public var loader: LoaderSpec? = nil
 
     /// What was downloaded: the identity a Ready phase refers to.
     public var source: ArtifactSource { ArtifactSource(repo: repo, revision: revision) }
@@ -29,6 +31,7 @@ public struct ModelCacheSpec: Sendable, Hashable {
                 mountPath = p
             }
         }
+        let loader = LoaderSpec.parse(spec?[path: "mount", "loader"], &v)
         let size = v.integer(spec?[path: "storage", "sizeGiB"], "spec.storage.sizeGiB", in: 1...10_000)
         let labels = v.labels(spec?[path: "clusterSelector", "matchLabels"], "spec.clusterSelector.matchLabels")
 
@@ -36,7 +39,7 @@ public struct ModelCacheSpec: Sendable, Hashable {
         return .success(
             ModelCacheSpec(
                 repo: repo, revision: source?.revision, token: source?.token, mountPath: mountPath, sizeGiB: size,
-                matchLabels: labels))
+                matchLabels: labels, loader: loader))
     }
 
     /// What `spec.artifact.source` names, as far as it is valid.

@@ -7,6 +7,8 @@ public struct ModelCacheView: Sendable, Hashable {
     public var name: String
     /// `spec.mount.path`, when valid.
     public var mountPath: String?
+    /// `spec.mount.loader`, when valid (a garbled one reads as none).
+    public var loader: LoaderSpec?
     /// `spec.clusterSelector.matchLabels` (string values only).
     public var matchLabels: [String: String]
     /// `status.clusters`, by cluster name.
@@ -24,6 +26,7 @@ public struct ModelCacheView: Sendable, Hashable {
         name = object[path: "metadata", "name"]?.stringValue ?? ""
         let path = object[path: "spec", "mount", "path"]?.stringValue
         mountPath = path.flatMap { MountPath.problem($0) == nil ? $0 : nil }
+        loader = LoaderSpec(readBack: object[path: "spec", "mount", "loader"])
         var labels: [String: String] = [:]
         for (k, v) in object[path: "spec", "clusterSelector", "matchLabels"]?.objectValue ?? [:] {
             if let s = v.stringValue { labels[k] = s }

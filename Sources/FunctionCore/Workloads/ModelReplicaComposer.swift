@@ -89,7 +89,7 @@ public struct ModelReplicaComposer: KindComposer {
         // Switching caches is make-before-break (lifecycle.md §7 rule 2): until the new cache
         // has a revision staged here, the pods keep the old cache's claim and revision.
         if entry?.staged == nil, replica.hasWorkload, let old = running.claim, old != claim {
-            var mount = WorkloadBuilder.Mount(claimName: old, path: running.path ?? mountPath)
+            var mount = WorkloadBuilder.Mount(claimName: old, path: running.path ?? mountPath, loader: view.loader)
             mount.revision = running.revision
             let from = replica.observedUsages.first { $0.claim == old }.map { "cache \($0.cache)" } ?? "claim \(old)"
             return .shared(mount, phase: phase, staged: nil, servingOther: from)
@@ -97,7 +97,7 @@ public struct ModelReplicaComposer: KindComposer {
         // Pods mount the revision staged on this cluster (lifecycle.md §2); while an update
         // downloads or after it failed, that is still the older one. Without a staged
         // revision (the cache's status was lost), the revision the running pods mount is kept.
-        var mount = WorkloadBuilder.Mount(claimName: claim, path: mountPath)
+        var mount = WorkloadBuilder.Mount(claimName: claim, path: mountPath, loader: view.loader)
         mount.revision = entry?.staged.map(revisionDirectory) ?? (running.claim == claim ? running.revision : nil)
         return .shared(mount, phase: phase, staged: entry?.staged)
     }

@@ -12,6 +12,8 @@ struct WorkloadBuilder {
         /// The staged revision's directory on the claim (`revisionDirectory(staged)`),
         /// mounted read-only as the volume's `subPath` (lifecycle.md §1).
         var revision: String? = nil
+        /// The referenced ModelCache's `spec.mount.loader`, if any (sources.md §2).
+        var loader: LoaderSpec? = nil
     }
 
     /// The volume name of the cache in every pod.
@@ -31,9 +33,13 @@ struct WorkloadBuilder {
     let settings: Settings
     /// The cache the pods mount, if any.
     let mount: Mount?
+    /// The loader the serving engine hands the weights to, if any (sources.md §2;
+    /// only with a mounted cache).
+    var loader: LoaderSpec? = nil
 
-    /// The workload manifest, and the `--model` value that bypasses a mounted cache, if any.
-    func workload() -> (manifest: Value, modelElsewhere: String?) {
+    /// The workload manifest, the `--model` value that bypasses a mounted cache, if
+    /// any, and what became of the loader, if one is set.
+    func workload() -> (manifest: Value, modelElsewhere: String?, loaderUse: LoaderUse?) {
         let leader = podTemplate(role: workers.isMultiNode ? .leader : .single)
         let metadata: Value = [
             "name": .string(name), "namespace": .string(settings.remoteNamespace),
@@ -57,7 +63,7 @@ struct WorkloadBuilder {
                     ],
                 ],
             ]
-            return (lws, leader.modelElsewhere)
+            return (lws, leader.modelElsewhere, leader.loaderUse)
         }
         let deployment: Value = [
             "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata,
@@ -67,7 +73,7 @@ struct WorkloadBuilder {
                 "template": leader.template,
             ],
         ]
-        return (deployment, leader.modelElsewhere)
+        return (deployment, leader.modelElsewhere, leader.loaderUse)
     }
 
     /// The Service in front of the serving pods (LWS: the leaders only).
@@ -105,18 +111,26 @@ struct WorkloadBuilder {
         var serves: Bool { self != .worker }
     }
 
+    /// The pod template (Deployment `spec.template`, LeaderWorkerSet
+    /// `spec.leaderWorkerTemplate`) of a workload manifest: what a rollout compares.
+    static func podTemplate(of manifest: Value?) -> Value? {
+        manifest?[path: "spec", "template"] ?? manifest?[path: "spec", "leaderWorkerTemplate"]
+    }
+
     /// One pod template.
-    private func podTemplate(role: Role) -> (template: Value, modelElsewhere: String?) {
+    private func podTemplate(role: Role) -> (template: Value, modelElsewhere: String?, loaderUse: LoaderUse?) {
         var podLabels = workers.labels
         podLabels[Self.replicaLabel] = .string(labelValue(name))
         var metadata: Value = ["labels": .object(podLabels)]
         if !workers.annotations.isEmpty { metadata["annotations"] = .object(workers.annotations) }
 
         var modelElsewhere: String?
+        var loaderUse: LoaderUse?
         let containers: [Value] = workers.containers.map { c in
             guard c["name"]?.stringValue == "engine" else { return withCacheMountsServed(c) }
-            let (engine, elsewhere) = self.engine(c, role: role)
+            let (engine, elsewhere, use) = self.engine(c, role: role)
             modelElsewhere = elsewhere
+            loaderUse = use
             return engine
         }
         var volumes: [Value] = [["name": "dshm", "emptyDir": ["medium": "Memory"]]]
@@ -127,7 +141,7 @@ struct WorkloadBuilder {
         }
         var spec: Value = ["containers": .list(containers), "volumes": .list(volumes)]
         if let secrets = workers.imagePullSecrets { spec["imagePullSecrets"] = secrets }
-        return (["metadata": metadata, "spec": spec], modelElsewhere)
+        return (["metadata": metadata, "spec": spec], modelElsewhere, loaderUse)
     }
 
     /// `container` with every mount of the cache volume the user wrote (a sidecar
@@ -203,8 +217,8 @@ struct WorkloadBuilder {
     static let sharedMemoryPath = "/dev/shm"
 
     /// The engine container with GPUs, shared memory, the cache mount, its model
-    /// arguments and, per role, the gang wiring and the serving port and probes.
-    private func engine(_ container: Value, role: Role) -> (Value, String?) {
+    /// and loader arguments and, per role, the gang wiring and the serving port and probes.
+    private func engine(_ container: Value, role: Role) -> (Value, String?, LoaderUse?) {
         var c = withGPUsAndMounts(container)
 
         // A gang engine without its own command is started by the constant bootstrap.
@@ -218,6 +232,10 @@ struct WorkloadBuilder {
 
         var args = ModelArguments(c["args"]?.listValue?.compactMap(\.stringValue) ?? [])
         let elsewhere = mount.flatMap { args.point(at: $0, serving: role.serves, ownCommand: c["command"] != nil) }
+        // The loader reaches the engine that loads the weights: the serving one (a gang's workers run Ray).
+        let loaderUse =
+            role.serves && mount != nil
+            ? loader.map { args.hand(to: $0, tensor: workers.tensor, ownCommand: c["command"] != nil) } : nil
         if bootstrap && role == .leader {
             args.addParallelism(tensor: workers.tensor, pipeline: workers.pipeline)
         }
@@ -234,6 +252,6 @@ struct WorkloadBuilder {
             if !args.items.isEmpty || c["args"] != nil { c["args"] = .list(args.items.map(Value.string)) }
         }
         c = role.serves ? ServingProbes.serving(c) : ServingProbes.withoutHTTPProbes(c)
-        return (c, elsewhere)
+        return (c, elsewhere, loaderUse)
     }
 }

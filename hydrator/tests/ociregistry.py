@@ -1,0 +1,285 @@
+"""A real OCI registry for the tests (Debian's `docker-registry`, distribution 2.8) and pushing to it with the
+`oras` PyPI client as image-spec v1.0 manifests (the registry knows no artifact-spec), and a tap: a reverse
+proxy between the hydrator and the registry that counts the bytes it passes per blob, records the ranges
+asked for, can hold a blob after N bytes (the SIGKILL-mid-blob test) and flip a byte of a blob's next N
+responses (until the shared byte-flipping proxy, tests/flipproxy.py, lands)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tarfile
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from http.client import HTTPConnection
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+REGISTRY_BIN = shutil.which("docker-registry") or "/usr/bin/docker-registry"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+ORAS_FILE = "application/vnd.oci.image.layer.v1.tar"
+ORAS_DIR = "application/vnd.oci.image.layer.v1.tar+gzip"
+WEIGHT = "application/vnd.cncf.model.weight.v1"
+TITLE = "org.opencontainers.image.title"
+FILEPATH = "org.cncf.model.filepath"
+UNPACK = "io.deis.oras.content.unpack"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Layer:
+    """One layer to push: its bytes, media type and annotations."""
+
+    data: bytes
+    media_type: str = ORAS_FILE
+    annotations: dict | None = None
+
+    @property
+    def digest(self) -> str:
+        return "sha256:" + hashlib.sha256(self.data).hexdigest()
+
+
+def file_layer(name: str, data: bytes) -> Layer:
+    """An ORAS file layer (`oras push <name>`)."""
+    return Layer(data, ORAS_FILE, {TITLE: name})
+
+
+def tar_bytes(entries: dict[str, bytes], compression: str = "", extra=None) -> bytes:
+    """A tar archive of `entries` (path -> bytes), compressed with `gzip`, `zstd` or nothing; `extra(tar)` may add
+    hostile members."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path, data in entries.items():
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+        if extra is not None:
+            extra(tar)
+    data = raw.getvalue()
+    if compression == "gzip":
+        import gzip
+
+        return gzip.compress(data, mtime=0)
+    if compression == "zstd":
+        import zstandard
+
+        return zstandard.ZstdCompressor().compress(data)
+    return data
+
+
+class Registry:
+    """`docker-registry serve` on 127.0.0.1 with a temporary filesystem storage (and htpasswd when asked)."""
+
+    def __init__(self, workdir, htpasswd: str | None = None):
+        if not os.path.exists(REGISTRY_BIN):
+            pytest.fail("docker-registry is not installed (scripts/setup.sh installs Debian's docker-registry)")
+        self.workdir = str(workdir)
+        self.port = free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        config = {
+            "version": 0.1,
+            "log": {"level": "error", "accesslog": {"disabled": True}},
+            "storage": {"filesystem": {"rootdirectory": os.path.join(self.workdir, "data")}, "delete": {"enabled": True}},
+            "http": {"addr": self.host, "secret": "test-secret"},
+        }
+        if htpasswd is not None:
+            config["auth"] = {"htpasswd": {"realm": "basic-realm", "path": htpasswd}}
+        path = os.path.join(self.workdir, "config.yml")
+        with open(path, "w") as f:
+            json.dump(config, f)  # YAML is a superset of JSON
+        self.log = open(os.path.join(self.workdir, "registry.log"), "wb")
+        self.process = subprocess.Popen([REGISTRY_BIN, "serve", path], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1).close()
+                break
+            except urllib.error.HTTPError:  # 401 with htpasswd: it is up
+                break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"docker-registry did not start: {open(self.log.name).read()[-2000:]}")
+                time.sleep(0.05)
+        self.user: tuple[str, str] | None = None
+
+    def client(self):
+        """oras-py's client for this registry (plain HTTP), logged in when the registry has a user."""
+        import oras.provider
+
+        client = oras.provider.Registry(hostname=self.host, insecure=True, auth_backend="basic")
+        if self.user is not None:
+            client.auth.set_basic_auth(*self.user)
+        return client
+
+    def push(self, repository: str, tag: str, layers: list[Layer], annotations: dict | None = None) -> str:
+        """Pushes the layers (blobs) and an image-spec v1.0 manifest with oras-py; returns the manifest digest."""
+        import oras.oci
+
+        client = self.client()
+        container = client.get_container(f"{self.host}/{repository}:{tag}")
+        with tempfile.TemporaryDirectory() as tmp:
+            descriptors = []
+            for i, layer in enumerate([*layers, Layer(b"{}")]):
+                blob = os.path.join(tmp, f"blob{i}")
+                with open(blob, "wb") as f:
+                    f.write(layer.data)
+                descriptor = {"mediaType": layer.media_type, "size": len(layer.data), "digest": layer.digest}
+                if layer.annotations:
+                    descriptor["annotations"] = dict(layer.annotations)
+                response = client.upload_blob(blob, container, descriptor)
+                assert response.status_code in (200, 201, 202), response.status_code
+                descriptors.append(descriptor)
+        manifest = oras.oci.NewManifest()
+        config, _ = oras.oci.ManifestConfig()
+        manifest["config"] = config
+        manifest["layers"] = descriptors[:-1]
+        manifest["annotations"] = annotations or {}
+        response = client.upload_manifest(manifest, container)
+        assert response.status_code == 201, response.status_code
+        return response.headers["Docker-Content-Digest"]
+
+    def push_index(self, repository: str, tag: str, manifests: list[str]) -> str:
+        """Pushes an image index naming manifests of this repository (as a multi-platform image has)."""
+        client = self.client()
+        entries = []
+        for digest in manifests:
+            with client.do_request(
+                f"http://{self.host}/v2/{repository}/manifests/{digest}", "GET", headers={"Accept": OCI_MANIFEST}
+            ) as r:
+                entries.append({"mediaType": OCI_MANIFEST, "digest": digest, "size": len(r.content),
+                                "platform": {"architecture": "amd64", "os": "linux"}})
+        body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}).encode()
+        response = client.do_request(
+            f"http://{self.host}/v2/{repository}/manifests/{tag}", "PUT", headers={"Content-Type": OCI_INDEX}, data=body
+        )
+        assert response.status_code == 201, response.status_code
+        return response.headers["Docker-Content-Digest"]
+
+    def blob_file(self, digest: str) -> str:
+        """Where the registry keeps a blob's bytes (to corrupt them at rest)."""
+        algo, hex_ = digest.split(":")
+        return os.path.join(self.workdir, "data", "docker", "registry", "v2", "blobs", algo, hex_[:2], hex_, "data")
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+class Tap:
+    """A reverse proxy to `upstream` (host:port) that counts the body bytes it passes per blob digest, records
+    each request's path and Range, and can hold a blob after some bytes until released."""
+
+    def __init__(self, upstream: str):
+        self.upstream = upstream
+        self.lock = threading.Lock()
+        self.served: dict[str, int] = {}
+        self.requests: list[dict] = []
+        self.pauses: dict[str, tuple[int, threading.Event]] = {}
+        self.flips: dict[str, int] = {}
+        tap = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                tap._forward(self)
+
+            do_HEAD = do_GET
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def pause(self, digest: str, offset: int) -> threading.Event:
+        """Stops passing `digest`'s blob after `offset` bytes until the returned event is set."""
+        event = threading.Event()
+        self.pauses[digest] = (offset, event)
+        return event
+
+    def flip(self, digest: str, times: int) -> None:
+        """Flips one byte in the middle of `digest`'s next `times` responses."""
+        self.flips[digest] = times
+
+    def bytes_served(self, digest: str) -> int:
+        with self.lock:
+            return self.served.get(digest, 0)
+
+    def _forward(self, handler) -> None:
+        headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "connection")}
+        digest = handler.path.rsplit("/", 1)[-1] if "/blobs/" in handler.path else None
+        with self.lock:
+            self.requests.append({"path": handler.path, "range": handler.headers.get("Range"),
+                                  "authorization": handler.headers.get("Authorization")})
+        conn = HTTPConnection(self.upstream, timeout=60)
+        try:
+            conn.request(handler.command, handler.path, headers=headers)
+            response = conn.getresponse()
+            handler.send_response(response.status)
+            for k, v in response.getheaders():
+                if k.lower() not in ("connection", "transfer-encoding"):
+                    handler.send_header(k, v)
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            if handler.command == "HEAD":
+                return
+            offset, (limit, event) = 0, self.pauses.get(digest or "", (None, None))
+            flip_at = None
+            with self.lock:
+                if digest and self.flips.get(digest, 0) > 0 and response.status < 300:
+                    self.flips[digest] -= 1
+                    flip_at = int(response.getheader("Content-Length", "1")) // 2
+            while chunk := response.read(64 * 1024):
+                if limit is not None and offset + len(chunk) > limit and not event.is_set():
+                    chunk = chunk[: max(0, limit - offset)]
+                    self._count(digest, chunk)
+                    handler.wfile.write(chunk)
+                    handler.wfile.flush()
+                    event.wait(60)
+                    return
+                if flip_at is not None and offset <= flip_at < offset + len(chunk):
+                    i = flip_at - offset
+                    chunk = chunk[:i] + bytes([chunk[i] ^ 0xFF]) + chunk[i + 1 :]
+                offset += len(chunk)
+                self._count(digest, chunk)
+                handler.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            handler.close_connection = True
+            conn.close()
+
+    def _count(self, digest, chunk) -> None:
+        if digest:
+            with self.lock:
+                self.served[digest] = self.served.get(digest, 0) + len(chunk)
+
+    def close(self) -> None:
+        for _, event in self.pauses.values():
+            event.set()
+        self.server.shutdown()
+        self.server.server_close()

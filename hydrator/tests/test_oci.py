@@ -212,3 +212,287 @@ def test_plain_http_is_used_only_when_allowed(env, registry, tap, repo):
     assert run.code == 1 and run.report["failure"]["reason"] == "Transient", run.why  # TLS to a plain-HTTP port
     bad = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", MODELCACHE_OCI_PLAIN_HTTP="yes")
     assert bad.code == 2 and "MODELCACHE_OCI_PLAIN_HTTP" in bad.report["failure"]["message"]
+
+
+# -- archives ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("compression", ["", "gzip", "zstd"])
+def test_modelpack_weight_layers_are_extracted_at_the_revision_root(env, registry, tap, repo, compression):
+    weights = {"model-00001.safetensors": data(11, MiB), "model-00002.safetensors": data(12, 2 * MiB)}
+    media_type = WEIGHT + ".tar" + (f"+{compression}" if compression else "")
+    layers = [
+        Layer(tar_bytes({p: d}, compression), media_type, {FILEPATH: p}) for p, d in weights.items()
+    ] + [
+        Layer(tar_bytes({"config.json": b"{}"}), "application/vnd.cncf.model.weight.config.v1.tar", {FILEPATH: "config.json"}),
+        # A plain ORAS file layer is a file, even when its bytes are a tar: never extracted.
+        file_layer("archive.tar", tar_bytes({"inner.txt": b"stays inside"})),
+    ]
+    digest = registry.push(repo, "v1", layers)
+    run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1")
+    assert run.code == 0, run.why
+    d = env.rev(staged_dir(tap.host, repo, digest))
+    want = {**weights, "config.json": b"{}", "archive.tar": layers[-1].data}
+    assert tree(d) == want
+    # The report counts files after extraction; the manifest lists them with their SHA-256.
+    assert run.report["files"] == run.report["filesDone"] == 4
+    assert run.report["totalBytes"] == sum(len(layer.data) for layer in layers)
+    manifest = json.loads((d / ".modelcache-manifest.json").read_text())
+    assert sorted(manifest["files"], key=lambda f: f["path"]) == [
+        {"path": p, "size": len(b), "sha256": hashlib.sha256(b).hexdigest()} for p, b in sorted(want.items())
+    ]
+    assert not (d / ".modelcache-partial").exists()
+    again = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1")
+    assert again.code == 0 and again.report["files"] == 4, again.why
+
+
+def test_an_oras_directory_layer_marked_unpack_is_extracted(env, registry, tap, repo):
+    content = {"tokenizer/vocab.txt": b"a\nb\n", "tokenizer/merges.txt": b"ab\n", "tokenizer/nested/x.json": b"{}"}
+    extra = lambda tar: tar.addfile(_dir("tokenizer/empty"))  # noqa: E731
+    layers = [
+        Layer(tar_bytes(content, "gzip", extra), ORAS_DIR, {TITLE: "tokenizer", UNPACK: "true"}),
+        file_layer("model.safetensors", data(13, MiB)),
+    ]
+    digest = registry.push(repo, "v1", layers)
+    run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1")
+    assert run.code == 0, run.why
+    d = env.rev(staged_dir(tap.host, repo, digest))
+    assert tree(d) == {**content, "model.safetensors": layers[1].data}
+    assert (d / "tokenizer" / "empty").is_dir()
+    assert run.report["files"] == 4
+
+
+def _dir(name: str) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.DIRTYPE
+    info.mode = 0o755
+    return info
+
+
+def _member(name: str, kind: str, target: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = target
+    return info
+
+
+def _hostile(kind: str, outside: str):
+    """Adds one hostile member to a tar (after a harmless one, so a partial extraction would have begun)."""
+
+    def add(tar: tarfile.TarFile) -> None:
+        if kind in ("dotdot", "absolute", "dotdot-nested"):
+            name = {"dotdot": "../escaped.bin", "absolute": outside, "dotdot-nested": "weights/../../escaped.bin"}[kind]
+            info = tarfile.TarInfo(name)
+            info.size = 5
+            tar.addfile(info, io.BytesIO(b"owned"))
+        elif kind == "symlink":
+            tar.addfile(_member("weights/link", tarfile.SYMTYPE, outside))
+        elif kind == "hardlink":
+            tar.addfile(_member("weights/hard", tarfile.LNKTYPE, "weights/first.bin"))
+        elif kind == "device":
+            tar.addfile(_member("weights/null", tarfile.CHRTYPE))
+        elif kind == "fifo":
+            tar.addfile(_member("weights/pipe", tarfile.FIFOTYPE))
+        elif kind == "duplicate":
+            info = tarfile.TarInfo("weights/first.bin")
+            info.size = 5
+            tar.addfile(info, io.BytesIO(b"again"))
+        elif kind == "collides-with-a-layer":
+            info = tarfile.TarInfo("config.json")
+            info.size = 5
+            tar.addfile(info, io.BytesIO(b"owned"))
+
+    return add
+
+
+@pytest.mark.parametrize("compression", ["", "gzip"])
+@pytest.mark.parametrize(
+    "kind", ["dotdot", "dotdot-nested", "absolute", "symlink", "hardlink", "device", "fifo", "duplicate", "collides-with-a-layer"]
+)
+def test_a_hostile_archive_is_refused_and_leaves_nothing_behind(env, registry, tap, repo, tmp_path, kind, compression):
+    outside = str(tmp_path / "outside" / "escaped.bin")  # an absolute path the test owns (never /etc as root)
+    os.makedirs(os.path.dirname(outside))
+    archive = tar_bytes({"weights/first.bin": data(14, 64 * 1024)}, compression, _hostile(kind, outside))
+    media_type = WEIGHT + ".tar" + (f"+{compression}" if compression else "")
+    layers = [Layer(archive, media_type, {FILEPATH: "weights"}), file_layer("config.json", b"{}")]
+    digest = registry.push(repo, "v1", layers)
+    run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1")
+    assert run.code == 10, run.why
+    assert run.report["failure"]["reason"] == "UnsafePath", run.report["failure"]
+    d = env.rev(staged_dir(tap.host, repo, digest))
+    # Nothing outside the revision directory; inside it, nothing of the archive, no link, no partial extraction.
+    assert not os.path.lexists(outside) and not (env.root / "escaped.bin").exists()
+    assert sorted(p.name for p in env.root.iterdir()) == [d.name]
+    assert not [p for p in env.root.rglob("*") if p.is_symlink()]
+    assert "weights/first.bin" not in tree(d) and not (d / "weights").exists()
+    assert not (d / ".modelcache-partial" / ".modelcache-unpack").exists() or not any(
+        (d / ".modelcache-partial" / ".modelcache-unpack").iterdir()
+    )
+    assert not (d / ".modelcache-complete").exists()
+
+
+def test_a_verified_layer_that_is_not_an_archive_is_not_an_artifact(env, registry, tap, repo):
+    layers = [Layer(b"this is not a tar stream" * 100, WEIGHT + ".tar+gzip", {FILEPATH: "model.safetensors"})]
+    registry.push(repo, "v1", layers)
+    run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1")
+    assert run.code == 10 and run.report["failure"]["reason"] == "NotAnArtifact", run.why
+
+
+# -- resume, space -----------------------------------------------------------------------------------------------
+
+
+def _wait_for(condition, timeout=30.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _kill_when(env, source: str, condition, what: str) -> None:
+    p = env.start(MODELCACHE_SOURCE=source)
+    try:
+        _wait_for(condition, what=what)
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == -signal.SIGKILL
+
+
+def test_sigkill_mid_blob_then_rerun_resumes_with_a_range(env, registry, tap, repo):
+    big = file_layer("model.safetensors", data(15, 24 * MiB))
+    layers = [big, file_layer("config.json", b'{"a": 1}')]
+    digest = registry.push(repo, "v1", layers)
+    half = 12 * MiB
+    release = tap.pause(big.digest, half)
+    d = env.rev(staged_dir(tap.host, repo, digest))
+    partial = d / ".modelcache-partial" / "model.safetensors"
+    source = f"oci://{tap.host}/{repo}:v1"
+    try:
+        _kill_when(env, source, lambda: partial.exists() and partial.stat().st_size == half, "half of the blob on disk")
+    finally:
+        release.set()
+    first = tap.bytes_served(big.digest)
+    tap.served.clear()
+    tap.requests.clear()
+    tap.pauses.clear()
+    run = env.run(MODELCACHE_SOURCE=source, MODELCACHE_POD="hydrate-2", MODELCACHE_TEST_LEASE_STALE_SECONDS="1")
+    assert run.code == 0, run.why
+    assert tree(d) == {"model.safetensors": big.data, "config.json": b'{"a": 1}'}
+    refetched = first + tap.bytes_served(big.digest) - len(big.data)
+    assert refetched <= 0.10 * len(big.data), f"re-fetched {refetched} of {len(big.data)} bytes"
+    assert [r["range"] for r in tap.requests if big.digest in r["path"]] == [f"bytes={half}-"]
+
+
+def test_an_extracted_archive_is_not_fetched_again_after_a_kill(env, registry, tap, repo):
+    weights = {"a.safetensors": data(16, 2 * MiB)}
+    archive = Layer(tar_bytes(weights), WEIGHT + ".tar", {FILEPATH: "a.safetensors"})
+    late = file_layer("z.bin", data(17, 8 * MiB))
+    digest = registry.push(repo, "v1", [archive, late])
+    release = tap.pause(late.digest, 4 * MiB)
+    d = env.rev(staged_dir(tap.host, repo, digest))
+    source = f"oci://{tap.host}/{repo}:v1"
+    try:
+        _kill_when(env, source, lambda: tap.bytes_served(late.digest) >= 4 * MiB and (d / "a.safetensors").exists(), "z.bin half")
+    finally:
+        release.set()
+    tap.served.clear()
+    tap.pauses.clear()
+    run = env.run(MODELCACHE_SOURCE=source, MODELCACHE_POD="hydrate-2", MODELCACHE_TEST_LEASE_STALE_SECONDS="1")
+    assert run.code == 0, run.why
+    assert tree(d) == {**weights, "z.bin": late.data}
+    assert tap.bytes_served(archive.digest) <= 1  # the access probe at most
+    assert run.report["files"] == 2
+
+
+def test_not_enough_space_counts_the_unpacked_size_before_any_byte(env, registry, tap, repo):
+    zeros = bytes(8 * MiB)  # gzip makes it a few KiB
+    meta = json.dumps({"name": "model.safetensors", "mode": 420, "size": len(zeros), "typeflag": 48})
+    layer = Layer(tar_bytes({"model.safetensors": zeros}, "gzip"), WEIGHT + ".tar+gzip", {FILEPATH: "model.safetensors", FILE_METADATA: meta})
+    assert len(layer.data) < 64 * 1024
+    digest = registry.push(repo, "v1", [layer])
+    run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", MODELCACHE_CLAIM_BYTES=str(4 * MiB))
+    assert run.code == 11, run.why
+    assert run.report["failure"]["reason"] == "DoesNotFit"
+    assert "needs 8.0 MiB" in run.report["failure"]["message"]
+    assert tap.bytes_served(layer.digest) <= 1  # the access probe only
+    assert not (env.rev(staged_dir(tap.host, repo, digest)) / ".modelcache-partial").exists()
+
+
+def test_not_enough_space_for_an_archive_without_sizes_is_found_from_its_headers(env, registry, tap, repo):
+    zeros = bytes(8 * MiB)
+    layer = Layer(tar_bytes({"tokenizer/big.bin": zeros}, "gzip"), ORAS_DIR, {TITLE: "tokenizer", UNPACK: "true"})
+    digest = registry.push(repo, "v1", [layer])
+    run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", MODELCACHE_CLAIM_BYTES=str(4 * MiB))
+    assert run.code == 11, run.why
+    assert run.report["failure"]["reason"] == "DoesNotFit"
+    assert "tokenizer unpacks to 8.0 MiB" in run.report["failure"]["message"]
+    d = env.rev(staged_dir(tap.host, repo, digest))
+    assert tree(d) == {}  # nothing extracted
+
+
+# -- credentials -------------------------------------------------------------------------------------------------
+
+USER, PASSWORD = "puller", "s3cret-PASSWORD-value-0123456789"
+
+
+@pytest.fixture(scope="module")
+def private_registry(tmp_path_factory):
+    work = tmp_path_factory.mktemp("private-registry")
+    htpasswd = str(work / "htpasswd")
+    # The password goes to htpasswd on stdin (-i), never in an argv.
+    subprocess.run(["htpasswd", "-iBc", htpasswd, USER], input=PASSWORD.encode(), check=True, capture_output=True)
+    r = Registry(work, htpasswd=htpasswd)
+    r.user = (USER, PASSWORD)
+    yield r
+    r.close()
+
+
+def _docker_config(env, host: str, user: str, password: str, form: str) -> None:
+    entry = (
+        {"auth": base64.b64encode(f"{user}:{password}".encode()).decode()}
+        if form == "auth"
+        else {"username": user, "password": password}
+    )
+    key = {"auth": host, "url": f"https://{host}/v1/"}.get(form, host)
+    (env.tmp / "docker" / "config.json").write_text(json.dumps({"auths": {key: entry}, "credsStore": "never-run"}))
+
+
+@pytest.mark.parametrize("form", ["auth", "url", "username"])
+def test_basic_auth_from_a_docker_config_and_the_password_appears_nowhere(env, private_registry, repo, form):
+    layers, files = model_layers(18)
+    digest = private_registry.push(repo, "v1", layers)
+    tap = Tap(private_registry.host)
+    try:
+        source = f"oci://{tap.host}/{repo}:v1"
+        denied = env.run(MODELCACHE_SOURCE=source)
+        assert denied.code == 10 and denied.report["failure"]["reason"] == "AccessDenied", denied.why
+        _docker_config(env, tap.host, USER, "wrong-password", form)
+        wrong = env.run(MODELCACHE_SOURCE=source)
+        assert wrong.code == 10 and wrong.report["failure"]["reason"] == "AccessDenied", wrong.why
+        _docker_config(env, tap.host, USER, PASSWORD, form)
+        release = tap.pause(layers[1].digest, MiB)
+        p = env.start(MODELCACHE_SOURCE=source)
+        try:
+            _wait_for(lambda: tap.bytes_served(layers[1].digest) >= MiB, what="a MiB of the model")
+            cmdline = open(f"/proc/{p.pid}/cmdline", "rb").read()
+            environ_args = " ".join(p.args)
+        finally:
+            release.set()
+        out, err = p.communicate(timeout=60)
+        run = env.finished(p, out, err)
+        assert run.code == 0, run.why
+        assert tree(env.rev(staged_dir(tap.host, repo, digest))) == files
+        secret = PASSWORD.encode()
+        encoded = base64.b64encode(f"{USER}:{PASSWORD}".encode())
+        for where in (cmdline, environ_args.encode(), run.stdout.encode(), run.stderr.encode(), run.report_raw):
+            assert secret not in where and encoded not in where
+        for r in (denied, wrong):
+            assert secret not in r.report_raw and secret not in r.stderr.encode()
+        assert not [f for f in env.root.rglob("*") if f.is_file() and (secret in f.read_bytes() or encoded in f.read_bytes())]
+        assert any(r["authorization"] == "Basic " + encoded.decode() for r in tap.requests)
+    finally:
+        tap.close()

@@ -1,8 +1,6 @@
 """A real OCI registry for the tests (Debian's `docker-registry`, distribution 2.8) and pushing to it with the
-`oras` PyPI client as image-spec v1.0 manifests (the registry knows no artifact-spec), and a tap: a reverse
-proxy between the hydrator and the registry that counts the bytes it passes per blob, records the ranges
-asked for, can hold a blob after N bytes (the SIGKILL-mid-blob test) and flip a byte of a blob's next N
-responses (until the shared byte-flipping proxy, tests/flipproxy.py, lands)."""
+`oras` PyPI client as image-spec v1.0 manifests (the registry knows no artifact-spec). The hydrator reaches
+it through tests/flipproxy.py, which counts, holds or corrupts the bytes of a blob."""
 
 from __future__ import annotations
 
@@ -15,12 +13,9 @@ import socket
 import subprocess
 import tarfile
 import tempfile
-import threading
 import time
 import urllib.request
 from dataclasses import dataclass
-from http.client import HTTPConnection
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -184,102 +179,3 @@ class Registry:
             self.process.kill()
             self.process.wait()
         self.log.close()
-
-
-class Tap:
-    """A reverse proxy to `upstream` (host:port) that counts the body bytes it passes per blob digest, records
-    each request's path and Range, and can hold a blob after some bytes until released."""
-
-    def __init__(self, upstream: str):
-        self.upstream = upstream
-        self.lock = threading.Lock()
-        self.served: dict[str, int] = {}
-        self.requests: list[dict] = []
-        self.pauses: dict[str, tuple[int, threading.Event]] = {}
-        self.flips: dict[str, int] = {}
-        tap = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                tap._forward(self)
-
-            do_HEAD = do_GET
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.host = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def pause(self, digest: str, offset: int) -> threading.Event:
-        """Stops passing `digest`'s blob after `offset` bytes until the returned event is set."""
-        event = threading.Event()
-        self.pauses[digest] = (offset, event)
-        return event
-
-    def flip(self, digest: str, times: int) -> None:
-        """Flips one byte in the middle of `digest`'s next `times` responses."""
-        self.flips[digest] = times
-
-    def bytes_served(self, digest: str) -> int:
-        with self.lock:
-            return self.served.get(digest, 0)
-
-    def _forward(self, handler) -> None:
-        headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "connection")}
-        digest = handler.path.rsplit("/", 1)[-1] if "/blobs/" in handler.path else None
-        with self.lock:
-            self.requests.append({"path": handler.path, "range": handler.headers.get("Range"),
-                                  "authorization": handler.headers.get("Authorization")})
-        conn = HTTPConnection(self.upstream, timeout=60)
-        try:
-            conn.request(handler.command, handler.path, headers=headers)
-            response = conn.getresponse()
-            handler.send_response(response.status)
-            for k, v in response.getheaders():
-                if k.lower() not in ("connection", "transfer-encoding"):
-                    handler.send_header(k, v)
-            handler.send_header("Connection", "close")
-            handler.end_headers()
-            if handler.command == "HEAD":
-                return
-            offset, (limit, event) = 0, self.pauses.get(digest or "", (None, None))
-            flip_at = None
-            with self.lock:
-                if digest and self.flips.get(digest, 0) > 0 and response.status < 300:
-                    self.flips[digest] -= 1
-                    flip_at = int(response.getheader("Content-Length", "1")) // 2
-            while chunk := response.read(64 * 1024):
-                if limit is not None and offset + len(chunk) > limit and not event.is_set():
-                    chunk = chunk[: max(0, limit - offset)]
-                    self._count(digest, chunk)
-                    handler.wfile.write(chunk)
-                    handler.wfile.flush()
-                    event.wait(60)
-                    return
-                if flip_at is not None and offset <= flip_at < offset + len(chunk):
-                    i = flip_at - offset
-                    chunk = chunk[:i] + bytes([chunk[i] ^ 0xFF]) + chunk[i + 1 :]
-                offset += len(chunk)
-                self._count(digest, chunk)
-                handler.wfile.write(chunk)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        finally:
-            handler.close_connection = True
-            conn.close()
-
-    def _count(self, digest, chunk) -> None:
-        if digest:
-            with self.lock:
-                self.served[digest] = self.served.get(digest, 0) + len(chunk)
-
-    def close(self) -> None:
-        for _, event in self.pauses.values():
-            event.set()
-        self.server.shutdown()
-        self.server.server_close()

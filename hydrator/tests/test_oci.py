@@ -524,3 +524,165 @@ def test_basic_auth_from_a_docker_config_and_the_password_appears_nowhere(env, p
         assert not [f for f in env.root.rglob("*") if f.is_file() and (secret in f.read_bytes() or encoded in f.read_bytes())]
     finally:
         tap.close()
+
+
+class TokenRegistry:
+    """A registry stand-in for the bearer-token handshake (distribution's token auth needs a token service):
+    `401` with a `Bearer` challenge, a token realm that wants Basic credentials, and blobs redirected to a
+    second host (a CDN) that must never see the token. `token_status` makes the realm fail with a status."""
+
+    TOKEN = "registry-TOKEN-abcdef0123456789"
+
+    def __init__(self, layers: list[Layer]):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        import threading
+
+        self.layers = {layer.digest: layer for layer in layers}
+        self.token_status = 200
+        self.requests: list[tuple[str, str, str | None]] = []
+        config = Layer(b"{}")
+        self.manifest = json.dumps({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.unknown.config.v1+json", "digest": config.digest, "size": 2},
+            "layers": [{"mediaType": layer.media_type, "digest": layer.digest, "size": len(layer.data),
+                        "annotations": layer.annotations} for layer in layers],
+        }).encode()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                host = "cdn" if self.server is stub.cdn else "registry"
+                auth = self.headers.get("Authorization")
+                stub.requests.append((host, self.path, auth))
+                if host == "cdn":
+                    digest = self.path.rsplit("/", 1)[-1]
+                    return self.reply(200, stub.layers[digest].data, "application/octet-stream")
+                if self.path.startswith("/token"):
+                    if stub.token_status != 200:
+                        return self.reply(stub.token_status, b"{}")
+                    want = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+                    if auth != want or "scope=repository%3Amodels%2Ftiny%3Apull" not in self.path:
+                        return self.reply(401, b"{}")
+                    return self.reply(200, json.dumps({"token": stub.TOKEN}).encode())
+                if auth != f"Bearer {stub.TOKEN}":
+                    realm = f"http://127.0.0.1:{stub.server.server_address[1]}/token"
+                    challenge = f'Bearer realm="{realm}",service="stub",scope="repository:models/tiny:pull"'
+                    return self.reply(401, b"{}", headers={"WWW-Authenticate": challenge})
+                if self.path == "/v2/models/tiny/manifests/v1":
+                    return self.reply(200, stub.manifest, "application/vnd.oci.image.manifest.v1+json")
+                if self.path.startswith("/v2/models/tiny/blobs/"):
+                    cdn = f"http://127.0.0.1:{stub.cdn.server_address[1]}/blob/{self.path.rsplit('/', 1)[-1]}"
+                    return self.reply(307, b"", headers={"Location": cdn})
+                return self.reply(404, b"{}")
+
+            def reply(self, status, body, content_type="application/json", headers=None):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.cdn = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        for s in (self.server, self.cdn):
+            threading.Thread(target=s.serve_forever, daemon=True).start()
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        self.digest = "sha256:" + hashlib.sha256(self.manifest).hexdigest()
+
+    def close(self):
+        for s in (self.server, self.cdn):
+            s.shutdown()
+            s.server_close()
+
+
+def test_a_bearer_token_from_the_realm_is_used_and_never_reaches_the_blob_host(env):
+    layers, files = model_layers(19)
+    stub = TokenRegistry(layers)
+    try:
+        source = f"oci://{stub.host}/models/tiny:v1"
+        denied = env.run(MODELCACHE_SOURCE=source)  # no credentials: the realm refuses (401)
+        assert denied.code == 10 and denied.report["failure"]["reason"] == "AccessDenied", denied.why
+        _docker_config(env, stub.host, USER, PASSWORD, "auth")
+        stub.token_status = 503
+        unavailable = env.run(MODELCACHE_SOURCE=source)  # a failing token service is transient, not a denial
+        assert unavailable.code == 1 and unavailable.report["failure"]["reason"] == "Transient", unavailable.why
+        stub.token_status = 200
+        stub.requests.clear()
+        run = env.run(MODELCACHE_SOURCE=source)
+        assert run.code == 0, run.why
+        assert run.report["commit"] == stub.digest
+        assert tree(env.rev(staged_dir(stub.host, "models/tiny", stub.digest))) == files
+        assert [r for r in stub.requests if r[0] == "cdn"] and all(r[2] is None for r in stub.requests if r[0] == "cdn")
+        token_requests = [r for r in stub.requests if r[1].startswith("/token")]
+        assert len(token_requests) == 1  # the token is kept for every later request
+        for r in (denied, unavailable, run):
+            for secret in (PASSWORD, stub.TOKEN):
+                assert secret not in r.stderr and secret.encode() not in r.report_raw
+    finally:
+        stub.close()
+
+
+# -- the manifest's layers, without a registry -------------------------------------------------------------------
+
+
+def _layers(*descriptors):
+    from modelcache_hydrator.oci import _files
+
+    return _files(list(descriptors), "resolving oci://r/x:v1")
+
+
+def _descriptor(name="a.bin", digest="sha256:" + "a" * 64, media_type=ORAS_FILE, size=10, **annotations):
+    return {"mediaType": media_type, "digest": digest, "size": size, "annotations": {TITLE: name, **annotations}}
+
+
+def test_layer_digests_are_sha256_or_sha512_and_others_are_refused():
+    from modelcache_hydrator.failure import HydrationFailure
+
+    files, _ = _layers(_descriptor("a.bin"), _descriptor("b.bin", "sha512:" + "b" * 128))
+    assert [(f.path, f.check.name, f.check.expected, f.locator) for f in files] == [
+        ("a.bin", "SHA-256", "a" * 64, "sha256:" + "a" * 64),
+        ("b.bin", "SHA-512", "b" * 128, "sha512:" + "b" * 128),
+    ]
+    assert files[1].check.new().name == "sha512"
+    for digest in ("md5:" + "a" * 32, "sha256:" + "A" * 64, "sha256:abc", "blake3:" + "a" * 64, None):
+        with pytest.raises(HydrationFailure) as e:
+            _layers(_descriptor(digest=digest))
+        assert e.value.reason == "NotAnArtifact" and e.value.code == 10
+
+
+def test_which_layers_are_archives_and_how_their_space_is_counted():
+    from modelcache_hydrator.failure import HydrationFailure
+
+    meta = json.dumps({"name": "w.bin", "size": 5000, "typeflag": 48})
+    files, kinds = _layers(
+        _descriptor("plain.tar", size=100),  # an ORAS file layer, even named .tar
+        _descriptor("w-tar", media_type=WEIGHT + ".tar", size=200),
+        _descriptor("w-gz", media_type=WEIGHT + ".tar+gzip", size=300, **{FILE_METADATA: meta}),
+        _descriptor("w-zst", media_type=WEIGHT + ".tar+zstd", size=50),
+        _descriptor("raw.bin", media_type=WEIGHT + ".raw", size=60),
+        _descriptor("dir", media_type=ORAS_DIR, size=70, **{UNPACK: "true"}),
+        _descriptor("dir-not-marked", media_type=ORAS_DIR, size=80),
+    )
+    by = {f.path: f for f in files}
+    assert kinds == {"w-tar": "tar", "w-gz": "gzip", "w-zst": "zstd", "dir": "gzip"}
+    assert not by["plain.tar"].unpack and not by["raw.bin"].unpack and not by["dir-not-marked"].unpack
+    # Unpacked sizes: a tar's content is at most its size; ModelPack's metadata; else the blob (headers later);
+    # the largest archive is counted twice (its blob is on the claim while it is extracted).
+    assert {p: f.space for p, f in by.items()} == {
+        "plain.tar": 100, "w-tar": 200, "w-gz": 5000 + 300, "w-zst": 50, "raw.bin": 60, "dir": 70, "dir-not-marked": 80,
+    }
+    with pytest.raises(HydrationFailure) as e:
+        _layers(_descriptor("x", media_type="application/zip", **{UNPACK: "true"}))
+    assert e.value.reason == "NotAnArtifact"
+
+
+def test_the_modelpack_file_path_wins_over_the_title():
+    files, _ = _layers(_descriptor("title.bin", **{FILEPATH: "weights/model.safetensors"}))
+    assert files[0].path == "weights/model.safetensors"

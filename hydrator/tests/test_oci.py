@@ -169,12 +169,14 @@ def test_a_reference_by_digest_pins_itself_and_shares_the_directory(env, registr
 
 def test_a_pin_the_tag_no_longer_names_is_source_changed(env, registry, tap, repo):
     first = registry.push(repo, "v1", model_layers(3)[0])
-    registry.push(repo, "v1", model_layers(4)[0])  # the tag moves
+    pinned = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", MODELCACHE_COMMIT=first)
+    assert pinned.code == 0 and pinned.report["commit"] == first, pinned.why
+    second = registry.push(repo, "v1", model_layers(4)[0])  # the tag moves
     run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", MODELCACHE_COMMIT=first)
     assert run.code == 10, run.why
     assert run.report["failure"]["reason"] == "SourceChanged"
-    assert "modelplane.ai/refresh-revision" in run.report["failure"]["message"]
-    assert not [p for p in env.root.iterdir()]  # nothing written
+    assert second in run.report["failure"]["message"] and "modelplane.ai/refresh-revision" in run.report["failure"]["message"]
+    assert [p.name for p in env.root.iterdir()] == [pinned.report["dir"]]  # nothing else written
 
 
 @pytest.mark.parametrize("what", ["tag", "repository", "digest"])

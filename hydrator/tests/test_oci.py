@@ -489,7 +489,20 @@ def _docker_config(env, host: str, user: str, password: str, form: str) -> None:
         else {"username": user, "password": password}
     )
     key = {"auth": host, "url": f"https://{host}/v1/"}.get(form, host)
-    (env.tmp / "docker" / "config.json").write_text(json.dumps({"auths": {key: entry}, "credsStore": "never-run"}))
+    config = {"auths": {key: entry}, "credsStore": "spy", "credHelpers": {host: "spy"}}
+    (env.tmp / "docker" / "config.json").write_text(json.dumps(config))
+
+
+def _helper_spy(env) -> str:
+    """A `docker-credential-spy` on PATH that leaves a mark if anything runs it (a pod has no helpers)."""
+    bin_dir = env.tmp / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    mark = env.tmp / "helper-ran"
+    helper = bin_dir / "docker-credential-spy"
+    helper.write_text(f"#!/bin/sh\ntouch {mark}\necho '{{\"Username\": \"spy\", \"Secret\": \"spy\"}}'\n")
+    helper.chmod(0o755)
+    env.base["PATH"] = f"{bin_dir}:{env.base['PATH']}"
+    return str(mark)
 
 
 @pytest.mark.parametrize("form", ["auth", "url", "username"])
@@ -499,6 +512,7 @@ def test_basic_auth_from_a_docker_config_and_the_password_appears_nowhere(env, p
     tap = Tap(private_registry)
     try:
         source = f"oci://{tap.host}/{repo}:v1"
+        mark = _helper_spy(env)
         denied = env.run(MODELCACHE_SOURCE=source)
         assert denied.code == 10 and denied.report["failure"]["reason"] == "AccessDenied", denied.why
         _docker_config(env, tap.host, USER, "wrong-password", form)
@@ -524,6 +538,7 @@ def test_basic_auth_from_a_docker_config_and_the_password_appears_nowhere(env, p
         for r in (denied, wrong):
             assert secret not in r.report_raw and secret not in r.stderr.encode()
         assert not [f for f in env.root.rglob("*") if f.is_file() and (secret in f.read_bytes() or encoded in f.read_bytes())]
+        assert not os.path.exists(mark)  # no credential helper ever ran
     finally:
         tap.close()
 

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import tarfile
 import tempfile
@@ -81,7 +82,7 @@ def tar_bytes(entries: dict[str, bytes], compression: str = "", extra=None) -> b
 class Registry:
     """`docker-registry serve` on 127.0.0.1 with a temporary filesystem storage (and htpasswd when asked)."""
 
-    def __init__(self, workdir, htpasswd: str | None = None):
+    def __init__(self, workdir, htpasswd: str | None = None, tls: tuple[str, str] | None = None):
         if not os.path.exists(REGISTRY_BIN):
             pytest.fail("docker-registry is not installed (scripts/setup.sh installs Debian's docker-registry)")
         self.workdir = str(workdir)
@@ -95,6 +96,11 @@ class Registry:
         }
         if htpasswd is not None:
             config["auth"] = {"htpasswd": {"realm": "basic-realm", "path": htpasswd}}
+        self.ca = None
+        if tls is not None:  # (certificate, key): HTTPS, trusted through `self.ca`
+            config["http"]["tls"] = {"certificate": tls[0], "key": tls[1]}
+            self.ca = tls[0]
+        scheme = "https" if tls else "http"
         path = os.path.join(self.workdir, "config.yml")
         with open(path, "w") as f:
             json.dump(config, f)  # YAML is a superset of JSON
@@ -103,7 +109,8 @@ class Registry:
         deadline = time.monotonic() + 20
         while True:
             try:
-                urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1).close()
+                context = ssl.create_default_context(cafile=self.ca) if self.ca else None
+                urllib.request.urlopen(f"{scheme}://{self.host}/v2/", timeout=1, context=context).close()
                 break
             except urllib.error.HTTPError:  # 401 with htpasswd: it is up
                 break
@@ -117,7 +124,9 @@ class Registry:
         """oras-py's client for this registry (plain HTTP), logged in when the registry has a user."""
         import oras.provider
 
-        client = oras.provider.Registry(hostname=self.host, insecure=True, auth_backend="basic")
+        client = oras.provider.Registry(
+            hostname=self.host, insecure=self.ca is None, tls_verify=self.ca or True, auth_backend="basic"
+        )
         if self.user is not None:
             client.auth.set_basic_auth(*self.user)
         return client
@@ -155,13 +164,13 @@ class Registry:
         entries = []
         for digest in manifests:
             with client.do_request(
-                f"http://{self.host}/v2/{repository}/manifests/{digest}", "GET", headers={"Accept": OCI_MANIFEST}
+                f"{client.prefix}://{self.host}/v2/{repository}/manifests/{digest}", "GET", headers={"Accept": OCI_MANIFEST}
             ) as r:
                 entries.append({"mediaType": OCI_MANIFEST, "digest": digest, "size": len(r.content),
                                 "platform": {"architecture": "amd64", "os": "linux"}})
         body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}).encode()
         response = client.do_request(
-            f"http://{self.host}/v2/{repository}/manifests/{tag}", "PUT", headers={"Content-Type": OCI_INDEX}, data=body
+            f"{client.prefix}://{self.host}/v2/{repository}/manifests/{tag}", "PUT", headers={"Content-Type": OCI_INDEX}, data=body
         )
         assert response.status_code == 201, response.status_code
         return response.headers["Docker-Content-Digest"]

@@ -240,6 +240,22 @@ def test_a_tampered_blob_is_fetched_again_once_then_fails_with_exit_12(env, regi
         assert not (d / ".modelcache-complete").exists() and not (d / "model.safetensors").exists()
 
 
+def test_https_with_the_platforms_ca_bundle(env, tls, tmp_path_factory, repo):
+    cert = tls[0]
+    r = Registry(tmp_path_factory.mktemp("tls-registry"), tls=(cert, os.path.join(os.path.dirname(cert), "tls.key")))
+    try:
+        layers, files = model_layers(20)
+        digest = r.push(repo, "v1", layers)
+        source = f"oci://{r.host}/{repo}:v1"
+        untrusted = env.run(MODELCACHE_SOURCE=source, MODELCACHE_OCI_PLAIN_HTTP=None)
+        assert untrusted.code == 1 and untrusted.report["failure"]["reason"] == "Transient", untrusted.why
+        run = env.run(MODELCACHE_SOURCE=source, MODELCACHE_OCI_PLAIN_HTTP=None, MODELCACHE_CA_BUNDLE=cert)
+        assert run.code == 0, run.why
+        assert tree(env.rev(staged_dir(r.host, repo, digest))) == files
+    finally:
+        r.close()
+
+
 def test_plain_http_is_used_only_when_allowed(env, registry, tap, repo):
     registry.push(repo, "v1", model_layers(8)[0])
     run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", MODELCACHE_OCI_PLAIN_HTTP=None)

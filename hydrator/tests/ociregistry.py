@@ -86,8 +86,18 @@ class Registry:
         if not os.path.exists(REGISTRY_BIN):
             pytest.fail("docker-registry is not installed (scripts/setup.sh installs Debian's docker-registry)")
         self.workdir = str(workdir)
-        self.port = free_port()
-        self.host = f"127.0.0.1:{self.port}"
+        self.ca = tls[0] if tls is not None else None  # HTTPS, trusted through this certificate
+        self.log = open(os.path.join(self.workdir, "registry.log"), "wb")
+        for _attempt in range(3):  # another process may take the free port before the registry binds it
+            self.port = free_port()
+            self.host = f"127.0.0.1:{self.port}"
+            if self._start(htpasswd, tls):
+                break
+        else:
+            raise RuntimeError(f"docker-registry did not start: {open(self.log.name).read()[-2000:]}")
+        self.user: tuple[str, str] | None = None
+
+    def _start(self, htpasswd: str | None, tls: tuple[str, str] | None) -> bool:
         config = {
             "version": 0.1,
             "log": {"level": "error", "accesslog": {"disabled": True}},
@@ -96,29 +106,29 @@ class Registry:
         }
         if htpasswd is not None:
             config["auth"] = {"htpasswd": {"realm": "basic-realm", "path": htpasswd}}
-        self.ca = None
-        if tls is not None:  # (certificate, key): HTTPS, trusted through `self.ca`
+        if tls is not None:
             config["http"]["tls"] = {"certificate": tls[0], "key": tls[1]}
-            self.ca = tls[0]
-        scheme = "https" if tls else "http"
         path = os.path.join(self.workdir, "config.yml")
         with open(path, "w") as f:
             json.dump(config, f)  # YAML is a superset of JSON
-        self.log = open(os.path.join(self.workdir, "registry.log"), "wb")
         self.process = subprocess.Popen([REGISTRY_BIN, "serve", path], stdout=self.log, stderr=subprocess.STDOUT)
+        context = ssl.create_default_context(cafile=self.ca) if self.ca else None
         deadline = time.monotonic() + 20
-        while True:
+        while self.process.poll() is None and time.monotonic() < deadline:
             try:
-                context = ssl.create_default_context(cafile=self.ca) if self.ca else None
-                urllib.request.urlopen(f"{scheme}://{self.host}/v2/", timeout=1, context=context).close()
-                break
+                urllib.request.urlopen(f"{'https' if tls else 'http'}://{self.host}/v2/", timeout=1, context=context).close()
             except urllib.error.HTTPError:  # 401 with htpasswd: it is up
-                break
+                pass
             except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"docker-registry did not start: {open(self.log.name).read()[-2000:]}")
                 time.sleep(0.05)
-        self.user: tuple[str, str] | None = None
+                continue
+            time.sleep(0.1)
+            if self.process.poll() is None:  # up, and the one listening is ours
+                return True
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        return False
 
     def client(self):
         """oras-py's client for this registry (plain HTTP), logged in when the registry has a user."""

@@ -719,3 +719,26 @@ def test_which_layers_are_archives_and_how_their_space_is_counted():
 def test_the_modelpack_file_path_wins_over_the_title():
     files, _ = _layers(_descriptor("title.bin", **{FILEPATH: "weights/model.safetensors"}))
     assert files[0].path == "weights/model.safetensors"
+
+
+def test_docker_hub_references_and_credential_keys(tmp_path, monkeypatch):
+    from modelcache_hydrator.failure import HydrationFailure
+    from modelcache_hydrator.oci import RegistryClient, _credentials
+
+    assert RegistryClient("docker.io", "ubuntu", False).base == "https://registry-1.docker.io/v2/library/ubuntu"
+    assert RegistryClient("registry.internal:5000", "models/x", True).base == "http://registry.internal:5000/v2/models/x"
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    assert _credentials("docker.io") is None  # no config: anonymous
+    hub = base64.b64encode(b"hubuser:hubpass").decode()
+    (tmp_path / "config.json").write_text(json.dumps({"auths": {
+        "https://index.docker.io/v1/": {"auth": hub},
+        "registry.internal:5000": {"username": "u", "password": "p:with:colons"},
+        "other.example": {"identitytoken": "not-used"},
+    }}))
+    assert _credentials("docker.io") == ("hubuser", "hubpass")
+    assert _credentials("registry.internal:5000") == ("u", "p:with:colons")
+    assert _credentials("registry.internal") is None and _credentials("other.example") is None
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(HydrationFailure) as e:
+        _credentials("docker.io")
+    assert e.value.code == 2 and "{not json" not in e.value.message

@@ -36,6 +36,13 @@ class Source:
         os.makedirs(os.path.dirname(final), exist_ok=True)
         os.replace(partial_path, final)
 
+    def placed(self, file: RemoteFile, directory: str) -> list[dict] | None:
+        """What `file` became in `directory` once placed, as manifest entries (`{path, size, <hash key>}`): the
+        file itself by default; an archive its extracted files, None until it is extracted. Staging uses it to
+        tell a file placed by an earlier run is still whole (every entry at its path with its size), to count
+        files after extraction, and to write the manifest."""
+        return [file.manifest_entry()]
+
     def classify(self, exc: BaseException, what: str) -> HydrationFailure:
         """Maps an exception to a failure, by type and status (never by text)."""
         return classify(exc, what)

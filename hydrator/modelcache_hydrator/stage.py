@@ -67,11 +67,11 @@ def stage(inputs: Inputs, reporter: Reporter) -> int:
         write_epoch(directory, inputs.epoch)
         marker = _read(os.path.join(directory, MARKER_FILE))
         if marker == staged:
-            return _already_staged(inputs, reporter, resolved, name)
+            return _already_staged(inputs, reporter, resolved, name, directory)
         if marker is not None:
             os.unlink(os.path.join(directory, MARKER_FILE))  # not this identity: the directory is not complete
         _fill(source, reporter, resolved, directory)
-        _finish_directory(directory, staged, resolved)
+        _finish_directory(source, directory, staged, resolved)
         print(f"hydrator: staged {staged[:300]} in {name}, every file verified", file=sys.stderr)
         reporter.phase("Pruning")
         prune(inputs.root, name, inputs.keep, inputs.epoch, inputs.durations.lease_stale)
@@ -81,10 +81,10 @@ def stage(inputs: Inputs, reporter: Reporter) -> int:
         lease.release()
 
 
-def _already_staged(inputs: Inputs, reporter: Reporter, resolved: Resolved, name: str) -> int:
+def _already_staged(inputs: Inputs, reporter: Reporter, resolved: Resolved, name: str, directory: str) -> int:
     print(f"hydrator: {name} is already staged", file=sys.stderr)
-    n = len(resolved.files)
-    reporter.update(doneBytes=resolved.total_bytes, filesDone=n, verifiedFiles=n)
+    n = _manifest_count(directory, len(resolved.files))  # files after extraction (archives)
+    reporter.update(doneBytes=resolved.total_bytes, files=n, filesDone=n, verifiedFiles=n)
     prune(inputs.root, name, inputs.keep, inputs.epoch, inputs.durations.lease_stale)
     reporter.finish("Complete")
     return 0
@@ -94,19 +94,20 @@ def _fill(source: Source, reporter: Reporter, resolved: Resolved, directory: str
     """Checks space, then fetches and verifies every file not yet verified; resumes partial files."""
     inputs = source.inputs
     journal = _Journal(directory)
-    todo, present, present_space = [], 0, 0
+    todo, present, present_space, done_files, files = [], 0, 0, 0, len(resolved.files)
     for file in resolved.files:
-        if journal.has(file) or _verified_in_place(directory, file, journal):
+        placed = source.placed(file, directory)
+        if journal.has(file, placed) or (not file.unpack and _verified_in_place(directory, file, journal)):
             present += file.size
             present_space += file.space
+            done_files, files = done_files + len(placed or ()), files + len(placed or ()) - 1
             continue
         todo.append(file)
         partial = min(file.size, _size(_partial_path(directory, file)))
         present += partial
         present_space += partial
     _check_space(inputs, directory, resolved.space_bytes - present_space)
-    done_files = len(resolved.files) - len(todo)
-    reporter.update(doneBytes=present, filesDone=done_files, verifiedFiles=done_files)
+    reporter.update(doneBytes=present, files=files, filesDone=done_files, verifiedFiles=done_files)
     reporter.phase("Downloading")
     pending = {f.path for f in todo}
     base = sum(f.size for f in resolved.files if f.path not in pending)
@@ -114,8 +115,9 @@ def _fill(source: Source, reporter: Reporter, resolved: Resolved, directory: str
         _fetch_verified(source, reporter, directory, file, base)
         base += file.size
         journal.add(file)
-        done_files += 1
-        reporter.update(filesDone=done_files, verifiedFiles=done_files)
+        n = len(source.placed(file, directory) or ())  # an archive counts the files it became
+        done_files, files = done_files + n, files + n - 1
+        reporter.update(files=files, filesDone=done_files, verifiedFiles=done_files)
 
 
 def _check_space(inputs: Inputs, directory: str, to_fetch: int) -> None:
@@ -163,13 +165,13 @@ def _verified_in_place(directory: str, file: RemoteFile, journal: "_Journal") ->
     return False
 
 
-def _finish_directory(directory: str, staged: str, resolved: Resolved) -> None:
+def _finish_directory(source: Source, directory: str, staged: str, resolved: Resolved) -> None:
     """Writes the manifest, drops the working files, and writes the marker last, atomically."""
     manifest = {
         "version": 1,
         "staged": staged,
         "commit": resolved.commit,
-        "files": [f.manifest_entry() for f in resolved.files],
+        "files": [e for f in resolved.files for e in source.placed(f, directory) or [f.manifest_entry()]],
     }
     _atomic_write(os.path.join(directory, MANIFEST_FILE), json.dumps(manifest, indent=1).encode())
     shutil.rmtree(os.path.join(directory, PARTIAL_DIR), ignore_errors=True)
@@ -213,6 +215,16 @@ def _size(path: str) -> int:
         return 0
 
 
+def _manifest_count(directory: str, default: int) -> int:
+    """How many files the staged directory's manifest lists (`default` when it cannot be read)."""
+    try:
+        with open(os.path.join(directory, MANIFEST_FILE), encoding="utf-8") as f:
+            files = json.load(f)["files"]
+        return len(files) if isinstance(files, list) else default
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
+
+
 def _read(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8") as f:
@@ -239,10 +251,14 @@ class _Journal:
         except FileNotFoundError:
             pass
 
-    def has(self, file: RemoteFile) -> bool:
-        """Whether the file was verified by an earlier run and is still in place with its size."""
-        final = os.path.join(self.directory, file.path)
-        return self.entries.get(file.path) == (file.size, expected_digest(file)) and _size(final) == file.size
+    def has(self, file: RemoteFile, placed: list[dict] | None) -> bool:
+        """Whether the file was verified by an earlier run and what it became (`Source.placed`) is still in
+        place with its sizes."""
+        return (
+            self.entries.get(file.path) == (file.size, expected_digest(file))
+            and placed is not None
+            and all(_size(os.path.join(self.directory, e["path"])) == e["size"] for e in placed)
+        )
 
     def add(self, file: RemoteFile) -> None:
         """Records a verified file."""

@@ -41,6 +41,11 @@ MUTATIONS = {
         "if name == own or name in keep:",
         "if name == own:",
     ),
+    "oci-no-tar-path-check": (
+        "oci.py",
+        "        check_path(name, what)\n        if member.issym() or member.islnk():",
+        "        if member.issym() or member.islnk():",
+    ),
 }
 
 

@@ -257,8 +257,11 @@ class S3Source(Source):
                 response_checksum_validation="when_required",  # verification is ours, as bytes arrive
                 user_agent_extra="modelcache-hydrator",
             )
+            # AWS_ENDPOINT_URL names the S3 store (the source's `endpoint`): it is given to the S3 client only,
+            # so that credentials from workload identity (IRSA's STS call) still reach AWS, not the store.
+            endpoint = os.environ.pop("AWS_ENDPOINT_URL", None) or None
             session = boto3.session.Session(region_name=os.environ.get("AWS_REGION") or None)
-            self._client = session.client("s3", config=config)
+            self._client = session.client("s3", config=config, endpoint_url=endpoint)
         return self._client
 
     # -- resolving -------------------------------------------------------------------------------------

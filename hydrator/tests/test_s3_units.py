@@ -144,3 +144,14 @@ def test_an_object_changed_under_a_pin_is_source_changed():
     for exc in (error("PreconditionFailed", 412), error("NoSuchKey", 404)):
         failure = s.classify(exc, "reading")
         assert (failure.code, failure.reason) == (10, "SourceChanged")
+
+
+def test_the_endpoint_is_the_s3_clients_only(monkeypatch):
+    """AWS_ENDPOINT_URL names the store; it must not send IRSA's STS call there too."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    client = source().client()
+    assert client.meta.endpoint_url == "http://127.0.0.1:9" and client.meta.region_name == "eu-west-3"
+    assert "AWS_ENDPOINT_URL" not in __import__("os").environ
+    sts = boto3.session.Session(region_name="eu-west-3").client("sts")
+    assert "127.0.0.1" not in sts.meta.endpoint_url

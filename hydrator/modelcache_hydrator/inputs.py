@@ -193,7 +193,9 @@ def read_inputs(env: dict[str, str] | None = None) -> Inputs:
         if not _KEEP.fullmatch(name):
             raise bad_input(f"MODELCACHE_KEEP entry {name[:200]!r} is not a rev-* directory name")
     claim = env.get("MODELCACHE_CLAIM_BYTES", "").strip()
-    if not _CLAIM.fullmatch(claim) or int(claim) == 0:
+    if kind == "pvc" and not claim:
+        claim = "0"  # a volume is checked, never written: no space check needs the claim's size
+    elif not _CLAIM.fullmatch(claim) or int(claim) == 0:
         raise bad_input(f"MODELCACHE_CLAIM_BYTES {claim[:200]!r} must be the claim's size in bytes (a positive integer)")
     try:
         epoch = parse_epoch(env.get("MODELCACHE_EPOCH"))

@@ -10,7 +10,8 @@ back verbatim, streamed, except that the body of the first `times` 2xx responses
 matches the predicate has one byte flipped (XOR 0xFF, at body offset `at`, or the last byte of a shorter
 body; a body of unknown length shorter than `at` is sent unflipped). The predicate gets the method and the request target (path and query, as sent). `pause` holds a
 matching response after a number of body bytes until the test releases it (to kill a client mid-file).
-`requests` logs every request: method, target, range, status, body bytes sent, and whether it was flipped.
+`requests` logs every request: method, target, range, status, body bytes handed to the connection, and whether
+it was flipped.
 """
 
 from __future__ import annotations
@@ -187,9 +188,9 @@ class _Handler(BaseHTTPRequestHandler):
                 buf[flip_at - sent] ^= 0xFF
                 chunk = bytes(buf)
                 entry["flipped"] = True
-            self._send(chunk, chunked)
             sent += len(chunk)
-            entry["bytes"] = sent
+            entry["bytes"] = sent  # counted before the write, so the log never lags what a client has read
+            self._send(chunk, chunked)
         if chunked:
             self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()

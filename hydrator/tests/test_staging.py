@@ -156,7 +156,7 @@ def test_private_repo_without_access_is_not_found(env, hub):
     "overrides,field",
     [
         ({"MODELCACHE_SOURCE": None}, "MODELCACHE_SOURCE"),
-        ({"MODELCACHE_SOURCE": "s3://bucket/model"}, "MODELCACHE_SOURCE"),
+        ({"MODELCACHE_SOURCE": "s3://bucket//model"}, "MODELCACHE_SOURCE"),
         ({"MODELCACHE_SOURCE": "hf://org/a/b"}, "MODELCACHE_SOURCE"),
         ({"MODELCACHE_SOURCE": "hf://org/m@bad rev"}, "MODELCACHE_SOURCE"),
         ({"MODELCACHE_COMMIT": "abc"}, "MODELCACHE_COMMIT"),

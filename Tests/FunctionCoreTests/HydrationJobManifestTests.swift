@@ -129,7 +129,8 @@ import Testing
         ]).get()
         settings.remoteNamespace = "models"
         let s = CacheStaging(
-            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: Lifecycle.qwen, token: nil,
+            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: .huggingFace(Lifecycle.qwen),
+            token: nil,
             labels: [:], settings: settings)
         let manifest = s.jobManifest(s.newJob(named: "j", keep: [], attempt: "a", claimBytes: 5))
         let spec = try #require(manifest[path: "spec", "template", "spec"])
@@ -167,7 +168,8 @@ import Testing
         var s = Settings()
         s.hydration.noProxy = [".internal"]
         let staging = CacheStaging(
-            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: Lifecycle.qwen, token: nil,
+            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: .huggingFace(Lifecycle.qwen),
+            token: nil,
             labels: [:], settings: s)
         let names = env(staging.jobManifest(staging.newJob(named: "j", keep: [], attempt: "a"))).map { $0["name"] }
         #expect(!names.contains("NO_PROXY"))

@@ -244,8 +244,8 @@ final class StagingPin: Sendable {
         let source = staging.identity
         let valid = observed.flatMap { $0.source == source && $0.refresh == refresh ? $0 : nil }
         let n = valid?.epoch ?? observed.map(\.nextEpoch) ?? 0
-        if let revision = staging.source.revision, isCommit(revision), valid == nil {
-            self.init(pin: ResolvedPin(source: source, commit: revision, refresh: refresh, epoch: n), staging: staging)
+        if let own = staging.source.selfPin, valid == nil {
+            self.init(pin: ResolvedPin(source: source, commit: own, refresh: refresh, epoch: n), staging: staging)
         } else {
             self.init(pin: valid, n: n, refresh: refresh, legacyReady: observed?.refresh == refresh, staging: staging)
         }

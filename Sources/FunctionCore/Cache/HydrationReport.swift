@@ -42,7 +42,7 @@ public struct HydrationReport: Sendable, Hashable {
     public var job: String
     /// `MODELCACHE_SOURCE` verbatim, if given.
     public var source: String?
-    /// The resolved 40-hex commit, once known.
+    /// The resolved pin once known: a 40-hex commit, or another kind's pin (`SourcePin.isAnyPin`).
     public var commit: String?
     /// The revision directory, once known (`rev-` and 12 hex).
     public var dir: String?
@@ -90,7 +90,9 @@ public struct HydrationReport: Sendable, Hashable {
             o["version"]?.intValue == 1, let job = o["job"]?.stringValue, !job.isEmpty,
             let phase = o["phase"]?.stringValue.flatMap(Phase.init(rawValue:))
         else { return nil }
-        self.init(job: echo(job), phase: phase, commit: o["commit"]?.stringValue.flatMap { isCommit($0) ? $0 : nil })
+        self.init(
+            job: echo(job), phase: phase, commit: o["commit"]?.stringValue.flatMap { SourcePin.isAnyPin($0) ? $0 : nil }
+        )
         source = o["source"]?.stringValue.map(echo)
         dir = o["dir"]?.stringValue.flatMap { isRevisionDirectory($0) ? $0 : nil }
         func count(_ key: String) -> Int64 { max(0, o[key]?.intValue ?? 0) }

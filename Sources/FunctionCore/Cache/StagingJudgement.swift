@@ -119,12 +119,13 @@ extension CacheStaging {
         }
         // Read through `report?`, not bound with `if let`: binding copied the whole report per cluster.
         if let phase = report?.phase {
-            // Only with a Job in flight: the Ready path never gets here.
-            if phase == .complete, let commit = report?.commit {
+            // Only with a Job in flight: the Ready path never gets here. A commit of another kind's shape is none.
+            let commit = report?.commit.flatMap { SourcePin.isPin($0, of: identity) ? $0 : nil }
+            if phase == .complete, let commit {
                 out.staged = ResolvedPin.identity(of: identity, at: commit)
                 (out.stagedAt, out.stagedBytes) = (report?.completedAt, report?.totalBytes)
             }
-            if report?.commit != nil, report?.source == nil || report?.source == identity { out.resolved = report }
+            if commit != nil, report?.source == nil || report?.source == identity { out.resolved = report }
         } else if adopted?.legacy == true, current?.complete == true {
             (out.staged, out.detail) = (identity, nil)
         }
@@ -254,9 +255,7 @@ enum ProgressMessage {
     /// The message for `report` of a Job staging `identity`; nil before it has a commit.
     static func text(_ report: HydrationReport, identity: String) -> String? {
         guard let commit = report.commit else { return nil }
-        let repo = identity.dropFirst(identity.hasPrefix("hf://") ? 5 : 0)
-        let base = repo.firstIndex(of: "@").map { repo[..<$0] } ?? repo
-        let what = "\(base)@\(commit.prefix(7))"
+        let what = SourcePin.short(identity, at: commit)
         switch report.phase {
         case .resolving: return "Resolving \(what)"
         case .verifying: return "Verifying \(what): \(report.filesDone) of \(report.files) files"

@@ -208,7 +208,7 @@ public struct ModelCacheComposer: KindComposer {
 
     /// `status.summary` and `status.clusters`, and the cache's readiness.
     private func writeStatus(
-        _ outcome: CacheOutcome, source: ArtifactSource, resolved: ResolvedPin?, total: Int, xr: XR,
+        _ outcome: CacheOutcome, source: CacheSource, resolved: ResolvedPin?, total: Int, xr: XR,
         response: inout RunResponse
     ) {
         let identity = source.identity

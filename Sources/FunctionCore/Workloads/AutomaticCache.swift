@@ -14,7 +14,7 @@ enum AutomaticCache {
         guard let id = modelID(ctx, &response) else { return nil }
         let source = ArtifactSource(repo: id, revision: nil)
         let staging = CacheStaging(
-            ownerKind: "modelreplica", namespace: ctx.namespace, name: ctx.name, source: source,
+            ownerKind: "modelreplica", namespace: ctx.namespace, name: ctx.name, source: .huggingFace(source),
             token: token(ctx.workers.engine), labels: ctx.labels, settings: ctx.settings,
             retry: ctx.xr[path: "metadata", "annotations", CacheStaging.retryAnnotation]?.stringValue,
             generation: ctx.xr[path: "metadata", "generation"]?.intValue ?? 0)

@@ -55,7 +55,7 @@ public final class CacheStaging: Sendable {
     public let retry: String?
     /// The owner's `metadata.generation`: orders Jobs, so an older one never prunes a newer one's revision.
     public let generation: Int64
-    private let owner: [String]
+    let owner: [String]
     /// `newJobName(staged: nil, replacing: nil)`, named once for every cluster.
     private let firstJobName: String
     /// `newJobName(staged: identity, replacing: nil)`, named once for every cluster.

@@ -68,6 +68,14 @@ public struct HydrationReport: Sendable, Hashable {
     public var completedAt: String?
     /// Why the run failed, for `Failed`.
     public var failure: Failure?
+    /// What could not be verified (sources.md §1): at most `warningLimit` entries of at most
+    /// `warningLength` Unicode scalars, echoed.
+    public var warnings: [String] = []
+
+    /// The most warnings read.
+    public static let warningLimit = 10
+    /// The most Unicode scalars of a warning kept.
+    public static let warningLength = 200
 
     /// Creates a report (tests).
     public init(job: String, phase: Phase, commit: String? = nil) {
@@ -108,6 +116,11 @@ public struct HydrationReport: Sendable, Hashable {
                 code: max(0, f["code"]?.intValue ?? 0),
                 reason: bounded(echo(f["reason"]?.stringValue ?? ""), Self.reasonLimit),
                 message: echo(f["message"]?.stringValue ?? ""))
+        }
+        if let list = o["warnings"]?.listValue {
+            warnings = list.prefix(Self.warningLimit).compactMap {
+                $0.stringValue.map { bounded(echo($0), Self.warningLength) }
+            }
         }
     }
 

@@ -11,6 +11,29 @@ public struct FailureHints: Sendable, Hashable {
             "check spec.artifact.source.huggingFace.repo and revision; gated models need tokenSecretRef (then set "
             + "annotation \(CacheStaging.retryAnnotation) to retry)",
         diskFull: "the model does not fit: raise spec.storage.sizeGiB (an update needs room for two revisions)")
+
+    /// A ModelCache's hints for `source`'s kind (sources.md §1); `modelCache` for Hugging Face.
+    public static func modelCache(_ source: CacheSource) -> FailureHints {
+        let retry = "(then set annotation \(CacheStaging.retryAnnotation) to retry)"
+        switch source {
+        case .huggingFace: return modelCache
+        case .s3:
+            return FailureHints(
+                notFound: "check spec.artifact.source.s3.uri, endpoint and region, and the credentials "
+                    + "(credentialsSecretRef, read as Secret <namespace>.<name> on the workload cluster, or the "
+                    + "platform's hydration.serviceAccount) \(retry)",
+                diskFull: modelCache.diskFull)
+        case .oci:
+            return FailureHints(
+                notFound: "check spec.artifact.source.oci.reference and pullSecretRef (a dockerconfigjson Secret "
+                    + "read as <namespace>.<name> on the workload cluster) \(retry)",
+                diskFull: modelCache.diskFull)
+        case .volume:
+            return FailureHints(
+                notFound: "check spec.artifact.source.volume.claimName and subPath \(retry)",
+                diskFull: modelCache.diskFull)
+        }
+    }
 }
 
 /// A cluster's phase and the revision staged there after this reconcile.
@@ -204,6 +227,7 @@ extension CacheStaging {
     func translate(_ failure: StagingFailure, cluster: String, hints: FailureHints, pin: StagingPin) -> String {
         let cannot = "Cannot stage \(identity) on \(cluster): "
         let detail = failure.condition.message.isEmpty ? "" : " (\(bounded(failure.condition.message, 120)))"
+        if let words = sourceWords(failure.condition.reason, hints: hints) { return cannot + words }
         switch (failure.code, failure.condition.reason) {
         case (_, "Gated"):
             return cannot + "the repo is gated and the token was refused or missing; \(hints.notFound)"

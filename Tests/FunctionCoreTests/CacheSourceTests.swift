@@ -28,6 +28,9 @@ let invalidSources: [Invalid] = [
         name: "S3PrefixEmptySegment", spec: sourced(["s3": ["uri": "s3://models/a//b"]]),
         field: "spec.artifact.source.s3.uri", value: "s3://models/a//b"),
     Invalid(
+        name: "S3OnlySlashes", spec: sourced(["s3": ["uri": "s3://models//"]]),
+        field: "spec.artifact.source.s3.uri", value: "s3://models//"),
+    Invalid(
         name: "S3PrefixShell", spec: sourced(["s3": ["uri": "s3://models/$(id)"]]),
         field: "spec.artifact.source.s3.uri", value: "s3://models/$(id)"),
     Invalid(

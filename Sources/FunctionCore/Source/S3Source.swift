@@ -60,13 +60,13 @@ public struct S3Source: Sendable, Hashable {
     /// The bucket and the prefix (trailing `/` removed) of `uri`, or nil when it breaks `uriRule`.
     static func split(_ uri: String) -> (bucket: String, prefix: String)? {
         guard uri.hasPrefix("s3://") else { return nil }
-        var rest = uri.dropFirst(5)
-        let bucket = rest.prefix { $0 != "/" }
-        rest = rest.dropFirst(bucket.count)
+        let bucket = uri.dropFirst(5).prefix { $0 != "/" }
+        var rest = uri.dropFirst(5 + bucket.count)
         guard isBucket(bucket) else { return nil }
-        if rest.hasPrefix("/") { rest = rest.dropFirst() }
+        guard rest.count > 1 else { return (String(bucket), "") }  // `s3://b` or `s3://b/`
+        rest = rest.dropFirst()
         if rest.hasSuffix("/") { rest = rest.dropLast() }
-        guard rest.isEmpty || SafePath.isSafe(rest, extra: "!*'()", maxBytes: 1024) else { return nil }
+        guard SafePath.isSafe(rest, extra: "!*'()", maxBytes: 1024) else { return nil }
         return (String(bucket), String(rest))
     }
 

@@ -6,18 +6,19 @@ extension CacheStaging {
     /// outside the effective `hydration.allowedSources`, or an `s3` source has neither
     /// `credentialsSecretRef` nor a `hydration.serviceAccount`. Evaluated only when a Job is planned.
     func refusal(cluster: String, _ hydration: ClusterHydration?) -> String? {
-        let own = hydration?.settings
-        let h = own.map { $0.over(settings.hydration) } ?? settings.hydration
-        if !SourcePrefix.allows(h.allowedSources, identity) {
+        // Field by field, as `over` lays them: no settings are copied for a cluster that runs a Job.
+        let own = hydration?.settings?.allowedSources
+        if let allowed = own ?? settings.hydration.allowedSources, !SourcePrefix.allows(allowed, identity) {
             let field =
-                own?.allowedSources != nil
+                own != nil
                 ? "InferenceCluster \(cluster) spec.storage.rwxCache.hydration.allowedSources"
                 : "input.hydration.allowedSources"
-            let listed = (h.allowedSources ?? []).map(quote).joined(separator: ", ")
             return "spec.artifact.source \(quote(identity)) is not allowed on InferenceCluster \(cluster): "
-                + "\(field) [\(listed)] has no prefix of it"
+                + "\(field) [\(allowed.map(quote).joined(separator: ", "))] has no prefix of it"
         }
-        if case .s3(let s3) = source, s3.credentials == nil, h.serviceAccount == nil {
+        if source.needsPlatformIdentity,
+            (hydration?.settings?.serviceAccount ?? settings.hydration.serviceAccount) == nil
+        {
             return "spec.artifact.source.s3.credentialsSecretRef is required on InferenceCluster \(cluster): "
                 + "without it the Job runs as the platform's hydration.serviceAccount, and none is set"
         }

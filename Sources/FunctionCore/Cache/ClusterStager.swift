@@ -87,7 +87,7 @@ final class ClusterStager {
             return Stage(sizing: sizing, judged: judged, job: nil, jobObserved: current != nil)
         }
         let hydration = hydration()
-        if let problem = hydration?.problem ?? staging.refusal(cluster: cluster, hydration), adopted == nil {
+        if adopted == nil, let problem = hydration?.problem ?? staging.refusal(cluster: cluster, hydration) {
             return Stage(sizing: sizing, judged: Self.held(judged, problem), job: nil, jobObserved: false)
         }
         let kept = Self.kept(staged: judged.staged.map(staging.directory(of:)), keep(), own: pin.directory)

@@ -46,6 +46,13 @@ public enum CacheSource: Sendable, Hashable {
         }
     }
 
+    /// Whether the Job needs the platform's `hydration.serviceAccount`: an `s3` source without
+    /// `credentialsSecretRef`.
+    public var needsPlatformIdentity: Bool {
+        if case .s3(let s) = self { return s.credentials == nil }
+        return false
+    }
+
     /// What messages call the source: the Hugging Face repo id, or the identity of any other kind.
     public var displayName: String {
         if case .huggingFace(let s) = self { return s.repo }

@@ -215,6 +215,25 @@ import Testing
         #expect(statusClusters(later).first?["phase"] == "Ready")
     }
 
+    @Test("A bad allowedSources entry names its field: FATAL in the input, the cluster refused per cluster")
+    func badAllowedSources() throws {
+        let xr = Self.cache(["oci": ["reference": "registry.internal/models/tiny:v1"]])
+        let input = Self.run(xr, input: Self.input(["allowedSources": ["registry.internal/"]]))
+        #expect(input.isFatal)
+        #expect(
+            input.results.first?.message.contains(
+                #"input.hydration.allowedSources[0] "registry.internal/" \#(SourcePrefix.rule)"#) == true)
+        let bad = Self.cluster("gpu-bad", hydration: ["allowedSources": ["gs://bucket/"]])
+        let r = Self.run(xr, clusters: [bad, gpuEast])
+        #expect(!r.isFatal)
+        #expect(manifest(r, "hydrate-gpu-bad") == nil)
+        #expect(manifest(r, "hydrate-gpu-east") != nil)
+        let line = statusClusters(r).first { $0["name"] == "gpu-bad" }
+        #expect(
+            line?["message"]?.stringValue?.hasPrefix(
+                #"InferenceCluster gpu-bad spec.storage.rwxCache.hydration.allowedSources[0] "gs://bucket/""#) == true)
+    }
+
     @Test("A prefix matches whole path segments")
     func prefixes() {
         let cases: [(String, String, Bool)] = [

@@ -234,6 +234,30 @@ import Testing
                 #"InferenceCluster gpu-bad spec.storage.rwxCache.hydration.allowedSources[0] "gs://bucket/""#) == true)
     }
 
+    @Test("A running s3 Job is composed as it was sent when the source's settings change (a pod template is immutable)")
+    func frozenWhileRunning() throws {
+        let before = Self.cache([
+            "s3": ["uri": "s3://models-bucket/llm", "region": "us-east-1", "credentialsSecretRef": Self.s3Keys]
+        ])
+        let job = try #require(manifest(Self.run(before), "hydrate-gpu-east"))
+        let after = Self.cache([
+            "s3": [
+                "uri": "s3://models-bucket/llm", "region": "eu-west-1", "endpoint": "https://s3.internal",
+                "credentialsSecretRef": Self.s3Keys,
+            ]
+        ])
+        var observed = Lifecycle.observedJob(job)
+        observed["spec"] = ["forProvider": ["manifest": job]]
+        let r = Self.run(
+            after,
+            observed: [
+                "pvc-gpu-east": Lifecycle.observedClaim(providerConfig: "gpu-east"), "hydrate-gpu-east": observed,
+            ])
+        #expect(manifest(r, "hydrate-gpu-east") == job)
+        // The next Job gets the new settings.
+        #expect(env(Self.run(after)).contains(["name": "AWS_REGION", "value": "eu-west-1"]))
+    }
+
     @Test("A prefix matches whole path segments")
     func prefixes() {
         let cases: [(String, String, Bool)] = [

@@ -46,6 +46,12 @@ public enum CacheSource: Sendable, Hashable {
         }
     }
 
+    /// Whether it is a Hugging Face source (the kind every release before sources.md knew).
+    public var isHuggingFace: Bool {
+        if case .huggingFace = self { return true }
+        return false
+    }
+
     /// Whether the Job needs the platform's `hydration.serviceAccount`: an `s3` source without
     /// `credentialsSecretRef`.
     public var needsPlatformIdentity: Bool {

@@ -35,8 +35,8 @@ public enum TokenSource: Sendable, Hashable {
 /// cluster shares the one instance (a struct of a dozen strings was copied per
 /// cluster, measured).
 public final class CacheStaging: Sendable {
-    /// What to download.
-    public let source: ArtifactSource
+    /// What to stage.
+    public let source: CacheSource
     /// `source.identity`, computed once.
     public let identity: String
     /// `source.directory`, hashed once rather than per cluster.
@@ -55,7 +55,7 @@ public final class CacheStaging: Sendable {
     public let retry: String?
     /// The owner's `metadata.generation`: orders Jobs, so an older one never prunes a newer one's revision.
     public let generation: Int64
-    private let owner: [String]
+    let owner: [String]
     /// `newJobName(staged: nil, replacing: nil)`, named once for every cluster.
     private let firstJobName: String
     /// `newJobName(staged: identity, replacing: nil)`, named once for every cluster.
@@ -79,12 +79,12 @@ public final class CacheStaging: Sendable {
 
     /// Plans the cache owned by `ownerKind` `namespace`/`name`.
     public init(
-        ownerKind: String, namespace: String, name: String, source: ArtifactSource, token: TokenSource?,
+        ownerKind: String, namespace: String, name: String, source: CacheSource, token: TokenSource?,
         labels: [String: String], settings: Settings, retry: String? = nil, generation: Int64 = 0
     ) {
         self.source = source
         self.identity = source.identity
-        self.directory = source.directory
+        self.directory = revisionDirectory(identity)
         self.token = token
         self.settings = settings
         self.retry = retry

@@ -21,6 +21,12 @@ def cache(mount="/mnt/models", **hf):
                      "mount": {"path": mount}}}
 
 
+def volume(claim, sub_path=None):
+    xr = cache()
+    xr["spec"]["artifact"]["source"] = {"volume": {"claimName": claim, **({"subPath": sub_path} if sub_path else {})}}
+    return xr
+
+
 CASES = [
     # Mount paths: normalised, and not reserved.
     *[(p, cache(mount=p)) for p in [
@@ -34,6 +40,11 @@ CASES = [
                                               "a b", "a/" + "x" * 96, "a/" + "x" * 97]],
     *[(f"revision {r!r}", cache(revision=r)) for r in ["main", "refs/pr/1", "v1.0", "", "--help", "a/../b", "main;x",
                                                       "x" * 255, "x" * 256]],
+    # Volume sources: the claim's name and the subPath (sources.md §1).
+    *[(f"volume {c!r}/{p!r}", volume(c, p)) for c, p in [
+        ("shared-weights", None), ("shared-weights", "llama/3.1-8b"), ("a.b", "x_y-z.1"), ("Shared", None),
+        ("-a", None), ("w", "/abs"), ("w", "a/../b"), ("w", "a//b"), ("w", "a/"), ("w", "."), ("w", "a/./b"),
+        ("w", "a b"), ("w", "$(X)"), ("w", "x" * 1024), ("w", "x" * 1025), ("w" * 254, None)]],
     # Token Secret names and keys.
     *[(f"token {n!r}/{k!r}", cache(tokenSecretRef={"name": n, "key": k})) for n, k in [
         ("hf-token", "HF_TOKEN"), ("hf-token", "hf.token"), ("Bad_Name", "HF_TOKEN"), ("hf-token", "a/b"),

@@ -73,6 +73,36 @@ import Testing
         w.expectNoViolations()
     }
 
+    @Test(
+        "A serving volume cache switched to Hugging Face and back: pods keep the claim they read until the new one is staged"
+    )
+    func kindSwitchedWhileServing() {
+        var w = Self.world(["gpu-east"])
+        w.clusters["gpu-east"] = Build.cluster("gpu-east", labels: ["pool": "serving"])
+        w.startupSteps = 2
+        w.add(.cache("weights"), spec: Self.spec)
+        w.add(.replica("solo"), spec: Build.replicaSpec(cluster: "gpu-east", cache: "weights"))
+        w.run(until: "the replica serves from the user's claim") { $0.xrs[.replica("solo")]?.isReady == true }
+        var hf = Build.cacheSpec(selector: ["pool": "serving"])
+        hf["mount"] = Self.spec["mount"]
+        w.setSpec(.cache("weights"), hf)
+        w.run(until: "the replica serves the Hugging Face revision") { w in
+            w.entry(cache: "weights", cluster: "gpu-east")?["phase"] == "Ready"
+                && w.xrs[.replica("solo")]?.status[path: "cache", "volume"]?.stringValue != Self.claim
+                && w.xrs[.replica("solo")]?.isReady == true && !w.rollingOut("solo", on: "gpu-east")
+        }
+        w.setSpec(.cache("weights"), Self.spec)
+        w.run(until: "the replica serves from the user's claim again") { w in
+            w.xrs[.replica("solo")]?.status[path: "cache", "volume"]?.stringValue == Self.claim
+                && w.xrs[.replica("solo")]?.isReady == true && !w.rollingOut("solo", on: "gpu-east")
+        }
+        let east = w.remotes[Build.providerConfig("gpu-east")]
+        #expect(east?.claims[Self.claim]?.deleting == false)
+        #expect(
+            east?.claims[Self.claim].map { Array($0.dirs.keys) } == ["llama"], "nothing written on the user's claim")
+        w.expectNoViolations()
+    }
+
     @Test("A check Job that finds nothing fails at once, and the fixed claim is checked again on retry")
     func emptyThenFilled() {
         var w = Self.world(["gpu-east"])

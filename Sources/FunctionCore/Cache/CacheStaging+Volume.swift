@@ -73,20 +73,3 @@ extension CacheStaging {
         }
     }
 }
-
-/// Where a cache's pods read what is staged on a cluster: our claim's revision directory,
-/// or a volume source's claim and subPath (sources.md §1).
-extension VolumeSource {
-    /// Reads an identity `pvc://<claimName>[/<subPath>]` back (from a status: lifecycle.md §7
-    /// rule 8); nil unless the claim name and the subPath obey the rules `parse` enforces.
-    public init?(identity: String) {
-        guard identity.hasPrefix("pvc://"), identity.utf8.count <= Self.maxIdentityBytes else { return nil }
-        let rest = identity.dropFirst(6)
-        let claim = rest.prefix { $0 != "/" }
-        let subPath = rest.dropFirst(claim.count).dropFirst()
-        guard Rules.isDNSSubdomain(String(claim)),
-            claim.count == rest.count || SafePath.isSafe(subPath, extra: "", maxBytes: 1024)
-        else { return nil }
-        self.init(claimName: String(claim), subPath: subPath.isEmpty ? nil : String(subPath))
-    }
-}

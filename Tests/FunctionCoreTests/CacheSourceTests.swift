@@ -150,16 +150,6 @@ struct CacheSourceTests {
         }
     }
 
-    @Test("A volume source is parsed, then refused for now")
-    func volumeRefused() throws {
-        let r = Composer().run(
-            Fixtures.request(
-                Fixtures.modelCache(spec: sourced(["volume": ["claimName": "weights", "subPath": "llm/tiny"]])),
-                clusters: [gpuEast]))
-        let fatal = try #require(r.results.first { $0.severity == .fatal })
-        #expect(fatal.message.contains("volume sources are not supported yet"))
-    }
-
     @Test("Pins and staged identities per kind (common25.md)")
     func pins() {
         let hex40 = String(repeating: "a", count: 40)

@@ -89,6 +89,8 @@ struct RemoteJob {
     var startedAt = 0
     /// The exit code it ended with, when it failed.
     var exitCode: Int?
+    /// Whether it is a volume source's check Job (sources.md §1): it reads `dir`, writes nothing.
+    var checks = false
 }
 
 /// A set of pods of one template (a ReplicaSet, or an LWS revision).

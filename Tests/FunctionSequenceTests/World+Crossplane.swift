@@ -148,7 +148,7 @@ extension World {
         switch object["kind"]?.stringValue {
         case "Object":
             guard let pc = object[path: "spec", "providerConfigRef", "name"]?.stringValue,
-                let manifest = object[path: "spec", "forProvider", "manifest"]
+                let manifest = object[path: "spec", "forProvider", "manifest"], !Self.observesOnly(object)
             else { return }
             provide(manifest, on: pc, owner: owner)
         case "Usage":
@@ -169,6 +169,12 @@ extension World {
             }
         default: break
         }
+    }
+
+    /// Whether an Object only observes its remote object (`managementPolicies: [Observe]`, a
+    /// volume source's claim): the provider never creates, updates or deletes it.
+    static func observesOnly(_ object: Value) -> Bool {
+        object[path: "spec", "managementPolicies"] == ["Observe"]
     }
 
     /// provider-kubernetes: creates the remote object, or updates it.
@@ -226,6 +232,9 @@ extension World {
         let source = env("MODELCACHE_SOURCE") ?? (env("MODEL_REVISION").map { "hf://\(repo)@\($0)" } ?? "hf://\(repo)")
         let claim =
             spec?["volumes"]?.listValue?.first?[path: "persistentVolumeClaim", "claimName"]?.stringValue ?? ""
+        // A volume source's check Job (sources.md §1) reads the directory it mounts and writes nothing.
+        let checks = source.hasPrefix("pvc://")
+        let checked = container?["volumeMounts"]?.listValue?.first?["subPath"]?.stringValue ?? ""
         // The hydrator resolves the source to a commit (the pinned one when the Job carries it) and
         // writes that commit's directory; a Job of the previous release writes MODEL_DIR.
         let labels = manifest[path: "metadata", "labels"]
@@ -237,8 +246,8 @@ extension World {
             : env("MODELCACHE_COMMIT") ?? pinnedDir.flatMap { resolvedDirs[$0] } ?? clusterCommits[cluster(pc)]
                 ?? self.commit(for: source)
         let identity = commit.map { ResolvedPin.identity(of: source, at: $0) } ?? source
-        let dir = commit == nil ? env("MODEL_DIR") ?? "" : revisionDirectory(identity)
-        if let commit { resolvedDirs[dir] = commit }
+        let dir = checks ? checked : commit == nil ? env("MODEL_DIR") ?? "" : revisionDirectory(identity)
+        if let commit, !checks { resolvedDirs[dir] = commit }
         let size = remote.claims[claim]?.manifest[path: "spec", "resources", "requests", "storage"]?.stringValue ?? ""
         let gib = Int64(size.dropLast(2)) ?? 0
         let o = xrs[owner]
@@ -259,12 +268,15 @@ extension World {
                 cluster: cluster(pc), name: name, identity: identity, claim: claim, claimGiB: gib,
                 run: jobCreations["\(pc)/\(name)"]!))
         // The hydrator exits at once when the marker already holds this identity.
-        if let d = remote.claims[claim]?.dirs[dir], d.complete, d.identity == identity { outcome = .complete() }
+        if !checks, let d = remote.claims[claim]?.dirs[dir], d.complete, d.identity == identity {
+            outcome = .complete()
+        }
         var job = RemoteJob(
             manifest: manifest, outcome: outcome, claim: claim, dir: dir, identity: identity,
             keep: (env("MODELCACHE_KEEP") ?? env("KEEP_DIRS") ?? "").split(separator: " ").map(String.init),
             generation: Self.epoch(env("MODELCACHE_EPOCH"), legacy: env("MODEL_GENERATION")), owner: owner,
             fingerprint: fingerprint)
+        job.checks = checks
         if !legacy {
             (job.commit, job.source, job.startedAt) = (commit, source, step)
             job.reportConfigMap = env("MODELCACHE_REPORT_CONFIGMAP") ?? Self.reportConfigMap(owner: owner)

@@ -30,8 +30,7 @@ def sourced(source):
 S3_KEYS = {"name": "s3-keys", "accessKeyIdKey": "id", "secretAccessKeyKey": "secret"}
 DIGEST = "sha256:" + "d1" * 32
 
-# The kinds of spec.artifact.source (sources.md §1). A valid volume source is left out while
-# the function refuses it ("volume sources are not supported yet") and the XRD admits it.
+# The kinds of spec.artifact.source (sources.md §1); more volume cases below (VOLUME_CASES use `volume()`).
 SOURCE_CASES = [
     ("no kind", sourced({})),
     ("two kinds", sourced({"huggingFace": {"repo": "a/b"}, "s3": {"uri": "s3://models-bucket/x"}})),
@@ -64,6 +63,12 @@ SOURCE_CASES = [
         {"claimName": "weights", "subPath": "a/../b"}, {"claimName": "weights", "subPath": "a//b"}, {}]],
 ]
 
+def volume(claim, sub_path=None):
+    xr = cache()
+    xr["spec"]["artifact"]["source"] = {"volume": {"claimName": claim, **({"subPath": sub_path} if sub_path else {})}}
+    return xr
+
+
 CASES = [
     # Mount paths: normalised, and not reserved.
     *[(p, cache(mount=p)) for p in [
@@ -77,6 +82,11 @@ CASES = [
                                               "a b", "a/" + "x" * 96, "a/" + "x" * 97]],
     *[(f"revision {r!r}", cache(revision=r)) for r in ["main", "refs/pr/1", "v1.0", "", "--help", "a/../b", "main;x",
                                                       "x" * 255, "x" * 256]],
+    # Volume sources: the claim's name and the subPath (sources.md §1).
+    *[(f"volume {c!r}/{p!r}", volume(c, p)) for c, p in [
+        ("shared-weights", None), ("shared-weights", "llama/3.1-8b"), ("a.b", "x_y-z.1"), ("Shared", None),
+        ("-a", None), ("w", "/abs"), ("w", "a/../b"), ("w", "a//b"), ("w", "a/"), ("w", "."), ("w", "a/./b"),
+        ("w", "a b"), ("w", "$(X)"), ("w", "x" * 1024), ("w", "x" * 1025), ("w" * 254, None)]],
     # Token Secret names and keys.
     *[(f"token {n!r}/{k!r}", cache(tokenSecretRef={"name": n, "key": k})) for n, k in [
         ("hf-token", "HF_TOKEN"), ("hf-token", "hf.token"), ("Bad_Name", "HF_TOKEN"), ("hf-token", "a/b"),

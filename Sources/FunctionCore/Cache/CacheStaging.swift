@@ -41,6 +41,8 @@ public final class CacheStaging: Sendable {
     public let identity: String
     /// `source.directory`, hashed once rather than per cluster.
     public let directory: String
+    /// The `volume` source, when that is the kind: its claim is observed, never composed (sources.md §1).
+    public let volume: VolumeSource?
     /// Where the token comes from, for gated models.
     public let token: TokenSource?
     /// The claim's name on every cluster.
@@ -85,6 +87,7 @@ public final class CacheStaging: Sendable {
         self.source = source
         self.identity = source.identity
         self.directory = revisionDirectory(identity)
+        if case .volume(let v) = source { self.volume = v } else { self.volume = nil }
         self.token = token
         self.settings = settings
         self.retry = retry
@@ -97,7 +100,7 @@ public final class CacheStaging: Sendable {
         self.restagedJobName = Self.jobName(
             owner: owner, identity: identity, staged: identity, retry: retry,
             replacing: nil, generation: generation)
-        self.claimName = Self.claimName(ownerKind: ownerKind, namespace: namespace, name: name)
+        self.claimName = volume?.claimName ?? Self.claimName(ownerKind: ownerKind, namespace: namespace, name: name)
         self.tokenName = childName(ownerKind, namespace, name, "token")
         self.reportName = childName(ownerKind, namespace, name, "report")
         self.accountName = childName(ownerKind, namespace, name, "hydrate")
@@ -105,7 +108,10 @@ public final class CacheStaging: Sendable {
             token.map { [tokenName] t in
                 " with HF_TOKEN from " + t.location(copy: tokenName, remoteNamespace: settings.remoteNamespace)
             } ?? ""
-        self.downloading = "Downloading \(identity) into claim \(claimName)\(tokenReading)"
+        self.downloading =
+            volume == nil
+            ? "Downloading \(identity) into claim \(claimName)\(tokenReading)"
+            : "Checking the files of \(identity) (claim \(claimName), read-only)"
         let tokenMetadata = Self.metadata(tokenName, settings, self.labels)
         if case .controlPlane = token {
             self.tokenManifest = ["apiVersion": "v1", "kind": "Secret", "metadata": tokenMetadata, "type": "Opaque"]
@@ -164,12 +170,16 @@ public final class CacheStaging: Sendable {
     /// The Object holding `claim` (from `claimManifest`) on one cluster. Clusters
     /// with the same storage class and size can share one claim manifest.
     public func claimObject(providerConfig: String, claim: Value) -> Value {
-        ProviderObject.wrap(claim, providerConfig: providerConfig, readiness: Self.claimReadiness)
+        ProviderObject.wrap(
+            claim, providerConfig: providerConfig, readiness: Self.claimReadiness,
+            managementPolicies: volume == nil ? nil : Self.observeOnly)
     }
 
-    /// The PersistentVolumeClaim for a storage class and a size such as `300Gi`.
+    /// The PersistentVolumeClaim for a storage class and a size such as `300Gi`; for a
+    /// `volume` source, the manifest observing its claim (`observedClaimManifest`).
     public func claimManifest(storageClass: String, size: String) -> Value {
-        [
+        if let volume { return observedClaimManifest(volume) }
+        return [
             "apiVersion": "v1", "kind": "PersistentVolumeClaim",
             "metadata": Self.metadata(claimName, settings, labels),
             "spec": [

@@ -15,7 +15,8 @@ extension CacheStaging {
     /// exit codes and does not count pod disruptions; other failures are retried up
     /// to the backoff limit; `activeDeadlineSeconds` ends an orphaned Job.
     ///
-    /// An adopted Job with a `sentManifest` is composed as it was sent.
+    /// An adopted Job with a `sentManifest` is composed as it was sent. A `volume`
+    /// source's Job is the check Job (`checkJobManifest`).
     public func jobManifest(_ job: HydrationJob) -> Value {
         if let sent = job.sentManifest { return sent }
         let h = job.hydration?.settings.map { $0.over(settings.hydration) } ?? settings.hydration
@@ -24,7 +25,7 @@ extension CacheStaging {
         metadata["labels"]?[Self.attemptLabel] = .string(job.attempt)
         // Pods carry only what selects them, to keep 1,000-cluster responses small.
         let podLabels: Value = ["modelplane.ai/component": "hydrate", "modelplane.ai/cache": .string(claimName)]
-        return [
+        let manifest: Value = [
             "apiVersion": "batch/v1", "kind": "Job",
             "metadata": metadata,
             "spec": [
@@ -35,6 +36,7 @@ extension CacheStaging {
                 "template": ["metadata": ["labels": podLabels], "spec": podSpec(job, h)],
             ],
         ]
+        return volume.map { checkJobManifest(manifest, $0) } ?? manifest
     }
 
     /// The ServiceAccount a Job on a cluster with `hydration` runs as: the

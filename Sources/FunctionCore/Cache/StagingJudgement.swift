@@ -169,7 +169,10 @@ extension CacheStaging {
         guard claimPhase == "Bound" else {
             let waiting =
                 claimPhase.map { "Waiting for claim \(claimName) to bind (phase \($0))" }
-                ?? "Waiting for claim \(claimName) to be created"
+                ?? (volume == nil
+                    ? "Waiting for claim \(claimName) to be created"
+                    : "Waiting for claim \(claimName) in namespace \(remoteNamespace): a volume source's claim is "
+                        + "created and filled by someone else, never by this function")
             out.report = PhaseReport(.pending, joined(waiting, serving))
             return out
         }
@@ -225,6 +228,7 @@ extension CacheStaging {
     /// report's reason when one arrived, from the exit code alone otherwise; at most
     /// `statusMessageLimit` characters once the strings it quotes are cut.
     func translate(_ failure: StagingFailure, cluster: String, hints: FailureHints, pin: StagingPin) -> String {
+        if let volume, let why = volumeFailure(failure, volume, cluster: cluster) { return why }
         let cannot = "Cannot stage \(identity) on \(cluster): "
         let detail = failure.condition.message.isEmpty ? "" : " (\(bounded(failure.condition.message, 120)))"
         if let words = sourceWords(failure.condition.reason, hints: hints) { return cannot + words }

@@ -73,11 +73,14 @@ struct ClusterPlanner {
     func plan(_ cluster: ClusterView) -> Plan {
         let (claimKey, jobKey) = (ResourceKey.claim(on: cluster.name), ResourceKey.job(on: cluster.name))
         let previous = observed.clusters[cluster.name]
-        guard let providerConfig = cluster.providerConfig, let rwx = cluster.rwxCache else {
+        // A volume source's claim is someone else's: it needs no rwxCache, and no size of ours applies.
+        let volume = staging.volume != nil
+        guard let providerConfig = cluster.providerConfig, let rwx = volume ? Self.noStorage : cluster.rwxCache else {
             return unreachable(cluster, previous: previous, claimKey: claimKey, jobKey: jobKey)
         }
         let stage = stager.stage(
-            cluster: cluster.name, storageClass: rwx.storageClassName, sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB,
+            cluster: cluster.name, storageClass: rwx.storageClassName,
+            sizeGiB: volume ? 0 : spec.sizeGiB ?? rwx.defaultSizeGiB,
             claim: request.observed.resources[claimKey], job: request.observed.resources[jobKey],
             report: request.observed.resources[ResourceKey.report(on: cluster.name)], previous: previous,
             hydration: { cluster.hydration }, keep: { consumers.revisions(on: cluster.name) })
@@ -88,6 +91,9 @@ struct ClusterPlanner {
         plan.legacyJob = stage.legacyJob
         return plan
     }
+
+    /// The storage a volume source's cluster stands on: none of ours (no class, no size).
+    private static let noStorage = ClusterView.RWXCache(storageClassName: "", defaultSizeGiB: 0)
 
     /// The plan of a cluster nothing can be composed on (no provider config, or
     /// no usable ReadWriteMany storage): an existing claim is kept as it is

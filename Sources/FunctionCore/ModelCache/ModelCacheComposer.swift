@@ -59,8 +59,12 @@ public struct ModelCacheComposer: KindComposer {
             total: planner.consumers.total, xr: xr, response: &response)
         response.conditions += outcome.conditions
         response.results += outcome.events(repo: spec.repo, observed: observed, notes: notes)
+        // A volume source's claim is someone else's: only the Object observing it goes (sources.md §1).
+        let kept = staging.volume.map { "; claim \($0.claimName) is not ours and stays as it is" } ?? ""
         response.results += released.sorted().map {
-            .normal("Released cache \(xr.namespace)/\(xr.name) on \($0): no replica there uses it", reason: "Released")
+            .normal(
+                "Released cache \(xr.namespace)/\(xr.name) on \($0): no replica there uses it\(kept)",
+                reason: "Released")
         }
     }
 

@@ -69,10 +69,7 @@ public struct ModelCacheSpec: Sendable, Hashable {
         switch kind {
         case "s3": out.kind = S3Source.parse(body, field, &v).map(CacheSource.s3)
         case "oci": out.kind = OCISource.parse(body, field, &v).map(CacheSource.oci)
-        case "volume":
-            if VolumeSource.parse(body, field, &v) != nil {
-                v.fail(field, nil, "is refused for now: volume sources are not supported yet")
-            }
+        case "volume": out.kind = VolumeSource.parse(body, field, &v).map(CacheSource.volume)
         default: parseHuggingFace(body, field, &v, into: &out)
         }
         return out

@@ -36,3 +36,18 @@ public struct VolumeSource: Sendable, Hashable {
         return VolumeSource(claimName: claim, subPath: subPath)
     }
 }
+
+extension VolumeSource {
+    /// Reads an identity `pvc://<claimName>[/<subPath>]` back (from a status: lifecycle.md §7
+    /// rule 8); nil unless the claim name and the subPath obey the rules `parse` enforces.
+    public init?(identity: String) {
+        guard identity.hasPrefix("pvc://"), identity.utf8.count <= Self.maxIdentityBytes else { return nil }
+        let rest = identity.dropFirst(6)
+        let claim = rest.prefix { $0 != "/" }
+        let subPath = rest.dropFirst(claim.count).dropFirst()
+        guard Rules.isDNSSubdomain(String(claim)),
+            claim.count == rest.count || SafePath.isSafe(subPath, extra: "", maxBytes: 1024)
+        else { return nil }
+        self.init(claimName: String(claim), subPath: subPath.isEmpty ? nil : String(subPath))
+    }
+}

@@ -11,6 +11,8 @@ public struct ModelCacheView: Sendable, Hashable {
     public var loader: LoaderSpec?
     /// `spec.clusterSelector.matchLabels` (string values only).
     public var matchLabels: [String: String]
+    /// `spec.artifact.source.volume`, when that is the kind and valid: the pods mount its claim.
+    public var volume: VolumeSource?
     /// `status.clusters`, by cluster name.
     public var clusters: [String: ClusterEntry]
 
@@ -32,6 +34,10 @@ public struct ModelCacheView: Sendable, Hashable {
             if let s = v.stringValue { labels[k] = s }
         }
         matchLabels = labels
+        var v = Validator()
+        volume = object[path: "spec", "artifact", "source", "volume"].flatMap {
+            $0.objectValue == nil ? nil : VolumeSource.parse($0, "spec.artifact.source.volume", &v)
+        }
         var clusters: [String: ClusterEntry] = [:]
         let entries = object[path: "status", "clusters"]?.listValue
         reportsClusters = entries != nil

@@ -234,10 +234,10 @@ struct ReplicaContext {
         if case .shared(let mount, _, _, let other?) = cache, let cacheName {
             return Condition(
                 type: "CacheReady", status: .false, reason: "Switching",
-                message: "Serving \(other) \(mount.revision ?? "(the whole claim)") while cache \(cacheName) stages on "
+                message: "Serving \(other) \(mount.served ?? "(the whole claim)") while cache \(cacheName) stages on "
                     + "\(cluster) (phase \(phase)); the pods switch once it is staged there")
         }
-        guard let staged = cache.staged.map(echo), let revision = cache.mount?.revision else {
+        guard let staged = cache.staged.map(echo), let revision = cache.mount?.served else {
             let reason = raw == CachePhase.ready.rawValue ? "NotStaged" : known ? raw : "Unknown"
             return Condition(
                 type: "CacheReady", status: .false, reason: reason,

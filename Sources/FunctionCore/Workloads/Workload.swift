@@ -14,6 +14,33 @@ struct WorkloadBuilder {
         var revision: String? = nil
         /// The referenced ModelCache's `spec.mount.loader`, if any (sources.md §2).
         var loader: LoaderSpec? = nil
+        /// Whether the claim is a `volume` source's (sources.md §1): someone else's, without
+        /// revision directories; its pod volume is read-only too.
+        var isVolume = false
+        /// A `volume` source's directory on its claim (nil: the claim's root).
+        var volumeSubPath: String? = nil
+
+        /// The `subPath` the pods mount: the revision directory, else a volume source's directory.
+        var subPath: String? { revision ?? volumeSubPath }
+        /// What the pods read, for messages: the revision directory, or a volume source's
+        /// directory or root; nil when nothing is known.
+        var served: String? {
+            revision ?? (isVolume ? volumeSubPath.map { "directory \($0)" } ?? "the claim's root" : nil)
+        }
+
+        /// The mount of what is staged on a cluster: `claim`'s revision directory of
+        /// `staged`, or, when `staged` is a `volume` source's identity, that claim and its
+        /// subPath (so a cache that changed kind never mounts one claim's path on the other).
+        static func staged(_ staged: String, claim: String, path: String) -> Mount {
+            guard let volume = VolumeSource(identity: staged) else {
+                var mount = Mount(claimName: claim, path: path)
+                mount.revision = revisionDirectory(staged)
+                return mount
+            }
+            var mount = Mount(claimName: volume.claimName, path: path)
+            (mount.isVolume, mount.volumeSubPath) = (true, volume.subPath)
+            return mount
+        }
     }
 
     /// The volume name of the cache in every pod.
@@ -135,9 +162,9 @@ struct WorkloadBuilder {
         }
         var volumes: [Value] = [["name": "dshm", "emptyDir": ["medium": "Memory"]]]
         if let mount {
-            volumes.append([
-                "name": .string(Self.cacheVolume), "persistentVolumeClaim": ["claimName": .string(mount.claimName)],
-            ])
+            var claim: Value = ["claimName": .string(mount.claimName)]
+            if mount.isVolume { claim["readOnly"] = true }
+            volumes.append(["name": .string(Self.cacheVolume), "persistentVolumeClaim": claim])
         }
         var spec: Value = ["containers": .list(containers), "volumes": .list(volumes)]
         if let secrets = workers.imagePullSecrets { spec["imagePullSecrets"] = secrets }
@@ -158,7 +185,7 @@ struct WorkloadBuilder {
                 guard m["name"]?.stringValue == Self.cacheVolume else { return m }
                 var served = m
                 served["readOnly"] = true
-                served["subPath"] = mount.revision.map(Value.string)
+                served["subPath"] = mount.subPath.map(Value.string)
                 // subPathExpr and subPath are mutually exclusive (the API server rejects both).
                 served["subPathExpr"] = nil
                 return served
@@ -197,7 +224,7 @@ struct WorkloadBuilder {
             // Read-only, and with a staged revision only that revision's directory: pods
             // never see another revision's files or a partial download, and never write.
             var m: Value = ["name": .string(Self.cacheVolume), "mountPath": .string(mount.path), "readOnly": true]
-            if let revision = mount.revision { m["subPath"] = .string(revision) }
+            if let subPath = mount.subPath { m["subPath"] = .string(subPath) }
             mounts.append(m)
         }
         c["volumeMounts"] = .list(mounts)

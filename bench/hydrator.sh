@@ -9,13 +9,16 @@
 #   bench/hydrator.sh --serve         # only serve the repo (for profiling) until Ctrl-C
 #
 # Before measuring, it proves that huggingface_hub's own client accepts the
-# static hub (bench/hydrator/hubcheck.py). It prints, per run and as medians: curl's
+# static hub (bench/hydrator/hubcheck.py). It runs curl and the hydrator in turn (run i
+# of each back to back, so both meet the same load) and prints, per run and as medians: curl's
 # time, alone and followed by an fsync or by `openssl dgst -sha256` of the files
 # (a verifying baseline); the hydrator's time (fresh destination each run,
 # verification included) and its fixed cost (a run with nothing to fetch);
 # user+sys CPU per GiB for both; the hydrator's peak RSS (target < 200 MiB); the
-# ratios to curl (target <= 1.3); then a resume run: the hydrator is SIGKILLed
-# at half the bytes and rerun, and the bytes the server sent twice (from nginx's
+# ratios to curl (target <= 1.3); the floor, what curl does plus what verification
+# adds on the same core (curl's time plus hashing every byte at the measured
+# hashlib rate; also with curl's fsync) and the hydrator's ratio to it; then a
+# resume run: the hydrator is SIGKILLed at half the bytes and rerun, and the bytes the server sent twice (from nginx's
 # access log) are printed as a share of the repo (target <= 10 %); and this
 # machine's SHA-256 throughput on one core, the limit verification works against.
 # bench/README.md ("Hydrator: 2 GiB over loopback") has the recorded figures.
@@ -214,10 +217,12 @@ for _ in range(256): h.update(buf)
 print(round((1 << 30) / (time.process_time() - t) / 1e6))')"
 say "sha256:    $sha_openssl MB/s (openssl speed -evp sha256, 1 MiB blocks), $sha_hashlib MB/s (Python hashlib, 1 GiB in 4 MiB updates): per second of CPU on one core"
 
-# --- curl -------------------------------------------------------------------------------------------
+# --- curl and the hydrator, back to back ----------------------------------------------------------
+# Run i of curl is followed at once by run i of the hydrator, so both meet the same load.
 curl_args=()
 for f in "${files[@]}"; do curl_args+=(-o "$dest/curl/$f" "$endpoint/$repo_id/resolve/$commit/$f"); done
 curl_wall=(); curl_sync=(); curl_cpu=(); curl_verify=()
+hyd_wall=(); hyd_cpu=(); hyd_rss=()
 for i in $(seq "$runs"); do
     settle
     s0="$(server_cpu)"; l0="$(load1)"
@@ -236,16 +241,7 @@ for i in $(seq "$runs"); do
     curl_verify+=("$(awk -v a="$wall" -v b="$dgst" 'BEGIN {print a+b}')")
     curl_cpu+=("$(awk -v u="$user" -v s="$sys" 'BEGIN {print u+s}')")
     say "curl      run $i: ${wall} s (+ ${fsync} s fsync, + ${dgst} s openssl dgst -sha256), user ${user} s, sys ${sys} s, waited ${rq} s for the core, max RSS $((crss / 1024)) MiB; nginx $(since "$s0") s CPU; load $l0"
-done
-
-# --- the hydrator --------------------------------------------------------------------------------
-hyd_wall=(); hyd_cpu=(); hyd_rss=()
-if [ "${SKIP_HYDRATOR:-0}" = 1 ]; then
-    m_curl="$(printf '%s\n' "${curl_wall[@]}" | median)"
-    say "curl median: ${m_curl} s; SKIP_HYDRATOR=1: no hydrator runs"
-    exit 0
-fi
-for i in $(seq "$runs"); do
+    [ "${SKIP_HYDRATOR:-0}" != 1 ] || continue
     settle
     s0="$(server_cpu)"; l0="$(load1)"
     run_hydrator "hydrator$i"
@@ -254,6 +250,11 @@ for i in $(seq "$runs"); do
     hyd_cpu+=("$(awk -v u="$user" -v s="$sys" 'BEGIN {print u+s}')")
     say "hydrator  run $i: ${wall} s, user ${user} s, sys ${sys} s, waited ${rq} s for the core, max RSS $((rss / 1024)) MiB; nginx $(since "$s0") s CPU; load $l0"
 done
+if [ "${SKIP_HYDRATOR:-0}" = 1 ]; then
+    m_curl="$(printf '%s\n' "${curl_wall[@]}" | median)"
+    say "curl median: ${m_curl} s; SKIP_HYDRATOR=1: no hydrator runs"
+    exit 0
+fi
 
 # The fixed cost: a run on the staged destination (start, resolve, probe, "already staged").
 run_hydrator fixed
@@ -275,6 +276,11 @@ ratio_bare="$(awk -v h="$m_hyd" -v f="$fixed_wall" -v c="$m_curl" 'BEGIN {printf
 # What verification alone costs the client's core: SHA-256 of every byte at this
 # machine's hashlib rate, against curl's whole time.
 hash_s="$(awk -v b="$total" -v r="$sha_hashlib" 'BEGIN {printf "%.2f", b/(r*1e6)}')"
+# The floor: what curl does plus hashing every byte on the same core; and with curl's fsync added too.
+floor="$(awk -v c="$m_curl" -v h="$hash_s" 'BEGIN {printf "%.3f", c+h}')"
+floor_sync="$(awk -v c="$m_curl_sync" -v h="$hash_s" 'BEGIN {printf "%.3f", c+h}')"
+ratio_floor="$(awk -v h="$m_hyd" -v f="$floor" 'BEGIN {printf "%.2f", h/f}')"
+ratio_floor_sync="$(awk -v h="$m_hyd" -v f="$floor_sync" 'BEGIN {printf "%.2f", h/f}')"
 mbps() { awk -v b="$total" -v t="$1" 'BEGIN {printf "%.0f", b/t/1048576}'; }
 per_gib() { awk -v c="$1" -v g="$gibs" 'BEGIN {printf "%.2f", c/g}'; }
 
@@ -316,6 +322,8 @@ say "curl:            ${m_curl} s ($(mbps "$m_curl") MiB/s), user+sys $(per_gib 
 say "hydrator:        ${m_hyd} s ($(mbps "$m_hyd") MiB/s), verification included; user+sys $(per_gib "$m_hyd_cpu") s/GiB; peak RSS $((max_rss / 1024)) MiB (target < 200 MiB)"
 say "ratio:           ${ratio} x curl (target <= 1.3); ${ratio_sync} x curl + fsync; ${ratio_verify} x curl + openssl dgst; ${ratio_bare} x curl without the hydrator's fixed cost (${fixed_wall} s)"
 say "hashing alone:   SHA-256 of every byte takes ${hash_s} s of the client's core at ${sha_hashlib} MB/s = $(awk -v f="$hash_s" -v c="$m_curl" 'BEGIN {printf "%.2f", f/c}') x curl's time (1.3 x curl leaves 0.3 x for it and everything else)"
+say "floor:           curl + hashing = ${floor} s ($(awk -v f="$floor" -v c="$m_curl" 'BEGIN {printf "%.2f", f/c}') x curl): curl's work plus what verification adds on its core; curl + fsync = ${m_curl_sync} s; curl + hashing + fsync = ${floor_sync} s (nothing overlapped)"
+say "to the floor:    hydrator = ${ratio_floor} x (curl + hashing), ${ratio_floor_sync} x (curl + hashing + fsync)"
 [ -z "$resume_line" ] || say "resume:          $resume_line"
 say "sha256 (1 core): $sha_openssl MB/s openssl, $sha_hashlib MB/s hashlib"
 say "files:           $bench_dir (repo reused between runs; delete it to regenerate)"

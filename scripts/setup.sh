@@ -17,7 +17,9 @@ with_python=1
 [ "${1:-}" != "--no-python" ] || with_python=0
 
 apt_packages=(libgrpc++-dev libprotobuf-dev libyaml-dev protobuf-compiler pkg-config)
-[ "$with_python" = 0 ] || apt_packages+=(python3 python3-venv)
+# The hydrator's OCI tests start a real registry (Debian's docker-registry, never its system service) and
+# write its htpasswd file with apache2-utils' htpasswd.
+[ "$with_python" = 0 ] || apt_packages+=(python3 python3-venv docker-registry apache2-utils)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -13,6 +13,8 @@ import Testing
         var composed: [String: Value] = [:]
         /// The outcome of the Job composed now, applied when the provider next reports.
         var jobOutcome: [String: (type: String, reason: String, message: String)] = [:]
+        /// The `warnings` every report carries.
+        var reportWarnings: [Value] = []
 
         var request: RunRequest {
             var observed: [String: Value] = [:]
@@ -28,13 +30,13 @@ import Testing
                     let phase = outcome.map { $0.type } ?? "Downloading"
                     let code = outcome.flatMap { JobFailure(reason: $0.reason, message: $0.message).exitCode }
                     if outcome?.type != "Failed" || code != nil {
-                        remote["data"] = [
-                            "report.json": .string(
-                                Lifecycle.report(
-                                    job: name, source: Lifecycle.source(job),
-                                    commit: Lifecycle.commit(for: Lifecycle.source(job) ?? ""), phase: phase,
-                                    failure: code))
-                        ]
+                        var report = JSONReader.parse(
+                            Lifecycle.report(
+                                job: name, source: Lifecycle.source(job),
+                                commit: Lifecycle.commit(for: Lifecycle.source(job) ?? ""), phase: phase,
+                                failure: code))
+                        if !reportWarnings.isEmpty { report?["warnings"] = .list(reportWarnings) }
+                        remote["data"] = ["report.json": .string(report?.canonicalJSON() ?? "")]
                     }
                     ready = outcome != nil
                 }
@@ -89,6 +91,22 @@ import Testing
 
     static let v7 = ArtifactSource(repo: "Qwen/Qwen2.5-7B-Instruct", revision: nil)
     static let v14 = ArtifactSource(repo: "Qwen/Qwen2.5-14B-Instruct", revision: nil)
+
+    @Test("A Complete report's warnings become one Warning naming the cluster, once")
+    func warnings() {
+        var w = ReplicaWorld()
+        w.reportWarnings = ["a.bin: verified by size only"]
+        _ = w.reconcile()
+        _ = w.reconcile()
+        w.finish(("Complete", "Completed", "done"))
+        let staged = w.reconcile()
+        #expect(w.status[path: "cache", "phase"] == "Ready")
+        #expect(
+            staged.results.filter { $0.reason == "StagedWithWarnings" }.map(\.message) == [
+                "Staged \(Lifecycle.pinned(Self.v7)) on gpu-east with 1 warning: a.bin: verified by size only"
+            ])
+        #expect(w.reconcile().results.allSatisfy { $0.reason != "StagedWithWarnings" })
+    }
 
     @Test(
         "First staging, then a --model change: the pods keep the staged revision until the new one is complete, then switch"

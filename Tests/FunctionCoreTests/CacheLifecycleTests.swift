@@ -319,7 +319,8 @@ import Testing
         let r = w.reconcile()
         // The XR's generation (1) is part of every Job name.
         let s = CacheStaging(
-            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: Lifecycle.qwen, token: nil,
+            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: .huggingFace(Lifecycle.qwen),
+            token: nil,
             labels: [:], settings: Settings(), generation: w.generation)
         let a = try #require(manifest(r, "hydrate-gpu-a")?[path: "metadata", "name"]?.stringValue)
         let b = try #require(manifest(r, "hydrate-gpu-b")?[path: "metadata", "name"]?.stringValue)

@@ -129,19 +129,21 @@ import Testing
         ]).get()
         settings.remoteNamespace = "models"
         let s = CacheStaging(
-            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: Lifecycle.qwen, token: nil,
+            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: .huggingFace(Lifecycle.qwen),
+            token: nil,
             labels: [:], settings: settings)
         let manifest = s.jobManifest(s.newJob(named: "j", keep: [], attempt: "a", claimBytes: 5))
         let spec = try #require(manifest[path: "spec", "template", "spec"])
         let container = try #require(spec["containers"]?.listValue?.first)
         #expect(
-            env(manifest).suffix(5) == [
+            env(manifest).suffix(4) == [
                 ["name": "HF_ENDPOINT", "value": "https://hub.internal/api/hf"],
                 ["name": "HTTPS_PROXY", "value": "http://proxy.internal:3128"],
                 ["name": "NO_PROXY", "value": "10.0.0.0/8,.internal,$(KUBERNETES_SERVICE_HOST),.svc,.cluster.local"],
                 ["name": "MODELCACHE_CA_BUNDLE", "value": "/etc/modelcache/ca/ca.crt"],
-                ["name": "MODELCACHE_PLAIN_HTTP_REGISTRIES", "value": "registry.internal:5000"],
             ])
+        // plainHTTPRegistries concerns OCI sources only (MODELCACHE_OCI_PLAIN_HTTP, SourceJobTests).
+        #expect(!env(manifest).contains { $0["name"]?.stringValue?.contains("PLAIN_HTTP") == true })
         #expect(container["image"] == "registry.internal/hydrator:1")
         #expect(container["resources"] == ["requests": ["cpu": "1", "memory": "2Gi"]])
         #expect(
@@ -167,7 +169,8 @@ import Testing
         var s = Settings()
         s.hydration.noProxy = [".internal"]
         let staging = CacheStaging(
-            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: Lifecycle.qwen, token: nil,
+            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: .huggingFace(Lifecycle.qwen),
+            token: nil,
             labels: [:], settings: s)
         let names = env(staging.jobManifest(staging.newJob(named: "j", keep: [], attempt: "a"))).map { $0["name"] }
         #expect(!names.contains("NO_PROXY"))

@@ -90,7 +90,7 @@ enum Lifecycle {
     /// The ModelCache fixture's staging for `source`.
     static func staging(_ source: ArtifactSource = qwen, retry: String? = nil) -> CacheStaging {
         CacheStaging(
-            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: source, token: nil,
+            ownerKind: "modelcache", namespace: "ml-team", name: "qwen-2-5", source: .huggingFace(source), token: nil,
             labels: [:], settings: Settings(), retry: retry)
     }
 

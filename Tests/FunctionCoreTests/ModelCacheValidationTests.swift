@@ -21,12 +21,12 @@ let invalidSpecs: [Invalid] = [
     Invalid(
         name: "NoSource", spec: with(Fixtures.defaultSpec, "artifact", [:]), field: "spec.artifact.source", value: nil),
     Invalid(
-        name: "UnknownSource", spec: with(Fixtures.defaultSpec, "artifact", ["source": ["s3": ["bucket": "b"]]]),
-        field: "spec.artifact.source", value: "s3"),
+        name: "UnknownSource", spec: with(Fixtures.defaultSpec, "artifact", ["source": ["gcs": ["bucket": "b"]]]),
+        field: "spec.artifact.source", value: "gcs"),
     Invalid(
         name: "TwoSources",
         spec: with(Fixtures.defaultSpec, "artifact", ["source": ["s3": [:], "huggingFace": ["repo": "a/b"]]]),
-        field: "spec.artifact.source", value: "s3"),
+        field: "spec.artifact.source", value: "huggingFace, s3"),
     Invalid(
         name: "RepoMissing", spec: with(Fixtures.defaultSpec, "artifact", ["source": ["huggingFace": [:]]]),
         field: "spec.artifact.source.huggingFace.repo", value: nil),

@@ -89,6 +89,8 @@ struct RemoteJob {
     var startedAt = 0
     /// The exit code it ended with, when it failed.
     var exitCode: Int?
+    /// Whether it is a volume source's check Job (sources.md §1): it reads `dir`, writes nothing.
+    var checks = false
 }
 
 /// A set of pods of one template (a ReplicaSet, or an LWS revision).
@@ -109,6 +111,8 @@ struct RemoteWorkload {
     var generation: Int64 = 1
     /// The pods of every template still running, oldest first.
     var podSets: [PodSet]
+    /// How many pod templates it was given: one more per rollout.
+    var templates = 1
     /// The ModelReplica that composes it.
     var owner: XRID
 

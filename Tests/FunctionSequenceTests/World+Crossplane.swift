@@ -149,7 +149,7 @@ extension World {
         switch object["kind"]?.stringValue {
         case "Object":
             guard let pc = object[path: "spec", "providerConfigRef", "name"]?.stringValue,
-                let manifest = object[path: "spec", "forProvider", "manifest"]
+                let manifest = object[path: "spec", "forProvider", "manifest"], !Self.observesOnly(object)
             else { return }
             provide(manifest, on: pc, owner: owner)
         case "Usage":
@@ -170,6 +170,12 @@ extension World {
             }
         default: break
         }
+    }
+
+    /// Whether an Object only observes its remote object (`managementPolicies: [Observe]`, a
+    /// volume source's claim): the provider never creates, updates or deletes it.
+    static func observesOnly(_ object: Value) -> Bool {
+        object[path: "spec", "managementPolicies"] == ["Observe"]
     }
 
     /// provider-kubernetes: creates the remote object, or updates it.
@@ -204,6 +210,7 @@ extension World {
                 // available ones keep running until the new pods are available.
                 w.podSets.removeAll { !$0.available }
                 w.podSets.append(PodSet(template: template, startedAt: step))
+                w.templates += 1
             }
             remote.workloads[name] = w
         case "ConfigMap":
@@ -228,6 +235,9 @@ extension World {
         let claim = Self.remoteKey(
             spec?["volumes"]?.listValue?.first?[path: "persistentVolumeClaim", "claimName"]?.stringValue ?? "",
             namespace: namespace)
+        // A volume source's check Job (sources.md §1) reads the directory it mounts and writes nothing.
+        let checks = source.hasPrefix("pvc://")
+        let checked = container?["volumeMounts"]?.listValue?.first?["subPath"]?.stringValue ?? ""
         // The hydrator resolves the source to a commit (the pinned one when the Job carries it) and
         // writes that commit's directory; a Job of the previous release writes MODEL_DIR.
         let labels = manifest[path: "metadata", "labels"]
@@ -239,8 +249,8 @@ extension World {
             : env("MODELCACHE_COMMIT") ?? pinnedDir.flatMap { resolvedDirs[$0] } ?? clusterCommits[cluster(pc)]
                 ?? self.commit(for: source)
         let identity = commit.map { ResolvedPin.identity(of: source, at: $0) } ?? source
-        let dir = commit == nil ? env("MODEL_DIR") ?? "" : revisionDirectory(identity)
-        if let commit { resolvedDirs[dir] = commit }
+        let dir = checks ? checked : commit == nil ? env("MODEL_DIR") ?? "" : revisionDirectory(identity)
+        if let commit, !checks { resolvedDirs[dir] = commit }
         let size = remote.claims[claim]?.manifest[path: "spec", "resources", "requests", "storage"]?.stringValue ?? ""
         let gib = Int64(size.dropLast(2)) ?? 0
         let o = xrs[owner]
@@ -261,12 +271,15 @@ extension World {
                 cluster: cluster(pc), name: name, identity: identity, claim: claim, claimGiB: gib,
                 run: jobCreations["\(pc)/\(name)"]!))
         // The hydrator exits at once when the marker already holds this identity.
-        if let d = remote.claims[claim]?.dirs[dir], d.complete, d.identity == identity { outcome = .complete() }
+        if !checks, let d = remote.claims[claim]?.dirs[dir], d.complete, d.identity == identity {
+            outcome = .complete()
+        }
         var job = RemoteJob(
             manifest: manifest, outcome: outcome, claim: claim, dir: dir, identity: identity,
             keep: (env("MODELCACHE_KEEP") ?? env("KEEP_DIRS") ?? "").split(separator: " ").map(String.init),
             generation: Self.epoch(env("MODELCACHE_EPOCH"), legacy: env("MODEL_GENERATION")), owner: owner,
             fingerprint: fingerprint)
+        job.checks = checks
         if !legacy {
             (job.commit, job.source, job.startedAt) = (commit, source, step)
             job.reportConfigMap = Self.remoteKey(

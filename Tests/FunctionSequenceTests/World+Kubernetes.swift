@@ -35,7 +35,7 @@ extension World {
                 let object = xr.composed[key]!.object
                 guard object["kind"]?.stringValue == "Object",
                     let pc = object[path: "spec", "providerConfigRef", "name"]?.stringValue,
-                    let manifest = object[path: "spec", "forProvider", "manifest"],
+                    let manifest = object[path: "spec", "forProvider", "manifest"], !Self.observesOnly(object),
                     observedRemote(object).remote == nil
                 else { continue }
                 provide(manifest, on: pc, owner: id)
@@ -59,14 +59,26 @@ extension World {
             if job.finishedAt == nil || reportLagSteps == 0 { writeReport(job, name: name, &r) }
         }
         job.age += 1
-        var dir = claim.dirs[job.dir] ?? RevisionDir(identity: job.identity, complete: false, generation: 0)
-        if dir.identity != job.identity { dir = RevisionDir(identity: job.identity, complete: false, generation: 0) }
-        dir.generation = max(dir.generation, job.generation)
-        claim.dirs[job.dir] = dir
+        if job.checks {
+            // A check Job writes nothing; it finds no files when its directory holds no complete one.
+            let found = job.dir.isEmpty ? !claim.dirs.isEmpty : claim.dirs[job.dir]?.complete == true
+            if case .complete = job.outcome, !found { job.outcome = .fail(exitCode: 10) }
+        } else {
+            var dir = claim.dirs[job.dir] ?? RevisionDir(identity: job.identity, complete: false, generation: 0)
+            if dir.identity != job.identity {
+                dir = RevisionDir(identity: job.identity, complete: false, generation: 0)
+            }
+            dir.generation = max(dir.generation, job.generation)
+            claim.dirs[job.dir] = dir
+        }
         switch job.outcome {
         case .running: return
         case .complete(let after):
             guard job.age >= after else { return }
+            if job.checks {
+                job.condition = ["type": "Complete", "status": "True", "reason": "Completed", "message": ""]
+                break
+            }
             claim.dirs[job.dir]?.complete = true
             // The hydration program's pruning: every other revision except those kept, those
             // being written, and those written by the same or a newer generation.

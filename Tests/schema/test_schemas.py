@@ -180,6 +180,23 @@ def test_cel_rules_are_evaluated(registry):
               {"name": "engine", "image": "a"}, {"name": "engine", "image": "b"}]}}}}}
     with pytest.raises(AssertionError, match="exactly one container named 'engine'"):
         registry.validate(md, "two engines")
+
+
+@pytest.mark.parametrize("kinds", [
+    {}, {"huggingFace": {"repo": "a/b"}, "s3": {"uri": "s3://models-bucket/x"}},
+    {"oci": {"reference": "registry.internal/m:v1"}, "volume": {"claimName": "weights"}},
+    {"huggingFace": {"repo": "a/b"}, "s3": {"uri": "s3://models-bucket"}, "oci": {"reference": "r.io/m:v1"},
+     "volume": {"claimName": "weights"}}], ids=["none", "hf+s3", "oci+volume", "all four"])
+def test_cel_one_source_kind(registry, kinds):
+    """sources.md §1: the XRD's CEL rule rejects zero or two kinds of spec.artifact.source at once (only CEL can:
+    each kind alone is a valid object), and admits each kind alone."""
+    def cache(source):
+        return {"apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelCache", "metadata": {"name": "x", "namespace": "n"},
+                "spec": {"artifact": {"source": source}, "mount": {"path": "/m"}}}
+    with pytest.raises(AssertionError, match=r"set exactly one source kind \(huggingFace, s3, oci or volume\)"):
+        registry.validate(cache(kinds), f"{sorted(kinds)}")
+    for kind, body in kinds.items():
+        registry.validate(cache({kind: body}), kind)
 def lws_pod_templates():
     for path in SCENARIO_OUTPUTS:
         for doc in load_all(path):

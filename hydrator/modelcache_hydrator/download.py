@@ -1,39 +1,53 @@
 """The range-resuming downloader: fetches `resolve/<commit>/<path>`, hashing while bytes arrive (hydrator.md §3).
 
-It uses huggingface_hub's own HTTP session (httpx2), so proxies (`HTTPS_PROXY`, `NO_PROXY`)
-and CA bundles (`SSL_CERT_FILE`) behave as they do for the client's own calls, and redirects
-are followed (the Authorization header is dropped when a redirect leaves the origin).
+A file's body is read with the standard library's HTTP client (transport.py) into reused 1 MiB
+buffers and written from them, while a second thread hashes them (`_ThreadHash`). The proxies,
+CA bundle, redirects (the token never sent to another host) and timeouts are those of
+huggingface_hub's session, which still makes every other call. The session itself downloads a
+file only through a route transport.py does not take (an `https://` proxy for an `https` URL,
+SOCKS).
+
+Writeback of each file starts every 8 MiB while it arrives (`sync_file_range`, a hint), so the
+`fsync` before a file counts (stage.py) waits for its last few MiB, not for all of it.
+
+Why one `fsync` per file and not one `syncfs` before the manifest and marker: (1) a file is
+recorded in `.modelcache-verified` once it is in place, and a later run trusts that record
+(size only); after a node crash between the record and a final `syncfs`, the record could
+outlive the file's bytes and the next run would write the marker over them. (2) `syncfs`
+reports writeback errors only since Linux 5.8 (before, a failed writeback returned 0), and
+FUSE-backed claims do not pass it to their daemon as they do `fsync`. (3) It flushes the whole
+file system, other workloads' data included. (4) It is not faster: what costs is waiting for
+the writeback, not the number of calls (2 GiB here: 3.65 s with an `fsync` per file, 3.54 s
+with one `syncfs`, 2.8 s with an `fsync` per file and writeback started as bytes arrive).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
 import time
 from typing import Callable
 
+from . import transport
 from .failure import EXIT_CHECKSUM, HydrationFailure, classify, transient
 from .inputs import Durations
-from .resolve import RemoteFile
+from .files import RemoteFile
 
 CHUNK = 1 << 20
+# Writeback of a file being downloaded starts every this many bytes.
+WRITEBACK = 8 << 20
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
 def new_hasher(file: RemoteFile):
-    """SHA-256 for LFS files; the git blob SHA-1 (`blob <size>\\0` + content) for the others."""
-    if file.lfs:
-        return hashlib.sha256()
-    hasher = hashlib.sha1()
-    hasher.update(b"blob %d\0" % file.size)
-    return hasher
+    """A fresh hasher for the file (hub files: SHA-256 for LFS, the git blob SHA-1 otherwise)."""
+    return file.new_hasher()
 
 
 def expected_digest(file: RemoteFile) -> str:
-    """The hash the hub publishes for the file."""
-    return file.sha256 if file.lfs else file.git_sha1  # type: ignore[return-value]
+    """The value the file's hasher must produce (the hash the hub publishes, for hub files)."""
+    return file.expected
 
 
 def hash_file(path: str, file: RemoteFile) -> str:
@@ -107,67 +121,208 @@ class Downloader:
                 time.sleep(self.durations.retry_base * 2 ** (failures - 1))
 
     def _get(self, url: str, partial: Partial) -> None:
-        import httpx2
-        from huggingface_hub.utils import hf_raise_for_status
-
-        size = partial.file.size
-        if partial.offset >= size:
+        if partial.offset >= partial.file.size:
             return
         headers = dict(self.headers)
         if partial.offset:
             headers["Range"] = f"bytes={partial.offset}-"
-        timeout = httpx2.Timeout(60.0, connect=30.0)
-        with self.session.stream("GET", url, headers=headers, timeout=timeout) as response:
-            if response.status_code == 416:
-                partial.reset()
-                raise transient("the server refused the resume range; starting the file again")
-            if response.status_code >= 400:
-                response.read()
-            hf_raise_for_status(response)
-            if partial.offset and response.status_code == 200:
-                partial.reset()  # the server ignored the range: take the whole body
-            elif response.status_code == 206 and not self._starts_at(response, partial.offset):
+        try:
+            response = transport.client().get(url, headers)
+        except transport.Unsupported:
+            return self._get_with_session(url, partial, headers)
+        try:
+            self._accept(response.status, response.headers.get("Content-Range", ""), partial)
+            if response.status >= 400:
+                transport.raise_for_status(response)
+            if response.status not in (200, 206):
+                raise transient(f"the server answered HTTP {response.status} to a download")
+            self._receive(response, partial)
+        finally:
+            response.release()
+        self._check_complete(partial)
+
+    @staticmethod
+    def _accept(status: int, content_range: str, partial: Partial) -> None:
+        """Resets `partial` when the answer does not continue it: a refused range, a whole body, another range."""
+        if status == 416:
+            partial.reset()
+            raise transient("the server refused the resume range; starting the file again")
+        if partial.offset and status == 200:
+            partial.reset()  # the server ignored the range: take the whole body
+        elif status == 206:
+            match = _CONTENT_RANGE.fullmatch(content_range)
+            if not match or int(match.group(1)) != partial.offset:
                 partial.reset()
                 raise transient("the server answered another range; starting the file again")
-            self._write(response, partial)
+
+    @staticmethod
+    def _check_complete(partial: Partial) -> None:
+        size = partial.file.size
         if partial.offset < size and not partial.overflow:
             raise transient(f"the connection closed after {partial.offset} of {size} bytes")
 
-    @staticmethod
-    def _starts_at(response, offset: int) -> bool:
-        match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", ""))
-        return bool(match) and int(match.group(1)) == offset
+    def _receive(self, response: transport.Response, partial: Partial) -> None:
+        """Reads the body into reused buffers, writing and hashing from them; more bytes than listed fail verification."""
+        size = partial.file.size
+        progress = self.progress
+        hashing = _ThreadHash(partial.hasher)
+        sink = _Sink(partial.path)
+        try:
+            offset = partial.offset
+            while offset < size:
+                buffer = hashing.buffer()
+                n = response.readinto(buffer[: min(CHUNK, size - offset)])
+                if not n:
+                    hashing.unused(buffer)
+                    break
+                sink.write(buffer[:n])
+                hashing.hash(buffer, n)
+                offset += n
+                partial.offset = offset
+                progress(n)
+            hashing.finish()
+            if offset >= size and response.has_more():
+                # More bytes than the hub listed: the file cannot match; let verification say so.
+                partial.hasher.update(b"\0")
+                partial.overflow = True
+        finally:
+            hashing.finish()
+            sink.close()
+
+    def _get_with_session(self, url: str, partial: Partial, headers: dict[str, str]) -> None:
+        """The same GET through huggingface_hub's session (httpx2), for routes transport.py does not take."""
+        import httpx2
+        from huggingface_hub.utils import hf_raise_for_status
+
+        timeout = httpx2.Timeout(transport.READ_TIMEOUT, connect=transport.CONNECT_TIMEOUT)
+        with self.session.stream("GET", url, headers=headers, timeout=timeout) as response:
+            if response.status_code >= 400 and response.status_code != 416:
+                response.read()
+                hf_raise_for_status(response)
+            self._accept(response.status_code, response.headers.get("Content-Range", ""), partial)
+            self._write(response, partial)
+        self._check_complete(partial)
 
     def _write(self, response, partial: Partial) -> None:
         size = partial.file.size
-        fd = os.open(partial.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        sink = _Sink(partial.path)
         try:
             for chunk in response.iter_bytes():
                 if partial.offset + len(chunk) > size:
                     # More bytes than the hub listed: the file cannot match; let verification say so.
                     partial.hasher.update(b"\0")
-                    raise _TooLong()
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(fd, view) :]
+                    partial.overflow = True
+                    return
+                sink.write(memoryview(chunk))
                 partial.hasher.update(chunk)
                 partial.offset += len(chunk)
                 self.progress(len(chunk))
-        except _TooLong:
-            partial.overflow = True
         finally:
-            os.close(fd)
+            sink.close()
 
 
-class _TooLong(Exception):
-    pass
+class _Sink:
+    """Appends to a partial file; starts the writeback of every WRITEBACK bytes written (not a sync: stage.py fsyncs)."""
+
+    def __init__(self, path: str):
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.end = self.started = os.lseek(self.fd, 0, os.SEEK_END)
+
+    def write(self, view: memoryview) -> None:
+        n = len(view)
+        done = os.write(self.fd, view)
+        while done < n:
+            done += os.write(self.fd, view[done:])
+        self.end += n
+        if self.end - self.started >= WRITEBACK:
+            _start_writeback(self.fd, self.started, self.end - self.started)
+            self.started = self.end
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+_BUFFERS: list[memoryview] = []
+
+
+def _buffers(n: int) -> list[memoryview]:
+    """The run's receive buffers (the first `n`, made once)."""
+    while len(_BUFFERS) < n:
+        _BUFFERS.append(memoryview(bytearray(CHUNK)))
+    return _BUFFERS[:n]
+
+
+class _ThreadHash:
+    """Hashing on a second thread (hashlib releases the GIL) while the next buffer is received and written,
+    in the order received. With two CPUs SHA-256 no longer adds to the receive time (2 GiB here: 2.78 s
+    against 3.46 s hashing inline); on one it still fills the waits for the network (3.23 s against 3.35 s)."""
+
+    DEPTH = 4
+
+    def __init__(self, hasher):
+        import queue
+        import threading
+
+        self.hasher = hasher
+        self.error: BaseException | None = None
+        self.free: queue.SimpleQueue = queue.SimpleQueue()
+        self.todo: queue.SimpleQueue = queue.SimpleQueue()
+        for buffer in _buffers(self.DEPTH):
+            self.free.put(buffer)
+        self.thread: threading.Thread | None = threading.Thread(target=self._run, name="hash", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        update = self.hasher.update
+        while (item := self.todo.get()) is not None:
+            buffer, n = item
+            try:
+                update(buffer[:n])
+            except BaseException as exc:  # never expected; reported by finish(), the receiver never blocks
+                self.error = exc
+            self.free.put(buffer)
+
+    def buffer(self) -> memoryview:
+        return self.free.get()
+
+    def hash(self, buffer: memoryview, n: int) -> None:
+        self.todo.put((buffer, n))
+
+    def unused(self, buffer: memoryview) -> None:
+        self.free.put(buffer)
+
+    def finish(self) -> None:
+        """Waits until every buffer handed over is hashed (the digest is complete then)."""
+        if self.thread is not None:
+            self.todo.put(None)
+            self.thread.join()
+            self.thread = None
+        if self.error is not None:
+            raise self.error
+
+
+def _writeback_starter() -> Callable[[int, int, int], object]:
+    """`sync_file_range(fd, offset, n, SYNC_FILE_RANGE_WRITE)`: queues the range for writing, waits for nothing."""
+    try:
+        import ctypes
+
+        call = ctypes.CDLL(None, use_errno=True).sync_file_range
+        call.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+        call.restype = ctypes.c_int
+    except (OSError, AttributeError, ImportError):  # not Linux: the final fsync does it all
+        return lambda fd, offset, n: None
+    return lambda fd, offset, n: call(fd, offset, n, _SYNC_FILE_RANGE_WRITE)
+
+
+_SYNC_FILE_RANGE_WRITE = 2
+_start_writeback = _writeback_starter()
 
 
 def mismatch(file: RemoteFile, got: str) -> HydrationFailure:
     """Exit 12: a file failed verification twice."""
-    kind = "SHA-256" if file.lfs else "git blob SHA-1"
+    whose = "the source's" if file.check else "the hub's"
     return HydrationFailure(
         EXIT_CHECKSUM,
         "ChecksumMismatch",
-        f"{file.path[:300]} did not match the hub's {kind} twice (expected {expected_digest(file)}, got {got})",
+        f"{file.path[:300]} did not match {whose} {file.check_name} twice (expected {expected_digest(file)}, got {got})",
     )

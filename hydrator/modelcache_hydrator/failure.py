@@ -35,6 +35,14 @@ class HydrationFailure(Exception):
         return self.code == EXIT_TRANSIENT
 
 
+class NetworkError(Exception):
+    """A network failure of the downloader's own client (refused, reset, TLS, timeout, a broken response), by type name."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
 def bad_input(message: str) -> HydrationFailure:
     """A missing or malformed input (exit 2)."""
     return HydrationFailure(EXIT_BAD_INPUT, "BadInput", message)
@@ -56,6 +64,8 @@ def classify(exc: BaseException, what: str) -> HydrationFailure:
     """Maps an exception raised while doing `what` (e.g. "resolving hf://org/name") to a failure."""
     if isinstance(exc, HydrationFailure):
         return exc
+    if isinstance(exc, NetworkError):
+        return transient(f"{what}: network error ({exc.name})")
     # Imported here so that input validation runs without loading the client.
     import httpx2
     from huggingface_hub import errors as hub

@@ -64,8 +64,9 @@ class Inputs:
     """Validated inputs: the source, the optional pin, the claim and where to report."""
 
     source: str
-    repo: str
-    revision: str | None
+    kind: str  # hf, s3, oci or pvc: MODELCACHE_SOURCE's scheme
+    repo: str  # hf: the repo id; s3: `<bucket>[/<prefix>]`; oci: `<registry>/<repository>`; pvc: `<claim>[/<subPath>]`
+    revision: str | None  # hf: the revision; oci: the tag or `sha256:<hex>` digest
     commit: str | None
     root: str
     keep: frozenset[str]
@@ -79,14 +80,39 @@ class Inputs:
     durations: Durations = field(default_factory=Durations)
 
     def staged(self, commit: str) -> str:
-        """The staged identity of `commit`: `hf://<repo>@<commit>`, the repo as the user wrote it."""
-        return f"hf://{self.repo}@{commit}"
+        """The staged identity of the pin (common to the function, sources.md §1): `hf://<repo>@<commit>` (the
+        repo as the user wrote it), `s3://<bucket>[/<prefix>]@<listing digest>`, `oci://<registry>/<repository>@
+        sha256:<hex>` (the tag dropped), and a volume's identity itself."""
+        if self.kind == "pvc":
+            return self.source
+        return f"{self.kind}://{self.repo}@{commit}"
+
+
+SCHEMES = ("hf", "s3", "oci", "pvc")
+_SOURCE_FORMS = "hf://<repo>[@<revision>], s3://<bucket>[/<prefix>], oci://<registry>/<repository>(:<tag>|@sha256:<hex>) or pvc://<claim>[/<subPath>]"
+_S3 = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?(?:/[^/]+)*", re.ASCII)
+_OCI = re.compile(
+    r"(?P<repo>[A-Za-z0-9.-]+(?::[0-9]{1,5})?/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@(?P<digest>sha256:[0-9a-f]{64}))",
+    re.ASCII,
+)
+_PVC = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(?:/[^/]+)*", re.ASCII)
+_PINS = {"hf": (_COMMIT, "a 40-hex commit"), "s3": (re.compile(r"[0-9a-f]{64}", re.ASCII), "a 64-hex listing digest"),
+         "oci": (re.compile(r"sha256:[0-9a-f]{64}", re.ASCII), "a sha256:<64 hex> manifest digest")}
+
+
+def source_kind(source: str) -> str:
+    """The scheme of `MODELCACHE_SOURCE` (hf, s3, oci, pvc), or raises BadInput naming the forms."""
+    if not source:
+        raise bad_input(f"MODELCACHE_SOURCE is required: {_SOURCE_FORMS}")
+    scheme, sep, _rest = source.partition("://")
+    if not sep or scheme not in SCHEMES:
+        raise bad_input(f"MODELCACHE_SOURCE {source[:200]!r} must be one of {_SOURCE_FORMS}")
+    return scheme
 
 
 def parse_source(source: str) -> tuple[str, str | None]:
     """Splits `hf://<repo>[@<revision>]`, or raises BadInput naming the rule."""
-    if not source:
-        raise bad_input("MODELCACHE_SOURCE is required: hf://<repo>[@<revision>]")
     if not source.startswith("hf://"):
         raise bad_input(f"MODELCACHE_SOURCE {source[:200]!r} must start with hf:// (hf://<repo>[@<revision>])")
     repo, at, revision = source[len("hf://") :].partition("@")
@@ -95,6 +121,45 @@ def parse_source(source: str) -> tuple[str, str | None]:
     if at and not _valid_revision(revision):
         raise bad_input(f"MODELCACHE_SOURCE {source[:200]!r}: revision {revision[:200]!r} is not a git revision")
     return repo, (revision if at else None)
+
+
+def parse_any_source(source: str) -> tuple[str, str, str | None]:
+    """`(kind, repo, revision)` of any kind's identity (see `Inputs`), or raises BadInput naming the rule."""
+    kind = source_kind(source)
+    rest = source[len(kind) + 3 :]
+    if kind == "hf":
+        return (kind, *parse_source(source))
+    from .files import is_safe_path
+
+    if kind == "s3":
+        bucket, _, prefix = rest.partition("/")
+        if not _S3.fullmatch(rest) or rest.endswith("/") or (prefix and not is_safe_path(prefix)):
+            raise bad_input(f"MODELCACHE_SOURCE {source[:200]!r}: not s3://<bucket>[/<prefix>] with a safe prefix")
+        return kind, rest, None
+    if kind == "oci":
+        match = _OCI.fullmatch(rest)
+        if not match:
+            raise bad_input(f"MODELCACHE_SOURCE {source[:200]!r}: not oci://<registry>/<repository>(:<tag>|@sha256:<hex>)")
+        return kind, match.group("repo"), match.group("tag") or match.group("digest")
+    claim, _, sub = rest.partition("/")
+    if not _PVC.fullmatch(rest) or (sub and not is_safe_path(sub)):
+        raise bad_input(f"MODELCACHE_SOURCE {source[:200]!r}: not pvc://<claim>[/<subPath>] with a safe subPath")
+    return kind, rest, None
+
+
+def _check_pin(kind: str, source: str, revision: str | None, commit: str | None) -> None:
+    """The pin's form per kind; a pin must agree with a pin the source itself names."""
+    if commit is None:
+        return
+    if kind == "pvc":
+        if commit != source:
+            raise bad_input(f"MODELCACHE_COMMIT {commit[:200]!r} must be the volume's identity {source[:200]!r}")
+        return
+    pattern, rule = _PINS[kind]
+    if not pattern.fullmatch(commit):
+        raise bad_input(f"MODELCACHE_COMMIT {commit[:200]!r} is not {rule}")
+    if revision and pattern.fullmatch(revision) and revision != commit:
+        raise bad_input(f"MODELCACHE_COMMIT {commit} differs from the pin {revision} the source names")
 
 
 def _valid_revision(revision: str) -> bool:
@@ -120,18 +185,17 @@ def parse_epoch(raw: str | None) -> tuple[int, int]:
 def read_inputs(env: dict[str, str] | None = None) -> Inputs:
     """Reads and validates every input; raises BadInput (exit 2) naming the variable, value and rule."""
     env = dict(os.environ if env is None else env)
-    repo, revision = parse_source(env.get("MODELCACHE_SOURCE", ""))
+    kind, repo, revision = parse_any_source(env.get("MODELCACHE_SOURCE", ""))
     commit = env.get("MODELCACHE_COMMIT") or None
-    if commit is not None and not _COMMIT.fullmatch(commit):
-        raise bad_input(f"MODELCACHE_COMMIT {commit[:200]!r} is not a 40-hex commit")
-    if commit and revision and _COMMIT.fullmatch(revision) and revision != commit:
-        raise bad_input(f"MODELCACHE_COMMIT {commit} differs from the commit {revision} the source names")
+    _check_pin(kind, env["MODELCACHE_SOURCE"], revision, commit)
     keep = env.get("MODELCACHE_KEEP", "").split()
     for name in keep:
         if not _KEEP.fullmatch(name):
             raise bad_input(f"MODELCACHE_KEEP entry {name[:200]!r} is not a rev-* directory name")
     claim = env.get("MODELCACHE_CLAIM_BYTES", "").strip()
-    if not _CLAIM.fullmatch(claim) or int(claim) == 0:
+    if kind == "pvc" and not claim:
+        claim = "0"  # a volume is checked, never written: no space check needs the claim's size
+    elif not _CLAIM.fullmatch(claim) or int(claim) == 0:
         raise bad_input(f"MODELCACHE_CLAIM_BYTES {claim[:200]!r} must be the claim's size in bytes (a positive integer)")
     try:
         epoch = parse_epoch(env.get("MODELCACHE_EPOCH"))
@@ -142,6 +206,7 @@ def read_inputs(env: dict[str, str] | None = None) -> Inputs:
         raise bad_input(f"MODELCACHE_REPORT_CONFIGMAP {configmap[:200]!r} is not a Kubernetes object name")
     return Inputs(
         source=env["MODELCACHE_SOURCE"],
+        kind=kind,
         repo=repo,
         revision=revision,
         commit=commit,

@@ -1,4 +1,4 @@
-"""Staging one commit into its revision directory (hydrator.md §2, §3): the steps in order."""
+"""Staging one pin into its revision directory (hydrator.md §2, §3), the same steps for every kind of source."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import sys
 import time
 from typing import Callable, TypeVar
 
-from .download import Downloader, Partial, expected_digest, hash_file, mismatch
+from .download import Partial, expected_digest, hash_file, mismatch
 from .epoch import write_epoch
-from .failure import classify
+from .files import RemoteFile, Resolved, directory_name
 from .inputs import Inputs
 from .lease import Lease
 from .prune import prunable, prune, reclaimable_bytes
 from .report import Reporter
-from .resolve import RemoteFile, Resolved, directory_name, resolve
+from .source import Source, open_source
 from .space import needs_room
 
 MARKER_FILE = ".modelcache-complete"
@@ -27,14 +27,14 @@ PARTIAL_DIR = ".modelcache-partial"
 T = TypeVar("T")
 
 
-def with_retries(step: Callable[[], T], what: str, inputs: Inputs) -> T:
+def with_retries(step: Callable[[], T], what: str, source: Source) -> T:
     """Runs `step`, retrying transient failures with exponential backoff before giving up (exit 1)."""
-    d = inputs.durations
+    d = source.inputs.durations
     for attempt in range(d.retry_attempts):
         try:
             return step()
         except Exception as exc:  # classified by type and status
-            failure = classify(exc, what)
+            failure = source.classify(exc, what)
             if not failure.transient or attempt + 1 == d.retry_attempts:
                 raise failure from None
             print(f"hydrator: {failure.message}; retrying", file=sys.stderr)
@@ -44,30 +44,34 @@ def with_retries(step: Callable[[], T], what: str, inputs: Inputs) -> T:
 
 def stage(inputs: Inputs, reporter: Reporter) -> int:
     """Resolves, probes, checks space, downloads and verifies, marks complete, prunes; returns 0."""
-    from huggingface_hub import HfApi
-
-    # 1. One commit: resolve before any byte, then work by commit only.
-    resolved = with_retries(lambda: resolve(HfApi(), inputs), f"resolving {inputs.source[:300]}", inputs)
+    source = open_source(inputs)
+    code = source.run(reporter)
+    if code is not None:
+        return code
+    # 1. One pin: resolve before any byte, then work by the pin only.
+    resolved = with_retries(source.resolve, f"resolving {inputs.source[:300]}", source)
     staged = inputs.staged(resolved.commit)
     name = directory_name(staged)
     reporter.update(commit=resolved.commit, dir=name, totalBytes=resolved.total_bytes, files=len(resolved.files))
-    print(f"hydrator: {inputs.source[:300]} is commit {resolved.commit}: {len(resolved.files)} files in {name}", file=sys.stderr)
+    for warning in resolved.warnings:
+        reporter.warn(warning)
+    print(f"hydrator: {inputs.source[:300]} is {resolved.commit}: {len(resolved.files)} files in {name}", file=sys.stderr)
     # 2. Access: a gate or a denial fails here, before any byte (and on an already staged revision too).
-    with_retries(lambda: probe(inputs, resolved), f"probing access to {inputs.repo}", inputs)
+    with_retries(lambda: source.probe(resolved), f"probing access to {inputs.source[:300]}", source)
     # 3. One writer per directory.
     directory = os.path.join(inputs.root, name)
-    with_retries(lambda: os.makedirs(directory, exist_ok=True), f"creating {name}", inputs)
+    with_retries(lambda: os.makedirs(directory, exist_ok=True), f"creating {name}", source)
     lease = Lease(directory, inputs.job, inputs.pod, inputs.durations)
     lease.acquire()
     try:
         write_epoch(directory, inputs.epoch)
         marker = _read(os.path.join(directory, MARKER_FILE))
         if marker == staged:
-            return _already_staged(inputs, reporter, resolved, name)
+            return _already_staged(inputs, reporter, resolved, name, directory)
         if marker is not None:
             os.unlink(os.path.join(directory, MARKER_FILE))  # not this identity: the directory is not complete
-        _fill(inputs, reporter, resolved, directory)
-        _finish_directory(directory, staged, resolved)
+        _fill(source, reporter, resolved, directory)
+        _finish_directory(source, directory, staged, resolved)
         print(f"hydrator: staged {staged[:300]} in {name}, every file verified", file=sys.stderr)
         reporter.phase("Pruning")
         prune(inputs.root, name, inputs.keep, inputs.epoch, inputs.durations.lease_stale)
@@ -77,62 +81,43 @@ def stage(inputs: Inputs, reporter: Reporter) -> int:
         lease.release()
 
 
-def _already_staged(inputs: Inputs, reporter: Reporter, resolved: Resolved, name: str) -> int:
+def _already_staged(inputs: Inputs, reporter: Reporter, resolved: Resolved, name: str, directory: str) -> int:
     print(f"hydrator: {name} is already staged", file=sys.stderr)
-    n = len(resolved.files)
-    reporter.update(doneBytes=resolved.total_bytes, filesDone=n, verifiedFiles=n)
+    n = _manifest_count(directory, len(resolved.files))  # files after extraction (archives)
+    reporter.update(doneBytes=resolved.total_bytes, files=n, filesDone=n, verifiedFiles=n)
     prune(inputs.root, name, inputs.keep, inputs.epoch, inputs.durations.lease_stale)
     reporter.finish("Complete")
     return 0
 
 
-def probe(inputs: Inputs, resolved: Resolved) -> None:
-    """A ranged GET (`bytes=0-0`) of the smallest LFS file (the smallest file when there is none)."""
-    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
-
-    candidates = [f for f in resolved.files if f.size > 0]
-    if not candidates:
-        return
-    lfs = [f for f in candidates if f.lfs]
-    target = min(lfs or candidates, key=lambda f: (f.size, f.path))
-    headers = {**build_hf_headers(), "Range": "bytes=0-0", "Accept-Encoding": "identity"}
-    with get_session().stream("GET", file_url(inputs, resolved.commit, target), headers=headers, timeout=60) as r:
-        if r.status_code >= 400:
-            r.read()
-        hf_raise_for_status(r)
-
-
-def file_url(inputs: Inputs, commit: str, file: RemoteFile) -> str:
-    """`<endpoint>/<repo>/resolve/<commit>/<path>` (the endpoint may carry a path prefix, as mirrors do)."""
-    from huggingface_hub import hf_hub_url
-
-    return hf_hub_url(inputs.repo, file.path, revision=commit)
-
-
-def _fill(inputs: Inputs, reporter: Reporter, resolved: Resolved, directory: str) -> None:
+def _fill(source: Source, reporter: Reporter, resolved: Resolved, directory: str) -> None:
     """Checks space, then fetches and verifies every file not yet verified; resumes partial files."""
+    inputs = source.inputs
     journal = _Journal(directory)
-    todo, present = [], 0
+    todo, present, present_space, done_files, files = [], 0, 0, 0, len(resolved.files)
     for file in resolved.files:
-        if journal.has(file) or _verified_in_place(directory, file, journal):
+        placed = source.placed(file, directory)
+        if journal.has(file, placed) or (not file.unpack and _verified_in_place(directory, file, journal)):
             present += file.size
+            present_space += file.space
+            done_files, files = done_files + len(placed or ()), files + len(placed or ()) - 1
             continue
         todo.append(file)
-        present += min(file.size, _size(_partial_path(directory, file)))
-    _check_space(inputs, directory, resolved.total_bytes - present)
-    done_files = len(resolved.files) - len(todo)
-    reporter.update(doneBytes=present, filesDone=done_files, verifiedFiles=done_files)
+        partial = min(file.size, _size(_partial_path(directory, file)))
+        present += partial
+        present_space += partial
+    _check_space(inputs, directory, resolved.space_bytes - present_space)
+    reporter.update(doneBytes=present, files=files, filesDone=done_files, verifiedFiles=done_files)
     reporter.phase("Downloading")
-    from huggingface_hub.utils import build_hf_headers, get_session
-
     pending = {f.path for f in todo}
     base = sum(f.size for f in resolved.files if f.path not in pending)
     for file in todo:
-        _fetch_verified(inputs, reporter, directory, resolved.commit, file, base, build_hf_headers(), get_session())
+        _fetch_verified(source, reporter, directory, file, base)
         base += file.size
         journal.add(file)
-        done_files += 1
-        reporter.update(filesDone=done_files, verifiedFiles=done_files)
+        n = len(source.placed(file, directory) or ())  # an archive counts the files it became
+        done_files, files = done_files + n, files + n - 1
+        reporter.update(files=files, filesDone=done_files, verifiedFiles=done_files)
 
 
 def _check_space(inputs: Inputs, directory: str, to_fetch: int) -> None:
@@ -145,22 +130,18 @@ def _check_space(inputs: Inputs, directory: str, to_fetch: int) -> None:
         prune(inputs.root, own, inputs.keep, inputs.epoch, d.lease_stale)
 
 
-def _fetch_verified(inputs, reporter, directory, commit, file, base, headers, session) -> None:
-    """Downloads one file, verifies it, and moves it in place; a mismatch is fetched once more, then exit 12."""
+def _fetch_verified(source: Source, reporter: Reporter, directory: str, file: RemoteFile, base: int) -> None:
+    """Downloads one file, verifies it, and places it; a mismatch is fetched once more, then exit 12."""
     partial = Partial(_partial_path(directory, file), file)
     os.makedirs(os.path.dirname(partial.path), exist_ok=True)
     open(partial.path, "ab").close()
-    downloader = Downloader(session, headers, inputs.durations, lambda _n: reporter.set_done(base + partial.offset))
-    url = file_url(inputs, commit, file)
     for attempt in (1, 2):
         if partial.prime() and attempt == 1:
             print(f"hydrator: resuming {file.path[:200]} at byte {partial.offset}", file=sys.stderr)
-        got = downloader.fetch(url, partial, f"downloading {file.path[:300]}")
+        got = source.fetch(file, partial, lambda _n: reporter.set_done(base + partial.offset), f"downloading {file.path[:300]}")
         if got == expected_digest(file) and partial.offset == file.size:
-            final = os.path.join(directory, file.path)
-            os.makedirs(os.path.dirname(final), exist_ok=True)
             _fsync(partial.path)  # on disk before it counts: the marker must never outlive a file's bytes
-            os.replace(partial.path, final)
+            source.place(file, partial.path, directory)
             return
         os.unlink(partial.path)
         partial = Partial(partial.path, file)
@@ -168,8 +149,8 @@ def _fetch_verified(inputs, reporter, directory, commit, file, base, headers, se
         reporter.set_done(base)
         if attempt == 2:
             raise mismatch(file, got)
-        print(f"hydrator: {file.path[:200]} did not match the hub's hash; fetching it again", file=sys.stderr)
-        reporter.warn(f"{file.path[:150]} did not match the hub's hash once and was fetched again")
+        print(f"hydrator: {file.path[:200]} did not match its {file.check_name}; fetching it again", file=sys.stderr)
+        reporter.warn(f"{file.path[:150]} did not match its {file.check_name} once and was fetched again")
 
 
 def _verified_in_place(directory: str, file: RemoteFile, journal: "_Journal") -> bool:
@@ -184,13 +165,13 @@ def _verified_in_place(directory: str, file: RemoteFile, journal: "_Journal") ->
     return False
 
 
-def _finish_directory(directory: str, staged: str, resolved: Resolved) -> None:
+def _finish_directory(source: Source, directory: str, staged: str, resolved: Resolved) -> None:
     """Writes the manifest, drops the working files, and writes the marker last, atomically."""
     manifest = {
         "version": 1,
         "staged": staged,
         "commit": resolved.commit,
-        "files": [f.manifest_entry() for f in resolved.files],
+        "files": [e for f in resolved.files for e in source.placed(f, directory) or [f.manifest_entry()]],
     }
     _atomic_write(os.path.join(directory, MANIFEST_FILE), json.dumps(manifest, indent=1).encode())
     shutil.rmtree(os.path.join(directory, PARTIAL_DIR), ignore_errors=True)
@@ -234,6 +215,16 @@ def _size(path: str) -> int:
         return 0
 
 
+def _manifest_count(directory: str, default: int) -> int:
+    """How many files the staged directory's manifest lists (`default` when it cannot be read)."""
+    try:
+        with open(os.path.join(directory, MANIFEST_FILE), encoding="utf-8") as f:
+            files = json.load(f)["files"]
+        return len(files) if isinstance(files, list) else default
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
+
+
 def _read(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8") as f:
@@ -260,10 +251,14 @@ class _Journal:
         except FileNotFoundError:
             pass
 
-    def has(self, file: RemoteFile) -> bool:
-        """Whether the file was verified by an earlier run and is still in place with its size."""
-        final = os.path.join(self.directory, file.path)
-        return self.entries.get(file.path) == (file.size, expected_digest(file)) and _size(final) == file.size
+    def has(self, file: RemoteFile, placed: list[dict] | None) -> bool:
+        """Whether the file was verified by an earlier run and what it became (`Source.placed`) is still in
+        place with its sizes."""
+        return (
+            self.entries.get(file.path) == (file.size, expected_digest(file))
+            and placed is not None
+            and all(_size(os.path.join(self.directory, e["path"])) == e["size"] for e in placed)
+        )
 
     def add(self, file: RemoteFile) -> None:
         """Records a verified file."""

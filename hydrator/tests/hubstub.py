@@ -6,7 +6,8 @@ metadata (`?blobs=true`), the file tree, `resolve/<revision>/<path>` with `ETag`
 to a second host (another port), and the hub's error responses (`X-Error-Code`) for missing
 repos and revisions, gated and private repos. Optionally served under a path prefix (a
 mirror such as Artifactory) and over TLS. Test hooks: corrupt a file's next N downloads,
-pause a download at an offset, count the bytes served per file.
+pause a download at an offset, count the bytes served per file, drop a connection, answer 503,
+ignore ranges, serve more bytes than the file has.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ class Hub:
         self.pauses: dict[str, tuple[int, threading.Event]] = {}
         self.unavailable: dict[str, int] = {}  # path -> how many more GETs answer 503
         self.drops: dict[str, int] = {}  # path -> close the connection after this many bytes (once)
+        self.ignore_range: set[str] = set()  # paths whose ranged GETs (but the bytes=0-0 probe) answer 200 with it all
+        self.longer: dict[str, int] = {}  # path -> bytes of junk served after the file's own
         self.hub = _serve(self, _HubHandler, ssl_context)
         self.lfs = _serve(self, _LfsHandler, ssl_context)
         scheme = "https" if ssl_context else "http"
@@ -151,6 +154,7 @@ class _Base(BaseHTTPRequestHandler):
                     "path": self.path,
                     "range": self.headers.get("Range"),
                     "authorization": self.headers.get("Authorization"),
+                    "proxy_authorization": self.headers.get("Proxy-Authorization"),
                 }
             )
 
@@ -179,6 +183,8 @@ class _Base(BaseHTTPRequestHandler):
         data, size = blob.data, len(blob.data)
         start, end, status = 0, size - 1, 200
         rng = self.headers.get("Range")
+        if rng and rng != "bytes=0-0" and key in self.hub.ignore_range:
+            rng = None
         if rng:
             m = re.fullmatch(r"bytes=(\d+)-(\d*)", rng)
             if not m or int(m.group(1)) >= size:
@@ -187,7 +193,7 @@ class _Base(BaseHTTPRequestHandler):
             end = min(size - 1, int(m.group(2))) if m.group(2) else size - 1
             status = 206
             headers = {**headers, "Content-Range": f"bytes {start}-{end}/{size}"}
-        body = data[start : end + 1]
+        body = data[start : end + 1] + b"\x5a" * self.hub.longer.get(key, 0)
         with self.hub.lock:
             if self.command == "GET" and self.hub.unavailable.get(key, 0) > 0:
                 self.hub.unavailable[key] -= 1

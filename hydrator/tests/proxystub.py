@@ -1,7 +1,12 @@
-"""A forward proxy stand-in that records what passes: CONNECT tunnels (HTTPS_PROXY) and absolute-URI requests (HTTP_PROXY)."""
+"""A forward proxy stand-in that records what passes: CONNECT tunnels (HTTPS_PROXY) and absolute-URI requests (HTTP_PROXY).
+
+Optionally served over TLS (an `https://` proxy URL) and requiring credentials (`Proxy-Authorization:
+Basic`, else 407); every request's Proxy-Authorization is recorded, and none is passed on.
+"""
 
 from __future__ import annotations
 
+import base64
 import http.client
 import select
 import socket
@@ -11,13 +16,22 @@ from urllib.parse import urlsplit
 
 
 class Proxy:
-    def __init__(self):
+    def __init__(self, ssl_context=None, credentials: tuple[str, str] | None = None):
         self.seen: list[str] = []  # "CONNECT host:port" or "GET http://..."
+        self.authorizations: list[str | None] = []  # each request's Proxy-Authorization, in order
+        self.refused = 0  # requests answered 407
+        self.expected = (
+            "Basic " + base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode() if credentials else None
+        )
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         server.daemon_threads = True
+        server.handle_error = lambda request, address: None
         server.proxy = self
+        if ssl_context is not None:
+            server.socket = ssl_context.wrap_socket(server.socket, server_side=True)
         self.server = server
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        scheme = "https" if ssl_context else "http"
+        self.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
         threading.Thread(target=server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
@@ -31,8 +45,23 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def _admitted(self) -> bool:
+        proxy = self.server.proxy
+        given = self.headers.get("Proxy-Authorization")
+        proxy.authorizations.append(given)
+        if proxy.expected is None or given == proxy.expected:
+            return True
+        proxy.refused += 1
+        self.send_response(407)
+        self.send_header("Proxy-Authenticate", 'Basic realm="proxy"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return False
+
     def do_CONNECT(self):
         self.server.proxy.seen.append(f"CONNECT {self.path}")
+        if not self._admitted():
+            return
         host, port = self.path.rsplit(":", 1)
         upstream = socket.create_connection((host, int(port)))
         self.send_response(200, "Connection established")
@@ -47,6 +76,9 @@ class _Handler(BaseHTTPRequestHandler):
                     data = s.recv(1 << 16)
                     if not data:
                         return
+                    # A TLS connection to the proxy may hold decrypted bytes select() does not see.
+                    while getattr(s, "pending", lambda: 0)():
+                        data += s.recv(1 << 16)
                     (upstream if s is self.connection else self.connection).sendall(data)
         except OSError:
             pass
@@ -56,9 +88,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _forward(self):
         self.server.proxy.seen.append(f"{self.command} {self.path}")
+        if not self._admitted():
+            return
         url = urlsplit(self.path)
         conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection", "proxy-authorization")}
         conn.request(self.command, url.path + (f"?{url.query}" if url.query else ""), headers=headers)
         response = conn.getresponse()
         body = response.read() if self.command != "HEAD" else b""

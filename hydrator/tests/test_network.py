@@ -130,3 +130,89 @@ def test_unusable_ca_bundle_is_bad_input(env, tmp_path, content):
     assert run.code == 2, run.why
     assert run.report["failure"]["reason"] == "BadInput"
     assert "MODELCACHE_CA_BUNDLE" in run.report["failure"]["message"]
+
+
+PROXY_USER, PROXY_PASSWORD = "cache-bot", "p@ss:w/rd"
+PROXY_URL_CREDENTIALS = "cache-bot:p%40ss%3Aw%2Frd@"  # percent-encoded in the URL, as a user must write it
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_proxy_credentials_are_sent_to_the_proxy_only(env, tls, scheme):
+    """HTTPS_PROXY/HTTP_PROXY with user:pass@: every request (CONNECT or absolute URI) carries them, the hub never does."""
+    cert, context = tls
+    hub = Hub(ssl_context=context if scheme == "https" else None)
+    proxy = Proxy(credentials=(PROXY_USER, PROXY_PASSWORD))
+    try:
+        repo = hub.add("org/model")
+        files = model_files(10)
+        commit = repo.commit(files)
+        url = proxy.url.replace("http://", "http://" + PROXY_URL_CREDENTIALS)
+        extra = {"HTTPS_PROXY": url, "SSL_CERT_FILE": cert} if scheme == "https" else {"HTTP_PROXY": url}
+        run = env.run(MODELCACHE_SOURCE="hf://org/model", HF_ENDPOINT=hub.endpoint, **extra)
+        assert run.code == 0, run.why
+        assert_staged(env.root, "org/model", commit, files)
+        assert proxy.refused == 0 and proxy.authorizations and all(a == proxy.expected for a in proxy.authorizations)
+        lfs_port = hub.lfs.server_address[1]
+        assert any(f"127.0.0.1:{lfs_port}" in s for s in proxy.seen), "the LFS host was reached through the proxy"
+        assert all(r["proxy_authorization"] is None for r in hub.requests)
+        for text in (run.stdout, run.stderr, run.report_raw.decode()):
+            assert PROXY_PASSWORD not in text and "p%40ss" not in text
+    finally:
+        proxy.close()
+        hub.close()
+
+
+def test_wrong_proxy_credentials_are_transient_exit_1(env):
+    hub = Hub()
+    proxy = Proxy(credentials=(PROXY_USER, PROXY_PASSWORD))
+    try:
+        hub.add("org/model").commit(model_files(11))
+        url = proxy.url.replace("http://", "http://cache-bot:wrong@")
+        run = env.run(MODELCACHE_SOURCE="hf://org/model", HF_ENDPOINT=hub.endpoint, HTTP_PROXY=url)
+        assert run.code == 1 and run.report["failure"]["reason"] == "Transient", run.why
+        assert proxy.refused and not hub.requests
+    finally:
+        proxy.close()
+        hub.close()
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_an_https_proxy_url_carries_every_request(env, tls, scheme):
+    """A proxy reached over TLS (https:// in HTTPS_PROXY/HTTP_PROXY), trusted through SSL_CERT_FILE."""
+    cert, context = tls
+    hub = Hub(ssl_context=context if scheme == "https" else None)
+    proxy = Proxy(ssl_context=context, credentials=(PROXY_USER, PROXY_PASSWORD))
+    try:
+        repo = hub.add("org/model")
+        files = model_files(12)
+        commit = repo.commit(files)
+        url = proxy.url.replace("https://", "https://" + PROXY_URL_CREDENTIALS)
+        variable = "HTTPS_PROXY" if scheme == "https" else "HTTP_PROXY"
+        run = env.run(MODELCACHE_SOURCE="hf://org/model", HF_ENDPOINT=hub.endpoint, SSL_CERT_FILE=cert, **{variable: url})
+        assert run.code == 0, run.why
+        assert_staged(env.root, "org/model", commit, files)
+        hub_port, lfs_port = hub.hub.server_address[1], hub.lfs.server_address[1]
+        through = " ".join(proxy.seen)
+        assert f"127.0.0.1:{hub_port}" in through and f"127.0.0.1:{lfs_port}" in through
+        assert proxy.refused == 0 and all(a == proxy.expected for a in proxy.authorizations)
+    finally:
+        proxy.close()
+        hub.close()
+
+
+def test_no_proxy_sends_the_listed_hosts_direct(env):
+    hub = Hub()
+    proxy = Proxy()
+    try:
+        repo = hub.add("org/model")
+        files = model_files(13)
+        commit = repo.commit(files)
+        run = env.run(
+            MODELCACHE_SOURCE="hf://org/model", HF_ENDPOINT=hub.endpoint, HTTP_PROXY=proxy.url, NO_PROXY="localhost,127.0.0.1"
+        )
+        assert run.code == 0, run.why
+        assert_staged(env.root, "org/model", commit, files)
+        assert proxy.seen == [] and any(r["host"] == "lfs" for r in hub.requests)
+    finally:
+        proxy.close()
+        hub.close()

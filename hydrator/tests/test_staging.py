@@ -156,7 +156,7 @@ def test_private_repo_without_access_is_not_found(env, hub):
     "overrides,field",
     [
         ({"MODELCACHE_SOURCE": None}, "MODELCACHE_SOURCE"),
-        ({"MODELCACHE_SOURCE": "s3://bucket/model"}, "MODELCACHE_SOURCE"),
+        ({"MODELCACHE_SOURCE": "s3://bucket//model"}, "MODELCACHE_SOURCE"),
         ({"MODELCACHE_SOURCE": "hf://org/a/b"}, "MODELCACHE_SOURCE"),
         ({"MODELCACHE_SOURCE": "hf://org/m@bad rev"}, "MODELCACHE_SOURCE"),
         ({"MODELCACHE_COMMIT": "abc"}, "MODELCACHE_COMMIT"),
@@ -234,3 +234,24 @@ def test_a_directory_with_a_foreign_marker_and_a_corrupt_file_is_repaired(env, h
     assert_staged(env.root, REPO, commit, files)
     # The shard already in place and matching the hub's hash was verified, not fetched.
     assert hub.bytes_served("model-00001-of-00002.safetensors") <= 1
+
+
+def test_a_server_that_ignores_the_range_sends_the_whole_file_again(env, hub, model):
+    """A resume answered 200 (the range ignored) starts the file over from that body, and still verifies."""
+    repo, files, commit = model
+    big = "model-00002-of-00002.safetensors"
+    hub.drops[big] = 300_000
+    hub.ignore_range.add(big)
+    run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}")
+    assert run.code == 0, run.why
+    assert_staged(env.root, REPO, commit, files)
+    assert "bytes=300000-" in [r["range"] for r in hub.requests if r["host"] == "lfs"]
+    assert hub.bytes_served(big) == 300_000 + len(files[big])  # the cut, then the whole file
+
+
+def test_a_body_longer_than_the_listed_size_fails_verification(env, hub, model):
+    repo, files, commit = model
+    hub.longer["model-00002-of-00002.safetensors"] = 10
+    run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}")
+    assert run.code == 12, run.why
+    assert run.report["failure"]["reason"] == "ChecksumMismatch"

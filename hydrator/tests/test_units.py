@@ -10,7 +10,7 @@ from huggingface_hub.utils import hf_raise_for_status
 
 from modelcache_hydrator.failure import classify
 from modelcache_hydrator.inputs import parse_epoch
-from modelcache_hydrator.resolve import check_path
+from modelcache_hydrator.files import check_path
 from modelcache_hydrator.space import human
 
 

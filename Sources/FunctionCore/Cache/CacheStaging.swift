@@ -35,12 +35,14 @@ public enum TokenSource: Sendable, Hashable {
 /// cluster shares the one instance (a struct of a dozen strings was copied per
 /// cluster, measured).
 public final class CacheStaging: Sendable {
-    /// What to download.
-    public let source: ArtifactSource
+    /// What to stage.
+    public let source: CacheSource
     /// `source.identity`, computed once.
     public let identity: String
     /// `source.directory`, hashed once rather than per cluster.
     public let directory: String
+    /// The `volume` source, when that is the kind: its claim is observed, never composed (sources.md §1).
+    public let volume: VolumeSource?
     /// Where the token comes from, for gated models.
     public let token: TokenSource?
     /// The claim's name on every cluster.
@@ -55,7 +57,7 @@ public final class CacheStaging: Sendable {
     public let retry: String?
     /// The owner's `metadata.generation`: orders Jobs, so an older one never prunes a newer one's revision.
     public let generation: Int64
-    private let owner: [String]
+    let owner: [String]
     /// `newJobName(staged: nil, replacing: nil)`, named once for every cluster.
     private let firstJobName: String
     /// `newJobName(staged: identity, replacing: nil)`, named once for every cluster.
@@ -79,12 +81,13 @@ public final class CacheStaging: Sendable {
 
     /// Plans the cache owned by `ownerKind` `namespace`/`name`.
     public init(
-        ownerKind: String, namespace: String, name: String, source: ArtifactSource, token: TokenSource?,
+        ownerKind: String, namespace: String, name: String, source: CacheSource, token: TokenSource?,
         labels: [String: String], settings: Settings, retry: String? = nil, generation: Int64 = 0
     ) {
         self.source = source
         self.identity = source.identity
-        self.directory = source.directory
+        self.directory = revisionDirectory(identity)
+        if case .volume(let v) = source { self.volume = v } else { self.volume = nil }
         self.token = token
         self.settings = settings
         self.retry = retry
@@ -97,7 +100,7 @@ public final class CacheStaging: Sendable {
         self.restagedJobName = Self.jobName(
             owner: owner, identity: identity, staged: identity, retry: retry,
             replacing: nil, generation: generation)
-        self.claimName = Self.claimName(ownerKind: ownerKind, namespace: namespace, name: name)
+        self.claimName = volume?.claimName ?? Self.claimName(ownerKind: ownerKind, namespace: namespace, name: name)
         self.tokenName = childName(ownerKind, namespace, name, "token")
         self.reportName = childName(ownerKind, namespace, name, "report")
         self.accountName = childName(ownerKind, namespace, name, "hydrate")
@@ -105,7 +108,10 @@ public final class CacheStaging: Sendable {
             token.map { [tokenName] t in
                 " with HF_TOKEN from " + t.location(copy: tokenName, remoteNamespace: settings.remoteNamespace)
             } ?? ""
-        self.downloading = "Downloading \(identity) into claim \(claimName)\(tokenReading)"
+        self.downloading =
+            volume == nil
+            ? "Downloading \(identity) into claim \(claimName)\(tokenReading)"
+            : "Checking the files of \(identity) (claim \(claimName), read-only)"
         let tokenMetadata = Self.metadata(tokenName, settings, self.labels)
         if case .controlPlane = token {
             self.tokenManifest = ["apiVersion": "v1", "kind": "Secret", "metadata": tokenMetadata, "type": "Opaque"]
@@ -179,12 +185,16 @@ public final class CacheStaging: Sendable {
     /// The Object holding `claim` (from `claimManifest`) on one cluster. Clusters
     /// with the same storage class and size can share one claim manifest.
     public func claimObject(providerConfig: String, claim: Value) -> Value {
-        ProviderObject.wrap(claim, providerConfig: providerConfig, readiness: Self.claimReadiness)
+        ProviderObject.wrap(
+            claim, providerConfig: providerConfig, readiness: Self.claimReadiness,
+            managementPolicies: volume == nil ? nil : Self.observeOnly)
     }
 
-    /// The PersistentVolumeClaim for a storage class and a size such as `300Gi`.
+    /// The PersistentVolumeClaim for a storage class and a size such as `300Gi`; for a
+    /// `volume` source, the manifest observing its claim (`observedClaimManifest`).
     public func claimManifest(storageClass: String, size: String) -> Value {
-        [
+        if let volume { return observedClaimManifest(volume) }
+        return [
             "apiVersion": "v1", "kind": "PersistentVolumeClaim",
             "metadata": Self.metadata(claimName, settings, labels),
             "spec": [

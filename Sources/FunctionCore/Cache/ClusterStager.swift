@@ -94,7 +94,7 @@ final class ClusterStager {
             return Stage(sizing: sizing, judged: judged, job: nil, jobObserved: current != nil)
         }
         let hydration = hydration()
-        if let problem = hydration?.problem, adopted == nil {
+        if adopted == nil, let problem = hydration?.problem ?? staging.refusal(cluster: cluster, hydration) {
             return Stage(sizing: sizing, judged: Self.held(judged, problem), job: nil, jobObserved: false)
         }
         let kept = Self.kept(staged: judged.staged.map(staging.directory(of:)), keep(), own: pin.directory)
@@ -181,7 +181,8 @@ final class ClusterStager {
     /// The Job a cluster runs while it keeps the `adopted` one: its name and the values
     /// frozen into its template (`claimBytes` and `hydration` are the cluster's, for what the
     /// observed Job does not say); the labels it was recognised by are kept. A Job of the
-    /// previous release is composed again exactly as it was sent.
+    /// previous release, and one of a source other than Hugging Face, is composed again exactly
+    /// as it was sent.
     private func job(
         adopted a: Adopted, keep: [String], attempt: String, claimBytes: Int64, hydration: ClusterHydration?
     ) -> HydrationJob {
@@ -191,7 +192,9 @@ final class ClusterStager {
             frozenTokenEnv: o.tokenEnv, commit: a.commit,
             epoch: a.legacy ? nil : pin.epoch(generation: o.generation ?? staging.generation),
             claimBytes: o.claimBytes ?? claimBytes, hydration: hydration)
-        if o.isLegacy { job.sentManifest = o.sentManifest }
+        // A Job of another source kind keeps the settings its source gave it (endpoint, region, Secret
+        // names), as a Hugging Face Job keeps its token (a pod template is immutable).
+        if o.isLegacy || !staging.source.isHuggingFace { job.sentManifest = o.sentManifest }
         return job
     }
 
@@ -262,8 +265,8 @@ final class StagingPin: Sendable {
         let source = staging.identity
         let valid = observed.flatMap { $0.source == source && $0.refresh == refresh ? $0 : nil }
         let n = valid?.epoch ?? observed.map(\.nextEpoch) ?? 0
-        if let revision = staging.source.revision, isCommit(revision), valid == nil {
-            self.init(pin: ResolvedPin(source: source, commit: revision, refresh: refresh, epoch: n), staging: staging)
+        if let own = staging.source.selfPin, valid == nil {
+            self.init(pin: ResolvedPin(source: source, commit: own, refresh: refresh, epoch: n), staging: staging)
         } else {
             self.init(pin: valid, n: n, refresh: refresh, legacyReady: observed?.refresh == refresh, staging: staging)
         }

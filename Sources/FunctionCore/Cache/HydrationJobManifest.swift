@@ -15,7 +15,8 @@ extension CacheStaging {
     /// exit codes and does not count pod disruptions; other failures are retried up
     /// to the backoff limit; `activeDeadlineSeconds` ends an orphaned Job.
     ///
-    /// An adopted Job with a `sentManifest` is composed as it was sent.
+    /// An adopted Job with a `sentManifest` is composed as it was sent. A `volume`
+    /// source's Job is the check Job (`checkJobManifest`).
     public func jobManifest(_ job: HydrationJob) -> Value {
         if let sent = job.sentManifest { return sent }
         let h = job.hydration?.settings.map { $0.over(settings.hydration) } ?? settings.hydration
@@ -24,7 +25,7 @@ extension CacheStaging {
         metadata["labels"]?[Self.attemptLabel] = .string(job.attempt)
         // Pods carry only what selects them, to keep 1,000-cluster responses small.
         let podLabels: Value = ["modelplane.ai/component": "hydrate", "modelplane.ai/cache": .string(claimName)]
-        return [
+        let manifest: Value = [
             "apiVersion": "batch/v1", "kind": "Job",
             "metadata": metadata,
             "spec": [
@@ -35,6 +36,7 @@ extension CacheStaging {
                 "template": ["metadata": ["labels": podLabels], "spec": podSpec(job, h)],
             ],
         ]
+        return volume.map { checkJobManifest(manifest, $0) } ?? manifest
     }
 
     /// The ServiceAccount a Job on a cluster with `hydration` runs as: the
@@ -44,14 +46,18 @@ extension CacheStaging {
         hydration?.settings?.serviceAccount ?? settings.hydration.serviceAccount ?? accountName
     }
 
-    /// The pod spec: one container, the claim, `/tmp`, the projected token and the CA bundle, if any.
+    /// The pod spec: one container, the claim, `/tmp`, the projected token, the CA bundle and an OCI
+    /// source's Docker config, if any.
     private func podSpec(_ job: HydrationJob, _ h: HydrationSettings) -> Value {
+        let docker = dockerConfig
+        var mounts = h.caBundle == nil ? Self.mounts : Self.mountsWithCA
+        if let docker { mounts = .list((mounts.listValue ?? []) + [docker.mount]) }
         let container: Value = [
             "name": .string(Self.container),
             "image": .string(h.effectiveImage),
             "command": Self.command,
             "env": .list(environment(job, h)),
-            "volumeMounts": h.caBundle == nil ? Self.mounts : Self.mountsWithCA,
+            "volumeMounts": mounts,
             "resources": h.resources ?? Self.defaultResources,
             "securityContext": Self.containerSecurity,
         ]
@@ -67,6 +73,7 @@ extension CacheStaging {
                 ],
             ])
         }
+        if let docker { volumes.append(docker.volume) }
         var spec: Value = [
             "restartPolicy": "Never",
             "serviceAccountName": .string(h.serviceAccount ?? accountName),
@@ -86,7 +93,7 @@ extension CacheStaging {
     /// The program's environment (hydrator.md §1): what to stage where, what
     /// pruning keeps, the claim size, the epoch, its own names, the report
     /// ConfigMap, the platform's network settings, and the token, if any, as the
-    /// Job was created. Nothing here is ever shell text.
+    /// Job was created, and what the source's kind adds (`sourceEnvironment`). Nothing here is ever shell text.
     func environment(_ job: HydrationJob, _ h: HydrationSettings) -> [Value] {
         var env: [Value] = [["name": "MODELCACHE_SOURCE", "value": .string(identity)]]
         if let commit = job.commit { env.append(["name": "MODELCACHE_COMMIT", "value": .string(commit)]) }
@@ -101,6 +108,7 @@ extension CacheStaging {
             ["name": "HOME", "value": "/tmp"],
         ])
         env.append(contentsOf: Self.networkEnvironment(h))
+        env.append(contentsOf: sourceEnvironment(h))
         switch token {
         case _ where job.frozenTokenEnv != nil:
             if let frozen = job.frozenTokenEnv, frozen != .null { env.append(frozen) }
@@ -132,11 +140,6 @@ extension CacheStaging {
         }
         if h.caBundle != nil {
             env.append(["name": "MODELCACHE_CA_BUNDLE", "value": .string(HydrationProgram.caBundleFile)])
-        }
-        if let registries = h.plainHTTPRegistries, !registries.isEmpty {
-            env.append([
-                "name": "MODELCACHE_PLAIN_HTTP_REGISTRIES", "value": .string(registries.joined(separator: ",")),
-            ])
         }
         return env
     }

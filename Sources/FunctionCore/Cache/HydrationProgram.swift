@@ -45,6 +45,8 @@ public enum HydrationProgram {
     public static let caDirectory = "/etc/modelcache/ca"
     /// The CA bundle file the program appends to the image's system bundle (`MODELCACHE_CA_BUNDLE`).
     public static let caBundleFile = "\(caDirectory)/ca.crt"
+    /// Where an OCI source's Docker config (`config.json`) is mounted (`DOCKER_CONFIG`).
+    public static let dockerConfigDirectory = "/var/run/modelcache/docker"
     /// The projected token's lifetime in seconds (the kubelet refreshes it before it ends).
     public static let tokenExpirationSeconds: Int64 = 3_600
 }

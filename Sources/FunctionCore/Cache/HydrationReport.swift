@@ -42,7 +42,7 @@ public struct HydrationReport: Sendable, Hashable {
     public var job: String
     /// `MODELCACHE_SOURCE` verbatim, if given.
     public var source: String?
-    /// The resolved 40-hex commit, once known.
+    /// The resolved pin once known: a 40-hex commit, or another kind's pin (`SourcePin.isAnyPin`).
     public var commit: String?
     /// The revision directory, once known (`rev-` and 12 hex).
     public var dir: String?
@@ -68,6 +68,14 @@ public struct HydrationReport: Sendable, Hashable {
     public var completedAt: String?
     /// Why the run failed, for `Failed`.
     public var failure: Failure?
+    /// What could not be verified (sources.md §1): at most `warningLimit` entries of at most
+    /// `warningLength` Unicode scalars, echoed.
+    public var warnings: [String] = []
+
+    /// The most warnings read.
+    public static let warningLimit = 10
+    /// The most Unicode scalars of a warning kept.
+    public static let warningLength = 200
 
     /// Creates a report (tests).
     public init(job: String, phase: Phase, commit: String? = nil) {
@@ -90,7 +98,9 @@ public struct HydrationReport: Sendable, Hashable {
             o["version"]?.intValue == 1, let job = o["job"]?.stringValue, !job.isEmpty,
             let phase = o["phase"]?.stringValue.flatMap(Phase.init(rawValue:))
         else { return nil }
-        self.init(job: echo(job), phase: phase, commit: o["commit"]?.stringValue.flatMap { isCommit($0) ? $0 : nil })
+        self.init(
+            job: echo(job), phase: phase, commit: o["commit"]?.stringValue.flatMap { SourcePin.isAnyPin($0) ? $0 : nil }
+        )
         source = o["source"]?.stringValue.map(echo)
         dir = o["dir"]?.stringValue.flatMap { isRevisionDirectory($0) ? $0 : nil }
         func count(_ key: String) -> Int64 { max(0, o[key]?.intValue ?? 0) }
@@ -106,6 +116,11 @@ public struct HydrationReport: Sendable, Hashable {
                 code: max(0, f["code"]?.intValue ?? 0),
                 reason: bounded(echo(f["reason"]?.stringValue ?? ""), Self.reasonLimit),
                 message: echo(f["message"]?.stringValue ?? ""))
+        }
+        if let list = o["warnings"]?.listValue {
+            warnings = list.prefix(Self.warningLimit).compactMap {
+                $0.stringValue.map { bounded(echo($0), Self.warningLength) }
+            }
         }
     }
 

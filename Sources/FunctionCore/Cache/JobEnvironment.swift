@@ -10,7 +10,7 @@ struct JobEnvironment {
     var generation: Int64?
     /// `MODELCACHE_EPOCH` when well formed (`<generation>.<n>` or `<generation>`).
     var epoch: String?
-    /// `MODELCACHE_COMMIT` when it is 40 lowercase hex digits.
+    /// `MODELCACHE_COMMIT` when it has the shape of a pin (`SourcePin.isAnyPin`).
     var commit: String?
     /// `MODELCACHE_CLAIM_BYTES` when it is a non-negative integer.
     var claimBytes: Int64?
@@ -33,7 +33,7 @@ struct JobEnvironment {
             case "MODELCACHE_SOURCE": source = true
             case "MODELCACHE_KEEP" where newKeep == nil: newKeep = value ?? ""
             case "MODELCACHE_EPOCH" where epoch == nil: epoch = value.flatMap { Self.epoch($0) == nil ? nil : $0 }
-            case "MODELCACHE_COMMIT" where commit == nil: commit = value.flatMap { isCommit($0) ? $0 : nil }
+            case "MODELCACHE_COMMIT" where commit == nil: commit = value.flatMap { SourcePin.isAnyPin($0) ? $0 : nil }
             case "MODELCACHE_CLAIM_BYTES" where claimBytes == nil: claimBytes = value.flatMap { Int64($0) }
             case "KEEP_DIRS" where oldKeep == nil: oldKeep = value ?? ""
             case "MODEL_GENERATION" where oldGeneration == nil: oldGeneration = value ?? ""

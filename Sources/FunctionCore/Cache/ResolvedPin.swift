@@ -3,9 +3,10 @@
 /// ModelCache's, and a ModelDeployment's for its automatic caches; a
 /// ModelReplica gets a copy in `spec.cachePin`).
 public struct ResolvedPin: Sendable, Hashable {
-    /// The source identity the commit was resolved for (`hf://<repo>` or `hf://<repo>@<revision>`).
+    /// The source identity the commit was resolved for (`hf://<repo>` or `hf://<repo>@<revision>`, or
+    /// another kind's identity: sources.md §1).
     public var source: String
-    /// The 40-hex commit.
+    /// The pin: the 40-hex commit, or another kind's pin (`SourcePin.isPin`).
     public var commit: String
     /// The value of `modelplane.ai/refresh-revision` when the pin was set, if any.
     public var refresh: String?
@@ -23,12 +24,12 @@ public struct ResolvedPin: Sendable, Hashable {
     /// The largest epoch `<n>`: 18 digits, what the hydrator and `JobEnvironment` accept in `MODELCACHE_EPOCH`.
     public static let maxEpoch: Int64 = 999_999_999_999_999_999
 
-    /// Reads `status.resolved` (or `spec.cachePin`); nil unless it has a source and a 40-hex commit.
+    /// Reads `status.resolved` (or `spec.cachePin`); nil unless it has a source and a commit of its kind's shape.
     /// Strings are echoed (a status is read back from the API server, rule 8); an epoch that is
     /// negative or over `maxEpoch` reads as 0 (counting on from it must not overflow).
     public init?(_ value: Value?) {
         guard let source = value?["source"]?.stringValue, !source.isEmpty,
-            let commit = value?["commit"]?.stringValue, isCommit(commit)
+            let commit = value?["commit"]?.stringValue, SourcePin.isPin(commit, of: source)
         else { return nil }
         let epoch = value?["epoch"]?.intValue ?? 0
         self.init(
@@ -50,14 +51,14 @@ public struct ResolvedPin: Sendable, Hashable {
         return .object(Fields(ordered: fields))
     }
 
-    /// The pinned identity `hf://<repo>@<commit>`: the source with its revision replaced by the commit.
+    /// The pinned identity `hf://<repo>@<commit>`: the source with its revision replaced by the commit
+    /// (another kind's staged identity: `SourcePin.staged`).
     public var identity: String { Self.identity(of: source, at: commit) }
 
-    /// `source` (`hf://<repo>` or `hf://<repo>@<revision>`) at `commit`: `hf://<repo>@<commit>`.
-    /// A repo id has no `@`, so the first one starts the revision (which may contain `/`).
+    /// `source` (`hf://<repo>` or `hf://<repo>@<revision>`) at `commit`: `hf://<repo>@<commit>`;
+    /// for the other kinds, their staged identity (`SourcePin.staged`).
     public static func identity(of source: String, at commit: String) -> String {
-        let base = source.firstIndex(of: "@").map { String(source[..<$0]) } ?? source
-        return base + "@" + commit
+        SourcePin.staged(source, at: commit)
     }
 }
 

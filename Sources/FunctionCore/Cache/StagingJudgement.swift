@@ -11,6 +11,29 @@ public struct FailureHints: Sendable, Hashable {
             "check spec.artifact.source.huggingFace.repo and revision; gated models need tokenSecretRef (then set "
             + "annotation \(CacheStaging.retryAnnotation) to retry)",
         diskFull: "the model does not fit: raise spec.storage.sizeGiB (an update needs room for two revisions)")
+
+    /// A ModelCache's hints for `source`'s kind (sources.md §1); `modelCache` for Hugging Face.
+    public static func modelCache(_ source: CacheSource) -> FailureHints {
+        let retry = "(then set annotation \(CacheStaging.retryAnnotation) to retry)"
+        switch source {
+        case .huggingFace: return modelCache
+        case .s3:
+            return FailureHints(
+                notFound: "check spec.artifact.source.s3.uri, endpoint and region, and the credentials "
+                    + "(credentialsSecretRef, read as Secret <namespace>.<name> on the workload cluster, or the "
+                    + "platform's hydration.serviceAccount) \(retry)",
+                diskFull: modelCache.diskFull)
+        case .oci:
+            return FailureHints(
+                notFound: "check spec.artifact.source.oci.reference and pullSecretRef (a dockerconfigjson Secret "
+                    + "read as <namespace>.<name> on the workload cluster) \(retry)",
+                diskFull: modelCache.diskFull)
+        case .volume:
+            return FailureHints(
+                notFound: "check spec.artifact.source.volume.claimName and subPath \(retry)",
+                diskFull: modelCache.diskFull)
+        }
+    }
 }
 
 /// A cluster's phase and the revision staged there after this reconcile.
@@ -121,12 +144,13 @@ extension CacheStaging {
         }
         // Read through `report?`, not bound with `if let`: binding copied the whole report per cluster.
         if let phase = report?.phase {
-            // Only with a Job in flight: the Ready path never gets here.
-            if phase == .complete, let commit = report?.commit {
+            // Only with a Job in flight: the Ready path never gets here. A commit of another kind's shape is none.
+            let commit = report?.commit.flatMap { SourcePin.isPin($0, of: identity) ? $0 : nil }
+            if phase == .complete, let commit {
                 out.staged = ResolvedPin.identity(of: identity, at: commit)
                 (out.stagedAt, out.stagedBytes) = (report?.completedAt, report?.totalBytes)
             }
-            if report?.commit != nil, report?.source == nil || report?.source == identity { out.resolved = report }
+            if commit != nil, report?.source == nil || report?.source == identity { out.resolved = report }
         } else if adopted?.legacy == true, current?.complete == true {
             (out.staged, out.detail) = (identity, nil)
         }
@@ -147,7 +171,10 @@ extension CacheStaging {
         guard claimPhase == "Bound" else {
             let waiting =
                 claimPhase.map { "Waiting for claim \(claimName) to bind (phase \($0))" }
-                ?? "Waiting for claim \(claimName) to be created"
+                ?? (volume == nil
+                    ? "Waiting for claim \(claimName) to be created"
+                    : "Waiting for claim \(claimName) in namespace \(remoteNamespace): a volume source's claim is "
+                        + "created and filled by someone else, never by this function")
             out.report = PhaseReport(.pending, joined(waiting, serving))
             return out
         }
@@ -203,8 +230,10 @@ extension CacheStaging {
     /// report's reason when one arrived, from the exit code alone otherwise; at most
     /// `statusMessageLimit` characters once the strings it quotes are cut.
     func translate(_ failure: StagingFailure, cluster: String, hints: FailureHints, pin: StagingPin) -> String {
+        if let volume, let why = volumeFailure(failure, volume, cluster: cluster) { return why }
         let cannot = "Cannot stage \(identity) on \(cluster): "
         let detail = failure.condition.message.isEmpty ? "" : " (\(bounded(failure.condition.message, 120)))"
+        if let words = sourceWords(failure.condition.reason, hints: hints) { return cannot + words }
         switch (failure.code, failure.condition.reason) {
         case (_, "Gated"):
             return cannot + "the repo is gated and the token was refused or missing; \(hints.notFound)"
@@ -256,9 +285,7 @@ enum ProgressMessage {
     /// The message for `report` of a Job staging `identity`; nil before it has a commit.
     static func text(_ report: HydrationReport, identity: String) -> String? {
         guard let commit = report.commit else { return nil }
-        let repo = identity.dropFirst(identity.hasPrefix("hf://") ? 5 : 0)
-        let base = repo.firstIndex(of: "@").map { repo[..<$0] } ?? repo
-        let what = "\(base)@\(commit.prefix(7))"
+        let what = SourcePin.short(identity, at: commit)
         switch report.phase {
         case .resolving: return "Resolving \(what)"
         case .verifying: return "Verifying \(what): \(report.filesDone) of \(report.files) files"

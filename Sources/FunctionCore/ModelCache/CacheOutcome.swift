@@ -165,7 +165,10 @@ struct CacheOutcome {
                     "Staging \(repo) to \(n) \(n == 1 ? "cluster" : "clusters"): \(nameList(matched.map(\.cluster)))",
                     reason: "Staging"))
         }
-        out += updatesStarted(observed) + revisionsSwitched(observed) + failures(repo: repo, observed)
+        var warned: [FunctionResult] = []
+        out +=
+            updatesStarted(observed) + revisionsSwitched(observed, warnings: &warned) + failures(repo: repo, observed)
+        out += warned
         for r in reports
         where r.report.phase == .retained && observed.clusters[r.cluster]?.phase != .retained {
             out.append(.normal(r.report.message ?? "Keeping the cache on \(r.cluster)", reason: "Retained"))
@@ -208,13 +211,18 @@ struct CacheOutcome {
     }
 
     /// A cluster switches when its staged revision advances from an older one:
-    /// one event per change.
-    private func revisionsSwitched(_ observed: ObservedCacheStatus) -> [FunctionResult] {
+    /// one event per change. A cluster whose staged revision advanced (from an older one or
+    /// none) by a Complete report with `warnings` adds one Warning naming it to `warnings`.
+    private func revisionsSwitched(
+        _ observed: ObservedCacheStatus, warnings: inout [FunctionResult]
+    ) -> [FunctionResult] {
         var switches: [String: [String]] = [:]
         for r in reports {
-            if let before = observed.clusters[r.cluster]?.staged, let now = r.staged, before != now {
-                switches["\(before) to \(now)", default: []].append(r.cluster)
-            }
+            guard let now = r.staged else { continue }
+            let before = observed.clusters[r.cluster]?.staged
+            guard before != now else { continue }
+            if let before { switches["\(before) to \(now)", default: []].append(r.cluster) }
+            if let warning = r.judged.warning(cluster: r.cluster) { warnings.append(warning) }
         }
         return switches.keys.sorted().map {
             .normal("Switched \(nameList(switches[$0]!)) from \($0)", reason: "RevisionSwitched")

@@ -75,7 +75,9 @@ struct ClusterPlanner {
     func plan(_ cluster: ClusterView) -> Plan {
         let (claimKey, jobKey) = (ResourceKey.claim(on: cluster.name), ResourceKey.job(on: cluster.name))
         let previous = observed.clusters[cluster.name]
-        guard let providerConfig = cluster.providerConfig, let rwx = cluster.rwxCache else {
+        // A volume source's claim is someone else's: it needs no rwxCache, and no size of ours applies.
+        let volume = staging.volume != nil
+        guard let providerConfig = cluster.providerConfig, let rwx = volume ? Self.noStorage : cluster.rwxCache else {
             return unreachable(cluster, previous: previous, claimKey: claimKey, jobKey: jobKey)
         }
         let claim = request.observed.resources[claimKey]
@@ -91,7 +93,8 @@ struct ClusterPlanner {
                 job: nil, jobObserved: false, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
         }
         let stage = stager.stage(
-            cluster: cluster.name, storageClass: rwx.storageClassName, sizeGiB: spec.sizeGiB ?? rwx.defaultSizeGiB,
+            cluster: cluster.name, storageClass: rwx.storageClassName,
+            sizeGiB: volume ? 0 : spec.sizeGiB ?? rwx.defaultSizeGiB,
             // Not read, the wanted namespace is taken to be the kept one: nothing to note.
             namespace: reads ? hydration?.namespace : kept, keptNamespace: kept, claim: claim,
             job: request.observed.resources[jobKey],
@@ -127,6 +130,9 @@ struct ClusterPlanner {
             "\(hydration.problem ?? "invalid hydration settings"); no claim is created on this "
                 + "cluster until it is fixed")
     }
+
+    /// The storage a volume source's cluster stands on: none of ours (no class, no size).
+    private static let noStorage = ClusterView.RWXCache(storageClassName: "", defaultSizeGiB: 0)
 
     /// The plan of a cluster nothing can be composed on (no provider config, or
     /// no usable ReadWriteMany storage): an existing claim is kept as it is

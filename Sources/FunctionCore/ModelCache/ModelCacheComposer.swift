@@ -35,13 +35,13 @@ public struct ModelCacheComposer: KindComposer {
         var planner = ClusterPlanner(
             spec: spec, observed: observed, consumers: Consumers(request.required(.consumers) ?? []),
             request: request,
-            stager: ClusterStager(staging, hints: .modelCache, pin: Self.pin(xr, staging: staging)))
+            stager: ClusterStager(staging, hints: .modelCache(spec.source), pin: Self.pin(xr, staging: staging)))
         var plans = clusters.map(planner.plan)
         if let pinned = Self.newPin(plans, planner.stager.pin, staging: staging) {
             // The first commit a report names becomes the pin: every cluster is judged again against it.
             planner = ClusterPlanner(
                 spec: spec, observed: observed, consumers: planner.consumers, request: request,
-                stager: ClusterStager(staging, hints: .modelCache, pin: pinned))
+                stager: ClusterStager(staging, hints: .modelCache(spec.source), pin: pinned))
             plans = clusters.map(planner.plan)
         }
         var (reports, notes) = composeClusters(
@@ -59,8 +59,12 @@ public struct ModelCacheComposer: KindComposer {
             total: planner.consumers.total, xr: xr, response: &response)
         response.conditions += outcome.conditions
         response.results += outcome.events(repo: spec.repo, observed: observed, notes: notes)
+        // A volume source's claim is someone else's: only the Object observing it goes (sources.md §1).
+        let kept = staging.volume.map { "; claim \($0.claimName) is not ours and stays as it is" } ?? ""
         response.results += released.sorted().map {
-            .normal("Released cache \(xr.namespace)/\(xr.name) on \($0): no replica there uses it", reason: "Released")
+            .normal(
+                "Released cache \(xr.namespace)/\(xr.name) on \($0): no replica there uses it\(kept)",
+                reason: "Released")
         }
     }
 
@@ -221,7 +225,7 @@ public struct ModelCacheComposer: KindComposer {
 
     /// `status.summary` and `status.clusters`, and the cache's readiness.
     private func writeStatus(
-        _ outcome: CacheOutcome, source: ArtifactSource, resolved: ResolvedPin?, total: Int, xr: XR,
+        _ outcome: CacheOutcome, source: CacheSource, resolved: ResolvedPin?, total: Int, xr: XR,
         response: inout RunResponse
     ) {
         let identity = source.identity

@@ -1,9 +1,7 @@
 /// A ModelCache's spec, validated: after parsing, code works with typed values only.
 public struct ModelCacheSpec: Sendable, Hashable {
-    /// The HuggingFace repo id, `owner/name` or `name`.
-    public var repo: String
-    /// The branch, tag or commit; nil means the repo's default branch.
-    public var revision: String?
+    /// What the cache holds: exactly one kind of `spec.artifact.source` (sources.md §1).
+    public var source: CacheSource
     /// The Secret holding a HuggingFace token, for gated models.
     public var token: SecretKeyRef?
     /// Where consuming pods see the files.
@@ -12,9 +10,11 @@ public struct ModelCacheSpec: Sendable, Hashable {
     public var sizeGiB: Int64?
     /// Which InferenceClusters to stage on; empty means all.
     public var matchLabels: [String: String]
+    /// How vLLM engines mounting the cache read the weights (`spec.mount.loader`), if set.
+    public var loader: LoaderSpec? = nil
 
-    /// What was downloaded: the identity a Ready phase refers to.
-    public var source: ArtifactSource { ArtifactSource(repo: repo, revision: revision) }
+    /// What messages call the source: the HuggingFace repo id, or another kind's identity.
+    public var repo: String { source.displayName }
 
     /// Parses and validates `spec`; every broken rule is reported.
     public static func parse(_ spec: Value?) -> Result<ModelCacheSpec, FieldErrors> {
@@ -29,37 +29,59 @@ public struct ModelCacheSpec: Sendable, Hashable {
                 mountPath = p
             }
         }
+        let loader = LoaderSpec.parse(spec?[path: "mount", "loader"], &v)
         let size = v.integer(spec?[path: "storage", "sizeGiB"], "spec.storage.sizeGiB", in: 1...10_000)
         let labels = v.labels(spec?[path: "clusterSelector", "matchLabels"], "spec.clusterSelector.matchLabels")
 
-        guard v.errors.isEmpty, let repo = source?.repo, let mountPath else { return .failure(FieldErrors(v.errors)) }
+        guard v.errors.isEmpty, let kind = source?.kind, let mountPath else { return .failure(FieldErrors(v.errors)) }
         return .success(
             ModelCacheSpec(
-                repo: repo, revision: source?.revision, token: source?.token, mountPath: mountPath, sizeGiB: size,
-                matchLabels: labels))
+                source: kind, token: source?.token, mountPath: mountPath, sizeGiB: size, matchLabels: labels,
+                loader: loader))
     }
 
     /// What `spec.artifact.source` names, as far as it is valid.
     private struct Source {
-        var repo: String?
-        var revision: String?
+        var kind: CacheSource?
         var token: SecretKeyRef?
     }
 
-    /// Reads `spec.artifact.source`: exactly one source, and today that is huggingFace.
+    /// Reads `spec.artifact.source`: exactly one of the kinds of `CacheSource.kinds`.
     private static func parseSource(_ source: Value, _ v: inout Validator) -> Source {
         var out = Source()
-        let others = source.objectValue!.keys.filter { $0 != "huggingFace" }
-        if !others.isEmpty {
+        let keys = source.objectValue!.keys
+        let unknown = keys.filter { !CacheSource.kinds.contains($0) }
+        let given = CacheSource.kinds.filter { keys.contains($0) && !(source[$0]?.isNull ?? true) }
+        if !unknown.isEmpty {
             v.fail(
-                "spec.artifact.source", .string(others.joined(separator: ", ")),
-                "is not a supported source: set exactly one source, and today that is huggingFace")
+                "spec.artifact.source", .string(unknown.sorted().joined(separator: ", ")),
+                "is not a source kind: set exactly one of huggingFace, s3, oci, volume")
+        } else if given.count != 1 {
+            v.fail(
+                "spec.artifact.source", given.isEmpty ? nil : .string(given.joined(separator: ", ")),
+                given.isEmpty
+                    ? "must set exactly one of huggingFace, s3, oci, volume"
+                    : "sets more than one kind: set exactly one of huggingFace, s3, oci, volume")
         }
-        let field = "spec.artifact.source.huggingFace"
-        guard let hf = v.object(source["huggingFace"], field) else { return out }
+        guard unknown.isEmpty, given.count == 1, let kind = given.first else { return out }
+        let field = "spec.artifact.source.\(kind)"
+        guard let body = v.object(source[kind], field) else { return out }
+        switch kind {
+        case "s3": out.kind = S3Source.parse(body, field, &v).map(CacheSource.s3)
+        case "oci": out.kind = OCISource.parse(body, field, &v).map(CacheSource.oci)
+        case "volume": out.kind = VolumeSource.parse(body, field, &v).map(CacheSource.volume)
+        default: parseHuggingFace(body, field, &v, into: &out)
+        }
+        return out
+    }
+
+    /// Reads `spec.artifact.source.huggingFace` (at `field`).
+    private static func parseHuggingFace(_ hf: Value, _ field: String, _ v: inout Validator, into out: inout Source) {
+        var repo: String?
+        var revision: String?
         if let r = v.string(hf["repo"], "\(field).repo") {
             if ArtifactSource.isRepo(r) {
-                out.repo = r
+                repo = r
             } else {
                 v.fail(
                     "\(field).repo", .string(r),
@@ -70,7 +92,7 @@ public struct ModelCacheSpec: Sendable, Hashable {
         }
         if let r = v.string(hf["revision"], "\(field).revision", required: false) {
             if ArtifactSource.isRevision(r) {
-                out.revision = r
+                revision = r
             } else {
                 v.fail(
                     "\(field).revision", .string(r),
@@ -81,7 +103,7 @@ public struct ModelCacheSpec: Sendable, Hashable {
         if let ref = v.object(hf["tokenSecretRef"], "\(field).tokenSecretRef", required: false) {
             out.token = SecretKeyRef.parse(ref, "\(field).tokenSecretRef", defaultKey: "HF_TOKEN", &v)
         }
-        return out
+        out.kind = repo.map { .huggingFace(ArtifactSource(repo: $0, revision: revision)) }
     }
 }
 

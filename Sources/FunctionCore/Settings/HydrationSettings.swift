@@ -33,6 +33,8 @@ public struct HydrationSettings: Sendable, Hashable {
     /// The remote namespace of new claims and all that goes with them (the function input's is an
     /// alias of `input.remoteNamespace`; a cluster's own overrides it there).
     public var namespace: String?
+    /// Identity prefixes a source must match (whole path segments) to be staged (sources.md §1); nil allows all.
+    public var allowedSources: [String]?
 
     /// A ConfigMap key holding PEM certificates, on the workload cluster.
     public struct CABundle: Sendable, Hashable {
@@ -72,12 +74,14 @@ public struct HydrationSettings: Sendable, Hashable {
         s.serviceAccount = serviceAccount ?? base.serviceAccount
         s.plainHTTPRegistries = plainHTTPRegistries ?? base.plainHTTPRegistries
         s.namespace = namespace ?? base.namespace
+        s.allowedSources = allowedSources ?? base.allowedSources
         return s
     }
 
     /// The fields a block may hold.
     public static let fields = [
-        "caBundle", "deadline", "endpoint", "httpsProxy", "image", "imagePullSecrets", "namespace", "noProxy",
+        "allowedSources", "caBundle", "deadline", "endpoint", "httpsProxy", "image", "imagePullSecrets", "namespace",
+        "noProxy",
         "nodeSelector", "plainHTTPRegistries", "resources", "serviceAccount", "tolerations",
     ]
 
@@ -105,6 +109,7 @@ public struct HydrationSettings: Sendable, Hashable {
         s.serviceAccount = p.serviceAccount(&v)
         s.plainHTTPRegistries = p.list("plainHTTPRegistries", &v, HydrationRules.registryProblem)
         s.namespace = p.namespace(&v)
+        s.allowedSources = p.list("allowedSources", &v, SourcePrefix.problem)
         return s
     }
 }

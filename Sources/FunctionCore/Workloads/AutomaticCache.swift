@@ -21,7 +21,7 @@ enum AutomaticCache {
         var settings = ctx.settings
         settings.remoteNamespace = namespace ?? settings.remoteNamespace
         let staging = CacheStaging(
-            ownerKind: "modelreplica", namespace: ctx.namespace, name: ctx.name, source: source,
+            ownerKind: "modelreplica", namespace: ctx.namespace, name: ctx.name, source: .huggingFace(source),
             token: token(ctx.workers.engine), labels: ctx.labels, settings: settings,
             retry: ctx.xr[path: "metadata", "annotations", CacheStaging.retryAnnotation]?.stringValue,
             generation: ctx.xr[path: "metadata", "generation"]?.intValue ?? 0)
@@ -195,8 +195,12 @@ enum AutomaticCache {
         {
             out.append(.normal("\(owner): updating \(staged) → \(source)", reason: "UpdateStarted"))
         }
-        if let before = previous.staged, let now = judged.staged, before != now {
-            out.append(.normal("\(owner): switched from \(before) to \(now)", reason: "RevisionSwitched"))
+        if let now = judged.staged, previous.staged != now {
+            if let before = previous.staged {
+                out.append(.normal("\(owner): switched from \(before) to \(now)", reason: "RevisionSwitched"))
+            }
+            // What the report could not verify: one Warning naming the cluster (sources.md §1).
+            if let warning = judged.warning(cluster: ctx.cluster) { out.append(warning) }
         }
         if judged.report.phase == .failed, previous.phase != .failed {
             out.append(.warning("\(owner): \(judged.report.message ?? "hydration failed")", reason: "StagingFailed"))

@@ -69,6 +69,19 @@ struct ModelArguments {
         if !has("--pipeline-parallel-size") && !has("-pp") { append("--pipeline-parallel-size=\(pipeline)") }
     }
 
+    /// Hands the weights to `loader` (sources.md §2): adds its arguments to an
+    /// engine the function treats as vLLM (no own command) that chose no loader
+    /// itself (no `--load-format` and no `--model-loader-extra-config`: then the
+    /// user's choice wins and nothing is added). Answers what became of the loader.
+    mutating func hand(to loader: LoaderSpec, tensor: Int64, ownCommand: Bool) -> LoaderUse {
+        if ownCommand { return .notVLLM }
+        for flag in LoaderUse.ownFlags where has(flag) {
+            return .engineOwn(flag: flag, value: value(of: flag))
+        }
+        items += loader.arguments(tensor: tensor)
+        return .applied
+    }
+
     /// `value` written so that Kubernetes expands nothing in it when it stands in
     /// `command` or `args` (lifecycle.md §7 rule 9): every `$` doubled, since
     /// Kubernetes turns `$$` into `$` and would otherwise replace `$(VAR)` with a

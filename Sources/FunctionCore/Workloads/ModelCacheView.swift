@@ -7,8 +7,12 @@ public struct ModelCacheView: Sendable, Hashable {
     public var name: String
     /// `spec.mount.path`, when valid.
     public var mountPath: String?
+    /// `spec.mount.loader`, when valid (a garbled one reads as none).
+    public var loader: LoaderSpec?
     /// `spec.clusterSelector.matchLabels` (string values only).
     public var matchLabels: [String: String]
+    /// `spec.artifact.source.volume`, when that is the kind and valid: the pods mount its claim.
+    public var volume: VolumeSource?
     /// `status.clusters`, by cluster name.
     public var clusters: [String: ClusterEntry]
     /// The claim's remote namespace per cluster, where `status.clusters[].namespace` names one
@@ -27,11 +31,16 @@ public struct ModelCacheView: Sendable, Hashable {
         name = object[path: "metadata", "name"]?.stringValue ?? ""
         let path = object[path: "spec", "mount", "path"]?.stringValue
         mountPath = path.flatMap { MountPath.problem($0) == nil ? $0 : nil }
+        loader = LoaderSpec(readBack: object[path: "spec", "mount", "loader"])
         var labels: [String: String] = [:]
         for (k, v) in object[path: "spec", "clusterSelector", "matchLabels"]?.objectValue ?? [:] {
             if let s = v.stringValue { labels[k] = s }
         }
         matchLabels = labels
+        var v = Validator()
+        volume = object[path: "spec", "artifact", "source", "volume"].flatMap {
+            $0.objectValue == nil ? nil : VolumeSource.parse($0, "spec.artifact.source.volume", &v)
+        }
         var clusters: [String: ClusterEntry] = [:]
         var namespaces: [String: String] = [:]
         let entries = object[path: "status", "clusters"]?.listValue

@@ -116,12 +116,14 @@ public struct ModelDeploymentComposer: KindComposer {
     }
 
     /// Composes one ModelReplica per cluster in `clusters`, each carrying the automatic
-    /// caches' `pin` if any; answers how many are Ready.
+    /// caches' `pin` if any and the deployment's `modelplane.ai/apply-loader`
+    /// annotation (sources.md §2) if set; answers how many are Ready.
     private func composeReplicas(
         on clusters: [String], _ spec: ModelDeploymentSpec, pin: DeploymentPin?, xr: XR, request: RunRequest,
         into response: inout RunResponse
     ) -> Int {
         var ready = 0
+        let applyLoader = xr.object[path: "metadata", "annotations", LoaderHandOff.applyAnnotation]?.stringValue
         for cluster in clusters {
             let key = ResourceKey.replica(on: cluster)
             var labels: Value = [
@@ -135,6 +137,11 @@ public struct ModelDeploymentComposer: KindComposer {
             }
             var metadata: Value = ["labels": labels]
             pin?.apply(spec: &replica, metadata: &metadata)
+            if let applyLoader {
+                var annotations = metadata["annotations"] ?? [:]
+                annotations[LoaderHandOff.applyAnnotation] = .string(echo(applyLoader))
+                metadata["annotations"] = annotations
+            }
             let isReady = conditionStatus(request.observed.resources[key]?.object, "Ready") == "True"
             if isReady { ready += 1 }
             response.desired.resources[key] = Resource(

@@ -121,14 +121,17 @@ public struct ModelReplicaComposer: KindComposer {
         let entry = view.clusters[replica.cluster]
         // A phase this function does not write (a garbled status) is not passed on: Unknown.
         let phase = entry.map { $0.phase?.rawValue ?? "Unknown" } ?? "NotListed"
-        let claim = CacheStaging.claimName(ownerKind: "modelcache", namespace: replica.namespace, name: name)
+        let ours = CacheStaging.claimName(ownerKind: "modelcache", namespace: replica.namespace, name: name)
+        // A volume source's claim is the user's (sources.md §1).
+        let claim = view.volume?.claimName ?? ours
         let running = replica.running
         let workloadNamespace = replica.workloadNamespace
         // Switching caches is make-before-break (lifecycle.md §7 rule 2): until the new cache
         // has a revision staged here, the pods keep the old cache's claim and revision.
         if entry?.staged == nil, replica.hasWorkload, let old = running.claim, old != claim {
-            var mount = WorkloadBuilder.Mount(claimName: old, path: running.path ?? mountPath)
+            var mount = WorkloadBuilder.Mount(claimName: old, path: running.path ?? mountPath, loader: view.loader)
             mount.revision = running.revision
+            (mount.isVolume, mount.volumeSubPath) = running.volumeMount
             let from = replica.observedUsages.first { $0.claim == old }.map { "cache \($0.cache)" } ?? "claim \(old)"
             return (
                 .shared(mount, phase: phase, staged: nil, servingOther: from),
@@ -151,9 +154,14 @@ public struct ModelReplicaComposer: KindComposer {
         // Pods mount the revision staged on this cluster (lifecycle.md §2); while an update
         // downloads or after it failed, that is still the older one. Without a staged
         // revision (the cache's status was lost), the revision the running pods mount is kept.
-        var mount = WorkloadBuilder.Mount(claimName: claim, path: mountPath)
-        mount.revision = entry?.staged.map(revisionDirectory) ?? (running.claim == claim ? running.revision : nil)
-        return (.shared(mount, phase: phase, staged: entry?.staged), namespace)
+        if let staged = entry?.staged {
+            var mount = WorkloadBuilder.Mount.staged(staged, claim: ours, path: mountPath)
+            mount.loader = view.loader
+            return (.shared(mount, phase: phase, staged: staged), namespace)
+        }
+        var mount = WorkloadBuilder.Mount(claimName: claim, path: mountPath, loader: view.loader)
+        if running.claim == claim { (mount.revision, (mount.isVolume, mount.volumeSubPath)) = running.served }
+        return (.shared(mount, phase: phase, staged: nil), namespace)
     }
 
     /// The replica's own cache on the cluster's ReadWriteMany storage, in `namespace` (its claim's

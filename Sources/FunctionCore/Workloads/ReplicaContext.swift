@@ -127,9 +127,10 @@ struct ReplicaContext {
                     + "mount the cache elsewhere", reason: "MountConflict", condition: "WorkloadReady")
         }
 
-        // 2. The workload, its Service and the cache's Usages.
+        // 2. The workload, its Service and the cache's Usages, and the loader the pods get.
+        var loader: Value?
         if servable || hasWorkload {
-            composeServing(
+            loader = composeServing(
                 cache: cache, providerConfig: providerConfig, namespace: remoteNamespace,
                 workloadReady: workloadReady, &response)
         }
@@ -141,22 +142,27 @@ struct ReplicaContext {
         }
         response.conditions.append(workloadCondition(ready: workloadReady, started: servable || hasWorkload))
 
-        // 4. Status: the cache the pods mount.
-        response.updateDesiredComposite(
-            of: xr, kind: ModelReplicaComposer.kind, status: cacheStatus(cache), ready: workloadReady)
+        // 4. Status: the cache the pods mount and the loader they got.
+        var status = cacheStatus(cache)
+        if let loader { status["loader"] = loader }
+        response.updateDesiredComposite(of: xr, kind: ModelReplicaComposer.kind, status: status, ready: workloadReady)
     }
 
-    /// The workload and Service Objects, the Usages of shared caches, and `CacheUsed`.
+    /// The workload and Service Objects, the Usages of shared caches, `CacheUsed` and
+    /// `LoaderApplied`; answers `status.loader`.
     private func composeServing(
         cache: CacheChoice, providerConfig: String, namespace remoteNamespace: String, workloadReady: Bool,
         _ response: inout RunResponse
-    ) {
+    ) -> Value? {
         let mount = cache.mount
         var settings = self.settings
         settings.remoteNamespace = remoteNamespace
         let builder = WorkloadBuilder(
             workers: workers, name: remoteName, labels: labels, settings: settings, mount: mount)
-        let (manifest, elsewhere) = builder.workload()
+        let handOff = LoaderHandOff(xr: xr, current: mount?.loader)
+        let built = handOff.compose(
+            builder, running: request.observed.resources[.workload]?.object[path: "spec", "forProvider", "manifest"])
+        let (manifest, elsewhere) = (built.manifest, built.modelElsewhere)
         let query =
             #"has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Available" && c.status == "True")"#
         response.desired.resources[.workload] = Resource(
@@ -172,6 +178,8 @@ struct ReplicaContext {
             keepUsagesOfCachesLeft(&response)
         }
         if let mount { cacheUsed(mount, modelElsewhere: elsewhere, &response) }
+        handOff.condition(built, xr: xr, &response)
+        return handOff.status(built)
     }
 
     /// Without a ModelCache reference now: the Usage of a cache the pods of the
@@ -245,10 +253,10 @@ struct ReplicaContext {
         if case .shared(let mount, _, _, let other?) = cache, let cacheName {
             return Condition(
                 type: "CacheReady", status: .false, reason: "Switching",
-                message: "Serving \(other) \(mount.revision ?? "(the whole claim)") while cache \(cacheName) stages on "
+                message: "Serving \(other) \(mount.served ?? "(the whole claim)") while cache \(cacheName) stages on "
                     + "\(cluster) (phase \(phase)); the pods switch once it is staged there")
         }
-        guard let staged = cache.staged.map(echo), let revision = cache.mount?.revision else {
+        guard let staged = cache.staged.map(echo), let revision = cache.mount?.served else {
             let reason = raw == CachePhase.ready.rawValue ? "NotStaged" : known ? raw : "Unknown"
             return Condition(
                 type: "CacheReady", status: .false, reason: reason,

@@ -7,6 +7,11 @@ struct RunningWorkload {
     var path: String?
     /// The revision directory mounted (its `subPath`), when it is one.
     var revision: String?
+    /// The mounted `subPath` when it is no revision directory but a safe relative path (a
+    /// `volume` source's directory, sources.md §1).
+    var subPath: String?
+    /// Whether the claim's pod volume is read-only (a `volume` source's).
+    var readOnlyClaim = false
     /// Whether the workload's observed status shows the rollout complete, the
     /// `kubectl rollout status` rule: no pod of an earlier template may still run.
     var rolledOut: Bool
@@ -24,15 +29,29 @@ struct RunningWorkload {
         let read = [remote, applied].compactMap { $0 }.map(Self.cacheMount)
         // A remote object read back without a cache mount (garbled, or of another shape) does
         // not hide the one last applied: pods may still mount it (lifecycle.md §7 rule 2).
-        (claim, path, revision) = read.first { $0.claim != nil } ?? (nil, nil, nil)
+        let first = read.first { $0.claim != nil }
+        (claim, path, revision) = (first?.claim, first?.path, first?.revision)
+        (subPath, readOnlyClaim) = (first?.subPath, first?.readOnly ?? false)
         for m in read {
             if let c = m.claim, let r = m.revision { mounted[c, default: []].insert(r) }
         }
         rolledOut = resource == nil ? true : remote.map(Self.rolloutComplete) ?? false
     }
 
-    /// The claim, mount path and revision directory of the engine's cache mount in a workload manifest.
-    private static func cacheMount(_ manifest: Value) -> (claim: String?, path: String?, revision: String?) {
+    /// The running mount as a volume source's: whether it is one (its claim read-only, no
+    /// revision directory) and its directory.
+    var volumeMount: (isVolume: Bool, subPath: String?) {
+        revision == nil && readOnlyClaim ? (true, subPath) : (false, nil)
+    }
+
+    /// What the running pods read: the revision directory, or a volume source's mount.
+    var served: (revision: String?, volume: (isVolume: Bool, subPath: String?)) { (revision, volumeMount) }
+
+    /// The claim, mount path, revision directory, other safe subPath and read-only flag of
+    /// the engine's cache mount in a workload manifest.
+    private static func cacheMount(_ manifest: Value) -> (
+        claim: String?, path: String?, revision: String?, subPath: String?, readOnly: Bool
+    ) {
         let template =
             manifest[path: "spec", "template"] ?? manifest[path: "spec", "leaderWorkerTemplate", "leaderTemplate"]
         let engine = template?[path: "spec", "containers"]?.listValue?.first { $0["name"]?.stringValue == "engine" }
@@ -42,10 +61,13 @@ struct RunningWorkload {
         let volume = template?[path: "spec", "volumes"]?.listValue?.first {
             $0["name"]?.stringValue == WorkloadBuilder.cacheVolume
         }
+        let subPath = mount?["subPath"]?.stringValue
         return (
             volume?[path: "persistentVolumeClaim", "claimName"]?.stringValue,
             mount?["mountPath"]?.stringValue.flatMap { MountPath.problem($0) == nil ? $0 : nil },
-            mount?["subPath"]?.stringValue.flatMap { isRevisionDirectory($0) ? $0 : nil }
+            subPath.flatMap { isRevisionDirectory($0) ? $0 : nil },
+            subPath.flatMap { !isRevisionDirectory($0) && SafePath.isSafe($0, extra: "", maxBytes: 1024) ? $0 : nil },
+            volume?[path: "persistentVolumeClaim", "readOnly"]?.boolValue ?? false
         )
     }
 

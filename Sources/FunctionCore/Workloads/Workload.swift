@@ -12,6 +12,35 @@ struct WorkloadBuilder {
         /// The staged revision's directory on the claim (`revisionDirectory(staged)`),
         /// mounted read-only as the volume's `subPath` (lifecycle.md §1).
         var revision: String? = nil
+        /// The referenced ModelCache's `spec.mount.loader`, if any (sources.md §2).
+        var loader: LoaderSpec? = nil
+        /// Whether the claim is a `volume` source's (sources.md §1): someone else's, without
+        /// revision directories; its pod volume is read-only too.
+        var isVolume = false
+        /// A `volume` source's directory on its claim (nil: the claim's root).
+        var volumeSubPath: String? = nil
+
+        /// The `subPath` the pods mount: the revision directory, else a volume source's directory.
+        var subPath: String? { revision ?? volumeSubPath }
+        /// What the pods read, for messages: the revision directory, or a volume source's
+        /// directory or root; nil when nothing is known.
+        var served: String? {
+            revision ?? (isVolume ? volumeSubPath.map { "directory \($0)" } ?? "the claim's root" : nil)
+        }
+
+        /// The mount of what is staged on a cluster: `claim`'s revision directory of
+        /// `staged`, or, when `staged` is a `volume` source's identity, that claim and its
+        /// subPath (so a cache that changed kind never mounts one claim's path on the other).
+        static func staged(_ staged: String, claim: String, path: String) -> Mount {
+            guard let volume = VolumeSource(identity: staged) else {
+                var mount = Mount(claimName: claim, path: path)
+                mount.revision = revisionDirectory(staged)
+                return mount
+            }
+            var mount = Mount(claimName: volume.claimName, path: path)
+            (mount.isVolume, mount.volumeSubPath) = (true, volume.subPath)
+            return mount
+        }
     }
 
     /// The volume name of the cache in every pod.
@@ -31,9 +60,13 @@ struct WorkloadBuilder {
     let settings: Settings
     /// The cache the pods mount, if any.
     let mount: Mount?
+    /// The loader the serving engine hands the weights to, if any (sources.md §2;
+    /// only with a mounted cache).
+    var loader: LoaderSpec? = nil
 
-    /// The workload manifest, and the `--model` value that bypasses a mounted cache, if any.
-    func workload() -> (manifest: Value, modelElsewhere: String?) {
+    /// The workload manifest, the `--model` value that bypasses a mounted cache, if
+    /// any, and what became of the loader, if one is set.
+    func workload() -> (manifest: Value, modelElsewhere: String?, loaderUse: LoaderUse?) {
         let leader = podTemplate(role: workers.isMultiNode ? .leader : .single)
         let metadata: Value = [
             "name": .string(name), "namespace": .string(settings.remoteNamespace),
@@ -57,7 +90,7 @@ struct WorkloadBuilder {
                     ],
                 ],
             ]
-            return (lws, leader.modelElsewhere)
+            return (lws, leader.modelElsewhere, leader.loaderUse)
         }
         let deployment: Value = [
             "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata,
@@ -67,7 +100,7 @@ struct WorkloadBuilder {
                 "template": leader.template,
             ],
         ]
-        return (deployment, leader.modelElsewhere)
+        return (deployment, leader.modelElsewhere, leader.loaderUse)
     }
 
     /// The Service in front of the serving pods (LWS: the leaders only).
@@ -105,29 +138,37 @@ struct WorkloadBuilder {
         var serves: Bool { self != .worker }
     }
 
+    /// The pod template (Deployment `spec.template`, LeaderWorkerSet
+    /// `spec.leaderWorkerTemplate`) of a workload manifest: what a rollout compares.
+    static func podTemplate(of manifest: Value?) -> Value? {
+        manifest?[path: "spec", "template"] ?? manifest?[path: "spec", "leaderWorkerTemplate"]
+    }
+
     /// One pod template.
-    private func podTemplate(role: Role) -> (template: Value, modelElsewhere: String?) {
+    private func podTemplate(role: Role) -> (template: Value, modelElsewhere: String?, loaderUse: LoaderUse?) {
         var podLabels = workers.labels
         podLabels[Self.replicaLabel] = .string(labelValue(name))
         var metadata: Value = ["labels": .object(podLabels)]
         if !workers.annotations.isEmpty { metadata["annotations"] = .object(workers.annotations) }
 
         var modelElsewhere: String?
+        var loaderUse: LoaderUse?
         let containers: [Value] = workers.containers.map { c in
             guard c["name"]?.stringValue == "engine" else { return withCacheMountsServed(c) }
-            let (engine, elsewhere) = self.engine(c, role: role)
+            let (engine, elsewhere, use) = self.engine(c, role: role)
             modelElsewhere = elsewhere
+            loaderUse = use
             return engine
         }
         var volumes: [Value] = [["name": "dshm", "emptyDir": ["medium": "Memory"]]]
         if let mount {
-            volumes.append([
-                "name": .string(Self.cacheVolume), "persistentVolumeClaim": ["claimName": .string(mount.claimName)],
-            ])
+            var claim: Value = ["claimName": .string(mount.claimName)]
+            if mount.isVolume { claim["readOnly"] = true }
+            volumes.append(["name": .string(Self.cacheVolume), "persistentVolumeClaim": claim])
         }
         var spec: Value = ["containers": .list(containers), "volumes": .list(volumes)]
         if let secrets = workers.imagePullSecrets { spec["imagePullSecrets"] = secrets }
-        return (["metadata": metadata, "spec": spec], modelElsewhere)
+        return (["metadata": metadata, "spec": spec], modelElsewhere, loaderUse)
     }
 
     /// `container` with every mount of the cache volume the user wrote (a sidecar
@@ -144,7 +185,7 @@ struct WorkloadBuilder {
                 guard m["name"]?.stringValue == Self.cacheVolume else { return m }
                 var served = m
                 served["readOnly"] = true
-                served["subPath"] = mount.revision.map(Value.string)
+                served["subPath"] = mount.subPath.map(Value.string)
                 // subPathExpr and subPath are mutually exclusive (the API server rejects both).
                 served["subPathExpr"] = nil
                 return served
@@ -183,7 +224,7 @@ struct WorkloadBuilder {
             // Read-only, and with a staged revision only that revision's directory: pods
             // never see another revision's files or a partial download, and never write.
             var m: Value = ["name": .string(Self.cacheVolume), "mountPath": .string(mount.path), "readOnly": true]
-            if let revision = mount.revision { m["subPath"] = .string(revision) }
+            if let subPath = mount.subPath { m["subPath"] = .string(subPath) }
             mounts.append(m)
         }
         c["volumeMounts"] = .list(mounts)
@@ -203,8 +244,8 @@ struct WorkloadBuilder {
     static let sharedMemoryPath = "/dev/shm"
 
     /// The engine container with GPUs, shared memory, the cache mount, its model
-    /// arguments and, per role, the gang wiring and the serving port and probes.
-    private func engine(_ container: Value, role: Role) -> (Value, String?) {
+    /// and loader arguments and, per role, the gang wiring and the serving port and probes.
+    private func engine(_ container: Value, role: Role) -> (Value, String?, LoaderUse?) {
         var c = withGPUsAndMounts(container)
 
         // A gang engine without its own command is started by the constant bootstrap.
@@ -218,6 +259,10 @@ struct WorkloadBuilder {
 
         var args = ModelArguments(c["args"]?.listValue?.compactMap(\.stringValue) ?? [])
         let elsewhere = mount.flatMap { args.point(at: $0, serving: role.serves, ownCommand: c["command"] != nil) }
+        // The loader reaches the engine that loads the weights: the serving one (a gang's workers run Ray).
+        let loaderUse =
+            role.serves && mount != nil
+            ? loader.map { args.hand(to: $0, tensor: workers.tensor, ownCommand: c["command"] != nil) } : nil
         if bootstrap && role == .leader {
             args.addParallelism(tensor: workers.tensor, pipeline: workers.pipeline)
         }
@@ -234,6 +279,6 @@ struct WorkloadBuilder {
             if !args.items.isEmpty || c["args"] != nil { c["args"] = .list(args.items.map(Value.string)) }
         }
         c = role.serves ? ServingProbes.serving(c) : ServingProbes.withoutHTTPProbes(c)
-        return (c, elsewhere)
+        return (c, elsewhere, loaderUse)
     }
 }

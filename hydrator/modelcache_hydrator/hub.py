@@ -1,59 +1,12 @@
-"""Resolving the source to one commit and listing its files with their hashes (hydrator.md §2, §3)."""
+"""The Hugging Face source: resolving to one commit and listing its files with the hub's hashes
+(hydrator.md §2, §3), probing access, and fetching `resolve/<commit>/<path>`."""
 
 from __future__ import annotations
 
-import hashlib
-import posixpath
-from dataclasses import dataclass
-
 from .failure import EXIT_NOT_FOUND, HydrationFailure, classify
+from .files import RemoteFile, Resolved, check_path
 from .inputs import Inputs
-
-# Files of ours beside the weights; a repository file may not take these names.
-RESERVED_PREFIX = ".modelcache-"
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """One file of the commit: its path, size, and the hash the hub publishes for it."""
-
-    path: str
-    size: int
-    sha256: str | None  # LFS files
-    git_sha1: str | None  # every other file: the git blob id
-
-    @property
-    def lfs(self) -> bool:
-        """Whether the file is stored with LFS (verified by SHA-256)."""
-        return self.sha256 is not None
-
-    def manifest_entry(self) -> dict:
-        """The file's entry in `.modelcache-manifest.json`."""
-        entry: dict = {"path": self.path, "size": self.size}
-        if self.sha256:
-            entry["sha256"] = self.sha256
-        else:
-            entry["gitSha1"] = self.git_sha1
-        return entry
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """The commit the source resolved to and its files, sorted by path."""
-
-    commit: str
-    files: tuple[RemoteFile, ...]
-
-    @property
-    def total_bytes(self) -> int:
-        """The sum of the files' sizes."""
-        return sum(f.size for f in self.files)
-
-
-def directory_name(staged: str) -> str:
-    """The revision directory of a staged identity: `rev-` and 12 hex of its SHA-256."""
-    return "rev-" + hashlib.sha256(staged.encode()).hexdigest()[:12]
-
+from .source import Source
 
 def resolve(api, inputs: Inputs) -> Resolved:
     """Resolves the source (or the pinned commit) with one model-info call carrying file metadata."""
@@ -101,18 +54,52 @@ def _is_hex(value, length: int) -> bool:
     return isinstance(value, str) and len(value) == length and all(c in "0123456789abcdef" for c in value)
 
 
-def check_path(path: str, what: str) -> None:
-    """Rejects a repository path that could escape the revision directory or clash with our files."""
-    parts = path.split("/") if isinstance(path, str) else [""]
-    unsafe = (
-        not path
-        or path.startswith("/")
-        or "\\" in path
-        or "\0" in path
-        or any(p in ("", ".", "..") for p in parts)
-        or posixpath.normpath(path) != path
-        or parts[0].startswith(RESERVED_PREFIX)
-        or any(ord(c) < 32 for c in path)
-    )
-    if unsafe:
-        raise HydrationFailure(EXIT_NOT_FOUND, "UnsafePath", f"{what}: unsafe file path {str(path)[:200]!r}")
+class HubSource(Source):
+    """A Hugging Face repository at a revision (or the pinned commit)."""
+
+    def __init__(self, inputs: Inputs):
+        super().__init__(inputs)
+        self._downloader = None
+        self._commit = ""
+
+    def resolve(self) -> Resolved:
+        """One model-info call with file metadata (`resolve` above)."""
+        from huggingface_hub import HfApi
+
+        resolved = resolve(HfApi(), self.inputs)
+        self._commit = resolved.commit
+        return resolved
+
+    def probe(self, resolved: Resolved) -> None:
+        """A ranged GET (`bytes=0-0`) of the smallest LFS file (the smallest file when there is none)."""
+        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+        candidates = [f for f in resolved.files if f.size > 0]
+        if not candidates:
+            return
+        lfs = [f for f in candidates if f.lfs]
+        target = min(lfs or candidates, key=lambda f: (f.size, f.path))
+        headers = {**build_hf_headers(), "Range": "bytes=0-0", "Accept-Encoding": "identity"}
+        url = file_url(self.inputs, resolved.commit, target)
+        with get_session().stream("GET", url, headers=headers, timeout=60) as r:
+            if r.status_code >= 400:
+                r.read()
+            hf_raise_for_status(r)
+
+    def fetch(self, file: RemoteFile, partial, progress, what: str) -> str:
+        """Range-resuming download of `resolve/<commit>/<path>` through the hub client's session."""
+        from .download import Downloader
+
+        if self._downloader is None:
+            from huggingface_hub.utils import build_hf_headers, get_session
+
+            self._downloader = Downloader(get_session(), build_hf_headers(), self.inputs.durations, progress)
+        self._downloader.progress = progress
+        return self._downloader.fetch(file_url(self.inputs, self._commit, file), partial, what)
+
+
+def file_url(inputs: Inputs, commit: str, file: RemoteFile) -> str:
+    """`<endpoint>/<repo>/resolve/<commit>/<path>` (the endpoint may carry a path prefix, as mirrors do)."""
+    from huggingface_hub import hf_hub_url
+
+    return hf_hub_url(inputs.repo, file.path, revision=commit)

@@ -1,0 +1,151 @@
+"""What every kind of source resolves to: files with a size and a check, and the revision directory's name
+(hydrator.md §2, §3; sources.md §1). Path safety for every kind lives here too."""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from dataclasses import dataclass
+from typing import Callable
+
+from .failure import EXIT_NOT_FOUND, HydrationFailure
+
+# Files of ours beside the weights; a source's file may not take these names.
+RESERVED_PREFIX = ".modelcache-"
+
+
+@dataclass(frozen=True)
+class Check:
+    """How a file is verified when it is not a Hugging Face file: a hasher, the value it must produce,
+    the name people read in messages (`SHA-256`, `CRC32C`, `size only`) and the manifest key."""
+
+    name: str
+    expected: str
+    manifest_key: str
+    new: Callable[[], object] = hashlib.sha256  # an object with update(bytes) and hexdigest() -> str
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of the resolved revision: its path in the revision directory, its size and how it is verified.
+
+    Hugging Face files carry the hub's `sha256` (LFS) or `git_sha1` (the git blob id); other kinds a `check`.
+    `locator` is what the source fetches it by (an S3 key, a layer digest; the path when empty), `unpack`
+    marks an archive extracted at the revision root (sources.md §1), whose files take `disk_size` bytes."""
+
+    path: str
+    size: int
+    sha256: str | None = None
+    git_sha1: str | None = None
+    check: Check | None = None
+    locator: str = ""
+    unpack: bool = False
+    disk_size: int | None = None
+
+    @property
+    def lfs(self) -> bool:
+        """Whether the file is a Hugging Face LFS file (verified by SHA-256)."""
+        return self.sha256 is not None
+
+    @property
+    def expected(self) -> str:
+        """The value the file's hasher must produce."""
+        if self.check is not None:
+            return self.check.expected
+        return self.sha256 if self.sha256 is not None else self.git_sha1  # type: ignore[return-value]
+
+    @property
+    def check_name(self) -> str:
+        """How the file is verified, as people read it."""
+        if self.check is not None:
+            return self.check.name
+        return "SHA-256" if self.lfs else "git blob SHA-1"
+
+    @property
+    def space(self) -> int:
+        """The bytes the file takes on the claim once placed."""
+        return self.size if self.disk_size is None else self.disk_size
+
+    def new_hasher(self):
+        """A fresh hasher for the file's bytes."""
+        if self.check is not None:
+            return self.check.new()
+        if self.lfs:
+            return hashlib.sha256()
+        hasher = hashlib.sha1()
+        hasher.update(b"blob %d\0" % self.size)
+        return hasher
+
+    def manifest_entry(self) -> dict:
+        """The file's entry in `.modelcache-manifest.json`."""
+        entry: dict = {"path": self.path, "size": self.size}
+        if self.check is not None:
+            entry[self.check.manifest_key] = self.check.expected
+        elif self.sha256:
+            entry["sha256"] = self.sha256
+        else:
+            entry["gitSha1"] = self.git_sha1
+        return entry
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The pin the source resolved to (`commit`) and its files, sorted by path."""
+
+    commit: str
+    files: tuple[RemoteFile, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def total_bytes(self) -> int:
+        """The bytes to transfer: the sum of the files' sizes."""
+        return sum(f.size for f in self.files)
+
+    @property
+    def space_bytes(self) -> int:
+        """The bytes the revision takes on the claim (archives counted unpacked)."""
+        return sum(f.space for f in self.files)
+
+
+def directory_name(staged: str) -> str:
+    """The revision directory of a staged identity: `rev-` and 12 hex of its SHA-256."""
+    return "rev-" + hashlib.sha256(staged.encode()).hexdigest()[:12]
+
+
+def check_path(path: str, what: str) -> None:
+    """Rejects a relative path (a repository file, an S3 key, an annotation, a tar entry) that could escape
+    the revision directory or clash with our files: exit 10, reason `UnsafePath`."""
+    if not is_safe_path(path):
+        raise HydrationFailure(EXIT_NOT_FOUND, "UnsafePath", f"{what}: unsafe file path {str(path)[:200]!r}")
+
+
+def is_safe_path(path: object) -> bool:
+    """Whether `path` is a normalised relative path: no leading `/`, `..`, `.`, empty segments, backslashes,
+    control characters, and not one of our own `.modelcache-*` names at the root."""
+    if not isinstance(path, str) or not path:
+        return False
+    parts = path.split("/")
+    return not (
+        path.startswith("/")
+        or "\\" in path
+        or any(p in ("", ".", "..") for p in parts)
+        or posixpath.normpath(path) != path
+        or parts[0].startswith(RESERVED_PREFIX)
+        or any(ord(c) < 32 or ord(c) == 127 for c in path)
+    )
+
+
+def check_unique(paths, what: str) -> None:
+    """Rejects two entries that land on one path, or a file that is also another's directory (`UnsafePath`)."""
+    seen: set[str] = set()
+    dirs: set[str] = set()
+    for path in paths:
+        if path in seen or path in dirs:
+            raise HydrationFailure(EXIT_NOT_FOUND, "UnsafePath", f"{what}: {path[:200]!r} collides with another entry")
+        seen.add(path)
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            dirs.add("/".join(parts[:i]))
+    if seen & dirs:
+        clash = sorted(seen & dirs)[0]
+        raise HydrationFailure(EXIT_NOT_FOUND, "UnsafePath", f"{what}: {clash[:200]!r} collides with another entry")

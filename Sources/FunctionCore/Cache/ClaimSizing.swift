@@ -8,21 +8,47 @@ public struct ClaimSizing: Sendable, Hashable {
     public var size: String
     /// The size in GiB.
     public var sizeGiB: Int64
-    /// The remote namespace of the claim, and of everything that goes with it (its hydration
-    /// Jobs, report objects and token copy, and the workloads that mount it), when it is not the
-    /// function input's (a cluster's own, or the one an existing claim keeps); nil when it is.
-    public var namespace: String?
     /// What was refused and why, one sentence each, naming the cluster.
     public var notes: [String]
 
-    /// Decides the claim on `cluster` from the wanted class, size and `namespace` (nil: the
-    /// function input's, `inputNamespace`), the observed claim Object (what was sent last time)
-    /// and the namespace the existing claim is in (`kept`, nil without one): a larger size
-    /// expands the claim, a smaller one keeps the current size, and a changed class or namespace
-    /// keeps the current one (the new one applies to claims created later), saying so.
+    /// Where a claim may go outside the function input's namespace (hydrator.md §5): the wanted
+    /// namespace (nil: the function input's, `input`) and the one the existing claim is in (`kept`,
+    /// nil without one). A class: nil, one word, in the usual case (no cluster namespace anywhere),
+    /// and the claim's sizing stays as small to copy as before.
+    public final class Placement: Sendable {
+        /// The namespace a new claim goes to; nil: `input`.
+        let wanted: String?
+        /// The function input's remote namespace.
+        let input: String
+        /// The namespace the existing claim is in; nil without one.
+        let kept: String?
+        /// The remote namespace of the claim, and of everything that goes with it (its hydration
+        /// Jobs, report objects and token copy, and the workloads that mount it), when it is not the
+        /// function input's (a cluster's own, or the one an existing claim keeps); nil when it is.
+        public let namespace: String?
+
+        /// A placement wanting `wanted` in a function input's namespace `input`, the claim in `kept`.
+        public init(wanted: String?, input: String, kept: String?) {
+            self.wanted = wanted
+            self.input = input
+            self.kept = kept
+            let want = wanted ?? input
+            if let kept, kept != want {
+                self.namespace = kept == input ? nil : kept
+            } else {
+                self.namespace = want == input ? nil : want
+            }
+        }
+    }
+
+    /// Decides the claim on `cluster` from the wanted class and size, where it goes (`placement`,
+    /// nil: the function input's namespace, where it is) and the observed claim Object (what was
+    /// sent last time): a larger size expands the claim, a smaller one keeps the current size, and
+    /// a changed class or namespace keeps the current one (the new one applies to claims created
+    /// later), saying so.
     public init(
-        cluster: String, claimName: String, storageClass: String, sizeGiB: Int64, namespace: String? = nil,
-        inputNamespace: String, kept: String? = nil, observed: Resource?
+        cluster: String, claimName: String, storageClass: String, sizeGiB: Int64, placement: Placement? = nil,
+        observed: Resource?
     ) {
         let sent = observed?.object[path: "spec", "forProvider", "manifest", "spec"]
         var notes: [String] = []
@@ -33,12 +59,10 @@ public struct ClaimSizing: Sendable, Hashable {
                 "Claim \(claimName) on \(cluster) keeps storage class \(current): a claim's class cannot "
                     + "change; \(storageClass) applies to claims created later")
         }
-        let wanted = namespace ?? inputNamespace
-        if let kept, kept != wanted {
-            self.namespace = kept == inputNamespace ? nil : kept
-            notes.append(Self.keptNamespace(claimName, cluster: cluster, current: kept, wanted: wanted))
-        } else {
-            self.namespace = wanted == inputNamespace ? nil : wanted
+        if let placement, let kept = placement.kept, kept != placement.wanted ?? placement.input {
+            notes.append(
+                Self.keptNamespace(
+                    claimName, cluster: cluster, current: kept, wanted: placement.wanted ?? placement.input))
         }
         self.sizeGiB = sizeGiB
         let current = sent?[path: "resources", "requests", "storage"]?.stringValue

@@ -60,8 +60,8 @@ final class ClusterStager {
         self.pin = pin ?? StagingPin(observed: nil, staging: staging, refresh: nil)
     }
 
-    /// Stages on `cluster`: the claim wants `storageClass`, `sizeGiB` and `namespace` (by default
-    /// the function input's; an existing claim keeps its own, `keptNamespace`, and says so);
+    /// Stages on `cluster`: the claim wants `storageClass` and `sizeGiB`, in the function input's
+    /// namespace unless `placement` says otherwise (an existing claim keeps its own, and says so);
     /// `claim`, `job` and `report` are the observed Objects (the report is read only while a Job is adopted);
     /// `previous` is the cluster's entry in the observed status; `keep` the revisions pruning
     /// keeps besides the staged one and `hydration` the cluster's own hydration settings
@@ -69,14 +69,13 @@ final class ClusterStager {
     // Inlined: it runs per cluster (1,000 times on the big benchmark requests).
     @inline(__always)
     func stage(
-        cluster: String, storageClass: String, sizeGiB: Int64, namespace: String? = nil,
-        keptNamespace: String? = nil, claim: Resource?, job: Resource?, report: @autoclosure () -> Resource?,
-        previous: StagingEntry?,
+        cluster: String, storageClass: String, sizeGiB: Int64, placement: ClaimSizing.Placement? = nil,
+        claim: Resource?, job: Resource?, report: @autoclosure () -> Resource?, previous: StagingEntry?,
         hydration: () -> ClusterHydration? = { nil }, keep: () -> [String]
     ) -> Stage {
         let sizing = ClaimSizing(
             cluster: cluster, claimName: staging.claimName, storageClass: storageClass, sizeGiB: sizeGiB,
-            namespace: namespace, inputNamespace: staging.remoteNamespace, kept: keptNamespace, observed: claim)
+            placement: placement, observed: claim)
         let attempt = attempts.value(sizing.sizeGiB, with: staging) { $0.attempt(sizeGiB: $1) }
         let observedJob = ObservedJob.Identity(job)
         let adopted = adopt(observedJob, attempt: attempt)
@@ -85,11 +84,16 @@ final class ClusterStager {
             HydrationReport(observed: report()).flatMap { $0.job == c.name ? $0 : nil }
         }
         // Judged in the claim's namespace: a message naming a Secret on the cluster names it there.
-        var judging = staging
-        if let other = sizing.namespace { judging = staging(in: other) }
-        let judged = judging.judge(
-            cluster: cluster, claim: claim, current: adopted, report: ownReport, attempt: attempt,
-            previous: previous, hints: hints, pin: pin)
+        let judged: ClusterStaging
+        if let other = placement?.namespace {
+            judged = staging(in: other).judge(
+                cluster: cluster, claim: claim, current: adopted, report: ownReport, attempt: attempt,
+                previous: previous, hints: hints, pin: pin)
+        } else {
+            judged = staging.judge(
+                cluster: cluster, claim: claim, current: adopted, report: ownReport, attempt: attempt,
+                previous: previous, hints: hints, pin: pin)
+        }
         guard judged.report.phase != .ready, judged.report.phase != .failed else {
             return Stage(sizing: sizing, judged: judged, job: nil, jobObserved: current != nil)
         }
@@ -121,7 +125,7 @@ final class ClusterStager {
 
     /// The cache with everything on a workload cluster in `namespace`: `staging` itself in the
     /// remote namespace (the usual case), else one built once per namespace.
-    @inline(__always)
+    @inline(never)
     func staging(in namespace: String) -> CacheStaging {
         guard namespace != staging.remoteNamespace else { return staging }
         if let built = elsewhere[namespace] { return built }

@@ -150,18 +150,13 @@ public struct StagingProgress: Sendable, Hashable {
 public struct StagingEntry: Sendable, Hashable {
     /// The phase; nil when absent or not a phase this function writes.
     public var phase: CachePhase?
-    /// Why the cache is in this phase (echoed when read back: it is read from the entry, and
-    /// echoed, only if someone asks, since most reconciles never do).
+    /// Why the cache is in this phase (echoed when read back: `stored` is kept as it came,
+    /// and echoed only if someone reads it, since most reconciles never do).
     public var message: String? {
         get { stored.map(echo) }
         set { stored = newValue }
     }
     private var stored: String?
-    /// The claim's remote namespace this entry records (`status.clusters[].namespace`, written
-    /// when it is not the function input's, hydrator.md §5), as it came; nil when absent.
-    var storedNamespace: String?
-    /// `storedNamespace` when it is a namespace this function could have written.
-    public var namespace: String? { storedNamespace.flatMap { Rules.isDNSLabel($0) ? $0 : nil } }
     /// The identity the phase refers to (what the spec asked for).
     public var source: String?
     /// The newest completely staged identity (the Ready latch).
@@ -205,7 +200,6 @@ public struct StagingEntry: Sendable, Hashable {
         // Set field by field, not through `init(phase:...)`: that copied the entry once more per cluster.
         self.phase = phase
         self.stored = entry?["message"]?.stringValue
-        self.storedNamespace = entry?["namespace"]?.stringValue
         self.source = entry?["source"]?.stringValue.map(echo)
         self.staged = hasStaged ? staged : nil
         self.failure = phase == .failed ? StagingFailure(entry?["failure"]) : nil
@@ -261,20 +255,3 @@ extension StagingDetailCarrier {
 }
 
 extension StagingEntry: StagingDetailCarrier {}
-
-extension StagingEntry {
-    /// Equal when everything the entry says is (an entry read back equals one built with the same values).
-    public static func == (a: StagingEntry, b: StagingEntry) -> Bool {
-        a.phase == b.phase && a.source == b.source && a.staged == b.staged && a.failure == b.failure
-            && a.detail == b.detail && a.message == b.message && a.namespace == b.namespace
-    }
-
-    /// Hashes what `==` compares, but the message and the namespace.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(phase)
-        hasher.combine(source)
-        hasher.combine(staged)
-        hasher.combine(failure)
-        hasher.combine(detail)
-    }
-}

@@ -14,6 +14,23 @@ struct ClusterPlanner {
     let stager: ClusterStager
     /// Names and manifests shared by every cluster.
     var staging: CacheStaging { stager.staging }
+    /// Whether, as far as the observed status says, every listed claim is in the function input's
+    /// remote namespace: no entry names a namespace, and the status was written under this input.
+    let inputNamespaceOnly: Bool
+
+    /// A planner of `spec` against the `observed` status, for `consumers`, staging through `stager`.
+    init(
+        spec: ModelCacheSpec, observed: ObservedCacheStatus, consumers: Consumers, request: RunRequest,
+        stager: ClusterStager
+    ) {
+        self.spec = spec
+        self.observed = observed
+        self.consumers = consumers
+        self.request = request
+        self.stager = stager
+        self.inputNamespaceOnly =
+            observed.namespaces.isEmpty && observed.remoteNamespace == stager.staging.remoteNamespace
+    }
 
     /// Where on a cluster the cache goes: its provider config and claim.
     struct Target {
@@ -49,6 +66,9 @@ struct ClusterPlanner {
         let keptClaim: Resource?
         /// Whether an existing claim leaves desired state (nobody uses it).
         let releasesClaim: Bool
+        /// The remote namespace of the claim and all that goes with it when it is not the function
+        /// input's (`ClaimSizing.Placement.namespace`).
+        var namespace: String?
         /// Whether the cluster still needs its hydration Job.
         var needsJob: Bool { target != nil && job != nil }
 
@@ -84,19 +104,18 @@ struct ClusterPlanner {
         // The cluster's own settings place a new claim and note a kept one: read for a new claim and
         // on a cluster not Ready last time; a Ready cluster reads them only when it needs a Job.
         let reads = claim == nil || previous?.phase != .ready
-        let hydration = reads ? cluster.hydration : nil
-        var kept: String?
-        if let claim { kept = keptNamespace(claim, recorded: previous.map { $0.storedNamespace }) }
-        if let hydration, hydration.namespaceInvalid, claim == nil {
-            return Plan(
-                cluster: cluster.name, judged: ClusterStaging(report: Self.placementHeld(hydration)), target: nil,
-                job: nil, jobObserved: false, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
+        var placement: ClaimSizing.Placement?
+        var hydration: ClusterHydration?
+        // The steady state, a Ready cluster whose claim is in the function input's namespace, the one
+        // its status was written under (its entry names none), reads and passes nothing more.
+        if reads || !inputNamespaceOnly {
+            let placed = place(cluster, claim: claim, reads: reads, claimKey: claimKey, jobKey: jobKey)
+            if let held = placed.held { return held }
+            (placement, hydration) = (placed.placement, placed.hydration)
         }
         let stage = stager.stage(
             cluster: cluster.name, storageClass: rwx.storageClassName,
-            sizeGiB: volume ? 0 : spec.sizeGiB ?? rwx.defaultSizeGiB,
-            // Not read, the wanted namespace is taken to be the kept one: nothing to note.
-            namespace: reads ? hydration?.namespace : kept, keptNamespace: kept, claim: claim,
+            sizeGiB: volume ? 0 : spec.sizeGiB ?? rwx.defaultSizeGiB, placement: placement, claim: claim,
             job: request.observed.resources[jobKey],
             report: request.observed.resources[ResourceKey.report(on: cluster.name)], previous: previous,
             hydration: { reads ? hydration : cluster.hydration }, keep: { consumers.revisions(on: cluster.name) })
@@ -105,7 +124,35 @@ struct ClusterPlanner {
             target: Target(providerConfig: providerConfig, sizing: stage.sizing), job: stage.job,
             jobObserved: stage.jobObserved, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
         plan.legacyJob = stage.legacyJob
+        if let placement { plan.namespace = placement.namespace }
         return plan
+    }
+
+    /// Where the claim on `cluster` goes: the cluster's own namespace (nil: the function input's)
+    /// when `reads` (its hydration settings read, and answered), else the kept one (not read, the
+    /// wanted namespace is taken to be the kept one: nothing to note); an existing `claim` stays
+    /// where it is. `held` is the plan of a cluster whose own namespace is invalid and has no claim.
+    @inline(never)
+    private func place(
+        _ cluster: ClusterView, claim: Resource?, reads: Bool, claimKey: ResourceKey, jobKey: ResourceKey
+    ) -> (placement: ClaimSizing.Placement?, hydration: ClusterHydration?, held: Plan?) {
+        let hydration = reads ? cluster.hydration : nil
+        if let hydration, hydration.namespaceInvalid, claim == nil {
+            let held = Plan(
+                cluster: cluster.name, judged: ClusterStaging(report: Self.placementHeld(hydration)), target: nil,
+                job: nil, jobObserved: false, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
+            return (nil, hydration, held)
+        }
+        var kept: String?
+        if let claim {
+            let recorded: String?? =
+                observed.clusters[cluster.name] == nil
+                ? nil : observed.namespaces.isEmpty ? .some(nil) : .some(observed.namespaces[cluster.name])
+            kept = keptNamespace(claim, recorded: recorded)
+        }
+        let placement = ClaimSizing.Placement(
+            wanted: reads ? hydration?.namespace : kept, input: staging.remoteNamespace, kept: kept)
+        return (placement, hydration, nil)
     }
 
     /// The namespace the existing `claim` is in: what the cluster's status entry recorded last time

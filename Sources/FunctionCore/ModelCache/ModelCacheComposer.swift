@@ -127,7 +127,7 @@ public struct ModelCacheComposer: KindComposer {
             var namespace: String?
             if let target = plan.target {
                 let manifests: SharedManifests
-                if let other = target.sizing.namespace {
+                if let other = plan.namespace {
                     namespace = other
                     manifests = elsewhere[other] ?? SharedManifests(planner.stager.staging(in: other))
                     elsewhere[other] = manifests
@@ -229,8 +229,10 @@ public struct ModelCacheComposer: KindComposer {
         response: inout RunResponse
     ) {
         let identity = source.identity
+        var namespaced = false
         let clusters = Value.list(
             outcome.reports.map { entry in
+                if entry.namespace != nil { namespaced = true }
                 // Written in key order: this runs once per cluster.
                 var o: [Fields.Entry] = []
                 o.reserveCapacity(8)
@@ -247,9 +249,10 @@ public struct ModelCacheComposer: KindComposer {
         if inFlight > 0 { summary["inFlightBytes"] = .int(inFlight) }
         var status: Fields = ["summary": summary, "clusters": clusters]
         if let resolved { status["resolved"] = resolved.value }
-        // The input namespace the entries' claims without a namespace are in (read back next time).
+        // The input namespace the entries' claims without a namespace are in (read back next time);
+        // written too when an entry names a namespace: only then are the entries' namespaces read back.
         let remoteNamespace = xr.settings.remoteNamespace
-        if remoteNamespace != ObservedCacheStatus.defaultNamespace {
+        if namespaced || remoteNamespace != ObservedCacheStatus.defaultNamespace {
             status["remoteNamespace"] = .string(remoteNamespace)
         }
         response.updateDesiredComposite(of: xr.object, kind: Self.kind, status: status, ready: outcome.allReady)

@@ -127,8 +127,9 @@ enum AutomaticCache {
         func staged(_ pin: StagingPin) -> ClusterStager.Stage {
             ClusterStager(staging, hints: hints, pin: pin).stage(
                 cluster: ctx.cluster, storageClass: rwx.storageClassName, sizeGiB: rwx.defaultSizeGiB,
-                namespace: wanted,
-                keptNamespace: ClaimSizing.namespace(of: ctx.request.observed.resources[.automaticClaim]),
+                placement: ClaimSizing.Placement(
+                    wanted: wanted, input: staging.remoteNamespace,
+                    kept: ClaimSizing.namespace(of: ctx.request.observed.resources[.automaticClaim])),
                 claim: ctx.request.observed.resources[.automaticClaim],
                 job: ctx.request.observed.resources[.automaticJob],
                 report: ctx.request.observed.resources[.automaticReport], previous: previous, hydration: { hydration },

@@ -115,7 +115,7 @@ struct ClusterPlanner {
         }
         let stage = stager.stage(
             cluster: cluster.name, storageClass: rwx.storageClassName,
-            sizeGiB: volume ? 0 : spec.sizeGiB ?? rwx.defaultSizeGiB, placement: placement, claim: claim,
+            sizeGiB: volume ? 0 : spec.sizeGiB ?? rwx.defaultSizeGiB, placement: placement, claim: consume claim,
             job: request.observed.resources[jobKey],
             report: request.observed.resources[ResourceKey.report(on: cluster.name)], previous: previous,
             hydration: { reads ? hydration : cluster.hydration }, keep: { consumers.revisions(on: cluster.name) })

@@ -347,6 +347,10 @@ def _hostile(kind: str, outside: str):
             info = tarfile.TarInfo("weights/first.bin")
             info.size = 5
             tar.addfile(info, io.BytesIO(b"again"))
+        elif kind == "long-name":  # a pax path no file system holds (a segment over 255 bytes)
+            info = tarfile.TarInfo("weights/" + "n" * 300 + ".bin")
+            info.size = 5
+            tar.addfile(info, io.BytesIO(b"owned"))
         elif kind == "collides-with-a-layer":
             info = tarfile.TarInfo("config.json")
             info.size = 5
@@ -357,7 +361,8 @@ def _hostile(kind: str, outside: str):
 
 @pytest.mark.parametrize("compression", ["", "gzip"])
 @pytest.mark.parametrize(
-    "kind", ["dotdot", "dotdot-nested", "absolute", "symlink", "hardlink", "device", "fifo", "duplicate", "collides-with-a-layer"]
+    "kind", ["dotdot", "dotdot-nested", "absolute", "symlink", "hardlink", "device", "fifo", "duplicate", "collides-with-a-layer",
+             "long-name"]
 )
 def test_a_hostile_archive_is_refused_and_leaves_nothing_behind(env, registry, tap, repo, tmp_path, kind, compression):
     outside = str(tmp_path / "outside" / "escaped.bin")  # an absolute path the test owns (never /etc as root)

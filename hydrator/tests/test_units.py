@@ -54,11 +54,19 @@ def test_epochs_are_integer_pairs():
         parse_epoch("1.2.3")
 
 
-@pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/../../b", "a//b", "./a", ".modelcache-complete", "a\\b"])
+@pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/../../b", "a//b", "./a", ".modelcache-complete", "a\\b",
+                                  "a/" + "n" * 256, "é" * 128, "a/" * 1600 + "b", "bad\udcffname", "x\ud800"])
 def test_unsafe_paths_are_refused(path):
     with pytest.raises(Exception) as info:
         check_path(path, "listing")
     assert getattr(info.value, "reason", None) == "UnsafePath"
+
+
+def test_paths_a_file_system_holds_are_safe():
+    from modelcache_hydrator.files import is_safe_path
+
+    assert is_safe_path("n" * 255) and is_safe_path("é" * 127) and is_safe_path("a/" * 1000 + "b")
+    assert is_safe_path("weights/model-00001-of-00002.safetensors") and is_safe_path("vocab/日本語.txt")
 
 
 def test_sizes_read_like_the_spec():

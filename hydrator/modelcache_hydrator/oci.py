@@ -330,6 +330,7 @@ class RegistryClient:
         if host in ("docker.io", "index.docker.io"):  # Docker Hub's API host and its `library/` namespace
             api_host = "registry-1.docker.io"
             self.repository = repository if "/" in repository else "library/" + repository
+        self.plain_http = plain_http
         self.base = f"{'http' if plain_http else 'https'}://{api_host}/v2/{self.repository}"
         self._oras = oras.provider.Registry(hostname=api_host, insecure=plain_http)
         self.session = self._oras.session
@@ -357,7 +358,9 @@ class RegistryClient:
         """A GET with our authorization; a `401` is answered once (its challenge) and the GET repeated."""
         headers = {"Accept-Encoding": "identity", **headers}
         response = self._send(url, headers, stream)
-        if response.status_code == 401:
+        # Only the registry's own 401 is answered: one from the host a redirect led to (a CDN) names a realm of that
+        # host's choosing, and answering it would hand the registry's credentials to whoever the redirect leads to.
+        if response.status_code == 401 and _origin(response.url) == _origin(self.base):
             challenge = response.headers.get("WWW-Authenticate", "")
             response.close()
             self._authorization = self._answer(challenge)
@@ -381,7 +384,8 @@ class RegistryClient:
         if scheme != "bearer":
             raise RegistryError(401)
         h = parse_auth_header(challenge)
-        if not h.realm or not h.realm.startswith(("https://", "http://")):
+        # A plain-HTTP realm only for a registry allowed plain HTTP: never credentials in clear text otherwise.
+        if not h.realm or not h.realm.startswith(("https://", "http://") if self.plain_http else "https://"):
             raise RegistryError(401)
         params = {k: v for k, v in (("service", h.service), ("scope", h.scope)) if v}
         headers = {"Accept": "application/json"}
@@ -431,6 +435,15 @@ def _credentials(host: str) -> tuple[str, str] | None:
         if isinstance(entry.get("username"), str) and isinstance(entry.get("password"), str):
             return entry["username"], entry["password"]
     return None
+
+
+def _origin(url: str) -> tuple:
+    """`(scheme, host, port)` of a URL, the port defaulted."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
 
 
 def _starts_at(response, offset: int) -> bool:

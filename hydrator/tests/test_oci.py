@@ -577,6 +577,7 @@ class TokenRegistry:
 
         self.layers = {layer.digest: layer for layer in layers}
         self.token_status = 200
+        self.cdn_challenge = False
         self.requests: list[tuple[str, str, str | None]] = []
         config = Layer(b"{}")
         self.manifest = json.dumps({
@@ -598,6 +599,12 @@ class TokenRegistry:
                 auth = self.headers.get("Authorization")
                 stub.requests.append((host, self.path, auth))
                 if host == "cdn":
+                    if stub.cdn_challenge and not self.path.startswith("/cdn-token"):
+                        # A blob host asking for credentials at a realm of its own choosing.
+                        realm = f"http://127.0.0.1:{stub.cdn.server_address[1]}/cdn-token"
+                        return self.reply(401, b"{}", headers={"WWW-Authenticate": f'Bearer realm="{realm}",service="cdn"'})
+                    if self.path.startswith("/cdn-token"):
+                        return self.reply(200, json.dumps({"token": "cdn-token"}).encode())
                     digest = self.path.rsplit("/", 1)[-1]
                     return self.reply(200, stub.layers[digest].data, "application/octet-stream")
                 if self.path.startswith("/token"):
@@ -665,6 +672,35 @@ def test_a_bearer_token_from_the_realm_is_used_and_never_reaches_the_blob_host(e
                 assert secret not in r.stderr and secret.encode() not in r.report_raw
     finally:
         stub.close()
+
+
+def test_a_blob_host_asking_for_credentials_never_gets_the_registrys(env):
+    """A redirect leads to another host (a CDN): a 401 there is that host's, never answered with the registry's
+    credentials at a realm it names (they would reach whoever the redirect leads to): exit 10 AccessDenied."""
+    layers, _files = model_layers(20)
+    stub = TokenRegistry(layers)
+    stub.cdn_challenge = True
+    try:
+        _docker_config(env, stub.host, USER, PASSWORD, "auth")
+        run = env.run(MODELCACHE_SOURCE=f"oci://{stub.host}/models/tiny:v1")
+        assert run.code == 10 and run.report["failure"]["reason"] == "AccessDenied", run.why
+        cdn = [r for r in stub.requests if r[0] == "cdn"]
+        assert cdn and all(r[2] is None for r in cdn), cdn  # neither the password nor the registry's token
+        assert not [r for r in cdn if r[1].startswith("/cdn-token")]
+    finally:
+        stub.close()
+
+
+def test_credentials_never_go_to_a_plain_http_realm_of_an_https_registry(monkeypatch):
+    from modelcache_hydrator.oci import RegistryClient, RegistryError
+
+    monkeypatch.setattr("modelcache_hydrator.oci._credentials", lambda host: (USER, PASSWORD))
+    client = RegistryClient("registry.example", "models/tiny", plain_http=False)
+    sent = []
+    monkeypatch.setattr(client.session, "get", lambda *a, **k: sent.append((a, k)))
+    with pytest.raises(RegistryError):
+        client._answer('Bearer realm="http://auth.example/token",service="registry.example"')
+    assert not sent
 
 
 # -- the manifest's layers, without a registry -------------------------------------------------------------------

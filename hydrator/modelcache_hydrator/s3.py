@@ -317,11 +317,16 @@ class S3Source(Source):
         client = self.client()
         base = self.prefix + "/" if self.prefix else ""
         listing: list[Listed] = []
+        seen: set[str] = set()
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base):
             for obj in page.get("Contents", []):
                 key, size = obj["Key"], int(obj["Size"])
                 if not key.startswith(base):
                     continue  # never outside the prefix, whatever a store answers
+                if key in seen:
+                    # Pages that do not advance (a store ignoring the continuation token) would be read forever.
+                    raise transient(f"{what}: the store listed {key[len(base):][:200]!r} twice; listing again")
+                seen.add(key)
                 listing.append(Listed(key, key[len(base) :], size, str(obj.get("ETag", "")).strip('"')))
         return listing
 
@@ -402,9 +407,10 @@ class S3Source(Source):
                 parts.append((int(p["PartNumber"]), int(p["Size"]), str(checksum)))
             if not listed.get("IsTruncated"):
                 return parts or None
-            marker = int(listed.get("NextPartNumberMarker") or 0)
-            if not marker:
-                return None
+            following = int(listed.get("NextPartNumberMarker") or 0)
+            if following <= marker or len(parts) > 10000:
+                return None  # paging that does not advance: ask part by part instead
+            marker = following
 
     def _parts_by_number(self, item: Listed, algorithm: str, count: int) -> list[tuple[int, int, str]] | None:
         """`HeadObject` with `PartNumber` 1…count: each part's size and checksum."""

@@ -166,3 +166,44 @@ def test_the_endpoint_is_the_s3_clients_only(monkeypatch):
     assert "AWS_ENDPOINT_URL" not in __import__("os").environ
     sts = boto3.session.Session(region_name="eu-west-3").client("sts")
     assert "127.0.0.1" not in sts.meta.endpoint_url
+
+
+def stubbed() -> tuple[S3Source, object]:
+    s = source()
+    s._client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    return s, s._client
+
+
+def test_parts_paging_that_does_not_advance_falls_back_to_part_numbers():
+    """A store answering `IsTruncated` with the same `NextPartNumberMarker` again must not be paged forever (each
+    page kept in memory): its parts are asked part by part instead."""
+    s, client = stubbed()
+    parts = [b"a" * 10, b"b" * 10, b"c" * 3]
+    checks = [crc(p) for p in parts]
+    whole = b64(crc(b"".join(checks))) + "-3"
+    page = {"ObjectParts": {"IsTruncated": True, "NextPartNumberMarker": 1, "Parts": [
+        {"PartNumber": 1, "Size": 10, "ChecksumCRC32": b64(checks[0])}]}}
+    with Stubber(client) as stub:
+        stub.add_response("get_object_attributes", page)
+        stub.add_response("get_object_attributes", page)
+        for n, p in enumerate(parts, 1):
+            stub.add_response("head_object", {"ContentLength": len(p), "ChecksumCRC32": b64(checks[n - 1])})
+        check, runs = s._choose(Listed("models/f", "f", 23, ETAG1 + "-3"), {"ChecksumCRC32": whole, "ChecksumType": "COMPOSITE"})
+        stub.assert_no_pending_responses()
+    assert runs == ((10, 2), (3, 1)) and check.manifest_key == "crc32Composite"
+
+
+def test_a_listing_that_repeats_its_keys_is_not_paged_forever():
+    """Fresh continuation tokens over the same keys (a store ignoring the token): a key listed twice ends the
+    listing as a transient failure, never an endless loop growing the listing in memory."""
+    s, client = stubbed()
+    page = {"Contents": [{"Key": "models/a.bin", "Size": 1, "ETag": f'"{ETAG1}"'}], "IsTruncated": True}
+    with Stubber(client) as stub:
+        stub.add_response("list_objects_v2", {**page, "NextContinuationToken": "t1"})
+        stub.add_response("list_objects_v2", {**page, "NextContinuationToken": "t2"})
+        with pytest.raises(Exception) as info:
+            s.resolve()
+        stub.assert_no_pending_responses()
+    failure = s.classify(info.value, "listing")
+    assert (failure.code, failure.reason) == (1, "Transient")
+    assert "models/a.bin" in failure.message or "a.bin" in failure.message

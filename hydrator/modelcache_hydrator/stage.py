@@ -139,7 +139,8 @@ def _fetch_verified(source: Source, reporter: Reporter, directory: str, file: Re
         if partial.prime() and attempt == 1:
             print(f"hydrator: resuming {file.path[:200]} at byte {partial.offset}", file=sys.stderr)
         got = source.fetch(file, partial, lambda _n: reporter.set_done(base + partial.offset), f"downloading {file.path[:300]}")
-        if got == expected_digest(file) and partial.offset == file.size:
+        # More bytes than listed (`overflow`) fail whatever the check (a size-only check cannot see them otherwise).
+        if got == expected_digest(file) and partial.offset == file.size and not partial.overflow:
             _fsync(partial.path)  # on disk before it counts: the marker must never outlive a file's bytes
             source.place(file, partial.path, directory)
             return

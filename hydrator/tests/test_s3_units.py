@@ -207,3 +207,33 @@ def test_a_listing_that_repeats_its_keys_is_not_paged_forever():
     failure = s.classify(info.value, "listing")
     assert (failure.code, failure.reason) == (1, "Transient")
     assert "models/a.bin" in failure.message or "a.bin" in failure.message
+
+
+def test_a_body_longer_than_listed_never_passes_a_size_only_check(tmp_path):
+    """Size only is the weakest check there is: bytes beyond the listed size (here a whole chunk later, so the file
+    on disk has exactly the listed size) mean the body is not the listed object: fetched again, then exit 12."""
+    import io
+
+    from botocore.response import StreamingBody
+
+    from modelcache_hydrator.failure import HydrationFailure
+    from modelcache_hydrator.s3 import CHUNK, S3File
+    from modelcache_hydrator.stage import _fetch_verified
+
+    class Reporter:
+        def set_done(self, n):
+            pass
+
+        def warn(self, text):
+            pass
+
+    s, client = stubbed()
+    f = S3File("f.bin", CHUNK, check=SIZE_ONLY, locator="models/f.bin", etag=ETAG1)
+    body = b"w" * CHUNK + b"extra"
+    with Stubber(client) as stub:
+        for _ in range(2):
+            stub.add_response("get_object", {"Body": StreamingBody(io.BytesIO(body), len(body)), "ContentLength": len(body)})
+        with pytest.raises(HydrationFailure) as info:
+            _fetch_verified(s, Reporter(), str(tmp_path), f, 0)
+    assert (info.value.code, info.value.reason) == (12, "ChecksumMismatch")
+    assert not (tmp_path / "f.bin").exists()

@@ -558,6 +558,33 @@ def _taken(directory: str, file: RemoteFile, files: tuple[RemoteFile, ...]) -> t
     return taken, dirs
 
 
+# Headers that tarfile reads whole into memory (pax extended and global headers, GNU long names and links): real ones
+# hold a few hundred bytes; a hostile one of gigabytes would exhaust the pod's memory before any entry is checked.
+_META_TYPES = frozenset({tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME,
+                         tarfile.GNUTYPE_LONGLINK})
+META_LIMIT = 1 << 20
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A tar header whose metadata headers are refused (`UnsafePath`) above META_LIMIT before tarfile reads them."""
+
+    @classmethod
+    def frombuf(cls, buf, encoding, errors):
+        """The header block parsed; a pax or GNU long-name header announcing more than META_LIMIT is refused."""
+        info = super().frombuf(buf, encoding, errors)
+        if info.type in _META_TYPES and info.size > META_LIMIT:
+            raise _HeaderTooLarge(info.size)
+        return info
+
+
+class _HeaderTooLarge(Exception):
+    """A tar metadata header above META_LIMIT (refused as `UnsafePath` by `_reading`, which names the layer)."""
+
+    def __init__(self, size: int):
+        super().__init__(size)
+        self.size = size
+
+
 @contextmanager
 def _reading(blob: str, kind: str, what: str):
     """The archive open for reading in order; a verified layer that is not a readable archive is NotAnArtifact."""
@@ -567,13 +594,17 @@ def _reading(blob: str, kind: str, what: str):
     try:
         with open(blob, "rb") as f:
             if kind == "tar":
-                tar = tarfile.open(fileobj=f, mode="r:")  # seekable: the headers are read, the data skipped
+                # seekable: the headers are read, the data skipped
+                tar = tarfile.open(fileobj=f, mode="r:", tarinfo=_BoundedTarInfo)
             elif kind == "gzip":
-                tar = tarfile.open(fileobj=f, mode="r|gz")
+                tar = tarfile.open(fileobj=f, mode="r|gz", tarinfo=_BoundedTarInfo)
             else:
-                tar = tarfile.open(fileobj=zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True), mode="r|")
+                stream = zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True)
+                tar = tarfile.open(fileobj=stream, mode="r|", tarinfo=_BoundedTarInfo)
             with tar:
                 yield tar
+    except _HeaderTooLarge as exc:
+        _unsafe(what, f"a pax or GNU long-name header of {exc.size} bytes (at most {META_LIMIT})")
     except unreadable as exc:
         raise HydrationFailure(
             EXIT_NOT_FOUND,

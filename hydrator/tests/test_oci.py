@@ -351,6 +351,11 @@ def _hostile(kind: str, outside: str):
             info = tarfile.TarInfo("weights/" + "n" * 300 + ".bin")
             info.size = 5
             tar.addfile(info, io.BytesIO(b"owned"))
+        elif kind == "huge-pax-header":  # tarfile would read it whole into memory (a hostile one: gigabytes)
+            info = tarfile.TarInfo("weights/second.bin")
+            info.size = 5
+            info.pax_headers = {"comment": "x" * (2 << 20)}
+            tar.addfile(info, io.BytesIO(b"owned"))
         elif kind == "collides-with-a-layer":
             info = tarfile.TarInfo("config.json")
             info.size = 5
@@ -362,7 +367,7 @@ def _hostile(kind: str, outside: str):
 @pytest.mark.parametrize("compression", ["", "gzip"])
 @pytest.mark.parametrize(
     "kind", ["dotdot", "dotdot-nested", "absolute", "symlink", "hardlink", "device", "fifo", "duplicate", "collides-with-a-layer",
-             "long-name"]
+             "long-name", "huge-pax-header"]
 )
 def test_a_hostile_archive_is_refused_and_leaves_nothing_behind(env, registry, tap, repo, tmp_path, kind, compression):
     outside = str(tmp_path / "outside" / "escaped.bin")  # an absolute path the test owns (never /etc as root)

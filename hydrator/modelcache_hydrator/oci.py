@@ -95,20 +95,24 @@ class OciSource(Source):
     # -- resolve: the manifest digest is the pin ---------------------------------------------------------------
 
     def resolve(self) -> Resolved:
-        """GETs the manifest by tag or digest; its SHA-256 is the pin; its layers are the files."""
-        ref = self.inputs.revision or ""
+        """GETs the manifest by tag or digest (by the pinned digest when pinned: exactly the pin is staged, wherever
+        the tag has moved since, as a pinned hub commit is); its SHA-256 is the pin; its layers are the files."""
+        ref = self.inputs.commit or self.inputs.revision or ""
         what = f"resolving {self.inputs.source[:300]}"
-        body, media_type = self.client.manifest(ref)
+        try:
+            body, media_type = self.client.manifest(ref)
+        except RegistryError as exc:
+            if exc.status in (404, 410) and self.inputs.commit and self.inputs.revision != self.inputs.commit:
+                raise HydrationFailure(
+                    EXIT_NOT_FOUND,
+                    "SourceChanged",
+                    f"{what}: the pinned manifest {self.inputs.commit} is no longer in the registry (HTTP {exc.status}): "
+                    "set `modelplane.ai/refresh-revision` to stage what the tag names now",
+                ) from None
+            raise
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
         if ref.startswith("sha256:") and digest != ref:
             raise transient(f"{what}: the registry answered a manifest whose digest is {digest}, not {ref}")
-        if self.inputs.commit and digest != self.inputs.commit:
-            raise HydrationFailure(
-                EXIT_NOT_FOUND,
-                "SourceChanged",
-                f"{what}: the tag now names {digest}, not the pinned {self.inputs.commit}: the repository changed "
-                "since it was pinned: set `modelplane.ai/refresh-revision` to stage the new content",
-            )
         try:
             manifest = json.loads(body)
         except ValueError:

@@ -167,15 +167,28 @@ def test_a_reference_by_digest_pins_itself_and_shares_the_directory(env, registr
     assert by_tag.code == 0 and by_tag.report["dir"] == run.report["dir"]
 
 
-def test_a_pin_the_tag_no_longer_names_is_source_changed(env, registry, tap, repo):
-    first = registry.push(repo, "v1", model_layers(3)[0])
+def test_a_pin_wins_over_a_tag_that_moved_and_a_pin_gone_is_source_changed(env, registry, tap, repo):
+    """hydrator.md §1-§2: with MODELCACHE_COMMIT exactly the pin is staged, as a pinned hub commit is when its branch
+    moved: a cluster added after the tag moved (or a retry) stages the pinned manifest, fetched by its digest. Only a
+    pinned manifest the registry no longer has is SourceChanged."""
+    first_layers, first_files = model_layers(3)
+    first = registry.push(repo, "v1", first_layers)
     pinned = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", MODELCACHE_COMMIT=first)
     assert pinned.code == 0 and pinned.report["commit"] == first, pinned.why
-    second = registry.push(repo, "v1", model_layers(4)[0])  # the tag moves
+    registry.push(repo, "v1", model_layers(4)[0])  # the tag moves
+    for d in env.root.iterdir():  # another cluster's claim: nothing staged yet
+        __import__("shutil").rmtree(d)
+    tap.clear()
     run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", MODELCACHE_COMMIT=first)
+    assert run.code == 0, run.why
+    assert run.report["commit"] == first and run.report["dir"] == pinned.report["dir"]
+    assert tree(env.rev(run.report["dir"])) == first_files
+    assert [r["target"] for r in tap.proxy.requests if "/manifests/" in r["target"]] == [f"/v2/{repo}/manifests/{first}"]
+    gone = "sha256:" + "0" * 64
+    run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", MODELCACHE_COMMIT=gone)
     assert run.code == 10, run.why
     assert run.report["failure"]["reason"] == "SourceChanged"
-    assert second in run.report["failure"]["message"] and "modelplane.ai/refresh-revision" in run.report["failure"]["message"]
+    assert gone in run.report["failure"]["message"] and "modelplane.ai/refresh-revision" in run.report["failure"]["message"]
     assert [p.name for p in env.root.iterdir()] == [pinned.report["dir"]]  # nothing else written
 
 

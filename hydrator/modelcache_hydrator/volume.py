@@ -60,9 +60,13 @@ def _hasher(entry: dict):
     for key, algorithm in (("sha256Composite", "SHA256"), ("crc32cComposite", "CRC32C"), ("crc32Composite", "CRC32")):
         if isinstance(entry.get(key), str):
             try:
-                sizes = expand(tuple((int(s), int(n)) for s, n in entry.get("parts") or ()))
+                runs = tuple((int(s), int(n)) for s, n in entry.get("parts") or ())
             except (TypeError, ValueError):
                 return None
+            # At most S3's 10,000 parts, each of at least one byte, before the run lengths become a tuple of sizes.
+            if any(s < 1 or n < 1 for s, n in runs) or sum(n for _, n in runs) > 10000:
+                return None
+            sizes = expand(runs)
             if not sizes or sum(sizes) != size:
                 return None
             return key, entry[key], functools.partial(Composite, algorithm, sizes)

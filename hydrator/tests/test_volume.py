@@ -253,3 +253,22 @@ def test_a_manifest_that_is_not_a_regular_file_under_the_root_is_refused(volume,
     run = volume.env.finished(p, out, err)
     assert run.code == 10, run.why
     assert run.report["failure"]["reason"] == ("UnsafePath" if kind == "link-outside" else "NotAnArtifact")
+
+
+def test_a_manifest_announcing_countless_parts_is_not_expanded_in_memory():
+    """`parts` is run-length ([[size, count]]): a count of 10^12 must not become a tuple of 10^12 sizes (the check
+    pod killed for memory, retried by the Job). Checked in a child with 1 GiB of address space."""
+    import subprocess
+    import sys
+
+    from conftest import PACKAGE_ROOT
+
+    code = (
+        "import resource; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "from modelcache_hydrator.volume import _hasher\n"
+        "assert _hasher({'path': 'a', 'size': 1, 'crc32Composite': '00000000-1', 'parts': [[0, 10**12], [1, 1]]}) is None\n"
+        "assert _hasher({'path': 'a', 'size': 3, 'crc32Composite': '00000000-3', 'parts': [[1, 3]]}) is not None\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": PACKAGE_ROOT})
+    assert out.returncode == 0, out.stderr[-500:]

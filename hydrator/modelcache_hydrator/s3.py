@@ -330,8 +330,20 @@ class S3Source(Source):
                 listing.append(Listed(key, key[len(base) :], size, str(obj.get("ETag", "")).strip('"')))
         return listing
 
+    def _head(self, item: Listed, **request) -> dict:
+        """HeadObject of a listed key; a 404 (a HEAD has no body, so no `NoSuchKey` code) means the key was deleted
+        since the listing: the bucket changed (`_changed`), never NotFound."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client().head_object(Bucket=self.bucket, Key=item.key, **request)
+        except ClientError as exc:
+            if _status(exc) in (404, 410):
+                raise self._changed(f"reading {item.path[:200]!r}") from None
+            raise
+
     def _file(self, item: Listed) -> S3File:
-        head = self.client().head_object(Bucket=self.bucket, Key=item.key, ChecksumMode="ENABLED")
+        head = self._head(item, ChecksumMode="ENABLED")
         if str(head.get("ETag", "")).strip('"') != item.etag or int(head.get("ContentLength", -1)) != item.size:
             raise self._changed(f"reading {item.path[:200]!r}")
         check, parts = self._choose(item, head)
@@ -398,6 +410,8 @@ class S3Source(Source):
                 status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
                 if status in (400, 403, 405, 501):  # not offered, or not allowed: ask part by part instead
                     return None
+                if status in (404, 410) and _code(exc) != "NoSuchBucket":
+                    raise self._changed(f"reading {item.path[:200]!r}") from None  # deleted since the listing
                 raise
             listed = answer.get("ObjectParts") or {}
             for p in listed.get("Parts") or []:
@@ -416,9 +430,7 @@ class S3Source(Source):
         """`HeadObject` with `PartNumber` 1…count: each part's size and checksum."""
         parts = []
         for number in range(1, count + 1):
-            head = self.client().head_object(
-                Bucket=self.bucket, Key=item.key, PartNumber=number, ChecksumMode="ENABLED", IfMatch=f'"{item.etag}"'
-            )
+            head = self._head(item, PartNumber=number, ChecksumMode="ENABLED", IfMatch=f'"{item.etag}"')
             checksum = head.get("Checksum" + algorithm)
             if not checksum:
                 return None

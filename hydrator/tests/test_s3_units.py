@@ -237,3 +237,24 @@ def test_a_body_longer_than_listed_never_passes_a_size_only_check(tmp_path):
             _fetch_verified(s, Reporter(), str(tmp_path), f, 0)
     assert (info.value.code, info.value.reason) == (12, "ChecksumMismatch")
     assert not (tmp_path / "f.bin").exists()
+
+
+@pytest.mark.parametrize("pinned", [False, True])
+def test_an_object_removed_between_the_listing_and_its_head_is_a_changed_bucket(pinned):
+    """HeadObject of a listed key answers 404 (no body, so no NoSuchKey code) when it was deleted since the listing
+    (a sync with --delete while the Job resolves): the bucket changed, as with a replaced object: list again
+    (transient) unpinned, SourceChanged pinned; never NotFound, which the Job does not retry."""
+    listing = [Listed("models/a.bin", "a.bin", 1, ETAG1)]
+    env = {"MODELCACHE_SOURCE": "s3://bkt/models", "MODELCACHE_CLAIM_BYTES": "1"}
+    if pinned:
+        env["MODELCACHE_COMMIT"] = listing_digest(listing)
+    s = S3Source(read_inputs(env))
+    s._client = client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    with Stubber(client) as stub:
+        stub.add_response("list_objects_v2", {"Contents": [{"Key": "models/a.bin", "Size": 1, "ETag": f'"{ETAG1}"'}],
+                                              "IsTruncated": False})
+        stub.add_client_error("head_object", service_error_code="404", http_status_code=404)
+        with pytest.raises(Exception) as info:
+            s.resolve()
+    failure = s.classify(info.value, "listing")
+    assert (failure.code, failure.reason) == ((10, "SourceChanged") if pinned else (1, "Transient"))

@@ -123,11 +123,11 @@ def check_path(path: str, what: str) -> None:
         raise HydrationFailure(EXIT_NOT_FOUND, "UnsafePath", f"{what}: unsafe file path {str(path)[:200]!r}")
 
 
-def is_safe_path(path: object) -> bool:
+def is_safe_path(path: object, on_disk: bool = True) -> bool:
     """Whether `path` is a normalised relative path: no leading `/`, `..`, `.`, empty segments, backslashes,
     control characters, and not one of our own `.modelcache-*` names at the root; valid UTF-8 text (no surrogate: a
     tar name that is not UTF-8, a JSON escape of half a character) a file system can hold (segments of at most 255
-    bytes, the path at most 3,072)."""
+    bytes, the path at most 3,072; `on_disk=False`, for an S3 prefix, which names no file, leaves the lengths out)."""
     if not isinstance(path, str) or not path:
         return False
     parts = path.split("/")
@@ -138,8 +138,8 @@ def is_safe_path(path: object) -> bool:
         or posixpath.normpath(path) != path
         or parts[0].startswith(RESERVED_PREFIX)
         or any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in path)
-        or len(path.encode()) > PATH_MAX_BYTES
-        or any(len(p.encode()) > NAME_MAX_BYTES for p in parts)
+        or (on_disk and len(path.encode()) > PATH_MAX_BYTES)
+        or (on_disk and any(len(p.encode()) > NAME_MAX_BYTES for p in parts))
     )
 
 

@@ -133,7 +133,7 @@ def parse_any_source(source: str) -> tuple[str, str, str | None]:
 
     if kind == "s3":
         bucket, _, prefix = rest.partition("/")
-        if not _S3.fullmatch(rest) or rest.endswith("/") or (prefix and not is_safe_path(prefix)):
+        if not _S3.fullmatch(rest) or rest.endswith("/") or (prefix and not is_safe_path(prefix, on_disk=False)):
             raise bad_input(f"MODELCACHE_SOURCE {source[:200]!r}: not s3://<bucket>[/<prefix>] with a safe prefix")
         return kind, rest, None
     if kind == "oci":

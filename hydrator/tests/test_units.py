@@ -69,6 +69,14 @@ def test_paths_a_file_system_holds_are_safe():
     assert is_safe_path("weights/model-00001-of-00002.safetensors") and is_safe_path("vocab/日本語.txt")
 
 
+def test_an_s3_prefix_names_no_file_so_its_segments_may_be_long():
+    from modelcache_hydrator.inputs import read_inputs
+
+    prefix = "models/" + "p" * 300
+    inputs = read_inputs({"MODELCACHE_SOURCE": f"s3://bkt/{prefix}", "MODELCACHE_CLAIM_BYTES": "1"})
+    assert inputs.repo == f"bkt/{prefix}"
+
+
 def test_sizes_read_like_the_spec():
     assert human(142 << 30) == "142.0 GiB" and human(900) == "900 B"
 

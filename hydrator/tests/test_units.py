@@ -77,6 +77,20 @@ def test_an_s3_prefix_names_no_file_so_its_segments_may_be_long():
     assert inputs.repo == f"bkt/{prefix}"
 
 
+@pytest.mark.parametrize("paths", [["a.bin", "a.bin"], ["a", "a/b.bin"]], ids=["twice", "file-and-directory"])
+def test_a_hub_listing_that_no_git_tree_could_hold_is_unsafe(paths):
+    """A mirror (HF_ENDPOINT) answering one path twice (two hashes, one file on disk: the manifest would not describe
+    it) or a file that is another's directory (a file system error at placing, retried as transient)."""
+    from types import SimpleNamespace
+
+    from modelcache_hydrator.hub import _files
+
+    siblings = [SimpleNamespace(rfilename=p, size=1, lfs=None, blob_id=f"{i:040x}") for i, p in enumerate(paths)]
+    with pytest.raises(Exception) as info:
+        _files(siblings, "resolving hf://org/m")
+    assert getattr(info.value, "reason", None) == "UnsafePath"
+
+
 def test_sizes_read_like_the_spec():
     assert human(142 << 30) == "142.0 GiB" and human(900) == "900 B"
 

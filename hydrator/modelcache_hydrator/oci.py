@@ -64,6 +64,7 @@ _DIGESTS = {
     "sha512": (re.compile(r"[0-9a-f]{128}", re.ASCII), "SHA-512", hashlib.sha512),
 }
 MANIFEST_LIMIT = 4 << 20  # the distribution spec's manifest limit
+TOKEN_LIMIT = 1 << 20  # a token service's answer
 CHUNK = 1 << 20
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)", re.ASCII)
 # Our working files inside the revision's partial directory (a layer's path never starts with `.modelcache-`).
@@ -395,11 +396,16 @@ class RegistryClient:
         headers = {"Accept": "application/json"}
         if self._credentials is not None:
             headers["Authorization"] = "Basic " + get_basic_auth(*self._credentials)
-        with self.session.get(h.realm, params=params, headers=headers, timeout=(30, 60)) as r:
+        with self.session.get(h.realm, params=params, headers=headers, timeout=(30, 60), stream=True) as r:
             if r.status_code != 200:
                 raise RegistryError(r.status_code)
+            body = bytearray()
+            for chunk in r.iter_content(64 << 10):
+                body += chunk
+                if len(body) > TOKEN_LIMIT:  # a token is a few KiB: never a body of any size in memory
+                    raise RegistryError(401)
             try:
-                data = r.json()
+                data = json.loads(body)
                 token = data.get("token") or data.get("access_token")
             except (ValueError, AttributeError):
                 token = None

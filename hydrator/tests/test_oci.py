@@ -596,6 +596,7 @@ class TokenRegistry:
         self.layers = {layer.digest: layer for layer in layers}
         self.token_status = 200
         self.cdn_challenge = False
+        self.token_padding = 0
         self.requests: list[tuple[str, str, str | None]] = []
         config = Layer(b"{}")
         self.manifest = json.dumps({
@@ -631,7 +632,7 @@ class TokenRegistry:
                     want = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
                     if auth != want or "scope=repository%3Amodels%2Ftiny%3Apull" not in self.path:
                         return self.reply(401, b"{}")
-                    return self.reply(200, json.dumps({"token": stub.TOKEN}).encode())
+                    return self.reply(200, json.dumps({"token": stub.TOKEN}).encode() + b" " * stub.token_padding)
                 if auth != f"Bearer {stub.TOKEN}":
                     realm = f"http://127.0.0.1:{stub.server.server_address[1]}/token"
                     challenge = f'Bearer realm="{realm}",service="stub",scope="repository:models/tiny:pull"'
@@ -705,6 +706,18 @@ def test_a_blob_host_asking_for_credentials_never_gets_the_registrys(env):
         cdn = [r for r in stub.requests if r[0] == "cdn"]
         assert cdn and all(r[2] is None for r in cdn), cdn  # neither the password nor the registry's token
         assert not [r for r in cdn if r[1].startswith("/cdn-token")]
+    finally:
+        stub.close()
+
+
+def test_a_token_answer_of_any_size_is_never_read_into_memory(env):
+    """A token service answering more than 1 MiB (whitespace: still valid JSON) is refused: exit 10 AccessDenied."""
+    stub = TokenRegistry(model_layers(21)[0])
+    stub.token_padding = 2 << 20
+    try:
+        _docker_config(env, stub.host, USER, PASSWORD, "auth")
+        run = env.run(MODELCACHE_SOURCE=f"oci://{stub.host}/models/tiny:v1")
+        assert run.code == 10 and run.report["failure"]["reason"] == "AccessDenied", run.why
     finally:
         stub.close()
 

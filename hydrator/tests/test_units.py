@@ -91,6 +91,25 @@ def test_a_hub_listing_that_no_git_tree_could_hold_is_unsafe(paths):
     assert getattr(info.value, "reason", None) == "UnsafePath"
 
 
+@pytest.mark.parametrize("source", ["oci://host:99999/models/m:v1", "oci://..host/models/m:v1", "oci://-h/models/m:v1",
+                                    "oci://a..b:80/models/m:v1", "oci://host:0/models/m:v1", "oci://h-/models/m:v1"])
+def test_an_oci_registry_no_socket_can_reach_is_bad_input(source):
+    """Not a transient network error retried by the program and the Job: bad input (exit 2)."""
+    from modelcache_hydrator.inputs import read_inputs
+
+    with pytest.raises(Exception) as info:
+        read_inputs({"MODELCACHE_SOURCE": source, "MODELCACHE_CLAIM_BYTES": "1"})
+    assert getattr(info.value, "reason", None) == "BadInput"
+
+
+def test_oci_registries_as_people_write_them_are_accepted():
+    from modelcache_hydrator.inputs import read_inputs
+
+    for source in ("oci://registry.internal/models/m:v1", "oci://127.0.0.1:5000/models/m:v1",
+                   "oci://localhost:65535/m@sha256:" + "a" * 64, "oci://my-registry.example.com/org/team/m:v1.0"):
+        assert read_inputs({"MODELCACHE_SOURCE": source, "MODELCACHE_CLAIM_BYTES": "1"}).kind == "oci"
+
+
 def test_sizes_read_like_the_spec():
     assert human(142 << 30) == "142.0 GiB" and human(900) == "900 B"
 

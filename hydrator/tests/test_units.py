@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 
 import httpx2
 import pytest
@@ -108,6 +109,28 @@ def test_oci_registries_as_people_write_them_are_accepted():
     for source in ("oci://registry.internal/models/m:v1", "oci://127.0.0.1:5000/models/m:v1",
                    "oci://localhost:65535/m@sha256:" + "a" * 64, "oci://my-registry.example.com/org/team/m:v1.0"):
         assert read_inputs({"MODELCACHE_SOURCE": source, "MODELCACHE_CLAIM_BYTES": "1"}).kind == "oci"
+
+
+def test_two_paths_a_claim_folds_into_one_file_never_get_a_marker(tmp_path):
+    """A claim folding case (SMB) makes `Model.bin` and `model.bin` one file; simulated here with a hard link (what
+    the fold looks like to stat: one inode, two names): UnsafePath before the manifest and the marker."""
+    from types import SimpleNamespace
+
+    from modelcache_hydrator.files import RemoteFile, Resolved
+    from modelcache_hydrator.stage import MANIFEST_FILE, MARKER_FILE, _finish_directory
+
+    (tmp_path / "model.bin").write_bytes(b"second")
+    os.link(tmp_path / "model.bin", tmp_path / "Model.bin")
+    files = (RemoteFile("Model.bin", 5, sha256="a" * 64), RemoteFile("model.bin", 6, sha256="b" * 64))
+    source = SimpleNamespace(placed=lambda f, d: [f.manifest_entry()])
+    with pytest.raises(Exception) as info:
+        _finish_directory(source, str(tmp_path), "hf://o/m@" + "c" * 40, Resolved("c" * 40, files))
+    assert getattr(info.value, "reason", None) == "UnsafePath"
+    assert not (tmp_path / MARKER_FILE).exists() and not (tmp_path / MANIFEST_FILE).exists()
+    os.unlink(tmp_path / "Model.bin")
+    (tmp_path / "Model.bin").write_bytes(b"first")
+    _finish_directory(source, str(tmp_path), "hf://o/m@" + "c" * 40, Resolved("c" * 40, files))
+    assert (tmp_path / MARKER_FILE).exists()
 
 
 def test_sizes_read_like_the_spec():

@@ -64,6 +64,9 @@ _DIGESTS = {
     "sha512": (re.compile(r"[0-9a-f]{128}", re.ASCII), "SHA-512", hashlib.sha512),
 }
 MANIFEST_LIMIT = 4 << 20  # the distribution spec's manifest limit
+# A manifest (at most 4 MiB) arrives within this; the read timeout alone lets a registry sending a byte a minute hold
+# the Job until its deadline (24 h by default).
+MANIFEST_SECONDS = 120.0
 TOKEN_LIMIT = 1 << 20  # a token service's answer
 CHUNK = 1 << 20
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)", re.ASCII)
@@ -353,10 +356,14 @@ class RegistryClient:
             if response.status_code >= 400:
                 raise RegistryError(response.status_code)
             body = bytearray()
-            for chunk in response.iter_content(CHUNK):
+            deadline = time.monotonic() + MANIFEST_SECONDS
+            # read1: what has arrived, so the deadline is checked however slowly bytes trickle in.
+            while chunk := response.raw.read1(64 << 10, decode_content=True):
                 body += chunk
                 if len(body) > MANIFEST_LIMIT:
                     raise HydrationFailure(EXIT_NOT_FOUND, "NotAnArtifact", f"the manifest {ref} is over 4 MiB")
+                if time.monotonic() > deadline:
+                    raise transient(f"the manifest {ref} did not arrive within {MANIFEST_SECONDS:.0f} s")
             return bytes(body), response.headers.get("Content-Type", "").split(";")[0].strip()
 
     def get(self, url: str, headers: dict, stream: bool):

@@ -722,6 +722,51 @@ def test_a_token_answer_of_any_size_is_never_read_into_memory(env):
         stub.close()
 
 
+def test_a_manifest_trickling_in_is_transient_at_its_deadline(monkeypatch):
+    """A registry sending a byte at a time, each within the read timeout, must not hold the Job until its deadline:
+    the manifest has MANIFEST_SECONDS to arrive (shortened here), then a transient failure."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from modelcache_hydrator import oci
+    from modelcache_hydrator.failure import HydrationFailure
+
+    stop = threading.Event()
+
+    class Trickle(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", oci.OCI_MANIFEST)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            while not stop.is_set():
+                try:
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.05)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(oci, "MANIFEST_SECONDS", 1.0)
+    try:
+        client = oci.RegistryClient(f"127.0.0.1:{server.server_address[1]}", "models/tiny", plain_http=True)
+        started = time.monotonic()
+        with pytest.raises(HydrationFailure) as info:
+            client.manifest("v1")
+        assert info.value.reason == "Transient" and time.monotonic() - started < 10
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+
+
 def test_credentials_never_go_to_a_plain_http_realm_of_an_https_registry(monkeypatch):
     from modelcache_hydrator.oci import RegistryClient, RegistryError
 

@@ -12,6 +12,10 @@ from .failure import EXIT_NOT_FOUND, HydrationFailure
 
 # Files of ours beside the weights; a source's file may not take these names.
 RESERVED_PREFIX = ".modelcache-"
+# What a file system holds (NAME_MAX) per path segment, and a whole relative path (PATH_MAX 4096 less the root, the
+# revision directory and our working folders), in UTF-8 bytes: a longer name fails every run the same way.
+NAME_MAX_BYTES = 255
+PATH_MAX_BYTES = 3072
 
 
 @dataclass(frozen=True)
@@ -119,9 +123,11 @@ def check_path(path: str, what: str) -> None:
         raise HydrationFailure(EXIT_NOT_FOUND, "UnsafePath", f"{what}: unsafe file path {str(path)[:200]!r}")
 
 
-def is_safe_path(path: object) -> bool:
+def is_safe_path(path: object, on_disk: bool = True) -> bool:
     """Whether `path` is a normalised relative path: no leading `/`, `..`, `.`, empty segments, backslashes,
-    control characters, and not one of our own `.modelcache-*` names at the root."""
+    control characters, and not one of our own `.modelcache-*` names at the root; valid UTF-8 text (no surrogate: a
+    tar name that is not UTF-8, a JSON escape of half a character) a file system can hold (segments of at most 255
+    bytes, the path at most 3,072; `on_disk=False`, for an S3 prefix, which names no file, leaves the lengths out)."""
     if not isinstance(path, str) or not path:
         return False
     parts = path.split("/")
@@ -131,7 +137,9 @@ def is_safe_path(path: object) -> bool:
         or any(p in ("", ".", "..") for p in parts)
         or posixpath.normpath(path) != path
         or parts[0].startswith(RESERVED_PREFIX)
-        or any(ord(c) < 32 or ord(c) == 127 for c in path)
+        or any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in path)
+        or (on_disk and len(path.encode()) > PATH_MAX_BYTES)
+        or (on_disk and any(len(p.encode()) > NAME_MAX_BYTES for p in parts))
     )
 
 

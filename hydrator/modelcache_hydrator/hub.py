@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from .failure import EXIT_NOT_FOUND, HydrationFailure, classify
-from .files import RemoteFile, Resolved, check_path
+from .files import RemoteFile, Resolved, check_path, check_unique
 from .inputs import Inputs
 from .source import Source
 
@@ -47,6 +47,8 @@ def _files(siblings, what: str) -> tuple[RemoteFile, ...]:
         if sha256 is not None and not _is_hex(sha256, 64):
             raise HydrationFailure(EXIT_NOT_FOUND, "NotAnArtifact", f"{what}: bad sha256 for {s.rfilename[:200]!r}")
         files.append(RemoteFile(s.rfilename, s.size, sha256, None if sha256 else s.blob_id))
+    # A git tree cannot list a path twice or a file that is another's directory; a mirror's answer can.
+    check_unique([f.path for f in files], what)
     return tuple(sorted(files, key=lambda f: f.path))
 
 

@@ -92,7 +92,8 @@ SCHEMES = ("hf", "s3", "oci", "pvc")
 _SOURCE_FORMS = "hf://<repo>[@<revision>], s3://<bucket>[/<prefix>], oci://<registry>/<repository>(:<tag>|@sha256:<hex>) or pvc://<claim>[/<subPath>]"
 _S3 = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?(?:/[^/]+)*", re.ASCII)
 _OCI = re.compile(
-    r"(?P<repo>[A-Za-z0-9.-]+(?::[0-9]{1,5})?/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?P<repo>(?P<host>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)"
+    r"(?::(?P<port>[0-9]{1,5}))?/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@(?P<digest>sha256:[0-9a-f]{64}))",
     re.ASCII,
 )
@@ -133,12 +134,13 @@ def parse_any_source(source: str) -> tuple[str, str, str | None]:
 
     if kind == "s3":
         bucket, _, prefix = rest.partition("/")
-        if not _S3.fullmatch(rest) or rest.endswith("/") or (prefix and not is_safe_path(prefix)):
+        if not _S3.fullmatch(rest) or rest.endswith("/") or (prefix and not is_safe_path(prefix, on_disk=False)):
             raise bad_input(f"MODELCACHE_SOURCE {source[:200]!r}: not s3://<bucket>[/<prefix>] with a safe prefix")
         return kind, rest, None
     if kind == "oci":
         match = _OCI.fullmatch(rest)
-        if not match:
+        # A host of DNS labels and a port a socket can take: else every request fails alike (exit 2, not 1).
+        if not match or (match.group("port") and not 0 < int(match.group("port")) < 65536):
             raise bad_input(f"MODELCACHE_SOURCE {source[:200]!r}: not oci://<registry>/<repository>(:<tag>|@sha256:<hex>)")
         return kind, match.group("repo"), match.group("tag") or match.group("digest")
     claim, _, sub = rest.partition("/")

@@ -64,6 +64,10 @@ _DIGESTS = {
     "sha512": (re.compile(r"[0-9a-f]{128}", re.ASCII), "SHA-512", hashlib.sha512),
 }
 MANIFEST_LIMIT = 4 << 20  # the distribution spec's manifest limit
+# A manifest (at most 4 MiB) arrives within this; the read timeout alone lets a registry sending a byte a minute hold
+# the Job until its deadline (24 h by default).
+MANIFEST_SECONDS = 120.0
+TOKEN_LIMIT = 1 << 20  # a token service's answer
 CHUNK = 1 << 20
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)", re.ASCII)
 # Our working files inside the revision's partial directory (a layer's path never starts with `.modelcache-`).
@@ -95,20 +99,24 @@ class OciSource(Source):
     # -- resolve: the manifest digest is the pin ---------------------------------------------------------------
 
     def resolve(self) -> Resolved:
-        """GETs the manifest by tag or digest; its SHA-256 is the pin; its layers are the files."""
-        ref = self.inputs.revision or ""
+        """GETs the manifest by tag or digest (by the pinned digest when pinned: exactly the pin is staged, wherever
+        the tag has moved since, as a pinned hub commit is); its SHA-256 is the pin; its layers are the files."""
+        ref = self.inputs.commit or self.inputs.revision or ""
         what = f"resolving {self.inputs.source[:300]}"
-        body, media_type = self.client.manifest(ref)
+        try:
+            body, media_type = self.client.manifest(ref)
+        except RegistryError as exc:
+            if exc.status in (404, 410) and self.inputs.commit and self.inputs.revision != self.inputs.commit:
+                raise HydrationFailure(
+                    EXIT_NOT_FOUND,
+                    "SourceChanged",
+                    f"{what}: the pinned manifest {self.inputs.commit} is no longer in the registry (HTTP {exc.status}): "
+                    "set `modelplane.ai/refresh-revision` to stage what the tag names now",
+                ) from None
+            raise
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
         if ref.startswith("sha256:") and digest != ref:
             raise transient(f"{what}: the registry answered a manifest whose digest is {digest}, not {ref}")
-        if self.inputs.commit and digest != self.inputs.commit:
-            raise HydrationFailure(
-                EXIT_NOT_FOUND,
-                "SourceChanged",
-                f"{what}: the tag now names {digest}, not the pinned {self.inputs.commit}: the repository changed "
-                "since it was pinned: set `modelplane.ai/refresh-revision` to stage the new content",
-            )
         try:
             manifest = json.loads(body)
         except ValueError:
@@ -330,6 +338,7 @@ class RegistryClient:
         if host in ("docker.io", "index.docker.io"):  # Docker Hub's API host and its `library/` namespace
             api_host = "registry-1.docker.io"
             self.repository = repository if "/" in repository else "library/" + repository
+        self.plain_http = plain_http
         self.base = f"{'http' if plain_http else 'https'}://{api_host}/v2/{self.repository}"
         self._oras = oras.provider.Registry(hostname=api_host, insecure=plain_http)
         self.session = self._oras.session
@@ -347,17 +356,23 @@ class RegistryClient:
             if response.status_code >= 400:
                 raise RegistryError(response.status_code)
             body = bytearray()
-            for chunk in response.iter_content(CHUNK):
+            deadline = time.monotonic() + MANIFEST_SECONDS
+            # read1: what has arrived, so the deadline is checked however slowly bytes trickle in.
+            while chunk := response.raw.read1(64 << 10, decode_content=True):
                 body += chunk
                 if len(body) > MANIFEST_LIMIT:
                     raise HydrationFailure(EXIT_NOT_FOUND, "NotAnArtifact", f"the manifest {ref} is over 4 MiB")
+                if time.monotonic() > deadline:
+                    raise transient(f"the manifest {ref} did not arrive within {MANIFEST_SECONDS:.0f} s")
             return bytes(body), response.headers.get("Content-Type", "").split(";")[0].strip()
 
     def get(self, url: str, headers: dict, stream: bool):
         """A GET with our authorization; a `401` is answered once (its challenge) and the GET repeated."""
         headers = {"Accept-Encoding": "identity", **headers}
         response = self._send(url, headers, stream)
-        if response.status_code == 401:
+        # Only the registry's own 401 is answered: one from the host a redirect led to (a CDN) names a realm of that
+        # host's choosing, and answering it would hand the registry's credentials to whoever the redirect leads to.
+        if response.status_code == 401 and _origin(response.url) == _origin(self.base):
             challenge = response.headers.get("WWW-Authenticate", "")
             response.close()
             self._authorization = self._answer(challenge)
@@ -381,17 +396,23 @@ class RegistryClient:
         if scheme != "bearer":
             raise RegistryError(401)
         h = parse_auth_header(challenge)
-        if not h.realm or not h.realm.startswith(("https://", "http://")):
+        # A plain-HTTP realm only for a registry allowed plain HTTP: never credentials in clear text otherwise.
+        if not h.realm or not h.realm.startswith(("https://", "http://") if self.plain_http else "https://"):
             raise RegistryError(401)
         params = {k: v for k, v in (("service", h.service), ("scope", h.scope)) if v}
         headers = {"Accept": "application/json"}
         if self._credentials is not None:
             headers["Authorization"] = "Basic " + get_basic_auth(*self._credentials)
-        with self.session.get(h.realm, params=params, headers=headers, timeout=(30, 60)) as r:
+        with self.session.get(h.realm, params=params, headers=headers, timeout=(30, 60), stream=True) as r:
             if r.status_code != 200:
                 raise RegistryError(r.status_code)
+            body = bytearray()
+            for chunk in r.iter_content(64 << 10):
+                body += chunk
+                if len(body) > TOKEN_LIMIT:  # a token is a few KiB: never a body of any size in memory
+                    raise RegistryError(401)
             try:
-                data = r.json()
+                data = json.loads(body)
                 token = data.get("token") or data.get("access_token")
             except (ValueError, AttributeError):
                 token = None
@@ -431,6 +452,15 @@ def _credentials(host: str) -> tuple[str, str] | None:
         if isinstance(entry.get("username"), str) and isinstance(entry.get("password"), str):
             return entry["username"], entry["password"]
     return None
+
+
+def _origin(url: str) -> tuple:
+    """`(scheme, host, port)` of a URL, the port defaulted."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
 
 
 def _starts_at(response, offset: int) -> bool:
@@ -545,6 +575,33 @@ def _taken(directory: str, file: RemoteFile, files: tuple[RemoteFile, ...]) -> t
     return taken, dirs
 
 
+# Headers that tarfile reads whole into memory (pax extended and global headers, GNU long names and links): real ones
+# hold a few hundred bytes; a hostile one of gigabytes would exhaust the pod's memory before any entry is checked.
+_META_TYPES = frozenset({tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME,
+                         tarfile.GNUTYPE_LONGLINK})
+META_LIMIT = 1 << 20
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A tar header whose metadata headers are refused (`UnsafePath`) above META_LIMIT before tarfile reads them."""
+
+    @classmethod
+    def frombuf(cls, buf, encoding, errors):
+        """The header block parsed; a pax or GNU long-name header announcing more than META_LIMIT is refused."""
+        info = super().frombuf(buf, encoding, errors)
+        if info.type in _META_TYPES and info.size > META_LIMIT:
+            raise _HeaderTooLarge(info.size)
+        return info
+
+
+class _HeaderTooLarge(Exception):
+    """A tar metadata header above META_LIMIT (refused as `UnsafePath` by `_reading`, which names the layer)."""
+
+    def __init__(self, size: int):
+        super().__init__(size)
+        self.size = size
+
+
 @contextmanager
 def _reading(blob: str, kind: str, what: str):
     """The archive open for reading in order; a verified layer that is not a readable archive is NotAnArtifact."""
@@ -554,13 +611,17 @@ def _reading(blob: str, kind: str, what: str):
     try:
         with open(blob, "rb") as f:
             if kind == "tar":
-                tar = tarfile.open(fileobj=f, mode="r:")  # seekable: the headers are read, the data skipped
+                # seekable: the headers are read, the data skipped
+                tar = tarfile.open(fileobj=f, mode="r:", tarinfo=_BoundedTarInfo)
             elif kind == "gzip":
-                tar = tarfile.open(fileobj=f, mode="r|gz")
+                tar = tarfile.open(fileobj=f, mode="r|gz", tarinfo=_BoundedTarInfo)
             else:
-                tar = tarfile.open(fileobj=zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True), mode="r|")
+                stream = zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True)
+                tar = tarfile.open(fileobj=stream, mode="r|", tarinfo=_BoundedTarInfo)
             with tar:
                 yield tar
+    except _HeaderTooLarge as exc:
+        _unsafe(what, f"a pax or GNU long-name header of {exc.size} bytes (at most {META_LIMIT})")
     except unreadable as exc:
         raise HydrationFailure(
             EXIT_NOT_FOUND,

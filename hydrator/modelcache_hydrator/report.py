@@ -145,8 +145,11 @@ class Reporter:
         if self.configmap is not None:
             try:
                 self.configmap.write(data)
-            except Exception as exc:  # any failure: logged by type, retried
-                errors.append(f"ConfigMap {self.configmap.name}: {type(exc).__name__} {exc}"[:300])
+            except Exception as exc:  # any failure: logged by type (and the API server's status), retried
+                # Never the exception's text: the HTTP client quotes a header value it refuses (the token).
+                status = getattr(exc, "status", None)
+                detail = f" HTTP {status}" if isinstance(status, int) else ""
+                errors.append(f"ConfigMap {self.configmap.name}: {type(exc).__name__}{detail}"[:300])
         return errors
 
 

@@ -317,16 +317,33 @@ class S3Source(Source):
         client = self.client()
         base = self.prefix + "/" if self.prefix else ""
         listing: list[Listed] = []
+        seen: set[str] = set()
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base):
             for obj in page.get("Contents", []):
                 key, size = obj["Key"], int(obj["Size"])
                 if not key.startswith(base):
                     continue  # never outside the prefix, whatever a store answers
+                if key in seen:
+                    # Pages that do not advance (a store ignoring the continuation token) would be read forever.
+                    raise transient(f"{what}: the store listed {key[len(base):][:200]!r} twice; listing again")
+                seen.add(key)
                 listing.append(Listed(key, key[len(base) :], size, str(obj.get("ETag", "")).strip('"')))
         return listing
 
+    def _head(self, item: Listed, **request) -> dict:
+        """HeadObject of a listed key; a 404 (a HEAD has no body, so no `NoSuchKey` code) means the key was deleted
+        since the listing: the bucket changed (`_changed`), never NotFound."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client().head_object(Bucket=self.bucket, Key=item.key, **request)
+        except ClientError as exc:
+            if _status(exc) in (404, 410):
+                raise self._changed(f"reading {item.path[:200]!r}") from None
+            raise
+
     def _file(self, item: Listed) -> S3File:
-        head = self.client().head_object(Bucket=self.bucket, Key=item.key, ChecksumMode="ENABLED")
+        head = self._head(item, ChecksumMode="ENABLED")
         if str(head.get("ETag", "")).strip('"') != item.etag or int(head.get("ContentLength", -1)) != item.size:
             raise self._changed(f"reading {item.path[:200]!r}")
         check, parts = self._choose(item, head)
@@ -393,6 +410,8 @@ class S3Source(Source):
                 status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
                 if status in (400, 403, 405, 501):  # not offered, or not allowed: ask part by part instead
                     return None
+                if status in (404, 410) and _code(exc) != "NoSuchBucket":
+                    raise self._changed(f"reading {item.path[:200]!r}") from None  # deleted since the listing
                 raise
             listed = answer.get("ObjectParts") or {}
             for p in listed.get("Parts") or []:
@@ -402,17 +421,16 @@ class S3Source(Source):
                 parts.append((int(p["PartNumber"]), int(p["Size"]), str(checksum)))
             if not listed.get("IsTruncated"):
                 return parts or None
-            marker = int(listed.get("NextPartNumberMarker") or 0)
-            if not marker:
-                return None
+            following = int(listed.get("NextPartNumberMarker") or 0)
+            if following <= marker or len(parts) > 10000:
+                return None  # paging that does not advance: ask part by part instead
+            marker = following
 
     def _parts_by_number(self, item: Listed, algorithm: str, count: int) -> list[tuple[int, int, str]] | None:
         """`HeadObject` with `PartNumber` 1…count: each part's size and checksum."""
         parts = []
         for number in range(1, count + 1):
-            head = self.client().head_object(
-                Bucket=self.bucket, Key=item.key, PartNumber=number, ChecksumMode="ENABLED", IfMatch=f'"{item.etag}"'
-            )
+            head = self._head(item, PartNumber=number, ChecksumMode="ENABLED", IfMatch=f'"{item.etag}"')
             checksum = head.get("Checksum" + algorithm)
             if not checksum:
                 return None

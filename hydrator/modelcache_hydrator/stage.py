@@ -11,6 +11,7 @@ from typing import Callable, TypeVar
 
 from .download import Partial, expected_digest, hash_file, mismatch
 from .epoch import write_epoch
+from .failure import EXIT_NOT_FOUND, HydrationFailure
 from .files import RemoteFile, Resolved, directory_name
 from .inputs import Inputs
 from .lease import Lease
@@ -139,7 +140,8 @@ def _fetch_verified(source: Source, reporter: Reporter, directory: str, file: Re
         if partial.prime() and attempt == 1:
             print(f"hydrator: resuming {file.path[:200]} at byte {partial.offset}", file=sys.stderr)
         got = source.fetch(file, partial, lambda _n: reporter.set_done(base + partial.offset), f"downloading {file.path[:300]}")
-        if got == expected_digest(file) and partial.offset == file.size:
+        # More bytes than listed (`overflow`) fail whatever the check (a size-only check cannot see them otherwise).
+        if got == expected_digest(file) and partial.offset == file.size and not partial.overflow:
             _fsync(partial.path)  # on disk before it counts: the marker must never outlive a file's bytes
             source.place(file, partial.path, directory)
             return
@@ -173,6 +175,7 @@ def _finish_directory(source: Source, directory: str, staged: str, resolved: Res
         "commit": resolved.commit,
         "files": [e for f in resolved.files for e in source.placed(f, directory) or [f.manifest_entry()]],
     }
+    _check_distinct(directory, manifest["files"])
     _atomic_write(os.path.join(directory, MANIFEST_FILE), json.dumps(manifest, indent=1).encode())
     shutil.rmtree(os.path.join(directory, PARTIAL_DIR), ignore_errors=True)
     try:
@@ -180,6 +183,25 @@ def _finish_directory(source: Source, directory: str, staged: str, resolved: Res
     except FileNotFoundError:
         pass
     _atomic_write(os.path.join(directory, MARKER_FILE), staged.encode())
+
+
+def _check_distinct(directory: str, entries: list[dict]) -> None:
+    """Every path of the manifest must be its own file: a claim whose file system folds case or Unicode forms (an
+    SMB share, a ZFS dataset with normalization) makes `Model.bin` and `model.bin` one file, the second written over
+    the first, so the manifest would vouch for bytes that are not there. Paths are safe per the source (Linux file
+    systems are case-sensitive, so names differing only in case are legitimate); this finds the fold, one `stat` a
+    file: exit 10 UnsafePath, no marker."""
+    seen: dict[tuple[int, int], str] = {}
+    for entry in entries:
+        st = os.stat(os.path.join(directory, entry["path"]))
+        other = seen.setdefault((st.st_dev, st.st_ino), entry["path"])
+        if other != entry["path"]:
+            raise HydrationFailure(
+                EXIT_NOT_FOUND,
+                "UnsafePath",
+                f"{entry['path'][:200]!r} and {other[:200]!r} are one file on this claim (its file system folds case or "
+                "Unicode forms): the source cannot be staged on it",
+            )
 
 
 def _fsync(path: str) -> None:

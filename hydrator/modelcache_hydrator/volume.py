@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import os
+import stat
 import sys
 
 from .failure import EXIT_CHECKSUM, EXIT_NOT_FOUND, HydrationFailure
@@ -59,9 +60,13 @@ def _hasher(entry: dict):
     for key, algorithm in (("sha256Composite", "SHA256"), ("crc32cComposite", "CRC32C"), ("crc32Composite", "CRC32")):
         if isinstance(entry.get(key), str):
             try:
-                sizes = expand(tuple((int(s), int(n)) for s, n in entry.get("parts") or ()))
+                runs = tuple((int(s), int(n)) for s, n in entry.get("parts") or ())
             except (TypeError, ValueError):
                 return None
+            # At most S3's 10,000 parts, each of at least one byte, before the run lengths become a tuple of sizes.
+            if any(s < 1 or n < 1 for s, n in runs) or sum(n for _, n in runs) > 10000:
+                return None
+            sizes = expand(runs)
             if not sizes or sum(sizes) != size:
                 return None
             return key, entry[key], functools.partial(Composite, algorithm, sizes)
@@ -77,12 +82,12 @@ class VolumeSource(Source):
         root = inputs.root
         identity = inputs.source
         what = f"checking {identity[:300]}"
-        count, total = _walk(root)
+        count, total = _walk(root)  # files reached through a link leaving the root are not the claim's
         if count == 0:
             raise HydrationFailure(
                 EXIT_NOT_FOUND, "NotFound", f"{what}: no files at the claim's {'subPath' if '/' in inputs.repo else 'root'}"
             )
-        manifest = _read_manifest(os.path.join(root, MANIFEST_FILE), what)
+        manifest = _read_manifest(root, os.path.join(root, MANIFEST_FILE), what)
         if manifest is None:
             print(f"hydrator: {identity[:300]} holds {count} files, no manifest to verify", file=sys.stderr)
             reporter.update(commit=identity, totalBytes=total, doneBytes=total, files=count, filesDone=count)
@@ -108,9 +113,16 @@ class VolumeSource(Source):
         return 0
 
 
+def _inside(root: str, path: str) -> bool:
+    """Whether `path`, every link on the way followed, stays under `root`: a link leaving the root resolves to another
+    file in each pod (the check's image, a workload's), so what the check reads there proves nothing."""
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
 def _walk(root: str) -> tuple[int, int]:
-    """The regular files under root (symbolic links followed to files, our `.modelcache-*` files at the root
-    not counted) and their bytes."""
+    """The regular files under root (symbolic links followed to files that stay under the root, our
+    `.modelcache-*` files at the root not counted) and their bytes."""
     count = total = 0
     if not os.path.isdir(root):
         return 0, 0
@@ -124,18 +136,30 @@ def _walk(root: str) -> tuple[int, int]:
                 st = os.stat(path)
             except OSError:
                 continue  # a dangling link
-            if os.path.isfile(path):
+            if stat.S_ISREG(st.st_mode) and (not os.path.islink(path) or _inside(root, path)):
                 count += 1
                 total += st.st_size
     return count, total
 
 
-def _read_manifest(path: str, what: str) -> dict | None:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_MANIFEST_BYTES + 1)
-    except FileNotFoundError:
+def _read_manifest(root: str, path: str, what: str) -> dict | None:
+    """The manifest, None without one; one that is not a regular file under the root is refused (a directory is
+    not a transient failure, and a FIFO must not block the read until the Job's deadline)."""
+    if not os.path.lexists(path):
         return None
+    if not _inside(root, path):
+        raise HydrationFailure(EXIT_NOT_FOUND, "UnsafePath", f"{what}: {MANIFEST_FILE} is a link leaving the root")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except FileNotFoundError:
+        return None  # a dangling link
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise HydrationFailure(EXIT_NOT_FOUND, "NotAnArtifact", f"{what}: {MANIFEST_FILE} is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_MANIFEST_BYTES + 1)
+    finally:
+        os.close(fd)
     try:
         if len(data) > MAX_MANIFEST_BYTES:
             raise ValueError("too large")
@@ -164,6 +188,10 @@ def _verify(root: str, entry: dict, what: str, unknown: list[str], progress) -> 
     """One listed file: present (else exit 10), its size and hash (else exit 12)."""
     path, size = entry["path"], entry["size"]
     full = os.path.join(root, path)
+    if os.path.lexists(full) and not _inside(root, full):
+        raise HydrationFailure(
+            EXIT_NOT_FOUND, "UnsafePath", f"{what}: {path[:300]} is reached through a link leaving the claim's root"
+        )
     if not os.path.isfile(full):
         raise HydrationFailure(EXIT_NOT_FOUND, "NotFound", f"{what}: {path[:300]} is listed in the manifest but missing")
     actual = os.path.getsize(full)

@@ -167,15 +167,28 @@ def test_a_reference_by_digest_pins_itself_and_shares_the_directory(env, registr
     assert by_tag.code == 0 and by_tag.report["dir"] == run.report["dir"]
 
 
-def test_a_pin_the_tag_no_longer_names_is_source_changed(env, registry, tap, repo):
-    first = registry.push(repo, "v1", model_layers(3)[0])
+def test_a_pin_wins_over_a_tag_that_moved_and_a_pin_gone_is_source_changed(env, registry, tap, repo):
+    """hydrator.md §1-§2: with MODELCACHE_COMMIT exactly the pin is staged, as a pinned hub commit is when its branch
+    moved: a cluster added after the tag moved (or a retry) stages the pinned manifest, fetched by its digest. Only a
+    pinned manifest the registry no longer has is SourceChanged."""
+    first_layers, first_files = model_layers(3)
+    first = registry.push(repo, "v1", first_layers)
     pinned = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", MODELCACHE_COMMIT=first)
     assert pinned.code == 0 and pinned.report["commit"] == first, pinned.why
-    second = registry.push(repo, "v1", model_layers(4)[0])  # the tag moves
+    registry.push(repo, "v1", model_layers(4)[0])  # the tag moves
+    for d in env.root.iterdir():  # another cluster's claim: nothing staged yet
+        __import__("shutil").rmtree(d)
+    tap.clear()
     run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", MODELCACHE_COMMIT=first)
+    assert run.code == 0, run.why
+    assert run.report["commit"] == first and run.report["dir"] == pinned.report["dir"]
+    assert tree(env.rev(run.report["dir"])) == first_files
+    assert [r["target"] for r in tap.proxy.requests if "/manifests/" in r["target"]] == [f"/v2/{repo}/manifests/{first}"]
+    gone = "sha256:" + "0" * 64
+    run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", MODELCACHE_COMMIT=gone)
     assert run.code == 10, run.why
     assert run.report["failure"]["reason"] == "SourceChanged"
-    assert second in run.report["failure"]["message"] and "modelplane.ai/refresh-revision" in run.report["failure"]["message"]
+    assert gone in run.report["failure"]["message"] and "modelplane.ai/refresh-revision" in run.report["failure"]["message"]
     assert [p.name for p in env.root.iterdir()] == [pinned.report["dir"]]  # nothing else written
 
 
@@ -347,6 +360,15 @@ def _hostile(kind: str, outside: str):
             info = tarfile.TarInfo("weights/first.bin")
             info.size = 5
             tar.addfile(info, io.BytesIO(b"again"))
+        elif kind == "long-name":  # a pax path no file system holds (a segment over 255 bytes)
+            info = tarfile.TarInfo("weights/" + "n" * 300 + ".bin")
+            info.size = 5
+            tar.addfile(info, io.BytesIO(b"owned"))
+        elif kind == "huge-pax-header":  # tarfile would read it whole into memory (a hostile one: gigabytes)
+            info = tarfile.TarInfo("weights/second.bin")
+            info.size = 5
+            info.pax_headers = {"comment": "x" * (2 << 20)}
+            tar.addfile(info, io.BytesIO(b"owned"))
         elif kind == "collides-with-a-layer":
             info = tarfile.TarInfo("config.json")
             info.size = 5
@@ -357,7 +379,8 @@ def _hostile(kind: str, outside: str):
 
 @pytest.mark.parametrize("compression", ["", "gzip"])
 @pytest.mark.parametrize(
-    "kind", ["dotdot", "dotdot-nested", "absolute", "symlink", "hardlink", "device", "fifo", "duplicate", "collides-with-a-layer"]
+    "kind", ["dotdot", "dotdot-nested", "absolute", "symlink", "hardlink", "device", "fifo", "duplicate", "collides-with-a-layer",
+             "long-name", "huge-pax-header"]
 )
 def test_a_hostile_archive_is_refused_and_leaves_nothing_behind(env, registry, tap, repo, tmp_path, kind, compression):
     outside = str(tmp_path / "outside" / "escaped.bin")  # an absolute path the test owns (never /etc as root)
@@ -572,6 +595,8 @@ class TokenRegistry:
 
         self.layers = {layer.digest: layer for layer in layers}
         self.token_status = 200
+        self.cdn_challenge = False
+        self.token_padding = 0
         self.requests: list[tuple[str, str, str | None]] = []
         config = Layer(b"{}")
         self.manifest = json.dumps({
@@ -593,6 +618,12 @@ class TokenRegistry:
                 auth = self.headers.get("Authorization")
                 stub.requests.append((host, self.path, auth))
                 if host == "cdn":
+                    if stub.cdn_challenge and not self.path.startswith("/cdn-token"):
+                        # A blob host asking for credentials at a realm of its own choosing.
+                        realm = f"http://127.0.0.1:{stub.cdn.server_address[1]}/cdn-token"
+                        return self.reply(401, b"{}", headers={"WWW-Authenticate": f'Bearer realm="{realm}",service="cdn"'})
+                    if self.path.startswith("/cdn-token"):
+                        return self.reply(200, json.dumps({"token": "cdn-token"}).encode())
                     digest = self.path.rsplit("/", 1)[-1]
                     return self.reply(200, stub.layers[digest].data, "application/octet-stream")
                 if self.path.startswith("/token"):
@@ -601,7 +632,7 @@ class TokenRegistry:
                     want = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
                     if auth != want or "scope=repository%3Amodels%2Ftiny%3Apull" not in self.path:
                         return self.reply(401, b"{}")
-                    return self.reply(200, json.dumps({"token": stub.TOKEN}).encode())
+                    return self.reply(200, json.dumps({"token": stub.TOKEN}).encode() + b" " * stub.token_padding)
                 if auth != f"Bearer {stub.TOKEN}":
                     realm = f"http://127.0.0.1:{stub.server.server_address[1]}/token"
                     challenge = f'Bearer realm="{realm}",service="stub",scope="repository:models/tiny:pull"'
@@ -660,6 +691,92 @@ def test_a_bearer_token_from_the_realm_is_used_and_never_reaches_the_blob_host(e
                 assert secret not in r.stderr and secret.encode() not in r.report_raw
     finally:
         stub.close()
+
+
+def test_a_blob_host_asking_for_credentials_never_gets_the_registrys(env):
+    """A redirect leads to another host (a CDN): a 401 there is that host's, never answered with the registry's
+    credentials at a realm it names (they would reach whoever the redirect leads to): exit 10 AccessDenied."""
+    layers, _files = model_layers(20)
+    stub = TokenRegistry(layers)
+    stub.cdn_challenge = True
+    try:
+        _docker_config(env, stub.host, USER, PASSWORD, "auth")
+        run = env.run(MODELCACHE_SOURCE=f"oci://{stub.host}/models/tiny:v1")
+        assert run.code == 10 and run.report["failure"]["reason"] == "AccessDenied", run.why
+        cdn = [r for r in stub.requests if r[0] == "cdn"]
+        assert cdn and all(r[2] is None for r in cdn), cdn  # neither the password nor the registry's token
+        assert not [r for r in cdn if r[1].startswith("/cdn-token")]
+    finally:
+        stub.close()
+
+
+def test_a_token_answer_of_any_size_is_never_read_into_memory(env):
+    """A token service answering more than 1 MiB (whitespace: still valid JSON) is refused: exit 10 AccessDenied."""
+    stub = TokenRegistry(model_layers(21)[0])
+    stub.token_padding = 2 << 20
+    try:
+        _docker_config(env, stub.host, USER, PASSWORD, "auth")
+        run = env.run(MODELCACHE_SOURCE=f"oci://{stub.host}/models/tiny:v1")
+        assert run.code == 10 and run.report["failure"]["reason"] == "AccessDenied", run.why
+    finally:
+        stub.close()
+
+
+def test_a_manifest_trickling_in_is_transient_at_its_deadline(monkeypatch):
+    """A registry sending a byte at a time, each within the read timeout, must not hold the Job until its deadline:
+    the manifest has MANIFEST_SECONDS to arrive (shortened here), then a transient failure."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from modelcache_hydrator import oci
+    from modelcache_hydrator.failure import HydrationFailure
+
+    stop = threading.Event()
+
+    class Trickle(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", oci.OCI_MANIFEST)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            while not stop.is_set():
+                try:
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.05)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(oci, "MANIFEST_SECONDS", 1.0)
+    try:
+        client = oci.RegistryClient(f"127.0.0.1:{server.server_address[1]}", "models/tiny", plain_http=True)
+        started = time.monotonic()
+        with pytest.raises(HydrationFailure) as info:
+            client.manifest("v1")
+        assert info.value.reason == "Transient" and time.monotonic() - started < 10
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+
+
+def test_credentials_never_go_to_a_plain_http_realm_of_an_https_registry(monkeypatch):
+    from modelcache_hydrator.oci import RegistryClient, RegistryError
+
+    monkeypatch.setattr("modelcache_hydrator.oci._credentials", lambda host: (USER, PASSWORD))
+    client = RegistryClient("registry.example", "models/tiny", plain_http=False)
+    sent = []
+    monkeypatch.setattr(client.session, "get", lambda *a, **k: sent.append((a, k)))
+    with pytest.raises(RegistryError):
+        client._answer('Bearer realm="http://auth.example/token",service="registry.example"')
+    assert not sent
 
 
 # -- the manifest's layers, without a registry -------------------------------------------------------------------

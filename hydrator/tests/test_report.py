@@ -108,6 +108,16 @@ def test_wrong_serviceaccount_token_is_a_failed_final_write(env, hub, kube, mode
     assert "not-the-token" not in run.stderr
 
 
+def test_a_token_the_http_client_refuses_never_reaches_the_logs(env, hub, kube, model, tmp_path):
+    """The HTTP client's own errors quote a header value it refuses (h11: "Illegal header value b'Bearer …'"):
+    a failed ConfigMap write is logged by type and status only."""
+    (tmp_path / "serviceaccount" / "token").write_text("SA-TOKEN-first-line\nSA-TOKEN-second-line")
+    run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}", **kube.env)
+    assert run.code == 1 and kube.reports == []
+    assert "could not write the report" in run.stderr
+    assert "SA-TOKEN" not in run.stderr and "SA-TOKEN" not in run.stdout and b"SA-TOKEN" not in run.report_raw
+
+
 def test_report_stays_under_4096_bytes_dropping_warnings_first():
     report = {
         "version": 1, "job": "j" * 63, "source": "hf://org/model@" + "r" * 900, "phase": "Failed",

@@ -359,7 +359,9 @@ def test_no_credentials_at_all_is_access_denied(env, s3):
     ["ok.bin", "./a.bin"],
     ["a", "a/b"],
     ["ok.bin", ".modelcache-complete"],
-], ids=["dotdot", "absolute", "nested-dotdot", "control-char", "empty-segment", "dot", "file-and-directory", "reserved"])
+    ["ok.bin", "weights/" + "n" * 256 + ".bin"],
+], ids=["dotdot", "absolute", "nested-dotdot", "control-char", "empty-segment", "dot", "file-and-directory", "reserved",
+        "name-too-long"])
 def test_hostile_keys_are_refused_before_any_object_is_read(env, s3, keys):
     for key in keys:
         s3.put(f"{PREFIX}/{key}", b"x" * 10)

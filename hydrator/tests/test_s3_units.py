@@ -166,3 +166,95 @@ def test_the_endpoint_is_the_s3_clients_only(monkeypatch):
     assert "AWS_ENDPOINT_URL" not in __import__("os").environ
     sts = boto3.session.Session(region_name="eu-west-3").client("sts")
     assert "127.0.0.1" not in sts.meta.endpoint_url
+
+
+def stubbed() -> tuple[S3Source, object]:
+    s = source()
+    s._client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    return s, s._client
+
+
+def test_parts_paging_that_does_not_advance_falls_back_to_part_numbers():
+    """A store answering `IsTruncated` with the same `NextPartNumberMarker` again must not be paged forever (each
+    page kept in memory): its parts are asked part by part instead."""
+    s, client = stubbed()
+    parts = [b"a" * 10, b"b" * 10, b"c" * 3]
+    checks = [crc(p) for p in parts]
+    whole = b64(crc(b"".join(checks))) + "-3"
+    page = {"ObjectParts": {"IsTruncated": True, "NextPartNumberMarker": 1, "Parts": [
+        {"PartNumber": 1, "Size": 10, "ChecksumCRC32": b64(checks[0])}]}}
+    with Stubber(client) as stub:
+        stub.add_response("get_object_attributes", page)
+        stub.add_response("get_object_attributes", page)
+        for n, p in enumerate(parts, 1):
+            stub.add_response("head_object", {"ContentLength": len(p), "ChecksumCRC32": b64(checks[n - 1])})
+        check, runs = s._choose(Listed("models/f", "f", 23, ETAG1 + "-3"), {"ChecksumCRC32": whole, "ChecksumType": "COMPOSITE"})
+        stub.assert_no_pending_responses()
+    assert runs == ((10, 2), (3, 1)) and check.manifest_key == "crc32Composite"
+
+
+def test_a_listing_that_repeats_its_keys_is_not_paged_forever():
+    """Fresh continuation tokens over the same keys (a store ignoring the token): a key listed twice ends the
+    listing as a transient failure, never an endless loop growing the listing in memory."""
+    s, client = stubbed()
+    page = {"Contents": [{"Key": "models/a.bin", "Size": 1, "ETag": f'"{ETAG1}"'}], "IsTruncated": True}
+    with Stubber(client) as stub:
+        stub.add_response("list_objects_v2", {**page, "NextContinuationToken": "t1"})
+        stub.add_response("list_objects_v2", {**page, "NextContinuationToken": "t2"})
+        with pytest.raises(Exception) as info:
+            s.resolve()
+        stub.assert_no_pending_responses()
+    failure = s.classify(info.value, "listing")
+    assert (failure.code, failure.reason) == (1, "Transient")
+    assert "models/a.bin" in failure.message or "a.bin" in failure.message
+
+
+def test_a_body_longer_than_listed_never_passes_a_size_only_check(tmp_path):
+    """Size only is the weakest check there is: bytes beyond the listed size (here a whole chunk later, so the file
+    on disk has exactly the listed size) mean the body is not the listed object: fetched again, then exit 12."""
+    import io
+
+    from botocore.response import StreamingBody
+
+    from modelcache_hydrator.failure import HydrationFailure
+    from modelcache_hydrator.s3 import CHUNK, S3File
+    from modelcache_hydrator.stage import _fetch_verified
+
+    class Reporter:
+        def set_done(self, n):
+            pass
+
+        def warn(self, text):
+            pass
+
+    s, client = stubbed()
+    f = S3File("f.bin", CHUNK, check=SIZE_ONLY, locator="models/f.bin", etag=ETAG1)
+    body = b"w" * CHUNK + b"extra"
+    with Stubber(client) as stub:
+        for _ in range(2):
+            stub.add_response("get_object", {"Body": StreamingBody(io.BytesIO(body), len(body)), "ContentLength": len(body)})
+        with pytest.raises(HydrationFailure) as info:
+            _fetch_verified(s, Reporter(), str(tmp_path), f, 0)
+    assert (info.value.code, info.value.reason) == (12, "ChecksumMismatch")
+    assert not (tmp_path / "f.bin").exists()
+
+
+@pytest.mark.parametrize("pinned", [False, True])
+def test_an_object_removed_between_the_listing_and_its_head_is_a_changed_bucket(pinned):
+    """HeadObject of a listed key answers 404 (no body, so no NoSuchKey code) when it was deleted since the listing
+    (a sync with --delete while the Job resolves): the bucket changed, as with a replaced object: list again
+    (transient) unpinned, SourceChanged pinned; never NotFound, which the Job does not retry."""
+    listing = [Listed("models/a.bin", "a.bin", 1, ETAG1)]
+    env = {"MODELCACHE_SOURCE": "s3://bkt/models", "MODELCACHE_CLAIM_BYTES": "1"}
+    if pinned:
+        env["MODELCACHE_COMMIT"] = listing_digest(listing)
+    s = S3Source(read_inputs(env))
+    s._client = client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    with Stubber(client) as stub:
+        stub.add_response("list_objects_v2", {"Contents": [{"Key": "models/a.bin", "Size": 1, "ETag": f'"{ETAG1}"'}],
+                                              "IsTruncated": False})
+        stub.add_client_error("head_object", service_error_code="404", http_status_code=404)
+        with pytest.raises(Exception) as info:
+            s.resolve()
+    failure = s.classify(info.value, "listing")
+    assert (failure.code, failure.reason) == ((10, "SourceChanged") if pinned else (1, "Transient"))

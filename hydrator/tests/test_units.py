@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 
 import httpx2
 import pytest
@@ -54,11 +55,82 @@ def test_epochs_are_integer_pairs():
         parse_epoch("1.2.3")
 
 
-@pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/../../b", "a//b", "./a", ".modelcache-complete", "a\\b"])
+@pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/../../b", "a//b", "./a", ".modelcache-complete", "a\\b",
+                                  "a/" + "n" * 256, "é" * 128, "a/" * 1600 + "b", "bad\udcffname", "x\ud800"])
 def test_unsafe_paths_are_refused(path):
     with pytest.raises(Exception) as info:
         check_path(path, "listing")
     assert getattr(info.value, "reason", None) == "UnsafePath"
+
+
+def test_paths_a_file_system_holds_are_safe():
+    from modelcache_hydrator.files import is_safe_path
+
+    assert is_safe_path("n" * 255) and is_safe_path("é" * 127) and is_safe_path("a/" * 1000 + "b")
+    assert is_safe_path("weights/model-00001-of-00002.safetensors") and is_safe_path("vocab/日本語.txt")
+
+
+def test_an_s3_prefix_names_no_file_so_its_segments_may_be_long():
+    from modelcache_hydrator.inputs import read_inputs
+
+    prefix = "models/" + "p" * 300
+    inputs = read_inputs({"MODELCACHE_SOURCE": f"s3://bkt/{prefix}", "MODELCACHE_CLAIM_BYTES": "1"})
+    assert inputs.repo == f"bkt/{prefix}"
+
+
+@pytest.mark.parametrize("paths", [["a.bin", "a.bin"], ["a", "a/b.bin"]], ids=["twice", "file-and-directory"])
+def test_a_hub_listing_that_no_git_tree_could_hold_is_unsafe(paths):
+    """A mirror (HF_ENDPOINT) answering one path twice (two hashes, one file on disk: the manifest would not describe
+    it) or a file that is another's directory (a file system error at placing, retried as transient)."""
+    from types import SimpleNamespace
+
+    from modelcache_hydrator.hub import _files
+
+    siblings = [SimpleNamespace(rfilename=p, size=1, lfs=None, blob_id=f"{i:040x}") for i, p in enumerate(paths)]
+    with pytest.raises(Exception) as info:
+        _files(siblings, "resolving hf://org/m")
+    assert getattr(info.value, "reason", None) == "UnsafePath"
+
+
+@pytest.mark.parametrize("source", ["oci://host:99999/models/m:v1", "oci://..host/models/m:v1", "oci://-h/models/m:v1",
+                                    "oci://a..b:80/models/m:v1", "oci://host:0/models/m:v1", "oci://h-/models/m:v1"])
+def test_an_oci_registry_no_socket_can_reach_is_bad_input(source):
+    """Not a transient network error retried by the program and the Job: bad input (exit 2)."""
+    from modelcache_hydrator.inputs import read_inputs
+
+    with pytest.raises(Exception) as info:
+        read_inputs({"MODELCACHE_SOURCE": source, "MODELCACHE_CLAIM_BYTES": "1"})
+    assert getattr(info.value, "reason", None) == "BadInput"
+
+
+def test_oci_registries_as_people_write_them_are_accepted():
+    from modelcache_hydrator.inputs import read_inputs
+
+    for source in ("oci://registry.internal/models/m:v1", "oci://127.0.0.1:5000/models/m:v1",
+                   "oci://localhost:65535/m@sha256:" + "a" * 64, "oci://my-registry.example.com/org/team/m:v1.0"):
+        assert read_inputs({"MODELCACHE_SOURCE": source, "MODELCACHE_CLAIM_BYTES": "1"}).kind == "oci"
+
+
+def test_two_paths_a_claim_folds_into_one_file_never_get_a_marker(tmp_path):
+    """A claim folding case (SMB) makes `Model.bin` and `model.bin` one file; simulated here with a hard link (what
+    the fold looks like to stat: one inode, two names): UnsafePath before the manifest and the marker."""
+    from types import SimpleNamespace
+
+    from modelcache_hydrator.files import RemoteFile, Resolved
+    from modelcache_hydrator.stage import MANIFEST_FILE, MARKER_FILE, _finish_directory
+
+    (tmp_path / "model.bin").write_bytes(b"second")
+    os.link(tmp_path / "model.bin", tmp_path / "Model.bin")
+    files = (RemoteFile("Model.bin", 5, sha256="a" * 64), RemoteFile("model.bin", 6, sha256="b" * 64))
+    source = SimpleNamespace(placed=lambda f, d: [f.manifest_entry()])
+    with pytest.raises(Exception) as info:
+        _finish_directory(source, str(tmp_path), "hf://o/m@" + "c" * 40, Resolved("c" * 40, files))
+    assert getattr(info.value, "reason", None) == "UnsafePath"
+    assert not (tmp_path / MARKER_FILE).exists() and not (tmp_path / MANIFEST_FILE).exists()
+    os.unlink(tmp_path / "Model.bin")
+    (tmp_path / "Model.bin").write_bytes(b"first")
+    _finish_directory(source, str(tmp_path), "hf://o/m@" + "c" * 40, Resolved("c" * 40, files))
+    assert (tmp_path / MARKER_FILE).exists()
 
 
 def test_sizes_read_like_the_spec():

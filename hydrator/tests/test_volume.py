@@ -189,3 +189,86 @@ def test_a_pin_other_than_the_identity_is_bad_input(volume):
     write_files(volume.root, FILES)
     run = volume.run(MODELCACHE_COMMIT="pvc://other")
     assert run.code == 2 and run.report["failure"]["reason"] == "BadInput"
+
+
+@pytest.mark.parametrize("link", ["absolute-file", "relative-file", "directory"])
+def test_a_listed_file_reached_through_a_link_leaving_the_root_is_unsafe(volume, tmp_path, link):
+    """What the check reads must be what a workload mounting the claim reads: a link leaving the root resolves to
+    another file in each pod (the check's image, the workload's), so a match proves nothing: exit 10 UnsafePath."""
+    outside = tmp_path / "outside"
+    write_files(outside, FILES)
+    write_files(volume.root, {"config.json": FILES["config.json"]})
+    if link == "directory":
+        os.symlink(outside / "w", volume.root / "w")
+    else:
+        (volume.root / "w").mkdir()
+        target = outside / "w" / "model.safetensors"
+        os.symlink(target if link == "absolute-file" else os.path.relpath(target, volume.root / "w"),
+                   volume.root / "w" / "model.safetensors")
+    manifest(volume.root, entries_for(FILES))
+    run = volume.run()
+    assert run.code == 10, run.why
+    assert run.report["failure"]["reason"] == "UnsafePath" and "w/model.safetensors" in run.report["failure"]["message"]
+
+
+def test_links_inside_the_root_are_followed(volume):
+    """A link that stays under the root (a Hugging Face cache's snapshot pointing into its blobs) is what a workload
+    reads too: verified through it."""
+    write_files(volume.root, {"config.json": FILES["config.json"], "blobs/abc": FILES["w/model.safetensors"]})
+    (volume.root / "w").mkdir()
+    os.symlink("../blobs/abc", volume.root / "w" / "model.safetensors")
+    manifest(volume.root, entries_for(FILES))
+    run = volume.run()
+    assert run.code == 0, run.why
+    assert run.report["verifiedFiles"] == 2
+
+
+def test_files_leading_outside_the_root_are_not_counted_without_a_manifest(volume, tmp_path):
+    write_files(tmp_path / "outside", {"model.bin": b"m" * 10})
+    os.symlink(tmp_path / "outside" / "model.bin", volume.root / "model.bin")
+    run = volume.run()
+    assert run.code == 10, run.why
+    assert run.report["failure"]["reason"] == "NotFound"
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "link-outside"])
+def test_a_manifest_that_is_not_a_regular_file_under_the_root_is_refused(volume, tmp_path, kind):
+    """Not a transient failure retried by the Job, and never a read that blocks until the Job's deadline (a FIFO)."""
+    write_files(volume.root, FILES)
+    path = volume.root / ".modelcache-manifest.json"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        manifest(tmp_path, entries_for(FILES))
+        os.symlink(tmp_path / ".modelcache-manifest.json", path)
+    p = volume.env.start(MODELCACHE_ROOT=volume.root)
+    try:
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    run = volume.env.finished(p, out, err)
+    assert run.code == 10, run.why
+    assert run.report["failure"]["reason"] == ("UnsafePath" if kind == "link-outside" else "NotAnArtifact")
+
+
+def test_a_manifest_announcing_countless_parts_is_not_expanded_in_memory():
+    """`parts` is run-length ([[size, count]]): a count of 10^12 must not become a tuple of 10^12 sizes (the check
+    pod killed for memory, retried by the Job). Checked in a child with 1 GiB of address space."""
+    import subprocess
+    import sys
+
+    from conftest import PACKAGE_ROOT
+
+    code = (
+        "import resource; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "from modelcache_hydrator.volume import _hasher\n"
+        "assert _hasher({'path': 'a', 'size': 1, 'crc32Composite': '00000000-1', 'parts': [[0, 10**12], [1, 1]]}) is None\n"
+        "assert _hasher({'path': 'a', 'size': 3, 'crc32Composite': '00000000-3', 'parts': [[1, 3]]}) is not None\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": PACKAGE_ROOT})
+    assert out.returncode == 0, out.stderr[-500:]

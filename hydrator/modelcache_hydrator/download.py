@@ -93,6 +93,26 @@ class Partial:
         self.offset = 0
         self.overflow = False
 
+    def append(self, chunks, progress: Callable[[int], None]) -> None:
+        """Appends `chunks` (an SDK's body iterator) to the file, hashing as bytes arrive and calling
+        `progress(n)` after each; more bytes than the file's size cannot match: the hash is poisoned and
+        `overflow` set, so verification says so."""
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            for chunk in chunks:
+                if self.offset + len(chunk) > self.file.size:
+                    self.hasher.update(b"\0")
+                    self.overflow = True
+                    return
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view) :]
+                self.hasher.update(chunk)
+                self.offset += len(chunk)
+                progress(len(chunk))
+        finally:
+            os.close(fd)
+
 
 class Downloader:
     """Fetches files by URL into partial files with range requests, retrying transient errors."""

@@ -186,7 +186,7 @@ class OciSource(Source):
             elif response.status_code == 206 and not _starts_at(response, partial.offset):
                 partial.reset()
                 raise transient("the registry answered another range; starting the layer again")
-            _write(response, partial, progress)
+            partial.append(response.iter_content(CHUNK), progress)
         if partial.offset < size and not partial.overflow:
             raise transient(f"the connection closed after {partial.offset} of {size} bytes")
 
@@ -466,26 +466,6 @@ def _origin(url: str) -> tuple:
 def _starts_at(response, offset: int) -> bool:
     match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", ""))
     return bool(match) and int(match.group(1)) == offset
-
-
-def _write(response, partial, progress) -> None:
-    """Appends the body to the partial file, hashing as bytes arrive; more bytes than the layer's size cannot match."""
-    size = partial.file.size
-    fd = os.open(partial.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        for chunk in response.iter_content(CHUNK):
-            if partial.offset + len(chunk) > size:
-                partial.hasher.update(b"\0")
-                partial.overflow = True
-                return
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(fd, view) :]
-            partial.hasher.update(chunk)
-            partial.offset += len(chunk)
-            progress(len(chunk))
-    finally:
-        os.close(fd)
 
 
 # -- archives --------------------------------------------------------------------------------------------------

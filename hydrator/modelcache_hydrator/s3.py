@@ -488,7 +488,7 @@ class S3Source(Source):
                 elif not content_range.startswith(f"bytes {partial.offset}-"):
                     partial.reset()
                     raise transient("the store answered another range; starting the object again")
-            _write(body, partial, progress)
+            partial.append(body.iter_chunks(CHUNK), progress)
         finally:
             body.close()
         if partial.offset < size and not partial.overflow:
@@ -541,26 +541,6 @@ class S3Source(Source):
         except ImportError:  # pragma: no cover - botocore requires urllib3
             pass
         return classify(exc, what)
-
-
-def _write(body, partial, progress) -> None:
-    """Appends the body to the partial file, hashing as bytes arrive; more bytes than listed poisons the hash."""
-    size = partial.file.size
-    fd = os.open(partial.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        for chunk in body.iter_chunks(CHUNK):
-            if partial.offset + len(chunk) > size:
-                partial.hasher.update(b"\0")
-                partial.overflow = True  # cannot match: verification says so
-                return
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(fd, view) :]
-            partial.hasher.update(chunk)
-            partial.offset += len(chunk)
-            progress(len(chunk))
-    finally:
-        os.close(fd)
 
 
 def _code(exc: BaseException) -> str:

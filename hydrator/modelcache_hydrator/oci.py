@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tarfile
 import time
 import zlib
@@ -153,21 +152,10 @@ class OciSource(Source):
 
     def fetch(self, file: RemoteFile, partial, progress, what: str) -> str:
         """Completes `partial` (download.Partial) from the layer's blob URL and returns the digest of its bytes."""
-        failures, mark = 0, partial.offset
-        d = self.inputs.durations
-        while True:
-            try:
-                self._get(self.client.blob_url(file.locator), partial, progress)
-                return partial.hasher.hexdigest()
-            except Exception as exc:  # classified by type and status
-                failure = self.classify(exc, what)
-                if partial.offset > mark:
-                    failures, mark = 0, partial.offset  # bytes moved since the last failure: a fresh budget
-                if not failure.transient or failures + 1 >= d.retry_attempts:
-                    raise failure from None
-                failures += 1
-                print(f"hydrator: {failure.message}; retrying from byte {partial.offset}", file=sys.stderr)
-                time.sleep(d.retry_base * 2 ** (failures - 1))
+        from .download import resume
+
+        url = self.client.blob_url(file.locator)
+        return resume(lambda: self._get(url, partial, progress), partial, self.classify, self.inputs.durations, what)
 
     def _get(self, url: str, partial, progress) -> None:
         size = partial.file.size

@@ -197,6 +197,8 @@ def test_cel_one_source_kind(registry, kinds):
         registry.validate(cache(kinds), f"{sorted(kinds)}")
     for kind, body in kinds.items():
         registry.validate(cache({kind: body}), kind)
+
+
 def lws_pod_templates():
     for path in SCENARIO_OUTPUTS:
         for doc in load_all(path):

@@ -93,6 +93,50 @@ class Partial:
         self.offset = 0
         self.overflow = False
 
+    def append(self, chunks, progress: Callable[[int], None]) -> None:
+        """Appends `chunks` (an SDK's body iterator) to the file, hashing as bytes arrive and calling
+        `progress(n)` after each; more bytes than the file's size cannot match: the hash is poisoned and
+        `overflow` set, so verification says so."""
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            for chunk in chunks:
+                if self.offset + len(chunk) > self.file.size:
+                    self.hasher.update(b"\0")
+                    self.overflow = True
+                    return
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view) :]
+                self.hasher.update(chunk)
+                self.offset += len(chunk)
+                progress(len(chunk))
+        finally:
+            os.close(fd)
+
+
+def resume(attempt: Callable[[], None], partial: Partial, classify_failure, durations: Durations, what: str,
+           on_failure: Callable[[BaseException], None] | None = None) -> str:
+    """Runs `attempt` (one request continuing `partial` from its offset) until the file is complete, and returns
+    the hex digest of its bytes. Transient failures are retried with exponential backoff; the budget of
+    `durations.retry_attempts` starts again whenever bytes arrived since the last failure. `on_failure(exc)` runs
+    before the failure is judged (a source resets the partial file there when the server refused its range)."""
+    failures, mark = 0, partial.offset
+    while True:
+        try:
+            attempt()
+            return partial.hasher.hexdigest()
+        except Exception as exc:  # classified by type and status
+            failure = classify_failure(exc, what)
+            if on_failure is not None:
+                on_failure(exc)
+            if partial.offset > mark:
+                failures, mark = 0, partial.offset  # bytes moved since the last failure: a fresh budget
+            if not failure.transient or failures + 1 >= durations.retry_attempts:
+                raise failure from None
+            failures += 1
+            print(f"hydrator: {failure.message}; retrying from byte {partial.offset}", file=sys.stderr)
+            time.sleep(durations.retry_base * 2 ** (failures - 1))
+
 
 class Downloader:
     """Fetches files by URL into partial files with range requests, retrying transient errors."""
@@ -105,20 +149,7 @@ class Downloader:
 
     def fetch(self, url: str, partial: Partial, what: str) -> str:
         """Completes `partial` from `url` and returns the hex digest of its bytes."""
-        failures, mark = 0, partial.offset
-        while True:
-            try:
-                self._get(url, partial)
-                return partial.hasher.hexdigest()
-            except Exception as exc:  # classified by type and status
-                failure = classify(exc, what)
-                if partial.offset > mark:
-                    failures, mark = 0, partial.offset  # bytes moved since the last failure: a fresh budget
-                if not failure.transient or failures + 1 >= self.durations.retry_attempts:
-                    raise failure from None
-                failures += 1
-                print(f"hydrator: {failure.message}; retrying from byte {partial.offset}", file=sys.stderr)
-                time.sleep(self.durations.retry_base * 2 ** (failures - 1))
+        return resume(lambda: self._get(url, partial), partial, classify, self.durations, what)
 
     def _get(self, url: str, partial: Partial) -> None:
         if partial.offset >= partial.file.size:

@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tarfile
 import time
 import zlib
@@ -153,21 +152,10 @@ class OciSource(Source):
 
     def fetch(self, file: RemoteFile, partial, progress, what: str) -> str:
         """Completes `partial` (download.Partial) from the layer's blob URL and returns the digest of its bytes."""
-        failures, mark = 0, partial.offset
-        d = self.inputs.durations
-        while True:
-            try:
-                self._get(self.client.blob_url(file.locator), partial, progress)
-                return partial.hasher.hexdigest()
-            except Exception as exc:  # classified by type and status
-                failure = self.classify(exc, what)
-                if partial.offset > mark:
-                    failures, mark = 0, partial.offset  # bytes moved since the last failure: a fresh budget
-                if not failure.transient or failures + 1 >= d.retry_attempts:
-                    raise failure from None
-                failures += 1
-                print(f"hydrator: {failure.message}; retrying from byte {partial.offset}", file=sys.stderr)
-                time.sleep(d.retry_base * 2 ** (failures - 1))
+        from .download import resume
+
+        url = self.client.blob_url(file.locator)
+        return resume(lambda: self._get(url, partial, progress), partial, self.classify, self.inputs.durations, what)
 
     def _get(self, url: str, partial, progress) -> None:
         size = partial.file.size
@@ -186,7 +174,7 @@ class OciSource(Source):
             elif response.status_code == 206 and not _starts_at(response, partial.offset):
                 partial.reset()
                 raise transient("the registry answered another range; starting the layer again")
-            _write(response, partial, progress)
+            partial.append(response.iter_content(CHUNK), progress)
         if partial.offset < size and not partial.overflow:
             raise transient(f"the connection closed after {partial.offset} of {size} bytes")
 
@@ -466,26 +454,6 @@ def _origin(url: str) -> tuple:
 def _starts_at(response, offset: int) -> bool:
     match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", ""))
     return bool(match) and int(match.group(1)) == offset
-
-
-def _write(response, partial, progress) -> None:
-    """Appends the body to the partial file, hashing as bytes arrive; more bytes than the layer's size cannot match."""
-    size = partial.file.size
-    fd = os.open(partial.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        for chunk in response.iter_content(CHUNK):
-            if partial.offset + len(chunk) > size:
-                partial.hasher.update(b"\0")
-                partial.overflow = True
-                return
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(fd, view) :]
-            partial.hasher.update(chunk)
-            partial.offset += len(chunk)
-            progress(len(chunk))
-    finally:
-        os.close(fd)
 
 
 # -- archives --------------------------------------------------------------------------------------------------

@@ -26,8 +26,6 @@ import binascii
 import functools
 import hashlib
 import os
-import sys
-import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -453,23 +451,15 @@ class S3Source(Source):
 
     def fetch(self, file: RemoteFile, partial, progress, what: str) -> str:
         """Completes `partial` with ranged GETs, retrying transient failures from the byte reached."""
-        failures, mark = 0, partial.offset
-        d = self.inputs.durations
-        while True:
-            try:
-                self._get(file, partial, progress)
-                return partial.hasher.hexdigest()
-            except Exception as exc:  # classified by type, code and status
-                failure = self.classify(exc, what)
-                if _code(exc) == "InvalidRange" or _status(exc) == 416:
-                    partial.reset()
-                if partial.offset > mark:
-                    failures, mark = 0, partial.offset  # bytes moved since the last failure: a fresh budget
-                if not failure.transient or failures + 1 >= d.retry_attempts:
-                    raise failure from None
-                failures += 1
-                print(f"hydrator: {failure.message}; retrying from byte {partial.offset}", file=sys.stderr)
-                time.sleep(d.retry_base * 2 ** (failures - 1))
+        from .download import resume
+
+        def refused_range(exc: BaseException) -> None:
+            if _code(exc) == "InvalidRange" or _status(exc) == 416:
+                partial.reset()
+
+        return resume(
+            lambda: self._get(file, partial, progress), partial, self.classify, self.inputs.durations, what, refused_range
+        )
 
     def _get(self, file: RemoteFile, partial, progress) -> None:
         size = file.size
@@ -488,7 +478,7 @@ class S3Source(Source):
                 elif not content_range.startswith(f"bytes {partial.offset}-"):
                     partial.reset()
                     raise transient("the store answered another range; starting the object again")
-            _write(body, partial, progress)
+            partial.append(body.iter_chunks(CHUNK), progress)
         finally:
             body.close()
         if partial.offset < size and not partial.overflow:
@@ -541,26 +531,6 @@ class S3Source(Source):
         except ImportError:  # pragma: no cover - botocore requires urllib3
             pass
         return classify(exc, what)
-
-
-def _write(body, partial, progress) -> None:
-    """Appends the body to the partial file, hashing as bytes arrive; more bytes than listed poisons the hash."""
-    size = partial.file.size
-    fd = os.open(partial.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        for chunk in body.iter_chunks(CHUNK):
-            if partial.offset + len(chunk) > size:
-                partial.hasher.update(b"\0")
-                partial.overflow = True  # cannot match: verification says so
-                return
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(fd, view) :]
-            partial.hasher.update(chunk)
-            partial.offset += len(chunk)
-            progress(len(chunk))
-    finally:
-        os.close(fd)
 
 
 def _code(exc: BaseException) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import socket
+import subprocess
 
 MiB = 1 << 20
 
@@ -43,3 +45,20 @@ def assert_staged(root, repo: str, commit: str, files: dict[str, bytes]) -> str:
             b"blob %d\0" % len(files[f["path"]]) + files[f["path"]]
         ).hexdigest()
     return name
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 free at the time of asking (for a server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stops a server a test started: SIGTERM, then SIGKILL after 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)

@@ -9,7 +9,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import tarfile
@@ -20,6 +19,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from helpers import free_port, stop
+
 REGISTRY_BIN = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -29,12 +30,6 @@ WEIGHT = "application/vnd.cncf.model.weight.v1"
 TITLE = "org.opencontainers.image.title"
 FILEPATH = "org.cncf.model.filepath"
 UNPACK = "io.deis.oras.content.unpack"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -191,10 +186,5 @@ class Registry:
         return os.path.join(self.workdir, "data", "docker", "registry", "v2", "blobs", algo, hex_[:2], hex_, "data")
 
     def close(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
         self.log.close()

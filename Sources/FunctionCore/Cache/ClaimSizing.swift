@@ -27,8 +27,15 @@ public struct ClaimSizing: Sendable, Hashable {
         /// function input's (a cluster's own, or the one an existing claim keeps); nil when it is.
         public let namespace: String?
 
+        /// A placement wanting `wanted` in a function input's namespace `input`, the claim in `kept`;
+        /// nil when there is nothing to say: nothing but `input` wanted, and no claim elsewhere.
+        public static func of(wanted: String?, input: String, kept: String?) -> Placement? {
+            guard (wanted != nil && wanted != input) || (kept != nil && kept != input) else { return nil }
+            return Placement(wanted: wanted, input: input, kept: kept)
+        }
+
         /// A placement wanting `wanted` in a function input's namespace `input`, the claim in `kept`.
-        public init(wanted: String?, input: String, kept: String?) {
+        init(wanted: String?, input: String, kept: String?) {
             self.wanted = wanted
             self.input = input
             self.kept = kept
@@ -41,15 +48,12 @@ public struct ClaimSizing: Sendable, Hashable {
         }
     }
 
-    /// Decides the claim on `cluster` from the wanted class and size, where it goes (`placement`,
-    /// nil: the function input's namespace, where it is) and the observed claim Object (what was
-    /// sent last time): a larger size expands the claim, a smaller one keeps the current size, and
-    /// a changed class or namespace keeps the current one (the new one applies to claims created
-    /// later), saying so.
-    public init(
-        cluster: String, claimName: String, storageClass: String, sizeGiB: Int64, placement: Placement? = nil,
-        observed: Resource?
-    ) {
+    /// Decides the claim on `cluster` from the wanted class and size and the
+    /// observed claim Object (what was sent last time): a larger size expands
+    /// the claim, a smaller one keeps the current size, and a changed class keeps
+    /// the current class (it applies to claims created later). Where the claim
+    /// goes is `place(_:cluster:claimName:)`'s (the usual claim is where it was).
+    public init(cluster: String, claimName: String, storageClass: String, sizeGiB: Int64, observed: Resource?) {
         let sent = observed?.object[path: "spec", "forProvider", "manifest", "spec"]
         var notes: [String] = []
         self.storageClass = storageClass
@@ -58,11 +62,6 @@ public struct ClaimSizing: Sendable, Hashable {
             notes.append(
                 "Claim \(claimName) on \(cluster) keeps storage class \(current): a claim's class cannot "
                     + "change; \(storageClass) applies to claims created later")
-        }
-        if let placement, let kept = placement.kept, kept != placement.wanted ?? placement.input {
-            notes.append(
-                Self.keptNamespace(
-                    claimName, cluster: cluster, current: kept, wanted: placement.wanted ?? placement.input))
         }
         self.sizeGiB = sizeGiB
         let current = sent?[path: "resources", "requests", "storage"]?.stringValue
@@ -80,6 +79,15 @@ public struct ClaimSizing: Sendable, Hashable {
             notes.append("Claim \(claimName) on \(cluster) keeps \(current): a claim cannot shrink to \(sizeGiB)Gi")
         }
         self.notes = notes
+    }
+
+    /// Notes where the claim on `cluster` goes (`placement`, hydrator.md §5): an existing claim stays in
+    /// its namespace when another is wanted now, and says so (the new one applies to claims created later).
+    public mutating func place(_ placement: Placement, cluster: String, claimName: String) {
+        let wanted = placement.wanted ?? placement.input
+        if let kept = placement.kept, kept != wanted {
+            notes.append(Self.keptNamespace(claimName, cluster: cluster, current: kept, wanted: wanted))
+        }
     }
 
     /// The note of a claim that stays in namespace `current` while `wanted` is asked for now.

@@ -73,9 +73,10 @@ final class ClusterStager {
         claim: Resource?, job: Resource?, report: @autoclosure () -> Resource?, previous: StagingEntry?,
         hydration: () -> ClusterHydration? = { nil }, keep: () -> [String]
     ) -> Stage {
-        let sizing = ClaimSizing(
+        var sizing = ClaimSizing(
             cluster: cluster, claimName: staging.claimName, storageClass: storageClass, sizeGiB: sizeGiB,
-            placement: placement, observed: claim)
+            observed: claim)
+        if let placement { sizing.place(placement, cluster: cluster, claimName: staging.claimName) }
         let attempt = attempts.value(sizing.sizeGiB, with: staging) { $0.attempt(sizeGiB: $1) }
         let observedJob = ObservedJob.Identity(job)
         let adopted = adopt(observedJob, attempt: attempt)

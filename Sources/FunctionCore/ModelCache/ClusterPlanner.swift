@@ -69,8 +69,9 @@ struct ClusterPlanner {
         /// The remote namespace of the claim and all that goes with it when it is not the function
         /// input's (`ClaimSizing.Placement.namespace`).
         var namespace: String?
-        /// Whether the cluster still needs its hydration Job.
-        var needsJob: Bool { target != nil && job != nil }
+        /// Whether the cluster still needs its hydration Job (a target and a Job). Stored: it is asked
+        /// several times per cluster, and reading `target` or `job` copies them out of the plan.
+        let needsJob: Bool
 
         init(
             cluster: String, judged: ClusterStaging?, target: Target?, job: HydrationJob?,
@@ -85,6 +86,7 @@ struct ClusterPlanner {
             self.jobKey = jobKey
             self.keptClaim = keptClaim
             self.releasesClaim = releasesClaim
+            self.needsJob = target != nil && job != nil
         }
     }
 
@@ -101,58 +103,70 @@ struct ClusterPlanner {
             return unreachable(cluster, previous: previous, claimKey: claimKey, jobKey: jobKey)
         }
         let claim = request.observed.resources[claimKey]
-        // The cluster's own settings place a new claim and note a kept one: read for a new claim and
-        // on a cluster not Ready last time; a Ready cluster reads them only when it needs a Job.
-        let reads = claim == nil || previous?.phase != .ready
-        var placement: ClaimSizing.Placement?
-        var hydration: ClusterHydration?
         // The steady state, a Ready cluster whose claim is in the function input's namespace, the one
         // its status was written under (its entry names none), reads and passes nothing more.
-        if reads || !inputNamespaceOnly {
-            let placed = place(cluster, claim: claim, reads: reads, claimKey: claimKey, jobKey: jobKey)
-            if let held = placed.held { return held }
-            (placement, hydration) = (placed.placement, placed.hydration)
-        }
+        let placed =
+            claim != nil && previous?.phase == .ready && inputNamespaceOnly
+            ? nil : place(cluster, claim: claim, previous: previous, claimKey: claimKey, jobKey: jobKey)
+        if let held = placed?.held { return held }
         let stage = stager.stage(
             cluster: cluster.name, storageClass: rwx.storageClassName,
-            sizeGiB: volume ? 0 : spec.sizeGiB ?? rwx.defaultSizeGiB, placement: placement, claim: consume claim,
-            job: request.observed.resources[jobKey],
+            sizeGiB: volume ? 0 : spec.sizeGiB ?? rwx.defaultSizeGiB, placement: placed?.placement,
+            claim: consume claim, job: request.observed.resources[jobKey],
             report: request.observed.resources[ResourceKey.report(on: cluster.name)], previous: previous,
-            hydration: { reads ? hydration : cluster.hydration }, keep: { consumers.revisions(on: cluster.name) })
+            hydration: {
+                guard let placed else { return cluster.hydration }
+                return placed.hydration(of: cluster)
+            },
+            keep: { consumers.revisions(on: cluster.name) })
         let plan = Plan(
             cluster: cluster.name, judged: stage.judged,
             target: Target(providerConfig: providerConfig, sizing: stage.sizing), job: stage.job,
             jobObserved: stage.jobObserved, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
         plan.legacyJob = stage.legacyJob
-        if let placement { plan.namespace = placement.namespace }
+        if let placed { plan.namespace = placed.placement?.namespace }
         return plan
     }
 
-    /// Where the claim on `cluster` goes: the cluster's own namespace (nil: the function input's)
-    /// when `reads` (its hydration settings read, and answered), else the kept one (not read, the
-    /// wanted namespace is taken to be the kept one: nothing to note); an existing `claim` stays
-    /// where it is. `held` is the plan of a cluster whose own namespace is invalid and has no claim.
+    /// Where the claim on a cluster goes and what of its own settings was read for it.
+    struct Placed {
+        /// The claim's placement; nil: in the function input's namespace, where it is.
+        let placement: ClaimSizing.Placement?
+        /// Whether the cluster's own hydration settings were read (`hydration`).
+        let reads: Bool
+        /// The cluster's own hydration settings, when read.
+        let hydration: ClusterHydration?
+        /// The plan of a cluster whose own namespace is invalid and that has no claim yet.
+        let held: Plan?
+
+        /// The cluster's own hydration settings: as read, or read now.
+        func hydration(of cluster: ClusterView) -> ClusterHydration? { reads ? hydration : cluster.hydration }
+    }
+
+    /// Where the claim on `cluster` goes, for a cluster with a new claim, not Ready last time, or whose
+    /// claim may be outside the function input's namespace: its own settings (read unless it was Ready
+    /// with a claim) place a new claim and note a kept one; a Ready cluster reads them only when it needs
+    /// a Job, and its wanted namespace is taken to be the kept one (nothing to note). An existing claim
+    /// stays where it is; a cluster whose own namespace is invalid gets no claim (`held`).
     @inline(never)
     private func place(
-        _ cluster: ClusterView, claim: Resource?, reads: Bool, claimKey: ResourceKey, jobKey: ResourceKey
-    ) -> (placement: ClaimSizing.Placement?, hydration: ClusterHydration?, held: Plan?) {
+        _ cluster: ClusterView, claim: Resource?, previous: StagingEntry?, claimKey: ResourceKey,
+        jobKey: ResourceKey
+    ) -> Placed {
+        let reads = claim == nil || previous?.phase != .ready
         let hydration = reads ? cluster.hydration : nil
         if let hydration, hydration.namespaceInvalid, claim == nil {
             let held = Plan(
                 cluster: cluster.name, judged: ClusterStaging(report: Self.placementHeld(hydration)), target: nil,
                 job: nil, jobObserved: false, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
-            return (nil, hydration, held)
+            return Placed(placement: nil, reads: reads, hydration: hydration, held: held)
         }
-        var kept: String?
-        if let claim {
-            let recorded: String?? =
-                observed.clusters[cluster.name] == nil
-                ? nil : observed.namespaces.isEmpty ? .some(nil) : .some(observed.namespaces[cluster.name])
-            kept = keptNamespace(claim, recorded: recorded)
+        let kept = claim.flatMap { claim in
+            keptNamespace(claim, recorded: previous == nil ? nil : .some(observed.namespaces[cluster.name]))
         }
-        let placement = ClaimSizing.Placement(
+        let placement = ClaimSizing.Placement.of(
             wanted: reads ? hydration?.namespace : kept, input: staging.remoteNamespace, kept: kept)
-        return (placement, hydration, nil)
+        return Placed(placement: placement, reads: reads, hydration: hydration, held: nil)
     }
 
     /// The namespace the existing `claim` is in: what the cluster's status entry recorded last time

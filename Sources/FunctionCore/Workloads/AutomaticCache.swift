@@ -127,7 +127,7 @@ enum AutomaticCache {
         func staged(_ pin: StagingPin) -> ClusterStager.Stage {
             ClusterStager(staging, hints: hints, pin: pin).stage(
                 cluster: ctx.cluster, storageClass: rwx.storageClassName, sizeGiB: rwx.defaultSizeGiB,
-                placement: ClaimSizing.Placement(
+                placement: ClaimSizing.Placement.of(
                     wanted: wanted, input: staging.remoteNamespace,
                     kept: ClaimSizing.namespace(of: ctx.request.observed.resources[.automaticClaim])),
                 claim: ctx.request.observed.resources[.automaticClaim],

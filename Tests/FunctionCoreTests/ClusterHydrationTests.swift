@@ -51,11 +51,7 @@ import Testing
             (
                 ["deadline": "1m"] as Value,
                 #"InferenceCluster gpu-bad spec.storage.rwxCache.hydration.deadline "1m" \#(HydrationRules.deadlineRule)"#
-            ),
-            (
-                ["namespace": "models"] as Value,
-                #"InferenceCluster gpu-bad spec.storage.rwxCache.hydration.namespace "models" is not supported yet: set the remote namespace for every cluster with input.hydration.namespace"#
-            ),
+            )
         ])
     func badClusterBlock(_ block: Value, _ error: String) {
         let bad = cluster("gpu-bad", hydration: block)
@@ -170,14 +166,25 @@ import Testing
     @Test("This release's names are read back and carried into the adopted Job: commit, epoch, keep, claim bytes")
     func currentNamesCarried() throws {
         let s = Lifecycle.staging()
-        var job = s.newJob(named: "j", keep: ["rev-0123456789ab"], attempt: "a", claimBytes: 42)
+        let attempt = s.attempt(sizeGiB: 300)
+        var job = s.newJob(named: "j", keep: ["rev-0123456789ab"], attempt: attempt, claimBytes: 42)
         job.commit = HydrationJobManifestTests.commit
         job.epoch = "9.3"
-        let o = try #require(
-            ObservedJob.Identity(Resource(object: Self.observed(s.jobManifest(job)))).map(ObservedJob.init))
+        let observed = Resource(object: Self.observed(s.jobManifest(job)))
+        let o = try #require(ObservedJob.Identity(observed).map(ObservedJob.init))
         #expect(!o.isLegacy)
         #expect(o.generation == 9)
-        let adopted = s.job(adopted: o, keep: [], attempt: "a", claimBytes: 7)
+        // Adopted the one way a cluster adopts: through the stager, pinned at the Job's commit and epoch.
+        let pin = ResolvedPin(source: s.identity, commit: HydrationJobManifestTests.commit, refresh: nil, epoch: 3)
+        let stager = ClusterStager(s, hints: .modelCache, pin: StagingPin(pin: pin, staging: s))
+        #expect(stager.adopt(ObservedJob.Identity(observed), attempt: attempt)?.commit == pin.commit)
+        let stage = stager.stage(
+            cluster: "gpu-east", storageClass: "fast-rwx", sizeGiB: 300,
+            claim: Resource(object: Fixtures.claim(phase: "Bound")), job: observed, report: nil, previous: nil,
+            keep: { [] })
+        let adopted = try #require(stage.job)
+        #expect(stage.jobObserved)
+        #expect(adopted.name == "j")
         #expect(adopted.commit == HydrationJobManifestTests.commit)
         #expect(adopted.epoch == "9.3")
         #expect(adopted.keep == ["rev-0123456789ab"])

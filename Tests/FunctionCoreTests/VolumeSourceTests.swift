@@ -75,6 +75,26 @@ import Testing
         #expect(r.desired.composite?.object[path: "status", "resolved", "commit"] == .string(Self.identity))
     }
 
+    @Test("On a cluster with its own remote namespace, the claim is observed there and the wait names it")
+    func ownNamespace() throws {
+        let r = run(clusters: [ClusterNamespaceTests.cluster("gpu-east", namespace: "models")])
+        #expect(!r.results.contains { $0.severity == .fatal })
+        let claim = try #require(r.desired.resources[ResourceKey.claim(on: "gpu-east")]?.object)
+        #expect(claim[path: "spec", "managementPolicies"] == ["Observe"])
+        #expect(
+            claim[path: "spec", "forProvider", "manifest"]
+                == [
+                    "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                    "metadata": ["name": "shared-weights", "namespace": "models"],
+                ])
+        let e = try #require(entry(r))
+        #expect(e["phase"] == "Pending")
+        #expect(e["namespace"] == "models")
+        #expect(
+            e["message"]?.stringValue?.hasPrefix("Waiting for claim shared-weights in namespace models: ") == true,
+            "\(String(describing: e["message"]))")
+    }
+
     @Test("The check Job: same program and report, the claim read-only at the subPath, nothing that writes")
     func checkJob() throws {
         let r = run(

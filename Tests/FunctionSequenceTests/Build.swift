@@ -16,12 +16,14 @@ enum Build {
     static func providerConfig(_ name: String) -> String { "pc-\(name)" }
 
     /// An InferenceCluster that is Ready with a provider config and, unless `rwx`
-    /// is false, a ReadWriteMany cache class of `sizeGiB`.
-    static func cluster(_ name: String, labels: [String: String] = [:], rwx: Bool = true, sizeGiB: Int64 = 300)
-        -> Value
-    {
+    /// is false, a ReadWriteMany cache class of `sizeGiB`, with its own remote `namespace` if given.
+    static func cluster(
+        _ name: String, labels: [String: String] = [:], rwx: Bool = true, sizeGiB: Int64 = 300,
+        namespace: String? = nil
+    ) -> Value {
         var spec: Value = ["cluster": ["source": "Existing"]]
         if rwx { spec["storage"] = ["rwxCache": ["storageClassName": "fast-rwx", "defaultSizeGiB": .int(sizeGiB)]] }
+        if let namespace { spec["storage"]?["rwxCache"]?["hydration"] = ["namespace": .string(namespace)] }
         return [
             "apiVersion": "modelplane.ai/v1alpha1", "kind": "InferenceCluster",
             "metadata": ["name": .string(name), "labels": .object(Fields(labels))],

@@ -16,6 +16,10 @@ enum Invariant: String, CaseIterable, Sendable {
     case noJobAfterPermanentFailure
     /// A replica never says `CacheReady=True` while its cache has nothing staged on its cluster.
     case cacheReadyOnlyWhenStaged
+    /// A composed remote object never changes namespace under its composition key (hydrator.md §5:
+    /// provider-kubernetes would create it anew there and orphan the old one: a claim's files, a
+    /// running workload, left behind).
+    case remoteObjectStays
 }
 
 /// One broken invariant: where, when and what.
@@ -77,8 +81,9 @@ extension World {
     // MARK: - Pods
 
     /// Every mount of a persistent volume claim in a pod template (a Deployment's
-    /// `spec.template`, or an LWS's `leaderWorkerTemplate` with its two templates).
-    static func mounts(_ template: Value) -> [CacheMount] {
+    /// `spec.template`, or an LWS's `leaderWorkerTemplate` with its two templates); a claim is
+    /// named by its key on the cluster (`remoteKey`: pods mount claims of their own `namespace`).
+    static func mounts(_ template: Value, namespace: String = "default") -> [CacheMount] {
         let pods =
             template["spec"] != nil
             ? [template] : [template["leaderTemplate"], template["workerTemplate"]].compactMap { $0 }
@@ -97,7 +102,8 @@ extension World {
                 + (pod[path: "spec", "containers"]?.listValue ?? [])
             for c in containers {
                 for m in c["volumeMounts"]?.listValue ?? [] {
-                    guard let claim = m["name"]?.stringValue.flatMap({ claims[$0] }) else { continue }
+                    guard let name = m["name"]?.stringValue.flatMap({ claims[$0] }) else { continue }
+                    let claim = remoteKey(name, namespace: namespace)
                     out.append(
                         CacheMount(
                             container: c["name"]?.stringValue ?? "", claim: claim, subPath: m["subPath"]?.stringValue))
@@ -109,9 +115,9 @@ extension World {
 
     /// What is wrong with what `template`'s pods would read on cluster `r`: a claim
     /// that does not exist, or a revision that is missing, incomplete or on another claim.
-    static func mountProblems(_ template: Value, in r: Remote) -> [String] {
+    static func mountProblems(_ template: Value, namespace: String, in r: Remote) -> [String] {
         var problems: [String] = []
-        for m in mounts(template) {
+        for m in mounts(template, namespace: namespace) {
             let at = "container \(m.container) mounts claim \(m.claim)" + (m.subPath.map { " subPath \($0)" } ?? "")
             guard let claim = r.claims[m.claim] else {
                 problems.append("\(at): the claim does not exist")
@@ -132,7 +138,9 @@ extension World {
     /// Whether any pod on cluster `r` mounts `claim`.
     static func mounted(_ claim: String, in r: Remote) -> Bool {
         r.workloads.values.contains { w in
-            w.podSets.contains { set in mounts(set.template).contains { $0.claim == claim } }
+            w.podSets.contains { set in
+                mounts(set.template, namespace: namespace(w.manifest)).contains { $0.claim == claim }
+            }
         }
     }
 
@@ -143,7 +151,7 @@ extension World {
             for name in r.workloads.keys.sorted() {
                 let w = r.workloads[name]!
                 for set in w.podSets {
-                    for problem in Self.mountProblems(set.template, in: r) {
+                    for problem in Self.mountProblems(set.template, namespace: Self.namespace(w.manifest), in: r) {
                         record(
                             .podMountsCompleteRevision,
                             object: "\(w.manifest["kind"]?.stringValue ?? "") \(name) on \(cluster(pc)) of \(w.owner)",
@@ -163,7 +171,9 @@ extension World {
         for (pc, claim) in deleted {
             guard let r = remotes[pc], Self.mounted(claim, in: r) else { continue }
             let users = r.workloads.values.filter { w in
-                w.podSets.contains { Self.mounts($0.template).contains { $0.claim == claim } }
+                w.podSets.contains {
+                    Self.mounts($0.template, namespace: Self.namespace(w.manifest)).contains { $0.claim == claim }
+                }
             }.map { "\($0.owner)" }.sorted()
             record(
                 .claimInUseKept, object: "claim \(claim) on \(cluster(pc))",
@@ -198,6 +208,23 @@ extension World {
                 + (placed.isEmpty
                     ? "placing no replacement" : "its replacement on \(placed.joined(separator: ", ")) is not Ready")
                 + ": Ready replicas \(readyBefore) → \(readyAfter)")
+    }
+
+    /// Invariant `remoteObjectStays`: an Object composed under the same key before and now whose
+    /// remote object changed namespace.
+    mutating func checkNothingMoves(_ id: XRID, before: [String: Resource], desired: [String: Resource]) {
+        for key in desired.keys.sorted() {
+            guard let was = before[key]?.object[path: "spec", "forProvider", "manifest"],
+                let now = desired[key]?.object[path: "spec", "forProvider", "manifest"],
+                Self.namespace(was) != Self.namespace(now)
+            else { continue }
+            let pc = desired[key]?.object[path: "spec", "providerConfigRef", "name"]?.stringValue ?? ""
+            record(
+                .remoteObjectStays,
+                object: "\(now["kind"]?.stringValue ?? "") \(now[path: "metadata", "name"]?.stringValue ?? "") on "
+                    + cluster(pc),
+                "\(id) moved it (key \(key)) from namespace \(Self.namespace(was)) to \(Self.namespace(now))")
+        }
     }
 
     /// Invariant `cacheReadyOnlyWhenStaged`, for one ModelReplica answer.

@@ -59,7 +59,7 @@ struct RemoteJob {
     var manifest: Value
     /// How it ends.
     var outcome: JobOutcome
-    /// The claim it writes to.
+    /// The claim it writes to (its key: in the Job's namespace).
     var claim: String
     /// The revision directory it writes (its `modelplane.ai/cache-revision` label).
     var dir: String
@@ -81,7 +81,7 @@ struct RemoteJob {
     var condition: Value?
     /// The commit it stages (nil for a Job of the previous release, which writes no report).
     var commit: String?
-    /// The ConfigMap it writes its report into, in its namespace.
+    /// The ConfigMap it writes its report into, in its namespace (its key).
     var reportConfigMap: String?
     /// The source identity as the Job was given it (`MODELCACHE_SOURCE`), for its report.
     var source: String = ""
@@ -122,14 +122,15 @@ struct RemoteWorkload {
     }
 }
 
-/// One workload cluster, reached through its provider config.
+/// One workload cluster, reached through its provider config. Objects are keyed by
+/// `World.remoteKey` (the name in the default namespace, `<namespace>/<name>` elsewhere).
 struct Remote {
-    /// Claims by name.
+    /// Claims by key.
     var claims: [String: Claim] = [:]
-    /// Jobs by name.
+    /// Jobs by key.
     var jobs: [String: RemoteJob] = [:]
-    /// Deployments and LeaderWorkerSets by name.
+    /// Deployments and LeaderWorkerSets by key.
     var workloads: [String: RemoteWorkload] = [:]
-    /// Everything else (Services, Secrets), by `Kind/name`.
+    /// Everything else (Services, Secrets, ConfigMaps), by `Kind/key`.
     var others: [String: Value] = [:]
 }

@@ -123,6 +123,7 @@ extension World {
         xr.status = XRDSchemas.prune(status, XRDSchemas.status[id.kind.name])
         xr.composed = desired
         xrs[id] = xr
+        checkNothingMoves(id, before: before, desired: desired)
 
         // Deletions first (what left desired state), then creations and updates, claims before Jobs.
         var deletedClaims: [(pc: String, claim: String)] = []
@@ -179,7 +180,7 @@ extension World {
 
     /// provider-kubernetes: creates the remote object, or updates it.
     mutating func provide(_ manifest: Value, on pc: String, owner: XRID) {
-        let name = manifest[path: "metadata", "name"]?.stringValue ?? ""
+        let name = Self.remoteKey(manifest)
         var remote = remotes[pc] ?? Remote()
         defer { remotes[pc] = remote }
         switch manifest["kind"]?.stringValue {
@@ -230,8 +231,10 @@ extension World {
         }
         let repo = env("MODEL_REPO") ?? ""
         let source = env("MODELCACHE_SOURCE") ?? (env("MODEL_REVISION").map { "hf://\(repo)@\($0)" } ?? "hf://\(repo)")
-        let claim =
-            spec?["volumes"]?.listValue?.first?[path: "persistentVolumeClaim", "claimName"]?.stringValue ?? ""
+        let namespace = manifest[path: "metadata", "namespace"]?.stringValue
+        let claim = Self.remoteKey(
+            spec?["volumes"]?.listValue?.first?[path: "persistentVolumeClaim", "claimName"]?.stringValue ?? "",
+            namespace: namespace)
         // A volume source's check Job (sources.md §1) reads the directory it mounts and writes nothing.
         let checks = source.hasPrefix("pvc://")
         let checked = container?["volumeMounts"]?.listValue?.first?["subPath"]?.stringValue ?? ""
@@ -279,7 +282,8 @@ extension World {
         job.checks = checks
         if !legacy {
             (job.commit, job.source, job.startedAt) = (commit, source, step)
-            job.reportConfigMap = env("MODELCACHE_REPORT_CONFIGMAP") ?? Self.reportConfigMap(owner: owner)
+            job.reportConfigMap = Self.remoteKey(
+                env("MODELCACHE_REPORT_CONFIGMAP") ?? Self.reportConfigMap(owner: owner), namespace: namespace)
         }
         return job
     }
@@ -304,8 +308,9 @@ extension World {
             guard policies.contains("*") || policies.contains("Delete"),
                 let pc = object[path: "spec", "providerConfigRef", "name"]?.stringValue,
                 let manifest = object[path: "spec", "forProvider", "manifest"],
-                let name = manifest[path: "metadata", "name"]?.stringValue
+                manifest[path: "metadata", "name"]?.stringValue != nil
             else { return [] }  // orphaned: the remote object stays
+            let name = Self.remoteKey(manifest)
             switch manifest["kind"]?.stringValue {
             case "PersistentVolumeClaim":
                 remotes[pc]?.claims[name]?.deleting = true

@@ -17,7 +17,9 @@ extension World {
                 var w = r.workloads[name]!
                 for i in w.podSets.indices where !w.podSets[i].available {
                     let set = w.podSets[i]
-                    if step - set.startedAt >= startupSteps, Self.mountProblems(set.template, in: r).isEmpty {
+                    if step - set.startedAt >= startupSteps,
+                        Self.mountProblems(set.template, namespace: Self.namespace(w.manifest), in: r).isEmpty
+                    {
                         w.podSets[i].available = true
                     }
                 }
@@ -42,16 +44,17 @@ extension World {
     }
 
     /// One step of a Job: it runs while its claim is bound, then ends; the TTL removes it once finished.
-    mutating func advanceJob(_ name: String, _ r: inout Remote, pc: String) {
-        var job = r.jobs[name]!
+    mutating func advanceJob(_ key: String, _ r: inout Remote, pc: String) {
+        var job = r.jobs[key]!
+        let name = job.manifest[path: "metadata", "name"]?.stringValue ?? key
         if let finished = job.finishedAt {
             if step - finished == reportLagSteps { writeReport(job, name: name, &r) }  // the last report, late
-            if step - finished >= ttlSteps { r.jobs[name] = nil }  // Kubernetes' TTL controller
+            if step - finished >= ttlSteps { r.jobs[key] = nil }  // Kubernetes' TTL controller
             return
         }
         guard var claim = r.claims[job.claim], claim.bound, !claim.deleting else { return }
         defer {
-            r.jobs[name] = job
+            r.jobs[key] = job
             r.claims[job.claim] = claim
             if job.finishedAt == nil || reportLagSteps == 0 { writeReport(job, name: name, &r) }
         }
@@ -101,7 +104,7 @@ extension World {
                 job.condition = [
                     "type": "Failed", "status": "True", "reason": "PodFailurePolicy",
                     "message": .string(
-                        "Container hydrate for pod default/\(name)-x7k2p failed with exit code \(code) matching "
+                        "Container hydrate for pod \(Self.namespace(job.manifest))/\(name)-x7k2p failed with exit code \(code) matching "
                             + "FailJob rule at index \(index)"),
                 ]
                 permanentFailures["\(pc)/\(job.claim)/\(job.dir)"] = (step, name, "exit \(code)", job.fingerprint)
@@ -155,6 +158,22 @@ extension World {
         r.others["ConfigMap/\(configMap)"] = cm
     }
 
+    /// The key of the remote object `manifest` describes: its name in the default namespace,
+    /// `<namespace>/<name>` in any other.
+    static func remoteKey(_ manifest: Value) -> String {
+        remoteKey(manifest[path: "metadata", "name"]?.stringValue ?? "", namespace: namespace(manifest))
+    }
+
+    /// The key of the remote object `name` in `namespace` (nil: the default one).
+    static func remoteKey(_ name: String, namespace: String?) -> String {
+        namespace == nil || namespace == "default" ? name : "\(namespace!)/\(name)"
+    }
+
+    /// The namespace of the remote object `manifest` describes.
+    static func namespace(_ manifest: Value) -> String {
+        manifest[path: "metadata", "namespace"]?.stringValue ?? "default"
+    }
+
     /// An RFC 3339 time for `step` (a step is a minute).
     static func time(_ step: Int) -> String {
         let s = max(0, step)
@@ -168,8 +187,9 @@ extension World {
     func observedRemote(_ object: Value) -> (remote: Value?, ready: Bool) {
         guard let pc = object[path: "spec", "providerConfigRef", "name"]?.stringValue,
             let manifest = object[path: "spec", "forProvider", "manifest"],
-            let name = manifest[path: "metadata", "name"]?.stringValue, let r = remotes[pc]
+            manifest[path: "metadata", "name"]?.stringValue != nil, let r = remotes[pc]
         else { return (nil, false) }
+        let name = Self.remoteKey(manifest)
         switch manifest["kind"]?.stringValue {
         case "PersistentVolumeClaim":
             guard let claim = r.claims[name] else { return (nil, false) }

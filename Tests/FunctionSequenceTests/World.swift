@@ -40,7 +40,11 @@
 // 4. Run: `swift test --filter FunctionSequenceTests`. A violation reads
 //    `step N: <object>: <what> [<invariant>]`; `w.trace()` lists the last events.
 //
-// Simplifications, on purpose: one namespace; pods of a deleted workload are gone at once; a
+// Remote objects live in namespaces (InferenceClusters may set their own, hydrator.md §5): a
+// remote object in the default namespace is keyed by its name, elsewhere by `<namespace>/<name>`
+// (`World.remoteKey`), and a pod mounts the claim of that name in its own namespace.
+//
+// Simplifications, on purpose: one control-plane namespace; pods of a deleted workload are gone at once; a
 // changed Job template under the same name is left as it is (Jobs are immutable); Objects report
 // `Synced=True`; the provider acts within the step it is told to.
 

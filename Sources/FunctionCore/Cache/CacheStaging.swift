@@ -120,6 +120,21 @@ public final class CacheStaging: Sendable {
         }
     }
 
+    /// This cache with everything it puts on a workload cluster in `namespace` (a cluster's own
+    /// remote namespace, or the one an existing claim keeps: hydrator.md §5): the same names,
+    /// labels and Jobs. `self` when it is the remote namespace already, so the usual cluster
+    /// shares the manifests built once per cache; another is built once per namespace.
+    public func inNamespace(_ namespace: String) -> CacheStaging {
+        guard namespace != remoteNamespace else { return self }
+        var settings = self.settings
+        settings.remoteNamespace = namespace
+        var labels: [String: String] = [:]
+        for (key, value) in self.labels.objectValue ?? [:] { labels[key] = value.stringValue }
+        return CacheStaging(
+            ownerKind: owner[0], namespace: owner[1], name: owner[2], source: source, token: token, labels: labels,
+            settings: settings, retry: retry, generation: generation)
+    }
+
     /// The revision directory of a staged `identity` (this source's is hashed once).
     public func directory(of identity: String) -> String {
         identity == self.identity ? directory : revisionDirectory(identity)

@@ -1,5 +1,6 @@
-/// The storage class and size a cluster's claim gets: what is asked for now,
-/// except what Kubernetes will not change on an existing claim (lifecycle.md §4).
+/// The storage class, size and namespace a cluster's claim gets: what is asked
+/// for now, except what Kubernetes will not change on an existing claim
+/// (lifecycle.md §4, hydrator.md §5).
 public struct ClaimSizing: Sendable, Hashable {
     /// The storage class to send.
     public var storageClass: String
@@ -10,10 +11,48 @@ public struct ClaimSizing: Sendable, Hashable {
     /// What was refused and why, one sentence each, naming the cluster.
     public var notes: [String]
 
+    /// Where a claim may go outside the function input's namespace (hydrator.md §5): the wanted
+    /// namespace (nil: the function input's, `input`) and the one the existing claim is in (`kept`,
+    /// nil without one). A class: nil, one word, in the usual case (no cluster namespace anywhere),
+    /// and the claim's sizing stays as small to copy as before.
+    public final class Placement: Sendable {
+        /// The namespace a new claim goes to; nil: `input`.
+        let wanted: String?
+        /// The function input's remote namespace.
+        let input: String
+        /// The namespace the existing claim is in; nil without one.
+        let kept: String?
+        /// The remote namespace of the claim, and of everything that goes with it (its hydration
+        /// Jobs, report objects and token copy, and the workloads that mount it), when it is not the
+        /// function input's (a cluster's own, or the one an existing claim keeps); nil when it is.
+        public let namespace: String?
+
+        /// A placement wanting `wanted` in a function input's namespace `input`, the claim in `kept`;
+        /// nil when there is nothing to say: nothing but `input` wanted, and no claim elsewhere.
+        public static func of(wanted: String?, input: String, kept: String?) -> Placement? {
+            guard (wanted != nil && wanted != input) || (kept != nil && kept != input) else { return nil }
+            return Placement(wanted: wanted, input: input, kept: kept)
+        }
+
+        /// A placement wanting `wanted` in a function input's namespace `input`, the claim in `kept`.
+        init(wanted: String?, input: String, kept: String?) {
+            self.wanted = wanted
+            self.input = input
+            self.kept = kept
+            let want = wanted ?? input
+            if let kept, kept != want {
+                self.namespace = kept == input ? nil : kept
+            } else {
+                self.namespace = want == input ? nil : want
+            }
+        }
+    }
+
     /// Decides the claim on `cluster` from the wanted class and size and the
     /// observed claim Object (what was sent last time): a larger size expands
     /// the claim, a smaller one keeps the current size, and a changed class keeps
-    /// the current class (it applies to claims created later).
+    /// the current class (it applies to claims created later). Where the claim
+    /// goes is `place(_:cluster:claimName:)`'s (the usual claim is where it was).
     public init(cluster: String, claimName: String, storageClass: String, sizeGiB: Int64, observed: Resource?) {
         let sent = observed?.object[path: "spec", "forProvider", "manifest", "spec"]
         var notes: [String] = []
@@ -40,6 +79,28 @@ public struct ClaimSizing: Sendable, Hashable {
             notes.append("Claim \(claimName) on \(cluster) keeps \(current): a claim cannot shrink to \(sizeGiB)Gi")
         }
         self.notes = notes
+    }
+
+    /// Notes where the claim on `cluster` goes (`placement`, hydrator.md §5): an existing claim stays in
+    /// its namespace when another is wanted now, and says so (the new one applies to claims created later).
+    public mutating func place(_ placement: Placement, cluster: String, claimName: String) {
+        let wanted = placement.wanted ?? placement.input
+        if let kept = placement.kept, kept != wanted {
+            notes.append(Self.keptNamespace(claimName, cluster: cluster, current: kept, wanted: wanted))
+        }
+    }
+
+    /// The note of a claim that stays in namespace `current` while `wanted` is asked for now.
+    static func keptNamespace(_ claimName: String, cluster: String, current: String, wanted: String) -> String {
+        "Claim \(claimName) on \(cluster) stays in namespace \(current) with its Jobs and workloads: a claim "
+            + "cannot move; \(wanted) applies to caches and replicas created later"
+    }
+
+    /// The namespace an observed claim Object was sent to, when it is a valid one: the evidence
+    /// (a lookup that costs a Ready cluster as much again as its claim's class and size).
+    static func namespace(of observed: Resource?) -> String? {
+        let namespace = observed?.object[path: "spec", "forProvider", "manifest", "metadata", "namespace"]?.stringValue
+        return namespace.flatMap { Rules.isDNSLabel($0) ? $0 : nil }
     }
 
     /// `<n>Gi` as `String(n) + "Gi"` writes it (digits only, no leading zero, at most 18 of them) in

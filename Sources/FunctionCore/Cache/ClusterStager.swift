@@ -24,6 +24,8 @@ final class ClusterStager {
     private let intents = Memo<String, String>()
     /// The report objects' manifests, built when the first cluster needs them.
     private(set) lazy var reportObjects = ReportObjects(staging)
+    /// The cache in each other remote namespace a cluster's claim is in (hydrator.md §5), built once each.
+    private var elsewhere: [String: CacheStaging] = [:]
 
     /// What a new Job's name depends on besides the spec (`CacheStaging.newJobName`),
     /// compared as bytes, as the digest reads them.
@@ -58,21 +60,23 @@ final class ClusterStager {
         self.pin = pin ?? StagingPin(observed: nil, staging: staging, refresh: nil)
     }
 
-    /// Stages on `cluster`: the claim wants `storageClass` and `sizeGiB`; `claim`, `job` and
-    /// `report` are the observed Objects (the report is read only while a Job is adopted);
+    /// Stages on `cluster`: the claim wants `storageClass` and `sizeGiB`, in the function input's
+    /// namespace unless `placement` says otherwise (an existing claim keeps its own, and says so);
+    /// `claim`, `job` and `report` are the observed Objects (the report is read only while a Job is adopted);
     /// `previous` is the cluster's entry in the observed status; `keep` the revisions pruning
     /// keeps besides the staged one and `hydration` the cluster's own hydration settings
     /// (hydrator.md §5), both evaluated only when a Job is planned.
     // Inlined: it runs per cluster (1,000 times on the big benchmark requests).
     @inline(__always)
     func stage(
-        cluster: String, storageClass: String, sizeGiB: Int64, claim: Resource?, job: Resource?,
-        report: @autoclosure () -> Resource?, previous: StagingEntry?,
+        cluster: String, storageClass: String, sizeGiB: Int64, placement: ClaimSizing.Placement? = nil,
+        claim: Resource?, job: Resource?, report: @autoclosure () -> Resource?, previous: StagingEntry?,
         hydration: () -> ClusterHydration? = { nil }, keep: () -> [String]
     ) -> Stage {
-        let sizing = ClaimSizing(
+        var sizing = ClaimSizing(
             cluster: cluster, claimName: staging.claimName, storageClass: storageClass, sizeGiB: sizeGiB,
             observed: claim)
+        if let placement { sizing.place(placement, cluster: cluster, claimName: staging.claimName) }
         let attempt = attempts.value(sizing.sizeGiB, with: staging) { $0.attempt(sizeGiB: $1) }
         let observedJob = ObservedJob.Identity(job)
         let adopted = adopt(observedJob, attempt: attempt)
@@ -80,9 +84,17 @@ final class ClusterStager {
         let ownReport = current.flatMap { c in
             HydrationReport(observed: report()).flatMap { $0.job == c.name ? $0 : nil }
         }
-        let judged = staging.judge(
-            cluster: cluster, claim: claim, current: adopted, report: ownReport, attempt: attempt,
-            previous: previous, hints: hints, pin: pin)
+        // Judged in the claim's namespace: a message naming a Secret on the cluster names it there.
+        let judged: ClusterStaging
+        if let other = placement?.namespace {
+            judged = staging(in: other).judge(
+                cluster: cluster, claim: claim, current: adopted, report: ownReport, attempt: attempt,
+                previous: previous, hints: hints, pin: pin)
+        } else {
+            judged = staging.judge(
+                cluster: cluster, claim: claim, current: adopted, report: ownReport, attempt: attempt,
+                previous: previous, hints: hints, pin: pin)
+        }
         guard judged.report.phase != .ready, judged.report.phase != .failed else {
             return Stage(sizing: sizing, judged: judged, job: nil, jobObserved: current != nil)
         }
@@ -110,6 +122,17 @@ final class ClusterStager {
                 name: name, keep: kept, generation: staging.generation, attempt: attempt, commit: pin.pin?.commit,
                 epoch: pin.epoch(generation: staging.generation), claimBytes: bytes, hydration: hydration),
             jobObserved: false)
+    }
+
+    /// The cache with everything on a workload cluster in `namespace`: `staging` itself in the
+    /// remote namespace (the usual case), else one built once per namespace.
+    @inline(never)
+    func staging(in namespace: String) -> CacheStaging {
+        guard namespace != staging.remoteNamespace else { return staging }
+        if let built = elsewhere[namespace] { return built }
+        let built = staging.inNamespace(namespace)
+        elsewhere[namespace] = built
+        return built
     }
 
     /// A cluster whose own hydration settings are invalid starts no Job: Updating

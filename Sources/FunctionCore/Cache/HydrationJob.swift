@@ -277,36 +277,9 @@ public func isRevisionDirectory(_ name: String) -> Bool {
 
 extension CacheStaging {
     /// The attempt label of a Job on a claim of `sizeGiB` (a digest of the retry
-    /// annotation and the size): what `adopt` adopts an observed failed Job under.
+    /// annotation and the size): what `ClusterStager.adopt` adopts an observed failed Job under.
     public func attempt(sizeGiB: Int64) -> String {
         shortDigest("\(retry ?? "")\n\(sizeGiB)", length: 12)
-    }
-
-    /// The observed Job when the cluster adopts it (keeps it as its Job, same
-    /// name, same frozen template values): it writes this source's revision and
-    /// either has not failed or failed under the current `attempt` (retry
-    /// annotation and claim size). nil otherwise: a source change, or a retry of
-    /// a failed Job, starts a fresh attempt (`newJob(named:keep:attempt:)`).
-    public func adopt(_ observed: ObservedJob.Identity?, attempt: String) -> ObservedJob? {
-        guard let observed, observed.revision == directory else { return nil }
-        let job = ObservedJob(observed)
-        return job.failure == nil || job.attempt == attempt ? job : nil
-    }
-
-    /// The Job a cluster runs while it keeps the `adopted` one (from `adopt`):
-    /// its name and the values frozen into its template (`claimBytes` and
-    /// `hydration` are the cluster's, for what the observed Job does not say).
-    /// A previous release's Job is composed again exactly as it was sent.
-    public func job(
-        adopted o: ObservedJob, keep: [String], attempt: String, claimBytes: Int64 = 0,
-        hydration: ClusterHydration? = nil
-    ) -> HydrationJob {
-        var job = HydrationJob(
-            name: o.name, keep: o.keep ?? keep, generation: o.generation ?? generation, attempt: attempt,
-            frozenTokenEnv: o.tokenEnv, commit: o.commit, epoch: o.epoch, claimBytes: o.claimBytes ?? claimBytes,
-            hydration: hydration)
-        if o.isLegacy { job.sentManifest = o.sentManifest }
-        return job
     }
 
     /// A new Job for this source when none is adopted, named by `newJobName`

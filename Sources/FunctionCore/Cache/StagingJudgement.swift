@@ -74,13 +74,15 @@ public struct ClusterStaging: Sendable, Hashable, StagingDetailCarrier {
     }
 
     /// Appends `entry(source:)`'s fields to `o` as `StagingEntry.write` does, without building the
-    /// entry (this runs once per cluster of a ModelCache's `status.clusters`).
-    func write(into o: inout [Fields.Entry], source: String, name: String, consumers: Int) {
+    /// entry (this runs once per cluster of a ModelCache's `status.clusters`), with the claim's
+    /// `namespace` when it is not the function input's.
+    func write(into o: inout [Fields.Entry], source: String, name: String, consumers: Int, namespace: String? = nil) {
         typealias E = Fields.Entry
         o.append(E(key: "consumers", value: .int(Int64(consumers))))
         if let failure { o.append(E(key: "failure", value: failure.value)) }
         if let message = report.message { o.append(E(key: "message", value: .string(statusMessage(message)))) }
         o.append(E(key: "name", value: .string(name)))
+        if let namespace { o.append(E(key: "namespace", value: .string(namespace))) }
         o.append(E(key: "phase", value: .string(report.phase.rawValue)))
         let values = detail?.values
         if let progress = values?.progress { o.append(E(key: "progress", value: progress.value)) }

@@ -21,8 +21,9 @@ public struct ClusterView: Sendable, Hashable {
     public var rwxProblem: String?
     /// `spec.storage.rwxCache.hydration`: this cluster's own hydration settings
     /// (hydrator.md §5), valid or not; nil when it declares none. Read and
-    /// validated when asked, each time: only for a cluster that needs a Job (a
-    /// Ready cluster reads nothing more) and by the InferenceCluster's own composer.
+    /// validated when asked, each time: for a cluster that needs a Job or a new
+    /// claim, or was not Ready (a Ready cluster reads nothing more), and by the
+    /// InferenceCluster's own composer.
     public var hydration: ClusterHydration? {
         guard rwxCache != nil, let block = object[path: "spec", "storage", "rwxCache", "hydration"], !block.isNull
         else { return nil }

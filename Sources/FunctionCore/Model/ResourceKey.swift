@@ -13,13 +13,29 @@ struct ResourceKey: RawRepresentable, Hashable, Sendable, CustomStringConvertibl
     /// The key itself.
     var description: String { rawValue }
 
+    /// `prefix` followed by `name`, written into one new string (a per-cluster key is built for
+    /// every cluster of every call; `+` costs about twice as much).
+    @inline(__always)
+    init(joining prefix: StaticString, _ name: String) {
+        var name = name
+        let count = prefix.utf8CodeUnitCount
+        self.rawValue = name.withUTF8 { tail in
+            String(unsafeUninitializedCapacity: count + tail.count) { buffer in
+                guard let start = buffer.baseAddress else { return 0 }
+                start.initialize(from: prefix.utf8Start, count: count)
+                if let rest = tail.baseAddress { (start + count).initialize(from: rest, count: tail.count) }
+                return count + tail.count
+            }
+        }
+    }
+
     // MARK: ModelDeployment
 
     /// What every replica key starts with.
     static let replicaPrefix = "replica-"
 
     /// The ModelReplica a deployment places on `cluster`.
-    static func replica(on cluster: String) -> ResourceKey { ResourceKey(rawValue: replicaPrefix + cluster) }
+    static func replica(on cluster: String) -> ResourceKey { ResourceKey(joining: "replica-", cluster) }
 
     /// The cluster a replica key names (`replica-<cluster>`), or nil for any other key.
     /// Compared as characters, as the replica keys always were.
@@ -34,26 +50,26 @@ struct ResourceKey: RawRepresentable, Hashable, Sendable, CustomStringConvertibl
     static let claimPrefix = "pvc-"
 
     /// The Object holding a ModelCache's claim on `cluster`.
-    static func claim(on cluster: String) -> ResourceKey { ResourceKey(rawValue: claimPrefix + cluster) }
+    static func claim(on cluster: String) -> ResourceKey { ResourceKey(joining: "pvc-", cluster) }
 
     /// The Object holding a ModelCache's hydration Job on `cluster`.
-    static func job(on cluster: String) -> ResourceKey { ResourceKey(rawValue: "hydrate-" + cluster) }
+    static func job(on cluster: String) -> ResourceKey { ResourceKey(joining: "hydrate-", cluster) }
 
     /// The Object holding a ModelCache's token copy on `cluster` (gated models only).
-    static func token(on cluster: String) -> ResourceKey { ResourceKey(rawValue: "token-" + cluster) }
+    static func token(on cluster: String) -> ResourceKey { ResourceKey(joining: "token-", cluster) }
 
     /// The Object holding the hydration report's ConfigMap on `cluster` (while a Job runs there).
-    static func report(on cluster: String) -> ResourceKey { ResourceKey(rawValue: "report-" + cluster) }
+    static func report(on cluster: String) -> ResourceKey { ResourceKey(joining: "report-", cluster) }
 
     /// The Object holding the hydration Job's ServiceAccount on `cluster` (while a Job runs there).
-    static func hydrateAccount(on cluster: String) -> ResourceKey { ResourceKey(rawValue: "hydrate-sa-" + cluster) }
+    static func hydrateAccount(on cluster: String) -> ResourceKey { ResourceKey(joining: "hydrate-sa-", cluster) }
 
     /// The Object holding the Role that lets the Job write its report on `cluster`.
-    static func hydrateRole(on cluster: String) -> ResourceKey { ResourceKey(rawValue: "hydrate-role-" + cluster) }
+    static func hydrateRole(on cluster: String) -> ResourceKey { ResourceKey(joining: "hydrate-role-", cluster) }
 
     /// The Object binding that Role to the Job's ServiceAccount on `cluster`.
     static func hydrateRoleBinding(on cluster: String) -> ResourceKey {
-        ResourceKey(rawValue: "hydrate-rolebinding-" + cluster)
+        ResourceKey(joining: "hydrate-rolebinding-", cluster)
     }
 
     /// The cluster a claim key names (`pvc-<cluster>`), or nil for any other key.

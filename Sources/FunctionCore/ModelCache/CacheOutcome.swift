@@ -8,16 +8,30 @@ struct ObservedCacheStatus {
     let hadClusters: Bool
     /// The observed `ArtifactReady` condition's status and reason.
     let artifactReady: (status: String?, reason: String?)
+    /// The function input's remote namespace the status was written under (`status.remoteNamespace`,
+    /// written when not `default` or when an entry records a namespace): an entry without a
+    /// namespace has its claim there.
+    let remoteNamespace: String
+    /// The namespace each entry records (`status.clusters[].namespace`, as it came), read only when
+    /// the status names `remoteNamespace` (it always does when an entry records one): a status
+    /// without it has every claim in `default`, and its entries are read for nothing more.
+    let namespaces: [String: String]
+
+    /// Kubernetes' default namespace: the remote namespace when the input sets none.
+    static let defaultNamespace = "default"
 
     init(_ xr: Value) {
         let entries = xr[path: "status", "clusters"]?.listValue ?? []
         var clusters: [String: StagingEntry] = [:]
         var consumers: [String: Int] = [:]
+        var namespaces: [String: String] = [:]
+        let recorded = xr[path: "status", "remoteNamespace"]?.stringValue
         clusters.reserveCapacity(entries.count)
         for entry in entries {
             guard let name = entry["name"]?.stringValue else { continue }
             let read = StagingEntry(entry)
             clusters[name] = read
+            if recorded != nil, let namespace = entry["namespace"]?.stringValue { namespaces[name] = namespace }
             // Read only where it matters (a Retained claim's grace): one key less per cluster.
             if read.phase == .retained, let n = entry["consumers"]?.intValue, n > 0 {
                 consumers[name] = Int(clamping: n)
@@ -25,9 +39,11 @@ struct ObservedCacheStatus {
         }
         self.clusters = clusters
         self.consumers = consumers
+        self.namespaces = namespaces
         self.hadClusters = !clusters.isEmpty
         let c = condition(xr, "ArtifactReady")
         self.artifactReady = (c?["status"]?.stringValue, c?["reason"]?.stringValue)
+        self.remoteNamespace = recorded.flatMap { Rules.isDNSLabel($0) ? $0 : nil } ?? Self.defaultNamespace
     }
 }
 
@@ -42,12 +58,16 @@ final class ClusterReport {
     let judged: ClusterStaging
     /// Replicas on the cluster that mount the cache.
     let consumers: Int
+    /// The claim's remote namespace when it is not the function input's (a cluster's own, or
+    /// the one a claim keeps): where the replicas that mount it run (`status.clusters[].namespace`).
+    let namespace: String?
 
     /// A cluster's line.
-    init(cluster: String, judged: ClusterStaging, consumers: Int) {
+    init(cluster: String, judged: ClusterStaging, consumers: Int, namespace: String? = nil) {
         self.cluster = cluster
         self.judged = judged
         self.consumers = consumers
+        self.namespace = namespace
     }
 
     /// Its phase and message.

@@ -14,6 +14,23 @@ struct ClusterPlanner {
     let stager: ClusterStager
     /// Names and manifests shared by every cluster.
     var staging: CacheStaging { stager.staging }
+    /// Whether, as far as the observed status says, every listed claim is in the function input's
+    /// remote namespace: no entry names a namespace, and the status was written under this input.
+    let inputNamespaceOnly: Bool
+
+    /// A planner of `spec` against the `observed` status, for `consumers`, staging through `stager`.
+    init(
+        spec: ModelCacheSpec, observed: ObservedCacheStatus, consumers: Consumers, request: RunRequest,
+        stager: ClusterStager
+    ) {
+        self.spec = spec
+        self.observed = observed
+        self.consumers = consumers
+        self.request = request
+        self.stager = stager
+        self.inputNamespaceOnly =
+            observed.namespaces.isEmpty && observed.remoteNamespace == stager.staging.remoteNamespace
+    }
 
     /// Where on a cluster the cache goes: its provider config and claim.
     struct Target {
@@ -49,8 +66,12 @@ struct ClusterPlanner {
         let keptClaim: Resource?
         /// Whether an existing claim leaves desired state (nobody uses it).
         let releasesClaim: Bool
-        /// Whether the cluster still needs its hydration Job.
-        var needsJob: Bool { target != nil && job != nil }
+        /// The remote namespace of the claim and all that goes with it when it is not the function
+        /// input's (`ClaimSizing.Placement.namespace`).
+        var namespace: String?
+        /// Whether the cluster still needs its hydration Job (a target and a Job). Stored: it is asked
+        /// several times per cluster, and reading `target` or `job` copies them out of the plan.
+        let needsJob: Bool
 
         init(
             cluster: String, judged: ClusterStaging?, target: Target?, job: HydrationJob?,
@@ -65,11 +86,14 @@ struct ClusterPlanner {
             self.jobKey = jobKey
             self.keptClaim = keptClaim
             self.releasesClaim = releasesClaim
+            self.needsJob = target != nil && job != nil
         }
     }
 
     /// Judges one answered cluster through the one staging lifecycle; pruning keeps
-    /// the staged revision and every revision a consumer on the cluster lists.
+    /// the staged revision and every revision a consumer on the cluster lists. The claim goes
+    /// to the cluster's own remote namespace, if it has one (hydrator.md §5); an existing
+    /// claim stays where it is.
     func plan(_ cluster: ClusterView) -> Plan {
         let (claimKey, jobKey) = (ResourceKey.claim(on: cluster.name), ResourceKey.job(on: cluster.name))
         let previous = observed.clusters[cluster.name]
@@ -78,18 +102,94 @@ struct ClusterPlanner {
         guard let providerConfig = cluster.providerConfig, let rwx = volume ? Self.noStorage : cluster.rwxCache else {
             return unreachable(cluster, previous: previous, claimKey: claimKey, jobKey: jobKey)
         }
+        let claim = request.observed.resources[claimKey]
+        // The steady state, a Ready cluster whose claim is in the function input's namespace, the one
+        // its status was written under (its entry names none), reads and passes nothing more.
+        let placed =
+            claim != nil && previous?.phase == .ready && inputNamespaceOnly
+            ? nil : place(cluster, claim: claim, previous: previous, claimKey: claimKey, jobKey: jobKey)
+        if let held = placed?.held { return held }
         let stage = stager.stage(
             cluster: cluster.name, storageClass: rwx.storageClassName,
-            sizeGiB: volume ? 0 : spec.sizeGiB ?? rwx.defaultSizeGiB,
-            claim: request.observed.resources[claimKey], job: request.observed.resources[jobKey],
+            sizeGiB: volume ? 0 : spec.sizeGiB ?? rwx.defaultSizeGiB, placement: placed?.placement,
+            claim: consume claim, job: request.observed.resources[jobKey],
             report: request.observed.resources[ResourceKey.report(on: cluster.name)], previous: previous,
-            hydration: { cluster.hydration }, keep: { consumers.revisions(on: cluster.name) })
+            hydration: {
+                guard let placed else { return cluster.hydration }
+                return placed.hydration(of: cluster)
+            },
+            keep: { consumers.revisions(on: cluster.name) })
         let plan = Plan(
             cluster: cluster.name, judged: stage.judged,
             target: Target(providerConfig: providerConfig, sizing: stage.sizing), job: stage.job,
             jobObserved: stage.jobObserved, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
         plan.legacyJob = stage.legacyJob
+        if let placed { plan.namespace = placed.placement?.namespace }
         return plan
+    }
+
+    /// Where the claim on a cluster goes and what of its own settings was read for it.
+    struct Placed {
+        /// The claim's placement; nil: in the function input's namespace, where it is.
+        let placement: ClaimSizing.Placement?
+        /// Whether the cluster's own hydration settings were read (`hydration`).
+        let reads: Bool
+        /// The cluster's own hydration settings, when read.
+        let hydration: ClusterHydration?
+        /// The plan of a cluster whose own namespace is invalid and that has no claim yet.
+        let held: Plan?
+
+        /// The cluster's own hydration settings: as read, or read now.
+        func hydration(of cluster: ClusterView) -> ClusterHydration? { reads ? hydration : cluster.hydration }
+    }
+
+    /// Where the claim on `cluster` goes, for a cluster with a new claim, not Ready last time, or whose
+    /// claim may be outside the function input's namespace: its own settings (read unless it was Ready
+    /// with a claim) place a new claim and note a kept one; a Ready cluster reads them only when it needs
+    /// a Job, and its wanted namespace is taken to be the kept one (nothing to note). An existing claim
+    /// stays where it is; a cluster whose own namespace is invalid gets no claim (`held`).
+    @inline(never)
+    private func place(
+        _ cluster: ClusterView, claim: Resource?, previous: StagingEntry?, claimKey: ResourceKey,
+        jobKey: ResourceKey
+    ) -> Placed {
+        let reads = claim == nil || previous?.phase != .ready
+        let hydration = reads ? cluster.hydration : nil
+        if let hydration, hydration.namespaceInvalid, claim == nil {
+            let held = Plan(
+                cluster: cluster.name, judged: ClusterStaging(report: Self.placementHeld(hydration)), target: nil,
+                job: nil, jobObserved: false, claimKey: claimKey, jobKey: jobKey, keptClaim: nil, releasesClaim: false)
+            return Placed(placement: nil, reads: reads, hydration: hydration, held: held)
+        }
+        let kept = claim.flatMap { claim in
+            keptNamespace(claim, recorded: previous == nil ? nil : .some(observed.namespaces[cluster.name]))
+        }
+        let placement = ClaimSizing.Placement.of(
+            wanted: reads ? hydration?.namespace : kept, input: staging.remoteNamespace, kept: kept)
+        return Placed(placement: placement, reads: reads, hydration: hydration, held: nil)
+    }
+
+    /// The namespace the existing `claim` is in: what the cluster's status entry recorded last time
+    /// (this function writes it from where the claim is, every reconcile: an entry without one has
+    /// it in the function input's namespace it was written under), while that input namespace is
+    /// still the one in force; else, and without an entry (a status lost), the observed claim's own.
+    /// The record saves a Ready cluster a lookup in its claim as costly as its class and size.
+    /// `recorded` is the entry's namespace (nil: no entry; `.some(nil)`: none recorded).
+    func keptNamespace(_ claim: Resource, recorded: String??) -> String? {
+        guard let recorded, observed.remoteNamespace == stager.staging.remoteNamespace else {
+            return ClaimSizing.namespace(of: claim)
+        }
+        guard let recorded else { return observed.remoteNamespace }
+        return Rules.isDNSLabel(recorded) ? recorded : ClaimSizing.namespace(of: claim)
+    }
+
+    /// A cluster whose own remote namespace is invalid gets no claim (it would be created
+    /// elsewhere, and a claim never moves): Pending, saying why.
+    static func placementHeld(_ hydration: ClusterHydration) -> PhaseReport {
+        PhaseReport(
+            .pending,
+            "\(hydration.problem ?? "invalid hydration settings"); no claim is created on this "
+                + "cluster until it is fixed")
     }
 
     /// The storage a volume source's cluster stands on: none of ours (no class, no size).
@@ -172,7 +272,12 @@ struct ClusterPlanner {
             : "\(why); keeping claim \(staging.claimName) on \(cluster) while \(Consumers.phrase(n)) "
                 + "\(n == 1 ? "uses" : "use") it"
         let judged = ClusterStaging(report: PhaseReport(.retained, message), staged: observed.clusters[cluster]?.staged)
-        return (claim, ClusterReport(cluster: cluster, judged: judged, consumers: n))
+        return (claim, ClusterReport(cluster: cluster, judged: judged, consumers: n, namespace: keptNamespace(claim)))
+    }
+
+    /// The namespace of a kept claim when it is not the function input's remote namespace.
+    func keptNamespace(_ claim: Resource) -> String? {
+        ClaimSizing.namespace(of: claim).flatMap { $0 == staging.remoteNamespace ? nil : $0 }
     }
 
     /// The observed claim Object rebuilt as it was sent last time, on the provider

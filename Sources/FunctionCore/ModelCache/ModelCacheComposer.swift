@@ -115,21 +115,32 @@ public struct ModelCacheComposer: KindComposer {
         var waves = HydrationWaves(plans, limit: settings.maxParallelHydrations)
         var reports: [ClusterReport] = []
         var notes: [String: [String]] = [:]
-        let manifests = SharedManifests(planner.staging)
+        let shared = SharedManifests(planner.staging)
+        // Clusters with their own remote namespace (or a claim kept in another) share manifests per namespace.
+        var elsewhere: [String: SharedManifests] = [:]
         let preparing = "Preparing the hydration Job's ServiceAccount \(planner.staging.accountName) on "
         response.desired.resources.reserveCapacity(response.desired.resources.count + 2 * plans.count)
         reports.reserveCapacity(plans.count)
         for plan in plans {
             guard var judged = plan.judged else { continue }
             var report = judged.report
+            var namespace: String?
             if let target = plan.target {
+                let manifests: SharedManifests
+                if let other = plan.namespace {
+                    namespace = other
+                    manifests = elsewhere[other] ?? SharedManifests(planner.stager.staging(in: other))
+                    elsewhere[other] = manifests
+                } else {
+                    manifests = shared
+                }
                 let hydrate = plan.needsJob && tokenProblem == nil && waves.admit(plan, report: &report)
                 if plan.needsJob, let tokenProblem, report.phase == .hydrating || report.phase == .updating {
                     // The Job is held back: the message must not describe it (lifecycle.md §7 rule 7).
                     report = HydrationWaves.waiting("\(tokenProblem): hydration waits for it", staged: judged.staged)
                 }
                 let waits = compose(
-                    planner.staging, claim: manifests.claim(target.sizing),
+                    manifests.staging, claim: manifests.claim(target.sizing),
                     job: hydrate ? plan.job.map(manifests.job) : nil, reportObjects: { manifests.reports },
                     on: target.providerConfig, plan: plan, request: planner.request, response: &response)
                 if waits, report.phase == .hydrating || report.phase == .updating {
@@ -141,11 +152,13 @@ public struct ModelCacheComposer: KindComposer {
                 }
             } else if let kept = plan.keptClaim {
                 response.desired.resources[plan.claimKey] = kept
+                namespace = planner.keptNamespace(kept)
             }
             judged.report = report
             reports.append(
                 ClusterReport(
-                    cluster: plan.cluster, judged: judged, consumers: planner.consumers.count(on: plan.cluster)))
+                    cluster: plan.cluster, judged: judged, consumers: planner.consumers.count(on: plan.cluster),
+                    namespace: namespace))
         }
         return (reports, notes)
     }
@@ -216,12 +229,16 @@ public struct ModelCacheComposer: KindComposer {
         response: inout RunResponse
     ) {
         let identity = source.identity
+        var namespaced = false
         let clusters = Value.list(
             outcome.reports.map { entry in
+                if entry.namespace != nil { namespaced = true }
                 // Written in key order: this runs once per cluster.
                 var o: [Fields.Entry] = []
-                o.reserveCapacity(7)
-                entry.judged.write(into: &o, source: identity, name: entry.cluster, consumers: entry.consumers)
+                o.reserveCapacity(8)
+                entry.judged.write(
+                    into: &o, source: identity, name: entry.cluster, consumers: entry.consumers,
+                    namespace: entry.namespace)
                 return .object(Fields(ordered: o))
             })
         var summary: Value = [
@@ -232,6 +249,12 @@ public struct ModelCacheComposer: KindComposer {
         if inFlight > 0 { summary["inFlightBytes"] = .int(inFlight) }
         var status: Fields = ["summary": summary, "clusters": clusters]
         if let resolved { status["resolved"] = resolved.value }
+        // The input namespace the entries' claims without a namespace are in (read back next time);
+        // written too when an entry names a namespace: only then are the entries' namespaces read back.
+        let remoteNamespace = xr.settings.remoteNamespace
+        if namespaced || remoteNamespace != ObservedCacheStatus.defaultNamespace {
+            status["remoteNamespace"] = .string(remoteNamespace)
+        }
         response.updateDesiredComposite(of: xr.object, kind: Self.kind, status: status, ready: outcome.allReady)
     }
 }

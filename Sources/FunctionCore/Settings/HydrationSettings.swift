@@ -30,7 +30,8 @@ public struct HydrationSettings: Sendable, Hashable {
     public var serviceAccount: String?
     /// Registries (`host[:port]`) an OCI source may reach over plain HTTP (sources.md §1).
     public var plainHTTPRegistries: [String]?
-    /// The remote namespace (function input only: an alias of `input.remoteNamespace`).
+    /// The remote namespace of new claims and all that goes with them (the function input's is an
+    /// alias of `input.remoteNamespace`; a cluster's own overrides it there).
     public var namespace: String?
     /// Identity prefixes a source must match (whole path segments) to be staged (sources.md §1); nil allows all.
     public var allowedSources: [String]?

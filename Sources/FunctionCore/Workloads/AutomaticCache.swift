@@ -5,17 +5,24 @@ enum AutomaticCache {
     /// nil (after refusing) when the engine names no usable model.
     ///
     /// `pin` is the ModelDeployment's pin (`spec.cachePin`), when it has one; without it the
-    /// cache pins on its own first commit (`status.cache.resolved`).
+    /// cache pins on its own first commit (`status.cache.resolved`). Everything goes to the remote
+    /// `namespace` (the existing claim's, by default the function input's); `wanted` is where a
+    /// new claim would go, which an existing one in another namespace notes (hydrator.md §5).
+    /// Answers, with the choice, what the existing claim keeps (its class, its namespace), one
+    /// sentence each.
     static func plan(
         _ ctx: ReplicaContext, providerConfig: String, rwx: ClusterView.RWXCache, pin: ResolvedPin? = nil,
-        hydration: ClusterHydration? = nil, response: inout RunResponse
-    ) -> CacheChoice? {
+        hydration: ClusterHydration? = nil, namespace: String? = nil, wanted: String? = nil,
+        response: inout RunResponse
+    ) -> (CacheChoice, notes: [String])? {
         // 1. What to stage: the engine's --model, a HuggingFace id.
         guard let id = modelID(ctx, &response) else { return nil }
         let source = ArtifactSource(repo: id, revision: nil)
+        var settings = ctx.settings
+        settings.remoteNamespace = namespace ?? settings.remoteNamespace
         let staging = CacheStaging(
             ownerKind: "modelreplica", namespace: ctx.namespace, name: ctx.name, source: .huggingFace(source),
-            token: token(ctx.workers.engine), labels: ctx.labels, settings: ctx.settings,
+            token: token(ctx.workers.engine), labels: ctx.labels, settings: settings,
             retry: ctx.xr[path: "metadata", "annotations", CacheStaging.retryAnnotation]?.stringValue,
             generation: ctx.xr[path: "metadata", "generation"]?.intValue ?? 0)
 
@@ -24,9 +31,9 @@ enum AutomaticCache {
         let running = ctx.observedRevision.flatMap { isRevisionDirectory($0) ? $0 : nil }
 
         // 3. The claim and, until Ready (and while a Job runs, its report objects), the Job; events on transitions.
-        let (judged, pinned) = compose(
+        let (judged, pinned, notes) = compose(
             staging, ctx, previous: previous, running: running, pin: Self.pin(ctx, staging: staging, given: pin),
-            providerConfig: providerConfig, rwx: rwx, hydration: hydration, &response)
+            providerConfig: providerConfig, rwx: rwx, hydration: hydration, wanted: wanted, &response)
         response.results += events(ctx, source: source.identity, previous: previous, judged: judged)
 
         // 4. Pods mount the staged revision, and are told the model id of what they actually serve.
@@ -36,7 +43,7 @@ enum AutomaticCache {
         mount.revision = judged.staged.map(revisionDirectory) ?? running
         var entry = judged.entry(source: source.identity)
         entry.resolved = pinned
-        return .automatic(mount, phase: judged.report.phase.rawValue, entry: entry, staged: judged.staged)
+        return (.automatic(mount, phase: judged.report.phase.rawValue, entry: entry, staged: judged.staged), notes)
     }
 
     /// The model id pods serving `staged` are told: the repo id, without `hf://` and without
@@ -114,12 +121,15 @@ enum AutomaticCache {
     /// still mount (lifecycle.md §7 rule 1).
     private static func compose(
         _ staging: CacheStaging, _ ctx: ReplicaContext, previous: StagingEntry, running: String?, pin: StagingPin,
-        providerConfig: String, rwx: ClusterView.RWXCache, hydration: ClusterHydration?,
+        providerConfig: String, rwx: ClusterView.RWXCache, hydration: ClusterHydration?, wanted: String?,
         _ response: inout RunResponse
-    ) -> (ClusterStaging, ResolvedPin?) {
+    ) -> (ClusterStaging, ResolvedPin?, notes: [String]) {
         func staged(_ pin: StagingPin) -> ClusterStager.Stage {
             ClusterStager(staging, hints: hints, pin: pin).stage(
                 cluster: ctx.cluster, storageClass: rwx.storageClassName, sizeGiB: rwx.defaultSizeGiB,
+                placement: ClaimSizing.Placement.of(
+                    wanted: wanted, input: staging.remoteNamespace,
+                    kept: ClaimSizing.namespace(of: ctx.request.observed.resources[.automaticClaim])),
                 claim: ctx.request.observed.resources[.automaticClaim],
                 job: ctx.request.observed.resources[.automaticJob],
                 report: ctx.request.observed.resources[.automaticReport], previous: previous, hydration: { hydration },
@@ -165,7 +175,7 @@ enum AutomaticCache {
             let ready: Readiness = ProviderObject.isReady(ctx.request.observed.resources[key]) ? .ready : .notReady
             response.desired.resources[key] = Resource(object: object, ready: ready)
         }
-        return (judged, pin.pin ?? ResolvedPin(ctx.xr[path: "status", "cache", "resolved"]))
+        return (judged, pin.pin ?? ResolvedPin(ctx.xr[path: "status", "cache", "resolved"]), stage.sizing.notes)
     }
 
     /// What the user should do about a permanent failure of an automatic cache.

@@ -15,6 +15,9 @@ public struct ModelCacheView: Sendable, Hashable {
     public var volume: VolumeSource?
     /// `status.clusters`, by cluster name.
     public var clusters: [String: ClusterEntry]
+    /// The claim's remote namespace per cluster, where `status.clusters[].namespace` names one
+    /// (it is written only when not the function input's, hydrator.md §5).
+    public var namespaces: [String: String]
 
     /// Whether the cache reports `status.clusters` (a list, possibly empty): without
     /// it (not composed yet, or the status was lost) no cluster's phase is known.
@@ -39,12 +42,16 @@ public struct ModelCacheView: Sendable, Hashable {
             $0.objectValue == nil ? nil : VolumeSource.parse($0, "spec.artifact.source.volume", &v)
         }
         var clusters: [String: ClusterEntry] = [:]
+        var namespaces: [String: String] = [:]
         let entries = object[path: "status", "clusters"]?.listValue
         reportsClusters = entries != nil
         for entry in entries ?? [] {
             guard let n = entry["name"]?.stringValue else { continue }
             clusters[n] = StagingEntry(entry)
+            // Read back from status: only a namespace this function could have written (rule 8).
+            if let ns = entry["namespace"]?.stringValue, Rules.isDNSLabel(ns) { namespaces[n] = ns }
         }
         self.clusters = clusters
+        self.namespaces = namespaces
     }
 }

@@ -45,28 +45,65 @@ public struct ModelReplicaComposer: KindComposer {
                 reason: "ClusterNotReady", &response)
         }
 
-        // 3. Which cache the pods mount, and whether it is Ready on this cluster.
-        guard let cache = chooseCache(replica, cluster, providerConfig: providerConfig, &response) else { return }
+        // 3. Which cache the pods mount, and whether it is Ready on this cluster; the remote namespace of it all.
+        guard let (cache, namespace, notes) = chooseCache(replica, cluster, providerConfig: providerConfig, &response)
+        else { return }
 
         // 4. The workload, its Service and the cache's Usage, with status and conditions.
-        replica.composeWorkload(cache: cache, providerConfig: providerConfig, into: &response)
+        replica.composeWorkload(
+            cache: cache, providerConfig: providerConfig, namespace: namespace, notes: notes, into: &response)
     }
 
     /// The cache the pods mount: the referenced ModelCache's, a multi-node
-    /// replica's automatic one, or none; nil (after waiting or refusing) while
-    /// the one needed cannot be mounted.
+    /// replica's automatic one, or none; and the remote namespace the workload runs in:
+    /// where it runs already, else the claim's, else the cluster's own or the function
+    /// input's (hydrator.md §5); and what an existing automatic claim keeps. nil (after waiting
+    /// or refusing) while the one needed cannot be mounted.
     private func chooseCache(
         _ replica: ReplicaContext, _ cluster: ClusterView, providerConfig: String, _ response: inout RunResponse
-    ) -> CacheChoice? {
-        if let cacheName = replica.cacheName { return sharedCache(cacheName, replica, &response) }
-        guard replica.workers.isMultiNode else { return CacheChoice.noCache }
-        return automaticCache(replica, cluster, providerConfig: providerConfig, &response)
+    ) -> (CacheChoice, String, [String])? {
+        if let cacheName = replica.cacheName { return sharedCache(cacheName, replica, &response).map { ($0, $1, []) } }
+        let wanted = Self.wantedNamespace(cluster, settings: replica.settings)
+        guard replica.workers.isMultiNode else {
+            guard let namespace = replica.workloadNamespace ?? wanted else {
+                return Self.waitForNamespace(replica, cluster, &response)
+            }
+            return (CacheChoice.noCache, namespace, [])
+        }
+        let kept = ClaimSizing.namespace(of: replica.request.observed.resources[.automaticClaim])
+        guard let namespace = kept ?? replica.workloadNamespace ?? wanted else {
+            return Self.waitForNamespace(replica, cluster, &response)
+        }
+        return automaticCache(
+            replica, cluster, providerConfig: providerConfig, namespace: namespace, wanted: wanted ?? namespace,
+            &response
+        ).map { ($0, namespace, $1) }
     }
 
-    /// The ModelCache `name`'s claim, mounted at its mount path; nil (after
-    /// waiting or refusing) while the cache does not exist or is invalid.
+    /// Where the replica creates something new on `cluster`: the cluster's own remote
+    /// namespace, else the function input's; nil while the cluster's own is invalid.
+    static func wantedNamespace(_ cluster: ClusterView, settings: Settings) -> String? {
+        guard let hydration = cluster.hydration else { return settings.remoteNamespace }
+        return hydration.namespaceInvalid ? nil : hydration.namespace ?? settings.remoteNamespace
+    }
+
+    /// Waits (nothing is created) while the cluster's own remote namespace is invalid.
+    private static func waitForNamespace(
+        _ replica: ReplicaContext, _ cluster: ClusterView, _ response: inout RunResponse
+    ) -> (CacheChoice, String, [String])? {
+        replica.missingInput(
+            "\(cluster.hydration?.problem ?? "InferenceCluster \(cluster.name) has an invalid namespace"); nothing is "
+                + "created on InferenceCluster \(cluster.name) until it is fixed", reason: "InvalidClusterSettings",
+            &response)
+        return nil
+    }
+
+    /// The ModelCache `name`'s claim, mounted at its mount path, and the claim's remote
+    /// namespace on the cluster (what the cache's status names, else the function input's);
+    /// nil (after waiting or refusing) while the cache does not exist or is invalid, or while
+    /// the running workload is in another namespace than the claim (it cannot mount it there).
     private func sharedCache(_ name: String, _ replica: ReplicaContext, _ response: inout RunResponse)
-        -> CacheChoice?
+        -> (CacheChoice, String)?
     {
         let cacheName = "\(replica.namespace)/\(name)"
         guard let object = replica.request.required(.cache)?.first?.object else {
@@ -88,6 +125,7 @@ public struct ModelReplicaComposer: KindComposer {
         // A volume source's claim is the user's (sources.md §1).
         let claim = view.volume?.claimName ?? ours
         let running = replica.running
+        let workloadNamespace = replica.workloadNamespace
         // Switching caches is make-before-break (lifecycle.md §7 rule 2): until the new cache
         // has a revision staged here, the pods keep the old cache's claim and revision.
         if entry?.staged == nil, replica.hasWorkload, let old = running.claim, old != claim {
@@ -95,7 +133,23 @@ public struct ModelReplicaComposer: KindComposer {
             mount.revision = running.revision
             (mount.isVolume, mount.volumeSubPath) = running.volumeMount
             let from = replica.observedUsages.first { $0.claim == old }.map { "cache \($0.cache)" } ?? "claim \(old)"
-            return .shared(mount, phase: phase, staged: nil, servingOther: from)
+            return (
+                .shared(mount, phase: phase, staged: nil, servingOther: from),
+                workloadNamespace ?? replica.settings.remoteNamespace
+            )
+        }
+        // A cache this function does not list here (a lost status) says nothing of its namespace:
+        // the running workload's is kept.
+        let namespace =
+            view.namespaces[replica.cluster] ?? (entry == nil ? workloadNamespace : nil)
+            ?? replica.settings.remoteNamespace
+        if let workloadNamespace, workloadNamespace != namespace {
+            replica.missingInput(
+                "the claim of ModelCache \(cacheName) on \(replica.cluster) is in namespace \(namespace) and the "
+                    + "workload in namespace \(workloadNamespace): a pod mounts only a claim in its own namespace; "
+                    + "create the replica again to move it", reason: "NamespaceMismatch", cacheCondition: true,
+                &response)
+            return nil
         }
         // Pods mount the revision staged on this cluster (lifecycle.md §2); while an update
         // downloads or after it failed, that is still the older one. Without a staged
@@ -103,18 +157,20 @@ public struct ModelReplicaComposer: KindComposer {
         if let staged = entry?.staged {
             var mount = WorkloadBuilder.Mount.staged(staged, claim: ours, path: mountPath)
             mount.loader = view.loader
-            return .shared(mount, phase: phase, staged: staged)
+            return (.shared(mount, phase: phase, staged: staged), namespace)
         }
         var mount = WorkloadBuilder.Mount(claimName: claim, path: mountPath, loader: view.loader)
         if running.claim == claim { (mount.revision, (mount.isVolume, mount.volumeSubPath)) = running.served }
-        return .shared(mount, phase: phase, staged: nil)
+        return (.shared(mount, phase: phase, staged: nil), namespace)
     }
 
-    /// The replica's own cache on the cluster's ReadWriteMany storage; nil
-    /// (after refusing) when the cluster declares none or the engine names no usable model.
+    /// The replica's own cache on the cluster's ReadWriteMany storage, in `namespace` (its claim's
+    /// when it exists; `wanted` is where a new one goes); nil (after refusing) when the cluster
+    /// declares none or the engine names no usable model.
     private func automaticCache(
-        _ replica: ReplicaContext, _ cluster: ClusterView, providerConfig: String, _ response: inout RunResponse
-    ) -> CacheChoice? {
+        _ replica: ReplicaContext, _ cluster: ClusterView, providerConfig: String, namespace: String, wanted: String,
+        _ response: inout RunResponse
+    ) -> (CacheChoice, notes: [String])? {
         guard let rwx = cluster.rwxCache else {
             response.refuse(
                 "Cannot run multi-node replica \(replica.namespace)/\(replica.name) on \(cluster.name): "
@@ -125,7 +181,7 @@ public struct ModelReplicaComposer: KindComposer {
         }
         return AutomaticCache.plan(
             replica, providerConfig: providerConfig, rwx: rwx, pin: replica.cachePin, hydration: cluster.hydration,
-            response: &response)
+            namespace: namespace, wanted: wanted, response: &response)
     }
 }
 

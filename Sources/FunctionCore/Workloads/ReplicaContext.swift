@@ -49,6 +49,13 @@ struct ReplicaContext {
     /// Whether the workload was composed before (Crossplane observes it).
     var hasWorkload: Bool { request.observed.resources[.workload] != nil }
 
+    /// The remote namespace the running workload was sent to (its observed Object's manifest),
+    /// when it runs: it stays there (hydrator.md §5: nothing serving moves).
+    var workloadNamespace: String? {
+        let manifest = request.observed.resources[.workload]?.object[path: "spec", "forProvider", "manifest"]
+        return manifest?[path: "metadata", "namespace"]?.stringValue.flatMap { Rules.isDNSLabel($0) ? $0 : nil }
+    }
+
     /// An input is missing. A first-time composition waits with a condition; a
     /// replica whose workload exists answers FATAL, because dropping the workload
     /// from desired state would make Crossplane delete the running pods.
@@ -101,8 +108,13 @@ struct ReplicaContext {
     }
 
     /// Composes the workload (once something complete is staged, or because it
-    /// already runs), the Service, the cache's Usage, and status, conditions and events.
-    func composeWorkload(cache: CacheChoice, providerConfig: String, into response: inout RunResponse) {
+    /// already runs) and the Service in the remote `namespace` (the claim's: a pod mounts
+    /// only a claim in its own namespace), the cache's Usage, and status, conditions and events.
+    /// `notes` say what an existing automatic claim keeps (`CacheReady`'s message, one Warning each).
+    func composeWorkload(
+        cache: CacheChoice, providerConfig: String, namespace remoteNamespace: String, notes: [String] = [],
+        into response: inout RunResponse
+    ) {
         // Something complete to serve: no cache, a staged revision, or a cache served while another stages.
         let servable = cache.phase == nil || cache.staged != nil
         let workloadReady = ProviderObject.isReady(request.observed.resources[.workload])
@@ -119,11 +131,15 @@ struct ReplicaContext {
         var loader: Value?
         if servable || hasWorkload {
             loader = composeServing(
-                cache: cache, providerConfig: providerConfig, workloadReady: workloadReady, &response)
+                cache: cache, providerConfig: providerConfig, namespace: remoteNamespace,
+                workloadReady: workloadReady, &response)
         }
 
         // 3. Conditions: the cache's, then the workload's.
-        if let condition = cacheCondition(cache) { response.conditions.append(condition) }
+        if var condition = cacheCondition(cache) {
+            claimNotes(notes, &condition, &response)
+            response.conditions.append(condition)
+        }
         response.conditions.append(workloadCondition(ready: workloadReady, started: servable || hasWorkload))
 
         // 4. Status: the cache the pods mount and the loader they got.
@@ -135,9 +151,12 @@ struct ReplicaContext {
     /// The workload and Service Objects, the Usages of shared caches, `CacheUsed` and
     /// `LoaderApplied`; answers `status.loader`.
     private func composeServing(
-        cache: CacheChoice, providerConfig: String, workloadReady: Bool, _ response: inout RunResponse
+        cache: CacheChoice, providerConfig: String, namespace remoteNamespace: String, workloadReady: Bool,
+        _ response: inout RunResponse
     ) -> Value? {
         let mount = cache.mount
+        var settings = self.settings
+        settings.remoteNamespace = remoteNamespace
         let builder = WorkloadBuilder(
             workers: workers, name: remoteName, labels: labels, settings: settings, mount: mount)
         let handOff = LoaderHandOff(xr: xr, current: mount?.loader)
@@ -256,6 +275,17 @@ struct ReplicaContext {
             message:
                 "The cache on \(cluster) is \(phase); the pods keep reading the staged revision \(revision) (\(staged))"
         )
+    }
+
+    /// Adds what an existing claim keeps to `CacheReady`'s message, and warns once of each note
+    /// (the observed condition already says it after the first time).
+    private func claimNotes(_ notes: [String], _ condition: inout Condition, _ response: inout RunResponse) {
+        guard !notes.isEmpty else { return }
+        condition.message = ([condition.message].compactMap { $0 } + notes).joined(separator: "; ")
+        let before = FunctionCore.condition(xr, "CacheReady")?["message"]?.stringValue ?? ""
+        for note in notes where !before.contains(note) {
+            response.results.append(.warning(note, reason: "ClaimUnchanged"))
+        }
     }
 
     /// `WorkloadReady`: available, starting (`started`: composed), or waiting for the cache.

@@ -95,6 +95,22 @@ import Testing
             "\(String(describing: e["message"]))")
     }
 
+    @Test("The check Job waits until the claim is seen: a pod of a missing claim would only wait for its deadline")
+    func checkWaitsForClaim() throws {
+        let account = ["hydrate-sa-gpu-east": Lifecycle.readyAccount]
+        let missing = run(observed: account)
+        #expect(missing.desired.resources[ResourceKey.job(on: "gpu-east")] == nil)
+        #expect(missing.desired.resources[ResourceKey.claim(on: "gpu-east")] != nil)
+        let e = try #require(entry(missing))
+        #expect(e["phase"] == "Pending")
+        #expect(
+            e["message"]?.stringValue?.hasPrefix("Waiting for claim shared-weights in namespace default: ") == true,
+            "\(String(describing: e["message"]))")
+        // A claim not bound yet (a WaitForFirstConsumer class binds for the first pod) gets its check Job.
+        let pending = run(observed: account.merging(["pvc-gpu-east": observedClaim("Pending")]) { a, _ in a })
+        #expect(pending.desired.resources[ResourceKey.job(on: "gpu-east")] != nil)
+    }
+
     @Test("The check Job: same program and report, the claim read-only at the subPath, nothing that writes")
     func checkJob() throws {
         let r = run(

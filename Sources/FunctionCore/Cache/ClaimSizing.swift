@@ -96,6 +96,12 @@ public struct ClaimSizing: Sendable, Hashable {
             + "cannot move; \(wanted) applies to caches and replicas created later"
     }
 
+    /// The phase the provider reports for an observed claim Object (`Pending`, `Bound`, `Lost`);
+    /// nil while it reports none: the claim is not there, or not seen yet.
+    static func phase(of observed: Resource?) -> String? {
+        observed?.object[path: "status", "atProvider", "manifest", "status", "phase"]?.stringValue
+    }
+
     /// The namespace an observed claim Object was sent to, when it is a valid one: the evidence
     /// (a lookup that costs a Ready cluster as much again as its claim's class and size).
     static func namespace(of observed: Resource?) -> String? {

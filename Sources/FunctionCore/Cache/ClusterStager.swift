@@ -98,6 +98,12 @@ final class ClusterStager {
         guard judged.report.phase != .ready, judged.report.phase != .failed else {
             return Stage(sizing: sizing, judged: judged, job: nil, jobObserved: current != nil)
         }
+        // A volume source's check Job waits until its claim (someone else's) is seen: a pod of a
+        // missing claim waits, unseen, until the Job's deadline. One not bound yet gets it (a
+        // WaitForFirstConsumer class binds for the first pod).
+        if adopted == nil, staging.volume != nil, ClaimSizing.phase(of: claim) == nil {
+            return Stage(sizing: sizing, judged: judged, job: nil, jobObserved: false)
+        }
         let hydration = hydration()
         if adopted == nil, let problem = hydration?.problem ?? staging.refusal(cluster: cluster, hydration) {
             return Stage(sizing: sizing, judged: Self.held(judged, problem), job: nil, jobObserved: false)

@@ -156,7 +156,7 @@ extension CacheStaging {
         }
         let ready = pin.isReady(out.staged, source: identity)
         let serving = ready ? nil : out.staged.map { "\($0) keeps serving" }
-        let claimPhase = claim?.object[path: "status", "atProvider", "manifest", "status", "phase"]?.stringValue
+        let claimPhase = ClaimSizing.phase(of: claim)
 
         if let failure = failure(adopted, report: report, attempt: attempt, previous: previous) {
             let why = translate(failure, cluster: cluster, hints: hints, pin: pin)

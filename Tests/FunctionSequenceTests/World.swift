@@ -172,8 +172,14 @@ struct World {
     /// Steps a finished Job's last report (Complete or Failed) takes to reach its ConfigMap
     /// (0: the same step; it may lag to show a Job Complete whose report has not arrived).
     var reportLagSteps = 0
-    /// The commit the hub resolves `identity` to now.
-    func commit(for identity: String) -> String { commits[identity] ?? shortDigest(identity, length: 40) }
+    /// The commit the source resolves `identity` to now, in its kind's shape (sources.md): a 40-hex
+    /// hub commit, an S3 listing digest (64 hex), an OCI manifest digest (`sha256:` and 64 hex).
+    func commit(for identity: String) -> String {
+        if let commit = commits[identity] { return commit }
+        if identity.hasPrefix("s3://") { return shortDigest(identity, length: 64) }
+        if identity.hasPrefix("oci://") { return "sha256:" + shortDigest(identity, length: 64) }
+        return shortDigest(identity, length: 40)
+    }
     /// What `staged` reads once `source` (an identity) is staged at the commit the hub resolves it to now.
     func pinned(_ source: String) -> String { ResolvedPin.identity(of: source, at: commit(for: source)) }
 

@@ -334,10 +334,24 @@ class S3Source(Source):
         from botocore.exceptions import ClientError
 
         try:
-            return self.client().head_object(Bucket=self.bucket, Key=item.key, **request)
+            return self._object(self.client().head_object, item.key, **request)
         except ClientError as exc:
             if _status(exc) in (404, 410):
                 raise self._changed(f"reading {item.path[:200]!r}") from None
+            raise
+
+    def _object(self, call, key: str, **request):
+        """`call` (HeadObject, GetObject) on one key; a request the store refuses for good (a 400) fails naming the
+        key: the failure's `what` names the source or the file's path, not the key the store refused."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return call(Bucket=self.bucket, Key=key, **request)
+        except ClientError as exc:
+            if _status(exc) == 400:
+                failure = self.classify(exc, f"reading s3://{self.bucket}/{key[:300]}")
+                if not failure.transient:
+                    raise failure from None
             raise
 
     def _file(self, item: Listed) -> S3File:
@@ -443,9 +457,7 @@ class S3Source(Source):
         if not candidates:
             return
         target = min(candidates, key=lambda f: (f.size, f.path))
-        answer = self.client().get_object(
-            Bucket=self.bucket, Key=target.locator, Range="bytes=0-0", IfMatch=f'"{target.etag}"'
-        )
+        answer = self._object(self.client().get_object, target.locator, Range="bytes=0-0", IfMatch=f'"{target.etag}"')
         answer["Body"].read()
         answer["Body"].close()
 
@@ -465,10 +477,10 @@ class S3Source(Source):
         size = file.size
         if partial.offset >= size:
             return
-        request = {"Bucket": self.bucket, "Key": file.locator, "IfMatch": f'"{file.etag}"'}  # type: ignore[attr-defined]
+        request = {"IfMatch": f'"{file.etag}"'}  # type: ignore[attr-defined]
         if partial.offset:
             request["Range"] = f"bytes={partial.offset}-"
-        answer = self.client().get_object(**request)
+        answer = self._object(self.client().get_object, file.locator, **request)
         body = answer["Body"]
         try:
             if partial.offset:
@@ -501,7 +513,8 @@ class S3Source(Source):
 
         if isinstance(exc, boto.ClientError):
             code, status = _code(exc), _status(exc)
-            label = f"{code[:60]}, HTTP {status}" if code else f"HTTP {status}"
+            # A HEAD's error has no body: botocore gives its status as its code.
+            label = f"{code[:60]}, HTTP {status}" if code and code != str(status) else f"HTTP {status}"
             if code == "NoSuchBucket":
                 return HydrationFailure(EXIT_NOT_FOUND, "NotFound", f"{what}: bucket {self.bucket!r} not found ({label})")
             if code in ("PreconditionFailed", "NoSuchKey") or status == 412:
@@ -512,6 +525,11 @@ class S3Source(Source):
                 return HydrationFailure(EXIT_NOT_FOUND, "AccessDenied", f"{what}: access denied ({label})")
             if code in _RETRY_CODES or status in RETRYABLE_STATUS or (status or 0) >= 500:
                 return transient(f"{what}: the store is busy or failing ({label})")
+            if status == 400:  # a request the store will never accept (an SSE-C object read without its key)
+                return HydrationFailure(
+                    EXIT_NOT_FOUND, "AccessDenied", f"{what}: the store refused the request ({label}); retrying cannot "
+                    "help (an SSE-C object, for one, needs its customer key, which this hydrator never sends)"
+                )
             if code == "InvalidRange" or status == 416:
                 return transient(f"{what}: the store refused the resume range; starting the object again")
             return from_status(status, what)

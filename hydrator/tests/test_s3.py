@@ -372,3 +372,46 @@ def test_hostile_keys_are_refused_before_any_object_is_read(env, s3, keys):
     assert s3.proxy.requests and all(r["target"].startswith(f"/{BUCKET}?") for r in s3.proxy.requests), \
         "only the listing: no HEAD or GET of any object"
     assert not [p for p in env.root.rglob("*") if p.is_file()]
+
+
+def s3_error(code: str) -> bytes:
+    """An S3 error body, as S3 answers it."""
+    return (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>The object was stored using a '
+            b"form of Server Side Encryption. The correct parameters must be provided to retrieve the object."
+            b"</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>" % code.encode())
+
+
+@pytest.mark.parametrize("method,key,code", [
+    ("GET", "sub/dir/config.json", "InvalidRequest"),  # the smallest object: refused at the access probe
+    ("GET", "a.bin", "InvalidArgument"),  # refused while fetching
+    ("HEAD", "sha.bin", None),  # refused while choosing its check (a HEAD's error has no body, no code)
+], ids=["probe", "fetch", "head"])
+def test_a_bad_request_is_permanent_and_names_the_key(env, s3, method, key, code):
+    """S3 answers 400 to a request it will never accept (an SSE-C object read without its customer key, which moto
+    cannot be made to answer, hence the proxy): exit 10 at once, the key and the error code named, never retried."""
+    fill(s3)
+    target = f"/{BUCKET}/{PREFIX}/{key}"
+    s3.proxy.answer(lambda m, t: m == method and t == target, 400, s3_error(code) if code else b"",
+                    {"Content-Type": "application/xml", "x-amz-request-id": "4442587FB7D0A2F9"})
+    run = env.run()
+    assert run.code == 10, run.why
+    failure = run.report["failure"]
+    assert failure["reason"] == "AccessDenied"
+    assert f"{PREFIX}/{key}" in failure["message"] and (f"({code}, HTTP 400)" if code else "(HTTP 400)") in failure["message"]
+    # botocore's region redirector repeats a HeadObject's 400 once after asking the bucket's region: its rule, not a retry.
+    sent = len([r for r in s3.proxy.requests if r["method"] == method and r["target"] == target])
+    assert sent == (2 if method == "HEAD" else 1), "never retried"
+    assert not (env.root / rev_dir(SOURCE, s3.digest()) / ".modelcache-complete").exists()
+    assert_no_secret(run)
+
+
+@pytest.mark.parametrize("status,code", [(503, "SlowDown"), (400, "RequestTimeout"), (500, "InternalError")])
+def test_throttling_timeouts_and_server_errors_are_retried(env, s3, status, code):
+    files = fill(s3)
+    target = f"/{BUCKET}/{PREFIX}/a.bin"
+    s3.proxy.answer(lambda m, t: m == "GET" and t == target, status, s3_error(code), {"Content-Type": "application/xml"},
+                    times=2)
+    run = env.run()
+    assert run.code == 0, run.why
+    assert (env.root / rev_dir(SOURCE, s3.digest()) / "a.bin").read_bytes() == files["a.bin"]
+    assert [r["status"] for r in s3.gets(f"{PREFIX}/a.bin")] == [status, status, 200]

@@ -38,7 +38,7 @@ from .failure import (
     from_status,
     transient,
 )
-from .files import Check, RemoteFile, Resolved, check_path, check_unique
+from .files import MAX_FILES, Check, RemoteFile, Resolved, check_path, check_unique, too_many_files
 from .inputs import Inputs
 from .source import Source
 from .space import free_bytes, human
@@ -601,7 +601,8 @@ def _reading(blob: str, kind: str, what: str):
 def _checked(tar, what: str, taken_files: set[str], taken_dirs: set[str]):
     """Yields `(member, path)` for every entry, checked as it is read: a normalised relative path (no `..`, no
     absolute path, no control characters), a regular file or a directory only (symbolic and hard links, devices
-    and FIFOs are refused), never colliding with another entry or another layer's file (`UnsafePath`, exit 10)."""
+    and FIFOs are refused), never colliding with another entry or another layer's file (`UnsafePath`, exit 10); with
+    the other layers' files, at most MAX_FILES (`NotAnArtifact`)."""
     files: set[str] = set()
     dirs: set[str] = set()
     for member in tar:
@@ -620,6 +621,8 @@ def _checked(tar, what: str, taken_files: set[str], taken_dirs: set[str]):
             if name in dirs or name in taken_dirs:
                 _unsafe(what, f"{name[:200]!r} collides with another entry")
             files.add(name)
+            if len(files) + len(taken_files) > MAX_FILES:  # with the other layers' files: the source's
+                raise too_many_files(what)
         else:
             dirs.add(name)
         dirs.update(parents)

@@ -39,10 +39,11 @@ from .failure import (
     from_status,
     transient,
 )
-from .files import Check, RemoteFile, Resolved, check_path, check_unique
+from .files import MAX_FILES, Check, RemoteFile, Resolved, check_path, check_unique, too_many_files
 from .source import Source
 
 CHUNK = 1 << 20
+LIST_PAGE = 1000  # keys per ListObjectsV2 page (S3's own maximum; botocore reads each page whole)
 # Full-object checksum algorithms in the order sources.md prefers them.
 ALGORITHMS = ("SHA256", "CRC64NVME", "CRC32C", "CRC32")
 CHANGED = "the bucket changed since it was pinned: set `modelplane.ai/refresh-revision` to stage the new content"
@@ -316,8 +317,14 @@ class S3Source(Source):
         base = self.prefix + "/" if self.prefix else ""
         listing: list[Listed] = []
         seen: set[str] = set()
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base):
-            for obj in page.get("Contents", []):
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=base, PaginationConfig={"PageSize": LIST_PAGE}
+        )
+        for page in pages:
+            contents = page.get("Contents", [])
+            if len(listing) + len(contents) > MAX_FILES:  # checked page by page: the listing never grows past it
+                raise too_many_files(what, "objects")
+            for obj in contents:
                 key, size = obj["Key"], int(obj["Size"])
                 if not key.startswith(base):
                     continue  # never outside the prefix, whatever a store answers

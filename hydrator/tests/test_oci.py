@@ -206,6 +206,20 @@ def test_a_missing_tag_repository_or_digest_is_not_found(env, registry, tap, rep
     assert "HTTP 404" in run.report["failure"]["message"]
 
 
+def test_a_manifest_over_4_mib_is_refused(env, registry, tap, repo):
+    """The distribution spec's manifest limit (4 MiB), as registries apply it (this one refuses to store a larger
+    manifest, so the proxy answers with it): the hydrator reads at most 4 MiB of it and refuses it before any blob."""
+    registry.push(repo, "v1", model_layers(5)[0])
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "layers": [],
+                           "annotations": {"padding": "x" * (5 * MiB)}}).encode()
+    tap.proxy.answer(lambda m, t: m == "GET" and t == f"/v2/{repo}/manifests/v1", 200, manifest,
+                     {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1")
+    assert run.code == 10, run.why
+    assert run.report["failure"]["reason"] == "NotAnArtifact" and "over 4 MiB" in run.report["failure"]["message"]
+    assert tap.served() == 0 and not list(env.root.iterdir())
+
+
 def test_an_image_index_is_not_an_artifact(env, registry, tap, repo):
     digest = registry.push(repo, "amd64", model_layers(6)[0])
     registry.push_index(repo, "multi", [digest])
@@ -402,6 +416,17 @@ def test_a_hostile_archive_is_refused_and_leaves_nothing_behind(env, registry, t
         (d / ".modelcache-partial" / ".modelcache-unpack").iterdir()
     )
     assert not (d / ".modelcache-complete").exists()
+
+
+def test_archives_holding_more_files_than_the_limit_are_refused_and_leave_nothing(env, registry, tap, repo):
+    """100,000 entries in an archive and one plain layer: 100,001 files in the source, over the limit."""
+    archive = tar_bytes({f"w/{i:06d}": b"" for i in range(100_000)}, "gzip")
+    registry.push(repo, "v1", [file_layer("readme.txt", b"hi"), Layer(archive, WEIGHT + ".tar+gzip", {FILEPATH: "w"})])
+    run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1")
+    assert run.code == 10, run.why
+    assert run.report["failure"]["reason"] == "NotAnArtifact"
+    assert "more than 100,000 files, the hydrator's limit for one source" in run.report["failure"]["message"]
+    assert not [p for p in env.root.rglob("*") if p.is_file() and p.name != "readme.txt" and ".modelcache-" not in str(p)]
 
 
 def test_a_verified_layer_that_is_not_an_archive_is_not_an_artifact(env, registry, tap, repo):

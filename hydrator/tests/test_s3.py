@@ -415,3 +415,27 @@ def test_throttling_timeouts_and_server_errors_are_retried(env, s3, status, code
     assert run.code == 0, run.why
     assert (env.root / rev_dir(SOURCE, s3.digest()) / "a.bin").read_bytes() == files["a.bin"]
     assert [r["status"] for r in s3.gets(f"{PREFIX}/a.bin")] == [status, status, 200]
+
+
+def test_a_listing_of_more_objects_than_the_limit_is_refused_page_by_page(s3, monkeypatch):
+    """The limit (100,000 objects per source; 5 here, in pages of 2 keys: moto holding 100,001 objects would take
+    minutes) is checked as each page arrives: the listing stops at the page that passes it, never kept whole."""
+    from modelcache_hydrator import files, s3 as s3_source
+    from modelcache_hydrator.failure import HydrationFailure
+    from modelcache_hydrator.inputs import read_inputs
+
+    for module in (files, s3_source):
+        monkeypatch.setattr(module, "MAX_FILES", 5, raising=False)
+    monkeypatch.setattr(s3_source, "LIST_PAGE", 2, raising=False)
+    for i in range(9):
+        s3.put(f"{PREFIX}/{i}.bin", b"x", None)
+    for k, v in aws_env(s3.proxy.url).items():
+        monkeypatch.setenv(k, v)
+    source = s3_source.S3Source(read_inputs({"MODELCACHE_SOURCE": SOURCE, "MODELCACHE_CLAIM_BYTES": "1"}))
+    with pytest.raises(HydrationFailure) as info:
+        source.resolve()
+    assert (info.value.code, info.value.reason) == (10, "NotAnArtifact")
+    assert "more than 5 objects, the hydrator's limit for one source" in info.value.message
+    listed = [r["target"] for r in s3.proxy.requests if r["target"].startswith(f"/{BUCKET}?")]
+    assert len(listed) == 3 and all("max-keys=2" in t for t in listed), "stopped at the third page (6 keys)"
+    assert len(s3.proxy.requests) == 3, "no object read"

@@ -17,6 +17,7 @@ What oras-py (PyPI `oras`, the field's Python OCI client) does here, and what it
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import hashlib
 import json
@@ -158,6 +159,8 @@ class OciSource(Source):
         return resume(lambda: self._get(url, partial, progress), partial, self.classify, self.inputs.durations, what)
 
     def _get(self, url: str, partial, progress) -> None:
+        from .download import Stall, paced
+
         size = partial.file.size
         if partial.offset >= size:
             return
@@ -174,7 +177,9 @@ class OciSource(Source):
             elif response.status_code == 206 and not _starts_at(response, partial.offset):
                 partial.reset()
                 raise transient("the registry answered another range; starting the layer again")
-            partial.append(response.iter_content(CHUNK), progress)
+            # One network read at a time (iter_content gathers a whole chunk first), so the stall rule sees a trickle.
+            read1 = functools.partial(response.raw.read1, decode_content=True)
+            partial.append(paced(read1, Stall(self.inputs.durations), CHUNK), progress)
         if partial.offset < size and not partial.overflow:
             raise transient(f"the connection closed after {partial.offset} of {size} bytes")
 
@@ -222,7 +227,10 @@ class OciSource(Source):
                     f"{what}: not found (HTTP {exc.status}): no such repository, tag or digest in {self.host[:100]}",
                 )
             return from_status(exc.status, what)
-        if isinstance(exc, requests.exceptions.RequestException):
+        import urllib3
+
+        # Bodies are read from urllib3 (`response.raw`): its errors are not wrapped in requests' types.
+        if isinstance(exc, (requests.exceptions.RequestException, urllib3.exceptions.HTTPError)):
             return transient(f"{what}: network error ({type(exc).__name__})")
         return classify(exc, what)
 

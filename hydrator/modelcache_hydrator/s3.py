@@ -481,6 +481,8 @@ class S3Source(Source):
         )
 
     def _get(self, file: RemoteFile, partial, progress) -> None:
+        from .download import Stall, paced
+
         size = file.size
         if partial.offset >= size:
             return
@@ -488,8 +490,9 @@ class S3Source(Source):
         if partial.offset:
             request["Range"] = f"bytes={partial.offset}-"
         answer = self._object(self.client().get_object, file.locator, **request)
-        body = answer["Body"]
-        try:
+        # The body's context is its urllib3 response (closed on leaving): read one network read at a time, so that
+        # the stall rule sees a trickling store (StreamingBody.read gathers a whole chunk first).
+        with answer["Body"] as raw:
             if partial.offset:
                 content_range = str(answer.get("ContentRange") or "")
                 if not content_range:
@@ -497,9 +500,7 @@ class S3Source(Source):
                 elif not content_range.startswith(f"bytes {partial.offset}-"):
                     partial.reset()
                     raise transient("the store answered another range; starting the object again")
-            partial.append(body.iter_chunks(CHUNK), progress)
-        finally:
-            body.close()
+            partial.append(paced(raw.read1, Stall(self.inputs.durations), CHUNK), progress)
         if partial.offset < size and not partial.overflow:
             raise transient(f"the connection closed after {partial.offset} of {size} bytes")
 

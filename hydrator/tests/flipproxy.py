@@ -10,8 +10,8 @@ back verbatim, streamed, except that the body of the first `times` 2xx responses
 matches the predicate has one byte flipped (XOR 0xFF, at body offset `at`, or the last byte of a shorter
 body; a body of unknown length shorter than `at` is sent unflipped). The predicate gets the method and the request target (path and query, as sent). `pause` holds a
 matching response after a number of body bytes until the test releases it (to kill a client mid-file).
-`trickle` sends a matching response's body at full speed up to a number of bytes, then one byte per interval (a
-server that keeps a download alive without moving it). `answer` makes the proxy answer the first `times` matching requests itself (a status, headers and a body: an
+`trickle` sends the body of the first `times` matching responses at full speed up to a number of bytes, then one
+byte per interval (a server that keeps a download alive without moving it). `answer` makes the proxy answer the first `times` matching requests itself (a status, headers and a body: an
 error the upstream cannot be made to give, such as S3's `400 InvalidRequest` for an SSE-C object read without
 its key), without forwarding them. `requests` logs every request: method, target, range, status, body bytes
 handed to the connection, and whether it was flipped.
@@ -50,7 +50,7 @@ class FlipProxy:
         self._flips: list[list] = []  # [predicate, remaining, at]
         self._pauses: list[list] = []  # [predicate, after_bytes, event, reached_event]
         self._answers: list[list] = []  # [predicate, remaining, status, headers, body]
-        self._trickles: list[list] = []  # [predicate, after_bytes, seconds_per_byte]
+        self._trickles: list[list] = []  # [predicate, remaining, after_bytes, seconds_per_byte]
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         server.daemon_threads = True
         server.proxy = self
@@ -72,11 +72,11 @@ class FlipProxy:
             self._pauses.append([predicate, after, release, reached])
         return release, reached
 
-    def trickle(self, predicate: Predicate, after: int, every: float) -> None:
-        """Sends the first matching response's body at full speed for `after` bytes, then one byte every `every`
-        seconds."""
+    def trickle(self, predicate: Predicate, after: int, every: float, times: int = 1) -> None:
+        """Sends the body of the first `times` matching responses at full speed for `after` bytes, then one byte
+        every `every` seconds."""
         with self._lock:
-            self._trickles.append([predicate, after, every])
+            self._trickles.append([predicate, times, after, every])
 
     def answer(self, predicate: Predicate, status: int, body: bytes = b"", headers: dict | None = None,
                times: int = 1 << 30) -> None:
@@ -136,9 +136,10 @@ class FlipProxy:
 
     def _take_trickle(self, method: str, target: str):
         with self._lock:
-            for i, t in enumerate(self._trickles):
-                if t[0](method, target):
-                    return self._trickles.pop(i)[1:]
+            for t in self._trickles:
+                if t[1] > 0 and t[0](method, target):
+                    t[1] -= 1
+                    return t[2:]
         return None
 
 

@@ -460,6 +460,36 @@ def _kill_when(env, source: str, condition, what: str) -> None:
     assert p.returncode == -signal.SIGKILL
 
 
+# The stall rule shortened: under 64 KiB a second (1 MiB a minute in a Job) is a stall.
+STALL = {"MODELCACHE_TEST_STALL_SECONDS": "1", "MODELCACHE_TEST_STALL_BYTES": str(64 << 10)}
+
+
+def test_a_blob_trickling_in_is_stalled_and_resumed_from_the_byte_reached(env, registry, tap, repo):
+    """A registry sending a byte every 0.2 s, each well within the read timeout, would hold the Job until its deadline:
+    the stall rule aborts the read (transient) and the retry loop resumes with a Range from the byte reached."""
+    big = file_layer("model.safetensors", data(16, 3 * MiB))
+    registry.push(repo, "v1", [big, file_layer("config.json", b"{}")])
+    tap.proxy.trickle(tap._blob(big.digest), after=10_000, every=0.2)
+    run = env.run(timeout=60, MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", **STALL)
+    assert run.code == 0, run.why
+    assert "the download stalled" in run.stderr
+    first, again = tap.ranges(big.digest)
+    assert first is None and again.startswith("bytes=") and int(again[6:-1]) >= 10_000, again
+    assert tree(env.rev(run.report["dir"]))["model.safetensors"] == big.data
+
+
+def test_a_blob_that_keeps_trickling_is_transient_after_its_retries(env, registry, tap, repo):
+    """Each attempt moves a few KiB, under the stall rule's amount: never a fresh retry budget, so the run ends (exit 1,
+    the Job's next pod tries again) instead of trickling on."""
+    big = file_layer("model.safetensors", data(17, 3 * MiB))
+    registry.push(repo, "v1", [big, file_layer("config.json", b"{}")])
+    tap.proxy.trickle(tap._blob(big.digest), after=10_000, every=0.2, times=100)
+    run = env.run(timeout=60, MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", **STALL)
+    assert run.code == 1, run.why
+    assert run.report["failure"]["reason"] == "Transient" and "stalled" in run.report["failure"]["message"]
+    assert len(tap.ranges(big.digest)) == 5, "the retry budget (5 attempts), never renewed by a trickle"
+
+
 def test_sigkill_mid_blob_then_rerun_resumes_with_a_range(env, registry, tap, repo):
     big = file_layer("model.safetensors", data(15, 24 * MiB))
     layers = [big, file_layer("config.json", b'{"a": 1}')]

@@ -439,3 +439,29 @@ def test_a_listing_of_more_objects_than_the_limit_is_refused_page_by_page(s3, mo
     listed = [r["target"] for r in s3.proxy.requests if r["target"].startswith(f"/{BUCKET}?")]
     assert len(listed) == 3 and all("max-keys=2" in t for t in listed), "stopped at the third page (6 keys)"
     assert len(s3.proxy.requests) == 3, "no object read"
+
+
+# The stall rule shortened: under 64 KiB a second (1 MiB a minute in a Job) is a stall.
+STALL = {"MODELCACHE_TEST_STALL_SECONDS": "1", "MODELCACHE_TEST_STALL_BYTES": str(64 << 10)}
+
+
+@pytest.mark.parametrize("times,code", [(1, 0), (100, 1)], ids=["once-resumed", "always-transient"])
+def test_an_object_trickling_in_is_stalled_and_resumed(env, s3, times, code):
+    """A store sending a byte every 0.2 s, each well within the read timeout: the stall rule aborts the read and the
+    retry loop resumes it with a Range from the byte reached; a store that always trickles ends the run as transient
+    after the retry budget (a few KiB per attempt never renews it)."""
+    big = data(18, 3 * MiB)
+    s3.put(f"{PREFIX}/big.bin", big)
+    s3.put(f"{PREFIX}/small.json", b"{}")
+    target = f"/{BUCKET}/{PREFIX}/big.bin"
+    s3.proxy.trickle(lambda m, t: m == "GET" and t == target, after=10_000, every=0.2, times=times)
+    run = env.run(timeout=60, **STALL)
+    assert run.code == code, run.why
+    ranges = [r["range"] for r in s3.gets(f"{PREFIX}/big.bin")]
+    if code == 0:
+        assert "the download stalled" in run.stderr
+        assert len(ranges) == 2 and ranges[0] is None and int(ranges[1][6:-1]) >= 10_000, ranges
+        assert (env.root / rev_dir(SOURCE, s3.digest()) / "big.bin").read_bytes() == big
+    else:
+        assert run.report["failure"]["reason"] == "Transient" and "stalled" in run.report["failure"]["message"]
+        assert len(ranges) == 5, ranges

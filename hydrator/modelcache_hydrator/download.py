@@ -150,18 +150,19 @@ def paced(read1: Callable[[int], bytes], stall: Stall, size: int = CHUNK):
     trickling server never blocks a chunk for long), every read fed to `stall`; once stalled, the bytes gathered are
     yielded (the resume starts after them) and the stall's failure raised."""
     while True:
-        chunk, stalled = bytearray(), False
-        while len(chunk) < size and not stalled:
-            data = read1(size - len(chunk))
+        pieces, got, stalled = [], 0, False
+        while got < size and not stalled:
+            data = read1(size - got)
             if not data:
                 break
-            chunk += data
+            pieces.append(data)
+            got += len(data)
             stalled = stall.feed(len(data))
-        if chunk:
-            yield chunk
+        if got:
+            yield pieces[0] if len(pieces) == 1 else b"".join(pieces)  # a whole chunk in one read is not copied
         if stalled:
             raise stall.failure()
-        if len(chunk) < size:
+        if got < size:
             return
 
 

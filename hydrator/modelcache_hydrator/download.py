@@ -114,11 +114,64 @@ class Partial:
             os.close(fd)
 
 
+class Stall:
+    """The stall rule: a download moving less than `durations.stall_bytes` in `durations.stall_seconds` is aborted
+    (transient: the retry loop resumes it). The read timeout alone bounds one read, so a server sending a byte every
+    few seconds would hold the Job until its deadline. `feed(n)` after every network read; the window starts when
+    the body starts."""
+
+    def __init__(self, durations: Durations):
+        self.seconds = durations.stall_seconds
+        self.least = durations.stall_bytes
+        self.start = time.monotonic()
+        self.moved = 0
+
+    def feed(self, n: int) -> bool:
+        """Counts `n` bytes read; whether the download is stalled (a window closed with too few bytes)."""
+        self.moved += n
+        now = time.monotonic()
+        if now - self.start < self.seconds:
+            return False
+        if self.moved < self.least:
+            return True
+        self.start, self.moved = now, 0
+        return False
+
+    def failure(self) -> HydrationFailure:
+        """The transient failure of a stalled download."""
+        return transient(
+            f"the download stalled: {self.moved} bytes in {time.monotonic() - self.start:.0f} s, under the "
+            f"{self.least} bytes per {self.seconds:.0f} s it must move"
+        )
+
+
+def paced(read1: Callable[[int], bytes], stall: Stall, size: int = CHUNK):
+    """A body's chunks of up to `size` bytes, gathered from `read1(n)` calls (each at most one network read, so a
+    trickling server never blocks a chunk for long), every read fed to `stall`; once stalled, the bytes gathered are
+    yielded (the resume starts after them) and the stall's failure raised."""
+    while True:
+        pieces, got, stalled = [], 0, False
+        while got < size and not stalled:
+            data = read1(size - got)
+            if not data:
+                break
+            pieces.append(data)
+            got += len(data)
+            stalled = stall.feed(len(data))
+        if got:
+            yield pieces[0] if len(pieces) == 1 else b"".join(pieces)  # a whole chunk in one read is not copied
+        if stalled:
+            raise stall.failure()
+        if got < size:
+            return
+
+
 def resume(attempt: Callable[[], None], partial: Partial, classify_failure, durations: Durations, what: str,
            on_failure: Callable[[BaseException], None] | None = None) -> str:
     """Runs `attempt` (one request continuing `partial` from its offset) until the file is complete, and returns
     the hex digest of its bytes. Transient failures are retried with exponential backoff; the budget of
-    `durations.retry_attempts` starts again whenever bytes arrived since the last failure. `on_failure(exc)` runs
+    `durations.retry_attempts` starts again whenever at least `durations.stall_bytes` arrived since the last
+    failure (a stalled server moving a few bytes per attempt never gets a fresh one). `on_failure(exc)` runs
     before the failure is judged (a source resets the partial file there when the server refused its range)."""
     failures, mark = 0, partial.offset
     while True:
@@ -129,7 +182,7 @@ def resume(attempt: Callable[[], None], partial: Partial, classify_failure, dura
             failure = classify_failure(exc, what)
             if on_failure is not None:
                 on_failure(exc)
-            if partial.offset > mark:
+            if partial.offset - mark >= durations.stall_bytes:
                 failures, mark = 0, partial.offset  # bytes moved since the last failure: a fresh budget
             if not failure.transient or failures + 1 >= durations.retry_attempts:
                 raise failure from None

@@ -16,6 +16,13 @@ RESERVED_PREFIX = ".modelcache-"
 # revision directory and our working folders), in UTF-8 bytes: a longer name fails every run the same way.
 NAME_MAX_BYTES = 255
 PATH_MAX_BYTES = 3072
+# At most this many files in one source (a hub commit, an S3 listing, one archive layer's entries). Model repositories
+# hold tens to thousands; every listed file costs about a kilobyte of memory here, so a broken or hostile listing of
+# millions would exhaust the pod before a byte is staged. More is exit 10 `NotAnArtifact`, naming the limit.
+MAX_FILES = 100_000
+# At most this many bytes in one listing answer the hydrator reads itself (the hub's model info with every file's
+# metadata: 100,000 files at ~300 bytes each take about 30 MiB).
+MAX_LISTING_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,13 @@ class Resolved:
     def space_bytes(self) -> int:
         """The bytes the revision takes on the claim (archives counted unpacked)."""
         return sum(f.space for f in self.files)
+
+
+def too_many_files(what: str, noun: str = "files") -> HydrationFailure:
+    """Exit 10 `NotAnArtifact`: the source holds more than MAX_FILES files (`noun`: objects, archive entries)."""
+    return HydrationFailure(
+        EXIT_NOT_FOUND, "NotAnArtifact", f"{what}: more than {MAX_FILES:,} {noun}, the hydrator's limit for one source"
+    )
 
 
 def directory_name(staged: str) -> str:

@@ -3,17 +3,23 @@
 
 from __future__ import annotations
 
+import json
+
 from .failure import EXIT_NOT_FOUND, HydrationFailure, classify
-from .files import RemoteFile, Resolved, check_path, check_unique
+from .files import MAX_FILES, MAX_LISTING_BYTES, RemoteFile, Resolved, check_path, check_unique, too_many_files
 from .inputs import Inputs
 from .source import Source
+
+ERROR_BODY = 64 << 10  # of an error answer, what the hub client may read (its message, never needed whole)
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
 
 def resolve(api, inputs: Inputs) -> Resolved:
     """Resolves the source (or the pinned commit) with one model-info call carrying file metadata."""
     revision = inputs.commit or inputs.revision
     what = f"resolving {inputs.source[:300]}" + (f" at the pinned commit {inputs.commit}" if inputs.commit else "")
     try:
-        info = api.model_info(inputs.repo, revision=revision, files_metadata=True, timeout=60)
+        info = model_info(api, inputs.repo, revision)
     except Exception as exc:  # classified by type and status below
         failure = classify(exc, what)
         from huggingface_hub import errors as hub
@@ -33,9 +39,50 @@ def resolve(api, inputs: Inputs) -> Resolved:
     return Resolved(commit=commit, files=_files(info.siblings, what))
 
 
+def model_info(api, repo: str, revision: str | None):
+    """`api.model_info(repo, revision=revision, files_metadata=True)`, the answer read at most MAX_LISTING_BYTES (the
+    client reads any answer whole into memory): the same request, the same errors (`hf_raise_for_status`), the same
+    `ModelInfo`. A longer answer is exit 10 `NotAnArtifact` naming the limit."""
+    from urllib.parse import quote
+
+    import httpx2
+    from huggingface_hub.hf_api import ModelInfo
+    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+    url = f"{api.endpoint}/api/models/{repo}" + (f"/revision/{quote(revision, safe='')}" if revision else "")
+    with get_session().stream("GET", url, headers=build_hf_headers(), params={"blobs": True}, timeout=60) as r:
+        limit = MAX_LISTING_BYTES if r.status_code < 400 else ERROR_BODY
+        body = bytearray()
+        if int(r.headers.get("Content-Length") or 0) <= limit:
+            for chunk in r.iter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    break
+        if len(body) > limit or int(r.headers.get("Content-Length") or 0) > limit:
+            if r.status_code < 400:
+                raise _too_long(repo)
+            del body[limit:]  # an error's message cut: its status and error code classify it
+        # The body as read (decoded): without the headers that describe it on the wire.
+        headers = [(k, v) for k, v in r.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
+        answer = httpx2.Response(r.status_code, headers=headers, content=bytes(body), request=r.request)
+    hf_raise_for_status(answer)
+    return ModelInfo(**json.loads(body))
+
+
+def _too_long(repo: str) -> HydrationFailure:
+    return HydrationFailure(
+        EXIT_NOT_FOUND,
+        "NotAnArtifact",
+        f"listing hf://{repo[:200]}: the hub's answer listing the files is over {MAX_LISTING_BYTES >> 20} MiB, the "
+        "hydrator's limit for one source",
+    )
+
+
 def _files(siblings, what: str) -> tuple[RemoteFile, ...]:
     if not siblings:
         raise HydrationFailure(EXIT_NOT_FOUND, "NotAnArtifact", f"{what}: the commit lists no files")
+    if len(siblings) > MAX_FILES:
+        raise too_many_files(what)
     files = []
     for s in siblings:
         check_path(s.rfilename, what)

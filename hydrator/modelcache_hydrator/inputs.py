@@ -1,7 +1,7 @@
 """The program's inputs, read from the environment and validated once (hydrator.md §1).
 
 Nothing here is ever shell text. Test-only knobs (`MODELCACHE_TEST_*`) shorten the
-lease, report and retry durations so the test suite runs in seconds; a Job never sets them.
+lease, report, retry and stall durations so the test suite runs in seconds; a Job never sets them.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ _CLAIM = re.compile(r"[0-9]{1,20}", re.ASCII)
 
 @dataclass(frozen=True)
 class Durations:
-    """How long the lease, the report cadence and retries wait, in seconds."""
+    """How long the lease, the report cadence and retries wait, in seconds; and the stall rule: a download moving
+    less than `stall_bytes` in `stall_seconds` is stalled (download.Stall)."""
 
     lease_refresh: float = 30.0
     lease_stale: float = 300.0
@@ -38,6 +39,8 @@ class Durations:
     report_min_interval: float = 5.0
     retry_base: float = 2.0
     retry_attempts: int = 5
+    stall_seconds: float = 60.0
+    stall_bytes: int = 1 << 20
 
     @staticmethod
     def from_env(env: dict[str, str]) -> "Durations":
@@ -56,6 +59,8 @@ class Durations:
             report_interval=knob("REPORT_INTERVAL_SECONDS", d.report_interval),
             report_min_interval=knob("REPORT_MIN_INTERVAL_SECONDS", d.report_min_interval),
             retry_base=knob("RETRY_BASE_SECONDS", d.retry_base),
+            stall_seconds=knob("STALL_SECONDS", d.stall_seconds),
+            stall_bytes=int(knob("STALL_BYTES", d.stall_bytes)),
         )
 
 

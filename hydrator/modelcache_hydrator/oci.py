@@ -17,6 +17,7 @@ What oras-py (PyPI `oras`, the field's Python OCI client) does here, and what it
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import hashlib
 import json
@@ -38,7 +39,7 @@ from .failure import (
     from_status,
     transient,
 )
-from .files import Check, RemoteFile, Resolved, check_path, check_unique
+from .files import MAX_FILES, Check, RemoteFile, Resolved, check_path, check_unique, too_many_files
 from .inputs import Inputs
 from .source import Source
 from .space import free_bytes, human
@@ -158,6 +159,8 @@ class OciSource(Source):
         return resume(lambda: self._get(url, partial, progress), partial, self.classify, self.inputs.durations, what)
 
     def _get(self, url: str, partial, progress) -> None:
+        from .download import Stall, paced
+
         size = partial.file.size
         if partial.offset >= size:
             return
@@ -174,7 +177,9 @@ class OciSource(Source):
             elif response.status_code == 206 and not _starts_at(response, partial.offset):
                 partial.reset()
                 raise transient("the registry answered another range; starting the layer again")
-            partial.append(response.iter_content(CHUNK), progress)
+            # One network read at a time (iter_content gathers a whole chunk first), so the stall rule sees a trickle.
+            read1 = functools.partial(response.raw.read1, decode_content=True)
+            partial.append(paced(read1, Stall(self.inputs.durations), CHUNK), progress)
         if partial.offset < size and not partial.overflow:
             raise transient(f"the connection closed after {partial.offset} of {size} bytes")
 
@@ -222,7 +227,10 @@ class OciSource(Source):
                     f"{what}: not found (HTTP {exc.status}): no such repository, tag or digest in {self.host[:100]}",
                 )
             return from_status(exc.status, what)
-        if isinstance(exc, requests.exceptions.RequestException):
+        import urllib3
+
+        # Bodies are read from urllib3 (`response.raw`): its errors are not wrapped in requests' types.
+        if isinstance(exc, (requests.exceptions.RequestException, urllib3.exceptions.HTTPError)):
             return transient(f"{what}: network error ({type(exc).__name__})")
         return classify(exc, what)
 
@@ -601,7 +609,8 @@ def _reading(blob: str, kind: str, what: str):
 def _checked(tar, what: str, taken_files: set[str], taken_dirs: set[str]):
     """Yields `(member, path)` for every entry, checked as it is read: a normalised relative path (no `..`, no
     absolute path, no control characters), a regular file or a directory only (symbolic and hard links, devices
-    and FIFOs are refused), never colliding with another entry or another layer's file (`UnsafePath`, exit 10)."""
+    and FIFOs are refused), never colliding with another entry or another layer's file (`UnsafePath`, exit 10); with
+    the other layers' files, at most MAX_FILES (`NotAnArtifact`)."""
     files: set[str] = set()
     dirs: set[str] = set()
     for member in tar:
@@ -620,6 +629,8 @@ def _checked(tar, what: str, taken_files: set[str], taken_dirs: set[str]):
             if name in dirs or name in taken_dirs:
                 _unsafe(what, f"{name[:200]!r} collides with another entry")
             files.add(name)
+            if len(files) + len(taken_files) > MAX_FILES:  # with the other layers' files: the source's
+                raise too_many_files(what)
         else:
             dirs.add(name)
         dirs.update(parents)

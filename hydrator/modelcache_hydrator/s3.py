@@ -39,10 +39,11 @@ from .failure import (
     from_status,
     transient,
 )
-from .files import Check, RemoteFile, Resolved, check_path, check_unique
+from .files import MAX_FILES, Check, RemoteFile, Resolved, check_path, check_unique, too_many_files
 from .source import Source
 
 CHUNK = 1 << 20
+LIST_PAGE = 1000  # keys per ListObjectsV2 page (S3's own maximum; botocore reads each page whole)
 # Full-object checksum algorithms in the order sources.md prefers them.
 ALGORITHMS = ("SHA256", "CRC64NVME", "CRC32C", "CRC32")
 CHANGED = "the bucket changed since it was pinned: set `modelplane.ai/refresh-revision` to stage the new content"
@@ -316,8 +317,14 @@ class S3Source(Source):
         base = self.prefix + "/" if self.prefix else ""
         listing: list[Listed] = []
         seen: set[str] = set()
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base):
-            for obj in page.get("Contents", []):
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=base, PaginationConfig={"PageSize": LIST_PAGE}
+        )
+        for page in pages:
+            contents = page.get("Contents", [])
+            if len(listing) + len(contents) > MAX_FILES:  # checked page by page: the listing never grows past it
+                raise too_many_files(what, "objects")
+            for obj in contents:
                 key, size = obj["Key"], int(obj["Size"])
                 if not key.startswith(base):
                     continue  # never outside the prefix, whatever a store answers
@@ -334,10 +341,24 @@ class S3Source(Source):
         from botocore.exceptions import ClientError
 
         try:
-            return self.client().head_object(Bucket=self.bucket, Key=item.key, **request)
+            return self._object(self.client().head_object, item.key, **request)
         except ClientError as exc:
             if _status(exc) in (404, 410):
                 raise self._changed(f"reading {item.path[:200]!r}") from None
+            raise
+
+    def _object(self, call, key: str, **request):
+        """`call` (HeadObject, GetObject) on one key; a request the store refuses for good (a 400) fails naming the
+        key: the failure's `what` names the source or the file's path, not the key the store refused."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return call(Bucket=self.bucket, Key=key, **request)
+        except ClientError as exc:
+            if _status(exc) == 400:
+                failure = self.classify(exc, f"reading s3://{self.bucket}/{key[:300]}")
+                if not failure.transient:
+                    raise failure from None
             raise
 
     def _file(self, item: Listed) -> S3File:
@@ -443,9 +464,7 @@ class S3Source(Source):
         if not candidates:
             return
         target = min(candidates, key=lambda f: (f.size, f.path))
-        answer = self.client().get_object(
-            Bucket=self.bucket, Key=target.locator, Range="bytes=0-0", IfMatch=f'"{target.etag}"'
-        )
+        answer = self._object(self.client().get_object, target.locator, Range="bytes=0-0", IfMatch=f'"{target.etag}"')
         answer["Body"].read()
         answer["Body"].close()
 
@@ -462,15 +481,18 @@ class S3Source(Source):
         )
 
     def _get(self, file: RemoteFile, partial, progress) -> None:
+        from .download import Stall, paced
+
         size = file.size
         if partial.offset >= size:
             return
-        request = {"Bucket": self.bucket, "Key": file.locator, "IfMatch": f'"{file.etag}"'}  # type: ignore[attr-defined]
+        request = {"IfMatch": f'"{file.etag}"'}  # type: ignore[attr-defined]
         if partial.offset:
             request["Range"] = f"bytes={partial.offset}-"
-        answer = self.client().get_object(**request)
-        body = answer["Body"]
-        try:
+        answer = self._object(self.client().get_object, file.locator, **request)
+        # The body's context is its urllib3 response (closed on leaving): read one network read at a time, so that
+        # the stall rule sees a trickling store (StreamingBody.read gathers a whole chunk first).
+        with answer["Body"] as raw:
             if partial.offset:
                 content_range = str(answer.get("ContentRange") or "")
                 if not content_range:
@@ -478,9 +500,7 @@ class S3Source(Source):
                 elif not content_range.startswith(f"bytes {partial.offset}-"):
                     partial.reset()
                     raise transient("the store answered another range; starting the object again")
-            partial.append(body.iter_chunks(CHUNK), progress)
-        finally:
-            body.close()
+            partial.append(paced(raw.read1, Stall(self.inputs.durations), CHUNK), progress)
         if partial.offset < size and not partial.overflow:
             raise transient(f"the connection closed after {partial.offset} of {size} bytes")
 
@@ -501,7 +521,8 @@ class S3Source(Source):
 
         if isinstance(exc, boto.ClientError):
             code, status = _code(exc), _status(exc)
-            label = f"{code[:60]}, HTTP {status}" if code else f"HTTP {status}"
+            # A HEAD's error has no body: botocore gives its status as its code.
+            label = f"{code[:60]}, HTTP {status}" if code and code != str(status) else f"HTTP {status}"
             if code == "NoSuchBucket":
                 return HydrationFailure(EXIT_NOT_FOUND, "NotFound", f"{what}: bucket {self.bucket!r} not found ({label})")
             if code in ("PreconditionFailed", "NoSuchKey") or status == 412:
@@ -512,6 +533,11 @@ class S3Source(Source):
                 return HydrationFailure(EXIT_NOT_FOUND, "AccessDenied", f"{what}: access denied ({label})")
             if code in _RETRY_CODES or status in RETRYABLE_STATUS or (status or 0) >= 500:
                 return transient(f"{what}: the store is busy or failing ({label})")
+            if status == 400:  # a request the store will never accept (an SSE-C object read without its key)
+                return HydrationFailure(
+                    EXIT_NOT_FOUND, "AccessDenied", f"{what}: the store refused the request ({label}); retrying cannot "
+                    "help (an SSE-C object, for one, needs its customer key, which this hydrator never sends)"
+                )
             if code == "InvalidRange" or status == 416:
                 return transient(f"{what}: the store refused the resume range; starting the object again")
             return from_status(status, what)

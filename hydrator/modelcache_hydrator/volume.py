@@ -2,7 +2,8 @@
 
 The check Job mounts the claim READ-ONLY at `MODELCACHE_ROOT` with the source's subPath applied. The
 check finds the files there (none: exit 10 `NotFound`) and, when `.modelcache-manifest.json` is present,
-verifies every file it lists: size and hash by the manifest's keys (`sha256`, `gitSha1` of the Hugging Face
+verifies every file it lists (a manifest listing none verifies nothing: exit 10 `NotFound`, as an empty
+claim): size and hash by the manifest's keys (`sha256`, `gitSha1` of the Hugging Face
 source; `sha256`, `crc64nvme`, `crc32c`, `crc32`, `md5`, `sha256Composite`/`crc32cComposite`/`crc32Composite` with `parts` of the S3 source); a
 mismatch is exit 12, a listed file missing exit 10, an entry with no key known here is checked by size
 and named in a warning. It writes nothing on the claim: no lease, no epoch, no marker. The `Complete`
@@ -94,6 +95,10 @@ class VolumeSource(Source):
             reporter.finish("Complete")
             return 0
         entries = _entries(manifest, what)
+        if not entries:  # nothing to verify: an empty claim, whatever else lies there
+            raise HydrationFailure(
+                EXIT_NOT_FOUND, "NotFound", f"{what}: no files listed in {MANIFEST_FILE}, nothing verified"
+            )
         total = sum(e["size"] for e in entries)
         reporter.update(commit=identity, totalBytes=total, files=len(entries))
         reporter.phase("Verifying")

@@ -143,9 +143,15 @@ class Env:
             text=True,
         )
 
-    def run(self, **overrides) -> Run:
+    def run(self, timeout: float = 120, **overrides) -> Run:
+        """Runs the program to its end; one still running after `timeout` seconds is killed and fails the test."""
         p = self.start(**overrides)
-        out, err = p.communicate(timeout=120)
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise AssertionError(f"the program was still running after {timeout:.0f} s") from None
         return self.finished(p, out, err)
 
     def finished(self, p, out, err) -> Run:

@@ -10,14 +10,18 @@ back verbatim, streamed, except that the body of the first `times` 2xx responses
 matches the predicate has one byte flipped (XOR 0xFF, at body offset `at`, or the last byte of a shorter
 body; a body of unknown length shorter than `at` is sent unflipped). The predicate gets the method and the request target (path and query, as sent). `pause` holds a
 matching response after a number of body bytes until the test releases it (to kill a client mid-file).
-`requests` logs every request: method, target, range, status, body bytes handed to the connection, and whether
-it was flipped.
+`trickle` sends the body of the first `times` matching responses at full speed up to a number of bytes, then one
+byte per interval (a server that keeps a download alive without moving it). `answer` makes the proxy answer the first `times` matching requests itself (a status, headers and a body: an
+error the upstream cannot be made to give, such as S3's `400 InvalidRequest` for an SSE-C object read without
+its key), without forwarding them. `requests` logs every request: method, target, range, status, body bytes
+handed to the connection, and whether it was flipped.
 """
 
 from __future__ import annotations
 
 import http.client
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import urlsplit
@@ -45,6 +49,8 @@ class FlipProxy:
         self._lock = threading.Lock()
         self._flips: list[list] = []  # [predicate, remaining, at]
         self._pauses: list[list] = []  # [predicate, after_bytes, event, reached_event]
+        self._answers: list[list] = []  # [predicate, remaining, status, headers, body]
+        self._trickles: list[list] = []  # [predicate, remaining, after_bytes, seconds_per_byte]
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         server.daemon_threads = True
         server.proxy = self
@@ -66,13 +72,28 @@ class FlipProxy:
             self._pauses.append([predicate, after, release, reached])
         return release, reached
 
+    def trickle(self, predicate: Predicate, after: int, every: float, times: int = 1) -> None:
+        """Sends the body of the first `times` matching responses at full speed for `after` bytes, then one byte
+        every `every` seconds."""
+        with self._lock:
+            self._trickles.append([predicate, times, after, every])
+
+    def answer(self, predicate: Predicate, status: int, body: bytes = b"", headers: dict | None = None,
+               times: int = 1 << 30) -> None:
+        """Answers the first `times` matching requests with `status`, `headers` and `body` (none to a HEAD) instead of
+        forwarding them."""
+        with self._lock:
+            self._answers.append([predicate, times, status, dict(headers or {}), body])
+
     def clear(self) -> None:
-        """Drops every flip and pause (paused responses resume), and the request log."""
+        """Drops every flip, pause and answer (paused responses resume), and the request log."""
         with self._lock:
             for p in self._pauses:
                 p[2].set()
             self._flips.clear()
             self._pauses.clear()
+            self._answers.clear()
+            self._trickles.clear()
             self.requests.clear()
 
     @property
@@ -98,11 +119,27 @@ class FlipProxy:
                     return f[2]
         return None
 
+    def _take_answer(self, method: str, target: str):
+        with self._lock:
+            for a in self._answers:
+                if a[1] > 0 and a[0](method, target):
+                    a[1] -= 1
+                    return a[2:]
+        return None
+
     def _take_pause(self, method: str, target: str):
         with self._lock:
             for i, p in enumerate(self._pauses):
                 if p[0](method, target):
                     return self._pauses.pop(i)
+        return None
+
+    def _take_trickle(self, method: str, target: str):
+        with self._lock:
+            for t in self._trickles:
+                if t[1] > 0 and t[0](method, target):
+                    t[1] -= 1
+                    return t[2:]
         return None
 
 
@@ -118,6 +155,10 @@ class _Handler(BaseHTTPRequestHandler):
                  "bytes": 0, "flipped": False}
         proxy.requests.append(entry)
         body = self._request_body()
+        answer = proxy._take_answer(self.command, self.path)
+        if answer is not None:
+            self._answer(entry, *answer)
+            return
         conn = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=60)
         try:
             conn.putrequest(self.command, proxy.upstream_prefix + self.path, skip_host=True, skip_accept_encoding=True)
@@ -136,6 +177,18 @@ class _Handler(BaseHTTPRequestHandler):
             conn.close()
 
     do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = do_PATCH = do_OPTIONS = _forward
+
+    def _answer(self, entry: dict, status: int, headers: dict, body: bytes) -> None:
+        entry["status"] = status
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+            entry["bytes"] = len(body)
+        self.wfile.flush()
 
     def _request_body(self) -> bytes | None:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -172,6 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
             if flip_at is not None and length is not None:
                 flip_at = max(0, min(flip_at, int(length) - 1))
         pause = proxy._take_pause(self.command, self.path)
+        trickle = proxy._take_trickle(self.command, self.path)
         sent = 0
         while True:
             if pause is not None and sent >= pause[1]:
@@ -180,6 +234,11 @@ class _Handler(BaseHTTPRequestHandler):
                 pause[2].wait()
                 pause = None
             want = CHUNK if pause is None else min(CHUNK, pause[1] - sent)
+            if trickle is not None:
+                self.wfile.flush()
+                if sent >= trickle[0]:
+                    time.sleep(trickle[1])
+                want = 1 if sent >= trickle[0] else min(want, trickle[0] - sent)
             chunk = response.read(want)
             if not chunk:
                 break

@@ -7,7 +7,7 @@ to a second host (another port), and the hub's error responses (`X-Error-Code`) 
 repos and revisions, gated and private repos. Optionally served under a path prefix (a
 mirror such as Artifactory) and over TLS. Test hooks: corrupt a file's next N downloads,
 pause a download at an offset, count the bytes served per file, drop a connection, answer 503,
-ignore ranges, serve more bytes than the file has.
+ignore ranges, serve more bytes than the file has, pad the model info (optionally chunked, without a length).
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ class Hub:
         self.drops: dict[str, int] = {}  # path -> close the connection after this many bytes (once)
         self.ignore_range: set[str] = set()  # paths whose ranged GETs (but the bytes=0-0 probe) answer 200 with it all
         self.longer: dict[str, int] = {}  # path -> bytes of junk served after the file's own
+        self.info_padding = 0  # bytes of padding in every model info answer (a broken or hostile hub)
+        self.info_chunked = False  # model info answered chunked, with no Content-Length
         self.hub = _serve(self, _HubHandler, ssl_context)
         self.lfs = _serve(self, _LfsHandler, ssl_context)
         scheme = "https" if ssl_context else "http"
@@ -304,7 +306,21 @@ class _HubHandler(_Base):
             "siblings": siblings,
             "lastModified": "2026-01-01T00:00:00.000Z",
         }
-        self._send(200, json.dumps(info).encode(), {"Content-Type": "application/json"})
+        if self.hub.info_padding:
+            info["cardData"] = {"padding": "x" * self.hub.info_padding}
+        body = json.dumps(info).encode()
+        if not self.hub.info_chunked:
+            return self._send(200, body, {"Content-Type": "application/json"})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for i in range(0, len(body), CHUNK):
+                self.wfile.write(b"%x\r\n" % len(body[i : i + CHUNK]) + body[i : i + CHUNK] + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            self.close_connection = True  # the client stopped reading
 
     def _tree(self, blobs: dict, sub: str) -> None:
         items = []

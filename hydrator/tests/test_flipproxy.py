@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -108,3 +109,26 @@ def test_pause_holds_a_response_mid_body_until_released(proxy):
     t.join(10)
     assert result["data"] == BODY
     assert proxy.bytes_sent(lambda method, target: target == "/b/k") == len(BODY)
+
+
+def test_answer_replies_itself_to_the_first_n_matching_requests(proxy, upstream):
+    error = b"<Error><Code>InvalidRequest</Code></Error>"
+    proxy.answer(lambda method, target: target == "/b/k", 400, error, {"Content-Type": "application/xml"}, times=1)
+    r, data = get(proxy, "/b/k")
+    assert r.status == 400 and data == error and r.getheader("Content-Type") == "application/xml"
+    assert get(proxy, "/b/k")[1] == BODY, "answered once, then forwarded"
+    assert [s[0] for s in upstream.seen] == ["/b/k"]
+    assert [(e["status"], e["bytes"]) for e in proxy.requests] == [(400, len(error)), (200, len(BODY))]
+
+
+def test_trickle_sends_a_byte_per_interval_after_the_first_bytes(proxy):
+    proxy.trickle(lambda method, target: target == "/b/k", after=1000, every=0.05)
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    conn.request("GET", "/b/k")
+    r = conn.getresponse()
+    assert r.read(1000) == BODY[:1000]
+    started = time.monotonic()
+    assert r.read(10) == BODY[1000:1010]
+    assert time.monotonic() - started >= 0.4
+    conn.close()
+    assert get(proxy, "/b/k")[1] == BODY, "only the first matching response trickles"

@@ -206,6 +206,20 @@ def test_a_missing_tag_repository_or_digest_is_not_found(env, registry, tap, rep
     assert "HTTP 404" in run.report["failure"]["message"]
 
 
+def test_a_manifest_over_4_mib_is_refused(env, registry, tap, repo):
+    """The distribution spec's manifest limit (4 MiB), as registries apply it (this one refuses to store a larger
+    manifest, so the proxy answers with it): the hydrator reads at most 4 MiB of it and refuses it before any blob."""
+    registry.push(repo, "v1", model_layers(5)[0])
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "layers": [],
+                           "annotations": {"padding": "x" * (5 * MiB)}}).encode()
+    tap.proxy.answer(lambda m, t: m == "GET" and t == f"/v2/{repo}/manifests/v1", 200, manifest,
+                     {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1")
+    assert run.code == 10, run.why
+    assert run.report["failure"]["reason"] == "NotAnArtifact" and "over 4 MiB" in run.report["failure"]["message"]
+    assert tap.served() == 0 and not list(env.root.iterdir())
+
+
 def test_an_image_index_is_not_an_artifact(env, registry, tap, repo):
     digest = registry.push(repo, "amd64", model_layers(6)[0])
     registry.push_index(repo, "multi", [digest])
@@ -404,6 +418,17 @@ def test_a_hostile_archive_is_refused_and_leaves_nothing_behind(env, registry, t
     assert not (d / ".modelcache-complete").exists()
 
 
+def test_archives_holding_more_files_than_the_limit_are_refused_and_leave_nothing(env, registry, tap, repo):
+    """100,000 entries in an archive and one plain layer: 100,001 files in the source, over the limit."""
+    archive = tar_bytes({f"w/{i:06d}": b"" for i in range(100_000)}, "gzip")
+    registry.push(repo, "v1", [file_layer("readme.txt", b"hi"), Layer(archive, WEIGHT + ".tar+gzip", {FILEPATH: "w"})])
+    run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1")
+    assert run.code == 10, run.why
+    assert run.report["failure"]["reason"] == "NotAnArtifact"
+    assert "more than 100,000 files, the hydrator's limit for one source" in run.report["failure"]["message"]
+    assert not [p for p in env.root.rglob("*") if p.is_file() and p.name != "readme.txt" and ".modelcache-" not in str(p)]
+
+
 def test_a_verified_layer_that_is_not_an_archive_is_not_an_artifact(env, registry, tap, repo):
     layers = [Layer(b"this is not a tar stream" * 100, WEIGHT + ".tar+gzip", {FILEPATH: "model.safetensors"})]
     registry.push(repo, "v1", layers)
@@ -433,6 +458,36 @@ def _kill_when(env, source: str, condition, what: str) -> None:
         if p.poll() is None:
             p.kill()
     assert p.returncode == -signal.SIGKILL
+
+
+# The stall rule shortened: under 64 KiB a second (1 MiB a minute in a Job) is a stall.
+STALL = {"MODELCACHE_TEST_STALL_SECONDS": "1", "MODELCACHE_TEST_STALL_BYTES": str(64 << 10)}
+
+
+def test_a_blob_trickling_in_is_stalled_and_resumed_from_the_byte_reached(env, registry, tap, repo):
+    """A registry sending a byte every 0.2 s, each well within the read timeout, would hold the Job until its deadline:
+    the stall rule aborts the read (transient) and the retry loop resumes with a Range from the byte reached."""
+    big = file_layer("model.safetensors", data(16, 3 * MiB))
+    registry.push(repo, "v1", [big, file_layer("config.json", b"{}")])
+    tap.proxy.trickle(tap._blob(big.digest), after=10_000, every=0.2)
+    run = env.run(timeout=60, MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", **STALL)
+    assert run.code == 0, run.why
+    assert "the download stalled" in run.stderr
+    first, again = tap.ranges(big.digest)
+    assert first is None and again.startswith("bytes=") and int(again[6:-1]) >= 10_000, again
+    assert tree(env.rev(run.report["dir"]))["model.safetensors"] == big.data
+
+
+def test_a_blob_that_keeps_trickling_is_transient_after_its_retries(env, registry, tap, repo):
+    """Each attempt moves a few KiB, under the stall rule's amount: never a fresh retry budget, so the run ends (exit 1,
+    the Job's next pod tries again) instead of trickling on."""
+    big = file_layer("model.safetensors", data(17, 3 * MiB))
+    registry.push(repo, "v1", [big, file_layer("config.json", b"{}")])
+    tap.proxy.trickle(tap._blob(big.digest), after=10_000, every=0.2, times=100)
+    run = env.run(timeout=60, MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1", **STALL)
+    assert run.code == 1, run.why
+    assert run.report["failure"]["reason"] == "Transient" and "stalled" in run.report["failure"]["message"]
+    assert len(tap.ranges(big.digest)) == 5, "the retry budget (5 attempts), never renewed by a trickle"
 
 
 def test_sigkill_mid_blob_then_rerun_resumes_with_a_range(env, registry, tap, repo):

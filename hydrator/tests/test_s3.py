@@ -372,3 +372,96 @@ def test_hostile_keys_are_refused_before_any_object_is_read(env, s3, keys):
     assert s3.proxy.requests and all(r["target"].startswith(f"/{BUCKET}?") for r in s3.proxy.requests), \
         "only the listing: no HEAD or GET of any object"
     assert not [p for p in env.root.rglob("*") if p.is_file()]
+
+
+def s3_error(code: str) -> bytes:
+    """An S3 error body, as S3 answers it."""
+    return (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>The object was stored using a '
+            b"form of Server Side Encryption. The correct parameters must be provided to retrieve the object."
+            b"</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>" % code.encode())
+
+
+@pytest.mark.parametrize("method,key,code", [
+    ("GET", "sub/dir/config.json", "InvalidRequest"),  # the smallest object: refused at the access probe
+    ("GET", "a.bin", "InvalidArgument"),  # refused while fetching
+    ("HEAD", "sha.bin", None),  # refused while choosing its check (a HEAD's error has no body, no code)
+], ids=["probe", "fetch", "head"])
+def test_a_bad_request_is_permanent_and_names_the_key(env, s3, method, key, code):
+    """S3 answers 400 to a request it will never accept (an SSE-C object read without its customer key, which moto
+    cannot be made to answer, hence the proxy): exit 10 at once, the key and the error code named, never retried."""
+    fill(s3)
+    target = f"/{BUCKET}/{PREFIX}/{key}"
+    s3.proxy.answer(lambda m, t: m == method and t == target, 400, s3_error(code) if code else b"",
+                    {"Content-Type": "application/xml", "x-amz-request-id": "4442587FB7D0A2F9"})
+    run = env.run()
+    assert run.code == 10, run.why
+    failure = run.report["failure"]
+    assert failure["reason"] == "AccessDenied"
+    assert f"{PREFIX}/{key}" in failure["message"] and (f"({code}, HTTP 400)" if code else "(HTTP 400)") in failure["message"]
+    # botocore's region redirector repeats a HeadObject's 400 once after asking the bucket's region: its rule, not a retry.
+    sent = len([r for r in s3.proxy.requests if r["method"] == method and r["target"] == target])
+    assert sent == (2 if method == "HEAD" else 1), "never retried"
+    assert not (env.root / rev_dir(SOURCE, s3.digest()) / ".modelcache-complete").exists()
+    assert_no_secret(run)
+
+
+@pytest.mark.parametrize("status,code", [(503, "SlowDown"), (400, "RequestTimeout"), (500, "InternalError")])
+def test_throttling_timeouts_and_server_errors_are_retried(env, s3, status, code):
+    files = fill(s3)
+    target = f"/{BUCKET}/{PREFIX}/a.bin"
+    s3.proxy.answer(lambda m, t: m == "GET" and t == target, status, s3_error(code), {"Content-Type": "application/xml"},
+                    times=2)
+    run = env.run()
+    assert run.code == 0, run.why
+    assert (env.root / rev_dir(SOURCE, s3.digest()) / "a.bin").read_bytes() == files["a.bin"]
+    assert [r["status"] for r in s3.gets(f"{PREFIX}/a.bin")] == [status, status, 200]
+
+
+def test_a_listing_of_more_objects_than_the_limit_is_refused_page_by_page(s3, monkeypatch):
+    """The limit (100,000 objects per source; 5 here, in pages of 2 keys: moto holding 100,001 objects would take
+    minutes) is checked as each page arrives: the listing stops at the page that passes it, never kept whole."""
+    from modelcache_hydrator import files, s3 as s3_source
+    from modelcache_hydrator.failure import HydrationFailure
+    from modelcache_hydrator.inputs import read_inputs
+
+    for module in (files, s3_source):
+        monkeypatch.setattr(module, "MAX_FILES", 5, raising=False)
+    monkeypatch.setattr(s3_source, "LIST_PAGE", 2, raising=False)
+    for i in range(9):
+        s3.put(f"{PREFIX}/{i}.bin", b"x", None)
+    for k, v in aws_env(s3.proxy.url).items():
+        monkeypatch.setenv(k, v)
+    source = s3_source.S3Source(read_inputs({"MODELCACHE_SOURCE": SOURCE, "MODELCACHE_CLAIM_BYTES": "1"}))
+    with pytest.raises(HydrationFailure) as info:
+        source.resolve()
+    assert (info.value.code, info.value.reason) == (10, "NotAnArtifact")
+    assert "more than 5 objects, the hydrator's limit for one source" in info.value.message
+    listed = [r["target"] for r in s3.proxy.requests if r["target"].startswith(f"/{BUCKET}?")]
+    assert len(listed) == 3 and all("max-keys=2" in t for t in listed), "stopped at the third page (6 keys)"
+    assert len(s3.proxy.requests) == 3, "no object read"
+
+
+# The stall rule shortened: under 64 KiB a second (1 MiB a minute in a Job) is a stall.
+STALL = {"MODELCACHE_TEST_STALL_SECONDS": "1", "MODELCACHE_TEST_STALL_BYTES": str(64 << 10)}
+
+
+@pytest.mark.parametrize("times,code", [(1, 0), (100, 1)], ids=["once-resumed", "always-transient"])
+def test_an_object_trickling_in_is_stalled_and_resumed(env, s3, times, code):
+    """A store sending a byte every 0.2 s, each well within the read timeout: the stall rule aborts the read and the
+    retry loop resumes it with a Range from the byte reached; a store that always trickles ends the run as transient
+    after the retry budget (a few KiB per attempt never renews it)."""
+    big = data(18, 3 * MiB)
+    s3.put(f"{PREFIX}/big.bin", big)
+    s3.put(f"{PREFIX}/small.json", b"{}")
+    target = f"/{BUCKET}/{PREFIX}/big.bin"
+    s3.proxy.trickle(lambda m, t: m == "GET" and t == target, after=10_000, every=0.2, times=times)
+    run = env.run(timeout=60, **STALL)
+    assert run.code == code, run.why
+    ranges = [r["range"] for r in s3.gets(f"{PREFIX}/big.bin")]
+    if code == 0:
+        assert "the download stalled" in run.stderr
+        assert len(ranges) == 2 and ranges[0] is None and int(ranges[1][6:-1]) >= 10_000, ranges
+        assert (env.root / rev_dir(SOURCE, s3.digest()) / "big.bin").read_bytes() == big
+    else:
+        assert run.report["failure"]["reason"] == "Transient" and "stalled" in run.report["failure"]["message"]
+        assert len(ranges) == 5, ranges

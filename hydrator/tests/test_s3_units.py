@@ -137,7 +137,12 @@ def error(code: str, status: int) -> ClientError:
     (error("InvalidAccessKeyId", 403), 10, "AccessDenied"),
     (error("SignatureDoesNotMatch", 403), 10, "AccessDenied"),
     (error("ExpiredToken", 400), 10, "AccessDenied"),
+    (error("InvalidRequest", 400), 10, "AccessDenied"),  # an SSE-C object read without its key: never accepted
+    (error("InvalidArgument", 400), 10, "AccessDenied"),
+    (error("400", 400), 10, "AccessDenied"),  # a HEAD's 400 (no body, no code)
+    (error("RequestTimeout", 400), 1, "Transient"),
     (error("SlowDown", 503), 1, "Transient"),
+    (error("ServiceUnavailable", 503), 1, "Transient"),
     (error("InternalError", 500), 1, "Transient"),
     (error("PreconditionFailed", 412), 1, "Transient"),  # unpinned: list again
     (NoCredentialsError(), 10, "AccessDenied"),

@@ -189,6 +189,26 @@ def test_unsafe_paths_from_the_hub_are_refused(env, hub):
     assert run.code == 10 and run.report["failure"]["reason"] == "UnsafePath"
 
 
+def test_a_commit_of_more_files_than_the_limit_is_refused(env, hub):
+    """100,001 files (the limit is 100,000 per source): exit 10 naming the limit, nothing fetched."""
+    hub.add("org/huge").commit({f"shards/{i:06d}.txt": b"" for i in range(100_001)})
+    run = env.run(MODELCACHE_SOURCE="hf://org/huge")
+    assert run.code == 10, run.why
+    assert run.report["failure"]["reason"] == "NotAnArtifact"
+    assert "more than 100,000 files" in run.report["failure"]["message"]
+    assert not [r for r in hub.requests if "/resolve/" in r.get("path", "")]
+    assert not list(env.root.iterdir())
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_model_info_over_64_mib_is_refused_without_reading_it_whole(env, hub, model, chunked):
+    hub.info_padding, hub.info_chunked = 65 << 20, chunked
+    run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}")
+    assert run.code == 10, run.why
+    assert run.report["failure"]["reason"] == "NotAnArtifact"
+    assert "over 64 MiB" in run.report["failure"]["message"]
+
+
 def test_hashes_in_the_manifest_are_the_hubs(env, hub, model):
     repo, files, commit = model
     assert env.run(MODELCACHE_SOURCE=f"hf://{REPO}").code == 0

@@ -152,3 +152,28 @@ def test_version_is_the_functions():
     if not os.path.isdir(os.path.join(PACKAGE_ROOT, "..", "Sources")):
         pytest.skip("not inside the repository")
     assert out.stdout.strip() == re.search(r'current = "([^"]+)"', open(swift).read()).group(1)
+
+
+def test_the_stall_rule_keeps_the_bytes_read_and_copies_no_whole_chunk(monkeypatch):
+    """`paced` gathers network reads into chunks, yields a chunk read whole as it came, and once a window closes
+    with too few bytes yields what it gathered (the resume starts after it) before the transient failure."""
+    from modelcache_hydrator import download
+    from modelcache_hydrator.download import Stall, paced
+    from modelcache_hydrator.failure import HydrationFailure
+    from modelcache_hydrator.inputs import Durations
+
+    clock = [0.0]
+    monkeypatch.setattr(download.time, "monotonic", lambda: clock[0])
+    whole = b"w" * 8
+    reads = [whole, b"ab", b"c", b"d"]
+
+    def read1(n: int) -> bytes:
+        clock[0] += 0.5  # each read takes half a second
+        return reads.pop(0) if reads else b""
+
+    chunks = paced(read1, Stall(Durations(stall_seconds=1.0, stall_bytes=10)), size=8)
+    assert next(chunks) is whole
+    with pytest.raises(HydrationFailure) as info:
+        assert next(chunks) == b"abcd"  # 10 bytes in the first second, then 2 in the next: stalled
+        next(chunks)
+    assert info.value.transient and "stalled" in info.value.message

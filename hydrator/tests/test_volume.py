@@ -14,6 +14,7 @@ from helpers import assert_staged, model_files, rev_dir as hub_rev_dir
 from test_s3 import SOURCE as S3_SOURCE, _NoHub, aws_env, fill, moto, rev_dir as s3_rev_dir, s3  # noqa: F401 (fixtures)
 
 IDENTITY = "pvc://shared-weights/models/tiny"
+MANIFEST = ".modelcache-manifest.json"
 
 
 def snapshot(root) -> dict:
@@ -68,6 +69,16 @@ def test_an_empty_volume_is_not_found(volume):
     run = volume.run()
     assert run.code == 10, run.why
     assert run.report["failure"]["reason"] == "NotFound" and "no files" in run.report["failure"]["message"]
+
+
+def test_a_manifest_listing_no_files_is_an_empty_claim(volume):
+    """An empty manifest verifies nothing: never `Complete`, whatever else the claim holds (exit 10, as empty)."""
+    write_files(volume.root, {"config.json": b"{}"})
+    manifest(volume.root, [])
+    run = volume.run()
+    assert run.code == 10, run.why
+    assert run.report["failure"]["reason"] == "NotFound" and "no files" in run.report["failure"]["message"]
+    assert MANIFEST in run.report["failure"]["message"]
 
 
 def test_files_without_a_manifest_are_complete_with_the_identity_as_commit(volume):

@@ -309,4 +309,41 @@ import Testing
                 == "Cannot stage s3://models-bucket/llm on gpu-east: the bucket changed since it was pinned: set "
                 + "annotation modelplane.ai/refresh-revision to a new value to stage the new content")
     }
+
+    @Test(
+        "Not an artifact reads as what the report found: too many S3 objects, or an OCI image index",
+        arguments: [
+            (
+                ["s3": ["uri": "s3://models-bucket/llm", "credentialsSecretRef": s3Keys]] as Value,
+                "s3://models-bucket/llm: more than 100,000 objects, the hydrator's limit for one source",
+                "Cannot stage s3://models-bucket/llm on gpu-east: the prefix holds more objects than the hydrator "
+                    + "stages from one source (s3://models-bucket/llm: more than 100,000 objects, the hydrator's "
+                    + "limit for one source); retry with the `modelplane.ai/retry-hydration` annotation"
+            ),
+            (
+                ["oci": ["reference": "registry.internal/models/tiny:v1"]] as Value,
+                "registry.internal/models/tiny:v1 is an image index",
+                "Cannot stage oci://registry.internal/models/tiny:v1 on gpu-east: the reference is not one artifact "
+                    + "the hydrator stages (registry.internal/models/tiny:v1 is an image index): reference a single "
+                    + "artifact's manifest (not an image index); retry with the `modelplane.ai/retry-hydration` "
+                    + "annotation"
+            ),
+        ])
+    func notAnArtifact(_ source: Value, _ reported: String, _ expected: String) throws {
+        let xr = Self.cache(source)
+        let job = try #require(manifest(Self.run(xr), "hydrate-gpu-east"))
+        let name = job[path: "metadata", "name"]?.stringValue ?? ""
+        let identity = try ModelCacheSpec.parse(sourced(source)).get().source.identity
+        let r = Self.run(
+            xr,
+            observed: [
+                "pvc-gpu-east": Lifecycle.observedClaim(providerConfig: "gpu-east"),
+                "hydrate-gpu-east": Lifecycle.observedJob(job, Lifecycle.failedWith(exitCode: 10)),
+                "report-gpu-east": Lifecycle.observedReport(
+                    Lifecycle.report(
+                        job: name, source: identity, commit: nil, phase: "Failed", failure: 10,
+                        reason: "NotAnArtifact", message: reported)),
+            ])
+        #expect(statusClusters(r).first?["message"]?.stringValue == expected)
+    }
 }

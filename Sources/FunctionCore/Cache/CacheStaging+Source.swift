@@ -97,8 +97,9 @@ extension ClusterStaging {
 
 extension CacheStaging {
     /// A report's failure `reason` in the words of an `s3` or `oci` source (sources.md §1), or nil
-    /// (Hugging Face's words, and any reason without words of its own here, are `translate`'s).
-    func sourceWords(_ reason: String, hints: FailureHints) -> String? {
+    /// (Hugging Face's words, and any reason without words of its own here, are `translate`'s);
+    /// `detail` is the report's own message, bounded and in brackets (or empty).
+    func sourceWords(_ reason: String, detail: String = "", hints: FailureHints) -> String? {
         let what: (notFound: String, corrupt: String)
         switch source {
         case .s3:
@@ -119,8 +120,11 @@ extension CacheStaging {
         case "ChecksumMismatch":
             return "\(what.corrupt) twice: the source or the storage is corrupting data; \(retry)"
         case "NotAnArtifact":
-            return "the tag resolves to an image index, not an artifact: reference a single artifact's manifest; "
-                + retry
+            // An image index, or more files than the hydrator stages from one source: the report says which.
+            return source.kind == "s3"
+                ? "the prefix holds more objects than the hydrator stages from one source\(detail); \(retry)"
+                : "the reference is not one artifact the hydrator stages\(detail): reference a single artifact's "
+                    + "manifest (not an image index); \(retry)"
         case "UnsafePath":
             return "a key, layer path or archive entry is unsafe (absolute, '..', an empty segment, a control "
                 + "character, a link or a collision): nothing was staged; \(retry)"

@@ -233,7 +233,7 @@ extension CacheStaging {
         if let volume, let why = volumeFailure(failure, volume, cluster: cluster) { return why }
         let cannot = "Cannot stage \(identity) on \(cluster): "
         let detail = failure.condition.message.isEmpty ? "" : " (\(bounded(failure.condition.message, 120)))"
-        if let words = sourceWords(failure.condition.reason, hints: hints) { return cannot + words }
+        if let words = sourceWords(failure.condition.reason, detail: detail, hints: hints) { return cannot + words }
         switch (failure.code, failure.condition.reason) {
         case (_, "Gated"):
             return cannot + "the repo is gated and the token was refused or missing; \(hints.notFound)"

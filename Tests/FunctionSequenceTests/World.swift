@@ -27,7 +27,8 @@
 //    reconciled in order: caches, deployments, replicas); `w.run(until: "…") { … }`
 //    steps until a condition holds. Between steps edit what a user or a cluster
 //    would: `w.setSpec`, `w.xrs[id]?.annotations`, `w.clusters[name]`,
-//    `w.answerEdit` (change one requirement answer, e.g. drop a cluster once),
+//    `w.answerEdit` (change one requirement answer, e.g. drop a cluster once), `w.input` (the
+//    function input each XR's Composition gives, e.g. `input.hydration.namespace`),
 //    `w.hydration` (how each Job ends), `w.startupSteps` (how long pods take to
 //    become available), `w.ttlSteps` (the Job TTL).
 // 3. End with the invariants: `w.expectNoViolations()`. If the case fails on
@@ -172,6 +173,8 @@ struct World {
     /// Steps a finished Job's last report (Complete or Failed) takes to reach its ConfigMap
     /// (0: the same step; it may lag to show a Job Complete whose report has not arrived).
     var reportLagSteps = 0
+    /// The function input (the step's `input`) each XR's Composition gives it (default: none).
+    var input: (XRID) -> Value? = { _ in nil }
     /// The commit the hub resolves `identity` to now.
     func commit(for identity: String) -> String { commits[identity] ?? shortDigest(identity, length: 40) }
     /// What `staged` reads once `source` (an identity) is staged at the commit the hub resolves it to now.

@@ -138,11 +138,10 @@ public struct ModelReplicaComposer: KindComposer {
                 workloadNamespace ?? replica.settings.remoteNamespace
             )
         }
-        // A cache this function does not list here (a lost status) says nothing of its namespace:
-        // the running workload's is kept.
-        let namespace =
-            view.namespaces[replica.cluster] ?? (entry == nil ? workloadNamespace : nil)
-            ?? replica.settings.remoteNamespace
+        guard
+            let namespace = Self.claimNamespace(
+                view, entry: entry, cacheName: cacheName, replica, workloadNamespace: workloadNamespace, &response)
+        else { return nil }
         if let workloadNamespace, workloadNamespace != namespace {
             replica.missingInput(
                 "the claim of ModelCache \(cacheName) on \(replica.cluster) is in namespace \(namespace) and the "
@@ -162,6 +161,30 @@ public struct ModelReplicaComposer: KindComposer {
         var mount = WorkloadBuilder.Mount(claimName: claim, path: mountPath, loader: view.loader)
         if running.claim == claim { (mount.revision, (mount.isVolume, mount.volumeSubPath)) = running.served }
         return (.shared(mount, phase: phase, staged: nil), namespace)
+    }
+
+    /// The remote namespace of the claim of the ModelCache `view` on the replica's cluster: the one its
+    /// status entry names, else the one its status was written under (`status.remoteNamespace`, which
+    /// the replica's own function input may not be yet, just after a change). A cache this function
+    /// does not list here (a lost status) says nothing of it: the running workload's is kept. A status
+    /// that does not say (written by an earlier release under this input, or under `default`) is read
+    /// as the input's while that is `default`, else the running workload's; without one the replica
+    /// waits (nil) until the cache is reconciled, rather than create a workload beside no claim.
+    private static func claimNamespace(
+        _ view: ModelCacheView, entry: ModelCacheView.ClusterEntry?, cacheName: String, _ replica: ReplicaContext,
+        workloadNamespace: String?, _ response: inout RunResponse
+    ) -> String? {
+        if let named = view.namespaces[replica.cluster] { return named }
+        if entry == nil, let workloadNamespace { return workloadNamespace }
+        if let written = view.remoteNamespace { return written }
+        let input = replica.settings.remoteNamespace
+        if input == ObservedCacheStatus.defaultNamespace { return input }
+        if let workloadNamespace { return workloadNamespace }
+        replica.missingInput(
+            "ModelCache \(cacheName) does not say which remote namespace its claim on \(replica.cluster) is in "
+                + "(status.remoteNamespace is not set; input.hydration.namespace is \(input)): waiting for the "
+                + "cache to be reconciled", reason: "CacheNamespaceUnknown", cacheCondition: true, &response)
+        return nil
     }
 
     /// The replica's own cache on the cluster's ReadWriteMany storage, in `namespace` (its claim's

@@ -110,6 +110,24 @@ import Testing
         #expect(!again.results.contains { $0.reason == "ClaimUnchanged" })
     }
 
+    @Test("A gated model's token copy goes where the kept claim and its Job are, not to the cluster's new namespace")
+    func tokenCopyBesideKeptClaim() {
+        let request = Fixtures.request(
+            Fixtures.modelCache(spec: tokenSpec(), status: Fixtures.status([("gpu-east", "Hydrating")])),
+            clusters: [Self.cluster("gpu-east", namespace: "models"), Self.cluster("gpu-ns", namespace: "models")],
+            required: ["token-secret": [tokenSecret(["HF_TOKEN": "eA=="])]],
+            observed: [
+                "pvc-gpu-east": Self.claim(in: "default"), "hydrate-sa-gpu-east": Lifecycle.readyAccount,
+                "hydrate-sa-gpu-ns": Lifecycle.readyAccount,
+            ])
+        let r = Composer().run(request)
+        #expect(Self.namespaces(r, suffix: "-gpu-east")["token-gpu-east"] == "default")
+        #expect(Self.namespaces(r, suffix: "-gpu-east")["hydrate-gpu-east"] == "default")
+        #expect(Self.namespaces(r, suffix: "-gpu-ns")["token-gpu-ns"] == "models")
+        // The same request composes the same response (the per-namespace manifests are built once each).
+        #expect(Composer().run(request) == r)
+    }
+
     @Test("A changed input namespace keeps existing claims too, and status names where they are")
     func inputNamespaceChangeKeepsClaims() {
         let r = Composer().run(

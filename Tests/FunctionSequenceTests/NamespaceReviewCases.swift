@@ -221,6 +221,26 @@ import Testing
         w.expectNoViolations()
     }
 
+    @Test("A volume cache serving from the user's claim: the cluster's namespace set, then the cache deselected and back")
+    func volumeSourceKeepsNamespace() {
+        typealias V = VolumeSequenceCases
+        var w = V.world(["gpu-east"])
+        w.clusters["gpu-east"] = Build.cluster("gpu-east", labels: ["pool": "serving"])
+        w.add(.cache("weights"), spec: V.spec)
+        w.add(.replica("solo"), spec: Build.replicaSpec(cluster: "gpu-east", cache: "weights"))
+        w.run(until: "the replica serves from the user's claim") { $0.xrs[.replica("solo")]?.isReady == true }
+        w.clusters["gpu-east"] = Build.cluster("gpu-east", labels: ["pool": "serving"], namespace: "models")
+        w.step(3)
+        w.clusters["gpu-east"] = Build.cluster("gpu-east", labels: [:], namespace: "models")
+        w.step(2)
+        w.clusters["gpu-east"] = Build.cluster("gpu-east", labels: ["pool": "serving"], namespace: "models")
+        w.step(3)
+        #expect(w.xrs[.replica("solo")]?.isReady == true)
+        #expect(N.workloadNamespace(w, "solo") == "default")
+        V.expectClaimsUntouched(w)
+        w.expectNoViolations()
+    }
+
     @Test("A gang's automatic cache: the cluster's namespace changed, then the gang grows from one node")
     func singleNodeBecomesGang() {
         var w = World(clusters: [Build.cluster("gpu-east")])

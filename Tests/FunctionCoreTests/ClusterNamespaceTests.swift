@@ -94,8 +94,8 @@ import Testing
         #expect(all.count == 6, "\(all)")
         #expect(Set(all.values) == ["default"], "\(all)")
         let note =
-            "Claim \(Lifecycle.staging().claimName) on gpu-east stays in namespace default with its Jobs and "
-            + "workloads: a claim cannot move; models applies to caches and replicas created later"
+            "Claim \(Lifecycle.staging().claimName) on gpu-east stays in namespace default: a claim cannot move; "
+            + "its spec.storage.rwxCache.hydration.namespace \"models\" applies to caches and replicas created later"
         let line = Self.entry(r, "gpu-east")
         #expect(line?["message"]?.stringValue?.hasSuffix(note) == true, "\(line ?? .null)")
         #expect(line?["namespace"] == nil)
@@ -140,6 +140,10 @@ import Testing
         #expect(Self.namespaces(r, suffix: "-gpu-west")["pvc-gpu-west"] == "serving")
         #expect(Self.entry(r, "gpu-east")?["namespace"] == "default")
         #expect(Self.entry(r, "gpu-west")?["namespace"] == nil)
+        #expect(
+            Self.entry(r, "gpu-east")?["message"]?.stringValue?.hasSuffix(
+                #"a claim cannot move; input.hydration.namespace "serving" applies to caches and replicas created later"#
+            ) == true, "the note names the field the namespace asked for comes from")
     }
 
     @Test("An invalid namespace creates no claim on the cluster (Pending, naming the rule); an existing one stays")
@@ -254,7 +258,9 @@ import Testing
         #expect(r.isFatal)
         #expect(r.results.first?.message.contains("keeping the running workload unchanged") == true)
         #expect(
-            r.results.first?.message.contains("is in namespace models and the workload in namespace default") == true)
+            r.results.first?.message.contains(
+                "is in namespace models (its status.clusters[].namespace) and the running workload in namespace default"
+            ) == true, "\(r.results.first?.message ?? "")")
         // The same workload, in the claim's namespace, composes as usual.
         let same = Composer().run(
             Self.sharedRequest(
@@ -293,5 +299,8 @@ import Testing
         let warnings = r.results.filter { $0.reason == "ClaimUnchanged" }
         #expect(warnings.count == 1)
         #expect(warnings.first?.message.contains("stays in namespace default") == true)
+        #expect(
+            warnings.first?.message.contains(#"its spec.storage.rwxCache.hydration.namespace "models""#)
+                == true)
     }
 }

@@ -221,7 +221,8 @@ import Testing
         w.expectNoViolations()
     }
 
-    @Test("A volume cache serving from the user's claim: the cluster's namespace set, then the cache deselected and back")
+    @Test(
+        "A volume cache serving from the user's claim: the cluster's namespace set, then the cache deselected and back")
     func volumeSourceKeepsNamespace() {
         typealias V = VolumeSequenceCases
         var w = V.world(["gpu-east"])

@@ -165,7 +165,7 @@ struct ClusterPlanner {
             keptNamespace(claim, recorded: previous == nil ? nil : .some(observed.namespaces[cluster.name]))
         }
         let placement = ClaimSizing.Placement.of(
-            wanted: reads ? hydration?.namespace : kept, input: staging.remoteNamespace, kept: kept)
+            wanted: reads ? hydration?.namespace : kept, input: staging.remoteNamespace, kept: kept, byCluster: reads)
         return Placed(placement: placement, reads: reads, hydration: hydration, held: nil)
     }
 

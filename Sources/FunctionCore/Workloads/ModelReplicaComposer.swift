@@ -139,15 +139,15 @@ public struct ModelReplicaComposer: KindComposer {
             )
         }
         guard
-            let namespace = Self.claimNamespace(
+            let (namespace, field) = Self.claimNamespace(
                 view, entry: entry, cacheName: cacheName, replica, workloadNamespace: workloadNamespace, &response)
         else { return nil }
         if let workloadNamespace, workloadNamespace != namespace {
             replica.missingInput(
-                "the claim of ModelCache \(cacheName) on \(replica.cluster) is in namespace \(namespace) and the "
-                    + "workload in namespace \(workloadNamespace): a pod mounts only a claim in its own namespace; "
-                    + "create the replica again to move it", reason: "NamespaceMismatch", cacheCondition: true,
-                &response)
+                "the claim of ModelCache \(cacheName) on \(replica.cluster) is in namespace \(namespace) (\(field)) "
+                    + "and the running workload in namespace \(workloadNamespace): a pod mounts only a claim in its "
+                    + "own namespace; create the replica again to move it", reason: "NamespaceMismatch",
+                cacheCondition: true, &response)
             return nil
         }
         // Pods mount the revision staged on this cluster (lifecycle.md §2); while an update
@@ -170,16 +170,17 @@ public struct ModelReplicaComposer: KindComposer {
     /// that does not say (written by an earlier release under this input, or under `default`) is read
     /// as the input's while that is `default`, else the running workload's; without one the replica
     /// waits (nil) until the cache is reconciled, rather than create a workload beside no claim.
+    /// Answers, with the namespace, the field it was read from.
     private static func claimNamespace(
         _ view: ModelCacheView, entry: ModelCacheView.ClusterEntry?, cacheName: String, _ replica: ReplicaContext,
         workloadNamespace: String?, _ response: inout RunResponse
-    ) -> String? {
-        if let named = view.namespaces[replica.cluster] { return named }
-        if entry == nil, let workloadNamespace { return workloadNamespace }
-        if let written = view.remoteNamespace { return written }
+    ) -> (String, field: String)? {
+        if let named = view.namespaces[replica.cluster] { return (named, "its status.clusters[].namespace") }
+        if entry == nil, let workloadNamespace { return (workloadNamespace, "where the workload runs") }
+        if let written = view.remoteNamespace { return (written, "its status.remoteNamespace") }
         let input = replica.settings.remoteNamespace
-        if input == ObservedCacheStatus.defaultNamespace { return input }
-        if let workloadNamespace { return workloadNamespace }
+        if input == ObservedCacheStatus.defaultNamespace { return (input, "input.hydration.namespace") }
+        if let workloadNamespace { return (workloadNamespace, "where the workload runs") }
         replica.missingInput(
             "ModelCache \(cacheName) does not say which remote namespace its claim on \(replica.cluster) is in "
                 + "(status.remoteNamespace is not set; input.hydration.namespace is \(input)): waiting for the "

@@ -283,6 +283,30 @@ import Testing
         #expect(manifest(kept, "workload")?[path: "metadata", "namespace"] == "default")
     }
 
+    @Test("A gang grown from a replica that stays in the old namespace stages beside it, and says so")
+    func automaticCacheBesideRunningWorkload() {
+        let env: [Value] = [["name": "HF_TOKEN", "valueFrom": ["secretKeyRef": ["name": "hf", "key": "token"]]]]
+        let workers = Workloads.workers(pipeline: 2, args: ["--model", "meta-llama/Llama-3.1-8B-Instruct"], env: env)
+        func run(_ observed: [String: Value]) -> RunResponse {
+            var observed = observed
+            observed["cache-hydrate-sa"] = Lifecycle.readyAccount
+            observed["workload"] = Self.workload(in: "default", claim: "x")
+            return Composer().run(
+                Fixtures.request(
+                    Workloads.replica(workers: workers),
+                    required: ["cluster": [Self.cluster("gpu-east", namespace: "models")]], observed: observed))
+        }
+        let first = run([:])
+        #expect(manifest(first, "cache-pvc")?[path: "metadata", "namespace"] == "default")
+        #expect(manifest(first, "cache-hydrate")?[path: "metadata", "namespace"] == "default")
+        let claim = CacheStaging.claimName(ownerKind: "modelreplica", namespace: "ml-team", name: "qwen-gpu-east")
+        let next = run(["cache-pvc": Self.claim(in: "default", name: claim)])
+        #expect(manifest(next, "cache-hydrate")?[path: "metadata", "namespace"] == "default")
+        let said = next.conditions.first { $0.type == "CacheReady" }?.message ?? ""
+        #expect(
+            said.contains(#"stays in namespace default: a claim cannot move; its spec.storage.rwxCache"#), "\(said)")
+    }
+
     @Test("An automatic claim that exists keeps its namespace: CacheReady says so, one Warning")
     func automaticClaimKept() {
         let r = Composer().run(

@@ -242,6 +242,53 @@ import Testing
         w.expectNoViolations()
     }
 
+    @Test("A cluster with its own namespace flapping: missing from one answer, provider config blank, rwxCache gone")
+    func clusterFlapping() {
+        var w = World.servingDeployment(clusters: [Build.cluster("gpu-east", namespace: "models")])
+        let flap = w.step + 1
+        w.answerEdit = { step, _, key, items in
+            step == flap && (key == "clusters" || key == "cluster")
+                ? items.filter { $0[path: "metadata", "name"]?.stringValue != "gpu-east" } : items
+        }
+        w.step(2)
+        var blank = Build.cluster("gpu-east", namespace: "other")
+        blank["status"]?["providerConfigRef"] = nil
+        w.clusters["gpu-east"] = blank
+        w.step()
+        w.clusters["gpu-east"] = Build.cluster("gpu-east", rwx: false)
+        w.step(2)
+        w.clusters["gpu-east"] = Build.cluster("gpu-east", namespace: "other")
+        w.step(3)
+        #expect(N.claims(w) == ["models/\(N.claim("qwen-2-5"))"])
+        #expect(w.entry(cache: "qwen-2-5", cluster: "gpu-east")?["namespace"] == "models")
+        #expect(w.readyClusters(of: "qwen") == ["gpu-east"])
+        w.expectNoViolations()
+    }
+
+    @Test("While the first download runs: the input's and the cluster's namespace changed together, status lost")
+    func everythingChangesAtOnce() {
+        var w = World(clusters: [Build.cluster("gpu-east", namespace: "models"), Build.cluster("gpu-west")])
+        w.hydration = { _ in .complete(after: 4) }
+        w.add(.cache("qwen-2-5"), spec: Build.cacheSpec())
+        w.add(.deployment("qwen"), spec: Build.deploymentSpec(cache: "qwen-2-5", selector: [:]))
+        w.run(until: "the Jobs download") { $0.entry(cache: "qwen-2-5", cluster: "gpu-east")?["progress"] != nil }
+        w.input = { _ in Self.input("serving") }
+        w.clusters["gpu-east"] = Build.cluster("gpu-east", namespace: "other")
+        w.xrs[.cache("qwen-2-5")]?.status = .null
+        w.step()
+        w.input = { _ in nil }
+        w.step()
+        w.input = { _ in Self.input("serving") }
+        w.run(until: "the cache is Ready on both") { w in
+            ["gpu-east", "gpu-west"].allSatisfy { w.entry(cache: "qwen-2-5", cluster: $0)?["phase"] == "Ready" }
+        }
+        w.run(until: "the replica serves") { $0.readyClusters(of: "qwen").count == 1 }
+        #expect(N.claims(w, on: "gpu-east") == ["models/\(N.claim("qwen-2-5"))"])
+        #expect(N.claims(w, on: "gpu-west") == [N.claim("qwen-2-5")])
+        #expect(w.jobCreations.values.allSatisfy { $0 == 1 }, "\(w.jobCreations)")
+        w.expectNoViolations()
+    }
+
     @Test("A gang's automatic cache: the cluster's namespace changed, then the gang grows from one node")
     func singleNodeBecomesGang() {
         var w = World(clusters: [Build.cluster("gpu-east")])

@@ -147,6 +147,8 @@ struct World {
     var hydration: (JobRun) -> JobOutcome = { _ in .complete() }
     /// Edits one requirement answer (`step`, the XR asking, the requirement key, the items found).
     var answerEdit: (Int, XRID, String, [Value]) -> [Value] = { _, _, _, items in items }
+    /// The function input (the step's `input`) each XR's Composition gives it (default: none).
+    var input: (XRID) -> Value? = { _ in nil }
     /// Claims that do not bind (by name).
     var unbound: Set<String> = []
     /// Every invariant violation so far.
@@ -173,8 +175,6 @@ struct World {
     /// Steps a finished Job's last report (Complete or Failed) takes to reach its ConfigMap
     /// (0: the same step; it may lag to show a Job Complete whose report has not arrived).
     var reportLagSteps = 0
-    /// The function input (the step's `input`) each XR's Composition gives it (default: none).
-    var input: (XRID) -> Value? = { _ in nil }
     /// The commit the hub resolves `identity` to now.
     func commit(for identity: String) -> String { commits[identity] ?? shortDigest(identity, length: 40) }
     /// What `staged` reads once `source` (an identity) is staged at the commit the hub resolves it to now.

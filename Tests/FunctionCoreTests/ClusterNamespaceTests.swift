@@ -94,8 +94,8 @@ import Testing
         #expect(all.count == 6, "\(all)")
         #expect(Set(all.values) == ["default"], "\(all)")
         let note =
-            "Claim \(Lifecycle.staging().claimName) on gpu-east stays in namespace default with its Jobs and "
-            + "workloads: a claim cannot move; models applies to caches and replicas created later"
+            "Claim \(Lifecycle.staging().claimName) on gpu-east stays in namespace default: a claim cannot move; "
+            + "its spec.storage.rwxCache.hydration.namespace \"models\" applies to caches and replicas created later"
         let line = Self.entry(r, "gpu-east")
         #expect(line?["message"]?.stringValue?.hasSuffix(note) == true, "\(line ?? .null)")
         #expect(line?["namespace"] == nil)
@@ -110,6 +110,24 @@ import Testing
         #expect(!again.results.contains { $0.reason == "ClaimUnchanged" })
     }
 
+    @Test("A gated model's token copy goes where the kept claim and its Job are, not to the cluster's new namespace")
+    func tokenCopyBesideKeptClaim() {
+        let request = Fixtures.request(
+            Fixtures.modelCache(spec: tokenSpec(), status: Fixtures.status([("gpu-east", "Hydrating")])),
+            clusters: [Self.cluster("gpu-east", namespace: "models"), Self.cluster("gpu-ns", namespace: "models")],
+            required: ["token-secret": [tokenSecret(["HF_TOKEN": "eA=="])]],
+            observed: [
+                "pvc-gpu-east": Self.claim(in: "default"), "hydrate-sa-gpu-east": Lifecycle.readyAccount,
+                "hydrate-sa-gpu-ns": Lifecycle.readyAccount,
+            ])
+        let r = Composer().run(request)
+        #expect(Self.namespaces(r, suffix: "-gpu-east")["token-gpu-east"] == "default")
+        #expect(Self.namespaces(r, suffix: "-gpu-east")["hydrate-gpu-east"] == "default")
+        #expect(Self.namespaces(r, suffix: "-gpu-ns")["token-gpu-ns"] == "models")
+        // The same request composes the same response (the per-namespace manifests are built once each).
+        #expect(Composer().run(request) == r)
+    }
+
     @Test("A changed input namespace keeps existing claims too, and status names where they are")
     func inputNamespaceChangeKeepsClaims() {
         let r = Composer().run(
@@ -122,6 +140,10 @@ import Testing
         #expect(Self.namespaces(r, suffix: "-gpu-west")["pvc-gpu-west"] == "serving")
         #expect(Self.entry(r, "gpu-east")?["namespace"] == "default")
         #expect(Self.entry(r, "gpu-west")?["namespace"] == nil)
+        #expect(
+            Self.entry(r, "gpu-east")?["message"]?.stringValue?.hasSuffix(
+                #"a claim cannot move; input.hydration.namespace "serving" applies to caches and replicas created later"#
+            ) == true, "the note names the field the namespace asked for comes from")
     }
 
     @Test("An invalid namespace creates no claim on the cluster (Pending, naming the rule); an existing one stays")
@@ -236,7 +258,9 @@ import Testing
         #expect(r.isFatal)
         #expect(r.results.first?.message.contains("keeping the running workload unchanged") == true)
         #expect(
-            r.results.first?.message.contains("is in namespace models and the workload in namespace default") == true)
+            r.results.first?.message.contains(
+                "is in namespace models (its status.clusters[].namespace) and the running workload in namespace default"
+            ) == true, "\(r.results.first?.message ?? "")")
         // The same workload, in the claim's namespace, composes as usual.
         let same = Composer().run(
             Self.sharedRequest(
@@ -259,6 +283,30 @@ import Testing
         #expect(manifest(kept, "workload")?[path: "metadata", "namespace"] == "default")
     }
 
+    @Test("A gang grown from a replica that stays in the old namespace stages beside it, and says so")
+    func automaticCacheBesideRunningWorkload() {
+        let env: [Value] = [["name": "HF_TOKEN", "valueFrom": ["secretKeyRef": ["name": "hf", "key": "token"]]]]
+        let workers = Workloads.workers(pipeline: 2, args: ["--model", "meta-llama/Llama-3.1-8B-Instruct"], env: env)
+        func run(_ observed: [String: Value]) -> RunResponse {
+            var observed = observed
+            observed["cache-hydrate-sa"] = Lifecycle.readyAccount
+            observed["workload"] = Self.workload(in: "default", claim: "x")
+            return Composer().run(
+                Fixtures.request(
+                    Workloads.replica(workers: workers),
+                    required: ["cluster": [Self.cluster("gpu-east", namespace: "models")]], observed: observed))
+        }
+        let first = run([:])
+        #expect(manifest(first, "cache-pvc")?[path: "metadata", "namespace"] == "default")
+        #expect(manifest(first, "cache-hydrate")?[path: "metadata", "namespace"] == "default")
+        let claim = CacheStaging.claimName(ownerKind: "modelreplica", namespace: "ml-team", name: "qwen-gpu-east")
+        let next = run(["cache-pvc": Self.claim(in: "default", name: claim)])
+        #expect(manifest(next, "cache-hydrate")?[path: "metadata", "namespace"] == "default")
+        let said = next.conditions.first { $0.type == "CacheReady" }?.message ?? ""
+        #expect(
+            said.contains(#"stays in namespace default: a claim cannot move; its spec.storage.rwxCache"#), "\(said)")
+    }
+
     @Test("An automatic claim that exists keeps its namespace: CacheReady says so, one Warning")
     func automaticClaimKept() {
         let r = Composer().run(
@@ -275,5 +323,8 @@ import Testing
         let warnings = r.results.filter { $0.reason == "ClaimUnchanged" }
         #expect(warnings.count == 1)
         #expect(warnings.first?.message.contains("stays in namespace default") == true)
+        #expect(
+            warnings.first?.message.contains(#"its spec.storage.rwxCache.hydration.namespace "models""#)
+                == true)
     }
 }

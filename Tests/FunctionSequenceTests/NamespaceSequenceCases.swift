@@ -67,7 +67,7 @@ import Testing
         w.clusters["gpu-east"] = Build.cluster("gpu-east", namespace: "models")
         w.step()
         let message = w.entry(cache: "qwen-2-5", cluster: "gpu-east")?["message"]?.stringValue ?? ""
-        #expect(message.contains("stays in namespace default with its Jobs and workloads"), "\(message)")
+        #expect(message.contains("stays in namespace default: a claim cannot move"), "\(message)")
         w.clusters["gpu-east"] = Build.cluster("gpu-east")
         w.step()
         w.clusters["gpu-east"] = Build.cluster("gpu-east", namespace: "models")

@@ -14,7 +14,8 @@ extension World {
         }
         let observed = State(composite: Resource(object: xr.object), resources: observedResources(xr))
         func call(_ required: [String: [Resource]]) -> RunResponse {
-            Composer().run(RunRequest(tag: "\(id)", observed: observed, requiredResources: required))
+            Composer().run(
+                RunRequest(tag: "\(id)", observed: observed, input: input(id), requiredResources: required))
         }
         // Crossplane calls again with the resources asked for until the requirements settle.
         var response = call([:])

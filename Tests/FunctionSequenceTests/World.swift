@@ -27,7 +27,8 @@
 //    reconciled in order: caches, deployments, replicas); `w.run(until: "…") { … }`
 //    steps until a condition holds. Between steps edit what a user or a cluster
 //    would: `w.setSpec`, `w.xrs[id]?.annotations`, `w.clusters[name]`,
-//    `w.answerEdit` (change one requirement answer, e.g. drop a cluster once),
+//    `w.answerEdit` (change one requirement answer, e.g. drop a cluster once), `w.input` (the
+//    function input each XR's Composition gives, e.g. `input.hydration.namespace`),
 //    `w.hydration` (how each Job ends), `w.startupSteps` (how long pods take to
 //    become available), `w.ttlSteps` (the Job TTL).
 // 3. End with the invariants: `w.expectNoViolations()`. If the case fails on
@@ -146,6 +147,8 @@ struct World {
     var hydration: (JobRun) -> JobOutcome = { _ in .complete() }
     /// Edits one requirement answer (`step`, the XR asking, the requirement key, the items found).
     var answerEdit: (Int, XRID, String, [Value]) -> [Value] = { _, _, _, items in items }
+    /// The function input (the step's `input`) each XR's Composition gives it (default: none).
+    var input: (XRID) -> Value? = { _ in nil }
     /// Claims that do not bind (by name).
     var unbound: Set<String> = []
     /// Every invariant violation so far.

@@ -22,23 +22,29 @@ public struct ClaimSizing: Sendable, Hashable {
         let input: String
         /// The namespace the existing claim is in; nil without one.
         let kept: String?
+        /// Whether `wanted` is the cluster's own (`spec.storage.rwxCache.hydration.namespace`), not the
+        /// function input's: the field a note names.
+        let wantedByCluster: Bool
         /// The remote namespace of the claim, and of everything that goes with it (its hydration
         /// Jobs, report objects and token copy, and the workloads that mount it), when it is not the
         /// function input's (a cluster's own, or the one an existing claim keeps); nil when it is.
         public let namespace: String?
 
-        /// A placement wanting `wanted` in a function input's namespace `input`, the claim in `kept`;
-        /// nil when there is nothing to say: nothing but `input` wanted, and no claim elsewhere.
-        public static func of(wanted: String?, input: String, kept: String?) -> Placement? {
+        /// A placement wanting `wanted` (the cluster's own namespace when `byCluster`) in a function
+        /// input's namespace `input`, the claim in `kept`; nil when there is nothing to say: nothing
+        /// but `input` wanted, and no claim elsewhere.
+        public static func of(wanted: String?, input: String, kept: String?, byCluster: Bool = false) -> Placement? {
             guard (wanted != nil && wanted != input) || (kept != nil && kept != input) else { return nil }
-            return Placement(wanted: wanted, input: input, kept: kept)
+            return Placement(wanted: wanted, input: input, kept: kept, byCluster: byCluster)
         }
 
-        /// A placement wanting `wanted` in a function input's namespace `input`, the claim in `kept`.
-        init(wanted: String?, input: String, kept: String?) {
+        /// A placement wanting `wanted` (the cluster's own when `byCluster`) in a function input's
+        /// namespace `input`, the claim in `kept`.
+        init(wanted: String?, input: String, kept: String?, byCluster: Bool = false) {
             self.wanted = wanted
             self.input = input
             self.kept = kept
+            self.wantedByCluster = byCluster && wanted != nil
             let want = wanted ?? input
             if let kept, kept != want {
                 self.namespace = kept == input ? nil : kept
@@ -86,14 +92,20 @@ public struct ClaimSizing: Sendable, Hashable {
     public mutating func place(_ placement: Placement, cluster: String, claimName: String) {
         let wanted = placement.wanted ?? placement.input
         if let kept = placement.kept, kept != wanted {
-            notes.append(Self.keptNamespace(claimName, cluster: cluster, current: kept, wanted: wanted))
+            let field =
+                placement.wantedByCluster
+                ? "its spec.storage.rwxCache.hydration.namespace" : "input.hydration.namespace"
+            notes.append(Self.keptNamespace(claimName, cluster: cluster, current: kept, wanted: wanted, field: field))
         }
     }
 
-    /// The note of a claim that stays in namespace `current` while `wanted` is asked for now.
-    static func keptNamespace(_ claimName: String, cluster: String, current: String, wanted: String) -> String {
-        "Claim \(claimName) on \(cluster) stays in namespace \(current) with its Jobs and workloads: a claim "
-            + "cannot move; \(wanted) applies to caches and replicas created later"
+    /// The note of a claim that stays in namespace `current` (with its Jobs and the workloads that
+    /// mount it) while `field` asks for `wanted` now. Short: it ends a status message (300 characters).
+    static func keptNamespace(
+        _ claimName: String, cluster: String, current: String, wanted: String, field: String
+    ) -> String {
+        "Claim \(claimName) on \(cluster) stays in namespace \(current): a claim cannot move; \(field) "
+            + "\"\(wanted)\" applies to caches and replicas created later"
     }
 
     /// The phase the provider reports for an observed claim Object (`Pending`, `Bound`, `Lost`);

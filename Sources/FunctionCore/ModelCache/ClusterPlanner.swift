@@ -165,22 +165,22 @@ struct ClusterPlanner {
             keptNamespace(claim, recorded: previous == nil ? nil : .some(observed.namespaces[cluster.name]))
         }
         let placement = ClaimSizing.Placement.of(
-            wanted: reads ? hydration?.namespace : kept, input: staging.remoteNamespace, kept: kept)
+            wanted: reads ? hydration?.namespace : kept, input: staging.remoteNamespace, kept: kept, byCluster: reads)
         return Placed(placement: placement, reads: reads, hydration: hydration, held: nil)
     }
 
-    /// The namespace the existing `claim` is in: what the cluster's status entry recorded last time
-    /// (this function writes it from where the claim is, every reconcile: an entry without one has
-    /// it in the function input's namespace it was written under), while that input namespace is
-    /// still the one in force; else, and without an entry (a status lost), the observed claim's own.
-    /// The record saves a Ready cluster a lookup in its claim as costly as its class and size.
-    /// `recorded` is the entry's namespace (nil: no entry; `.some(nil)`: none recorded).
+    /// The namespace the existing `claim` is in: the function input's, when the cluster's status
+    /// entry records none and that input namespace is the one the status was written under (an
+    /// entry without one has its claim there); else, and without an entry (a status lost), the
+    /// observed claim's own: an entry that names a namespace is not trusted over the claim's Object
+    /// (lifecycle.md §7 rule 6; a status edited, or written for another claim), and is read only off
+    /// the steady state. The record saves a cluster a lookup in its claim as costly as its class and
+    /// size. `recorded` is the entry's namespace (nil: no entry; `.some(nil)`: none recorded).
     func keptNamespace(_ claim: Resource, recorded: String??) -> String? {
-        guard let recorded, observed.remoteNamespace == stager.staging.remoteNamespace else {
+        guard case .some(.none) = recorded, observed.remoteNamespace == stager.staging.remoteNamespace else {
             return ClaimSizing.namespace(of: claim)
         }
-        guard let recorded else { return observed.remoteNamespace }
-        return Rules.isDNSLabel(recorded) ? recorded : ClaimSizing.namespace(of: claim)
+        return observed.remoteNamespace
     }
 
     /// A cluster whose own remote namespace is invalid gets no claim (it would be created

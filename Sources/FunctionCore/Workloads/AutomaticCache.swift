@@ -129,7 +129,8 @@ enum AutomaticCache {
                 cluster: ctx.cluster, storageClass: rwx.storageClassName, sizeGiB: rwx.defaultSizeGiB,
                 placement: ClaimSizing.Placement.of(
                     wanted: wanted, input: staging.remoteNamespace,
-                    kept: ClaimSizing.namespace(of: ctx.request.observed.resources[.automaticClaim])),
+                    kept: ClaimSizing.namespace(of: ctx.request.observed.resources[.automaticClaim]),
+                    byCluster: hydration?.namespace != nil),
                 claim: ctx.request.observed.resources[.automaticClaim],
                 job: ctx.request.observed.resources[.automaticJob],
                 report: ctx.request.observed.resources[.automaticReport], previous: previous, hydration: { hydration },

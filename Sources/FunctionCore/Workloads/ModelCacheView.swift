@@ -18,6 +18,10 @@ public struct ModelCacheView: Sendable, Hashable {
     /// The claim's remote namespace per cluster, where `status.clusters[].namespace` names one
     /// (it is written only when not the function input's, hydrator.md §5).
     public var namespaces: [String: String]
+    /// `status.remoteNamespace`: the function input's remote namespace the cache's status was
+    /// written under (a claim whose entry names no namespace is there); nil when the status does
+    /// not say (`default` then, or a status of an earlier release, which did not write it).
+    public var remoteNamespace: String?
 
     /// Whether the cache reports `status.clusters` (a list, possibly empty): without
     /// it (not composed yet, or the status was lost) no cluster's phase is known.
@@ -53,5 +57,8 @@ public struct ModelCacheView: Sendable, Hashable {
         }
         self.clusters = clusters
         self.namespaces = namespaces
+        self.remoteNamespace = object[path: "status", "remoteNamespace"]?.stringValue.flatMap {
+            Rules.isDNSLabel($0) ? $0 : nil
+        }
     }
 }

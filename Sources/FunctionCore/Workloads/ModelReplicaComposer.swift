@@ -138,17 +138,16 @@ public struct ModelReplicaComposer: KindComposer {
                 workloadNamespace ?? replica.settings.remoteNamespace
             )
         }
-        // A cache this function does not list here (a lost status) says nothing of its namespace:
-        // the running workload's is kept.
-        let namespace =
-            view.namespaces[replica.cluster] ?? (entry == nil ? workloadNamespace : nil)
-            ?? replica.settings.remoteNamespace
+        guard
+            let (namespace, field) = Self.claimNamespace(
+                view, entry: entry, cacheName: cacheName, replica, workloadNamespace: workloadNamespace, &response)
+        else { return nil }
         if let workloadNamespace, workloadNamespace != namespace {
             replica.missingInput(
-                "the claim of ModelCache \(cacheName) on \(replica.cluster) is in namespace \(namespace) and the "
-                    + "workload in namespace \(workloadNamespace): a pod mounts only a claim in its own namespace; "
-                    + "create the replica again to move it", reason: "NamespaceMismatch", cacheCondition: true,
-                &response)
+                "the claim of ModelCache \(cacheName) on \(replica.cluster) is in namespace \(namespace) (\(field)) "
+                    + "and the running workload in namespace \(workloadNamespace): a pod mounts only a claim in its "
+                    + "own namespace; create the replica again to move it", reason: "NamespaceMismatch",
+                cacheCondition: true, &response)
             return nil
         }
         // Pods mount the revision staged on this cluster (lifecycle.md §2); while an update
@@ -162,6 +161,31 @@ public struct ModelReplicaComposer: KindComposer {
         var mount = WorkloadBuilder.Mount(claimName: claim, path: mountPath, loader: view.loader)
         if running.claim == claim { (mount.revision, (mount.isVolume, mount.volumeSubPath)) = running.served }
         return (.shared(mount, phase: phase, staged: nil), namespace)
+    }
+
+    /// The remote namespace of the claim of the ModelCache `view` on the replica's cluster: the one its
+    /// status entry names, else the one its status was written under (`status.remoteNamespace`, which
+    /// the replica's own function input may not be yet, just after a change). A cache this function
+    /// does not list here (a lost status) says nothing of it: the running workload's is kept. A status
+    /// that does not say (written by an earlier release under this input, or under `default`) is read
+    /// as the input's while that is `default`, else the running workload's; without one the replica
+    /// waits (nil) until the cache is reconciled, rather than create a workload beside no claim.
+    /// Answers, with the namespace, the field it was read from.
+    private static func claimNamespace(
+        _ view: ModelCacheView, entry: ModelCacheView.ClusterEntry?, cacheName: String, _ replica: ReplicaContext,
+        workloadNamespace: String?, _ response: inout RunResponse
+    ) -> (String, field: String)? {
+        if let named = view.namespaces[replica.cluster] { return (named, "its status.clusters[].namespace") }
+        if entry == nil, let workloadNamespace { return (workloadNamespace, "where the workload runs") }
+        if let written = view.remoteNamespace { return (written, "its status.remoteNamespace") }
+        let input = replica.settings.remoteNamespace
+        if input == ObservedCacheStatus.defaultNamespace { return (input, "input.hydration.namespace") }
+        if let workloadNamespace { return (workloadNamespace, "where the workload runs") }
+        replica.missingInput(
+            "ModelCache \(cacheName) does not say which remote namespace its claim on \(replica.cluster) is in "
+                + "(status.remoteNamespace is not set; input.hydration.namespace is \(input)): waiting for the "
+                + "cache to be reconciled", reason: "CacheNamespaceUnknown", cacheCondition: true, &response)
+        return nil
     }
 
     /// The replica's own cache on the cluster's ReadWriteMany storage, in `namespace` (its claim's

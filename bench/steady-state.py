@@ -8,6 +8,10 @@ for its consumers (Usages): without an answer the composer returns only its
 requirements. This adds an empty `consumers` answer to required_resources (no
 replica uses the cache), as Crossplane's second call carries.
 
+A status with clusters also gets `remoteNamespace: default` and
+`clustersElsewhere: 0`, as this release writes them with every status (without
+them, each claim's Object is read).
+
 With --staged, every observed status.clusters[] entry of phase Ready also gets
 `staged`: the identity the composer now latches Ready on (lifecycle.md §1),
 `hf://<repo>` for the default branch, i.e. the entry's `source` without the
@@ -51,6 +55,13 @@ def main():
                 fields["staged"].string_value = identity(fields["source"].string_value)
                 staged += 1
         changes.append(f"staged set on {staged} Ready status.clusters[] entries")
+    status = request.observed.composite.resource.fields.get("status")
+    if status is not None and "clusters" in status.struct_value.fields and "remoteNamespace" not in status.struct_value.fields:
+        # This release writes where its claims are with every status; one without it is read as
+        # an older release's, and each claim's Object is read instead (docs/operating.md).
+        status.struct_value.fields["remoteNamespace"].string_value = "default"
+        status.struct_value.fields["clustersElsewhere"].number_value = 0
+        changes.append("status.remoteNamespace = default, clustersElsewhere = 0 (as this release writes them)")
     with open(args.output, "wb") as f:
         f.write(request.SerializeToString())
     print(f"{args.output}: " + "; ".join(changes or ["unchanged"]), file=sys.stderr)

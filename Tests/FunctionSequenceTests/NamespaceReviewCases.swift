@@ -7,17 +7,6 @@ import Testing
 @Suite struct NamespaceReviewCases {
     typealias N = NamespaceSequenceCases
 
-    /// What is left open, on purpose.
-    enum KnownIssue {
-        /// A status without the namespaces this function wrote (an XRD that does not declare
-        /// `status.remoteNamespace` and `status.clusters[].namespace` prunes them; or removed by
-        /// hand) reads as "every claim in the input namespace": a claim elsewhere is composed there.
-        static let statusTrusted =
-            "Not fixed (cost): a status saying every claim is in the function input's namespace is trusted over "
-            + "the claims' Objects; reading each claim's namespace costs about 1,300 instructions per cluster "
-            + "not Ready and 2,100 per Ready cluster (ready-n1000: +0.3 M and +2.1 M per call)"
-    }
-
     /// The function input setting `hydration.namespace` to `namespace`.
     static func input(_ namespace: String) -> Value {
         ["apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "hydration": ["namespace": .string(namespace)]]
@@ -60,11 +49,22 @@ import Testing
         #expect(N.claims(w) == ["models/\(N.claim("qwen-2-5"))"])
         Self.editStatus(&w, cache: "qwen-2-5") { Self.dropNamespaces(&$0) }
         w.step()
-        withKnownIssue(Comment(rawValue: KnownIssue.statusTrusted)) {
-            #expect(N.claims(w) == ["models/\(N.claim("qwen-2-5"))"])
-            w.expectNone(.remoteObjectStays)
-        }
+        #expect(N.claims(w) == ["models/\(N.claim("qwen-2-5"))"])
+        w.expectNone(.remoteObjectStays)
         w.expectNoOtherViolations()
+    }
+
+    @Test("Entries stripped of their namespaces by hand, status.remoteNamespace kept: the count gives it away")
+    func entryNamespacesStrippedRemoteKept() {
+        var w = World.servingDeployment(clusters: [Build.cluster("gpu-east", namespace: "models")])
+        #expect(w.xrs[.cache("qwen-2-5")]?.status["clustersElsewhere"] == 1)
+        Self.editStatus(&w, cache: "qwen-2-5") { Self.dropNamespaces(&$0, remoteNamespace: false) }
+        w.step(2)
+        #expect(N.claims(w) == ["models/\(N.claim("qwen-2-5"))"])
+        #expect(N.workloadNamespace(w, "qwen-gpu-east") == "models")
+        #expect(w.readyClusters(of: "qwen") == ["gpu-east"])
+        #expect(w.xrs[.cache("qwen-2-5")]?.status["clustersElsewhere"] == 1, "written again")
+        w.expectNoViolations()
     }
 
     @Test("Status without its namespaces while a replica serves from a claim elsewhere")
@@ -72,10 +72,8 @@ import Testing
         var w = World.servingDeployment(clusters: [Build.cluster("gpu-east", namespace: "models")])
         Self.editStatus(&w, cache: "qwen-2-5") { Self.dropNamespaces(&$0) }
         w.step(2)
-        withKnownIssue(Comment(rawValue: KnownIssue.statusTrusted)) {
-            #expect(N.claims(w) == ["models/\(N.claim("qwen-2-5"))"])
-            w.expectNone(.remoteObjectStays)
-        }
+        #expect(N.claims(w) == ["models/\(N.claim("qwen-2-5"))"])
+        w.expectNone(.remoteObjectStays)
         #expect(N.workloadNamespace(w, "qwen-gpu-east") == "models")
         #expect(w.readyClusters(of: "qwen") == ["gpu-east"])
         w.expectNoOtherViolations()
@@ -86,10 +84,8 @@ import Testing
         var w = World.servingDeployment(clusters: [Build.cluster("gpu-east", namespace: "models")])
         Self.editStatus(&w, cache: "qwen-2-5") { $0["remoteNamespace"] = nil }
         w.step(2)
-        withKnownIssue(Comment(rawValue: KnownIssue.statusTrusted)) {
-            #expect(N.claims(w) == ["models/\(N.claim("qwen-2-5"))"])
-            w.expectNone(.remoteObjectStays)
-        }
+        #expect(N.claims(w) == ["models/\(N.claim("qwen-2-5"))"])
+        w.expectNone(.remoteObjectStays)
         w.expectNoOtherViolations()
     }
 
@@ -151,25 +147,17 @@ import Testing
         w.expectNoViolations()
     }
 
-    @Test("A new replica waits while its cache's status leaves its input's namespace unsaid; a running one stays")
-    func cacheStatusSaysNoNamespace() {
+    @Test("A new replica whose own input names another namespace goes beside the claim its cache's status names")
+    func cacheStatusSaysItsNamespace() {
         var w = World.servingDeployment(clusters: [Build.cluster("gpu-east")])
-        // Only the replicas' Composition changes its input: the cache's status keeps not saying (default).
+        // Only the replicas' Composition changes its input: the cache's status still says default.
         w.input = { id in id.kind == .replica ? Self.input("serving") : nil }
         w.add(.replica("solo"), spec: Build.replicaSpec(cluster: "gpu-east", cache: "qwen-2-5"))
-        w.step(3)
+        w.run(until: "solo serves") { $0.xrs[.replica("solo")]?.isReady == true }
+        #expect(w.xrs[.cache("qwen-2-5")]?.status["remoteNamespace"] == "default")
         #expect(w.readyClusters(of: "qwen") == ["gpu-east"])
         #expect(N.workloadNamespace(w, "qwen-gpu-east") == "default")
-        #expect(N.workloadNamespace(w, "solo") == nil, "no workload beside no claim")
-        let said = conditionOf(w.xrs[.replica("solo")]?.object, "CacheReady")
-        #expect(said?["reason"] == "CacheNamespaceUnknown")
-        #expect(
-            said?["message"]?.stringValue?.contains(
-                "(status.remoteNamespace is not set; input.hydration.namespace is serving)") == true)
-        // The cache's Composition follows: its status says default, and the replica goes beside the claim.
-        w.input = { _ in Self.input("serving") }
-        w.run(until: "solo serves") { $0.xrs[.replica("solo")]?.isReady == true }
-        #expect(N.workloadNamespace(w, "solo") == "default")
+        #expect(N.workloadNamespace(w, "solo") == "default", "beside the claim, not in its input's namespace")
         w.expectNoViolations()
     }
 

@@ -9,13 +9,15 @@ struct ObservedCacheStatus {
     /// The observed `ArtifactReady` condition's status and reason.
     let artifactReady: (status: String?, reason: String?)
     /// The function input's remote namespace the status was written under (`status.remoteNamespace`,
-    /// written when not `default` or when an entry records a namespace): an entry without a
-    /// namespace has its claim there.
+    /// always written): an entry without a namespace has its claim there.
     let remoteNamespace: String
     /// The namespace each entry records (`status.clusters[].namespace`, as it came), read only when
-    /// the status names `remoteNamespace` (it always does when an entry records one): a status
-    /// without it has every claim in `default`, and its entries are read for nothing more.
+    /// the status names `remoteNamespace` and counts entries that name one (`clustersElsewhere`).
     let namespaces: [String: String]
+    /// Whether the status says where its claims are: it names `remoteNamespace`, and as many entries
+    /// name a namespace as `status.clustersElsewhere` counts (written with every status, 0 for none). Else (a status of an older release,
+    /// one an older XRD pruned, or one edited by hand) each claim's own Object is read instead.
+    let recordsNamespaces: Bool
 
     /// Kubernetes' default namespace: the remote namespace when the input sets none.
     static let defaultNamespace = "default"
@@ -26,12 +28,17 @@ struct ObservedCacheStatus {
         var consumers: [String: Int] = [:]
         var namespaces: [String: String] = [:]
         let recorded = xr[path: "status", "remoteNamespace"]?.stringValue
+        let valid = recorded.flatMap { Rules.isDNSLabel($0) ? $0 : nil }
+        // How many entries name a namespace: only then are the entries' namespaces read (the steady
+        // state, every claim in the input namespace, reads one number, not a key per entry).
+        let elsewhere = valid == nil ? nil : xr[path: "status", "clustersElsewhere"]?.intValue
+        let readsNamespaces = (elsewhere ?? 0) > 0
         clusters.reserveCapacity(entries.count)
         for entry in entries {
             guard let name = entry["name"]?.stringValue else { continue }
             let read = StagingEntry(entry)
             clusters[name] = read
-            if recorded != nil, let namespace = entry["namespace"]?.stringValue { namespaces[name] = namespace }
+            if readsNamespaces, let namespace = entry["namespace"]?.stringValue { namespaces[name] = namespace }
             // Read only where it matters (a Retained claim's grace): one key less per cluster.
             if read.phase == .retained, let n = entry["consumers"]?.intValue, n > 0 {
                 consumers[name] = Int(clamping: n)
@@ -43,7 +50,8 @@ struct ObservedCacheStatus {
         self.hadClusters = !clusters.isEmpty
         let c = condition(xr, "ArtifactReady")
         self.artifactReady = (c?["status"]?.stringValue, c?["reason"]?.stringValue)
-        self.remoteNamespace = recorded.flatMap { Rules.isDNSLabel($0) ? $0 : nil } ?? Self.defaultNamespace
+        self.remoteNamespace = valid ?? Self.defaultNamespace
+        self.recordsNamespaces = elsewhere == Int64(namespaces.count)
     }
 }
 

@@ -29,7 +29,8 @@ struct ClusterPlanner {
         self.request = request
         self.stager = stager
         self.inputNamespaceOnly =
-            observed.namespaces.isEmpty && observed.remoteNamespace == stager.staging.remoteNamespace
+            observed.recordsNamespaces && observed.namespaces.isEmpty
+            && observed.remoteNamespace == stager.staging.remoteNamespace
     }
 
     /// Where on a cluster the cache goes: its provider config and claim.
@@ -169,15 +170,18 @@ struct ClusterPlanner {
         return Placed(placement: placement, reads: reads, hydration: hydration, held: nil)
     }
 
-    /// The namespace the existing `claim` is in: the function input's, when the cluster's status
-    /// entry records none and that input namespace is the one the status was written under (an
-    /// entry without one has its claim there); else, and without an entry (a status lost), the
+    /// The namespace the existing `claim` is in: the function input's, when the status says where
+    /// its claims are (`ObservedCacheStatus.recordsNamespaces`), the cluster's entry records none and
+    /// that input namespace is the one the status was written under (an entry without one has its
+    /// claim there); else, and without an entry (a status lost), the
     /// observed claim's own: an entry that names a namespace is not trusted over the claim's Object
     /// (lifecycle.md §7 rule 6; a status edited, or written for another claim), and is read only off
     /// the steady state. The record saves a cluster a lookup in its claim as costly as its class and
     /// size. `recorded` is the entry's namespace (nil: no entry; `.some(nil)`: none recorded).
     func keptNamespace(_ claim: Resource, recorded: String??) -> String? {
-        guard case .some(.none) = recorded, observed.remoteNamespace == stager.staging.remoteNamespace else {
+        guard observed.recordsNamespaces, case .some(.none) = recorded,
+            observed.remoteNamespace == stager.staging.remoteNamespace
+        else {
             return ClaimSizing.namespace(of: claim)
         }
         return observed.remoteNamespace

@@ -229,10 +229,10 @@ public struct ModelCacheComposer: KindComposer {
         response: inout RunResponse
     ) {
         let identity = source.identity
-        var namespaced = false
+        var elsewhere: Int64 = 0
         let clusters = Value.list(
             outcome.reports.map { entry in
-                if entry.namespace != nil { namespaced = true }
+                if entry.namespace != nil { elsewhere += 1 }
                 // Written in key order: this runs once per cluster.
                 var o: [Fields.Entry] = []
                 o.reserveCapacity(8)
@@ -249,12 +249,10 @@ public struct ModelCacheComposer: KindComposer {
         if inFlight > 0 { summary["inFlightBytes"] = .int(inFlight) }
         var status: Fields = ["summary": summary, "clusters": clusters]
         if let resolved { status["resolved"] = resolved.value }
-        // The input namespace the entries' claims without a namespace are in (read back next time);
-        // written too when an entry names a namespace: only then are the entries' namespaces read back.
-        let remoteNamespace = xr.settings.remoteNamespace
-        if namespaced || remoteNamespace != ObservedCacheStatus.defaultNamespace {
-            status["remoteNamespace"] = .string(remoteNamespace)
-        }
+        // Where the claims are, read back next time: the input namespace of the entries without a
+        // namespace, and how many entries name one (a status missing either is not trusted).
+        status["remoteNamespace"] = .string(xr.settings.remoteNamespace)
+        status["clustersElsewhere"] = .int(elsewhere)
         response.updateDesiredComposite(of: xr.object, kind: Self.kind, status: status, ready: outcome.allReady)
     }
 }

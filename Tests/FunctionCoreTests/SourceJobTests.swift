@@ -288,22 +288,32 @@ import Testing
         #expect(SourcePrefix.problem("s3://a b") != nil)
     }
 
-    @Test("An s3 or oci failure reads in the source's own words")
-    func failureWords() throws {
-        let xr = Self.cache(["s3": ["uri": "s3://models-bucket/llm", "credentialsSecretRef": Self.s3Keys]])
-        let job = try #require(manifest(Self.run(xr), "hydrate-gpu-east"))
+    /// The status message of the cache of `source` once its Job failed with exit 10 and a report
+    /// saying `reason` and `message`, pinned at `commit`.
+    static func failedMessage(_ source: Value, reason: String, message: String = "", commit: String?) throws -> String?
+    {
+        let xr = cache(source)
+        let job = try #require(manifest(run(xr), "hydrate-gpu-east"))
         let name = job[path: "metadata", "name"]?.stringValue ?? ""
-        let r = Self.run(
+        let identity = try ModelCacheSpec.parse(sourced(source)).get().source.identity
+        let r = run(
             xr,
             observed: [
                 "pvc-gpu-east": Lifecycle.observedClaim(providerConfig: "gpu-east"),
                 "hydrate-gpu-east": Lifecycle.observedJob(job, Lifecycle.failedWith(exitCode: 10)),
                 "report-gpu-east": Lifecycle.observedReport(
                     Lifecycle.report(
-                        job: name, source: "s3://models-bucket/llm", commit: Self.hex, phase: "Failed", failure: 10,
-                        reason: "SourceChanged")),
+                        job: name, source: identity, commit: commit, phase: "Failed", failure: 10, reason: reason,
+                        message: message)),
             ])
-        let message = try #require(statusClusters(r).first?["message"]?.stringValue)
+        return statusClusters(r).first?["message"]?.stringValue
+    }
+
+    @Test("An s3 or oci failure reads in the source's own words")
+    func failureWords() throws {
+        let message = try Self.failedMessage(
+            ["s3": ["uri": "s3://models-bucket/llm", "credentialsSecretRef": Self.s3Keys]], reason: "SourceChanged",
+            commit: Self.hex)
         #expect(
             message
                 == "Cannot stage s3://models-bucket/llm on gpu-east: the bucket changed since it was pinned: set "
@@ -330,20 +340,6 @@ import Testing
             ),
         ])
     func notAnArtifact(_ source: Value, _ reported: String, _ expected: String) throws {
-        let xr = Self.cache(source)
-        let job = try #require(manifest(Self.run(xr), "hydrate-gpu-east"))
-        let name = job[path: "metadata", "name"]?.stringValue ?? ""
-        let identity = try ModelCacheSpec.parse(sourced(source)).get().source.identity
-        let r = Self.run(
-            xr,
-            observed: [
-                "pvc-gpu-east": Lifecycle.observedClaim(providerConfig: "gpu-east"),
-                "hydrate-gpu-east": Lifecycle.observedJob(job, Lifecycle.failedWith(exitCode: 10)),
-                "report-gpu-east": Lifecycle.observedReport(
-                    Lifecycle.report(
-                        job: name, source: identity, commit: nil, phase: "Failed", failure: 10,
-                        reason: "NotAnArtifact", message: reported)),
-            ])
-        #expect(statusClusters(r).first?["message"]?.stringValue == expected)
+        #expect(try Self.failedMessage(source, reason: "NotAnArtifact", message: reported, commit: nil) == expected)
     }
 }

@@ -41,6 +41,19 @@ import Testing
         return object
     }
 
+    /// Expects `r` to observe the user's claim in `namespace`, never to manage it.
+    func expectObserved(_ r: RunResponse, namespace: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let claim = try #require(
+            r.desired.resources[ResourceKey.claim(on: "gpu-east")]?.object, sourceLocation: sourceLocation)
+        #expect(claim[path: "spec", "managementPolicies"] == ["Observe"], sourceLocation: sourceLocation)
+        #expect(
+            claim[path: "spec", "forProvider", "manifest"]
+                == [
+                    "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                    "metadata": ["name": "shared-weights", "namespace": .string(namespace)],
+                ], sourceLocation: sourceLocation)
+    }
+
     @Test("The identity pins itself, and reads back only when its parts obey the rules")
     func identity() throws {
         let spec = try ModelCacheSpec.parse(Self.volumeSpec).get()
@@ -60,14 +73,7 @@ import Testing
     func adopt() throws {
         let r = run(clusters: [Fixtures.cluster("gpu-east", rwx: nil)])
         #expect(!r.results.contains { $0.severity == .fatal })
-        let claim = try #require(r.desired.resources[ResourceKey.claim(on: "gpu-east")]?.object)
-        #expect(claim[path: "spec", "managementPolicies"] == ["Observe"])
-        #expect(
-            claim[path: "spec", "forProvider", "manifest"]
-                == [
-                    "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                    "metadata": ["name": "shared-weights", "namespace": "default"],
-                ])
+        try expectObserved(r, namespace: "default")
         #expect(r.desired.resources[ResourceKey.job(on: "gpu-east")] == nil)
         let e = try #require(entry(r))
         #expect(e["phase"] == "Pending")
@@ -79,14 +85,7 @@ import Testing
     func ownNamespace() throws {
         let r = run(clusters: [ClusterNamespaceTests.cluster("gpu-east", namespace: "models")])
         #expect(!r.results.contains { $0.severity == .fatal })
-        let claim = try #require(r.desired.resources[ResourceKey.claim(on: "gpu-east")]?.object)
-        #expect(claim[path: "spec", "managementPolicies"] == ["Observe"])
-        #expect(
-            claim[path: "spec", "forProvider", "manifest"]
-                == [
-                    "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                    "metadata": ["name": "shared-weights", "namespace": "models"],
-                ])
+        try expectObserved(r, namespace: "models")
         let e = try #require(entry(r))
         #expect(e["phase"] == "Pending")
         #expect(e["namespace"] == "models")

@@ -248,6 +248,25 @@ import Testing
         #expect(manifest(new, "service")?[path: "metadata", "namespace"] == "models")
     }
 
+    @Test("A new replica of a cache whose status does not say its namespace (an older release's) waits")
+    func cacheNamespaceUnknown() {
+        // The replica's own input names another namespace than default; the cache's status names none.
+        let input: Value = [
+            "apiVersion": "modelcache.fn.modelplane.ai/v1alpha1", "hydration": ["namespace": "serving"],
+        ]
+        let r = Composer().run(
+            Fixtures.request(
+                Workloads.replica(cache: "qwen-2-5", workers: Workloads.workers(pipeline: 1)),
+                required: ["cluster": [gpuEast], "cache": [Workloads.cache(phases: [("gpu-east", "Ready")])]],
+                input: input))
+        #expect(manifest(r, "workload") == nil, "no workload beside no known claim")
+        let said = cond(r, "CacheReady")
+        #expect(said?.reason == "CacheNamespaceUnknown")
+        #expect(
+            said?.message?.contains("(status.remoteNamespace is not set; input.hydration.namespace is serving)") == true
+        )
+    }
+
     @Test("A running workload never moves: one whose cache's claim is elsewhere is refused, everything kept")
     func runningWorkloadNeverMoves() {
         let claim = "modelcache-ml-team-qwen-2-5"

@@ -60,7 +60,8 @@ def model_info(api, repo: str, revision: str | None):
         body = bytearray()
         deadline = time.monotonic() + MODEL_INFO_SECONDS
         if int(r.headers.get("Content-Length") or 0) <= limit:
-            for chunk in r.iter_bytes():  # what each network read brought: the deadline is checked however slowly
+            # Each chunk is what one network read brought: the deadline is checked however slowly bytes trickle in.
+            for chunk in r.iter_bytes():
                 body += chunk
                 if len(body) > limit:
                     break

@@ -166,6 +166,21 @@ def paced(read1: Callable[[int], bytes], stall: Stall, size: int = CHUNK):
             return
 
 
+def fill(readinto1: Callable[[memoryview], int], view: memoryview, stall: Stall) -> tuple[int, bool]:
+    """Fills `view` from `readinto1(view)` calls (each at most one network read, straight into it), every read fed to
+    `stall`: the bytes read, and whether the download stalled (the caller keeps those bytes, then raises the stall's
+    failure). Fewer bytes than `len(view)` without a stall: the body ended."""
+    n, want = 0, len(view)
+    while n < want:
+        got = readinto1(view[n:])
+        if not got:
+            return n, False
+        n += got
+        if stall.feed(got):
+            return n, True
+    return n, False
+
+
 def resume(attempt: Callable[[], None], partial: Partial, classify_failure, durations: Durations, what: str,
            on_failure: Callable[[BaseException], None] | None = None) -> str:
     """Runs `attempt` (one request continuing `partial` from its offset) until the file is complete, and returns
@@ -249,21 +264,27 @@ class Downloader:
         """Reads the body into reused buffers, writing and hashing from them; more bytes than listed fail verification."""
         size = partial.file.size
         progress = self.progress
+        stall = Stall(self.durations)
         hashing = _ThreadHash(partial.hasher)
         sink = _Sink(partial.path)
         try:
             offset = partial.offset
             while offset < size:
                 buffer = hashing.buffer()
-                n = response.readinto(buffer[: min(CHUNK, size - offset)])
+                want = min(CHUNK, size - offset)
+                n, stalled = fill(response.readinto1, buffer[:want], stall)
                 if not n:
                     hashing.unused(buffer)
+                else:
+                    sink.write(buffer[:n])
+                    hashing.hash(buffer, n)
+                    offset += n
+                    partial.offset = offset
+                    progress(n)
+                if stalled:
+                    raise stall.failure()  # the bytes read are kept: the resume starts after them
+                if n < want:
                     break
-                sink.write(buffer[:n])
-                hashing.hash(buffer, n)
-                offset += n
-                partial.offset = offset
-                progress(n)
             hashing.finish()
             if offset >= size and response.has_more():
                 # More bytes than the hub listed: the file cannot match; let verification say so.
@@ -289,8 +310,10 @@ class Downloader:
 
     def _write(self, response, partial: Partial) -> None:
         size = partial.file.size
+        stall = Stall(self.durations)
         sink = _Sink(partial.path)
         try:
+            # Each chunk is what one network read brought: the stall rule sees a trickle.
             for chunk in response.iter_bytes():
                 if partial.offset + len(chunk) > size:
                     # More bytes than the hub listed: the file cannot match; let verification say so.
@@ -301,6 +324,8 @@ class Downloader:
                 partial.hasher.update(chunk)
                 partial.offset += len(chunk)
                 self.progress(len(chunk))
+                if stall.feed(len(chunk)):
+                    raise stall.failure()
         finally:
             sink.close()
 

@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import json
+import time
 
-from .failure import EXIT_NOT_FOUND, HydrationFailure, classify
+from .failure import EXIT_NOT_FOUND, HydrationFailure, classify, transient
 from .files import MAX_FILES, MAX_LISTING_BYTES, RemoteFile, Resolved, check_path, check_unique, too_many_files
 from .inputs import Inputs
 from .source import Source
 
 ERROR_BODY = 64 << 10  # of an error answer, what the hub client may read (its message, never needed whole)
 _WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+# The model info (at most 64 MiB) arrives within this; the read timeout alone lets a hub sending a byte a minute hold
+# the Job until its deadline (24 h by default).
+MODEL_INFO_SECONDS = 120.0
 
 
 def resolve(api, inputs: Inputs) -> Resolved:
@@ -42,7 +46,8 @@ def resolve(api, inputs: Inputs) -> Resolved:
 def model_info(api, repo: str, revision: str | None):
     """`api.model_info(repo, revision=revision, files_metadata=True)`, the answer read at most MAX_LISTING_BYTES (the
     client reads any answer whole into memory): the same request, the same errors (`hf_raise_for_status`), the same
-    `ModelInfo`. A longer answer is exit 10 `NotAnArtifact` naming the limit."""
+    `ModelInfo`. A longer answer is exit 10 `NotAnArtifact` naming the limit; one still arriving after
+    MODEL_INFO_SECONDS is transient."""
     from urllib.parse import quote
 
     import httpx2
@@ -53,11 +58,17 @@ def model_info(api, repo: str, revision: str | None):
     with get_session().stream("GET", url, headers=build_hf_headers(), params={"blobs": True}, timeout=60) as r:
         limit = MAX_LISTING_BYTES if r.status_code < 400 else ERROR_BODY
         body = bytearray()
+        deadline = time.monotonic() + MODEL_INFO_SECONDS
         if int(r.headers.get("Content-Length") or 0) <= limit:
+            # Each chunk is what one network read brought: the deadline is checked however slowly bytes trickle in.
             for chunk in r.iter_bytes():
                 body += chunk
                 if len(body) > limit:
                     break
+                if time.monotonic() > deadline:
+                    raise transient(
+                        f"the hub's model info for {repo[:200]} did not arrive within {MODEL_INFO_SECONDS:.0f} s"
+                    )
         if len(body) > limit or int(r.headers.get("Content-Length") or 0) > limit:
             if r.status_code < 400:
                 raise _too_long(repo)

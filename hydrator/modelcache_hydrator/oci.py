@@ -135,6 +135,8 @@ class OciSource(Source):
                 EXIT_NOT_FOUND, "NotAnArtifact", f"{what}: {digest} is not an image manifest ({str(kind)[:100]})"
             )
         files, self._kinds = _files(manifest["layers"], what)
+        if not files:  # as an empty listing (S3) or a commit listing no files (hub): nothing to stage
+            raise HydrationFailure(EXIT_NOT_FOUND, "NotFound", f"{what}: the artifact {digest} has no file layers")
         self._files = files
         return Resolved(commit=digest, files=files)
 

@@ -2,7 +2,7 @@
 
 huggingface_hub's session (httpx2) hands a body over in 64 KiB pieces, each copied through h11
 and a dozen Python calls; here a body is read with `http.client` straight into the caller's
-buffer (`Response.readinto`), which is what makes verification the main cost of a download.
+buffer (`Response.readinto1`), which is what makes verification the main cost of a download.
 The session still does everything else (model info, the access probe). What it does for a GET
 is kept, from the same settings:
 
@@ -19,7 +19,8 @@ is kept, from the same settings:
 - redirects: at most 20; `Authorization` is dropped when a redirect leaves the origin (the LFS
   storage host never sees the hub token), except for an http → https upgrade of the same host,
   as httpx does.
-- timeouts: 30 s to connect, 60 s without a byte.
+- timeouts: 30 s to connect, 60 s without a byte (a body trickling a byte at a time is the stall rule's, read by
+  `readinto1`, download.py).
 - one kept-alive connection per origin and proxy for the whole run; a kept connection the server
   has closed meanwhile is replaced once, at once.
 
@@ -93,10 +94,25 @@ class Response:
         self.status = raw.status
         self.headers = raw.msg
 
-    def readinto(self, view) -> int:
-        """Fills `view` (blocking until it is full or the body ends); 0 at the end of the body."""
+    def readinto1(self, view) -> int:
+        """Fills `view` with what one network read brings (or what is already buffered): a trickling server never
+        blocks it for long (the stall rule, download.Stall); 0 at the end of the body. `HTTPResponse.readinto`
+        with the buffered reader's `readinto1`: straight into `view`, no copy (a chunked body, which `http.client`
+        only reads through `read1`, is copied)."""
+        raw = self._raw
         try:
-            return self._raw.readinto(view)
+            if raw.fp is None or raw.chunked or raw._method == "HEAD":
+                return raw.readinto1(view)
+            if raw.length is not None and len(view) > raw.length:
+                view = view[: raw.length]
+            n = raw.fp.readinto1(view)
+            if not n and view:
+                raw._close_conn()
+            elif raw.length is not None:
+                raw.length -= n
+                if not raw.length:
+                    raw._close_conn()
+            return n
         except (OSError, http.client.HTTPException) as exc:
             raise NetworkError(type(exc).__name__) from exc
 

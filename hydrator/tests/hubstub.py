@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, unquote, urlsplit
@@ -88,8 +89,11 @@ class Hub:
         self.drops: dict[str, int] = {}  # path -> close the connection after this many bytes (once)
         self.ignore_range: set[str] = set()  # paths whose ranged GETs (but the bytes=0-0 probe) answer 200 with it all
         self.longer: dict[str, int] = {}  # path -> bytes of junk served after the file's own
+        # path -> [after, every, times]: its next `times` GETs send `after` bytes, then a byte every `every` seconds
+        self.trickles: dict[str, list] = {}
         self.info_padding = 0  # bytes of padding in every model info answer (a broken or hostile hub)
         self.info_chunked = False  # model info answered chunked, with no Content-Length
+        self.info_trickle = 0.0  # model info sent a byte per this many seconds (0: at once)
         self.hub = _serve(self, _HubHandler, ssl_context)
         self.lfs = _serve(self, _LfsHandler, ssl_context)
         scheme = "https" if ssl_context else "http"
@@ -215,6 +219,14 @@ class _Base(BaseHTTPRequestHandler):
             return
         pause = self.hub.pauses.get(key)
         pos = start
+        with self.hub.lock:
+            trickle = self.hub.trickles.get(key) if self.command == "GET" and len(body) > 1 else None
+            if trickle is not None and trickle[2] > 0:
+                trickle[2] -= 1
+            else:
+                trickle = None
+        if trickle is not None:
+            return self._trickle(key, body, trickle[0], trickle[1])
         if drop is not None:
             self._write(key, body[:drop])
             self.close_connection = True
@@ -232,6 +244,17 @@ class _Base(BaseHTTPRequestHandler):
                 self._write(key, chunk)
                 pos += len(chunk)
         except (BrokenPipeError, ConnectionResetError, OSError):
+            self.close_connection = True
+
+    def _trickle(self, key: str, body: bytes, after: int, every: float) -> None:
+        """Sends `after` bytes, then one byte every `every` seconds (each well within a read timeout) until the end or
+        the client hangs up."""
+        try:
+            self._write(key, body[:after])
+            for i in range(after, len(body)):
+                time.sleep(every)
+                self._write(key, body[i : i + 1])
+        except OSError:
             self.close_connection = True
 
     def _write(self, key: str, chunk: bytes) -> None:
@@ -309,6 +332,12 @@ class _HubHandler(_Base):
         if self.hub.info_padding:
             info["cardData"] = {"padding": "x" * self.hub.info_padding}
         body = json.dumps(info).encode()
+        if self.hub.info_trickle:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return self._trickle("model-info", body, 0, self.hub.info_trickle)
         if not self.hub.info_chunked:
             return self._send(200, body, {"Content-Type": "application/json"})
         self.send_response(200)

@@ -200,6 +200,32 @@ def test_an_https_proxy_url_carries_every_request(env, tls, scheme):
         hub.close()
 
 
+def test_a_file_trickling_through_the_sessions_route_is_stalled_and_resumed(env, tls):
+    """An `https://` proxy for an `https` hub (TLS inside TLS) downloads through huggingface_hub's session: the stall
+    rule holds there too (shortened: under 64 KiB a second), and the file resumes with a Range from the byte reached."""
+    cert, context = tls
+    hub = Hub(ssl_context=context)
+    proxy = Proxy(ssl_context=context)
+    try:
+        repo = hub.add("org/model")
+        files = model_files(14, big=3 << 20)
+        commit = repo.commit(files)
+        hub.trickles["model-00002-of-00002.safetensors"] = [10_000, 0.2, 1]
+        stall = {"MODELCACHE_TEST_STALL_SECONDS": "1", "MODELCACHE_TEST_STALL_BYTES": str(64 << 10)}
+        run = env.run(
+            timeout=60, MODELCACHE_SOURCE="hf://org/model", HF_ENDPOINT=hub.endpoint, SSL_CERT_FILE=cert,
+            HTTPS_PROXY=proxy.url, **stall
+        )
+        assert run.code == 0, run.why
+        assert "the download stalled" in run.stderr
+        assert_staged(env.root, "org/model", commit, files)
+        ranges = [r["range"] for r in hub.requests if r["host"] == "lfs" and r["range"] != "bytes=0-0"]
+        assert len(ranges) == 3 and ranges[1] is None and int(ranges[2][6:-1]) >= 10_000, ranges
+    finally:
+        proxy.close()
+        hub.close()
+
+
 def test_no_proxy_sends_the_listed_hosts_direct(env):
     hub = Hub()
     proxy = Proxy()

@@ -229,6 +229,17 @@ def test_an_image_index_is_not_an_artifact(env, registry, tap, repo):
     assert "image index" in run.report["failure"]["message"]
 
 
+def test_an_artifact_without_file_layers_is_not_found(env, registry, tap, repo):
+    """A manifest of no layers would stage an empty revision; as an empty S3 listing and a hub commit listing no
+    files, it is refused (exit 10 NotFound) before any blob is read."""
+    digest = registry.push(repo, "empty", [])
+    run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:empty")
+    assert run.code == 10, run.why
+    assert run.report["failure"]["reason"] == "NotFound"
+    assert f"the artifact {digest} has no file layers" in run.report["failure"]["message"]
+    assert tap.served() == 0 and not list(env.root.iterdir())
+
+
 def test_a_layer_without_a_file_name_is_not_an_artifact(env, registry, tap, repo):
     registry.push(repo, "v1", [Layer(b"an image layer", "application/vnd.oci.image.layer.v1.tar+gzip")])
     run = env.run(MODELCACHE_SOURCE=f"oci://{tap.host}/{repo}:v1")

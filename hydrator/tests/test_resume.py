@@ -58,3 +58,42 @@ def test_sigkill_mid_file_then_rerun_fetches_under_10_percent_again(env, hub):
     assert first_shard == MiB + 1 and hub.bytes_served("model-00001-of-00002.safetensors") == 1
     assert run.report["doneBytes"] == run.report["totalBytes"]
     assert "stale lease" in run.stderr
+
+
+# The stall rule shortened: under 64 KiB a second (1 MiB a minute in a Job) is a stall.
+STALL = {"MODELCACHE_TEST_STALL_SECONDS": "1", "MODELCACHE_TEST_STALL_BYTES": str(64 << 10)}
+
+
+def _body_ranges(hub) -> list:
+    """The Range of every GET of the big file's body (the one-byte access probe left out)."""
+    lfs = [r for r in hub.requests if r["host"] == "lfs" and r["method"] == "GET"]
+    return [r["range"] for r in lfs if r["range"] != "bytes=0-0"]
+
+
+def test_a_file_trickling_in_is_stalled_and_resumed_from_the_byte_reached(env, hub):
+    """A hub or mirror sending a byte every 0.2 s, each well within the read timeout, would hold the Job until its
+    deadline: the stall rule aborts the read (transient) and the retry loop resumes with a Range from the byte
+    reached."""
+    repo = hub.add(REPO)
+    files = model_files(31, big=3 * MiB)
+    commit = repo.commit(files)
+    hub.trickles[BIG] = [10_000, 0.2, 1]
+    run = env.run(timeout=60, MODELCACHE_SOURCE=f"hf://{REPO}", **STALL)
+    assert run.code == 0, run.why
+    assert "the download stalled" in run.stderr
+    ranges = _body_ranges(hub)
+    assert len(ranges) == 3 and ranges[1] is None, ranges  # the first shard, then the big file twice
+    assert ranges[2].startswith("bytes=") and int(ranges[2][6:-1]) >= 10_000, ranges
+    assert_staged(env.root, REPO, commit, files)
+
+
+def test_a_file_that_keeps_trickling_is_transient_after_its_retries(env, hub):
+    """Each attempt moves a few KiB, under the stall rule's amount: never a fresh retry budget, so the run ends (exit 1,
+    the Job's next pod tries again) instead of trickling on."""
+    repo = hub.add(REPO)
+    repo.commit(model_files(32, big=3 * MiB))
+    hub.trickles[BIG] = [10_000, 0.2, 100]
+    run = env.run(timeout=60, MODELCACHE_SOURCE=f"hf://{REPO}", **STALL)
+    assert run.code == 1, run.why
+    assert run.report["failure"]["reason"] == "Transient" and "stalled" in run.report["failure"]["message"]
+    assert len(_body_ranges(hub)) == 1 + 5, "the first shard, then the retry budget (5 attempts), never renewed"

@@ -275,3 +275,23 @@ def test_a_body_longer_than_the_listed_size_fails_verification(env, hub, model):
     run = env.run(MODELCACHE_SOURCE=f"hf://{REPO}")
     assert run.code == 12, run.why
     assert run.report["failure"]["reason"] == "ChecksumMismatch"
+
+
+def test_a_model_info_trickling_in_is_transient_at_its_deadline(hub, model, monkeypatch):
+    """A hub sending a byte at a time, each within the read timeout, must not hold the Job until its deadline: the
+    model info has MODEL_INFO_SECONDS to arrive (shortened here), then a transient failure."""
+    import time
+
+    from huggingface_hub import HfApi
+
+    from modelcache_hydrator import hub as hub_source
+    from modelcache_hydrator.failure import HydrationFailure
+
+    hub.info_trickle = 0.05
+    # raising=False: the test runs (and fails) on code without the deadline too.
+    monkeypatch.setattr(hub_source, "MODEL_INFO_SECONDS", 1.0, raising=False)
+    started = time.monotonic()
+    with pytest.raises(HydrationFailure) as info:
+        hub_source.model_info(HfApi(endpoint=hub.endpoint), REPO, None)
+    assert info.value.reason == "Transient" and "did not arrive within 1 s" in info.value.message
+    assert time.monotonic() - started < 10

@@ -23,7 +23,7 @@ def clean_env(monkeypatch):
 
 def read_all(response) -> bytes:
     out, buffer = b"", memoryview(bytearray(1 << 16))
-    while n := response.readinto(buffer):
+    while n := response.readinto1(buffer):
         out += bytes(buffer[:n])
     response.release()
     return out
@@ -132,7 +132,7 @@ class _Body:
     def __init__(self, data: bytes, extra: bytes = b""):
         self.data, self.extra, self.at = data, extra, 0
 
-    def readinto(self, view) -> int:
+    def readinto1(self, view) -> int:
         n = min(len(view), 300_001, len(self.data) - self.at)
         view[:n] = self.data[self.at : self.at + n]
         self.at += n

@@ -5,37 +5,34 @@ import Testing
 /// A spec whose `spec.artifact.source` is `source`.
 func sourced(_ source: Value) -> Value { with(Fixtures.defaultSpec, "artifact", ["source": source]) }
 
+extension Invalid {
+    /// An `s3` source whose `uri` breaks a rule, named as it was written.
+    static func s3URI(_ name: String, _ uri: String) -> Invalid {
+        Invalid(
+            name: name, spec: sourced(["s3": ["uri": .string(uri)]]), field: "spec.artifact.source.s3.uri", value: uri)
+    }
+
+    /// An `oci` source whose `reference` breaks a rule, named as it was written.
+    static func ociReference(_ name: String, _ reference: String) -> Invalid {
+        Invalid(
+            name: name, spec: sourced(["oci": ["reference": .string(reference)]]),
+            field: "spec.artifact.source.oci.reference", value: reference)
+    }
+}
+
 /// A source of another kind than huggingFace, and what its broken rule must name (sources.md §1).
 let invalidSources: [Invalid] = [
     Invalid(
         name: "NoKind", spec: sourced([:]), field: "spec.artifact.source", value: nil),
-    Invalid(
-        name: "S3UriNotS3", spec: sourced(["s3": ["uri": "https://bucket/x"]]), field: "spec.artifact.source.s3.uri",
-        value: "https://bucket/x"),
-    Invalid(
-        name: "S3BucketUppercase", spec: sourced(["s3": ["uri": "s3://Models/x"]]),
-        field: "spec.artifact.source.s3.uri", value: "s3://Models/x"),
-    Invalid(
-        name: "S3BucketIP", spec: sourced(["s3": ["uri": "s3://10.0.0.1/x"]]), field: "spec.artifact.source.s3.uri",
-        value: "s3://10.0.0.1/x"),
-    Invalid(
-        name: "S3BucketShort", spec: sourced(["s3": ["uri": "s3://ab"]]), field: "spec.artifact.source.s3.uri",
-        value: "s3://ab"),
-    Invalid(
-        name: "S3PrefixDotDot", spec: sourced(["s3": ["uri": "s3://models/a/../b"]]),
-        field: "spec.artifact.source.s3.uri", value: "s3://models/a/../b"),
-    Invalid(
-        name: "S3PrefixEmptySegment", spec: sourced(["s3": ["uri": "s3://models/a//b"]]),
-        field: "spec.artifact.source.s3.uri", value: "s3://models/a//b"),
-    Invalid(
-        name: "S3OnlySlashes", spec: sourced(["s3": ["uri": "s3://models//"]]),
-        field: "spec.artifact.source.s3.uri", value: "s3://models//"),
-    Invalid(
-        name: "S3PrefixShell", spec: sourced(["s3": ["uri": "s3://models/$(id)"]]),
-        field: "spec.artifact.source.s3.uri", value: "s3://models/$(id)"),
-    Invalid(
-        name: "S3PrefixControl", spec: sourced(["s3": ["uri": "s3://models/a\nb"]]),
-        field: "spec.artifact.source.s3.uri", value: "s3://models/a\nb"),
+    .s3URI("S3UriNotS3", "https://bucket/x"),
+    .s3URI("S3BucketUppercase", "s3://Models/x"),
+    .s3URI("S3BucketIP", "s3://10.0.0.1/x"),
+    .s3URI("S3BucketShort", "s3://ab"),
+    .s3URI("S3PrefixDotDot", "s3://models/a/../b"),
+    .s3URI("S3PrefixEmptySegment", "s3://models/a//b"),
+    .s3URI("S3OnlySlashes", "s3://models//"),
+    .s3URI("S3PrefixShell", "s3://models/$(id)"),
+    .s3URI("S3PrefixControl", "s3://models/a\nb"),
     Invalid(
         name: "S3EndpointNotURL", spec: sourced(["s3": ["uri": "s3://models", "endpoint": "minio:9000"]]),
         field: "spec.artifact.source.s3.endpoint", value: "minio:9000"),
@@ -79,27 +76,17 @@ let invalidSources: [Invalid] = [
                 ],
             ]
         ]), field: "spec.artifact.source.s3.credentialsSecretRef.sessionTokenKey", value: "a b"),
-    Invalid(
-        name: "OCINoRegistry", spec: sourced(["oci": ["reference": "models:v1"]]),
-        field: "spec.artifact.source.oci.reference", value: "models:v1"),
-    Invalid(
-        name: "OCINoTag", spec: sourced(["oci": ["reference": "registry.internal/models/tiny"]]),
-        field: "spec.artifact.source.oci.reference", value: "registry.internal/models/tiny"),
-    Invalid(
-        name: "OCIUppercaseRepository", spec: sourced(["oci": ["reference": "registry.internal/Models:v1"]]),
-        field: "spec.artifact.source.oci.reference", value: "registry.internal/Models:v1"),
-    Invalid(
-        name: "OCIShortDigest", spec: sourced(["oci": ["reference": "registry.internal/models@sha256:abc"]]),
-        field: "spec.artifact.source.oci.reference", value: "registry.internal/models@sha256:abc"),
+    .ociReference("OCINoRegistry", "models:v1"),
+    .ociReference("OCINoTag", "registry.internal/models/tiny"),
+    .ociReference("OCIUppercaseRepository", "registry.internal/Models:v1"),
+    .ociReference("OCIShortDigest", "registry.internal/models@sha256:abc"),
     Invalid(
         name: "OCITagAndDigest",
         spec: sourced([
             "oci": ["reference": .string("registry.internal/models:v1@sha256:" + String(repeating: "a", count: 64))]
         ]),
         field: "spec.artifact.source.oci.reference", value: nil),
-    Invalid(
-        name: "OCIOCIPrefix", spec: sourced(["oci": ["reference": "oci://registry.internal/models:v1"]]),
-        field: "spec.artifact.source.oci.reference", value: "oci://registry.internal/models:v1"),
+    .ociReference("OCIOCIPrefix", "oci://registry.internal/models:v1"),
     Invalid(
         name: "OCIPullSecretName",
         spec: sourced(["oci": ["reference": "registry.internal/models:v1", "pullSecretRef": ["name": "Pull"]]]),

@@ -129,19 +129,13 @@ import Testing
     @Test(
         "A Complete s3 report stages s3://…@<listing digest>; its warnings become one Warning naming the cluster, once")
     func s3CompleteWithWarnings() throws {
-        let xr = Self.cache(["s3": ["uri": "s3://models-bucket/llm", "credentialsSecretRef": Self.s3Keys]])
-        let first = Self.run(xr)
-        let job = try #require(manifest(first, "hydrate-gpu-east"))
-        let name = job[path: "metadata", "name"]?.stringValue ?? ""
-        var report = try #require(
-            JSONReader.parse(
-                Lifecycle.report(job: name, source: "s3://models-bucket/llm", commit: Self.hex, phase: "Complete")))
-        report["warnings"] = ["llm/a.bin: no checksum and a multipart ETag: verified by size only"]
-        let observed = [
-            "pvc-gpu-east": Lifecycle.observedClaim(providerConfig: "gpu-east"),
-            "hydrate-gpu-east": Lifecycle.observedJob(job, ("Complete", "", "")),
-            "report-gpu-east": Lifecycle.observedReport(report.canonicalJSON()),
-        ]
+        let xr = Self.s3Cache
+        let observed = try Self.ended(xr) { job in
+            var report = JSONReader.parse(
+                Lifecycle.report(job: job, source: "s3://models-bucket/llm", commit: Self.hex, phase: "Complete"))
+            report?["warnings"] = ["llm/a.bin: no checksum and a multipart ETag: verified by size only"]
+            return report?.canonicalJSON() ?? ""
+        }
         let done = Self.run(xr, observed: observed)
         let line = try #require(statusClusters(done).first)
         #expect(line["staged"] == .string("s3://models-bucket/llm@" + Self.hex))
@@ -156,24 +150,16 @@ import Testing
                 + "a multipart ETag: verified by size only")
         // The next reconcile, with the status written, says nothing again.
         let again = Self.run(
-            Fixtures.modelCache(
-                spec: sourced(["s3": ["uri": "s3://models-bucket/llm", "credentialsSecretRef": Self.s3Keys]]),
-                status: Lifecycle.statusWritten(by: done)), observed: observed)
+            Fixtures.modelCache(spec: xr["spec"] ?? [:], status: Lifecycle.statusWritten(by: done)), observed: observed)
         #expect(again.results.filter { $0.reason == "StagedWithWarnings" }.isEmpty)
     }
 
     @Test("A report commit of another kind's shape is no commit: an s3 source is never pinned to 40 hex")
     func wrongShape() throws {
-        let xr = Self.cache(["s3": ["uri": "s3://models-bucket/llm", "credentialsSecretRef": Self.s3Keys]])
-        let job = try #require(manifest(Self.run(xr), "hydrate-gpu-east"))
-        let name = job[path: "metadata", "name"]?.stringValue ?? ""
-        let observed = [
-            "pvc-gpu-east": Lifecycle.observedClaim(providerConfig: "gpu-east"),
-            "hydrate-gpu-east": Lifecycle.observedJob(job, ("Complete", "", "")),
-            "report-gpu-east": Lifecycle.observedReport(
-                Lifecycle.report(
-                    job: name, source: "s3://models-bucket/llm", commit: Lifecycle.commit, phase: "Complete")),
-        ]
+        let xr = Self.s3Cache
+        let observed = try Self.ended(xr) { job in
+            Lifecycle.report(job: job, source: "s3://models-bucket/llm", commit: Lifecycle.commit, phase: "Complete")
+        }
         let r = Self.run(xr, observed: observed)
         #expect(statusClusters(r).first?["phase"] != "Ready")
         #expect(Lifecycle.statusWritten(by: r)["resolved"] == nil)
@@ -198,15 +184,10 @@ import Testing
 
     @Test("A Ready cluster outside allowedSources stays Ready: the policy gates new Jobs, never what serves")
     func allowedSourcesKeepsServing() throws {
-        let xr = Self.cache(["s3": ["uri": "s3://models-bucket/llm", "credentialsSecretRef": Self.s3Keys]])
-        let job = try #require(manifest(Self.run(xr), "hydrate-gpu-east"))
-        let name = job[path: "metadata", "name"]?.stringValue ?? ""
-        let observed = [
-            "pvc-gpu-east": Lifecycle.observedClaim(providerConfig: "gpu-east"),
-            "hydrate-gpu-east": Lifecycle.observedJob(job, ("Complete", "", "")),
-            "report-gpu-east": Lifecycle.observedReport(
-                Lifecycle.report(job: name, source: "s3://models-bucket/llm", commit: Self.hex, phase: "Complete")),
-        ]
+        let xr = Self.s3Cache
+        let observed = try Self.ended(xr) { job in
+            Lifecycle.report(job: job, source: "s3://models-bucket/llm", commit: Self.hex, phase: "Complete")
+        }
         let done = Self.run(xr, observed: observed)
         let later = Self.run(
             Fixtures.modelCache(spec: xr["spec"] ?? [:], status: Lifecycle.statusWritten(by: done)),
@@ -288,25 +269,36 @@ import Testing
         #expect(SourcePrefix.problem("s3://a b") != nil)
     }
 
+    /// The s3 cache every test of a finished Job uses.
+    static let s3Cache = cache(["s3": ["uri": "s3://models-bucket/llm", "credentialsSecretRef": s3Keys]])
+
+    /// What gpu-east holds once the first Job of `xr` ended with `condition`: its claim, that Job,
+    /// and the report `report` writes for the Job's name.
+    static func ended(
+        _ xr: Value, _ condition: (type: String, reason: String, message: String) = ("Complete", "", ""),
+        report: (String) -> String
+    ) throws -> [String: Value] {
+        let job = try #require(manifest(run(xr), "hydrate-gpu-east"))
+        let name = job[path: "metadata", "name"]?.stringValue ?? ""
+        return [
+            "pvc-gpu-east": Lifecycle.observedClaim(providerConfig: "gpu-east"),
+            "hydrate-gpu-east": Lifecycle.observedJob(job, condition),
+            "report-gpu-east": Lifecycle.observedReport(report(name)),
+        ]
+    }
+
     /// The status message of the cache of `source` once its Job failed with exit 10 and a report
     /// saying `reason` and `message`, pinned at `commit`.
     static func failedMessage(_ source: Value, reason: String, message: String = "", commit: String?) throws -> String?
     {
         let xr = cache(source)
-        let job = try #require(manifest(run(xr), "hydrate-gpu-east"))
-        let name = job[path: "metadata", "name"]?.stringValue ?? ""
         let identity = try ModelCacheSpec.parse(sourced(source)).get().source.identity
-        let r = run(
-            xr,
-            observed: [
-                "pvc-gpu-east": Lifecycle.observedClaim(providerConfig: "gpu-east"),
-                "hydrate-gpu-east": Lifecycle.observedJob(job, Lifecycle.failedWith(exitCode: 10)),
-                "report-gpu-east": Lifecycle.observedReport(
-                    Lifecycle.report(
-                        job: name, source: identity, commit: commit, phase: "Failed", failure: 10, reason: reason,
-                        message: message)),
-            ])
-        return statusClusters(r).first?["message"]?.stringValue
+        let observed = try ended(xr, Lifecycle.failedWith(exitCode: 10)) { job in
+            Lifecycle.report(
+                job: job, source: identity, commit: commit, phase: "Failed", failure: 10, reason: reason,
+                message: message)
+        }
+        return statusClusters(run(xr, observed: observed)).first?["message"]?.stringValue
     }
 
     @Test("An s3 or oci failure reads in the source's own words")

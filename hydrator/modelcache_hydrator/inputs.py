@@ -29,7 +29,7 @@ _CLAIM = re.compile(r"[0-9]{1,20}", re.ASCII)
 @dataclass(frozen=True)
 class Durations:
     """How long the lease, the report cadence and retries wait, in seconds; and the stall rule: a download moving
-    less than `stall_bytes` in `stall_seconds` is stalled (download.Stall)."""
+    less than `stall_bytes` in `stall_seconds` is stalled (stall.Stall)."""
 
     lease_refresh: float = 30.0
     lease_stale: float = 300.0

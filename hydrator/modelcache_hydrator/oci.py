@@ -161,7 +161,7 @@ class OciSource(Source):
         return resume(lambda: self._get(url, partial, progress), partial, self.classify, self.inputs.durations, what)
 
     def _get(self, url: str, partial, progress) -> None:
-        from .download import Stall, paced
+        from .stall import Stall, paced
 
         size = partial.file.size
         if partial.offset >= size:

@@ -481,7 +481,7 @@ class S3Source(Source):
         )
 
     def _get(self, file: RemoteFile, partial, progress) -> None:
-        from .download import Stall, paced
+        from .stall import Stall, paced
 
         size = file.size
         if partial.offset >= size:

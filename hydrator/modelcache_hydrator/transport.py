@@ -96,7 +96,7 @@ class Response:
 
     def readinto1(self, view) -> int:
         """Fills `view` with what one network read brings (or what is already buffered): a trickling server never
-        blocks it for long (the stall rule, download.Stall); 0 at the end of the body. `HTTPResponse.readinto`
+        blocks it for long (the stall rule, stall.Stall); 0 at the end of the body. `HTTPResponse.readinto`
         with the buffered reader's `readinto1`: straight into `view`, no copy (a chunked body, which `http.client`
         only reads through `read1`, is copied)."""
         raw = self._raw

@@ -157,13 +157,13 @@ def test_version_is_the_functions():
 def test_the_stall_rule_keeps_the_bytes_read_and_copies_no_whole_chunk(monkeypatch):
     """`paced` gathers network reads into chunks, yields a chunk read whole as it came, and once a window closes
     with too few bytes yields what it gathered (the resume starts after it) before the transient failure."""
-    from modelcache_hydrator import download
-    from modelcache_hydrator.download import Stall, paced
+    from modelcache_hydrator import stall
+    from modelcache_hydrator.stall import Stall, paced
     from modelcache_hydrator.failure import HydrationFailure
     from modelcache_hydrator.inputs import Durations
 
     clock = [0.0]
-    monkeypatch.setattr(download.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(stall.time, "monotonic", lambda: clock[0])
     whole = b"w" * 8
     reads = [whole, b"ab", b"c", b"d"]
 
